@@ -1,0 +1,9 @@
+"""User-facing errors: the CLI prints their message on one line and exits 1."""
+
+
+class BeamnetError(Exception):
+    """A problem with the user's input that they can fix; the message says how."""
+
+
+class LavaRunError(BeamnetError):
+    """A Lava run failed (inside a child process, or it stopped making progress)."""

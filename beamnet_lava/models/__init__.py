@@ -1,0 +1,1 @@
+"""SLAYER-based training models. Never needs the Lava runtime."""

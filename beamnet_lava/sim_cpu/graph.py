@@ -1,0 +1,83 @@
+"""Build the Lava process graph of a validated NetX network.
+
+- ``fixed``: lava-dl's stock ``lava.lib.dl.netx.hdf5.Network`` (bit-accurate
+  LIF and Dense models), so what runs is exactly what lava-dl users get.
+- ``float``: the same topology from lava-nc's ``Dense`` and ``LIFReset``
+  floating-point models. NetX stores hardware integers, which the float models
+  do not interpret, so parameters are converted to the float models' units:
+  weights ``w * 2**exp`` (the float Dense ignores ``weight_exp``), decays
+  ``iDecay / 4096`` and ``vDecay / 4096``, threshold ``vThMant`` and bias
+  ``bias`` (the fixed model shifts state, input, bias and threshold all by
+  6 bits, so dividing the state by 64 gives these values).
+
+Timing (both precisions): the source feeds sample ``k``'s step ``j`` at
+Lava step ``k*T + j + 1``; every Dense delivers one step later, and layer
+``i`` resets every ``T`` steps at phase ``reset_offset + 1 + i``, which NetX
+arranges when given ``reset_offset``. So layer ``i``'s window for sample ``k``
+starts at sink index ``k*T + first_offset + i``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from beamnet_lava._quiet import import_slayer
+from beamnet_lava.fixed_point import DECAY_UNITY
+from beamnet_lava.netx_export.netx_file import NetxNetwork
+
+
+@dataclass
+class LavaGraph:
+    entry: object                 # InPort the input spikes go to
+    outputs: list                 # one OutPort per layer (spikes)
+    sizes: list[int]
+    first_offset: int             # reset phase parameter of layer 0 (see module doc)
+
+    def offset(self, layer: int) -> int:
+        return self.first_offset + layer
+
+
+def _first_offset(net: NetxNetwork) -> int:
+    # an input layer takes the source's spikes the same step; a Dense adds one
+    return 0 if net.layers[0].kind == "input" else 1
+
+
+def build(net: NetxNetwork, window: int, precision: str) -> LavaGraph:
+    first = _first_offset(net)
+    if precision == "fixed":
+        import_slayer()  # netx imports slayer; do it quietly first
+        from lava.lib.dl.netx import hdf5
+
+        proc = hdf5.Network(net_config=str(net.path), reset_interval=window, reset_offset=first)
+        return LavaGraph(proc.inp, [layer.out for layer in proc.layers],
+                         [l.size for l in net.layers], first)
+    return _build_float(net, window, first)
+
+
+def _build_float(net: NetxNetwork, window: int, first: int) -> LavaGraph:
+    from lava.proc.dense.process import Dense
+    from lava.proc.lif.process import LIFReset
+
+    entry = None
+    prev_out = None
+    outputs = []
+    for i, layer in enumerate(net.layers):
+        bias = np.zeros(layer.size) if layer.bias is None else layer.bias.astype(float)
+        neuron = LIFReset(shape=(layer.size,), du=layer.i_decay / DECAY_UNITY,
+                          dv=layer.v_decay / DECAY_UNITY, vth=float(layer.v_th_mant),
+                          bias_mant=bias, reset_interval=window,
+                          reset_offset=first + 1 + i)
+        if layer.kind == "input":
+            port_in = neuron.a_in
+        else:
+            syn = Dense(weights=layer.weight.astype(float))
+            syn.a_out.connect(neuron.a_in)
+            port_in = syn.s_in
+        if prev_out is None:
+            entry = port_in
+        else:
+            prev_out.connect(port_in)
+        prev_out = neuron.s_out
+        outputs.append(neuron.s_out)
+    return LavaGraph(entry, outputs, [l.size for l in net.layers], first)

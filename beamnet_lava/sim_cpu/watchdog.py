@@ -1,0 +1,126 @@
+"""Keep Lava runs from hanging.
+
+lava-nc 0.10 runs every process model in a forked child. When one raises
+inside ``run_spk``, the runtime receives ``ERROR`` and then ``join()``s every
+child, including the healthy ones still waiting for the next step, so
+``run()`` blocks forever. :func:`guarded` runs the blocking call in a daemon
+thread and polls the children: a child that has exited while the run is under
+way is a failure, reported with its traceback within a fraction of a second; a
+run that takes longer than ``timeout`` is reported too. Either way every child
+is killed and the runtime is marked stopped so nothing is left behind.
+
+This reaches into the runtime's multiprocessing actors
+(``runtime._messaging_infrastructure.actors``): lava-nc offers no public API
+for it. Those attributes are checked for, so a lava-nc that changes them
+degrades to the timeout alone.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable
+
+from beamnet_lava.errors import LavaRunError
+
+POLL_S = 0.05
+
+
+def _actors(runtime: Any) -> list:
+    infra = getattr(runtime, "_messaging_infrastructure", None)
+    return list(getattr(infra, "actors", []) or [])
+
+
+def _alive(actor: Any) -> bool:
+    try:
+        return actor.is_alive()
+    except ValueError:  # already closed by lava
+        return False
+
+
+def _exitcode(actor: Any) -> int | None:
+    try:
+        return actor.exitcode
+    except ValueError:
+        return None
+
+
+def child_failure(runtime: Any) -> str | None:
+    """Describe a dead child process of ``runtime`` (None while all are alive)."""
+    dead = [a for a in _actors(runtime) if not _alive(a)]
+    if not dead:
+        return None
+    for actor in dead:
+        try:
+            exc = actor.exception
+        except (OSError, ValueError, EOFError):
+            exc = None
+        if exc:
+            error, trace = exc
+            last = trace.strip().splitlines()[-1] if trace else repr(error)
+            return f"a Lava process model raised: {last}"
+    codes = sorted({_exitcode(a) for a in dead}, key=str)
+    return f"a Lava child process exited unexpectedly (exit codes {codes})"
+
+
+def kill(runtime: Any) -> None:
+    """Kill every child of ``runtime`` and mark it stopped (never blocks long)."""
+    if runtime is None:
+        return
+    for actor in _actors(runtime):
+        if _alive(actor):
+            actor.kill()
+    for actor in _actors(runtime):
+        try:
+            actor.join(timeout=2)
+        except (ValueError, AssertionError, TypeError):
+            pass
+    infra = getattr(runtime, "_messaging_infrastructure", None)
+    smm = getattr(infra, "smm", None)
+    if smm is not None:
+        try:
+            smm.shutdown()
+        except Exception:  # noqa: BLE001 - best effort cleanup of a broken run
+            pass
+    for flag in ("_is_started", "_is_running", "_is_initialized"):
+        if hasattr(runtime, flag):
+            setattr(runtime, flag, False)
+
+
+def guarded(call: Callable[[], Any], runtime_of: Callable[[], Any], timeout: float,
+            what: str) -> Any:
+    """Run ``call()`` (a blocking Lava call) under the watchdog; return its result.
+
+    ``runtime_of`` returns the runtime to watch (it may appear only while
+    ``call`` runs, e.g. during compilation). Raises :class:`LavaRunError`.
+    """
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = call()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name=f"lava-{what}", daemon=True)
+    start = time.monotonic()
+    worker.start()
+    while worker.is_alive():
+        worker.join(POLL_S)
+        if not worker.is_alive():
+            break
+        runtime = runtime_of()
+        problem = child_failure(runtime) if runtime is not None else None
+        if problem is None and time.monotonic() - start > timeout:
+            problem = (f"no result after {timeout:.0f} s (watchdog); raise --timeout if the "
+                       "network is just large")
+        if problem is not None:
+            kill(runtime)
+            raise LavaRunError(f"Lava {what} failed: {problem}")
+    if "error" in box:
+        runtime = runtime_of()
+        err = box["error"]
+        problem = (child_failure(runtime) if runtime is not None else None) \
+            or f"{err.__class__.__name__}: {err}"
+        kill(runtime)
+        raise LavaRunError(f"Lava {what} failed: {problem}") from err
+    return box.get("result")

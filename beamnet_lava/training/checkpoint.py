@@ -1,0 +1,65 @@
+"""Run directories: ``config.json``, ``checkpoint.pt`` (best on validation), ``metrics.json``."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from beamnet_lava import config as config_mod
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.io_utils import atomic_path
+from beamnet_lava.models.snn import CubaSNN
+
+CONFIG = "config.json"
+CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.json"
+
+
+def build_model(cfg: config_mod.SNNConfig, n_in: int, n_out: int) -> CubaSNN:
+    return CubaSNN(n_in, cfg.hidden, n_out, cfg.neuron_params)
+
+
+def save_checkpoint(path: Path, model: CubaSNN, cfg: config_mod.SNNConfig, epoch: int,
+                    val_accuracy: float) -> None:
+    state = {"format": 1, "config": cfg.to_dict(), "sizes": model.sizes, "epoch": epoch,
+             "val_accuracy": val_accuracy, "state_dict": model.state_dict()}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+@dataclass
+class LoadedRun:
+    run_dir: Path
+    config: config_mod.SNNConfig
+    model: CubaSNN
+    epoch: int
+    val_accuracy: float
+
+
+def load_run(run_dir: str | Path) -> LoadedRun:
+    """Load a run directory's best checkpoint into an eval-mode model."""
+    d = Path(run_dir)
+    if not d.is_dir():
+        raise BeamnetError(f"run directory {d} does not exist")
+    ckpt = d / CHECKPOINT
+    if not ckpt.is_file():
+        raise BeamnetError(f"{d} has no {CHECKPOINT}; train into it first "
+                           f"(beamnet-lava train --out {d})")
+    try:
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
+        cfg = config_mod.from_dict(state["config"])
+        sizes = state["sizes"]
+        model = build_model(cfg, sizes[0], sizes[-1])
+        model.load_state_dict(state["state_dict"])
+    except BeamnetError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure here means a damaged file
+        raise BeamnetError(f"{ckpt} could not be loaded ({exc.__class__.__name__}: {exc}); "
+                           "is it a beamnet-lava checkpoint?") from None
+    return LoadedRun(d, cfg, model.eval(), int(state["epoch"]), float(state["val_accuracy"]))
+
+
+def read_metrics(run_dir: str | Path) -> dict:
+    return json.loads((Path(run_dir) / METRICS).read_text())

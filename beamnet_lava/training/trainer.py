@@ -1,0 +1,108 @@
+"""Train a model into a run directory, keeping the best-on-validation checkpoint."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from beamnet_lava import config as config_mod
+from beamnet_lava._quiet import import_slayer
+from beamnet_lava.data import load_split, rate_encode
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.io_utils import write_json
+from beamnet_lava.models.snn import CubaSNN, predict_from_counts
+from beamnet_lava.seeding import seed_everything
+from beamnet_lava.training import checkpoint
+
+
+def evaluate_model(model: CubaSNN, spikes: np.ndarray, labels: np.ndarray,
+                   batch_size: int = 256) -> tuple[float, np.ndarray]:
+    """Accuracy and predictions of ``model`` (eval mode) on encoded ``spikes``."""
+    preds = []
+    model.eval()
+    with torch.no_grad():
+        for i in range(0, len(spikes), batch_size):
+            out = model(torch.from_numpy(spikes[i:i + batch_size]))
+            preds.append(predict_from_counts(out.sum(-1).numpy()))
+    pred = np.concatenate(preds) if preds else np.zeros(0, dtype=np.int64)
+    return float((pred == labels).mean()) if len(labels) else 0.0, pred
+
+
+def _prepare_out_dir(out: Path, force: bool) -> None:
+    if out.exists() and any(out.iterdir()):
+        if not force:
+            raise BeamnetError(f"run directory {out} is not empty; pass --force to train over it "
+                               "or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def train(cfg: config_mod.SNNConfig, out_dir: str | Path, *, force: bool = False,
+          progress: bool = True) -> dict[str, Any]:
+    """Train ``cfg`` and write config, best checkpoint and metrics into ``out_dir``."""
+    out = Path(out_dir)
+    _prepare_out_dir(out, force)
+    seed_everything(cfg.seed)
+    data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=cfg.data_dir)
+    write_json(out / checkpoint.CONFIG, {**cfg.to_dict(), "split_description": data.description})
+
+    x_tr = rate_encode(data.x_train, cfg.time_steps)
+    x_va = rate_encode(data.x_val, cfg.time_steps)
+    x_te = rate_encode(data.x_test, cfg.time_steps)
+    model = checkpoint.build_model(cfg, x_tr.shape[1], data.n_classes)
+    slayer = import_slayer()
+    loss_fn = slayer.loss.SpikeRate(true_rate=cfg.true_rate, false_rate=cfg.false_rate,
+                                    reduction="sum")
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    x_tr_t, y_tr_t = torch.from_numpy(x_tr), torch.from_numpy(data.y_train)
+
+    history: list[dict[str, float]] = []
+    best_acc, best_epoch = -1.0, 0
+    t0 = time.perf_counter()
+    n_batches = (len(x_tr) + cfg.batch_size - 1) // cfg.batch_size
+    with Progress(TextColumn("[bold]train[/] epoch {task.fields[epoch]}"), BarColumn(),
+                  MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.3f}"),
+                  TextColumn("val acc {task.fields[val]:.3f}"), TimeElapsedColumn(),
+                  disable=not progress, transient=False) as bar:
+        task = bar.add_task("train", total=cfg.epochs * n_batches, epoch=0, loss=float("nan"),
+                            val=float("nan"))
+        for epoch in range(1, cfg.epochs + 1):
+            model.train()
+            perm = torch.randperm(len(x_tr), generator=gen)
+            total, correct, loss_sum = 0, 0, 0.0
+            for i in range(0, len(perm), cfg.batch_size):
+                idx = perm[i:i + cfg.batch_size]
+                spikes_out = model(x_tr_t[idx])
+                loss = loss_fn(spikes_out, y_tr_t[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                loss_sum += float(loss.detach()) * len(idx)
+                total += len(idx)
+                correct += int((spikes_out.sum(-1).argmax(1) == y_tr_t[idx]).sum())
+                bar.update(task, advance=1, epoch=epoch, loss=loss_sum / total)
+            val_acc, _ = evaluate_model(model, x_va, data.y_val)
+            bar.update(task, val=val_acc)
+            history.append({"epoch": epoch, "loss": loss_sum / total, "train_accuracy": correct / total,
+                            "val_accuracy": val_acc, "seconds": time.perf_counter() - t0})
+            if val_acc > best_acc:
+                best_acc, best_epoch = val_acc, epoch
+                checkpoint.save_checkpoint(out / checkpoint.CHECKPOINT, model, cfg, epoch, val_acc)
+            if not np.isfinite(loss_sum):
+                raise BeamnetError(f"training diverged at epoch {epoch} (loss is not finite); "
+                                   "lower --lr")
+
+    best = checkpoint.load_run(out)
+    test_acc, test_pred = evaluate_model(best.model, x_te, data.y_test)
+    metrics = {
+        "model": cfg.model, "dataset": cfg.dataset, "split": data.description, "seed": cfg.seed,
+        "n_train": len(data.y_train), "n_val": len(data.y_val), "n_test": len(data.y_test),
+        "history": history, "best_epoch": best_epoch, "val_accuracy": best_acc,
+        "test_accuracy": test_acc, "train_seconds": time.perf_counter() - t0,
+    }
+    write_json(out / checkpoint.METRICS, metrics)
+    return metrics

@@ -1,0 +1,49 @@
+"""The command line, driven in-process through typer's runner."""
+import json
+
+from typer.testing import CliRunner
+
+from beamnet_lava.cli import app
+
+runner = CliRunner()
+
+
+def test_train_export_run_with_json(tmp_path):
+    run_dir = tmp_path / "run"
+    r = runner.invoke(app, ["train", "--out", str(run_dir), "--epochs", "1", "--hidden", "16",
+                            "--time-steps", "6", "--seed", "5"])
+    assert r.exit_code == 0, r.output
+    assert "test accuracy" in r.output
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert "test_accuracy" in metrics and metrics["seed"] == 5
+
+    r = runner.invoke(app, ["train", "--out", str(run_dir), "--epochs", "1"])
+    assert r.exit_code == 1 and "--force" in r.output
+
+    net = tmp_path / "m.net"
+    assert runner.invoke(app, ["export", str(run_dir), "-o", str(net)]).exit_code == 0
+    r = runner.invoke(app, ["export", str(run_dir), "-o", str(net)])
+    assert r.exit_code == 1 and "already exists" in r.output
+
+    report = tmp_path / "r.json"
+    r = runner.invoke(app, ["run", str(net), "--samples", "4", "--json", str(report)])
+    assert r.exit_code == 0, r.output
+    data = json.loads(report.read_text())
+    for key in ("n_samples", "accuracy", "parity", "samples_per_s", "steps_per_s", "spikes"):
+        assert key in data
+    assert data["n_samples"] == 4 and data["parity"] == 1.0
+
+
+def test_clear_one_line_errors(tmp_path):
+    cases = [
+        (["train", "--out", str(tmp_path / "a"), "--model", "gpt"], "not a known model"),
+        (["train", "--out", str(tmp_path / "b"), "--dataset", "cifar"], "not a known dataset"),
+        (["train", "--out", str(tmp_path / "c"), "--hidden", "a,b"], "comma-separated"),
+        (["export", str(tmp_path), "-o", str(tmp_path / "x.net")], "no checkpoint.pt"),
+        (["run", str(tmp_path / "missing.net")], "no such file"),
+    ]
+    for args, needle in cases:
+        r = runner.invoke(app, args)
+        assert r.exit_code == 1, (args, r.output)
+        assert needle in r.output, (args, r.output)
+        assert "Traceback" not in r.output

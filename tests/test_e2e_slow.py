@@ -1,0 +1,24 @@
+"""The issue's targets, end to end, with the default configuration (slow)."""
+import json
+
+import pytest
+
+from beamnet_lava.config import SNNConfig
+from beamnet_lava.netx_export import export_run
+from beamnet_lava.sim_cpu.evaluate import run_dataset
+from beamnet_lava.training.trainer import train
+
+pytestmark = pytest.mark.slow
+
+
+def test_default_digits_pipeline_meets_targets(tmp_path):
+    metrics = train(SNNConfig(), tmp_path / "run", progress=False)
+    assert metrics["test_accuracy"] >= 0.9
+    export_run(tmp_path / "run", tmp_path / "model.net")
+    report = run_dataset(tmp_path / "model.net", "digits", None, progress=False)
+    assert report["n_samples"] == 360
+    assert report["parity"] == 1.0                 # every output spike train identical
+    assert report["layer_parity"]["layer0"] == 1.0
+    assert report["accuracy"] >= 0.9
+    assert report["accuracy"] == pytest.approx(metrics["test_accuracy"])
+    (tmp_path / "report.json").write_text(json.dumps(report))

@@ -1,0 +1,116 @@
+"""Real Lava runs of exported networks (small, so the fast suite stays fast)."""
+import h5py
+import numpy as np
+import pytest
+
+from beamnet_lava.data import load_split, rate_encode
+from beamnet_lava.errors import BeamnetError, LavaRunError
+from beamnet_lava.sim_cpu import LavaNetwork
+from beamnet_lava.sim_cpu.evaluate import run_dataset
+
+
+def test_tiny_end_to_end_parity(tiny_net):
+    report = run_dataset(tiny_net, "digits", 6, progress=False, chunk_samples=4)
+    assert report["n_samples"] == 6
+    assert report["parity"] == 1.0
+    assert report["layer_parity"] == {"layer0": 1.0, "layer1": 1.0}
+    assert report["prediction_agreement"] == 1.0
+    assert report["accuracy"] == report["reference_accuracy"]
+    assert report["spikes"]["layer0"] > 0
+    assert report["samples_per_s"] > 0 and report["steps_per_s"] > 0
+
+
+def test_streaming_matches_one_sample_at_a_time(tiny_net):
+    x = load_split("digits", seed=3).x_test[:3]
+    spikes = rate_encode(x, 8)
+    with LavaNetwork(tiny_net, 8, chunk_samples=2) as lava:
+        streamed = lava.run(spikes).output
+    for k in range(3):
+        with LavaNetwork(tiny_net, 8) as lava:
+            single = lava.run(spikes[k:k + 1]).output
+        assert np.array_equal(single[0], streamed[k])
+
+
+def test_float_precision_runs(tiny_net):
+    report = run_dataset(tiny_net, "digits", 4, precision="float", progress=False)
+    assert report["precision"] == "float" and 0.0 <= report["parity"] <= 1.0
+
+
+def _stock_file(path, with_input_layer):
+    """A NetX file written by lava-dl's own slayer blocks, not by beamnet-lava."""
+    import torch
+    from beamnet_lava._quiet import import_slayer
+
+    slayer = import_slayer()
+    torch.manual_seed(0)
+    params = {"threshold": 0.5, "current_decay": 0.5, "voltage_decay": 0.1}
+    blocks = [slayer.block.cuba.Dense(params, 64, 12, weight_scale=4, delay_shift=False),
+              slayer.block.cuba.Dense(params, 12, 10, weight_scale=4, delay_shift=False)]
+    for b, n in zip(blocks, (12, 10)):
+        b.neuron.shape = torch.Size([n])
+    with h5py.File(path, "w") as f:
+        layer = f.create_group("layer")
+        offset = 0
+        if with_input_layer:
+            g = layer.create_group("0")
+            g.create_dataset("type", data=[b"input"])
+            g.create_dataset("shape", data=np.array([64]))
+            for k, v in {"type": b"CUBA", "vThMant": 0, "iDecay": 4096, "vDecay": 4096}.items():
+                g.create_dataset(f"neuron/{k}", data=[v] if k == "type" else v)
+            offset = 1
+        for i, b in enumerate(blocks):
+            b.export_hdf5(layer.create_group(f"{i + offset}"))
+    return path
+
+
+def test_stock_netx_file_runs_with_parity(tmp_path):
+    path = _stock_file(tmp_path / "stock.net", with_input_layer=False)
+    with pytest.raises(BeamnetError, match="--time-steps"):
+        run_dataset(path, "digits", 2, progress=False)
+    report = run_dataset(path, "digits", 5, time_steps=10, progress=False)
+    assert report["parity"] == 1.0 and report["spikes"]["layer0"] > 0
+
+
+def test_stock_netx_file_with_input_layer_runs_in_float(tmp_path):
+    path = _stock_file(tmp_path / "stock_in.net", with_input_layer=True)
+    with pytest.raises(BeamnetError, match="input layer has neurons"):
+        run_dataset(path, "digits", 3, time_steps=10, progress=False)
+    report = run_dataset(path, "digits", 3, time_steps=10, precision="float", progress=False)
+    assert report["parity"] is None and "input" in report["parity_note"]
+    assert report["spikes"]["layer0"] > 0 and set(report["spikes"]) == {"layer0", "layer1", "layer2"}
+
+
+def test_bad_requests(tiny_net):
+    with pytest.raises(BeamnetError, match="outside 1..360"):
+        run_dataset(tiny_net, "digits", 10_000, progress=False)
+    with pytest.raises(BeamnetError, match="lava-loihi"):
+        run_dataset(tiny_net, "digits", 2, backend="loihi2", progress=False)
+    with pytest.raises(BeamnetError, match="unknown dataset"):
+        run_dataset(tiny_net, "cifar", 2, progress=False)
+    with LavaNetwork(tiny_net, 8) as lava:
+        with pytest.raises(BeamnetError, match=r"\(samples, 64, 8\)"):
+            lava.run(np.zeros((2, 64, 9)))
+
+
+def test_watchdog_reports_a_failing_process_model_quickly():
+    import time
+
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi2SimCfg
+    from lava.proc import io
+    from lava_failing import Explode
+
+    from beamnet_lava.sim_cpu import watchdog
+
+    src = io.source.RingBuffer(data=np.ones((3, 10), dtype=np.int32))
+    bad = Explode(shape=(3,), at=3)
+    src.s_out.connect(bad.a_in)
+    watchdog.guarded(lambda: src.create_runtime(run_cfg=Loihi2SimCfg(select_tag="fixed_pt")),
+                     lambda: src.runtime, 60, "compilation")
+    t0 = time.monotonic()
+    with pytest.raises(LavaRunError, match="deliberate failure at step 3"):
+        watchdog.guarded(lambda: src.run(condition=RunSteps(num_steps=50)),
+                         lambda: src.runtime, 60, "run")
+    assert time.monotonic() - t0 < 10
+    assert not any(a.is_alive() for a in src.runtime._messaging_infrastructure.actors
+                   if not getattr(a, "_closed", False))
