@@ -37,7 +37,7 @@ case "$ver" in
     echo "beamnet-lava needs Python 3.10 or 3.11 (lava-nc 0.10); found $ver" >&2; exit 1 ;;
 esac
 # fail here, not later, if the stack does not import
-"$py" -c "import beamnet_lava, lava.lib.dl.netx, lava.proc.lif.process; from beamnet_lava._quiet import import_slayer; import_slayer()" \
+"$py" -c "import beamnet_lava; from beamnet_lava._quiet import import_slayer; import_slayer(); import lava.lib.dl.netx, lava.proc.lif.process" \
   || { echo "beamnet-lava: install finished but lava/lava-dl do not import" >&2; exit 1; }
 echo "$want" > "$stamp"
 echo "beamnet-lava: environment ready ($VENV)"
