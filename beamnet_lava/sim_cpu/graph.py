@@ -38,13 +38,14 @@ class LavaGraph:
         return self.first_offset + layer
 
 
-def _first_offset(net: NetxNetwork) -> int:
+def first_offset(net: NetxNetwork) -> int:
+    """Reset phase parameter of layer 0."""
     # an input layer takes the source's spikes the same step; a Dense adds one
     return 0 if net.layers[0].kind == "input" else 1
 
 
 def build(net: NetxNetwork, window: int, precision: str) -> LavaGraph:
-    first = _first_offset(net)
+    first = first_offset(net)
     if precision == "fixed":
         import_slayer()  # netx imports slayer; do it quietly first
         from lava.lib.dl.netx import hdf5

@@ -22,7 +22,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
 from beamnet_lava.sim_cpu import watchdog
 from beamnet_lava.sim_cpu.backends import run_config
-from beamnet_lava.sim_cpu.graph import LavaGraph, build
+from beamnet_lava.sim_cpu.graph import LavaGraph, build, first_offset
 
 DEFAULT_TIMEOUT_S = 300.0
 
@@ -149,7 +149,7 @@ class LavaNetwork:
             raise BeamnetError("no samples to run")
         if self._steps_done:
             raise BeamnetError("a LavaNetwork streams one batch of samples; create another for more")
-        last = self.graph_offset_last()
+        last = first_offset(self.net) + len(self.net.layers) - 1  # last layer's latency
         total = n * self.window + last
         rec = [np.zeros((size, total), dtype=np.uint8) for size in self._sizes()]
         t_run = 0.0
@@ -183,10 +183,6 @@ class LavaNetwork:
         return StreamResult(layers, t_run, self.compile_seconds, step,
                             {"precision": self.precision, "backend": self.backend,
                              "window": self.window, "chunk_samples": self.chunk})
-
-    def graph_offset_last(self) -> int:
-        first = 0 if self.net.layers[0].kind == "input" else 1
-        return first + len(self.net.layers) - 1
 
     def _sizes(self) -> list[int]:
         return [l.size for l in self.net.layers]
