@@ -1,0 +1,1 @@
+"""Pure math over model outputs: uncertainty (Eq. 12-15), calibration."""
