@@ -1,26 +1,70 @@
-"""Typed training configuration with checks done at load time.
+"""Typed training configurations with the theory and hardware checks done at load time.
 
-Every value that ends up on hardware is checked against the fixed-point range
-the Loihi CUBA neuron accepts (see :mod:`beamnet_lava.fixed_point`), so an
-out-of-range choice fails here with a message rather than inside Lava.
+One dataclass per model (``SNNConfig``, ``BeamnetConfig``) sharing the training
+fields of :class:`TrainConfig`. Values that end up on hardware are checked
+against Loihi's fixed-point ranges (:mod:`beamnet_lava.fixed_point`), and
+BEAM-Net's theory conditions are checked with the result they come from, so a
+bad choice fails here with a message rather than deep inside training or Lava.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from beamnet_lava import fixed_point
 from beamnet_lava.errors import BeamnetError
 
-MODELS = ("snn",)
 DATASETS = ("digits", "mnist")
 
 
+def _fail(name: str, value: Any, why: str) -> None:
+    raise BeamnetError(f"config: {name}={value!r} {why}")
+
+
 @dataclass(frozen=True)
-class SNNConfig:
+class TrainConfig:
+    """Fields every model shares."""
+
+    model: str = ""
+    dataset: str = "digits"
+    data_dir: str | None = None      # folder of IDX files for dataset=mnist
+    seed: int = 0                    # fixes split, init, shuffling and neuron noise
+    epochs: int = 20
+    batch_size: int = 32
+    lr: float = 1e-2
+    time_steps: int = 16             # T: steps per sample window
+    split: tuple[float, float, float] = (0.6, 0.2, 0.2)   # train/val/test
+
+    TUPLES: ClassVar[dict[str, type]] = {"split": float}
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        if self.dataset not in DATASETS:
+            _fail("dataset", self.dataset, f"is not a known dataset; choose one of {', '.join(DATASETS)}")
+        for name in ("epochs", "batch_size", "time_steps"):
+            if int(getattr(self, name)) < 1:
+                _fail(name, getattr(self, name), "must be >= 1")
+        if not self.lr > 0:
+            _fail("lr", self.lr, "must be > 0")
+        if len(self.split) != 3 or any(f <= 0 for f in self.split) or abs(sum(self.split) - 1) > 1e-6:
+            _fail("split", self.split, "must be three positive fractions (train, val, test) summing to 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+    def replace(self, **overrides: Any) -> "TrainConfig":
+        return from_dict({**self.to_dict(), **{k: v for k, v in overrides.items() if v is not None}})
+
+
+@dataclass(frozen=True)
+class SNNConfig(TrainConfig):
     """A feed-forward SLAYER CUBA network trained on rate-coded images.
 
     The neuron parameters are slayer's ``cuba.Neuron`` ones: ``threshold`` in
@@ -29,13 +73,6 @@ class SNNConfig:
     """
 
     model: str = "snn"
-    dataset: str = "digits"
-    data_dir: str | None = None      # folder of IDX files for dataset=mnist
-    seed: int = 0                    # fixes split, init, shuffling
-    epochs: int = 20
-    batch_size: int = 32
-    lr: float = 1e-2
-    time_steps: int = 16             # T: steps per sample (window)
     hidden: tuple[int, ...] = (128,)
     threshold: float = 1.25
     current_decay: float = 0.25
@@ -44,79 +81,188 @@ class SNNConfig:
     scale_grad: float = 3.0
     true_rate: float = 0.5           # target spike rate of the true class
     false_rate: float = 0.03
-    split: tuple[float, float, float] = (0.6, 0.2, 0.2)   # train/val/test
 
-    def __post_init__(self) -> None:
-        validate(self)
+    TUPLES: ClassVar[dict[str, type]] = {"split": float, "hidden": int}
 
     @property
     def neuron_params(self) -> dict[str, float]:
-        return {
-            "threshold": self.threshold,
-            "current_decay": self.current_decay,
-            "voltage_decay": self.voltage_decay,
-            "tau_grad": self.tau_grad,
-            "scale_grad": self.scale_grad,
-            "requires_grad": False,
-        }
+        return {"threshold": self.threshold, "current_decay": self.current_decay,
+                "voltage_decay": self.voltage_decay, "tau_grad": self.tau_grad,
+                "scale_grad": self.scale_grad, "requires_grad": False}
 
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["hidden"] = list(self.hidden)
-        d["split"] = list(self.split)
-        return d
-
-    def replace(self, **overrides: Any) -> "SNNConfig":
-        return from_dict({**self.to_dict(), **{k: v for k, v in overrides.items() if v is not None}})
-
-
-def _fail(name: str, value: Any, why: str) -> None:
-    raise BeamnetError(f"config: {name}={value!r} {why}")
+    def validate(self) -> None:
+        super().validate()
+        if not self.hidden or any(int(h) < 1 for h in self.hidden):
+            _fail("hidden", self.hidden, "must list one or more positive layer sizes")
+        for name in ("current_decay", "voltage_decay"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                _fail(name, getattr(self, name), "must be a fraction in [0, 1] (hardware: 12-bit decay)")
+        vth = fixed_point.threshold_mant(self.threshold)
+        if not 0 < vth <= fixed_point.VTH_MAX:
+            _fail("threshold", self.threshold,
+                  f"gives vThMant={vth}; Loihi needs 1..{fixed_point.VTH_MAX} "
+                  f"(threshold in (0, {fixed_point.VTH_MAX / fixed_point.W_SCALE:.0f}])")
+        if not (0 < self.false_rate < self.true_rate <= 1):
+            _fail("true_rate/false_rate", (self.true_rate, self.false_rate),
+                  "need 0 < false_rate < true_rate <= 1")
 
 
-def validate(c: SNNConfig) -> None:
-    if c.model not in MODELS:
-        _fail("model", c.model, f"is not a known model; choose one of {', '.join(MODELS)}")
-    if c.dataset not in DATASETS:
-        _fail("dataset", c.dataset, f"is not a known dataset; choose one of {', '.join(DATASETS)}")
-    for name in ("epochs", "batch_size", "time_steps"):
-        if int(getattr(c, name)) < 1:
-            _fail(name, getattr(c, name), "must be >= 1")
-    if not c.hidden or any(int(h) < 1 for h in c.hidden):
-        _fail("hidden", c.hidden, "must list one or more positive layer sizes")
-    if not c.lr > 0:
-        _fail("lr", c.lr, "must be > 0")
-    for name in ("current_decay", "voltage_decay"):
-        if not 0.0 <= getattr(c, name) <= 1.0:
-            _fail(name, getattr(c, name), "must be a fraction in [0, 1] (hardware: 12-bit decay)")
-    vth = fixed_point.threshold_mant(c.threshold)
-    if not 0 < vth <= fixed_point.VTH_MAX:
-        _fail("threshold", c.threshold,
-              f"gives vThMant={vth}; Loihi needs 1..{fixed_point.VTH_MAX} "
-              f"(threshold in (0, {fixed_point.VTH_MAX / fixed_point.W_SCALE:.0f}])")
-    if not (0 < c.false_rate < c.true_rate <= 1):
-        _fail("true_rate/false_rate", (c.true_rate, c.false_rate), "need 0 < false_rate < true_rate <= 1")
-    if len(c.split) != 3 or any(f <= 0 for f in c.split) or abs(sum(c.split) - 1) > 1e-6:
-        _fail("split", c.split, "must be three positive fractions (train, val, test) summing to 1")
+@dataclass(frozen=True)
+class BeamnetConfig(TrainConfig):
+    """BEAM-Net (../shared/BEAMNET_SPEC.md). Times are in steps of ``dt`` ms."""
+
+    model: str = "beamnet"
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 3e-3
+    dt: float = 1.0                  # ms per step
+    time_steps: int = 32             # T: steps per window
+    # Encoding (Eq. 6, Eq. 7)
+    encoding: str = "latency"        # latency (Eq. 7) | population (W-TCRL)
+    t_ref: int = 12                  # T_ref (Eq. 7)
+    tau_spread: float = 12.0         # tau in t_i = T_ref - tau * x_i (Eq. 7)
+    input_floor: float = 0.05        # inputs below it emit no spike
+    pop_size: int = 5                # l: neurons per dimension (population code)
+    pop_sigma: float = 0.15          # sigma of the receptive fields
+    # Coincidence detection (Eq. 21, Eq. 22)
+    n_memory: int = 100              # N memory neurons (stored patterns)
+    patterns: str = "kmeans"         # kmeans (per class) | prototype (class means, N = K)
+    tau_s: float = 20.0              # synaptic current time constant: kernel kappa (Eq. 21)
+    dt_max: int = 62                 # longest synaptic delay in steps (Loihi limit 62)
+    init_gain: float = 1.5           # median peak drive at initialisation, in theta_0
+    # Bayesian LIF neurons (Eq. 8, Eq. 9, Eq. 10)
+    tau_m: float = 3.33              # membrane time constant
+    theta_0: float = 1.0             # base threshold (unit of every other potential)
+    delta: float = 0.3               # Delta: logistic threshold noise scale (Eq. 9)
+    gamma: float = 0.5               # adaptive threshold gain (Eq. 10)
+    tau_theta: float = 10.0          # spike-trace time constant of the threshold (Eq. 10)
+    # Lateral inhibition (Proposition 3.3)
+    w_inh: float = 3.0               # in units of theta_0; must exceed 2
+    tau_syn: float = 2.0             # inhibitory trace time constant
+    # Dirichlet readout (Eq. 12 - Eq. 15)
+    alpha_0: float = 1.0             # prior concentration (Eq. 12)
+    eta: float = 1.0                 # evidence scale during training (Eq. 12)
+    fit_eta: bool = True             # refit eta on the validation split after training
+    burn_in: int = 0                 # steps of each window not counted
+    # Bidirectional inference (Eq. 16, Eq. 17, Theorem 3.6)
+    bidirectional: bool = False      # top-down loop at evaluation (off: one window)
+    lambda_td: float = 0.1           # lambda: top-down threshold reduction (Eq. 16)
+    max_windows: int = 1             # L: at most ceil(3 tau_m / tau_s) (Theorem 3.6)
+    epsilon: float = 0.05            # stop when ||p_k - p_{k-1}||_1 < epsilon (Eq. 17)
+    # Training objective
+    kl_weight: float = 0.1           # KL(Dir(alpha~) || Dir(1)) on non-target evidence
+    kl_anneal_epochs: int = 10
+    rate_weight: float = 0.0         # firing-rate regulariser toward rate_target
+    rate_target: float = 0.03        # target fraction of memory neurons active (1-5%)
+    surrogate_width: float = 1.0     # surrogate gradient width, in theta_0
+    # Hardware scale
+    theta_mant: int = 1024           # theta_0 as a Loihi vThMant; weights are 8-bit mantissas on it
+
+    def validate(self) -> None:
+        super().validate()
+        if self.encoding not in ("latency", "population"):
+            _fail("encoding", self.encoding, "must be latency or population")
+        if self.patterns not in ("kmeans", "prototype"):
+            _fail("patterns", self.patterns, "must be kmeans or prototype")
+        positive = ("dt", "tau_spread", "tau_s", "tau_m", "theta_0", "tau_theta", "tau_syn",
+                    "pop_sigma", "init_gain", "surrogate_width")
+        for name in positive:
+            if not getattr(self, name) > 0:
+                _fail(name, getattr(self, name), "must be > 0")
+        if not self.delta > 0:
+            _fail("delta", self.delta, "must be > 0: Eq. 9 needs a positive noise scale Delta "
+                  "(Delta -> 0 is the deterministic LIF limit)")
+        if not self.w_inh > 2:
+            _fail("w_inh", self.w_inh, "must be > 2: Proposition 3.3 (firing rates converge to the "
+                  "posterior only for lateral inhibition w_inh > 2)")
+        if not self.alpha_0 > 0:
+            _fail("alpha_0", self.alpha_0, "must be > 0: Eq. 12 needs a proper Dirichlet prior")
+        if not self.eta > 0:
+            _fail("eta", self.eta, "must be > 0 (Eq. 12)")
+        bound = self.window_bound
+        if not 1 <= self.max_windows <= bound:
+            _fail("max_windows", self.max_windows,
+                  f"must be in 1..ceil(3 tau_m / tau_s) = {bound} (Theorem 3.6, tau_m={self.tau_m}, "
+                  f"tau_s={self.tau_s}); raise tau_m or lower max_windows")
+        if self.bidirectional and self.max_windows < 2:
+            _fail("bidirectional", True, "needs max_windows >= 2 to iterate (Eq. 17)")
+        if not 0 < self.epsilon < 2:
+            _fail("epsilon", self.epsilon, "must be in (0, 2) (an L1 distance of posteriors, Eq. 17)")
+        if not 1 <= self.dt_max <= fixed_point.MAX_DELAY:
+            _fail("dt_max", self.dt_max, f"must be in 1..{fixed_point.MAX_DELAY} (Loihi synaptic delay limit)")
+        if math.ceil(self.tau_spread) > self.dt_max:
+            _fail("tau_spread", self.tau_spread, f"gives delays up to {math.ceil(self.tau_spread)} steps, "
+                  f"beyond dt_max={self.dt_max}")
+        if self.t_ref + math.ceil(self.tau_spread) >= self.time_steps:
+            _fail("time_steps", self.time_steps, f"must exceed t_ref + tau_spread = "
+                  f"{self.t_ref + math.ceil(self.tau_spread)} so coincidences fall inside the window")
+        if self.t_ref < math.ceil(self.tau_spread):
+            _fail("t_ref", self.t_ref, "must be >= tau_spread so spike times t_ref - tau*x are >= 0")
+        if self.n_memory < 1 or self.pop_size < 1:
+            _fail("n_memory/pop_size", (self.n_memory, self.pop_size), "must be >= 1")
+        if not 0 <= self.burn_in < self.time_steps:
+            _fail("burn_in", self.burn_in, "must be in 0..time_steps-1")
+        if not 0 < self.rate_target < 1:
+            _fail("rate_target", self.rate_target, "must be a fraction in (0, 1) (spec: 0.01-0.05)")
+        if not 0 < self.theta_mant <= fixed_point.VTH_MAX:
+            _fail("theta_mant", self.theta_mant, f"must be in 1..{fixed_point.VTH_MAX} (vThMant)")
+        if self.w_inh * self.theta_0 * self.theta_mant * 64 >= 2 ** 23:
+            _fail("w_inh", self.w_inh, "times theta overflows Loihi's 24-bit state; lower theta_mant")
+
+    @property
+    def window_bound(self) -> int:
+        """L = ceil(3 tau_m / tau_s), the window bound of Theorem 3.6."""
+        return math.ceil(3 * self.tau_m / self.tau_s - 1e-9)
 
 
-def from_dict(d: dict[str, Any]) -> SNNConfig:
-    names = {f.name for f in dataclasses.fields(SNNConfig)}
+CONFIGS: dict[str, type[TrainConfig]] = {"snn": SNNConfig, "beamnet": BeamnetConfig}
+MODELS = tuple(CONFIGS)
+
+
+def default_for(model: str) -> TrainConfig:
+    if model not in CONFIGS:
+        raise BeamnetError(f"config: model={model!r} is not a known model; choose one of {', '.join(MODELS)}")
+    return CONFIGS[model]()
+
+
+def from_dict(d: dict[str, Any]) -> TrainConfig:
+    model = d.get("model", "snn")
+    cls = CONFIGS.get(model)
+    if cls is None:
+        raise BeamnetError(f"config: model={model!r} is not a known model; choose one of {', '.join(MODELS)}")
+    names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(d) - names)
     if unknown:
-        raise BeamnetError(f"config: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(names))}")
+        raise BeamnetError(f"config: unknown key(s) {', '.join(unknown)} for model {model}; "
+                           f"known keys: {', '.join(sorted(names))}")
     d = dict(d)
-    if "hidden" in d:
-        d["hidden"] = tuple(int(h) for h in d["hidden"])
-    if "split" in d:
-        d["split"] = tuple(float(f) for f in d["split"])
+    for key, typ in cls.TUPLES.items():
+        if key in d and d[key] is not None:
+            try:
+                d[key] = tuple(typ(v) for v in d[key])
+            except (TypeError, ValueError):
+                raise BeamnetError(f"config: {key}={d[key]!r} must be a list of {typ.__name__}") from None
     try:
-        return SNNConfig(**d)
+        return cls(**d)
     except TypeError as exc:  # wrong value types
         raise BeamnetError(f"config: {exc}") from None
 
 
-def load(path: str | Path) -> SNNConfig:
+def parse_override(text: str) -> tuple[str, Any]:
+    """``key=value`` from the command line; the value is read as YAML (numbers, lists, bools)."""
+    import yaml
+
+    if "=" not in text:
+        raise BeamnetError(f"--set {text!r} must look like key=value, e.g. --set w_inh=3.5")
+    key, _, raw = text.partition("=")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def load(path: str | Path) -> TrainConfig:
     """Load a config from JSON or YAML (by extension)."""
     p = Path(path)
     if not p.is_file():

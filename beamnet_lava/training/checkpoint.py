@@ -17,13 +17,22 @@ CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.json"
 
 
-def build_model(cfg: config_mod.SNNConfig, n_in: int, n_out: int) -> CubaSNN:
+def build_model(cfg: config_mod.TrainConfig, n_in: int, n_out: int):
+    """The model of ``cfg`` for ``n_in`` inputs (encoder neurons) and ``n_out`` classes."""
+    if isinstance(cfg, config_mod.BeamnetConfig):
+        from beamnet_lava.models.beamnet import BeamNet
+
+        return BeamNet(cfg, n_in, n_out)
     return CubaSNN(n_in, cfg.hidden, n_out, cfg.neuron_params)
 
 
-def save_checkpoint(path: Path, model: CubaSNN, cfg: config_mod.SNNConfig, epoch: int,
+def _sizes(model) -> list[int]:
+    return list(model.sizes) if hasattr(model, "sizes") else [model.n_inputs, model.n_classes]
+
+
+def save_checkpoint(path: Path, model, cfg: config_mod.TrainConfig, epoch: int,
                     val_accuracy: float) -> None:
-    state = {"format": 1, "config": cfg.to_dict(), "sizes": model.sizes, "epoch": epoch,
+    state = {"format": 1, "config": cfg.to_dict(), "sizes": _sizes(model), "epoch": epoch,
              "val_accuracy": val_accuracy, "state_dict": model.state_dict()}
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
@@ -32,8 +41,8 @@ def save_checkpoint(path: Path, model: CubaSNN, cfg: config_mod.SNNConfig, epoch
 @dataclass
 class LoadedRun:
     run_dir: Path
-    config: config_mod.SNNConfig
-    model: CubaSNN
+    config: config_mod.TrainConfig
+    model: torch.nn.Module
     epoch: int
     val_accuracy: float
 

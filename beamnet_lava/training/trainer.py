@@ -1,4 +1,10 @@
-"""Train a model into a run directory, keeping the best-on-validation checkpoint."""
+"""Train a model into a run directory, keeping the best-on-validation checkpoint.
+
+A run directory holds ``config.json``, ``checkpoint.pt`` (best validation
+accuracy, written atomically), ``metrics.json`` (per-epoch ``history``,
+``test_accuracy`` and the split) and, per model, per-sample test predictions
+and figures.
+"""
 from __future__ import annotations
 
 import time
@@ -12,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from beamnet_lava import config as config_mod
 from beamnet_lava._quiet import import_slayer
 from beamnet_lava.data import load_split, rate_encode
+from beamnet_lava.data.datasets import Split
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import write_json
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
@@ -40,7 +47,25 @@ def _prepare_out_dir(out: Path, force: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def train(cfg: config_mod.SNNConfig, out_dir: str | Path, *, force: bool = False,
+class _Bar:
+    """Rich progress over all batches of all epochs, with loss and validation accuracy."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.progress = Progress(TextColumn("[bold]train[/] epoch {task.fields[epoch]}"), BarColumn(),
+                                 MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.3f}"),
+                                 TextColumn("val acc {task.fields[val]:.3f}"), TimeElapsedColumn(),
+                                 disable=not enabled)
+        self.task = self.progress.add_task("train", total=total, epoch=0, loss=float("nan"),
+                                           val=float("nan"))
+
+    def batch(self, epoch: int, loss: float) -> None:
+        self.progress.update(self.task, advance=1, epoch=epoch, loss=loss)
+
+    def epoch(self, epoch: int, val: float) -> None:
+        self.progress.update(self.task, epoch=epoch, val=val)
+
+
+def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = False,
           progress: bool = True) -> dict[str, Any]:
     """Train ``cfg`` and write config, best checkpoint and metrics into ``out_dir``."""
     out = Path(out_dir)
@@ -48,7 +73,31 @@ def train(cfg: config_mod.SNNConfig, out_dir: str | Path, *, force: bool = False
     seed_everything(cfg.seed)
     data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=cfg.data_dir)
     write_json(out / checkpoint.CONFIG, {**cfg.to_dict(), "split_description": data.description})
+    t0 = time.perf_counter()
+    n_batches = (len(data.y_train) + cfg.batch_size - 1) // cfg.batch_size
+    bar = _Bar(progress, cfg.epochs * n_batches)
+    with bar.progress:
+        if isinstance(cfg, config_mod.BeamnetConfig):
+            extra, history = _train_beamnet(cfg, data, out, bar)
+        else:
+            extra, history = _train_snn(cfg, data, out, bar)
+    best = max(history, key=lambda h: (h["val_accuracy"], -h["epoch"]))
+    metrics = {
+        "model": cfg.model, "dataset": cfg.dataset, "split": data.description, "seed": cfg.seed,
+        "n_train": len(data.y_train), "n_val": len(data.y_val), "n_test": len(data.y_test),
+        "history": history, "best_epoch": best["epoch"], "val_accuracy": best["val_accuracy"],
+        "train_seconds": time.perf_counter() - t0, **extra,
+    }
+    write_json(out / checkpoint.METRICS, metrics)
+    return metrics
 
+
+def _save(out: Path, cfg):
+    return lambda model, epoch, acc: checkpoint.save_checkpoint(
+        out / checkpoint.CHECKPOINT, model, cfg, epoch, acc)
+
+
+def _train_snn(cfg: config_mod.SNNConfig, data: Split, out: Path, bar: _Bar):
     x_tr = rate_encode(data.x_train, cfg.time_steps)
     x_va = rate_encode(data.x_val, cfg.time_steps)
     x_te = rate_encode(data.x_test, cfg.time_steps)
@@ -59,50 +108,46 @@ def train(cfg: config_mod.SNNConfig, out_dir: str | Path, *, force: bool = False
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     gen = torch.Generator().manual_seed(cfg.seed)
     x_tr_t, y_tr_t = torch.from_numpy(x_tr), torch.from_numpy(data.y_train)
-
+    save = _save(out, cfg)
     history: list[dict[str, float]] = []
-    best_acc, best_epoch = -1.0, 0
+    best_acc = -1.0
     t0 = time.perf_counter()
-    n_batches = (len(x_tr) + cfg.batch_size - 1) // cfg.batch_size
-    with Progress(TextColumn("[bold]train[/] epoch {task.fields[epoch]}"), BarColumn(),
-                  MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.3f}"),
-                  TextColumn("val acc {task.fields[val]:.3f}"), TimeElapsedColumn(),
-                  disable=not progress, transient=False) as bar:
-        task = bar.add_task("train", total=cfg.epochs * n_batches, epoch=0, loss=float("nan"),
-                            val=float("nan"))
-        for epoch in range(1, cfg.epochs + 1):
-            model.train()
-            perm = torch.randperm(len(x_tr), generator=gen)
-            total, correct, loss_sum = 0, 0, 0.0
-            for i in range(0, len(perm), cfg.batch_size):
-                idx = perm[i:i + cfg.batch_size]
-                spikes_out = model(x_tr_t[idx])
-                loss = loss_fn(spikes_out, y_tr_t[idx])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                loss_sum += float(loss.detach()) * len(idx)
-                total += len(idx)
-                correct += int((spikes_out.sum(-1).argmax(1) == y_tr_t[idx]).sum())
-                bar.update(task, advance=1, epoch=epoch, loss=loss_sum / total)
-            val_acc, _ = evaluate_model(model, x_va, data.y_val)
-            bar.update(task, val=val_acc)
-            history.append({"epoch": epoch, "loss": loss_sum / total, "train_accuracy": correct / total,
-                            "val_accuracy": val_acc, "seconds": time.perf_counter() - t0})
-            if val_acc > best_acc:
-                best_acc, best_epoch = val_acc, epoch
-                checkpoint.save_checkpoint(out / checkpoint.CHECKPOINT, model, cfg, epoch, val_acc)
-            if not np.isfinite(loss_sum):
-                raise BeamnetError(f"training diverged at epoch {epoch} (loss is not finite); "
-                                   "lower --lr")
-
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        perm = torch.randperm(len(x_tr), generator=gen)
+        total, correct, loss_sum = 0, 0, 0.0
+        for i in range(0, len(perm), cfg.batch_size):
+            idx = perm[i:i + cfg.batch_size]
+            spikes_out = model(x_tr_t[idx])
+            loss = loss_fn(spikes_out, y_tr_t[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss_sum += float(loss.detach()) * len(idx)
+            total += len(idx)
+            correct += int((spikes_out.sum(-1).argmax(1) == y_tr_t[idx]).sum())
+            bar.batch(epoch, loss_sum / total)
+        if not np.isfinite(loss_sum):
+            raise BeamnetError(f"training diverged at epoch {epoch} (loss is not finite); lower --lr")
+        val_acc, _ = evaluate_model(model, x_va, data.y_val)
+        bar.epoch(epoch, val_acc)
+        history.append({"epoch": epoch, "loss": loss_sum / total, "train_accuracy": correct / total,
+                        "val_accuracy": val_acc, "seconds": time.perf_counter() - t0})
+        if val_acc > best_acc:
+            best_acc = val_acc
+            save(model, epoch, val_acc)
     best = checkpoint.load_run(out)
-    test_acc, test_pred = evaluate_model(best.model, x_te, data.y_test)
-    metrics = {
-        "model": cfg.model, "dataset": cfg.dataset, "split": data.description, "seed": cfg.seed,
-        "n_train": len(data.y_train), "n_val": len(data.y_val), "n_test": len(data.y_test),
-        "history": history, "best_epoch": best_epoch, "val_accuracy": best_acc,
-        "test_accuracy": test_acc, "train_seconds": time.perf_counter() - t0,
-    }
-    write_json(out / checkpoint.METRICS, metrics)
-    return metrics
+    test_acc, _ = evaluate_model(best.model, x_te, data.y_test)
+    return {"test_accuracy": test_acc}, history
+
+
+def _train_beamnet(cfg: config_mod.BeamnetConfig, data: Split, out: Path, bar: _Bar):
+    from beamnet_lava.training.beamnet_train import evaluate_run, train_beamnet
+
+    _, history = train_beamnet(cfg, data, out, bar.batch, bar.epoch, _save(out, cfg))
+    best = checkpoint.load_run(out)
+    metrics = evaluate_run(best.model, data, out)
+    # the validation-fitted eta is part of the model: store it with the checkpoint
+    checkpoint.save_checkpoint(out / checkpoint.CHECKPOINT, best.model, cfg, best.epoch,
+                               best.val_accuracy)
+    return metrics, history

@@ -1,0 +1,60 @@
+"""Calibration: expected calibration error and the reliability diagram."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def reliability_bins(prob: np.ndarray, labels: np.ndarray, n_bins: int = 15):
+    """Per equal-width confidence bin: (lower edge, count, mean confidence, accuracy)."""
+    prob = np.asarray(prob, dtype=np.float64)
+    conf = prob.max(axis=1)
+    correct = prob.argmax(axis=1) == np.asarray(labels)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    which = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, n_bins - 1)
+    rows = []
+    for b in range(n_bins):
+        m = which == b
+        rows.append((edges[b], int(m.sum()), float(conf[m].mean()) if m.any() else np.nan,
+                     float(correct[m].mean()) if m.any() else np.nan))
+    return rows
+
+
+def ece(prob: np.ndarray, labels: np.ndarray, n_bins: int = 15) -> float:
+    """Expected calibration error with ``n_bins`` equal-width confidence bins."""
+    n = len(labels)
+    if n == 0:
+        return 0.0
+    return float(sum(c / n * abs(conf - acc) for _, c, conf, acc in reliability_bins(prob, labels, n_bins)
+                     if c))
+
+
+def nll(prob: np.ndarray, labels: np.ndarray) -> float:
+    p = np.asarray(prob)[np.arange(len(labels)), labels]
+    return float(-np.log(np.clip(p, 1e-12, None)).mean())
+
+
+def reliability_diagram(prob: np.ndarray, labels: np.ndarray, path: str | Path, title: str,
+                        n_bins: int = 15) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = reliability_bins(prob, labels, n_bins)
+    width = 1.0 / n_bins
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    lo = [r[0] for r in rows if r[1]]
+    ax.bar(lo, [r[3] for r in rows if r[1]], width=width, align="edge", edgecolor="k",
+           label="accuracy")
+    ax.bar(lo, [r[2] - r[3] for r in rows if r[1]], bottom=[r[3] for r in rows if r[1]],
+           width=width, align="edge", color="tab:red", alpha=0.3, label="gap")
+    ax.plot([0, 1], [0, 1], "k--", lw=1)
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy",
+           title=f"{title}\nECE ({n_bins} bins) = {ece(prob, labels, n_bins):.4f}")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)

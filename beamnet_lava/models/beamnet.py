@@ -1,0 +1,277 @@
+"""BEAM-Net training model (../shared/BEAMNET_SPEC.md), fixed-point exact in the forward pass.
+
+Pipeline for one window of ``T`` steps:
+
+1. Encoding (Eq. 7 or population latency): one spike time per encoder neuron.
+2. Coincidence detection (Eq. 21, Eq. 22): input ``i`` reaches memory neuron
+   ``j`` at ``t_i + d_ij``; the integer delays ``d_ij = round(tau * c_ij)`` store
+   pattern ``c_j``, so an input equal to ``c_j`` arrives all at once at ``T_ref``.
+   Weights ``w_ij`` are trained (8-bit mantissas on ``theta_mant``). Because a
+   latency code has at most one spike per input, the delayed drive is a single
+   ``scatter_add`` of weights into a ``(batch, N, T)`` tensor: no
+   inputs x memory x delay x time tensor is ever built.
+3. Bayesian LIF memory neurons with lateral inhibition (Eq. 8-10, Prop. 3.3),
+   exactly :func:`beamnet_lava.bayes_lif.step` in integer state units, with
+   noise from :mod:`beamnet_lava.noise`. Gradients: straight-through for the
+   12-bit decays, logistic surrogate (width ``surrogate_width`` theta, the
+   derivative of Eq. 9's sigmoid) for spikes; the inhibition and threshold
+   traces are detached (their gradients explode, see BEAMNET_NOTES lesson 1).
+4. Dirichlet readout (Eq. 12): evidence ``e = softplus(R) @ n`` from spike
+   counts ``n``, ``alpha = alpha_0 + eta * e``. The prediction and every
+   uncertainty come from these spike counts only.
+
+Bidirectional inference (Eq. 16, Eq. 17, Theorem 3.6), at evaluation: after
+window ``k`` the memory posterior ``q_j = n_j / sum n`` lowers encoder
+thresholds by ``lambda * sum_j q_j W_TD_ji`` with ``W_TD = c`` (the stored
+patterns). For a latency encoder, lowering the threshold by ``delta`` fires it
+as if its intensity were ``x + delta``, so the next window encodes
+``x + lambda * q @ c``. Windows repeat until ``||p_k - p_{k-1}||_1 < epsilon``
+on the class posterior ``p`` or ``max_windows`` (at most Theorem 3.6's bound)
+is reached; the last window's counts give the prediction.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from beamnet_lava import noise
+from beamnet_lava.bayes_lif import ACT_SHIFT, TRACE_UNIT, V_LIMIT, BayesLIFParams, decay_of_tau
+from beamnet_lava.config import BeamnetConfig
+from beamnet_lava.data.encoding import check_images, latency_times, population_intensity
+from beamnet_lava.fixed_point import DECAY_UNITY, WEIGHT_MAX, WEIGHT_MIN
+
+STATE_PER_THETA_MANT = 1 << ACT_SHIFT
+
+
+def hardware_params(cfg: BeamnetConfig) -> BayesLIFParams:
+    """Integer memory-layer parameters of ``cfg`` (state units)."""
+    theta = int(round(cfg.theta_0 * cfg.theta_mant)) * STATE_PER_THETA_MANT
+    return BayesLIFParams(
+        du=decay_of_tau(cfg.tau_s, cfg.dt), dv=decay_of_tau(cfg.tau_m, cfg.dt),
+        d_syn=decay_of_tau(cfg.tau_syn, cfg.dt), d_theta=decay_of_tau(cfg.tau_theta, cfg.dt),
+        theta=theta, gamma=int(round(cfg.gamma * theta)), w_inh=int(round(cfg.w_inh * theta)),
+        delta=int(round(cfg.delta * theta)), seed=int(cfg.seed))
+
+
+def encoder_intensity(x: np.ndarray, cfg: BeamnetConfig) -> np.ndarray:
+    """Intensity of each encoder neuron: the image itself (Eq. 7) or its population code."""
+    x = check_images(x)
+    return population_intensity(x, cfg.pop_size, cfg.pop_sigma) if cfg.encoding == "population" else x
+
+
+class _Spike(torch.autograd.Function):
+    """Heaviside forward; derivative of sigmoid(z / width) backward (Eq. 9's own slope)."""
+
+    @staticmethod
+    def forward(ctx, z: torch.Tensor, width: float) -> torch.Tensor:
+        ctx.save_for_backward(z)
+        ctx.width = width
+        return (z > 0).to(z.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (z,) = ctx.saved_tensors
+        s = torch.sigmoid(z / ctx.width)
+        return grad * s * (1 - s) / ctx.width, None
+
+
+def _dec(x: torch.Tensor, d: int) -> torch.Tensor:
+    """Loihi 12-bit decay, exact forward, straight-through backward."""
+    smooth = x * ((DECAY_UNITY - d) / DECAY_UNITY)
+    exact = torch.sign(x) * torch.floor(torch.abs(x) * (DECAY_UNITY - d) / DECAY_UNITY)
+    return smooth + (exact - smooth).detach()
+
+
+def _ste(x: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    return x + (q - x).detach()
+
+
+@dataclass
+class WindowOutput:
+    spikes: torch.Tensor        # (B, N, T) memory spikes
+    counts: torch.Tensor        # (B, N) spikes after burn-in
+    alpha: torch.Tensor         # (B, K) Dirichlet concentrations
+
+
+class BeamNet(torch.nn.Module):
+    def __init__(self, cfg: BeamnetConfig, n_inputs: int, n_classes: int) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.hw = hardware_params(cfg)
+        self.n_inputs, self.n_classes, self.n_memory = n_inputs, n_classes, cfg.n_memory
+        n = cfg.n_memory
+        self.weight = torch.nn.Parameter(torch.zeros(n, n_inputs))   # in theta_0 units
+        self.readout = torch.nn.Parameter(torch.zeros(n_classes, n))  # softplus -> A >= 0
+        self.register_buffer("patterns", torch.zeros(n, n_inputs))   # c_j, also W_TD (Eq. 16)
+        self.register_buffer("delays", torch.zeros(n, n_inputs, dtype=torch.int64))
+        self.register_buffer("pattern_class", torch.zeros(n, dtype=torch.int64))
+        self.register_buffer("eta", torch.tensor(float(cfg.eta)))
+
+    # -- initialisation from data ------------------------------------------------------------
+    def init_from_data(self, intensity: np.ndarray, labels: np.ndarray, seed: int) -> None:
+        """Store patterns (k-means centres per class or class prototypes) as delays (Eq. 22)."""
+        cfg = self.cfg
+        patterns, classes = _store_patterns(intensity, labels, self.n_classes, cfg.n_memory,
+                                            cfg.patterns, seed)
+        if len(patterns) != self.n_memory:
+            raise ValueError(f"got {len(patterns)} patterns for {self.n_memory} memory neurons")
+        delays = np.clip(np.floor(cfg.tau_spread * patterns + 0.5), 0, cfg.dt_max).astype(np.int64)
+        dark = patterns < cfg.input_floor
+        w = patterns / np.maximum(patterns.sum(axis=1, keepdims=True), 1e-9) - dark / patterns.shape[1]
+        with torch.no_grad():
+            self.patterns.copy_(torch.from_numpy(patterns))
+            self.delays.copy_(torch.from_numpy(delays))
+            self.pattern_class.copy_(torch.from_numpy(classes))
+            self.weight.copy_(torch.from_numpy(w))
+            gain = cfg.init_gain / self._median_peak(intensity[:512])
+            self.weight.mul_(gain)
+            own = F.one_hot(self.pattern_class, self.n_classes).T.to(self.readout.dtype)
+            self.readout.copy_(own * math.log(math.e - 1) + (1 - own) * -4.6)  # softplus: 1 / 0.01
+
+    def _median_peak(self, intensity: np.ndarray) -> float:
+        """Median over samples of the highest peak potential (theta units), no spikes, no noise."""
+        times = torch.from_numpy(self.encode_times(intensity))
+        drive = self.drive(times, quantize=False).double() * STATE_PER_THETA_MANT
+        u = torch.zeros_like(drive[..., 0])
+        v = torch.zeros_like(u)
+        peak = torch.full_like(u, -math.inf)
+        for t in range(drive.shape[-1]):
+            u = u * (1 - self.hw.du / DECAY_UNITY) + drive[..., t]
+            v = v * (1 - self.hw.dv / DECAY_UNITY) + u
+            peak = torch.maximum(peak, v)
+        best = peak.max(dim=1).values / self.hw.theta
+        return float(best.median().clamp_min(1e-6))
+
+    # -- encoding and coincidence ------------------------------------------------------------
+    def encode_times(self, intensity: np.ndarray) -> np.ndarray:
+        cfg = self.cfg
+        return latency_times(intensity, cfg.t_ref, cfg.tau_spread, cfg.input_floor)
+
+    def weight_mantissa(self, quantize: bool = True) -> torch.Tensor:
+        """8-bit weight mantissas on theta_mant (even steps, as Lava's 8-bit Dense), STE."""
+        w = self.weight * self.cfg.theta_mant
+        if not quantize:
+            return w
+        q = torch.clamp(2 * torch.floor(w / 2 + 0.5), WEIGHT_MIN, WEIGHT_MAX - 1)
+        return _ste(w, q)
+
+    def drive(self, times: torch.Tensor, quantize: bool = True) -> torch.Tensor:
+        """Delayed synaptic drive (Eq. 21) ``(B, N, T)`` in weight-mantissa units."""
+        T = self.cfg.time_steps
+        b, n = times.shape[0], self.n_memory
+        arrival = times[:, None, :] + self.delays[None]
+        valid = (times >= 0)[:, None, :] & (arrival < T)
+        idx = torch.where(valid, arrival, torch.full_like(arrival, T))
+        w = self.weight_mantissa(quantize).to(torch.float32)
+        out = torch.zeros(b, n, T + 1, dtype=torch.float32, device=w.device)
+        out = out.scatter_add(2, idx, w.unsqueeze(0).expand(b, -1, -1))
+        return out[..., :T]
+
+    # -- memory layer ------------------------------------------------------------------------
+    def noise(self, sample_keys: np.ndarray, window: int) -> torch.Tensor:
+        """Eq. 9 draws ``(B, N, T)`` keyed by (seed, neuron, sample_key * L * T + window * T + t)."""
+        T = self.cfg.time_steps
+        span = self.cfg.max_windows * T
+        steps = np.asarray(sample_keys, dtype=np.int64)[:, None] * span + window * T + np.arange(T)
+        eps = noise.noise_block(self.hw.seed, self.n_memory, steps, self.hw.delta)   # (B, T, N)
+        return torch.from_numpy(eps).permute(0, 2, 1).double()
+
+    def memory(self, drive: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+        """Run the Bayesian LIF layer over a window (bayes_lif.step, differentiable)."""
+        p = self.hw
+        width = self.cfg.surrogate_width * p.theta
+        b, n, T = drive.shape
+        drive = drive.double() * STATE_PER_THETA_MANT
+        u = drive.new_zeros(b, n)
+        v, inh, h, s_prev = u.clone(), u.clone(), u.clone(), u.clone()
+        spikes = []
+        for t in range(T):
+            u = _dec(u, p.du) + drive[..., t]
+            s_d = s_prev.detach()
+            inh = _dec(inh, p.d_syn).detach() + p.w_inh * (s_d.sum(1, keepdim=True) - s_d)
+            h = _dec(h, p.d_theta).detach() + TRACE_UNIT * s_d
+            v = torch.clamp(_dec(v, p.dv) + u - inh, -V_LIMIT, V_LIMIT)
+            theta = p.theta + torch.floor(p.gamma * h / DECAY_UNITY)
+            s = _Spike.apply(v - theta - eps[..., t], width)
+            v = v * (1 - s.detach())
+            spikes.append(s)
+            s_prev = s
+        return torch.stack(spikes, dim=-1)
+
+    def readout_alpha(self, counts: torch.Tensor, eta: torch.Tensor | float | None = None) -> torch.Tensor:
+        """Eq. 12: ``alpha = alpha_0 + eta * softplus(R) @ n``."""
+        eta = self.eta if eta is None else eta
+        evidence = counts.double() @ F.softplus(self.readout).double().T
+        return self.cfg.alpha_0 + eta * evidence
+
+    def window(self, intensity: np.ndarray, sample_keys: np.ndarray, k: int = 0) -> WindowOutput:
+        times = torch.from_numpy(self.encode_times(intensity))
+        spikes = self.memory(self.drive(times), self.noise(sample_keys, k))
+        counts = spikes[..., self.cfg.burn_in:].sum(-1)
+        return WindowOutput(spikes, counts, self.readout_alpha(counts))
+
+    def forward(self, intensity: np.ndarray, sample_keys: np.ndarray) -> WindowOutput:
+        """One window (the bidirectional loop off): used in training."""
+        return self.window(intensity, sample_keys, 0)
+
+    @torch.no_grad()
+    def infer(self, intensity: np.ndarray, sample_keys: np.ndarray,
+              bidirectional: bool | None = None) -> dict[str, np.ndarray]:
+        """Inference with the optional top-down loop (Eq. 16, 17); numpy results per sample."""
+        cfg = self.cfg
+        loop = cfg.bidirectional if bidirectional is None else bidirectional
+        n_windows = cfg.max_windows if loop else 1
+        base = np.asarray(intensity, dtype=np.float64)
+        x = base
+        b = len(x)
+        done = np.zeros(b, dtype=bool)
+        used = np.zeros(b, dtype=np.int64)
+        counts = spikes = alpha = prev_p = None
+        patterns = self.patterns.double().numpy()
+        for k in range(n_windows):
+            out = self.window(x, sample_keys, k)
+            n, a = out.counts.numpy(), out.alpha.numpy()
+            if k == 0:
+                counts, spikes, alpha = n.copy(), out.spikes.numpy().copy(), a.copy()
+            else:   # converged samples keep the window they converged in
+                active = ~done
+                counts[active], spikes[active], alpha[active] = n[active], out.spikes.numpy()[active], a[active]
+            used[~done] = k + 1
+            p = a / a.sum(1, keepdims=True)
+            if prev_p is not None:
+                done |= np.abs(p - prev_p).sum(1) < cfg.epsilon     # Eq. 17
+            if done.all():
+                break
+            q = n / np.maximum(n.sum(1, keepdims=True), 1.0)        # memory posterior
+            x = np.where(done[:, None], x, np.clip(base + cfg.lambda_td * q @ patterns, 0.0, 1.0))
+            prev_p = p
+        return {"counts": counts, "spikes": spikes, "alpha": alpha, "windows": used}
+
+
+def _store_patterns(intensity: np.ndarray, labels: np.ndarray, n_classes: int, n_memory: int,
+                    how: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Patterns to store: ``n_memory // K`` k-means centres per class (or the class means)."""
+    from sklearn.cluster import KMeans
+
+    if how == "prototype":
+        if n_memory != n_classes:
+            raise ValueError(f"patterns=prototype stores one pattern per class: set n_memory={n_classes}")
+        centres = [intensity[labels == c].mean(axis=0) for c in range(n_classes)]
+        per_class = [1] * n_classes
+    else:
+        base, extra = divmod(n_memory, n_classes)
+        per_class = [base + (c < extra) for c in range(n_classes)]
+        centres = []
+        for c in range(n_classes):
+            xc = intensity[labels == c]
+            k = min(per_class[c], len(xc))
+            km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(xc)
+            centres.append(km.cluster_centers_)
+            per_class[c] = k
+    patterns = np.clip(np.vstack(centres), 0.0, 1.0)
+    classes = np.repeat(np.arange(n_classes), per_class)
+    return patterns, classes

@@ -1,0 +1,159 @@
+"""BEAM-Net pieces against hand-computed values and against the neutral fixed-point step."""
+import numpy as np
+import pytest
+import torch
+
+from beamnet_lava import bayes_lif, noise
+from beamnet_lava.config import BeamnetConfig
+from beamnet_lava.data import latency_times, load_split, population_intensity
+from beamnet_lava.data.encoding import check_images
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.models.beamnet import BeamNet, encoder_intensity, hardware_params
+
+
+def test_eq7_latency_hand_values():
+    t = latency_times(np.array([[0.0, 0.04, 0.05, 0.5, 1.0]]), t_ref=12, tau=12, floor=0.05)
+    # 12 - 12*0.05 = 11.4 -> 11; 12 - 6 = 6; 12 - 12 = 0; below the floor: silent
+    assert t.tolist() == [[-1, -1, 11, 6, 0]]
+
+
+def test_population_code_peaks_at_the_nearest_centre():
+    a = population_intensity(np.array([[0.5, 0.05]]), size=5, sigma=0.15)
+    assert a.shape == (1, 10)
+    assert a[0, :5].argmax() == 2 and a[0, 2] == pytest.approx(1.0)
+    assert a[0, 5:].argmax() == 0 and a[0, 5] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("x, needle", [(np.ones((2, 3)) * 1.5, r"\[0, 1\]"), (np.ones(3), "2-D"),
+                                       (np.full((1, 2), np.nan), r"\[0, 1\]")])
+def test_bad_images(x, needle):
+    with pytest.raises(BeamnetError, match=needle):
+        check_images(x)
+
+
+def test_decay_matches_loihi_rounding():
+    x = np.array([1000, -1000, 7, -7, 0])
+    # (|x| * (4096 - 1024)) >> 12 with sign restored: 750, -750, 5, -5, 0
+    assert bayes_lif.dec(x, 1024).tolist() == [750, -750, 5, -5, 0]
+
+
+def _params(**kw):
+    base = dict(du=0, dv=4096, d_syn=2048, d_theta=2048, theta=1000, gamma=500, w_inh=3000,
+                delta=0, seed=1)
+    return bayes_lif.BayesLIFParams(**{**base, **kw})
+
+
+def test_step_hand_computed_inhibition_and_adaptation():
+    p = _params()
+    s = bayes_lif.State.zeros((1, 3))
+    zero = np.zeros((1, 3), dtype=np.int64)
+    # drive 20 mantissa -> u = 20 << 6 = 1280 > theta 1000: neuron 0 spikes, v reset
+    s = bayes_lif.step(s, np.array([[20, 0, 0]]), zero, p)
+    assert s.s.tolist() == [[1, 0, 0]] and s.v.tolist() == [[0, 0, 0]]
+    # next step: others get inhibition 3000; neuron 0's trace h = 4096 raises its threshold by 500
+    s = bayes_lif.step(s, np.array([[0, 0, 0]]), zero, p)
+    assert s.inh.tolist() == [[0, 3000, 3000]]
+    assert s.h.tolist() == [[4096, 0, 0]]
+    assert s.u.tolist() == [[1280, 0, 0]]           # du = 0: current does not decay
+    assert s.v.tolist() == [[1280, -3000, -3000]]    # dv = 4096: v = u - inh
+    assert s.s.tolist() == [[0, 0, 0]]               # 1280 <= adapted theta 1000 + 500
+
+
+def test_noise_makes_firing_probability_sigmoid():
+    p = _params(dv=4096, delta=200, d_syn=4096, w_inh=0)
+    n = 20_000
+    v_target = 1000 + 150          # (v - theta) / Delta = 0.75
+    eps = noise.noise_block(p.seed, n, np.array([0]), p.delta)[0][None]
+    drive = np.full((1, n), 0)
+    s = bayes_lif.State.zeros((1, n))
+    s.u[:] = v_target              # with du = 0 the current stays; dv = 4096 -> v = u
+    out = bayes_lif.step(s, drive, eps, p)
+    assert abs(out.s.mean() - 1 / (1 + np.exp(-0.75))) < 0.01
+
+
+def test_torch_memory_layer_is_bit_exact_to_the_neutral_step():
+    cfg = BeamnetConfig(n_memory=12, delta=0.2, gamma=0.7)
+    model = BeamNet(cfg, n_inputs=64, n_classes=10)
+    rng = np.random.default_rng(0)
+    drive = torch.from_numpy(rng.integers(-40, 120, size=(5, 12, cfg.time_steps)).astype(np.float32))
+    keys = np.arange(5) + 100
+    eps = model.noise(keys, 0)
+    spikes = model.memory(drive, eps).detach().numpy().astype(np.int64)
+    state = bayes_lif.State.zeros((5, 12))
+    ref = []
+    for t in range(cfg.time_steps):
+        state = bayes_lif.step(state, drive[..., t].numpy().astype(np.int64),
+                               eps[..., t].numpy().astype(np.int64), model.hw)
+        ref.append(state.s)
+    assert np.array_equal(spikes, np.stack(ref, axis=-1))
+    assert spikes.sum() > 0
+
+
+def test_delta_zero_is_the_deterministic_lif():
+    cfg = BeamnetConfig(n_memory=10)
+    model = BeamNet(cfg, 64, 10)
+    assert hardware_params(cfg.replace(delta=1e-9)).delta == 0
+    model.hw = hardware_params(cfg.replace(delta=1e-9))
+    eps = model.noise(np.arange(3), 0)
+    assert not eps.any()
+
+
+def test_coincidence_drive_and_its_gradient():
+    cfg = BeamnetConfig(n_memory=3)
+    model = BeamNet(cfg, n_inputs=4, n_classes=3)
+    with torch.no_grad():
+        model.delays.copy_(torch.tensor([[0, 1, 2, 3], [3, 2, 1, 0], [5, 5, 5, 5]]))
+        model.weight.copy_(torch.tensor([[0.1, 0.2, 0.3, 0.4]] * 3))
+    times = torch.tensor([[3, 2, 1, -1]])            # input 3 is silent
+    drive = model.drive(times, quantize=False)
+    # neuron 0: arrivals 3, 3, 3 -> 0.1+0.2+0.3 at t=3 (x theta_mant)
+    assert drive[0, 0, 3].item() == pytest.approx(0.6 * cfg.theta_mant, rel=1e-6)
+    assert drive[0, 1].nonzero().flatten().tolist() == [2, 4, 6]
+    assert drive[0, 2].nonzero().flatten().tolist() == [6, 7, 8]
+    g = torch.randn_like(drive)
+    (drive * g).sum().backward()
+    expected = torch.zeros(3, 4)
+    arrival = times[:, None, :] + model.delays[None]
+    for j in range(3):
+        for i in range(3):
+            expected[j, i] = g[0, j, arrival[0, j, i]] * cfg.theta_mant
+    assert torch.allclose(model.weight.grad, expected, rtol=1e-5)
+
+
+def test_patterns_make_matching_inputs_coincide():
+    cfg = BeamnetConfig(n_memory=10, patterns="prototype")
+    split = load_split("digits")
+    model = BeamNet(cfg, 64, 10)
+    x = encoder_intensity(split.x_train, cfg)
+    model.init_from_data(x, split.y_train, seed=0)
+    c = model.patterns.numpy()
+    times = model.encode_times(c)                      # present each stored pattern itself
+    arrival = times[:, None, :] + model.delays.numpy()[None]
+    own = arrival[np.arange(10), np.arange(10)]
+    lit = times >= 0
+    assert np.all(np.abs(own[lit] - cfg.t_ref) <= 1)   # all arrive at T_ref (rounding: +-1)
+
+
+@pytest.mark.parametrize("overrides, needle", [
+    ({"w_inh": 2.0}, "Proposition 3.3"), ({"delta": 0.0}, "Eq. 9"), ({"alpha_0": 0.0}, "Eq. 12"),
+    ({"max_windows": 3}, "Theorem 3.6"), ({"dt_max": 70}, "delay limit"),
+    ({"tau_spread": 30.0, "t_ref": 30, "time_steps": 64, "dt_max": 20}, "delays up to"),
+    ({"time_steps": 20}, "coincidences"), ({"bidirectional": True}, "max_windows >= 2"),
+])
+def test_theory_checks_cite_their_source(overrides, needle):
+    from beamnet_lava.config import from_dict
+
+    with pytest.raises(BeamnetError, match=needle):
+        from_dict({**BeamnetConfig().to_dict(), **overrides})
+
+
+def test_bidirectional_loop_respects_the_window_bound():
+    cfg = BeamnetConfig(n_memory=20, tau_m=10.0, max_windows=2, bidirectional=True, delta=0.05)
+    split = load_split("digits")
+    model = BeamNet(cfg, 64, 10)
+    x = encoder_intensity(split.x_train, cfg)
+    model.init_from_data(x, split.y_train, seed=0)
+    res = model.infer(encoder_intensity(split.x_val[:40], cfg), np.arange(40), bidirectional=True)
+    assert set(np.unique(res["windows"])) <= {1, 2} and res["windows"].max() <= cfg.window_bound
+    off = model.infer(encoder_intensity(split.x_val[:40], cfg), np.arange(40), bidirectional=False)
+    assert (off["windows"] == 1).all()
