@@ -39,16 +39,17 @@ def _user_errors(fn):
 @_user_errors
 def train(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Run directory to create (config, checkpoint, metrics.json)."),
-    model: str = typer.Option("snn", help="Model: snn (SLAYER CUBA network)."),
-    dataset: str = typer.Option("digits", help="Dataset: digits (embedded) or mnist (needs --data-dir)."),
+    model: Optional[str] = typer.Option(None, help="Model: snn (SLAYER CUBA network) or beamnet [default: snn, or the config's]."),
+    dataset: Optional[str] = typer.Option(None, help="Dataset: digits (embedded) or mnist (needs --data-dir) [default digits]."),
     data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files."),
-    epochs: Optional[int] = typer.Option(None, help="Training epochs [default 20]."),
-    seed: Optional[int] = typer.Option(None, help="Seed for split, init and shuffling [default 0]."),
-    time_steps: Optional[int] = typer.Option(None, help="Time steps per sample [default 16]."),
-    hidden: Optional[str] = typer.Option(None, help="Hidden layer sizes, comma separated [default 128]."),
-    lr: Optional[float] = typer.Option(None, help="Adam learning rate [default 0.01]."),
-    batch_size: Optional[int] = typer.Option(None, help="Batch size [default 32]."),
+    epochs: Optional[int] = typer.Option(None, help="Training epochs."),
+    seed: Optional[int] = typer.Option(None, help="Seed for split, init, shuffling and neuron noise [default 0]."),
+    time_steps: Optional[int] = typer.Option(None, help="Time steps per sample window."),
+    hidden: Optional[str] = typer.Option(None, help="snn: hidden layer sizes, comma separated [default 128]."),
+    lr: Optional[float] = typer.Option(None, help="Adam learning rate."),
+    batch_size: Optional[int] = typer.Option(None, help="Batch size."),
     config: Optional[Path] = typer.Option(None, help="YAML/JSON config; flags override it."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override any config key: --set w_inh=3.5 (repeatable)."),
     force: bool = typer.Option(False, help="Train into a non-empty run directory."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Also write metrics to this JSON file ('-' for stdout)."),
 ) -> None:
@@ -56,20 +57,33 @@ def train(
     from beamnet_lava import config as config_mod
     from beamnet_lava.training.trainer import train as run_training
 
-    cfg = config_mod.load(config) if config else config_mod.SNNConfig()
+    if config:
+        cfg = config_mod.load(config)
+        if model and model != cfg.model:
+            raise BeamnetError(f"--model {model} contradicts model: {cfg.model} in {config}")
+    else:
+        cfg = config_mod.default_for(model or "snn")
     try:
         hidden_sizes = [int(h) for h in hidden.split(",")] if hidden else None
     except ValueError:
         raise BeamnetError(f"--hidden {hidden!r} must be comma-separated integers, e.g. 128,64") from None
-    cfg = cfg.replace(model=model, dataset=dataset, data_dir=data_dir, epochs=epochs, seed=seed,
-                      time_steps=time_steps, hidden=hidden_sizes, lr=lr, batch_size=batch_size)
-    metrics = run_training(cfg, out_dir, force=force, progress=sys.stderr.isatty() or json_out != "-")
+    overrides = dict(config_mod.parse_override(item) for item in (set_ or []))
+    overrides.update({k: v for k, v in dict(dataset=dataset, data_dir=data_dir, epochs=epochs, seed=seed,
+                      time_steps=time_steps, hidden=hidden_sizes, lr=lr,
+                      batch_size=batch_size).items() if v is not None})
+    cfg = cfg.replace(**overrides)
+    metrics = run_training(cfg, out_dir, force=force, progress=json_out != "-")
     if json_out:
         write_json(json_out, metrics)
     if json_out != "-":
-        out.print(f"trained {cfg.model} on {metrics['split']}: best epoch {metrics['best_epoch']}, "
-                  f"val accuracy {metrics['val_accuracy']:.4f}, test accuracy "
-                  f"{metrics['test_accuracy']:.4f} ({metrics['train_seconds']:.1f} s) -> {out_dir}")
+        line = (f"trained {cfg.model} on {metrics['split']}: best epoch {metrics['best_epoch']}, "
+                f"val accuracy {metrics['val_accuracy']:.4f}, test accuracy "
+                f"{metrics['test_accuracy']:.4f}")
+        if "ece" in metrics:
+            line += (f", ECE {metrics['ece']:.4f} (eta {metrics['eta']:.3g} fitted on validation), "
+                     f"active {metrics['active_fraction']:.2%} of memory neurons per sample, "
+                     f"epistemic wrong/correct {metrics['epistemic_ratio_wrong_correct']:.2f}")
+        out.print(line + f" ({metrics['train_seconds']:.1f} s) -> {out_dir}")
 
 
 @app.command()

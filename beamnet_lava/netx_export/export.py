@@ -5,6 +5,7 @@ from pathlib import Path
 
 import h5py
 
+from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, NetxNetwork, read_netx
 from beamnet_lava.training.checkpoint import load_run
@@ -20,6 +21,9 @@ def export_run(run_dir: str | Path, out: str | Path, force: bool = False) -> Net
     out = Path(out)
     refuse_overwrite(out, force)
     run = load_run(run_dir)
+    if run.config.model != "snn":
+        raise BeamnetError(f"{run_dir} holds a {run.config.model} model; NetX export of BEAM-Net "
+                           "(its Lava processes and NetX extension) is not available yet")
     model = run.model
     with atomic_path(out) as tmp:
         with h5py.File(tmp, "w") as f:

@@ -1,6 +1,7 @@
 """Run directories: ``config.json``, ``checkpoint.pt`` (best on validation), ``metrics.json``."""
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +35,10 @@ def save_checkpoint(path: Path, model, cfg: config_mod.TrainConfig, epoch: int,
                     val_accuracy: float) -> None:
     state = {"format": 1, "config": cfg.to_dict(), "sizes": _sizes(model), "epoch": epoch,
              "val_accuracy": val_accuracy, "state_dict": model.state_dict()}
+    buffer = io.BytesIO()   # torch.save names the archive after the file: keep bytes name-free
+    torch.save(state, buffer)
     with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+        tmp.write_bytes(buffer.getvalue())
 
 
 @dataclass
