@@ -112,9 +112,9 @@ class BeamnetConfig(TrainConfig):
     """BEAM-Net (../shared/BEAMNET_SPEC.md). Times are in steps of ``dt`` ms."""
 
     model: str = "beamnet"
-    epochs: int = 30
+    epochs: int = 10
     batch_size: int = 64
-    lr: float = 3e-3
+    lr: float = 1e-3
     dt: float = 1.0                  # ms per step
     time_steps: int = 32             # T: steps per window
     # Encoding (Eq. 6, Eq. 7)
@@ -127,13 +127,13 @@ class BeamnetConfig(TrainConfig):
     # Coincidence detection (Eq. 21, Eq. 22)
     n_memory: int = 100              # N memory neurons (stored patterns)
     patterns: str = "kmeans"         # kmeans (per class) | prototype (class means, N = K)
-    tau_s: float = 20.0              # synaptic current time constant: kernel kappa (Eq. 21)
+    tau_s: float = 10.0              # synaptic current time constant: kernel kappa (Eq. 21)
     dt_max: int = 62                 # longest synaptic delay in steps (Loihi limit 62)
-    init_gain: float = 1.5           # median peak drive at initialisation, in theta_0
+    init_gain: float = 1.3           # median peak drive at initialisation, in theta_0
     # Bayesian LIF neurons (Eq. 8, Eq. 9, Eq. 10)
-    tau_m: float = 3.33              # membrane time constant
+    tau_m: float = 10.0              # membrane time constant
     theta_0: float = 1.0             # base threshold (unit of every other potential)
-    delta: float = 0.3               # Delta: logistic threshold noise scale (Eq. 9)
+    delta: float = 0.02              # Delta: logistic threshold noise scale (Eq. 9)
     gamma: float = 0.5               # adaptive threshold gain (Eq. 10)
     tau_theta: float = 10.0          # spike-trace time constant of the threshold (Eq. 10)
     # Lateral inhibition (Proposition 3.3)
@@ -147,9 +147,10 @@ class BeamnetConfig(TrainConfig):
     # Bidirectional inference (Eq. 16, Eq. 17, Theorem 3.6)
     bidirectional: bool = False      # top-down loop at evaluation (off: one window)
     lambda_td: float = 0.1           # lambda: top-down threshold reduction (Eq. 16)
-    max_windows: int = 1             # L: at most ceil(3 tau_m / tau_s) (Theorem 3.6)
+    max_windows: int = 3             # L: at most ceil(3 tau_m / tau_s) (Theorem 3.6)
     epsilon: float = 0.05            # stop when ||p_k - p_{k-1}||_1 < epsilon (Eq. 17)
     # Training objective
+    train_weights: bool = False      # also train w_ij (default: patterns set them, see docs)
     kl_weight: float = 0.1           # KL(Dir(alpha~) || Dir(1)) on non-target evidence
     kl_anneal_epochs: int = 10
     rate_weight: float = 0.0         # firing-rate regulariser toward rate_target

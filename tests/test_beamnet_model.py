@@ -136,9 +136,9 @@ def test_patterns_make_matching_inputs_coincide():
 
 @pytest.mark.parametrize("overrides, needle", [
     ({"w_inh": 2.0}, "Proposition 3.3"), ({"delta": 0.0}, "Eq. 9"), ({"alpha_0": 0.0}, "Eq. 12"),
-    ({"max_windows": 3}, "Theorem 3.6"), ({"dt_max": 70}, "delay limit"),
+    ({"max_windows": 4}, "Theorem 3.6"), ({"dt_max": 70}, "delay limit"),
     ({"tau_spread": 30.0, "t_ref": 30, "time_steps": 64, "dt_max": 20}, "delays up to"),
-    ({"time_steps": 20}, "coincidences"), ({"bidirectional": True}, "max_windows >= 2"),
+    ({"time_steps": 20}, "coincidences"), ({"bidirectional": True, "max_windows": 1}, "max_windows >= 2"),
 ])
 def test_theory_checks_cite_their_source(overrides, needle):
     from beamnet_lava.config import from_dict

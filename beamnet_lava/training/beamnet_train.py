@@ -40,7 +40,7 @@ def evidential_loss(alpha: torch.Tensor, labels: np.ndarray, kl_weight: float) -
 
 def fit_eta(evidence: np.ndarray, labels: np.ndarray, alpha_0: float) -> float:
     """The eta (Eq. 12) minimising validation NLL, on a log grid."""
-    grid = np.logspace(-2, 2.5, 181)
+    grid = np.logspace(-2, 4, 241)
     best = min(grid, key=lambda eta: nll(_prob(evidence, alpha_0, eta), labels))
     return float(best)
 
@@ -114,7 +114,8 @@ def train_beamnet(cfg: BeamnetConfig, data: Split, out: Path,
     x_tr, x_va = encoder_intensity(data.x_train, cfg), encoder_intensity(data.x_val, cfg)
     model = BeamNet(cfg, x_tr.shape[1], data.n_classes)
     model.init_from_data(x_tr, data.y_train, cfg.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    trained = [model.readout] + ([model.weight] if cfg.train_weights else [])
+    opt = torch.optim.Adam(trained, lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
     keys_va = sample_keys("val", len(x_va))
     history: list[dict] = []
