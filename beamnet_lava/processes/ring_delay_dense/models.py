@@ -1,0 +1,71 @@
+"""Process models of :class:`RingDelayDense` (fixed_pt: bit-exact to DelayDense)."""
+from __future__ import annotations
+
+import numpy as np
+from lava.magma.core.decorator import implements, requires, tag
+from lava.magma.core.model.py.model import PyLoihiProcessModel
+from lava.magma.core.model.py.ports import PyInPort, PyOutPort
+from lava.magma.core.model.py.type import LavaPyType
+from lava.magma.core.resources import CPU
+from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
+from lava.utils.weightutils import clip_weights, determine_sign_mode, truncate_weights
+
+from beamnet_lava.processes.ring_delay_dense.process import RingDelayDense
+
+
+class _RingModel(PyLoihiProcessModel):
+    """Slot ``t % S`` holds what is delivered at step ``t``; a spike at ``t`` with delay
+    ``d`` is added to slot ``(t + 1 + d) % S`` (``S = max_delay + 2``)."""
+
+    def _prepare(self) -> None:
+        self._nz = self.weights != 0
+        self._rows = np.arange(self.weights.shape[0])[:, None]
+        self._ready = True
+
+    def run_spk(self) -> None:
+        if not getattr(self, "_ready", False):
+            self._prepare()
+        slots = self.ring.shape[0]
+        now = self.time_step % slots
+        self.a_out.send(self.ring[now].copy())
+        self.ring[now] = 0
+        active = np.flatnonzero(self.s_in.recv())
+        if active.size:
+            w = self.weights[:, active]
+            target = (self.time_step + 1 + self.delays[:, active]) % slots
+            np.add.at(self.ring, (target, np.broadcast_to(self._rows, target.shape)), w)
+            self.synaptic_events[0] += int(self._nz[:, active].sum())
+
+
+@implements(proc=RingDelayDense, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fixed_pt")
+class PyRingDelayDenseModelFixed(_RingModel):
+    s_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, bool, precision=1)
+    a_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24)
+    weights: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=8)
+    delays: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=6)
+    ring: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
+    synaptic_events: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
+
+    def _prepare(self) -> None:
+        # the same 8-bit weight semantics as lava-nc's bit-accurate (Delay)Dense
+        bits = self.proc_params.get("num_weight_bits", 8)
+        sign_mode = determine_sign_mode(self.weights)
+        w = clip_weights(self.weights, sign_mode, num_bits=8)
+        w = truncate_weights(w, sign_mode, bits)
+        exp = self.proc_params.get("weight_exp", 0)
+        self.weights = (np.left_shift(w, exp) if exp > 0 else np.right_shift(w, -exp)).astype(np.int32)
+        super()._prepare()
+
+
+@implements(proc=RingDelayDense, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyRingDelayDenseModelFloat(_RingModel):
+    s_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, bool, precision=1)
+    a_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
+    weights: np.ndarray = LavaPyType(np.ndarray, float)
+    delays: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=6)
+    ring: np.ndarray = LavaPyType(np.ndarray, float)
+    synaptic_events: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
