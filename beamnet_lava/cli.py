@@ -97,8 +97,13 @@ def export(
     from beamnet_lava.netx_export import export_run
 
     net = export_run(run_dir, output, force=force)
-    sizes = " -> ".join([str(net.input_size)] + [str(l.size) for l in net.layers])
-    out.print(f"exported {run_dir} to {output} (NetX, {len(net.layers)} CUBA dense layers: {sizes})")
+    if hasattr(net, "layers"):
+        sizes = " -> ".join([str(net.input_size)] + [str(l.size) for l in net.layers])
+        out.print(f"exported {run_dir} to {output} (NetX, {len(net.layers)} CUBA dense layers: {sizes})")
+    else:
+        out.print(f"exported {run_dir} to {output} (NetX + BEAM-Net extension v1: {net.input_size} "
+                  f"encoder neurons -> {net.n_memory} Bayesian LIF memory neurons, delays <= "
+                  f"{int(net.delay.max())})")
 
 
 @app.command()

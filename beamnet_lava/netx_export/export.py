@@ -5,8 +5,8 @@ from pathlib import Path
 
 import h5py
 
-from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
+from beamnet_lava.netx_export.beamnet_file import read_beamnet, write_beamnet
 from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, NetxNetwork, read_netx
 from beamnet_lava.training.checkpoint import load_run
 
@@ -21,19 +21,23 @@ def export_run(run_dir: str | Path, out: str | Path, force: bool = False) -> Net
     out = Path(out)
     refuse_overwrite(out, force)
     run = load_run(run_dir)
-    if run.config.model != "snn":
-        raise BeamnetError(f"{run_dir} holds a {run.config.model} model; NetX export of BEAM-Net "
-                           "(its Lava processes and NetX extension) is not available yet")
     model = run.model
+    beamnet = run.config.model == "beamnet"
     with atomic_path(out) as tmp:
         with h5py.File(tmp, "w") as f:
-            model.export_hdf5(f)
+            if beamnet:
+                write_beamnet(f, model)
+            else:
+                model.export_hdf5(f)
             f.attrs["beamnet_format"] = FORMAT_VERSION
             f.attrs["model"] = run.config.model
             f.attrs["dataset"] = run.config.dataset
-            f.attrs["encoding"] = "rate"
+            f.attrs["encoding"] = run.config.encoding if beamnet else "rate"
             f.attrs["time_steps"] = run.config.time_steps
-            f.attrs["n_classes"] = model.sizes[-1]
+            f.attrs["n_classes"] = model.n_classes if beamnet else model.sizes[-1]
             f.attrs["seed"] = run.config.seed
-        read_netx(tmp)  # refuse to publish a file we could not run
-    return read_netx(out)
+        if beamnet:
+            read_beamnet(tmp)   # refuse to publish a file we could not run
+        else:
+            read_netx(tmp)
+    return read_beamnet(out) if beamnet else read_netx(out)

@@ -49,6 +49,14 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
                 timeout_s: float = DEFAULT_TIMEOUT_S, chunk_samples: int = 32,
                 progress: bool = True) -> dict[str, Any]:
     """Run ``samples`` samples of ``dataset``'s ``part`` split through the file on Lava."""
+    from beamnet_lava.netx_export.beamnet_file import is_beamnet
+
+    if is_beamnet(path):
+        from beamnet_lava.sim_cpu.beamnet_run import run_beamnet_dataset
+
+        return run_beamnet_dataset(path, dataset, samples, part=part, precision=precision,
+                                   backend=backend, data_dir=data_dir, timeout_s=timeout_s,
+                                   chunk_samples=chunk_samples, progress=progress)
     net = read_netx(path)
     attrs = net.attrs
     dataset = dataset or attrs.get("dataset") or "digits"

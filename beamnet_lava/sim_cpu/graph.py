@@ -27,6 +27,48 @@ from beamnet_lava.fixed_point import DECAY_UNITY
 from beamnet_lava.netx_export.netx_file import NetxNetwork
 
 
+class LavaSpec:
+    """What the streaming runner needs of a network: sizes, latency and a graph builder."""
+
+    path: object
+    input_size: int
+    sizes: list[int]
+    first_offset: int
+
+    def check(self, precision: str) -> None:
+        """Raise BeamnetError if this network cannot run at ``precision``."""
+
+    def build(self, window: int, precision: str) -> "LavaGraph":
+        raise NotImplementedError
+
+
+class NetxSpec(LavaSpec):
+    """A validated NetX network of CUBA dense layers."""
+
+    def __init__(self, net: NetxNetwork) -> None:
+        self.net = net
+        self.path = net.path
+        self.input_size = net.input_size
+        self.sizes = [l.size for l in net.layers]
+        self.first_offset = first_offset(net)
+
+    def check(self, precision: str) -> None:
+        from beamnet_lava.errors import BeamnetError
+
+        if precision == "fixed" and self.net.layers[0].kind == "input":
+            # lava-dl 0.6's netx Input block fails to compile on lava-nc 0.10's CPU backend
+            # ("No subcompiler exists for ... PyInputModel"); say so before Lava does.
+            raise BeamnetError(f"{self.path}: its input layer has neurons (a NetX 'input' "
+                               "block), which lava-dl 0.6 cannot compile for the CPU simulator "
+                               "in fixed point; use --precision float, or export without an "
+                               "input block")
+        if precision == "float" and any(l.delay is not None for l in self.net.layers):
+            raise BeamnetError(f"{self.path}: synaptic delays run only with --precision fixed")
+
+    def build(self, window: int, precision: str) -> "LavaGraph":
+        return build(self.net, window, precision)
+
+
 @dataclass
 class LavaGraph:
     entry: object                 # InPort the input spikes go to

@@ -22,7 +22,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
 from beamnet_lava.sim_cpu import watchdog
 from beamnet_lava.sim_cpu.backends import run_config
-from beamnet_lava.sim_cpu.graph import LavaGraph, build, first_offset
+from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec, NetxSpec
 
 DEFAULT_TIMEOUT_S = 300.0
 
@@ -48,23 +48,18 @@ class StreamResult:
 class LavaNetwork:
     """A NetX network compiled once for Lava; feed it ``(n, inputs, window)`` spikes."""
 
-    def __init__(self, path: str | Path | NetxNetwork, window: int, *, precision: str = "fixed",
-                 backend: str = "cpu", chunk_samples: int = 32,
+    def __init__(self, path: str | Path | NetxNetwork | LavaSpec, window: int, *,
+                 precision: str = "fixed", backend: str = "cpu", chunk_samples: int = 32,
                  timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-        self.net = path if isinstance(path, NetxNetwork) else read_netx(path)
+        if isinstance(path, LavaSpec):
+            self.spec = path
+        else:
+            self.spec = NetxSpec(path if isinstance(path, NetxNetwork) else read_netx(path))
         if window < 1:
             raise BeamnetError(f"window must be >= 1 time step, got {window}")
         if chunk_samples < 1:
             raise BeamnetError(f"chunk_samples must be >= 1, got {chunk_samples}")
-        if precision == "fixed" and self.net.layers[0].kind == "input":
-            # lava-dl 0.6's netx Input block fails to compile on lava-nc 0.10's CPU backend
-            # ("No subcompiler exists for ... PyInputModel"); say so before Lava does.
-            raise BeamnetError(f"{self.net.path}: its input layer has neurons (a NetX 'input' "
-                               "block), which lava-dl 0.6 cannot compile for the CPU simulator "
-                               "in fixed point; use --precision float, or export without an "
-                               "input block")
-        if precision == "float" and any(l.delay is not None for l in self.net.layers):
-            raise BeamnetError(f"{self.net.path}: synaptic delays run only with --precision fixed")
+        self.spec.check(precision)
         self.window = window
         self.precision = precision
         self.backend = backend
@@ -94,7 +89,7 @@ class LavaNetwork:
     def _compile(self, first_chunk: np.ndarray) -> None:
         from lava.proc import io
 
-        self.graph = build(self.net, self.window, self.precision)
+        self.graph = self.spec.build(self.window, self.precision)
         self._source = io.source.RingBuffer(data=first_chunk)
         self._source.s_out.connect(self.graph.entry)
         for port, size in zip(self.graph.outputs, self.graph.sizes):
@@ -124,9 +119,10 @@ class LavaNetwork:
     # -- running -----------------------------------------------------------------------------
     def _chunk_data(self, spikes: np.ndarray, start: int) -> np.ndarray:
         part = spikes[start:start + self.chunk]
-        data = np.zeros((self.net.input_size, self.buffer_steps), dtype=np.int32 if
+        n_in = self.spec.input_size
+        data = np.zeros((n_in, self.buffer_steps), dtype=np.int32 if
                         self.precision == "fixed" else np.float64)
-        flat = part.transpose(1, 0, 2).reshape(self.net.input_size, -1)
+        flat = part.transpose(1, 0, 2).reshape(n_in, -1)
         data[:, :flat.shape[1]] = flat
         return data
 
@@ -139,9 +135,10 @@ class LavaNetwork:
     def run(self, spikes: np.ndarray, progress: Callable[[int], None] | None = None) -> StreamResult:
         """Run every sample of ``spikes`` ``(n, inputs, window)``; return each layer's spikes."""
         spikes = np.asarray(spikes)
-        if spikes.ndim != 3 or spikes.shape[1] != self.net.input_size or spikes.shape[2] != self.window:
+        n_in = self.spec.input_size
+        if spikes.ndim != 3 or spikes.shape[1] != n_in or spikes.shape[2] != self.window:
             raise BeamnetError(f"input spikes have shape {spikes.shape}; this network needs "
-                               f"(samples, {self.net.input_size}, {self.window})")
+                               f"(samples, {n_in}, {self.window})")
         if not np.isin(spikes, (0, 1)).all():
             raise BeamnetError("input spikes must be 0/1 (binary spike trains)")
         n = len(spikes)
@@ -149,9 +146,9 @@ class LavaNetwork:
             raise BeamnetError("no samples to run")
         if self._steps_done:
             raise BeamnetError("a LavaNetwork streams one batch of samples; create another for more")
-        last = first_offset(self.net) + len(self.net.layers) - 1  # last layer's latency
+        last = self.spec.first_offset + len(self.spec.sizes) - 1  # last layer's latency
         total = n * self.window + last
-        rec = [np.zeros((size, total), dtype=np.uint8) for size in self._sizes()]
+        rec = [np.zeros((size, total), dtype=np.uint8) for size in self.spec.sizes]
         t_run = 0.0
         step = 0
         for start in range(0, n, self.chunk):
@@ -183,9 +180,6 @@ class LavaNetwork:
         return StreamResult(layers, t_run, self.compile_seconds, step,
                             {"precision": self.precision, "backend": self.backend,
                              "window": self.window, "chunk_samples": self.chunk})
-
-    def _sizes(self) -> list[int]:
-        return [l.size for l in self.net.layers]
 
     def _collect(self, rec: list[np.ndarray], step: int, count: int) -> None:
         idx = (np.arange(step, step + count)) % self.buffer_steps

@@ -1,0 +1,68 @@
+"""BEAM-Net export -> load -> Lava run round trip, and the extension's bad-input errors."""
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from beamnet_lava.config import BeamnetConfig
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.netx_export import export_run
+from beamnet_lava.netx_export.beamnet_file import read_beamnet
+from beamnet_lava.sim_cpu.evaluate import run_dataset
+from beamnet_lava.training.trainer import train
+
+
+@pytest.fixture(scope="module")
+def bn_file(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bnlava")
+    train(BeamnetConfig(epochs=1, n_memory=30, seed=2), root / "run", progress=False)
+    export_run(root / "run", root / "bn.net")
+    return root / "bn.net"
+
+
+def test_round_trip_parity_on_lava(bn_file):
+    report = run_dataset(bn_file, "digits", 10, progress=False, chunk_samples=4)
+    assert report["model"] == "beamnet" and report["n_samples"] == 10
+    assert report["spikes"]["memory"] > 0
+    assert report["parity"] == 1.0                      # identical memory spike trains
+    assert report["prediction_agreement"] == 1.0
+    assert report["max_uncertainty_difference"] == 0.0
+    assert all(s["aleatoric"] >= 0 and s["epistemic"] >= 0 for s in report["samples"])
+
+
+def test_floating_pt_runs(bn_file):
+    report = run_dataset(bn_file, "digits", 4, precision="float", progress=False)
+    assert 0.0 <= report["parity"] <= 1.0 and report["precision"] == "float"
+
+
+def test_stock_lava_dl_refuses_rather_than_misloads(bn_file):
+    from beamnet_lava._quiet import import_slayer
+
+    import_slayer()
+    from lava.lib.dl.netx import hdf5
+
+    with pytest.raises(Exception):
+        hdf5.Network(net_config=str(bn_file))
+
+
+def _edited(bn_file, tmp_path, edit):
+    path = tmp_path / "edited.net"
+    shutil.copy(bn_file, path)
+    with h5py.File(path, "r+") as f:
+        edit(f)
+    return path
+
+
+@pytest.mark.parametrize("edit, needle", [
+    (lambda f: f["beamnet"].attrs.__setitem__("extension_version", 99), "version 99"),
+    (lambda f: f["beamnet/bayes_lif"].__delitem__("seed"), "noise seed"),
+    (lambda f: f.__delitem__("beamnet/topdown"), "missing beamnet/topdown/patterns"),
+    (lambda f: (f["layer/1"].__delitem__("delay"),
+                f["layer/1"].create_dataset("delay", data=np.full((30, 64), 70))), "beyond Loihi"),
+    (lambda f: (f["beamnet"].__delitem__("pattern_class"),
+                f["beamnet"].create_dataset("pattern_class", data=np.zeros(7))), "inconsistent"),
+])
+def test_bad_extension_files(bn_file, tmp_path, edit, needle):
+    with pytest.raises(BeamnetError, match=needle):
+        read_beamnet(_edited(bn_file, tmp_path, edit))
