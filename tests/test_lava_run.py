@@ -111,6 +111,6 @@ def test_watchdog_reports_a_failing_process_model_quickly():
     with pytest.raises(LavaRunError, match="deliberate failure at step 3"):
         watchdog.guarded(lambda: src.run(condition=RunSteps(num_steps=50)),
                          lambda: src.runtime, 60, "run")
-    assert time.monotonic() - t0 < 10
+    assert time.monotonic() - t0 < 15      # seconds, not a hang (grace for the traceback: 3 s)
     assert not any(a.is_alive() for a in src.runtime._messaging_infrastructure.actors
                    if not getattr(a, "_closed", False))

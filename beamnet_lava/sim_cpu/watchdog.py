@@ -23,6 +23,7 @@ from typing import Any, Callable
 from beamnet_lava.errors import LavaRunError
 
 POLL_S = 0.05
+GRACE_S = 3.0
 
 
 def _actors(runtime: Any) -> list:
@@ -44,20 +45,38 @@ def _exitcode(actor: Any) -> int | None:
         return None
 
 
-def child_failure(runtime: Any) -> str | None:
-    """Describe a dead child process of ``runtime`` (None while all are alive)."""
-    dead = [a for a in _actors(runtime) if not _alive(a)]
+def _exception_of(actor: Any) -> str | None:
+    try:
+        exc = actor.exception        # polls the child's pipe without blocking
+    except (OSError, ValueError, EOFError):
+        return None
+    if not exc:
+        return None
+    error, trace = exc
+    last = trace.strip().splitlines()[-1] if trace else repr(error)
+    return f"a Lava process model raised: {last}"
+
+
+def child_failure(runtime: Any, grace_s: float = GRACE_S) -> str | None:
+    """Describe a failed child process of ``runtime`` (None while all are alive).
+
+    When a child has died, the one that raised may still be sending its
+    traceback (or another child may have exited first), so every child's pipe
+    is polled for up to ``grace_s`` before the failure is reported without it.
+    """
+    actors = _actors(runtime)
+    dead = [a for a in actors if not _alive(a)]
     if not dead:
         return None
-    for actor in dead:
-        try:
-            exc = actor.exception
-        except (OSError, ValueError, EOFError):
-            exc = None
-        if exc:
-            error, trace = exc
-            last = trace.strip().splitlines()[-1] if trace else repr(error)
-            return f"a Lava process model raised: {last}"
+    deadline = time.monotonic() + grace_s
+    while True:
+        for actor in actors:
+            message = _exception_of(actor)
+            if message:
+                return message
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(POLL_S)
     codes = sorted({_exitcode(a) for a in dead}, key=str)
     return f"a Lava child process exited unexpectedly (exit codes {codes})"
 
