@@ -28,14 +28,19 @@ from beamnet_lava.training.beamnet_train import sample_keys
 
 
 class BeamnetSpec(LavaSpec):
-    """RingDelayDense (coincidence, Eq. 21-22) -> BayesLIF (Eq. 8-10, Prop. 3.3)."""
+    """RingDelayDense (coincidence, Eq. 21-22) -> BayesLIF (Eq. 8-10, Prop. 3.3).
 
-    def __init__(self, bf: BeamnetFile, key_base: int) -> None:
+    ``lanes`` independent copies run side by side; one runner "sample" is then
+    ``lanes`` consecutive samples packed lane-major (see :func:`pack_lanes`).
+    """
+
+    def __init__(self, bf: BeamnetFile, key_base: int, lanes: int = 1) -> None:
         self.bf = bf
         self.key_base = int(key_base)
+        self.lanes = int(lanes)
         self.path = bf.path
-        self.input_size = bf.input_size
-        self.sizes = [bf.n_memory]
+        self.input_size = self.lanes * bf.input_size
+        self.sizes = [self.lanes * bf.n_memory]
         self.first_offset = 1        # the synapse delivers one step after the source (+ delay)
 
     def build(self, window: int, precision: str) -> LavaGraph:
@@ -44,18 +49,32 @@ class BeamnetSpec(LavaSpec):
         from beamnet_lava.processes.bayes_lif.process import BayesLIF
         from beamnet_lava.processes.ring_delay_dense.process import RingDelayDense
 
-        synapses = RingDelayDense(weights=self.bf.weight, delays=self.bf.delay)
-        neurons = BayesLIF(shape=(self.bf.n_memory,), params=self.bf.params, window=window,
-                           reset_offset=self.first_offset, key_base=self.key_base,
-                           key_span=self.bf.key_span)
+        synapses = RingDelayDense(weights=self.bf.weight, delays=self.bf.delay, lanes=self.lanes)
+        neurons = BayesLIF(shape=(self.lanes * self.bf.n_memory,), params=self.bf.params,
+                           window=window, reset_offset=self.first_offset, key_base=self.key_base,
+                           key_span=self.bf.key_span, lanes=self.lanes)
         synapses.a_out.connect(neurons.a_in)
         return LavaGraph(synapses.s_in, [neurons.s_out], self.sizes, self.first_offset)
+
+
+def pack_lanes(x: np.ndarray, lanes: int) -> np.ndarray:
+    """``(n, k, T)`` -> ``(ceil(n / lanes), lanes * k, T)``, lane-major, zero-padded."""
+    groups = -(-len(x) // lanes)
+    padded = np.zeros((groups * lanes,) + x.shape[1:], dtype=x.dtype)
+    padded[:len(x)] = x
+    return padded.reshape(groups, lanes * x.shape[1], x.shape[2])
+
+
+def unpack_lanes(x: np.ndarray, lanes: int, n: int) -> np.ndarray:
+    groups, width, steps = x.shape
+    return x.reshape(groups * lanes, width // lanes, steps)[:n]
 
 
 def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None,
                         *, part: str = "test", precision: str = "fixed", backend: str = "cpu",
                         data_dir: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                        chunk_samples: int = 32, progress: bool = True) -> dict[str, Any]:
+                        chunk_samples: int = 32, progress: bool = True,
+                        lanes: int = 16) -> dict[str, Any]:
     bf = read_beamnet(path)
     cfg = bf.config
     dataset = dataset or cfg.dataset
@@ -74,14 +93,16 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
     raster = times_to_raster(model.encode_times(intensity), cfg.time_steps)
     window = cfg.time_steps
 
-    with LavaNetwork(BeamnetSpec(bf, keys[0]), window, precision=precision, backend=backend,
-                     chunk_samples=chunk_samples, timeout_s=timeout_s) as lava:
+    lanes = max(1, min(int(lanes), n))
+    with LavaNetwork(BeamnetSpec(bf, keys[0], lanes), window, precision=precision, backend=backend,
+                     chunk_samples=max(1, chunk_samples // lanes), timeout_s=timeout_s) as lava:
         with Progress(TextColumn(f"[bold]lava {precision}[/]"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("samples"), TimeElapsedColumn(), disable=not progress) as bar:
             task = bar.add_task("run", total=n)
-            result = lava.run(raster, progress=lambda k: bar.advance(task, k))
+            result = lava.run(pack_lanes(raster, lanes),
+                              progress=lambda k: bar.advance(task, min(k * lanes, n)))
 
-    spikes = result.output.astype(np.int64)                       # (n, N, T)
+    spikes = unpack_lanes(result.output, lanes, n).astype(np.int64)   # (n, N, T)
     counts = spikes[..., cfg.burn_in:].sum(-1)
     with torch.no_grad():
         alpha = model.readout_alpha(torch.from_numpy(counts)).numpy()
@@ -89,7 +110,7 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
     report: dict[str, Any] = {
         "file": str(bf.path), "model": "beamnet", "dataset": dataset, "split": data.description,
         "part": part, "n_samples": n, "time_steps": window, "precision": precision,
-        "backend": backend, "windows": 1,
+        "backend": backend, "windows": 1, "lanes": lanes,
         "accuracy": float((u.prediction == y[:n]).mean()), "ece": ece(u.prob, y[:n]),
         "spikes": {"memory": int(spikes.sum())}, "input_spikes": int(raster.sum()),
         "synaptic_events": {"memory": int((raster.sum(axis=(0, 2)) * np.count_nonzero(bf.weight, axis=0)).sum())},

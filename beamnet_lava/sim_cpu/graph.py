@@ -28,7 +28,11 @@ from beamnet_lava.netx_export.netx_file import NetxNetwork
 
 
 class LavaSpec:
-    """What the streaming runner needs of a network: sizes, latency and a graph builder."""
+    """What the streaming runner needs of a network: sizes, latency and a graph builder.
+
+    Layer ``i``'s window for sample ``k`` starts at step ``k * window + first_offset + i``
+    of the recorded stream.
+    """
 
     path: object
     input_size: int

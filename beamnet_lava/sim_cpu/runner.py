@@ -1,16 +1,18 @@
 """Stream many samples through one compiled Lava network.
 
-:class:`LavaNetwork` is a context manager: it validates the NetX file, builds
-the graph (:mod:`beamnet_lava.sim_cpu.graph`), a ``RingBuffer`` source and one
-``RingBuffer`` sink per layer, compiles once on the first :meth:`run`, and
-always stops the runtime on exit. Samples go through in chunks: before each
-chunk the source's buffer is overwritten with the chunk's spikes (``Var.set``),
-the chunk runs under the watchdog (:mod:`beamnet_lava.sim_cpu.watchdog`), and
-the sinks are read back. Neurons reset every ``window`` steps, so samples do
-not leak into each other.
+:class:`LavaNetwork` is a context manager: it validates the network, builds
+its graph (:mod:`beamnet_lava.sim_cpu.graph`) between a
+:class:`~beamnet_lava.processes.spike_io.process.SpikeSource` and one
+:class:`~beamnet_lava.processes.spike_io.process.SpikeRecorder` per layer,
+compiles once, runs the samples in chunks of ``chunk_samples`` (each chunk under
+the watchdog, :mod:`beamnet_lava.sim_cpu.watchdog`), and always stops the
+runtime on exit. Input and output spikes go through memory-mapped files in a
+private temporary folder, written and read directly by host and Lava children.
+Neurons reset every ``window`` steps, so samples do not leak into each other.
 """
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +48,7 @@ class StreamResult:
 
 
 class LavaNetwork:
-    """A NetX network compiled once for Lava; feed it ``(n, inputs, window)`` spikes."""
+    """A network compiled once for Lava; feed it ``(n, inputs, window)`` spikes."""
 
     def __init__(self, path: str | Path | NetxNetwork | LavaSpec, window: int, *,
                  precision: str = "fixed", backend: str = "cpu", chunk_samples: int = 32,
@@ -68,8 +70,8 @@ class LavaNetwork:
         self.timeout_s = timeout_s
         self.graph: LavaGraph | None = None
         self._source = None
-        self._sinks: list = []
-        self._steps_done = 0
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        self._used = False
         self.compile_seconds = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -79,52 +81,40 @@ class LavaNetwork:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    @property
-    def buffer_steps(self) -> int:
-        return self.chunk * self.window
-
     def _runtime(self):
         return None if self._source is None else getattr(self._source, "runtime", None)
-
-    def _compile(self, first_chunk: np.ndarray) -> None:
-        from lava.proc import io
-
-        self.graph = self.spec.build(self.window, self.precision)
-        self._source = io.source.RingBuffer(data=first_chunk)
-        self._source.s_out.connect(self.graph.entry)
-        for port, size in zip(self.graph.outputs, self.graph.sizes):
-            sink = io.sink.RingBuffer(shape=(size,), buffer=self.buffer_steps)
-            port.connect(sink.a_in)
-            self._sinks.append(sink)
-        t0 = time.perf_counter()
-        watchdog.guarded(lambda: self._source.create_runtime(run_cfg=self.run_cfg),
-                         self._runtime, self.timeout_s, "compilation")
-        self.compile_seconds = time.perf_counter() - t0
 
     def close(self) -> None:
         """Stop the runtime (killing its processes if a clean stop does not finish)."""
         runtime = self._runtime()
-        if runtime is None:
-            return
-        if getattr(runtime, "_is_started", False):
-            try:
-                # children exit during a stop: only the timeout applies here
-                watchdog.guarded(runtime.stop, lambda: None, 30.0, "stop")
-            except BeamnetError:
+        if runtime is not None:
+            if getattr(runtime, "_is_started", False):
+                try:
+                    # children exit during a stop: only the timeout applies here
+                    watchdog.guarded(runtime.stop, lambda: None, 30.0, "stop")
+                except BeamnetError:
+                    watchdog.kill(runtime)
+            else:
                 watchdog.kill(runtime)
-        else:
-            watchdog.kill(runtime)
         self._source = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
 
     # -- running -----------------------------------------------------------------------------
-    def _chunk_data(self, spikes: np.ndarray, start: int) -> np.ndarray:
-        part = spikes[start:start + self.chunk]
-        n_in = self.spec.input_size
-        data = np.zeros((n_in, self.buffer_steps), dtype=np.int32 if
-                        self.precision == "fixed" else np.float64)
-        flat = part.transpose(1, 0, 2).reshape(n_in, -1)
-        data[:, :flat.shape[1]] = flat
-        return data
+    def _compile(self, inputs: np.memmap, input_path: Path, outputs: list[Path], steps: int) -> None:
+        import beamnet_lava.processes.spike_io.models  # noqa: F401  (register the models)
+        from beamnet_lava.processes.spike_io.process import SpikeRecorder, SpikeSource
+
+        self.graph = self.spec.build(self.window, self.precision)
+        self._source = SpikeSource(shape=(inputs.shape[1],), path=str(input_path), steps=steps)
+        self._source.s_out.connect(self.graph.entry)
+        for port, size, path in zip(self.graph.outputs, self.graph.sizes, outputs):
+            port.connect(SpikeRecorder(shape=(size,), path=str(path), steps=steps).a_in)
+        t0 = time.perf_counter()
+        watchdog.guarded(lambda: self._source.create_runtime(run_cfg=self.run_cfg),
+                         self._runtime, self.timeout_s, "compilation")
+        self.compile_seconds = time.perf_counter() - t0
 
     def _run_steps(self, n: int) -> None:
         from lava.magma.core.run_conditions import RunSteps
@@ -144,45 +134,40 @@ class LavaNetwork:
         n = len(spikes)
         if n == 0:
             raise BeamnetError("no samples to run")
-        if self._steps_done:
+        if self._used:
             raise BeamnetError("a LavaNetwork streams one batch of samples; create another for more")
-        last = self.spec.first_offset + len(self.spec.sizes) - 1  # last layer's latency
-        total = n * self.window + last
-        rec = [np.zeros((size, total), dtype=np.uint8) for size in self.spec.sizes]
-        t_run = 0.0
-        step = 0
-        for start in range(0, n, self.chunk):
-            data = self._chunk_data(spikes, start)
-            if self._source is None:
-                self._compile(data)
-            else:
-                self._source.data.set(data)
-            todo = min(self.buffer_steps, total - step)
+        self._used = True
+        latency = self.spec.first_offset + len(self.spec.sizes) - 1   # last layer's pipeline delay
+        total = n * self.window + latency
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="beamnet-lava-")
+        folder = Path(self._tmp.name)
+        inputs = np.memmap(folder / "input.u8", dtype=np.uint8, mode="w+", shape=(total, n_in))
+        inputs[:n * self.window] = spikes.transpose(0, 2, 1).reshape(n * self.window, n_in)
+        inputs.flush()
+        out_paths = [folder / f"layer{i}.u8" for i in range(len(self.spec.sizes))]
+        records = [np.memmap(p, dtype=np.uint8, mode="w+", shape=(total, size))
+                   for p, size in zip(out_paths, self.spec.sizes)]
+        for r in records:
+            r.flush()
+        self._compile(inputs, folder / "input.u8", out_paths, total)
+
+        t_run, step = 0.0, 0
+        chunk_steps = self.chunk * self.window
+        while step < total:
+            todo = min(chunk_steps, total - step)
             t0 = time.perf_counter()
             self._run_steps(todo)
-            self._collect(rec, step, todo)
             t_run += time.perf_counter() - t0
+            done_before = min(n, step // self.window)
             step += todo
             if progress:
-                progress(min(self.chunk, n - start))
-        if step < total:  # the pipeline's tail: the last sample reaches the last layer
-            t0 = time.perf_counter()
-            self._run_steps(total - step)
-            self._collect(rec, step, total - step)
-            t_run += time.perf_counter() - t0
-            step = total
-        self._steps_done = step
+                progress(min(n, step // self.window) - done_before)
         layers = []
-        for i, r in enumerate(rec):
-            off = self.graph.offset(i)
-            seg = r[:, off:off + n * self.window].reshape(r.shape[0], n, self.window)
-            layers.append(seg.transpose(1, 0, 2).copy())
+        for i, r in enumerate(records):
+            off = self.spec.first_offset + i
+            seg = np.asarray(r[off:off + n * self.window]).reshape(n, self.window, -1)
+            layers.append(seg.transpose(0, 2, 1).copy())
         return StreamResult(layers, t_run, self.compile_seconds, step,
                             {"precision": self.precision, "backend": self.backend,
                              "window": self.window, "chunk_samples": self.chunk})
-
-    def _collect(self, rec: list[np.ndarray], step: int, count: int) -> None:
-        idx = (np.arange(step, step + count)) % self.buffer_steps
-        for r, sink in zip(rec, self._sinks):
-            data = watchdog.guarded(sink.data.get, self._runtime, self.timeout_s, "read-out")
-            r[:, step:step + count] = (np.asarray(data)[:, idx] != 0)

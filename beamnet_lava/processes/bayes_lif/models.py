@@ -17,16 +17,21 @@ _STATE = ("u", "v", "inh", "h", "s_prev")
 
 class _BayesLIFModel(PyLoihiProcessModel):
     def _position(self) -> tuple[int, int] | None:
-        """(sample key, step in window) of this time step; None before the stream arrives."""
+        """(key of lane 0's sample, step in window); None before the stream arrives."""
         local = self.time_step - 1 - self.proc_params["reset_offset"]
         if local < 0:
             return None
-        window = self.proc_params["window"]
-        return self.proc_params["key_base"] + local // window, local % window
+        window, lanes = self.proc_params["window"], self.proc_params["lanes"]
+        return self.proc_params["key_base"] + (local // window) * lanes, local % window
 
-    def _noise_key(self, sample: int, t: int) -> int:
+    def _noise_keys(self, sample: int, t: int) -> np.ndarray:
+        """Noise step key of every lane, as a column (lanes, 1)."""
         p = self.proc_params
-        return sample * p["key_span"] + p["window_index"] * p["window"] + t
+        lanes = sample + np.arange(p["lanes"], dtype=np.int64)[:, None]
+        return lanes * p["key_span"] + p["window_index"] * p["window"] + t
+
+    def _lanes(self, x: np.ndarray) -> np.ndarray:
+        return x.reshape(self.proc_params["lanes"], -1)
 
     def run_spk(self) -> None:
         drive = self.a_in.recv()
@@ -38,7 +43,7 @@ class _BayesLIFModel(PyLoihiProcessModel):
         if t == 0:
             for name in _STATE:
                 getattr(self, name)[:] = 0
-        spikes = self._step(drive, self._noise_key(sample, t))
+        spikes = self._step(drive, self._noise_keys(sample, t))
         self.spike_count += spikes.astype(self.spike_count.dtype)
         self.neuron_updates[0] += spikes.size
         self.s_out.send(spikes)
@@ -60,13 +65,17 @@ class PyBayesLIFModelFixed(_BayesLIFModel):
     spike_count: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
     neuron_updates: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
 
-    def _step(self, drive: np.ndarray, key: int) -> np.ndarray:
+    def _step(self, drive: np.ndarray, keys: np.ndarray) -> np.ndarray:
         p = self.proc_params["params"]
-        eps = noise.logistic_noise(p.seed, np.arange(self.v.size), key, p.delta).reshape(self.v.shape)
-        state = bayes_lif.State(self.u, self.v, self.inh, self.h, self.s_prev)
-        new = bayes_lif.step(state, drive.astype(np.int64), eps, p)
-        self.u[:], self.v[:], self.inh[:], self.h[:], self.s_prev[:] = new.u, new.v, new.inh, new.h, new.s
-        return new.s.astype(bool)
+        lane = self._lanes
+        n = lane(self.v).shape[1]
+        eps = noise.logistic_noise(p.seed, np.arange(n), keys, p.delta)
+        state = bayes_lif.State(lane(self.u), lane(self.v), lane(self.inh), lane(self.h), lane(self.s_prev))
+        new = bayes_lif.step(state, lane(drive.astype(np.int64)), eps, p)
+        for name in ("u", "v", "inh", "h"):
+            getattr(self, name)[:] = getattr(new, name).reshape(-1)
+        self.s_prev[:] = new.s.reshape(-1)
+        return new.s.reshape(-1).astype(bool)
 
 
 @implements(proc=BayesLIF, protocol=LoihiProtocol)
@@ -85,15 +94,17 @@ class PyBayesLIFModelFloat(_BayesLIFModel):
     spike_count: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
     neuron_updates: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
 
-    def _step(self, drive: np.ndarray, key: int) -> np.ndarray:
+    def _step(self, drive: np.ndarray, keys: np.ndarray) -> np.ndarray:
         p = self.proc_params["params"]
         keep = lambda d: 1.0 - d / 4096.0  # noqa: E731
-        k = noise.hash32(p.seed, np.arange(self.v.size), key) >> (32 - noise.QUANTILE_BITS)
+        n = self._lanes(self.v).shape[1]
+        k = noise.hash32(p.seed, np.arange(n), keys) >> (32 - noise.QUANTILE_BITS)
         q = (k + 0.5) / (1 << noise.QUANTILE_BITS)
-        eps = (p.delta * np.log(q / (1 - q))).reshape(self.v.shape)
+        eps = (p.delta * np.log(q / (1 - q))).reshape(-1)
         s_prev = self.s_prev
+        others = np.repeat(self._lanes(s_prev).sum(axis=1), n) - s_prev     # within each lane
         self.u[:] = self.u * keep(p.du) + drive * (1 << bayes_lif.ACT_SHIFT)
-        self.inh[:] = self.inh * keep(p.d_syn) + p.w_inh * (s_prev.sum() - s_prev)
+        self.inh[:] = self.inh * keep(p.d_syn) + p.w_inh * others
         self.h[:] = self.h * keep(p.d_theta) + bayes_lif.TRACE_UNIT * s_prev
         self.v[:] = np.clip(self.v * keep(p.dv) + self.u - self.inh, -bayes_lif.V_LIMIT, bayes_lif.V_LIMIT)
         theta = p.theta + p.gamma * self.h / 4096.0

@@ -19,7 +19,8 @@ class _RingModel(PyLoihiProcessModel):
 
     def _prepare(self) -> None:
         self._nz = self.weights != 0
-        self._rows = np.arange(self.weights.shape[0])[:, None]
+        n_out, self._n_in = self.weights.shape
+        self._rows = np.arange(n_out)[:, None]
         self._ready = True
 
     def run_spk(self) -> None:
@@ -29,11 +30,12 @@ class _RingModel(PyLoihiProcessModel):
         now = self.time_step % slots
         self.a_out.send(self.ring[now].copy())
         self.ring[now] = 0
-        active = np.flatnonzero(self.s_in.recv())
+        lane, active = np.divmod(np.flatnonzero(self.s_in.recv()), self._n_in)
         if active.size:
             w = self.weights[:, active]
             target = (self.time_step + 1 + self.delays[:, active]) % slots
-            np.add.at(self.ring, (target, np.broadcast_to(self._rows, target.shape)), w)
+            column = lane[None, :] * len(self._rows) + self._rows          # lane-major output
+            np.add.at(self.ring, (target, column), w)
             self.synaptic_events[0] += int(self._nz[:, active].sum())
 
 
