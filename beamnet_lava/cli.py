@@ -119,7 +119,8 @@ def run(
     data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files."),
     seed: Optional[int] = typer.Option(None, help="Split seed [default: recorded in the file, else 0]."),
     timeout: float = typer.Option(300.0, help="Watchdog: seconds one chunk of samples may take."),
-    chunk: int = typer.Option(32, help="Samples per Lava run call."),
+    chunk: int = typer.Option(32, help="Samples per Lava run call (watchdog and progress granularity)."),
+    lanes: int = typer.Option(16, help="BEAM-Net: samples simulated side by side in one Lava step."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON ('-' for stdout)."),
 ) -> None:
     """Run an exported network on Lava and compare it with the training model."""
@@ -127,7 +128,8 @@ def run(
 
     report = run_dataset(netx_file, dataset, samples, part=part, precision=precision,
                          backend=backend, time_steps=time_steps, data_dir=data_dir, seed=seed,
-                         timeout_s=timeout, chunk_samples=chunk, progress=json_out != "-")
+                         timeout_s=timeout, chunk_samples=chunk, lanes=lanes,
+                         progress=json_out != "-")
     if json_out:
         write_json(json_out, report)
     if json_out == "-":

@@ -66,3 +66,11 @@ def _edited(bn_file, tmp_path, edit):
 def test_bad_extension_files(bn_file, tmp_path, edit, needle):
     with pytest.raises(BeamnetError, match=needle):
         read_beamnet(_edited(bn_file, tmp_path, edit))
+
+
+def test_lanes_change_speed_not_results(bn_file):
+    one = run_dataset(bn_file, "digits", 7, lanes=1, progress=False)
+    three = run_dataset(bn_file, "digits", 7, lanes=3, progress=False)   # 7 = 2 full groups + 1
+    assert one["parity"] == three["parity"] == 1.0
+    assert one["predictions"] == three["predictions"]
+    assert [s["memory_spikes"] for s in one["samples"]] == [s["memory_spikes"] for s in three["samples"]]
