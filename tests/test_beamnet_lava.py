@@ -1,12 +1,11 @@
 """BEAM-Net export -> load -> Lava run round trip, and the extension's bad-input errors."""
-import shutil
-
 import h5py
 import numpy as np
 import pytest
 
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.errors import BeamnetError
+from helpers import edited_copy
 from beamnet_lava.netx_export import export_run
 from beamnet_lava.netx_export.beamnet_file import read_beamnet
 from beamnet_lava.sim_cpu.evaluate import run_dataset
@@ -46,14 +45,6 @@ def test_stock_lava_dl_refuses_rather_than_misloads(bn_file):
         hdf5.Network(net_config=str(bn_file))
 
 
-def _edited(bn_file, tmp_path, edit):
-    path = tmp_path / "edited.net"
-    shutil.copy(bn_file, path)
-    with h5py.File(path, "r+") as f:
-        edit(f)
-    return path
-
-
 @pytest.mark.parametrize("edit, needle", [
     (lambda f: f["beamnet"].attrs.__setitem__("extension_version", 99), "version 99"),
     (lambda f: f["beamnet/bayes_lif"].__delitem__("seed"), "noise seed"),
@@ -65,7 +56,7 @@ def _edited(bn_file, tmp_path, edit):
 ])
 def test_bad_extension_files(bn_file, tmp_path, edit, needle):
     with pytest.raises(BeamnetError, match=needle):
-        read_beamnet(_edited(bn_file, tmp_path, edit))
+        read_beamnet(edited_copy(bn_file, tmp_path, edit))
 
 
 def test_lanes_change_speed_not_results(bn_file):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from beamnet_lava.errors import BeamnetError
+from helpers import edited_copy
 from beamnet_lava.netx_export import export_run, read_netx
 from beamnet_lava.training.checkpoint import CHECKPOINT, load_run
 
@@ -81,16 +82,6 @@ def test_bad_netx_files(tmp_path, tiny_net):
         read_netx(other)
 
 
-def _copy_with(tiny_net, tmp_path, edit):
-    import shutil
-
-    path = tmp_path / "edited.net"
-    shutil.copy(tiny_net, path)
-    with h5py.File(path, "r+") as f:
-        edit(f)
-    return path
-
-
 @pytest.mark.parametrize("edit, needle", [
     (lambda f: f["layer/0/weight"].__setitem__((0, 0), 0.5), "non-integer"),
     (lambda f: (f["layer/1/neuron"].__delitem__("vThMant"),
@@ -104,4 +95,4 @@ def _copy_with(tiny_net, tmp_path, edit):
 ])
 def test_fixed_point_and_shape_checks(tiny_net, tmp_path, edit, needle):
     with pytest.raises(BeamnetError, match=needle):
-        read_netx(_copy_with(tiny_net, tmp_path, edit))
+        read_netx(edited_copy(tiny_net, tmp_path, edit))
