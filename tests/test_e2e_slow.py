@@ -33,3 +33,14 @@ def test_default_beamnet_on_digits(tmp_path):
     for key in ("single_window", "bidirectional"):
         assert metrics[key]["min_aleatoric"] >= 0 and metrics[key]["min_epistemic"] >= 0
     assert max(i + 1 for i, n in enumerate(metrics["bidirectional"]["windows_histogram"]) if n) <= 3
+
+
+def test_default_beamnet_on_lava_is_bit_exact(tmp_path):
+    from beamnet_lava.config import BeamnetConfig
+
+    train(BeamnetConfig(), tmp_path / "bn", progress=False)
+    export_run(tmp_path / "bn", tmp_path / "bn.net")
+    report = run_dataset(tmp_path / "bn.net", "digits", 120, progress=False)
+    assert report["parity"] == 1.0 and report["prediction_agreement"] == 1.0
+    assert report["max_uncertainty_difference"] == 0.0
+    assert report["accuracy"] >= 0.9

@@ -45,11 +45,11 @@ def reliability_diagram(prob: np.ndarray, labels: np.ndarray, path: str | Path, 
     rows = reliability_bins(prob, labels, n_bins)
     width = 1.0 / n_bins
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
-    lo = [r[0] for r in rows if r[1]]
-    ax.bar(lo, [r[3] for r in rows if r[1]], width=width, align="edge", edgecolor="k",
-           label="accuracy")
-    ax.bar(lo, [r[2] - r[3] for r in rows if r[1]], bottom=[r[3] for r in rows if r[1]],
-           width=width, align="edge", color="tab:red", alpha=0.3, label="gap")
+    used = [r for r in rows if r[1]]
+    lo = [r[0] for r in used]
+    ax.bar(lo, [r[3] for r in used], width=width, align="edge", edgecolor="k", label="accuracy")
+    ax.bar(lo, [r[2] for r in used], width=width, align="edge", fill=False, edgecolor="tab:red",
+           hatch="//", label="mean confidence")
     ax.plot([0, 1], [0, 1], "k--", lw=1)
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy",
            title=f"{title}\nECE ({n_bins} bins) = {ece(prob, labels, n_bins):.4f}")
