@@ -121,6 +121,7 @@ def run(
     timeout: float = typer.Option(300.0, help="Watchdog: seconds one chunk of samples may take."),
     chunk: int = typer.Option(32, help="Samples per Lava run call (watchdog and progress granularity)."),
     lanes: int = typer.Option(16, help="BEAM-Net: samples simulated side by side in one Lava step."),
+    loop: Optional[bool] = typer.Option(None, "--loop/--no-loop", help="BEAM-Net: top-down loop (Eq. 16-17) on or off [default: as trained]."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON ('-' for stdout)."),
 ) -> None:
     """Run an exported network on Lava and compare it with the training model."""
@@ -129,7 +130,7 @@ def run(
     report = run_dataset(netx_file, dataset, samples, part=part, precision=precision,
                          backend=backend, time_steps=time_steps, data_dir=data_dir, seed=seed,
                          timeout_s=timeout, chunk_samples=chunk, lanes=lanes,
-                         progress=json_out != "-")
+                         bidirectional=loop, progress=json_out != "-")
     if json_out:
         write_json(json_out, report)
     if json_out == "-":

@@ -65,3 +65,12 @@ def test_lanes_change_speed_not_results(bn_file):
     assert one["parity"] == three["parity"] == 1.0
     assert one["predictions"] == three["predictions"]
     assert [s["memory_spikes"] for s in one["samples"]] == [s["memory_spikes"] for s in three["samples"]]
+
+
+def test_top_down_loop_on_lava_matches_the_training_model(bn_file):
+    report = run_dataset(bn_file, "digits", 12, lanes=4, bidirectional=True, progress=False)
+    assert report["bidirectional"] is True
+    assert report["parity"] == 1.0                      # spike trains and windows used
+    assert report["prediction_agreement"] == 1.0
+    assert 1.0 <= report["windows_mean"] <= 3.0
+    assert sum(report["windows_histogram"]) == 12

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -220,9 +221,18 @@ class BeamNet(torch.nn.Module):
 
     @torch.no_grad()
     def infer(self, intensity: np.ndarray, sample_keys: np.ndarray,
-              bidirectional: bool | None = None) -> dict[str, np.ndarray]:
-        """Inference with the optional top-down loop (Eq. 16, 17); numpy results per sample."""
+              bidirectional: bool | None = None,
+              run_window: Callable[[np.ndarray, np.ndarray, int], np.ndarray] | None = None,
+              ) -> dict[str, np.ndarray]:
+        """Inference with the optional top-down loop (Eq. 16, 17); numpy results per sample.
+
+        ``run_window(intensity, sample_keys, k)`` returns the memory spikes
+        ``(B, N, T)`` of window ``k``; by default this model computes them, and a
+        Lava back-end can pass its own, so the loop itself exists once.
+        """
         cfg = self.cfg
+        if run_window is None:
+            run_window = lambda x, keys, k: self.window(x, keys, k).spikes.numpy()  # noqa: E731
         loop = cfg.bidirectional if bidirectional is None else bidirectional
         n_windows = cfg.max_windows if loop else 1
         base = np.asarray(intensity, dtype=np.float64)
@@ -233,13 +243,14 @@ class BeamNet(torch.nn.Module):
         counts = spikes = alpha = prev_p = None
         patterns = self.patterns.double().numpy()
         for k in range(n_windows):
-            out = self.window(x, sample_keys, k)
-            n, a = out.counts.numpy(), out.alpha.numpy()
+            s = np.asarray(run_window(x, sample_keys, k), dtype=np.float64)
+            n = s[..., cfg.burn_in:].sum(-1)
+            a = self.readout_alpha(torch.from_numpy(n)).numpy()
             if k == 0:
-                counts, spikes, alpha = n.copy(), out.spikes.numpy().copy(), a.copy()
+                counts, spikes, alpha = n.copy(), s.copy(), a.copy()
             else:   # converged samples keep the window they converged in
                 active = ~done
-                counts[active], spikes[active], alpha[active] = n[active], out.spikes.numpy()[active], a[active]
+                counts[active], spikes[active], alpha[active] = n[active], s[active], a[active]
             used[~done] = k + 1
             p = a / a.sum(1, keepdims=True)
             if prev_p is not None:

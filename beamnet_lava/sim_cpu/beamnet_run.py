@@ -1,10 +1,13 @@
 """Run an exported BEAM-Net on Lava: coincidence synapses and Bayesian LIF memory neurons as
 Lava processes, the Dirichlet readout (Eq. 12-15) on the host from their spike counts.
 
-One window per sample (the top-down loop, Eq. 16-17, runs in the training model only
-so far). Parity is checked against the training model rebuilt from the same file
-with the same noise keys: identical memory spike trains, predictions and
-uncertainties.
+With the top-down loop (Eq. 16-17) each window is one Lava pass over all samples
+(window index ``k`` keys the noise as in training); between windows the host
+reads the posterior, applies the feedback to the encoding and stops samples that
+converged — the loop is :meth:`BeamNet.infer`'s, with Lava computing the
+windows. Parity is checked against the training model rebuilt from the same
+file with the same noise keys: identical memory spike trains, windows used,
+predictions and uncertainties.
 """
 from __future__ import annotations
 
@@ -34,10 +37,11 @@ class BeamnetSpec(LavaSpec):
     ``lanes`` consecutive samples packed lane-major (see :func:`pack_lanes`).
     """
 
-    def __init__(self, bf: BeamnetFile, key_base: int, lanes: int = 1) -> None:
+    def __init__(self, bf: BeamnetFile, key_base: int, lanes: int = 1, window_index: int = 0) -> None:
         self.bf = bf
         self.key_base = int(key_base)
         self.lanes = int(lanes)
+        self.window_index = int(window_index)
         self.path = bf.path
         self.input_size = self.lanes * bf.input_size
         self.sizes = [self.lanes * bf.n_memory]
@@ -52,7 +56,8 @@ class BeamnetSpec(LavaSpec):
         synapses = RingDelayDense(weights=self.bf.weight, delays=self.bf.delay, lanes=self.lanes)
         neurons = BayesLIF(shape=(self.lanes * self.bf.n_memory,), params=self.bf.params,
                            window=window, reset_offset=self.first_offset, key_base=self.key_base,
-                           key_span=self.bf.key_span, lanes=self.lanes)
+                           key_span=self.bf.key_span, window_index=self.window_index,
+                           lanes=self.lanes)
         synapses.a_out.connect(neurons.a_in)
         return LavaGraph(synapses.s_in, [neurons.s_out], self.sizes, self.first_offset)
 
@@ -74,7 +79,7 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
                         *, part: str = "test", precision: str = "fixed", backend: str = "cpu",
                         data_dir: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
                         chunk_samples: int = 32, progress: bool = True,
-                        lanes: int = 16) -> dict[str, Any]:
+                        lanes: int = 16, bidirectional: bool | None = None) -> dict[str, Any]:
     bf = read_beamnet(path)
     cfg = bf.config
     dataset = dataset or cfg.dataset
@@ -90,39 +95,60 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
                            f"expects {bf.input_size}")
     model = bf.to_model()
     keys = sample_keys(part, n)
-    raster = times_to_raster(model.encode_times(intensity), cfg.time_steps)
     window = cfg.time_steps
 
     lanes = max(1, min(int(lanes), n))
-    with LavaNetwork(BeamnetSpec(bf, keys[0], lanes), window, precision=precision, backend=backend,
-                     chunk_samples=max(1, chunk_samples // lanes), timeout_s=timeout_s) as lava:
-        with Progress(TextColumn(f"[bold]lava {precision}[/]"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("samples"), TimeElapsedColumn(), disable=not progress) as bar:
-            task = bar.add_task("run", total=n)
-            result = lava.run(pack_lanes(raster, lanes),
-                              progress=lambda k: bar.advance(task, min(k * lanes, n)))
+    loop = cfg.bidirectional if bidirectional is None else bool(bidirectional)
+    if loop and cfg.max_windows < 2:
+        raise BeamnetError(f"{bf.path} was trained with max_windows={cfg.max_windows}: no top-down "
+                           "loop to run (Theorem 3.6 bound); drop --loop")
+    stats = {"seconds": 0.0, "compile": 0.0, "steps": 0, "input_spikes": 0, "events": 0}
+    fan_out = np.count_nonzero(bf.weight, axis=0)
+    n_windows = cfg.max_windows if loop else 1
 
-    spikes = unpack_lanes(result.output, lanes, n).astype(np.int64)   # (n, N, T)
-    counts = spikes[..., cfg.burn_in:].sum(-1)
-    with torch.no_grad():
-        alpha = model.readout_alpha(torch.from_numpy(counts)).numpy()
-    u = dirichlet_uncertainty(alpha)
+    with Progress(TextColumn(f"[bold]lava {precision}[/]"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("samples x windows"), TimeElapsedColumn(), disable=not progress) as bar:
+        task = bar.add_task("run", total=n * n_windows)
+
+        def lava_window(x: np.ndarray, window_keys: np.ndarray, k: int) -> np.ndarray:
+            raster = times_to_raster(model.encode_times(x), window)
+            spec = BeamnetSpec(bf, window_keys[0], lanes, window_index=k)
+            with LavaNetwork(spec, window, precision=precision, backend=backend,
+                             chunk_samples=max(1, chunk_samples // lanes), timeout_s=timeout_s) as lava:
+                result = lava.run(pack_lanes(raster, lanes),
+                                  progress=lambda g: bar.advance(task, min(g * lanes, n)))
+            stats["seconds"] += result.seconds
+            stats["compile"] += result.compile_seconds
+            stats["steps"] += result.steps
+            stats["input_spikes"] += int(raster.sum())
+            stats["events"] += int((raster.sum(axis=(0, 2)) * fan_out).sum())
+            return unpack_lanes(result.output, lanes, len(x))
+
+        res = model.infer(intensity, keys, bidirectional=loop, run_window=lava_window)
+        bar.update(task, completed=n * n_windows)
+
+    spikes = res["spikes"].astype(np.int64)                        # (n, N, T), final windows
+    counts = res["counts"]
+    u = dirichlet_uncertainty(res["alpha"])
     report: dict[str, Any] = {
         "file": str(bf.path), "model": "beamnet", "dataset": dataset, "split": data.description,
         "part": part, "n_samples": n, "time_steps": window, "precision": precision,
-        "backend": backend, "windows": 1, "lanes": lanes,
+        "backend": backend, "bidirectional": loop, "lanes": lanes,
+        "windows_mean": float(res["windows"].mean()),
+        "windows_histogram": np.bincount(res["windows"], minlength=n_windows + 1)[1:].tolist(),
         "accuracy": float((u.prediction == y[:n]).mean()), "ece": ece(u.prob, y[:n]),
-        "spikes": {"memory": int(spikes.sum())}, "input_spikes": int(raster.sum()),
-        "synaptic_events": {"memory": int((raster.sum(axis=(0, 2)) * np.count_nonzero(bf.weight, axis=0)).sum())},
+        "spikes": {"memory": int(spikes.sum())}, "input_spikes": stats["input_spikes"],
+        "synaptic_events": {"memory": stats["events"]},
         "neurons": {"memory": bf.n_memory},
         "active_fraction": float((counts > 0).mean()),
-        "steps": result.steps, "run_seconds": result.seconds, "compile_seconds": result.compile_seconds,
-        "steps_per_s": result.steps / result.seconds, "samples_per_s": n / result.seconds,
+        "steps": stats["steps"], "run_seconds": stats["seconds"], "compile_seconds": stats["compile"],
+        "steps_per_s": stats["steps"] / stats["seconds"], "samples_per_s": n / stats["seconds"],
     }
     t0 = time.perf_counter()
-    ref = model.infer(intensity, keys, bidirectional=False)
+    ref = model.infer(intensity, keys, bidirectional=loop)
     ref_u = dirichlet_uncertainty(ref["alpha"])
-    same = (ref["spikes"].astype(np.int64) == spikes).reshape(n, -1).all(axis=1)
+    same = ((ref["spikes"].astype(np.int64) == spikes).reshape(n, -1).all(axis=1)
+            & (ref["windows"] == res["windows"]))
     report.update({
         "parity": float(same.mean()), "layer_parity": {"memory": float(same.mean())},
         "prediction_agreement": float((ref_u.prediction == u.prediction).mean()),
@@ -133,7 +159,8 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
         "samples": [{"index": i, "label": int(y[i]), "prediction": int(u.prediction[i]),
                      "total": float(u.total[i]), "aleatoric": float(u.aleatoric[i]),
                      "epistemic": float(u.epistemic[i]), "vacuity": float(u.vacuity[i]),
-                     "memory_spikes": int(counts[i].sum()), "windows": 1} for i in range(n)],
+                     "memory_spikes": int(counts[i].sum()), "windows": int(res["windows"][i])}
+                    for i in range(n)],
     })
     report["predictions"] = u.prediction.tolist()
     return report

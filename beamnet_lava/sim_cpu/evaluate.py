@@ -47,7 +47,8 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
                 part: str = "test", precision: str = "fixed", backend: str = "cpu",
                 time_steps: int | None = None, data_dir: str | None = None, seed: int | None = None,
                 timeout_s: float = DEFAULT_TIMEOUT_S, chunk_samples: int = 32,
-                progress: bool = True, lanes: int = 16) -> dict[str, Any]:
+                progress: bool = True, lanes: int = 16,
+                bidirectional: bool | None = None) -> dict[str, Any]:
     """Run ``samples`` samples of ``dataset``'s ``part`` split through the file on Lava."""
     from beamnet_lava.netx_export.beamnet_file import is_beamnet
 
@@ -56,7 +57,8 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
 
         return run_beamnet_dataset(path, dataset, samples, part=part, precision=precision,
                                    backend=backend, data_dir=data_dir, timeout_s=timeout_s,
-                                   chunk_samples=chunk_samples, progress=progress, lanes=lanes)
+                                   chunk_samples=chunk_samples, progress=progress, lanes=lanes,
+                                   bidirectional=bidirectional)
     if lanes < 1:
         raise BeamnetError(f"--lanes must be >= 1, got {lanes}")
     net = read_netx(path)
