@@ -42,5 +42,6 @@ def test_default_beamnet_on_lava_is_bit_exact(tmp_path):
     export_run(tmp_path / "bn", tmp_path / "bn.net")
     report = run_dataset(tmp_path / "bn.net", "digits", 120, progress=False)
     assert report["parity"] == 1.0 and report["prediction_agreement"] == 1.0
-    assert report["max_uncertainty_difference"] == 0.0
+    assert report["max_uncertainty_difference"] < 1e-9
+    assert report["readout_process_max_difference"] < 1e-6
     assert report["accuracy"] >= 0.9

@@ -206,7 +206,7 @@ class BeamNet(torch.nn.Module):
     def readout_alpha(self, counts: torch.Tensor, eta: torch.Tensor | float | None = None) -> torch.Tensor:
         """Eq. 12: ``alpha = alpha_0 + eta * softplus(R) @ n``."""
         eta = self.eta if eta is None else eta
-        evidence = counts.double() @ F.softplus(self.readout).double().T
+        evidence = counts.double() @ F.softplus(self.readout.double()).T   # float64, as the Lava readout
         return self.cfg.alpha_0 + eta * evidence
 
     def window(self, intensity: np.ndarray, sample_keys: np.ndarray, k: int = 0) -> WindowOutput:

@@ -1,5 +1,5 @@
-"""Run an exported BEAM-Net on Lava: coincidence synapses and Bayesian LIF memory neurons as
-Lava processes, the Dirichlet readout (Eq. 12-15) on the host from their spike counts.
+"""Run an exported BEAM-Net on Lava: coincidence synapses, Bayesian LIF memory neurons and
+the Dirichlet readout (Eq. 12-15) as Lava processes.
 
 With the top-down loop (Eq. 16-17) each window is one Lava pass over all samples
 (window index ``k`` keys the noise as in training); between windows the host
@@ -11,6 +11,7 @@ predictions and uncertainties.
 """
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from beamnet_lava.metrics.calibration import ece
 from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
 from beamnet_lava.models.beamnet import encoder_intensity
 from beamnet_lava.netx_export.beamnet_file import BeamnetFile, read_beamnet
+
 from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S, LavaNetwork
 from beamnet_lava.training.beamnet_train import sample_keys
@@ -37,8 +39,10 @@ class BeamnetSpec(LavaSpec):
     ``lanes`` consecutive samples packed lane-major (see :func:`pack_lanes`).
     """
 
-    def __init__(self, bf: BeamnetFile, key_base: int, lanes: int = 1, window_index: int = 0) -> None:
+    def __init__(self, bf: BeamnetFile, key_base: int, lanes: int = 1, window_index: int = 0,
+                 readout_path: str | None = None, readout_rows: int = 0) -> None:
         self.bf = bf
+        self.readout_path, self.readout_rows = readout_path, int(readout_rows)
         self.key_base = int(key_base)
         self.lanes = int(lanes)
         self.window_index = int(window_index)
@@ -59,6 +63,17 @@ class BeamnetSpec(LavaSpec):
                            key_span=self.bf.key_span, window_index=self.window_index,
                            lanes=self.lanes)
         synapses.a_out.connect(neurons.a_in)
+        if self.readout_path:
+            import beamnet_lava.processes.dirichlet_readout.models  # noqa: F401
+            from beamnet_lava.processes.dirichlet_readout.process import DirichletReadout
+
+            cfg = self.bf.config
+            readout = DirichletReadout(n_memory=self.bf.n_memory, logits=self.bf.readout_logits,
+                                       alpha_0=self.bf.alpha_0, eta=self.bf.eta, window=window,
+                                       path=self.readout_path, rows=self.readout_rows,
+                                       lanes=self.lanes, reset_offset=self.first_offset,
+                                       burn_in=cfg.burn_in)
+            neurons.s_out.connect(readout.a_in)
         return LavaGraph(synapses.s_in, [neurons.s_out], self.sizes, self.first_offset)
 
 
@@ -103,6 +118,10 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
         raise BeamnetError(f"{bf.path} was trained with max_windows={cfg.max_windows}: no top-down "
                            "loop to run (Theorem 3.6 bound); drop --loop")
     stats = {"seconds": 0.0, "compile": 0.0, "steps": 0, "input_spikes": 0, "events": 0}
+    from beamnet_lava.processes.dirichlet_readout.process import result_width
+
+    n_classes = bf.readout_logits.shape[0]
+    lava_rows: list[np.ndarray] = []        # the DirichletReadout process's rows, per window
     fan_out = np.count_nonzero(bf.weight, axis=0)
     n_windows = cfg.max_windows if loop else 1
 
@@ -112,11 +131,17 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
 
         def lava_window(x: np.ndarray, window_keys: np.ndarray, k: int) -> np.ndarray:
             raster = times_to_raster(model.encode_times(x), window)
-            spec = BeamnetSpec(bf, window_keys[0], lanes, window_index=k)
-            with LavaNetwork(spec, window, precision=precision, backend=backend,
-                             chunk_samples=max(1, chunk_samples // lanes), timeout_s=timeout_s) as lava:
-                result = lava.run(pack_lanes(raster, lanes),
-                                  progress=lambda g: bar.advance(task, min(g * lanes, n)))
+            with tempfile.TemporaryDirectory(prefix="beamnet-readout-") as folder:
+                path = str(Path(folder) / "readout.f8")
+                rows = np.memmap(path, dtype=np.float64, mode="w+", shape=(len(x), result_width(n_classes)))
+                rows.flush()
+                spec = BeamnetSpec(bf, window_keys[0], lanes, window_index=k, readout_path=path,
+                                   readout_rows=len(x))
+                with LavaNetwork(spec, window, precision=precision, backend=backend,
+                                 chunk_samples=max(1, chunk_samples // lanes), timeout_s=timeout_s) as lava:
+                    result = lava.run(pack_lanes(raster, lanes),
+                                      progress=lambda g: bar.advance(task, min(g * lanes, n)))
+                lava_rows.append(np.array(rows))
             stats["seconds"] += result.seconds
             stats["compile"] += result.compile_seconds
             stats["steps"] += result.steps
@@ -129,7 +154,12 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
 
     spikes = res["spikes"].astype(np.int64)                        # (n, N, T), final windows
     counts = res["counts"]
-    u = dirichlet_uncertainty(res["alpha"])
+    # what the Lava readout process computed for each sample's final window
+    final = np.stack([lava_rows[w - 1][i] for i, w in enumerate(res["windows"])])
+    alpha_lava = final[:, :n_classes]
+    u = dirichlet_uncertainty(alpha_lava)
+    if not np.array_equal(final[:, n_classes].astype(np.int64), u.prediction):
+        raise BeamnetError("internal: the readout process's predictions disagree with its alpha")
     report: dict[str, Any] = {
         "file": str(bf.path), "model": "beamnet", "dataset": dataset, "split": data.description,
         "part": part, "n_samples": n, "time_steps": window, "precision": precision,
@@ -141,6 +171,7 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
         "synaptic_events": {"memory": stats["events"]},
         "neurons": {"memory": bf.n_memory},
         "active_fraction": float((counts > 0).mean()),
+        "readout_process_max_difference": float(np.abs(alpha_lava - res["alpha"]).max()),
         "steps": stats["steps"], "run_seconds": stats["seconds"], "compile_seconds": stats["compile"],
         "steps_per_s": stats["steps"] / stats["seconds"], "samples_per_s": n / stats["seconds"],
     }
