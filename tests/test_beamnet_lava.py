@@ -75,3 +75,12 @@ def test_top_down_loop_on_lava_matches_the_training_model(bn_file):
     assert report["prediction_agreement"] == 1.0
     assert 1.0 <= report["windows_mean"] <= 3.0
     assert sum(report["windows_histogram"]) == 12
+
+
+def test_process_counters_agree_with_the_spikes(bn_file):
+    report = run_dataset(bn_file, "digits", 6, lanes=4, progress=False)
+    lava = report["lava_counters"]
+    assert lava["synaptic_events"] == report["synaptic_events"]["memory"] > 0
+    assert lava["memory_spikes"] >= report["spikes"]["memory"]
+    # every neuron of every lane, every step from the first arrival to the end of the run
+    assert lava["neuron_updates"] == 4 * 30 * (report["steps"] - 1)

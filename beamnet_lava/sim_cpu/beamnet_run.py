@@ -63,6 +63,7 @@ class BeamnetSpec(LavaSpec):
                            key_span=self.bf.key_span, window_index=self.window_index,
                            lanes=self.lanes)
         synapses.a_out.connect(neurons.a_in)
+        self.synapses, self.neurons = synapses, neurons      # their counters are read after a run
         if self.readout_path:
             import beamnet_lava.processes.dirichlet_readout.models  # noqa: F401
             from beamnet_lava.processes.dirichlet_readout.process import DirichletReadout
@@ -117,7 +118,8 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
     if loop and cfg.max_windows < 2:
         raise BeamnetError(f"{bf.path} was trained with max_windows={cfg.max_windows}: no top-down "
                            "loop to run (Theorem 3.6 bound); drop --loop")
-    stats = {"seconds": 0.0, "compile": 0.0, "steps": 0, "input_spikes": 0, "events": 0}
+    stats = {"seconds": 0.0, "compile": 0.0, "steps": 0, "input_spikes": 0, "events": 0,
+             "lava_synaptic_events": 0, "lava_neuron_updates": 0, "lava_memory_spikes": 0}
     from beamnet_lava.processes.dirichlet_readout.process import result_width
 
     n_classes = bf.readout_logits.shape[0]
@@ -141,6 +143,10 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
                                  chunk_samples=max(1, chunk_samples // lanes), timeout_s=timeout_s) as lava:
                     result = lava.run(pack_lanes(raster, lanes),
                                       progress=lambda g: bar.advance(task, min(g * lanes, n)))
+                    # the processes' own counters (energy accounting), read before the stop
+                    stats["lava_synaptic_events"] += int(spec.synapses.synaptic_events.get()[0])
+                    stats["lava_neuron_updates"] += int(spec.neurons.neuron_updates.get()[0])
+                    stats["lava_memory_spikes"] += int(np.sum(spec.neurons.spike_count.get()))
                 lava_rows.append(np.array(rows))
             stats["seconds"] += result.seconds
             stats["compile"] += result.compile_seconds
@@ -172,6 +178,11 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
         "neurons": {"memory": bf.n_memory},
         "active_fraction": float((counts > 0).mean()),
         "readout_process_max_difference": float(np.abs(alpha_lava - res["alpha"]).max()),
+        # counted inside the Lava processes over every step they ran, all windows, including
+        # the pipeline tail and padding lanes (so spikes >= the per-sample sum above)
+        "lava_counters": {"synaptic_events": stats["lava_synaptic_events"],
+                          "neuron_updates": stats["lava_neuron_updates"],
+                          "memory_spikes": stats["lava_memory_spikes"]},
         "steps": stats["steps"], "run_seconds": stats["seconds"], "compile_seconds": stats["compile"],
         "steps_per_s": stats["steps"] / stats["seconds"], "samples_per_s": n / stats["seconds"],
     }
