@@ -6,12 +6,13 @@ max_delay, run side by side on the Lava CPU simulator (fixed_pt); prints steps/s
 their ratio, whether the outputs are identical, and the per-step arithmetic of
 each measured alone (at this size Lava's per-step messaging dominates wall time).
 
-    python benchmarks/bench_delay.py [--samples 5]
+    python benchmarks/bench_delay.py [--samples 5] [--dataset digits|mnist]
 """
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -82,21 +83,25 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--samples", type=int, default=5)
+    ap.add_argument("--dataset", default="digits", help="digits (N=100) or mnist (N=400)")
+    ap.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared/data/mnist"))
     args = ap.parse_args()
-    cfg = BeamnetConfig()
-    data = load_split("digits")
-    model = BeamNet(cfg, 64, 10)
-    model.init_from_data(encoder_intensity(data.x_train, cfg), data.y_train, seed=0)
+    mnist = args.dataset == "mnist"
+    cfg = BeamnetConfig(n_memory=400 if mnist else 100)
+    data = load_split(args.dataset, data_dir=args.data_dir if mnist else None)
+    x_train = encoder_intensity(data.x_train, cfg)
+    model = BeamNet(cfg, x_train.shape[1], 10)
+    model.init_from_data(x_train, data.y_train, seed=0)
     w = model.weight_mantissa().detach().numpy().astype(np.int64)
     d = model.delays.numpy()
     x = encoder_intensity(data.x_test[:args.samples], cfg)
-    raster = times_to_raster(model.encode_times(x), cfg.time_steps)          # (n, 64, T)
-    spikes = raster.transpose(1, 0, 2).reshape(64, -1).astype(np.int32)
+    raster = times_to_raster(model.encode_times(x), cfg.time_steps)          # (n, d, T)
+    spikes = raster.transpose(1, 0, 2).reshape(raster.shape[1], -1).astype(np.int32)
     ours, ours_sps = run(RingDelayDense(weights=w, delays=d), spikes)
     # lava-dl's NetX builds every delayed Dense with max_delay=62 (netx/blocks/process.py)
     ref, ref_sps = run(DelayDense(weights=w, delays=d, max_delay=62), spikes)
     tight, tight_sps = run(DelayDense(weights=w, delays=d, max_delay=int(d.max())), spikes)
-    print(f"digits BEAM-Net coincidence layer: N={w.shape[0]}, inputs={w.shape[1]}, "
+    print(f"{args.dataset} BEAM-Net coincidence layer: N={w.shape[0]}, inputs={w.shape[1]}, "
           f"max delay {d.max()}, {spikes.shape[1]} steps ({args.samples} samples x T={cfg.time_steps})")
     print(f"DelayDense (max_delay=62, as NetX builds it) {ref_sps:8.1f} steps/s")
     print(f"DelayDense (max_delay={int(d.max())})              {tight_sps:8.1f} steps/s")
