@@ -17,7 +17,3 @@ MAX_DELAY = 62            # NetX/Loihi synaptic delay limit (steps)
 def threshold_mant(threshold: float) -> int:
     """Hardware threshold mantissa of a slayer float threshold."""
     return int(threshold * W_SCALE)
-
-
-def decay_12bit(fraction: float) -> int:
-    return int(fraction * DECAY_UNITY)

@@ -69,10 +69,6 @@ class NetxNetwork:
     def output_size(self) -> int:
         return self.layers[-1].size
 
-    @property
-    def ours(self) -> bool:
-        return "beamnet_format" in self.attrs
-
     def reference_unavailable(self) -> str | None:
         """Why no training-model reference can be rebuilt from this file (None: it can)."""
         for l in self.layers:

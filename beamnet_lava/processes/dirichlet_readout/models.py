@@ -9,7 +9,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
+from beamnet_lava.metrics.uncertainty import concentrations, dirichlet_uncertainty
 from beamnet_lava.processes.dirichlet_readout.process import DirichletReadout, result_width
 
 
@@ -38,7 +38,7 @@ class _Readout(PyLoihiProcessModel):
             first = w * p["lanes"]
             if first >= p["rows"]:
                 return
-            alpha = p["alpha_0"] + p["eta"] * self._counts @ self._a.T     # Eq. 12
+            alpha = concentrations(self._counts @ self._a.T, p["alpha_0"], p["eta"])   # Eq. 12
             u = dirichlet_uncertainty(alpha)
             rows = np.column_stack([alpha, u.prediction, u.total, u.aleatoric, u.epistemic, u.vacuity])
             last = min(first + p["lanes"], p["rows"])
