@@ -122,6 +122,7 @@ def run(
     chunk: int = typer.Option(32, help="Samples per Lava run call (watchdog and progress granularity)."),
     lanes: int = typer.Option(16, help="BEAM-Net: samples simulated side by side in one Lava step."),
     loop: Optional[bool] = typer.Option(None, "--loop/--no-loop", help="BEAM-Net: top-down loop (Eq. 16-17) on or off [default: as trained]."),
+    energy_constants: Optional[Path] = typer.Option(None, help="BEAM-Net: JSON of per-operation energies [default: Loihi 1, Davies 2018]."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON ('-' for stdout)."),
 ) -> None:
     """Run an exported network on Lava and compare it with the training model."""
@@ -130,7 +131,8 @@ def run(
     report = run_dataset(netx_file, dataset, samples, part=part, precision=precision,
                          backend=backend, time_steps=time_steps, data_dir=data_dir, seed=seed,
                          timeout_s=timeout, chunk_samples=chunk, lanes=lanes,
-                         bidirectional=loop, progress=json_out != "-")
+                         bidirectional=loop, energy_constants=energy_constants,
+                         progress=json_out != "-")
     if json_out:
         write_json(json_out, report)
     if json_out == "-":
@@ -153,6 +155,12 @@ def run(
               f"{'n/a (' + report['parity_note'] + ')' if parity is None else f'{parity:.1%}'} | "
               f"{report['samples_per_s']:.1f} samples/s, {report['steps_per_s']:.0f} steps/s "
               f"(compile {report['compile_seconds']:.1f} s)")
+    energy = report.get("energy_per_inference")
+    if energy:
+        b = energy["breakdown_nJ"]
+        out.print(f"energy per inference: Eq. 25 {energy['eq25_nJ']['total']:.1f} nJ; per operation "
+                  f"{b['total']:.1f} nJ (synaptic {b['synaptic_ops']:.1f}, neuron updates "
+                  f"{b['neuron_updates']:.1f}, spikes {b['spikes_routed']:.2f}) [{energy['constants_source']}]")
 
 
 def main() -> None:

@@ -84,3 +84,11 @@ def test_process_counters_agree_with_the_spikes(bn_file):
     assert lava["memory_spikes"] >= report["spikes"]["memory"]
     # every neuron of every lane, every step from the first arrival to the end of the run
     assert lava["neuron_updates"] == 4 * 30 * (report["steps"] - 1)
+
+
+def test_energy_per_inference_comes_from_the_run(bn_file):
+    report = run_dataset(bn_file, "digits", 5, lanes=5, progress=False)
+    e = report["energy_per_inference"]
+    assert e["activity"]["synaptic_events"] == report["synaptic_events"]["memory"] / 5
+    assert e["eq25_nJ"]["total"] > 0 and e["breakdown_nJ"]["total"] > 0
+    assert "Davies" in e["constants_source"]

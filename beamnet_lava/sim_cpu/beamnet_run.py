@@ -11,6 +11,7 @@ predictions and uncertainties.
 """
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from beamnet_lava.data import load_split, times_to_raster
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.metrics.calibration import ece
+from beamnet_lava.metrics.energy import Activity, breakdown_nJ, eq25_nJ, load_constants
 from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
 from beamnet_lava.models.beamnet import encoder_intensity
 from beamnet_lava.netx_export.beamnet_file import BeamnetFile, read_beamnet
@@ -95,7 +97,8 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
                         *, part: str = "test", precision: str = "fixed", backend: str = "cpu",
                         data_dir: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
                         chunk_samples: int = 32, progress: bool = True,
-                        lanes: int = 16, bidirectional: bool | None = None) -> dict[str, Any]:
+                        lanes: int = 16, bidirectional: bool | None = None,
+                        energy_constants: str | Path | None = None) -> dict[str, Any]:
     bf = read_beamnet(path)
     cfg = bf.config
     dataset = dataset or cfg.dataset
@@ -205,4 +208,21 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
                     for i in range(n)],
     })
     report["predictions"] = u.prediction.tolist()
+    report["energy_per_inference"] = energy_report(report, bf.n_memory, window, energy_constants)
     return report
+
+
+def energy_report(report: dict[str, Any], n_memory: int, window: int,
+                  constants_path: str | Path | None = None) -> dict[str, Any]:
+    """Eq. 25 and the per-operation breakdown from this run's counts, per inference."""
+    n = report["n_samples"]
+    spikes = report["lava_counters"]["memory_spikes"] / n           # every window run
+    activity = Activity(encoder_spikes=report["input_spikes"] / n,
+                        synaptic_events=report["synaptic_events"]["memory"] / n,
+                        memory_spikes=spikes, inhibitory_events=spikes * (n_memory - 1),
+                        neuron_updates=n_memory * window * report["windows_mean"],
+                        windows=report["windows_mean"], n_memory=n_memory)
+    constants = load_constants("loihi1", constants_path)
+    return {"activity": dataclasses.asdict(activity), "eq25_nJ": eq25_nJ(activity),
+            "breakdown_nJ": breakdown_nJ(activity, constants),
+            "constants_source": constants.get("source", str(constants_path))}

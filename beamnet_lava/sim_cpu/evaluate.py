@@ -48,7 +48,8 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
                 time_steps: int | None = None, data_dir: str | None = None, seed: int | None = None,
                 timeout_s: float = DEFAULT_TIMEOUT_S, chunk_samples: int = 32,
                 progress: bool = True, lanes: int = 16,
-                bidirectional: bool | None = None) -> dict[str, Any]:
+                bidirectional: bool | None = None,
+                energy_constants: str | Path | None = None) -> dict[str, Any]:
     """Run ``samples`` samples of ``dataset``'s ``part`` split through the file on Lava."""
     from beamnet_lava.netx_export.beamnet_file import is_beamnet
 
@@ -58,7 +59,7 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
         return run_beamnet_dataset(path, dataset, samples, part=part, precision=precision,
                                    backend=backend, data_dir=data_dir, timeout_s=timeout_s,
                                    chunk_samples=chunk_samples, progress=progress, lanes=lanes,
-                                   bidirectional=bidirectional)
+                                   bidirectional=bidirectional, energy_constants=energy_constants)
     if lanes < 1:
         raise BeamnetError(f"--lanes must be >= 1, got {lanes}")
     net = read_netx(path)
