@@ -8,7 +8,7 @@ from beamnet_lava.config import SNNConfig
 
 TESTS = Path(__file__).parent
 sys.path.insert(0, str(TESTS))
-MNIST_DIR = TESTS.parent.parent / "shared" / "data" / "mnist"
+
 
 
 @pytest.fixture(scope="session")

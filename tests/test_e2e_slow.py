@@ -45,3 +45,18 @@ def test_default_beamnet_on_lava_is_bit_exact(tmp_path):
     assert report["max_uncertainty_difference"] < 1e-9
     assert report["readout_process_max_difference"] < 1e-6
     assert report["accuracy"] >= 0.9
+
+
+def test_beamnet_on_the_shared_mnist_test_files(tmp_path):
+    """The MNIST path end to end on ../shared/data/mnist (the official 10k test images)."""
+    from beamnet_lava.config import BeamnetConfig
+    from tests_paths import MNIST_DIR
+
+    if not MNIST_DIR.is_dir():
+        pytest.fail(f"{MNIST_DIR} is missing: CI and tests read MNIST from ../shared/data/mnist")
+    cfg = BeamnetConfig(dataset="mnist", data_dir=str(MNIST_DIR), n_memory=50, epochs=1,
+                        max_windows=1)
+    metrics = train(cfg, tmp_path / "mnist", progress=False)
+    assert "MNIST-10k split" in metrics["split"]
+    assert metrics["n_train"] + metrics["n_val"] + metrics["n_test"] == 10_000
+    assert metrics["test_accuracy"] >= 0.5          # chance is 0.1
