@@ -6,7 +6,6 @@ can fix arrives as a :class:`BeamnetError` and is printed as one line.
 from __future__ import annotations
 
 import functools
-import sys
 from pathlib import Path
 from typing import Optional
 

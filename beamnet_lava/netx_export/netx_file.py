@@ -54,9 +54,6 @@ class Layer:
             "requires_grad": False,
         }
 
-    def synapses(self) -> int:
-        return 0 if self.weight is None else int(np.count_nonzero(self.weight))
-
 
 @dataclass
 class NetxNetwork:

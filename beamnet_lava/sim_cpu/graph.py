@@ -80,9 +80,6 @@ class LavaGraph:
     sizes: list[int]
     first_offset: int             # reset phase parameter of layer 0 (see module doc)
 
-    def offset(self, layer: int) -> int:
-        return self.first_offset + layer
-
 
 def first_offset(net: NetxNetwork) -> int:
     """Reset phase parameter of layer 0."""

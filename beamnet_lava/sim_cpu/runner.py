@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -24,7 +24,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
 from beamnet_lava.sim_cpu import watchdog
 from beamnet_lava.sim_cpu.backends import run_config
-from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec, NetxSpec
+from beamnet_lava.sim_cpu.graph import LavaSpec, NetxSpec
 
 DEFAULT_TIMEOUT_S = 300.0
 
@@ -37,7 +37,6 @@ class StreamResult:
     seconds: float                      # wall time of the runs (compilation excluded)
     compile_seconds: float
     steps: int                          # Lava time steps executed
-    meta: dict = field(default_factory=dict)
 
     @property
     def output(self) -> np.ndarray:
@@ -68,7 +67,6 @@ class LavaNetwork:
         self.run_cfg = run_config(precision, backend)   # fails early for loihi2 w/o lava-loihi
         self.chunk = chunk_samples
         self.timeout_s = timeout_s
-        self.graph: LavaGraph | None = None
         self._source = None
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._used = False
@@ -106,10 +104,10 @@ class LavaNetwork:
         import beamnet_lava.processes.spike_io.models  # noqa: F401  (register the models)
         from beamnet_lava.processes.spike_io.process import SpikeRecorder, SpikeSource
 
-        self.graph = self.spec.build(self.window, self.precision)
+        graph = self.spec.build(self.window, self.precision)
         self._source = SpikeSource(shape=(inputs.shape[1],), path=str(input_path), steps=steps)
-        self._source.s_out.connect(self.graph.entry)
-        for port, size, path in zip(self.graph.outputs, self.graph.sizes, outputs):
+        self._source.s_out.connect(graph.entry)
+        for port, size, path in zip(graph.outputs, graph.sizes, outputs):
             port.connect(SpikeRecorder(shape=(size,), path=str(path), steps=steps).a_in)
         t0 = time.perf_counter()
         watchdog.guarded(lambda: self._source.create_runtime(run_cfg=self.run_cfg),
@@ -168,6 +166,4 @@ class LavaNetwork:
             off = self.spec.first_offset + i
             seg = np.asarray(r[off:off + n * self.window]).reshape(n, self.window, -1)
             layers.append(seg.transpose(0, 2, 1).copy())
-        return StreamResult(layers, t_run, self.compile_seconds, step,
-                            {"precision": self.precision, "backend": self.backend,
-                             "window": self.window, "chunk_samples": self.chunk})
+        return StreamResult(layers, t_run, self.compile_seconds, step)

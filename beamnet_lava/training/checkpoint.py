@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +71,3 @@ def load_run(run_dir: str | Path) -> LoadedRun:
                            "is it a beamnet-lava checkpoint?") from None
     return LoadedRun(d, cfg, model.eval(), int(state["epoch"]), float(state["val_accuracy"]))
 
-
-def read_metrics(run_dir: str | Path) -> dict:
-    return json.loads((Path(run_dir) / METRICS).read_text())
