@@ -92,3 +92,10 @@ def test_energy_per_inference_comes_from_the_run(bn_file):
     assert e["activity"]["synaptic_events"] == report["synaptic_events"]["memory"] / 5
     assert e["eq25_nJ"]["total"] > 0 and e["breakdown_nJ"]["total"] > 0
     assert "Davies" in e["constants_source"]
+
+
+def test_bad_run_requests(bn_file):
+    with pytest.raises(BeamnetError, match="--lanes must be >= 1"):
+        run_dataset(bn_file, "digits", 3, lanes=0, progress=False)
+    with pytest.raises(BeamnetError, match="outside 1..360"):
+        run_dataset(bn_file, "digits", 1000, progress=False)

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from beamnet_lava.data import load_split, times_to_raster
 from beamnet_lava.errors import BeamnetError
@@ -29,6 +28,7 @@ from beamnet_lava.models.beamnet import encoder_intensity
 from beamnet_lava.netx_export.beamnet_file import BeamnetFile, read_beamnet
 
 from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
+from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S, LavaNetwork
 from beamnet_lava.training.beamnet_train import sample_keys
 
@@ -102,12 +102,9 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
     cfg = bf.config
     dataset = dataset or cfg.dataset
     data = load_split(dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir or cfg.data_dir)
-    x, y = data.part(part)
-    n = len(x) if samples is None else int(samples)
-    if n < 1 or n > len(x):
-        raise BeamnetError(f"--samples {n} is outside 1..{len(x)} (the {dataset} {part} split "
-                           f"has {len(x)} samples)")
-    intensity = encoder_intensity(x[:n], cfg)
+    x, y = take_samples(*data.part(part), samples, dataset, part)
+    n = len(x)
+    intensity = encoder_intensity(x, cfg)
     if intensity.shape[1] != bf.input_size:
         raise BeamnetError(f"{dataset} gives {intensity.shape[1]} encoder neurons but {bf.path} "
                            f"expects {bf.input_size}")
@@ -115,7 +112,9 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
     keys = sample_keys(part, n)
     window = cfg.time_steps
 
-    lanes = max(1, min(int(lanes), n))
+    if lanes < 1:
+        raise BeamnetError(f"--lanes must be >= 1, got {lanes}")
+    lanes = min(int(lanes), n)
     loop = cfg.bidirectional if bidirectional is None else bool(bidirectional)
     if loop and cfg.max_windows < 2:
         raise BeamnetError(f"{bf.path} was trained with max_windows={cfg.max_windows}: no top-down "
@@ -126,11 +125,9 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
 
     n_classes = bf.readout_logits.shape[0]
     lava_rows: list[np.ndarray] = []        # the DirichletReadout process's rows, per window
-    fan_out = np.count_nonzero(bf.weight, axis=0)
     n_windows = cfg.max_windows if loop else 1
 
-    with Progress(TextColumn(f"[bold]lava {precision}[/]"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("samples x windows"), TimeElapsedColumn(), disable=not progress) as bar:
+    with lava_progress(precision, "samples x windows", progress) as bar:
         task = bar.add_task("run", total=n * n_windows)
 
         def lava_window(x: np.ndarray, window_keys: np.ndarray, k: int) -> np.ndarray:
@@ -154,7 +151,7 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
             stats["compile"] += result.compile_seconds
             stats["steps"] += result.steps
             stats["input_spikes"] += int(raster.sum())
-            stats["events"] += int((raster.sum(axis=(0, 2)) * fan_out).sum())
+            stats["events"] += delivered_events(raster, bf.weight)
             return unpack_lanes(result.output, lanes, len(x))
 
         res = model.infer(intensity, keys, bidirectional=loop, run_window=lava_window)
@@ -174,7 +171,7 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
         "backend": backend, "bidirectional": loop, "lanes": lanes,
         "windows_mean": float(res["windows"].mean()),
         "windows_histogram": np.bincount(res["windows"], minlength=n_windows + 1)[1:].tolist(),
-        "accuracy": float((u.prediction == y[:n]).mean()), "ece": ece(u.prob, y[:n]),
+        "accuracy": float((u.prediction == y).mean()), "ece": ece(u.prob, y),
         "spikes": {"memory": int(spikes.sum())}, "input_spikes": stats["input_spikes"],
         "synaptic_events": {"memory": stats["events"]},
         "neurons": {"memory": bf.n_memory},
@@ -198,7 +195,7 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
         "prediction_agreement": float((ref_u.prediction == u.prediction).mean()),
         "max_uncertainty_difference": float(max(np.abs(ref_u.epistemic - u.epistemic).max(),
                                                 np.abs(ref_u.aleatoric - u.aleatoric).max())),
-        "reference_accuracy": float((ref_u.prediction == y[:n]).mean()),
+        "reference_accuracy": float((ref_u.prediction == y).mean()),
         "reference_seconds": time.perf_counter() - t0,
         "samples": [{"index": i, "label": int(y[i]), "prediction": int(u.prediction[i]),
                      "total": float(u.total[i]), "aleatoric": float(u.aleatoric[i]),

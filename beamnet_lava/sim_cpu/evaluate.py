@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
+from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S, LavaNetwork
 
 
@@ -24,8 +24,7 @@ def synaptic_events(net: NetxNetwork, input_spikes: np.ndarray, layers: list[np.
         if layer.weight is None:
             events.append(int(pre.sum()))   # input layer: one event per input spike
         else:
-            fan_out = np.count_nonzero(layer.weight, axis=0)     # per presynaptic neuron
-            events.append(int((pre.sum(axis=(0, 2)) * fan_out).sum()))
+            events.append(delivered_events(pre, layer.weight))
         pre = post
     return events
 
@@ -60,8 +59,6 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
                                    backend=backend, data_dir=data_dir, timeout_s=timeout_s,
                                    chunk_samples=chunk_samples, progress=progress, lanes=lanes,
                                    bidirectional=bidirectional, energy_constants=energy_constants)
-    if lanes < 1:
-        raise BeamnetError(f"--lanes must be >= 1, got {lanes}")
     net = read_netx(path)
     attrs = net.attrs
     dataset = dataset or attrs.get("dataset") or "digits"
@@ -75,17 +72,13 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
     if x.shape[1] != net.input_size:
         raise BeamnetError(f"{dataset} samples have {x.shape[1]} features but {net.path} expects "
                            f"{net.input_size} inputs")
-    n = len(x) if samples is None else int(samples)
-    if n < 1 or n > len(x):
-        raise BeamnetError(f"--samples {n} is outside 1..{len(x)} (the {dataset} {part} split "
-                           f"has {len(x)} samples)")
-    spikes = rate_encode(x[:n], window)
-    labels = y[:n]
+    x, labels = take_samples(x, y, samples, dataset, part)
+    n = len(x)
+    spikes = rate_encode(x, window)
 
     with LavaNetwork(net, window, precision=precision, backend=backend,
                      chunk_samples=chunk_samples, timeout_s=timeout_s) as lava:
-        with Progress(TextColumn(f"[bold]lava {precision}[/]"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("samples"), TimeElapsedColumn(), disable=not progress) as bar:
+        with lava_progress(precision, "samples", progress) as bar:
             task = bar.add_task("run", total=n)
             result = lava.run(spikes, progress=lambda k: bar.advance(task, k))
 
