@@ -209,9 +209,13 @@ class BeamNet(torch.nn.Module):
         evidence = counts.double() @ F.softplus(self.readout.double()).T   # float64, as the Lava readout
         return self.cfg.alpha_0 + eta * evidence
 
-    def window(self, intensity: np.ndarray, sample_keys: np.ndarray, k: int = 0) -> WindowOutput:
+    def window_spikes(self, intensity: np.ndarray, sample_keys: np.ndarray, k: int = 0) -> torch.Tensor:
+        """Memory spikes ``(B, N, T)`` of window ``k`` (Eq. 7, 21-22, 8-10)."""
         times = torch.from_numpy(self.encode_times(intensity))
-        spikes = self.memory(self.drive(times), self.noise(sample_keys, k))
+        return self.memory(self.drive(times), self.noise(sample_keys, k))
+
+    def window(self, intensity: np.ndarray, sample_keys: np.ndarray, k: int = 0) -> WindowOutput:
+        spikes = self.window_spikes(intensity, sample_keys, k)
         counts = spikes[..., self.cfg.burn_in:].sum(-1)
         return WindowOutput(spikes, counts, self.readout_alpha(counts))
 
@@ -232,7 +236,7 @@ class BeamNet(torch.nn.Module):
         """
         cfg = self.cfg
         if run_window is None:
-            run_window = lambda x, keys, k: self.window(x, keys, k).spikes.numpy()  # noqa: E731
+            run_window = lambda x, keys, k: self.window_spikes(x, keys, k).numpy()  # noqa: E731
         loop = cfg.bidirectional if bidirectional is None else bidirectional
         n_windows = cfg.max_windows if loop else 1
         base = np.asarray(intensity, dtype=np.float64)

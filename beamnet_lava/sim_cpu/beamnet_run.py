@@ -23,7 +23,7 @@ from beamnet_lava.data import load_split, times_to_raster
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.metrics.calibration import ece
 from beamnet_lava.metrics.energy import Activity, breakdown_nJ, eq25_nJ, load_constants
-from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
+from beamnet_lava.metrics.uncertainty import Uncertainty, dirichlet_uncertainty
 from beamnet_lava.models.beamnet import encoder_intensity
 from beamnet_lava.netx_export.beamnet_file import BeamnetFile, read_beamnet
 
@@ -121,7 +121,7 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
                            "loop to run (Theorem 3.6 bound); drop --loop")
     stats = {"seconds": 0.0, "compile": 0.0, "steps": 0, "input_spikes": 0, "events": 0,
              "lava_synaptic_events": 0, "lava_neuron_updates": 0, "lava_memory_spikes": 0}
-    from beamnet_lava.processes.dirichlet_readout.process import result_width
+    from beamnet_lava.processes.dirichlet_readout.process import RESULT_COLUMNS, result_width
 
     n_classes = bf.readout_logits.shape[0]
     lava_rows: list[np.ndarray] = []        # the DirichletReadout process's rows, per window
@@ -159,12 +159,13 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
 
     spikes = res["spikes"].astype(np.int64)                        # (n, N, T), final windows
     counts = res["counts"]
-    # what the Lava readout process computed for each sample's final window
+    # what the Lava readout process computed for each sample's final window: its rows are
+    # alpha[0..K-1] then RESULT_COLUMNS (prediction, total, aleatoric, epistemic, vacuity)
     final = np.stack([lava_rows[w - 1][i] for i, w in enumerate(res["windows"])])
     alpha_lava = final[:, :n_classes]
-    u = dirichlet_uncertainty(alpha_lava)
-    if not np.array_equal(final[:, n_classes].astype(np.int64), u.prediction):
-        raise BeamnetError("internal: the readout process's predictions disagree with its alpha")
+    col = {name: final[:, n_classes + j] for j, name in enumerate(RESULT_COLUMNS)}
+    u = Uncertainty(alpha_lava / alpha_lava.sum(1, keepdims=True), col["total"], col["aleatoric"],
+                    col["epistemic"], col["vacuity"])
     report: dict[str, Any] = {
         "file": str(bf.path), "model": "beamnet", "dataset": dataset, "split": data.description,
         "part": part, "n_samples": n, "time_steps": window, "precision": precision,
