@@ -38,7 +38,7 @@ def _user_errors(fn):
 @_user_errors
 def train(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Run directory to create (config, checkpoint, metrics.json)."),
-    model: Optional[str] = typer.Option(None, help="Model: snn (SLAYER CUBA network) or beamnet [default: snn, or the config's]."),
+    model: Optional[str] = typer.Option(None, help="Model: snn (SLAYER CUBA network), beamnet, or ann (MLP baseline) [default: snn, or the config's]."),
     dataset: Optional[str] = typer.Option(None, help="Dataset: digits (embedded) or mnist (needs --data-dir) [default digits]."),
     data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files."),
     epochs: Optional[int] = typer.Option(None, help="Training epochs."),
@@ -78,7 +78,10 @@ def train(
         line = (f"trained {cfg.model} on {metrics['split']}: best epoch {metrics['best_epoch']}, "
                 f"val accuracy {metrics['val_accuracy']:.4f}, test accuracy "
                 f"{metrics['test_accuracy']:.4f}")
-        if "ece" in metrics:
+        if "temperature" in metrics:
+            line += (f", ECE {metrics['ece']:.4f} (temperature {metrics['temperature']:.3g} fitted "
+                     f"on validation), {metrics['parameters']:,} parameters")
+        if "eta" in metrics:
             line += (f", ECE {metrics['ece']:.4f} (eta {metrics['eta']:.3g} fitted on validation), "
                      f"active {metrics['active_fraction']:.2%} of memory neurons per sample, "
                      f"epistemic wrong/correct {metrics['epistemic_ratio_wrong_correct']:.2f}")
@@ -160,6 +163,51 @@ def run(
         out.print(f"energy per inference: Eq. 25 {energy['eq25_nJ']['total']:.1f} nJ; per operation "
                   f"{b['total']:.1f} nJ (synaptic {b['synaptic_ops']:.1f}, neuron updates "
                   f"{b['neuron_updates']:.1f}, spikes {b['spikes_routed']:.2f}) [{energy['constants_source']}]")
+
+
+@app.command()
+@_user_errors
+def evaluate(
+    run_dir: Path = typer.Argument(..., help="A run directory written by `beamnet-lava train` (any model)."),
+    ood: str = typer.Option("all", help="OOD sets for AUROC: inverted, shuffled, noise (comma separated), 'all' or 'none'."),
+    part: str = typer.Option("test", help="Split part to evaluate: test (default) or val."),
+    samples: Optional[int] = typer.Option(None, help="First N samples of the part [default: all]."),
+    loop: Optional[bool] = typer.Option(None, "--loop/--no-loop", help="BEAM-Net: top-down loop on/off [default: as trained]."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for records and figures [default: RUN_DIR/evaluation]."),
+    data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files [default: as trained]."),
+    energy_constants: Optional[Path] = typer.Option(None, help="JSON of per-operation energies in pJ [default: Loihi 1, Davies 2018]."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Also write the report as JSON ('-' for stdout)."),
+) -> None:
+    """Accuracy, calibration, uncertainty, OOD AUROC and energy of a trained run."""
+    from beamnet_lava.evaluation.evaluate import evaluate_run
+
+    report = evaluate_run(run_dir, ood=None if ood == "none" else ood, part=part, samples=samples,
+                          loop=loop, out=out_dir, data_dir=data_dir, energy_constants=energy_constants)
+    if json_out:
+        write_json(json_out, report)
+    if json_out == "-":
+        return
+    table = Table(title=f"{report['model']} on {report['n_samples']} {report['dataset']} "
+                        f"{report['part']} samples ({report['split']})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows = [("accuracy", f"{report['accuracy']:.4f}"), ("NLL", f"{report['nll']:.4f}"),
+            ("Brier", f"{report['brier']:.4f}"), ("ECE (15 bins)", f"{report['ece']:.4f}"),
+            ("calibration", report["calibration"]),
+            ("active fraction", f"{report['active_fraction']:.2%}"),
+            ("energy / inference", f"{report['energy_per_inference_nJ']:.1f} nJ ({report['energy_model']})")]
+    if report["energy_with_memory_reads_nJ"] != report["energy_per_inference_nJ"]:
+        rows.append(("energy incl. weight reads", f"{report['energy_with_memory_reads_nJ']:.1f} nJ"))
+    if report.get("epistemic_ratio_wrong_correct") is not None:
+        rows.append(("epistemic wrong / correct", f"{report['epistemic_ratio_wrong_correct']:.2f}"))
+    rows.append(("windows used (mean)", f"{report['windows_mean']:.2f}"))
+    for name, o in report["ood"].items():
+        rows.append((f"OOD AUROC {name}", f"{o['auroc']:.4f} ({o['score']})"))
+    for r in rows:
+        table.add_row(*r)
+    out.print(table)
+    out.print(f"records and figures in {out_dir or Path(run_dir) / 'evaluation'} "
+              f"({report['seconds']:.1f} s)")
 
 
 def main() -> None:

@@ -216,7 +216,37 @@ class BeamnetConfig(TrainConfig):
         return math.ceil(3 * self.tau_m / self.tau_s - 1e-9)
 
 
-CONFIGS: dict[str, type[TrainConfig]] = {"snn": SNNConfig, "beamnet": BeamnetConfig}
+@dataclass(frozen=True)
+class ANNConfig(TrainConfig):
+    """The ANN-MLP baseline (plain torch, fp32), trained with cross-entropy.
+
+    ``hidden`` empty (the default) sizes one hidden layer so that the MLP has as
+    many parameters as ``param_budget``, or, when that is 0, as the default
+    BEAM-Net for the same data (weights + delays + readout; see models/ann.py).
+    """
+
+    model: str = "ann"
+    hidden: tuple[int, ...] = ()
+    param_budget: int = 0
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+
+    TUPLES: ClassVar[dict[str, type]] = {"split": float, "hidden": int}
+
+    def validate(self) -> None:
+        super().validate()
+        if any(int(h) < 1 for h in self.hidden):
+            _fail("hidden", self.hidden, "must list positive layer sizes (or be empty: auto-size)")
+        if self.param_budget < 0:
+            _fail("param_budget", self.param_budget, "must be >= 0 (0: match the default BEAM-Net)")
+        if self.weight_decay < 0:
+            _fail("weight_decay", self.weight_decay, "must be >= 0")
+
+
+CONFIGS: dict[str, type[TrainConfig]] = {"snn": SNNConfig, "beamnet": BeamnetConfig,
+                                         "ann": ANNConfig}
 MODELS = tuple(CONFIGS)
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from beamnet_lava.config import BeamnetConfig
+from beamnet_lava.evaluation.records import HISTORY, PREDICTIONS, read_table
 from beamnet_lava.training.checkpoint import CHECKPOINT
 from beamnet_lava.training.trainer import train
 
@@ -29,9 +30,12 @@ def test_small_training_beats_chance_widely(small_run):
     assert 0 < metrics["active_fraction"] < 1
     assert "bidirectional" in metrics and metrics["bidirectional"]["windows_mean"] <= 2
     assert (out / "reliability.png").stat().st_size > 1000
-    rows = (out / "predictions.csv").read_text().splitlines()
-    assert rows[0].startswith("index,label,prediction,confidence,total,aleatoric,epistemic")
-    assert len(rows) == metrics["n_test"] + 1
+    table = read_table(out / PREDICTIONS)
+    assert len(table["label"]) == metrics["n_test"]
+    assert (table["epistemic"] >= 0).all() and (table["aleatoric"] >= 0).all()
+    assert table["correct"].mean() == pytest.approx(metrics["test_accuracy"])
+    history = read_table(out / HISTORY)
+    assert history["epoch"].tolist() == [1, 2]
 
 
 def test_same_seed_same_bytes_and_predictions(small_run, small_cfg, tmp_path):
@@ -39,7 +43,10 @@ def test_same_seed_same_bytes_and_predictions(small_run, small_cfg, tmp_path):
     again = tmp_path / "again"
     train(small_cfg, again, progress=False)
     assert (again / CHECKPOINT).read_bytes() == (out / CHECKPOINT).read_bytes()
-    assert (again / "predictions.csv").read_text() == (out / "predictions.csv").read_text()
+    first, second = read_table(out / PREDICTIONS), read_table(again / PREDICTIONS)
+    assert first.keys() == second.keys()
+    for name in first:
+        np.testing.assert_array_equal(first[name], second[name])
 
 
 def test_eta_fitted_on_validation_is_saved(small_run):

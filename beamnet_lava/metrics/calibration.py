@@ -58,3 +58,41 @@ def reliability_diagram(prob: np.ndarray, labels: np.ndarray, path: str | Path, 
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
+
+
+def brier(prob: np.ndarray, labels: np.ndarray) -> float:
+    """Multi-class Brier score: mean over samples of ``sum_c (p_c - y_c)^2``."""
+    return float(brier_per_sample(prob, labels).mean()) if len(labels) else 0.0
+
+
+def brier_per_sample(prob: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    prob = np.asarray(prob, dtype=np.float64)
+    onehot = np.eye(prob.shape[1])[np.asarray(labels)]
+    return ((prob - onehot) ** 2).sum(axis=1)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Temperature scaling (Guo et al. 2017): the ``T`` minimising NLL of ``softmax(z / T)``.
+
+    One scalar fitted on validation data; a log grid then a golden-section refine,
+    so no optimiser state or random draw is involved.
+    """
+    from scipy.optimize import minimize_scalar
+
+    logits = np.asarray(logits, dtype=np.float64)
+
+    def loss(log_t: float) -> float:
+        return nll(softmax(logits / np.exp(log_t)), labels)
+
+    grid = np.linspace(np.log(1e-3), np.log(1e3), 61)
+    best = grid[int(np.argmin([loss(g) for g in grid]))]
+    res = minimize_scalar(loss, bounds=(best - 0.25, best + 0.25), method="bounded",
+                          options={"xatol": 1e-6})
+    return float(np.exp(res.x if res.fun <= loss(best) else best))

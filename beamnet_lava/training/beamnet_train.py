@@ -86,26 +86,6 @@ def summarize(model: BeamNet, res: dict[str, np.ndarray], labels: np.ndarray) ->
     }
 
 
-def per_sample_table(res: dict[str, np.ndarray], labels: np.ndarray) -> dict[str, np.ndarray]:
-    u = dirichlet_uncertainty(res["alpha"])
-    return {"index": np.arange(len(labels)), "label": labels, "prediction": u.prediction,
-            "confidence": u.prob.max(1), "total": u.total, "aleatoric": u.aleatoric,
-            "epistemic": u.epistemic, "vacuity": u.vacuity,
-            "memory_spikes": res["counts"].sum(1), "windows": res["windows"]}
-
-
-def write_table(path: Path, table: dict[str, np.ndarray]) -> None:
-    from beamnet_lava.io_utils import atomic_path
-
-    cols = list(table)
-    with atomic_path(path) as tmp:
-        with open(tmp, "w") as f:
-            f.write(",".join(cols) + "\n")
-            for row in zip(*(table[c] for c in cols)):
-                f.write(",".join(f"{v:.6g}" if isinstance(v, (float, np.floating)) else str(v)
-                                 for v in row) + "\n")
-
-
 def train_beamnet(cfg: BeamnetConfig, data: Split, out: Path,
                   on_batch: Callable[[int, float], None],
                   on_epoch: Callable[[int, float], None],
@@ -183,7 +163,6 @@ def evaluate_run(model: BeamNet, data: Split, out: Path) -> dict[str, Any]:
     metrics.update({k: final[k] for k in ("accuracy", "ece", "nll", "active_fraction",
                                           "active_fraction_per_step", "epistemic_ratio_wrong_correct")})
     metrics["test_accuracy"] = final["accuracy"]
-    write_table(out / "predictions.csv", per_sample_table(res, data.y_test))
     u = dirichlet_uncertainty(res["alpha"])
     reliability_diagram(u.prob, data.y_test, out / "reliability.png",
                         f"BEAM-Net, {data.name} test (eta fitted on val)" if cfg.fit_eta else "BEAM-Net")

@@ -15,6 +15,7 @@ from beamnet_lava.models.snn import CubaSNN
 CONFIG = "config.json"
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.json"
+FORMAT = 2          # checkpoint layout; 1 (no calibration record) still loads
 
 
 def build_model(cfg: config_mod.TrainConfig, n_in: int, n_out: int):
@@ -23,6 +24,12 @@ def build_model(cfg: config_mod.TrainConfig, n_in: int, n_out: int):
         from beamnet_lava.models.beamnet import BeamNet
 
         return BeamNet(cfg, n_in, n_out)
+    if isinstance(cfg, config_mod.ANNConfig):
+        from beamnet_lava.models.ann import MLP, beamnet_param_count, hidden_for_budget
+
+        hidden = cfg.hidden or (hidden_for_budget(n_in, n_out, cfg.param_budget or beamnet_param_count(
+            n_in, config_mod.BeamnetConfig().n_memory, n_out)),)
+        return MLP(n_in, hidden, n_out)
     return CubaSNN(n_in, cfg.hidden, n_out, cfg.neuron_params)
 
 
@@ -31,9 +38,11 @@ def _sizes(model) -> list[int]:
 
 
 def save_checkpoint(path: Path, model, cfg: config_mod.TrainConfig, epoch: int,
-                    val_accuracy: float) -> None:
-    state = {"format": 1, "config": cfg.to_dict(), "sizes": _sizes(model), "epoch": epoch,
-             "val_accuracy": val_accuracy, "state_dict": model.state_dict()}
+                    val_accuracy: float, calibration: dict | None = None) -> None:
+    """``calibration``: scalars fitted on validation after training (e.g. a temperature)."""
+    state = {"format": FORMAT, "config": cfg.to_dict(), "sizes": _sizes(model), "epoch": epoch,
+             "val_accuracy": val_accuracy, "state_dict": model.state_dict(),
+             "calibration": dict(calibration or {})}
     buffer = io.BytesIO()   # torch.save names the archive after the file: keep bytes name-free
     torch.save(state, buffer)
     with atomic_path(path) as tmp:
@@ -47,6 +56,7 @@ class LoadedRun:
     model: torch.nn.Module
     epoch: int
     val_accuracy: float
+    calibration: dict
 
 
 def load_run(run_dir: str | Path) -> LoadedRun:
@@ -60,6 +70,11 @@ def load_run(run_dir: str | Path) -> LoadedRun:
                            f"(beamnet-lava train --out {d})")
     try:
         state = torch.load(ckpt, map_location="cpu", weights_only=True)
+        version = state.get("format") if isinstance(state, dict) else None
+        if version not in (1, FORMAT):
+            raise BeamnetError(f"{ckpt} has checkpoint format {version!r}; this beamnet-lava reads "
+                               f"formats 1..{FORMAT}: re-train the run with this version "
+                               "(or use the beamnet-lava version that wrote it)")
         cfg = config_mod.from_dict(state["config"])
         sizes = state["sizes"]
         model = build_model(cfg, sizes[0], sizes[-1])
@@ -69,5 +84,6 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     except Exception as exc:  # noqa: BLE001 - any failure here means a damaged file
         raise BeamnetError(f"{ckpt} could not be loaded ({exc.__class__.__name__}: {exc}); "
                            "is it a beamnet-lava checkpoint?") from None
-    return LoadedRun(d, cfg, model.eval(), int(state["epoch"]), float(state["val_accuracy"]))
+    return LoadedRun(d, cfg, model.eval(), int(state["epoch"]), float(state["val_accuracy"]),
+                     dict(state.get("calibration") or {}))
 

@@ -79,8 +79,11 @@ def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = Fal
     with bar.progress:
         if isinstance(cfg, config_mod.BeamnetConfig):
             extra, history = _train_beamnet(cfg, data, out, bar)
+        elif isinstance(cfg, config_mod.ANNConfig):
+            extra, history = _train_ann(cfg, data, out, bar)
         else:
             extra, history = _train_snn(cfg, data, out, bar)
+    extra.update(_write_records(out, cfg, data, history))
     best = max(history, key=lambda h: (h["val_accuracy"], -h["epoch"]))
     metrics = {
         "model": cfg.model, "dataset": cfg.dataset, "split": data.description, "seed": cfg.seed,
@@ -90,6 +93,85 @@ def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = Fal
     }
     write_json(out / checkpoint.METRICS, metrics)
     return metrics
+
+
+def _write_records(out: Path, cfg, data: Split, history: list[dict]) -> dict[str, Any]:
+    """history.parquet and the per-sample test predictions.parquet (evaluation/records.py)."""
+    from beamnet_lava.evaluation import records
+    from beamnet_lava.evaluation.evaluate import run_meta, summarize
+    from beamnet_lava.evaluation.predict import predict
+
+    best = checkpoint.load_run(out)
+    meta = run_meta(best, data.description, "test", "test")
+    records.write_history(out / records.HISTORY, history, {**meta, "set": "history"})
+    pred = predict(best, data.x_test, data.y_test, "test")
+    records.write_table(out / records.PREDICTIONS, pred.table(), meta)
+    s = summarize(pred)
+    params = sum(p.numel() for p in best.model.parameters()) + sum(
+        b.numel() for name, b in best.model.named_buffers() if name == "delays")
+    extra = {k: s[k] for k in ("nll", "brier", "energy_per_inference_nJ",
+                               "energy_with_memory_reads_nJ", "energy_model")}
+    extra["parameters"] = int(params)
+    if not isinstance(cfg, config_mod.BeamnetConfig):
+        extra.update({k: s[k] for k in ("ece", "active_fraction")})
+    return extra
+
+
+def _fit_temperature(out: Path, cfg, data: Split) -> float:
+    """Fit the baselines' temperature on validation and store it in the checkpoint."""
+    from beamnet_lava.evaluation.predict import logits
+    from beamnet_lava.metrics.calibration import fit_temperature
+
+    best = checkpoint.load_run(out)
+    t = fit_temperature(logits(best, data.x_val), data.y_val)
+    checkpoint.save_checkpoint(out / checkpoint.CHECKPOINT, best.model, cfg, best.epoch,
+                               best.val_accuracy, calibration={"temperature": t})
+    return t
+
+
+def _train_ann(cfg: config_mod.ANNConfig, data: Split, out: Path, bar: _Bar):
+    """Cross-entropy training of the ANN-MLP baseline (plain torch, fp32)."""
+    model = checkpoint.build_model(cfg, data.x_train.shape[1], data.n_classes)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    x_tr, y_tr = torch.from_numpy(data.x_train.astype(np.float32)), torch.from_numpy(data.y_train)
+    x_va = torch.from_numpy(data.x_val.astype(np.float32))
+    save = _save(out, cfg)
+    history: list[dict[str, float]] = []
+    best_acc = -1.0
+    t0 = time.perf_counter()
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        perm = torch.randperm(len(x_tr), generator=gen)
+        total, correct, loss_sum = 0, 0, 0.0
+        for i in range(0, len(perm), cfg.batch_size):
+            idx = perm[i:i + cfg.batch_size]
+            out_b = model(x_tr[idx])
+            loss = torch.nn.functional.cross_entropy(out_b, y_tr[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss_sum += float(loss.detach()) * len(idx)
+            total += len(idx)
+            correct += int((out_b.argmax(1) == y_tr[idx]).sum())
+            bar.batch(epoch, loss_sum / total)
+        if not np.isfinite(loss_sum):
+            raise BeamnetError(f"training diverged at epoch {epoch} (loss is not finite); lower --lr")
+        model.eval()
+        with torch.no_grad():
+            val_acc = float((model(x_va).argmax(1).numpy() == data.y_val).mean())
+        bar.epoch(epoch, val_acc)
+        history.append({"epoch": epoch, "loss": loss_sum / total, "train_accuracy": correct / total,
+                        "val_accuracy": val_acc, "seconds": time.perf_counter() - t0})
+        if val_acc > best_acc:
+            best_acc = val_acc
+            save(model, epoch, val_acc)
+    t = _fit_temperature(out, cfg, data)
+    best = checkpoint.load_run(out)
+    with torch.no_grad():
+        pred = best.model(torch.from_numpy(data.x_test.astype(np.float32))).argmax(1).numpy()
+    return {"test_accuracy": float((pred == data.y_test).mean()), "temperature": t,
+            "hidden": best.model.sizes[1:-1]}, history
 
 
 def _save(out: Path, cfg):
@@ -136,9 +218,10 @@ def _train_snn(cfg: config_mod.SNNConfig, data: Split, out: Path, bar: _Bar):
         if val_acc > best_acc:
             best_acc = val_acc
             save(model, epoch, val_acc)
+    t = _fit_temperature(out, cfg, data)
     best = checkpoint.load_run(out)
     test_acc, _ = evaluate_model(best.model, x_te, data.y_test)
-    return {"test_accuracy": test_acc}, history
+    return {"test_accuracy": test_acc, "temperature": t}, history
 
 
 def _train_beamnet(cfg: config_mod.BeamnetConfig, data: Split, out: Path, bar: _Bar):

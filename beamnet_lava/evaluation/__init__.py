@@ -1,0 +1,1 @@
+"""Evaluation: per-sample predictions, run records (Parquet), reports, comparisons."""

@@ -1,0 +1,200 @@
+"""Per-sample predictions of any trained model, in one schema every report uses.
+
+Every model (``beamnet``, ``snn``, ``ann``) yields class probabilities, its
+uncertainties, the uncertainty score used for out-of-distribution detection,
+the activity it spent (spikes, active neurons, windows) and the energy of that
+activity per sample. Probabilities use the one scalar each model fits on the
+validation split after training: BEAM-Net's evidence scale eta (Eq. 12), the
+baselines' temperature over logits (the SNN's logits are output spike counts).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from beamnet_lava.config import ANNConfig, BeamnetConfig
+from beamnet_lava.data import rate_encode
+from beamnet_lava.metrics.calibration import brier_per_sample, fit_temperature, softmax
+from beamnet_lava.metrics.energy import Activity, ann_nJ, breakdown_nJ, load_constants, per_op_nJ
+from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
+from beamnet_lava.training.checkpoint import LoadedRun
+
+BATCH = 256
+
+
+@dataclass
+class Predictions:
+    """Per-sample results; uncertainties a model does not define are NaN."""
+
+    prob: np.ndarray            # (n, K) class probabilities
+    labels: np.ndarray          # (n,)
+    total: np.ndarray           # predictive entropy H[p]
+    aleatoric: np.ndarray       # Eq. 15 (Dirichlet models only)
+    epistemic: np.ndarray       # Eq. 14 (Dirichlet models only)
+    vacuity: np.ndarray         # K / S (Dirichlet models only)
+    ood_score: np.ndarray       # the uncertainty that ranks OOD samples
+    spikes: np.ndarray          # spikes emitted by the model's neurons (0 for an ANN)
+    active_fraction: np.ndarray  # fraction of memory / hidden+output neurons active
+    windows: np.ndarray         # windows used (Theorem 3.6); 1 for single-pass models
+    energy_nJ: np.ndarray       # per-operation model of the platform
+    energy_mem_nJ: np.ndarray   # ... including weight-memory reads (ANN; equal for Loihi)
+    score_name: str
+    energy_model: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def prediction(self) -> np.ndarray:
+        return self.prob.argmax(axis=1)
+
+    def table(self) -> dict[str, np.ndarray]:
+        """Columns of ``predictions.parquet`` (one row per sample)."""
+        n = len(self.labels)
+        pred = self.prediction
+        cols: dict[str, np.ndarray] = {
+            "index": np.arange(n, dtype=np.int64), "label": self.labels.astype(np.int64),
+            "prediction": pred.astype(np.int64), "correct": pred == self.labels,
+            "confidence": self.prob.max(1), "p_label": self.prob[np.arange(n), self.labels],
+            "brier": brier_per_sample(self.prob, self.labels), "total": self.total,
+            "aleatoric": self.aleatoric, "epistemic": self.epistemic, "vacuity": self.vacuity,
+            "ood_score": self.ood_score, "spikes": self.spikes.astype(np.int64),
+            "active_fraction": self.active_fraction, "windows": self.windows.astype(np.int64),
+            "energy_nJ": self.energy_nJ, "energy_mem_nJ": self.energy_mem_nJ,
+        }
+        for c in range(self.prob.shape[1]):
+            cols[f"p{c}"] = self.prob[:, c]
+        return cols
+
+
+def _entropy(p: np.ndarray) -> np.ndarray:
+    return -(p * np.log(np.clip(p, 1e-300, None))).sum(1)
+
+
+def logits(run: LoadedRun, x: np.ndarray) -> np.ndarray:
+    """The baselines' pre-softmax scores: output spike counts (SNN) or MLP logits (ANN)."""
+    if isinstance(run.config, BeamnetConfig):
+        raise ValueError("BEAM-Net has no logits: its probabilities come from Dirichlet evidence")
+    return _forward(run, x)[0]
+
+
+def _forward(run: LoadedRun, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Logits and every layer's per-sample activity (spike trains or activations)."""
+    model, cfg = run.model, run.config
+    outs: list[list[np.ndarray]] = []
+    with torch.no_grad():
+        for i in range(0, len(x), BATCH):
+            xb = x[i:i + BATCH]
+            inp = (torch.from_numpy(np.asarray(xb, dtype=np.float32)) if isinstance(cfg, ANNConfig)
+                   else torch.from_numpy(rate_encode(xb, cfg.time_steps)))
+            layers = [inp] + model.layer_outputs(inp)
+            outs.append([t.numpy() for t in layers])
+    layers = [np.concatenate([o[j] for o in outs]) for j in range(len(outs[0]))]
+    scores = layers[-1] if isinstance(cfg, ANNConfig) else layers[-1].sum(-1)
+    return scores.astype(np.float64), layers
+
+
+def temperature(run: LoadedRun, x_val: np.ndarray | None = None,
+                y_val: np.ndarray | None = None) -> float:
+    """The run's validation-fitted temperature; fitted now if the run predates it."""
+    t = run.calibration.get("temperature")
+    if t is None:
+        if x_val is None:
+            raise ValueError("this run has no fitted temperature; pass its validation split")
+        t = fit_temperature(logits(run, x_val), y_val)
+    return float(t)
+
+
+def predict(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str = "test", *,
+            loop: bool | None = None, temperature_: float | None = None,
+            constants: dict | None = None) -> Predictions:
+    """Per-sample predictions of ``run`` on images ``x`` (labels ``y``).
+
+    ``part`` chooses BEAM-Net's noise keys (the same keys a Lava run of that part
+    uses); ``loop`` turns BEAM-Net's top-down loop on/off (default: as trained).
+    """
+    constants = constants or load_constants("loihi1")
+    y = np.asarray(y, dtype=np.int64)
+    if isinstance(run.config, BeamnetConfig):
+        return _predict_beamnet(run, x, y, part, loop, constants)
+    t = temperature_ if temperature_ is not None else temperature(run)
+    scores, layers = _forward(run, x)
+    prob = softmax(scores / t)
+    n = len(y)
+    nan = np.full(n, np.nan)
+    total = _entropy(prob)
+    if isinstance(run.config, ANNConfig):
+        e = ann_nJ(run.model.macs, run.model.adds, run.model.n_params)
+        hidden = np.concatenate([a.reshape(n, -1) for a in layers[1:-1]], axis=1)
+        return Predictions(prob, y, total, nan, nan, nan, total, np.zeros(n),
+                           (hidden > 0).mean(1), np.ones(n), np.full(n, e["macs_only"]),
+                           np.full(n, e["with_memory"]), "predictive entropy",
+                           "Horowitz 2014 45 nm fp32 (MACs only | + weight reads)",
+                           {"energy": e, "temperature": t})
+    return _predict_snn(run, prob, y, layers, total, t, constants)
+
+
+def _predict_snn(run, prob, y, layers, total, t, constants) -> Predictions:
+    n = len(y)
+    steps = layers[0].shape[-1]
+    synaptic = np.zeros(n)
+    for block, pre in zip(run.model.blocks, layers[:-1]):
+        w = block.synapse.weight if block.synapse.pre_hook_fx is None else \
+            block.synapse.pre_hook_fx(block.synapse.weight)
+        fan_out = (w.detach().reshape(w.shape[0], -1) != 0).sum(0).numpy()
+        synaptic += pre.sum(-1) @ fan_out
+    layer_spikes = np.stack([l.reshape(n, l.shape[1], -1).sum((1, 2)) for l in layers[1:]], 1)
+    spikes = layer_spikes.sum(1)
+    neurons = sum(l.shape[1] for l in layers[1:])
+    fired = np.concatenate([l.sum(-1) > 0 for l in layers[1:]], axis=1)
+    e = per_op_nJ(synaptic, neurons * steps, spikes, layers[0].sum((1, 2)) + spikes, constants)
+    nan = np.full(n, np.nan)
+    return Predictions(prob, y, total, nan, nan, nan, total, spikes, fired.mean(1), np.ones(n),
+                       e["total"], e["total"], "predictive entropy",
+                       f"per operation: {constants.get('source', 'user constants')}",
+                       {"temperature": t, "breakdown_nJ": {k: float(np.mean(v)) for k, v in e.items()}})
+
+
+def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, loop: bool | None,
+                     constants: dict) -> Predictions:
+    from beamnet_lava.models.beamnet import encoder_intensity
+    from beamnet_lava.training.beamnet_train import KEY_BASE, sample_keys
+
+    model, cfg = run.model, run.config
+    intensity = encoder_intensity(x, cfg)
+    keys = sample_keys(part if part in KEY_BASE else "test", len(x))
+    fan_out = (model.weight_mantissa().detach() != 0).sum(0).numpy()       # per encoder neuron
+    parts: list[dict[str, np.ndarray]] = []
+    for i in range(0, len(x), BATCH):
+        per_window: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+        def window(xx, kk, k, per_window=per_window):
+            fired = model.encode_times(xx) >= 0
+            s = model.window_spikes(xx, kk, k).numpy()
+            per_window.append((fired.sum(1), fired @ fan_out, s.sum((1, 2))))
+            return s
+
+        res = model.infer(intensity[i:i + BATCH], keys[i:i + BATCH], loop, run_window=window)
+        used = res["windows"]
+        taken = np.arange(len(per_window))[:, None] < used[None, :]          # (windows, B)
+        res.update({name: (np.stack([w[j] for w in per_window]) * taken).sum(0)
+                    for j, name in enumerate(("encoder_spikes", "synaptic_events", "memory_spikes"))})
+        parts.append(res)
+    res = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    u = dirichlet_uncertainty(res["alpha"])
+    n_mem = model.n_memory
+    activity = Activity(encoder_spikes=res["encoder_spikes"], synaptic_events=res["synaptic_events"],
+                        memory_spikes=res["memory_spikes"],
+                        inhibitory_events=res["memory_spikes"] * (n_mem - 1),
+                        neuron_updates=n_mem * cfg.time_steps * res["windows"],
+                        windows=res["windows"], n_memory=n_mem)
+    e = breakdown_nJ(activity, constants)
+    return Predictions(u.prob, y, u.total, u.aleatoric, u.epistemic, u.vacuity, u.epistemic,
+                       res["memory_spikes"], (res["counts"] > 0).mean(1), res["windows"],
+                       e["total"], e["total"], "epistemic (Eq. 14)",
+                       f"per operation: {constants.get('source', 'user constants')}",
+                       {"eta": float(model.eta), "activity": activity,
+                        "breakdown_nJ": {k: float(np.mean(v)) for k, v in e.items()},
+                        "active_fraction_per_step": float(res["spikes"].mean()),
+                        "counts": res["counts"], "raster_spikes": res["spikes"][:1]})

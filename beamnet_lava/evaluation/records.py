@@ -1,0 +1,100 @@
+"""Run records as Parquet: per-epoch history and per-sample predictions.
+
+A run directory holds, besides ``config.json`` (config, split seed and split
+description) and ``metrics.json``:
+
+- ``history.parquet``: one row per epoch (loss, accuracies, seconds, ...);
+- ``predictions.parquet``: one row per test sample (see
+  :meth:`Predictions.table`), with the run's identity in the file's key-value
+  metadata (``beamnet_lava.*``: format, model, dataset, split, seed, set);
+- ``ood_<name>.parquet`` after ``beamnet-lava evaluate --ood name``: the same
+  columns on an out-of-distribution set.
+
+Written atomically; read back with a check of the format and columns, so a
+missing or truncated file is a clear error instead of a wrong table.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.io_utils import atomic_path
+
+FORMAT = "1"
+HISTORY = "history.parquet"
+PREDICTIONS = "predictions.parquet"
+REQUIRED = ("index", "label", "prediction", "correct", "confidence", "p_label", "brier", "total",
+            "aleatoric", "epistemic", "ood_score", "spikes", "active_fraction", "windows",
+            "energy_nJ", "energy_mem_nJ")
+
+
+def ood_file(name: str) -> str:
+    return f"ood_{name}.parquet"
+
+
+def write_table(path: str | Path, columns: dict[str, Any], meta: dict[str, Any]) -> Path:
+    """Write ``columns`` (equal-length arrays) with ``meta`` as Parquet, atomically."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({k: np.asarray(v) for k, v in columns.items()})
+    metadata = {f"beamnet_lava.{k}": str(v) for k, v in {"format": FORMAT, **meta}.items()}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           **{k.encode(): v.encode() for k, v in metadata.items()}})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+    return Path(path)
+
+
+def write_history(path: str | Path, history: list[dict[str, Any]], meta: dict[str, Any]) -> Path:
+    keys: list[str] = []
+    for row in history:
+        keys += [k for k in row if k not in keys]
+    cols = {k: np.array([row.get(k, np.nan) for row in history], dtype=np.float64 if k != "epoch"
+                        else np.int64) for k in keys}
+    return write_table(path, cols, meta)
+
+
+def read_meta(path: str | Path) -> dict[str, str]:
+    """The ``beamnet_lava.*`` metadata of a record, after checking the file."""
+    import pyarrow.parquet as pq
+
+    p = Path(path)
+    if not p.is_file():
+        raise BeamnetError(f"{p} is missing; train (or evaluate) the run again to write it")
+    try:
+        schema = pq.read_schema(p)
+        pq.ParquetFile(p).metadata  # noqa: B018 - reading the footer validates the file
+    except Exception as exc:  # noqa: BLE001 - a damaged file is the user's to fix
+        raise BeamnetError(f"{p} is not a readable Parquet file ({exc.__class__.__name__}: {exc}); "
+                           "it may be truncated: re-run the command that wrote it") from None
+    meta = {k.decode()[len("beamnet_lava."):]: v.decode() for k, v in (schema.metadata or {}).items()
+            if k.startswith(b"beamnet_lava.")}
+    if meta.get("format") != FORMAT:
+        raise BeamnetError(f"{p} has record format {meta.get('format')!r}, this beamnet-lava reads "
+                           f"{FORMAT!r}: re-run the command that wrote it with this version")
+    return meta
+
+
+def check_predictions(path: str | Path) -> dict[str, str]:
+    """Validate a predictions / OOD record; returns its metadata."""
+    import pyarrow.parquet as pq
+
+    meta = read_meta(path)
+    names = set(pq.read_schema(path).names)
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise BeamnetError(f"{path} lacks column(s) {', '.join(missing)}; re-run the command that "
+                           "wrote it with this version")
+    return meta
+
+
+def read_table(path: str | Path) -> dict[str, np.ndarray]:
+    import pyarrow.parquet as pq
+
+    read_meta(path)
+    table = pq.read_table(path)
+    return {name: table.column(name).to_numpy() for name in table.column_names}
