@@ -210,6 +210,45 @@ def evaluate(
               f"({report['seconds']:.1f} s)")
 
 
+@app.command()
+@_user_errors
+def compare(
+    run_dirs: list[Path] = typer.Argument(..., help="Run directories (trained, optionally evaluated)."),
+    figure: Optional[Path] = typer.Option(Path("comparison.png"), help="Comparison figure (PNG) to write."),
+    force: bool = typer.Option(False, help="Overwrite an existing figure."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Write the table as JSON ('-' for stdout)."),
+) -> None:
+    """Side-by-side table of runs, computed with DuckDB over their Parquet records."""
+    from beamnet_lava.evaluation.compare import compare as run_compare
+
+    rows = run_compare(run_dirs, figure=figure, force=force)
+    if json_out:
+        write_json(json_out, rows)
+    if json_out == "-":
+        return
+    oods = sorted({k for r in rows for k in r["ood_auroc"]})
+    table = Table(title=f"{rows[0]['n_samples']} test samples of {rows[0]['split']}")
+    table.add_column("metric")
+    for r in rows:
+        table.add_column(f"{r['model']}\n{Path(r['run']).name}", justify="right")
+    metrics = [("parameters", lambda r: f"{r['parameters']:,}" if r.get("parameters") else "-"),
+               ("accuracy", lambda r: f"{r['accuracy']:.4f}"), ("ECE (15 bins)", lambda r: f"{r['ece']:.4f}"),
+               ("NLL", lambda r: f"{r['nll']:.4f}"), ("Brier", lambda r: f"{r['brier']:.4f}"),
+               ("active fraction", lambda r: f"{r['active_fraction']:.2%}"),
+               ("spikes / sample", lambda r: f"{r['spikes_per_sample']:.1f}"),
+               ("energy / inference nJ", lambda r: f"{r['energy_nJ']:.1f}"),
+               ("... + weight reads nJ", lambda r: f"{r['energy_mem_nJ']:.1f}")]
+    metrics += [(f"OOD AUROC {o}", lambda r, o=o: f"{r['ood_auroc'][o]:.4f}" if o in r["ood_auroc"] else "-")
+                for o in oods]
+    for name, fmt in metrics:
+        table.add_row(name, *[fmt(r) for r in rows])
+    out.print(table)
+    out.print("energy: spiking models on Loihi's per-operation model (a synaptic op includes its "
+              "weight read); the ANN as fp32 MACs, then + one read of every weight (Horowitz 2014)")
+    if figure is not None:
+        out.print(f"figure: {figure}")
+
+
 def main() -> None:
     app()
 

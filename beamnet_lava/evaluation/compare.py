@@ -1,0 +1,149 @@
+"""``beamnet-lava compare``: runs side by side, computed with DuckDB over their Parquet records.
+
+Each run contributes its per-sample test predictions (``evaluation/`` if the
+run was evaluated, else the ones written at training) and any OOD records next
+to them. Every number in the table is one SQL query over those files (DuckDB,
+embedded, no server), so anyone can recompute it from the records alone.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.evaluation import records
+from beamnet_lava.evaluation.evaluate import EVALUATION_DIR
+from beamnet_lava.io_utils import atomic_path, refuse_overwrite
+
+N_BINS = 15
+
+_SUMMARY = f"""
+WITH p AS (SELECT * FROM read_parquet($path)),
+bins AS (
+    SELECT GREATEST(CEIL(confidence * {N_BINS}) - 1, 0) AS b, count(*) AS n,
+           avg(confidence) AS conf, avg(correct::DOUBLE) AS acc
+    FROM p GROUP BY b)
+SELECT count(*) AS n_samples,
+       avg(correct::DOUBLE) AS accuracy,
+       avg(-ln(GREATEST(p_label, 1e-12))) AS nll,
+       avg(brier) AS brier,
+       (SELECT sum(n * abs(conf - acc)) / sum(n) FROM bins) AS ece,
+       avg(active_fraction) AS active_fraction,
+       avg(spikes) AS spikes_per_sample,
+       avg(energy_nJ) AS energy_nJ,
+       avg(energy_mem_nJ) AS energy_mem_nJ,
+       avg(windows) AS windows_mean
+FROM p
+"""
+
+# Mann-Whitney AUROC with average ranks for ties: OOD samples should score higher.
+_AUROC = """
+WITH s AS (
+    SELECT ood_score AS x, 0 AS ood FROM read_parquet($inside)
+    UNION ALL SELECT ood_score AS x, 1 AS ood FROM read_parquet($outside)),
+r AS (
+    SELECT ood, rank() OVER (ORDER BY x) + (count(*) OVER (PARTITION BY x) - 1) / 2.0 AS rk FROM s)
+SELECT (sum(rk) FILTER (WHERE ood = 1) - n1 * (n1 + 1) / 2.0) / (n1 * n0) AS auroc
+FROM r, (SELECT count(*) FILTER (WHERE ood = 1) AS n1, count(*) FILTER (WHERE ood = 0) AS n0 FROM s)
+GROUP BY n1, n0
+"""
+
+
+def records_dir(run_dir: str | Path) -> Path:
+    d = Path(run_dir)
+    if not d.is_dir():
+        raise BeamnetError(f"{d} is not a run directory; give folders written by `beamnet-lava train`")
+    evaluated = d / EVALUATION_DIR
+    if (evaluated / records.PREDICTIONS).exists():
+        return evaluated
+    if (d / records.PREDICTIONS).exists() or (d / "metrics.json").exists():
+        return d
+    if d.name == EVALUATION_DIR or (d / "evaluation.json").exists():
+        return d
+    raise BeamnetError(f"{d} holds no {records.PREDICTIONS}; train into it with this beamnet-lava "
+                       "(or run `beamnet-lava evaluate` on it)")
+
+
+def summarize_run(run_dir: str | Path) -> dict[str, Any]:
+    import duckdb
+
+    folder = records_dir(run_dir)
+    path = folder / records.PREDICTIONS
+    meta = records.check_predictions(path)
+    con = duckdb.connect()
+    try:
+        row = con.execute(_SUMMARY, {"path": str(path)}).fetchone()
+        cols = [c[0] for c in con.description]
+        out: dict[str, Any] = {"run": str(run_dir), "model": meta.get("model"),
+                               "dataset": meta.get("dataset"), "split": meta.get("split"),
+                               "seed": meta.get("seed"), **dict(zip(cols, row))}
+        out["ood_auroc"] = {}
+        for f in sorted(folder.glob("ood_*.parquet")):
+            records.check_predictions(f)
+            name = f.stem[len("ood_"):]
+            out["ood_auroc"][name] = con.execute(_AUROC, {"inside": str(path), "outside": str(f)}).fetchone()[0]
+    except duckdb.Error as exc:
+        raise BeamnetError(f"DuckDB could not read the records in {folder}: {exc}") from None
+    finally:
+        con.close()
+    metrics = Path(run_dir) / "metrics.json"
+    if metrics.is_file():
+        out["parameters"] = json.loads(metrics.read_text()).get("parameters")
+    return out
+
+
+def compare(run_dirs: list[str | Path], figure: str | Path | None = None,
+            force: bool = False) -> list[dict[str, Any]]:
+    if not run_dirs:
+        raise BeamnetError("give one or more run directories to compare")
+    rows = [summarize_run(d) for d in run_dirs]
+    splits = {r["split"] for r in rows}
+    if len(splits) > 1:
+        raise BeamnetError("these runs were tested on different splits, so their numbers are not "
+                           "comparable: " + "; ".join(f"{r['run']}: {r['split']}" for r in rows))
+    if figure is not None:
+        figure_plot(rows, figure, force)
+    return rows
+
+
+def figure_plot(rows: list[dict[str, Any]], path: str | Path, force: bool = False) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    refuse_overwrite(Path(path), force)
+    names = [f"{r['model']}\n{Path(r['run']).name}" for r in rows]
+    oods = sorted({k for r in rows for k in r["ood_auroc"]})
+    panels = [("accuracy", [r["accuracy"] for r in rows], None),
+              ("ECE (15 bins)", [r["ece"] for r in rows], None),
+              ("energy / inference (nJ)", [r["energy_nJ"] for r in rows],
+               [r["energy_mem_nJ"] for r in rows]),
+              ("OOD AUROC", None, None)]
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.8))
+    x = np.arange(len(rows))
+    for ax, (title, vals, extra) in zip(axes, panels):
+        if title == "OOD AUROC":
+            width = 0.8 / max(len(oods), 1)
+            for j, name in enumerate(oods):
+                ax.bar(x + (j - (len(oods) - 1) / 2) * width, [r["ood_auroc"].get(name, np.nan) for r in rows], width, label=name)
+            ax.set_ylim(0.4, 1.0)
+            if oods:
+                ax.legend(fontsize=7)
+        elif extra is not None:
+            ax.bar(x - 0.2, vals, 0.4, label="per op (Loihi) / MACs (ANN)")
+            ax.bar(x + 0.2, extra, 0.4, label="+ weight reads (ANN)")
+            ax.set_yscale("log")
+            ax.legend(fontsize=7)
+        else:
+            ax.bar(x, vals)
+        ax.set_xticks(x, names, fontsize=7)
+        ax.set_title(title, fontsize=9)
+    fig.suptitle(f"test split: {rows[0]['split']}", fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    return Path(path)

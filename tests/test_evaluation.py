@@ -1,0 +1,187 @@
+"""Evaluation: metrics against hand values, Parquet records, evaluate and compare end to end."""
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from beamnet_lava.cli import app
+from beamnet_lava.config import ANNConfig, BeamnetConfig
+from beamnet_lava.data.ood import OOD_SETS, make_ood, parse_ood
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.evaluation import records
+from beamnet_lava.evaluation.compare import compare, summarize_run
+from beamnet_lava.evaluation.evaluate import evaluate_run
+from beamnet_lava.metrics.calibration import brier, ece, fit_temperature, nll, softmax
+from beamnet_lava.metrics.energy import PLATFORMS, ann_nJ, load_constants
+from beamnet_lava.metrics.ood import auroc
+from beamnet_lava.models.ann import MLP, beamnet_param_count, hidden_for_budget
+from beamnet_lava.training.trainer import train
+
+runner = CliRunner()
+
+
+# -- metrics --------------------------------------------------------------------------------
+def test_brier_by_hand():
+    prob = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    # (0.3^2 + 0.2^2 + 0.1^2) and (0.1^2 + 0.9^2 + 0.8^2)
+    assert brier(prob, np.array([0, 1])) == pytest.approx((0.14 + 1.46) / 2)
+
+
+def test_fit_temperature_recovers_the_generating_temperature():
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 3, size=(20000, 5))
+    p = softmax(z / 2.5)
+    labels = np.array([rng.choice(5, p=row) for row in p])
+    t = fit_temperature(z, labels)
+    assert t == pytest.approx(2.5, rel=0.05)
+    assert nll(softmax(z / t), labels) <= nll(softmax(z), labels)
+
+
+def test_auroc_matches_pairwise_definition_with_ties():
+    inside = np.array([0.1, 0.2, 0.2, 0.5])
+    outside = np.array([0.2, 0.6, 0.05])
+    pairs = [(o > i) + 0.5 * (o == i) for o in outside for i in inside]
+    assert auroc(inside, outside) == pytest.approx(np.mean(pairs))
+    assert auroc(inside, inside + 10) == 1.0 and auroc(inside + 10, inside) == 0.0
+
+
+def test_ann_energy_by_hand():
+    e = ann_nJ(macs=1000, adds=10, n_weights=1000)          # 4 kB of fp32: the 8 kB SRAM tier
+    assert e["macs_only"] == pytest.approx((1000 * 4.6 + 10 * 0.9) / 1000)
+    assert e["memory_reads"] == pytest.approx(1000 * 4 / 8 * 10.0 / 1000)
+    big = ann_nJ(macs=1, adds=0, n_weights=300_000)          # 1.2 MB: beyond 1 MB, DRAM
+    assert big["read64_pJ"] == 1300.0
+    assert PLATFORMS["ann_fp32_45nm"]["source"].startswith("Horowitz 2014")
+
+
+@pytest.mark.parametrize("content, message", [
+    ({"synaptic_op_pJ": 1.0}, "lack"),
+    ({"synaptic_op_pJ": -1.0, "neuron_update_inactive_pJ": 1, "neuron_update_active_pJ": 1,
+      "spike_within_tile_pJ": 1}, "non-negative"),
+    ([1, 2], "JSON object"),
+])
+def test_user_energy_constants_are_checked(tmp_path, content, message):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(BeamnetError, match=message):
+        load_constants(path=path)
+
+
+def test_ood_sets():
+    x = np.random.default_rng(1).random((5, 64), dtype=np.float32)
+    np.testing.assert_allclose(make_ood("inverted", x), 1 - x)
+    shuffled = make_ood("shuffled", x, seed=3)
+    np.testing.assert_allclose(np.sort(shuffled, 1), np.sort(x, 1))
+    assert not np.allclose(shuffled, x)
+    np.testing.assert_array_equal(make_ood("noise", x, 3), make_ood("noise", x, 3))
+    assert parse_ood("all") == list(OOD_SETS) and parse_ood(None) == []
+    with pytest.raises(BeamnetError, match="unknown OOD set 'rotated'"):
+        parse_ood("inverted,rotated")
+
+
+def test_ann_is_sized_to_the_beamnet_budget():
+    budget = beamnet_param_count(64, BeamnetConfig().n_memory, 10)
+    mlp = MLP(64, (hidden_for_budget(64, 10, budget),), 10)
+    assert abs(mlp.n_params - budget) / budget < 0.02
+    assert mlp.macs == 64 * mlp.sizes[1] + mlp.sizes[1] * 10
+
+
+# -- records --------------------------------------------------------------------------------
+def test_records_round_trip_and_damage(tmp_path):
+    path = tmp_path / "p.parquet"
+    cols = {c: np.arange(4, dtype=np.float64) for c in records.REQUIRED}
+    records.write_table(path, cols, {"model": "ann"})
+    assert records.check_predictions(path)["model"] == "ann"
+    np.testing.assert_array_equal(records.read_table(path)["brier"], cols["brier"])
+    with pytest.raises(BeamnetError, match="missing"):
+        records.read_meta(tmp_path / "none.parquet")
+    path.write_bytes(path.read_bytes()[:-20])                 # truncated
+    with pytest.raises(BeamnetError, match="truncated"):
+        records.read_meta(path)
+    partial = tmp_path / "q.parquet"
+    records.write_table(partial, {"label": np.zeros(3)}, {})
+    with pytest.raises(BeamnetError, match="lacks column"):
+        records.check_predictions(partial)
+
+
+# -- end to end: train -> evaluate -> compare ----------------------------------------------
+@pytest.fixture(scope="module")
+def ann_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ann") / "run"
+    metrics = train(ANNConfig(epochs=3, seed=3), out, progress=False)   # tiny_run's split
+    return out, metrics
+
+
+def test_ann_run_records_and_temperature(ann_run):
+    out, metrics = ann_run
+    assert metrics["test_accuracy"] > 0.8 and metrics["temperature"] > 0
+    table = records.read_table(out / records.PREDICTIONS)
+    assert table["correct"].mean() == pytest.approx(metrics["test_accuracy"])
+    assert records.read_table(out / records.HISTORY)["epoch"].tolist() == [1, 2, 3]
+    budget = beamnet_param_count(64, BeamnetConfig().n_memory, 10)
+    assert abs(metrics["parameters"] - budget) / budget < 0.2
+
+
+def test_evaluate_then_compare_agree(ann_run, tiny_run, tmp_path):
+    out, _ = ann_run
+    rep = evaluate_run(out, ood="inverted,noise")
+    assert set(rep["ood"]) == {"inverted", "noise"}
+    assert (out / "evaluation" / "reliability.png").stat().st_size > 1000
+    tiny = evaluate_run(tiny_run, ood="shuffled", out=tmp_path / "tiny_eval")
+    assert (tmp_path / "tiny_eval" / "raster.png").stat().st_size > 1000
+    assert tiny["spikes_per_sample"] > 0 and tiny["energy_per_inference_nJ"] > 0
+    rows = compare([out, tiny_run], figure=tmp_path / "cmp.png")
+    assert (tmp_path / "cmp.png").stat().st_size > 1000
+    sql = rows[0]
+    # DuckDB over the Parquet records reproduces the numpy report
+    for key, ref in [("accuracy", rep["accuracy"]), ("ece", rep["ece"]), ("nll", rep["nll"]),
+                     ("brier", rep["brier"]), ("energy_mem_nJ", rep["energy_with_memory_reads_nJ"])]:
+        assert sql[key] == pytest.approx(ref, abs=1e-9), key
+    for name in ("inverted", "noise"):
+        assert sql["ood_auroc"][name] == pytest.approx(rep["ood"][name]["auroc"], abs=1e-12)
+    # the tiny SNN run was not evaluated into its run dir: compare uses its training records
+    assert summarize_run(tiny_run)["n_samples"] == json.loads((tiny_run / "metrics.json").read_text())["n_test"]
+    with pytest.raises(BeamnetError, match="already exists"):
+        compare([out], figure=tmp_path / "cmp.png")
+
+
+def test_compare_refuses_runs_on_different_splits(ann_run, tmp_path):
+    other = tmp_path / "other"
+    train(ANNConfig(epochs=1, seed=4), other, progress=False)
+    with pytest.raises(BeamnetError, match="different splits"):
+        compare([ann_run[0], other])
+
+
+def test_cli_errors(ann_run, tmp_path):
+    out, _ = ann_run
+    r = runner.invoke(app, ["evaluate", str(out), "--ood", "rotated"])
+    assert r.exit_code == 1 and "unknown OOD set 'rotated'" in r.output
+    r = runner.invoke(app, ["compare", str(tmp_path / "nope")])
+    assert r.exit_code == 1 and "not a run directory" in r.output
+    r = runner.invoke(app, ["evaluate", str(out), "--loop"])
+    assert r.exit_code == 1 and "--loop needs a BEAM-Net" in r.output
+
+
+def test_checkpoint_from_another_version_is_refused(ann_run, tmp_path):
+    import shutil
+
+    import torch
+
+    from beamnet_lava.training.checkpoint import CHECKPOINT, load_run
+
+    out, _ = ann_run
+    copy = tmp_path / "old"
+    shutil.copytree(out, copy)
+    state = torch.load(copy / CHECKPOINT, weights_only=True)
+    state["format"] = 99
+    torch.save(state, copy / CHECKPOINT)
+    with pytest.raises(BeamnetError, match="checkpoint format 99"):
+        load_run(copy)
+
+
+def test_summaries_match_metric_functions(ann_run):
+    out, _ = ann_run
+    table = records.read_table(out / records.PREDICTIONS)
+    prob = np.stack([table[f"p{c}"] for c in range(10)], 1)
+    assert summarize_run(out)["ece"] == pytest.approx(ece(prob, table["label"]), abs=1e-9)
