@@ -249,6 +249,58 @@ def compare(
         out.print(f"figure: {figure}")
 
 
+@app.command()
+@_user_errors
+def energy(
+    run_dir: Path = typer.Argument(..., help="A run directory written by `beamnet-lava train`."),
+    sweep: Optional[str] = typer.Option(None, help="BEAM-Net: retrain at these N (comma separated, e.g. 25,50,100,200) and plot energy vs N."),
+    epochs: Optional[int] = typer.Option(None, help="Epochs per sweep point [default: the run's]."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for energy_sweep.json/.png [default: RUN_DIR]."),
+    force: bool = typer.Option(False, help="Overwrite an earlier sweep's files."),
+    samples: Optional[int] = typer.Option(None, help="First N test samples [default: all]."),
+    energy_constants: Optional[Path] = typer.Option(None, help="JSON of per-operation energies in pJ [default: Loihi 1, Davies 2018]."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Also write the report as JSON ('-' for stdout)."),
+) -> None:
+    """Energy per inference from measured activity (Eq. 25 and per operation), vs an ANN."""
+    from beamnet_lava.evaluation.energy_report import energy as run_energy
+
+    try:
+        ns = [int(v) for v in sweep.split(",")] if sweep else None
+    except ValueError:
+        raise BeamnetError(f"--sweep {sweep!r} must be comma-separated integers, e.g. 25,50,100") from None
+    report = run_energy(run_dir, sweep=ns, epochs=epochs, out=out_dir or run_dir, force=force,
+                        energy_constants=energy_constants, samples=samples, progress=json_out != "-")
+    if json_out:
+        write_json(json_out, report)
+    if json_out == "-":
+        return
+    table = Table(title=f"energy per inference: {report['model']} on {report['n_samples']} test "
+                        f"samples ({report['energy_model']})")
+    table.add_column("term")
+    table.add_column("nJ", justify="right")
+    for k, v in report.get("breakdown_nJ", {}).items():
+        table.add_row(f"per op: {k}", f"{v:.2f}")
+    for k, v in report.get("eq25_nJ", {}).items():
+        table.add_row(f"Eq. 25: {k}", f"{v:.2f}")
+    for k in ("macs_only", "memory_reads", "with_memory"):
+        if k in report.get("ann_nJ", {}):
+            table.add_row(f"ANN: {k}", f"{report['ann_nJ'][k]:.2f}")
+    ann = report["ann_same_budget"]
+    table.add_row(f"ANN-MLP, same params ({ann['parameters']:,}): MACs only", f"{ann['macs_only']:.2f}")
+    table.add_row("ANN-MLP, same params: + weight reads", f"{ann['with_memory']:.2f}")
+    out.print(table)
+    e = report["energy_per_inference_nJ"]
+    out.print(f"this model {e:.1f} nJ per inference: the same-budget ANN-MLP needs "
+              f"{ann['macs_only'] / e:.2f}x that counting MACs only and {ann['with_memory'] / e:.2f}x "
+              "counting weight reads too")
+    for r in report.get("sweep", []):
+        out.print(f"N={r['n_memory']}: accuracy {r['accuracy']:.4f}, active {r['active_fraction']:.2%}, "
+                  f"{r['energy_per_inference_nJ']:.1f} nJ (Eq. 25 {r['eq25_nJ']:.1f}); ANN same params "
+                  f"{r['ann_macs_only_nJ']:.1f} / {r['ann_with_memory_nJ']:.1f} nJ")
+    if "figure" in report:
+        out.print(f"sweep figure: {report['figure']}")
+
+
 def main() -> None:
     app()
 

@@ -185,3 +185,35 @@ def test_summaries_match_metric_functions(ann_run):
     table = records.read_table(out / records.PREDICTIONS)
     prob = np.stack([table[f"p{c}"] for c in range(10)], 1)
     assert summarize_run(out)["ece"] == pytest.approx(ece(prob, table["label"]), abs=1e-9)
+
+
+# -- energy ----------------------------------------------------------------------------------
+def test_energy_of_an_ann_run_and_sweep_refused(ann_run, tmp_path):
+    from beamnet_lava.evaluation.energy_report import energy
+
+    out, _ = ann_run
+    rep = energy(out, out=tmp_path)
+    assert rep["energy_with_memory_reads_nJ"] > rep["energy_per_inference_nJ"] > 0
+    assert rep["ann_nJ"]["macs_only"] == pytest.approx(rep["energy_per_inference_nJ"])
+    with pytest.raises(BeamnetError, match="--sweep varies BEAM-Net"):
+        energy(out, sweep=[10, 20])
+
+
+def test_beamnet_energy_sweep_measures_activity(tmp_path):
+    from beamnet_lava.evaluation.energy_report import energy
+
+    run = tmp_path / "bn"
+    train(BeamnetConfig(epochs=1, n_memory=20, seed=1), run, progress=False)
+    rep = energy(run, sweep=[10, 30], epochs=1, out=tmp_path / "e", samples=60, progress=False)
+    small, big = rep["sweep"]
+    # every memory neuron is updated every step: energy grows with N at measured activity
+    assert big["energy_per_inference_nJ"] > small["energy_per_inference_nJ"]
+    assert big["ann_parameters"] > small["ann_parameters"]
+    assert 0 < small["active_fraction"] <= 1
+    act = rep["activity_per_inference"]
+    assert act["neuron_updates"] == 20 * BeamnetConfig().time_steps * act["windows"]
+    assert rep["eq25_nJ"]["total"] > 0
+    assert (tmp_path / "e" / "energy_sweep.png").stat().st_size > 1000
+    assert json.loads((tmp_path / "e" / "energy_sweep.json").read_text())["sweep"][0]["n_memory"] == 10
+    with pytest.raises(BeamnetError, match="already exists"):
+        energy(run, sweep=[10], epochs=1, out=tmp_path / "e", samples=10, progress=False)
