@@ -51,10 +51,14 @@ def train(
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override any config key: --set w_inh=3.5 (repeatable)."),
     force: bool = typer.Option(False, help="Train into a non-empty run directory."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Also write metrics to this JSON file ('-' for stdout)."),
+    mlflow_uri: Optional[str] = typer.Option(None, help="Also log params/metrics/artifacts to MLflow at this URI (needs mlflow)."),
 ) -> None:
     """Train a model and keep its best-on-validation checkpoint."""
     from beamnet_lava import config as config_mod
+    from beamnet_lava.evaluation import tracking
     from beamnet_lava.training.trainer import train as run_training
+
+    tracking.check_available(mlflow_uri)
 
     if config:
         cfg = config_mod.load(config)
@@ -72,6 +76,8 @@ def train(
                       batch_size=batch_size).items() if v is not None})
     cfg = cfg.replace(**overrides)
     metrics = run_training(cfg, out_dir, force=force, progress=json_out != "-")
+    tracking.log_run(mlflow_uri, f"train {cfg.model} {out_dir.name}", cfg.to_dict(), metrics,
+                     metrics.get("history"), out_dir)
     if json_out:
         write_json(json_out, metrics)
     if json_out != "-":
@@ -177,12 +183,19 @@ def evaluate(
     data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files [default: as trained]."),
     energy_constants: Optional[Path] = typer.Option(None, help="JSON of per-operation energies in pJ [default: Loihi 1, Davies 2018]."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Also write the report as JSON ('-' for stdout)."),
+    mlflow_uri: Optional[str] = typer.Option(None, help="Also log the evaluation to MLflow at this URI (needs mlflow)."),
 ) -> None:
     """Accuracy, calibration, uncertainty, OOD AUROC and energy of a trained run."""
+    from beamnet_lava.evaluation import tracking
     from beamnet_lava.evaluation.evaluate import evaluate_run
 
+    tracking.check_available(mlflow_uri)
     report = evaluate_run(run_dir, ood=None if ood == "none" else ood, part=part, samples=samples,
                           loop=loop, out=out_dir, data_dir=data_dir, energy_constants=energy_constants)
+    flat = {**report, **{f"ood_auroc_{k}": v["auroc"] for k, v in report["ood"].items()}}
+    tracking.log_run(mlflow_uri, f"evaluate {report['model']} {Path(run_dir).name}",
+                     {"run_dir": run_dir, "part": part, "ood": ood}, flat, None,
+                     Path(out_dir or Path(run_dir) / "evaluation"))
     if json_out:
         write_json(json_out, report)
     if json_out == "-":

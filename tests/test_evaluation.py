@@ -217,3 +217,17 @@ def test_beamnet_energy_sweep_measures_activity(tmp_path):
     assert json.loads((tmp_path / "e" / "energy_sweep.json").read_text())["sweep"][0]["n_memory"] == 10
     with pytest.raises(BeamnetError, match="already exists"):
         energy(run, sweep=[10], epochs=1, out=tmp_path / "e", samples=10, progress=False)
+
+
+def test_mlflow_is_optional(ann_run, tmp_path):
+    out, _ = ann_run
+    uri = (tmp_path / "mlruns").as_uri()
+    r = runner.invoke(app, ["evaluate", str(out), "--ood", "none", "--mlflow-uri", uri])
+    try:
+        import mlflow  # noqa: F401
+    except ImportError:
+        assert r.exit_code == 1 and "pip install mlflow" in r.output
+    else:
+        assert r.exit_code == 0, r.output
+        assert any((tmp_path / "mlruns").rglob("evaluation.json"))
+    assert runner.invoke(app, ["evaluate", str(out), "--ood", "none"]).exit_code == 0
