@@ -174,12 +174,15 @@ def run(
 @app.command()
 @_user_errors
 def evaluate(
-    run_dir: Path = typer.Argument(..., help="A run directory written by `beamnet-lava train` (any model)."),
+    target: Path = typer.Argument(..., help="A run directory (training model) or an exported .net file (simulated on Lava)."),
     ood: str = typer.Option("all", help="OOD sets for AUROC: inverted, shuffled, noise (comma separated), 'all' or 'none'."),
     part: str = typer.Option("test", help="Split part to evaluate: test (default) or val."),
     samples: Optional[int] = typer.Option(None, help="First N samples of the part [default: all]."),
     loop: Optional[bool] = typer.Option(None, "--loop/--no-loop", help="BEAM-Net: top-down loop on/off [default: as trained]."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for records and figures [default: RUN_DIR/evaluation]."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for records and figures [default: RUN_DIR/evaluation or FILE.evaluation]."),
+    precision: str = typer.Option("fixed", help="Exported files: Lava precision, fixed or float."),
+    lanes: int = typer.Option(16, help="Exported BEAM-Net files: samples side by side per Lava step."),
+    timeout: float = typer.Option(300.0, help="Exported files: watchdog seconds per chunk of samples."),
     data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files [default: as trained]."),
     energy_constants: Optional[Path] = typer.Option(None, help="JSON of per-operation energies in pJ [default: Loihi 1, Davies 2018]."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Also write the report as JSON ('-' for stdout)."),
@@ -187,21 +190,24 @@ def evaluate(
 ) -> None:
     """Accuracy, calibration, uncertainty, OOD AUROC and energy of a trained run."""
     from beamnet_lava.evaluation import tracking
-    from beamnet_lava.evaluation.evaluate import evaluate_run
+    from beamnet_lava.evaluation.evaluate import evaluate
 
     tracking.check_available(mlflow_uri)
-    report = evaluate_run(run_dir, ood=None if ood == "none" else ood, part=part, samples=samples,
-                          loop=loop, out=out_dir, data_dir=data_dir, energy_constants=energy_constants)
+    if not target.exists():
+        raise BeamnetError(f"{target} does not exist; give a run directory or an exported .net file")
+    report = evaluate(target, ood=None if ood == "none" else ood, part=part, samples=samples,
+                      loop=loop, out=out_dir, data_dir=data_dir, energy_constants=energy_constants,
+                      precision=precision, lanes=lanes, timeout_s=timeout)
+    where = out_dir or (target / "evaluation" if target.is_dir() else Path(str(target) + ".evaluation"))
     flat = {**report, **{f"ood_auroc_{k}": v["auroc"] for k, v in report["ood"].items()}}
-    tracking.log_run(mlflow_uri, f"evaluate {report['model']} {Path(run_dir).name}",
-                     {"run_dir": run_dir, "part": part, "ood": ood}, flat, None,
-                     Path(out_dir or Path(run_dir) / "evaluation"))
+    tracking.log_run(mlflow_uri, f"evaluate {report['model']} {target.name}",
+                     {"target": target, "part": part, "ood": ood}, flat, None, Path(where))
     if json_out:
         write_json(json_out, report)
     if json_out == "-":
         return
-    table = Table(title=f"{report['model']} on {report['n_samples']} {report['dataset']} "
-                        f"{report['part']} samples ({report['split']})")
+    table = Table(title=f"{report['model']} ({report['backend']}) on {report['n_samples']} "
+                        f"{report['dataset']} {report['part']} samples ({report['split']})")
     table.add_column("metric")
     table.add_column("value", justify="right")
     rows = [("accuracy", f"{report['accuracy']:.4f}"), ("NLL", f"{report['nll']:.4f}"),
@@ -219,7 +225,7 @@ def evaluate(
     for r in rows:
         table.add_row(*r)
     out.print(table)
-    out.print(f"records and figures in {out_dir or Path(run_dir) / 'evaluation'} "
+    out.print(f"records and figures in {where} "
               f"({report['seconds']:.1f} s)")
 
 

@@ -231,3 +231,42 @@ def test_mlflow_is_optional(ann_run, tmp_path):
         assert r.exit_code == 0, r.output
         assert any((tmp_path / "mlruns").rglob("evaluation.json"))
     assert runner.invoke(app, ["evaluate", str(out), "--ood", "none"]).exit_code == 0
+
+
+# -- exported files on Lava give the same evaluation as the training model -------------------
+def _same_tables(a_dir, b_dir, name):
+    a, b = records.read_table(a_dir / name), records.read_table(b_dir / name)
+    for col in ("prediction", "spikes", "windows", "correct"):
+        np.testing.assert_array_equal(a[col], b[col], err_msg=col)
+    for col in ("confidence", "p_label", "brier", "energy_nJ", "active_fraction"):
+        np.testing.assert_allclose(a[col], b[col], rtol=0, atol=1e-9, err_msg=col)
+
+
+def test_exported_snn_evaluated_on_lava_matches_training_model(tiny_run, tiny_net, tmp_path):
+    from beamnet_lava.evaluation.evaluate import evaluate
+
+    lava = evaluate(tiny_net, ood="inverted", samples=12, out=tmp_path / "lava", figures=False)
+    ref = evaluate(tiny_run, ood="inverted", samples=12, out=tmp_path / "ref", figures=False)
+    assert lava["backend"] == "lava cpu fixed" and ref["backend"] == "training model"
+    _same_tables(tmp_path / "lava", tmp_path / "ref", records.PREDICTIONS)
+    _same_tables(tmp_path / "lava", tmp_path / "ref", records.ood_file("inverted"))
+    assert lava["ood"]["inverted"]["auroc"] == pytest.approx(ref["ood"]["inverted"]["auroc"])
+
+
+def test_exported_beamnet_evaluated_on_lava_matches_training_model(tmp_path):
+    from beamnet_lava.evaluation.evaluate import evaluate
+    from beamnet_lava.netx_export import export_run
+
+    run = tmp_path / "bn"
+    train(BeamnetConfig(epochs=1, n_memory=20, seed=5, max_windows=2), run, progress=False)
+    net = tmp_path / "bn.net"
+    export_run(run, net)
+    lava = evaluate(net, ood="noise", samples=10, loop=True, lanes=4, out=tmp_path / "lava")
+    ref = evaluate(run, ood="noise", samples=10, loop=True, out=tmp_path / "ref")
+    assert lava["bidirectional"] and lava["windows_mean"] >= 1
+    _same_tables(tmp_path / "lava", tmp_path / "ref", records.PREDICTIONS)
+    _same_tables(tmp_path / "lava", tmp_path / "ref", records.ood_file("noise"))
+    for key in ("accuracy", "ece", "energy_per_inference_nJ"):
+        assert lava[key] == pytest.approx(ref[key], abs=1e-9)
+    rows = compare([tmp_path / "lava", tmp_path / "ref"], figure=None)
+    assert rows[0]["accuracy"] == rows[1]["accuracy"]

@@ -19,6 +19,7 @@ from beamnet_lava.data import load_split
 from beamnet_lava.data.ood import make_ood, parse_ood
 from beamnet_lava.evaluation import records
 from beamnet_lava.evaluation.predict import Predictions, predict, temperature
+from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import write_json
 from beamnet_lava.metrics.calibration import brier, ece, nll, reliability_diagram
 from beamnet_lava.metrics.energy import load_constants
@@ -64,61 +65,148 @@ def run_meta(run: LoadedRun, data_description: str, part: str, which: str) -> di
             "part": part, "set": which, "run_dir": str(run.run_dir)}
 
 
+def evaluate(target: str | Path, **kwargs) -> dict[str, Any]:
+    """Evaluate a run directory (training model) or an exported ``.net`` file (on Lava)."""
+    return evaluate_file(target, **kwargs) if Path(target).is_file() else evaluate_run(target, **kwargs)
+
+
 def evaluate_run(run_dir: str | Path, *, ood: str | None = "all", part: str = "test",
                  samples: int | None = None, loop: bool | None = None, out: str | Path | None = None,
                  data_dir: str | None = None, energy_constants: str | Path | None = None,
-                 figures: bool = True) -> dict[str, Any]:
+                 figures: bool = True, **_lava: Any) -> dict[str, Any]:
     """Evaluate a run directory with its training model; writes records and figures."""
     t0 = time.perf_counter()
     names = parse_ood(ood)
     constants = load_constants("loihi1", energy_constants)
     run = load_run(run_dir)
     cfg = run.config
-    if loop and (not isinstance(cfg, BeamnetConfig) or cfg.max_windows < 2):
-        from beamnet_lava.errors import BeamnetError
-        raise BeamnetError(f"--loop needs a BEAM-Net trained with max_windows >= 2; {run_dir} is "
-                           f"{cfg.model}" + (f" with max_windows={cfg.max_windows}"
-                                            if isinstance(cfg, BeamnetConfig) else ""))
+    _check_loop(loop, cfg, run_dir)
     data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir or cfg.data_dir)
     x, y = take_samples(*data.part(part), samples, cfg.dataset, part)
     t = None if isinstance(cfg, BeamnetConfig) else temperature(run, data.x_val, data.y_val)
-    out_dir = Path(out) if out is not None else Path(run_dir) / EVALUATION_DIR
-    out_dir.mkdir(parents=True, exist_ok=True)
 
-    pred = predict(run, x, y, part, loop=loop, temperature_=t, constants=constants)
-    report: dict[str, Any] = {"run_dir": str(run_dir), "model": cfg.model, "dataset": cfg.dataset,
-                              "split": data.description, "seed": cfg.seed, "part": part,
-                              "backend": "training model", **summarize(pred)}
+    def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
+        return predict(run, xx, yy, part, loop=loop, temperature_=t, constants=constants)
+
+    out_dir = Path(out) if out is not None else Path(run_dir) / EVALUATION_DIR
+    report = _evaluate(run, data.description, data.name, part, x, y, names, predictor, out_dir,
+                       figures, {"run_dir": str(run_dir), "backend": "training model",
+                                 "bidirectional": _loop_state(loop, cfg)})
     if t is not None:
-        report["temperature"] = t
-        report["calibration"] = "temperature fitted on the validation split"
+        report.update(temperature=t, calibration="temperature fitted on the validation split")
+    report["seconds"] = time.perf_counter() - t0
+    write_json(out_dir / "evaluation.json", report)
+    return report
+
+
+def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "test",
+                  samples: int | None = None, loop: bool | None = None, out: str | Path | None = None,
+                  data_dir: str | None = None, energy_constants: str | Path | None = None,
+                  figures: bool = True, precision: str = "fixed", backend: str = "cpu",
+                  lanes: int = 16, timeout_s: float | None = None) -> dict[str, Any]:
+    """Evaluate an exported network by simulating it on Lava (every OOD set too)."""
+    from beamnet_lava.config import SNNConfig
+    from beamnet_lava.netx_export.beamnet_file import is_beamnet, read_beamnet
+    from beamnet_lava.netx_export.netx_file import read_netx
+    from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
+
+    t0 = time.perf_counter()
+    names = parse_ood(ood)
+    constants = load_constants("loihi1", energy_constants)
+    timeout_s = timeout_s or DEFAULT_TIMEOUT_S
+    if is_beamnet(path):
+        from beamnet_lava.sim_cpu.beamnet_run import LavaWindows
+
+        bf = read_beamnet(path)
+        cfg = bf.config
+        run = LoadedRun(Path(path), cfg, bf.to_model(), 0, float("nan"), {})
+        _check_loop(loop, cfg, path)
+
+        def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
+            lava = LavaWindows(bf, run.model, precision=precision, backend=backend, lanes=lanes,
+                               timeout_s=timeout_s)
+            return predict(run, xx, yy, part, loop=loop, constants=constants, run_window=lava)
     else:
+        from beamnet_lava.evaluation.predict import snn_predictions
+        from beamnet_lava.metrics.calibration import softmax
+        from beamnet_lava.models.snn import CubaSNN
+        from beamnet_lava.sim_cpu.evaluate import run_snn
+
+        if loop:
+            raise BeamnetError(f"--loop is BEAM-Net's top-down loop; {path} is a feed-forward SNN")
+        net = read_netx(path)
+        attrs = net.attrs
+        if "temperature" not in attrs or "time_steps" not in attrs:
+            raise BeamnetError(f"{path} records no temperature/time steps (exported by an older "
+                               "beamnet-lava or another tool): re-export its run with "
+                               "`beamnet-lava export RUN_DIR -o FILE --force`")
+        window, t = int(attrs["time_steps"]), float(attrs["temperature"])
+        cfg = SNNConfig(dataset=attrs.get("dataset", "digits"), seed=int(attrs.get("seed", 0)),
+                        time_steps=window, hidden=tuple(l.size for l in net.layers[:-1]) or (1,))
+        run = LoadedRun(Path(path), cfg, CubaSNN.from_netx_layers(net.layers), 0, float("nan"),
+                        {"temperature": t})
+        fan_outs = [np.count_nonzero(l.weight, axis=0) for l in net.layers]
+
+        def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
+            spikes, result = run_snn(net, xx, window, precision=precision, backend=backend,
+                                     timeout_s=timeout_s, progress=False)
+            layers = [spikes] + [np.asarray(l) for l in result.layers]
+            prob = softmax(layers[-1].sum(-1) / t)
+            return snn_predictions(prob, yy, layers, fan_outs, t, constants)
+    data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir or cfg.data_dir)
+    x, y = take_samples(*data.part(part), samples, cfg.dataset, part)
+    out_dir = Path(out) if out is not None else Path(str(path) + ".evaluation")
+    report = _evaluate(run, data.description, data.name, part, x, y, names, predictor, out_dir,
+                       figures, {"file": str(path), "backend": f"lava {backend} {precision}",
+                                 "bidirectional": _loop_state(loop, cfg)})
+    if not isinstance(cfg, BeamnetConfig):
+        report.update(temperature=run.calibration["temperature"],
+                      calibration="temperature fitted on the validation split (stored in the file)")
+    report["seconds"] = time.perf_counter() - t0
+    write_json(out_dir / "evaluation.json", report)
+    return report
+
+
+def _loop_state(loop: bool | None, cfg) -> bool:
+    return bool(cfg.bidirectional if loop is None else loop) if isinstance(cfg, BeamnetConfig) else False
+
+
+def _check_loop(loop: bool | None, cfg, where) -> None:
+    if loop and (not isinstance(cfg, BeamnetConfig) or cfg.max_windows < 2):
+        raise BeamnetError(f"--loop needs a BEAM-Net trained with max_windows >= 2; {where} is "
+                           f"{cfg.model}" + (f" with max_windows={cfg.max_windows}"
+                                            if isinstance(cfg, BeamnetConfig) else ""))
+
+
+def _evaluate(run: LoadedRun, split: str, data_name: str, part: str, x: np.ndarray, y: np.ndarray,
+              names: list[str], predictor, out_dir: Path, figures: bool,
+              where: dict[str, Any]) -> dict[str, Any]:
+    """The report, records and figures shared by both back-ends."""
+    cfg = run.config
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pred = predictor(x, y)
+    report: dict[str, Any] = {**where, "model": cfg.model, "dataset": cfg.dataset, "split": split,
+                              "seed": cfg.seed, "part": part, **summarize(pred)}
+    if isinstance(cfg, BeamnetConfig):
         report["eta"] = pred.extras["eta"]
         report["calibration"] = "eta (Eq. 12) fitted on the validation split" if cfg.fit_eta else "none"
         report["active_fraction_per_step"] = pred.extras["active_fraction_per_step"]
-        report["bidirectional"] = bool(cfg.bidirectional if loop is None else loop)
     report["energy_breakdown_nJ"] = pred.extras.get("breakdown_nJ") or pred.extras.get("energy")
-    records.write_table(out_dir / records.PREDICTIONS, pred.table(),
-                        run_meta(run, data.description, part, part))
+    records.write_table(out_dir / records.PREDICTIONS, pred.table(), run_meta(run, split, part, part))
     report["ood"] = {}
     for name in names:
-        po = predict(run, make_ood(name, x, cfg.seed), y, part, loop=loop, temperature_=t,
-                     constants=constants)
-        records.write_table(out_dir / records.ood_file(name), po.table(),
-                            run_meta(run, data.description, part, name))
-        report["ood"][name] = {"auroc": auroc(pred.ood_score, po.ood_score),
-                               "score": pred.score_name,
+        po = predictor(make_ood(name, x, cfg.seed), y)
+        records.write_table(out_dir / records.ood_file(name), po.table(), run_meta(run, split, part, name))
+        report["ood"][name] = {"auroc": auroc(pred.ood_score, po.ood_score), "score": pred.score_name,
                                "mean_score_in": float(pred.ood_score.mean()),
                                "mean_score_ood": float(po.ood_score.mean())}
     if figures:
-        label = f"{cfg.model}, {data.name} {part}" + (" (MNIST-10k split)" if "10k" in data.description else "")
+        label = f"{cfg.model}, {data_name} {part}" + (" (MNIST-10k split)" if "10k" in split else "")
         reliability_diagram(pred.prob, y, out_dir / "reliability.png", label)
         report["figures"] = {"reliability": str(out_dir / "reliability.png")}
         raster = raster_plot(run, x[:1], int(y[0]), out_dir / "raster.png", label)
         if raster is not None:
             report["figures"]["raster"] = str(raster)
-    report["seconds"] = time.perf_counter() - t0
-    write_json(out_dir / "evaluation.json", report)
     return report
 
 

@@ -68,6 +68,10 @@ class Predictions:
         return cols
 
 
+def _per_op_label(constants: dict) -> str:
+    return "per operation, " + str(constants.get("source", "user constants")).split(",")[0]
+
+
 def _entropy(p: np.ndarray) -> np.ndarray:
     return -(p * np.log(np.clip(p, 1e-300, None))).sum(1)
 
@@ -108,16 +112,18 @@ def temperature(run: LoadedRun, x_val: np.ndarray | None = None,
 
 def predict(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str = "test", *,
             loop: bool | None = None, temperature_: float | None = None,
-            constants: dict | None = None) -> Predictions:
+            constants: dict | None = None, run_window=None) -> Predictions:
     """Per-sample predictions of ``run`` on images ``x`` (labels ``y``).
 
     ``part`` chooses BEAM-Net's noise keys (the same keys a Lava run of that part
-    uses); ``loop`` turns BEAM-Net's top-down loop on/off (default: as trained).
+    uses); ``loop`` turns BEAM-Net's top-down loop on/off (default: as trained);
+    ``run_window`` computes BEAM-Net's windows elsewhere (e.g. on Lava, see
+    :class:`beamnet_lava.sim_cpu.beamnet_run.LavaWindows`).
     """
     constants = constants or load_constants("loihi1")
     y = np.asarray(y, dtype=np.int64)
     if isinstance(run.config, BeamnetConfig):
-        return _predict_beamnet(run, x, y, part, loop, constants)
+        return _predict_beamnet(run, x, y, part, loop, constants, run_window)
     t = temperature_ if temperature_ is not None else temperature(run)
     scores, layers = _forward(run, x)
     prob = softmax(scores / t)
@@ -130,34 +136,42 @@ def predict(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str = "test", *,
         return Predictions(prob, y, total, nan, nan, nan, total, np.zeros(n),
                            (hidden > 0).mean(1), np.ones(n), np.full(n, e["macs_only"]),
                            np.full(n, e["with_memory"]), "predictive entropy",
-                           "Horowitz 2014 45 nm fp32 (MACs only | + weight reads)",
+                           "fp32 MACs, Horowitz 2014",
                            {"energy": e, "temperature": t})
     return _predict_snn(run, prob, y, layers, total, t, constants)
 
 
 def _predict_snn(run, prob, y, layers, total, t, constants) -> Predictions:
-    n = len(y)
-    steps = layers[0].shape[-1]
-    synaptic = np.zeros(n)
-    for block, pre in zip(run.model.blocks, layers[:-1]):
+    fan_outs = []
+    for block in run.model.blocks:
         w = block.synapse.weight if block.synapse.pre_hook_fx is None else \
             block.synapse.pre_hook_fx(block.synapse.weight)
-        fan_out = (w.detach().reshape(w.shape[0], -1) != 0).sum(0).numpy()
-        synaptic += pre.sum(-1) @ fan_out
-    layer_spikes = np.stack([l.reshape(n, l.shape[1], -1).sum((1, 2)) for l in layers[1:]], 1)
-    spikes = layer_spikes.sum(1)
+        fan_outs.append((w.detach().reshape(w.shape[0], -1) != 0).sum(0).numpy())
+    return snn_predictions(prob, y, layers, fan_outs, t, constants)
+
+
+def snn_predictions(prob: np.ndarray, y: np.ndarray, layers: list[np.ndarray],
+                    fan_outs: list[np.ndarray], t: float, constants: dict) -> Predictions:
+    """Predictions of a feed-forward SNN from its spike trains ``[input, layer 1, ...]``
+    (each ``(n, neurons, T)``) and each layer's non-zero fan-out per presynaptic neuron."""
+    n = len(y)
+    steps = layers[0].shape[-1]
+    layers = [np.asarray(l, dtype=np.float64) for l in layers]      # exact integer counts
+    synaptic = sum(pre.sum(-1) @ fan_out for pre, fan_out in zip(layers[:-1], fan_outs))
+    spikes = sum(l.reshape(n, -1).sum(1) for l in layers[1:])
     neurons = sum(l.shape[1] for l in layers[1:])
     fired = np.concatenate([l.sum(-1) > 0 for l in layers[1:]], axis=1)
-    e = per_op_nJ(synaptic, neurons * steps, spikes, layers[0].sum((1, 2)) + spikes, constants)
+    e = per_op_nJ(synaptic, neurons * steps, spikes, layers[0].reshape(n, -1).sum(1) + spikes, constants)
     nan = np.full(n, np.nan)
+    total = _entropy(prob)
     return Predictions(prob, y, total, nan, nan, nan, total, spikes, fired.mean(1), np.ones(n),
                        e["total"], e["total"], "predictive entropy",
-                       f"per operation: {constants.get('source', 'user constants')}",
+                       _per_op_label(constants),
                        {"temperature": t, "breakdown_nJ": {k: float(np.mean(v)) for k, v in e.items()}})
 
 
 def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, loop: bool | None,
-                     constants: dict) -> Predictions:
+                     constants: dict, run_window=None) -> Predictions:
     from beamnet_lava.models.beamnet import encoder_intensity
     from beamnet_lava.training.beamnet_train import KEY_BASE, sample_keys
 
@@ -171,7 +185,8 @@ def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, lo
 
         def window(xx, kk, k, per_window=per_window):
             fired = model.encode_times(xx) >= 0
-            s = model.window_spikes(xx, kk, k).numpy()
+            s = (model.window_spikes(xx, kk, k).numpy() if run_window is None
+                 else np.asarray(run_window(xx, kk, k)))
             per_window.append((fired.sum(1), fired @ fan_out, s.sum((1, 2))))
             return s
 
@@ -193,7 +208,7 @@ def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, lo
     return Predictions(u.prob, y, u.total, u.aleatoric, u.epistemic, u.vacuity, u.epistemic,
                        res["memory_spikes"], (res["counts"] > 0).mean(1), res["windows"],
                        e["total"], e["total"], "epistemic (Eq. 14)",
-                       f"per operation: {constants.get('source', 'user constants')}",
+                       _per_op_label(constants),
                        {"eta": float(model.eta), "activity": activity,
                         "breakdown_nJ": {k: float(np.mean(v)) for k, v in e.items()},
                         "active_fraction_per_step": float(res["spikes"].mean()),

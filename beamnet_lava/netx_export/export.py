@@ -5,6 +5,7 @@ from pathlib import Path
 
 import h5py
 
+from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.beamnet_file import read_beamnet, write_beamnet
 from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, NetxNetwork, read_netx
@@ -22,6 +23,9 @@ def export_run(run_dir: str | Path, out: str | Path, force: bool = False) -> Net
     refuse_overwrite(out, force)
     run = load_run(run_dir)
     model = run.model
+    if run.config.model == "ann":
+        raise BeamnetError(f"{run_dir} is an ANN-MLP baseline: it has no spiking network to export "
+                           "to NetX (evaluate it with `beamnet-lava evaluate` instead)")
     beamnet = run.config.model == "beamnet"
     with atomic_path(out) as tmp:
         with h5py.File(tmp, "w") as f:
@@ -36,6 +40,8 @@ def export_run(run_dir: str | Path, out: str | Path, force: bool = False) -> Net
             f.attrs["time_steps"] = run.config.time_steps
             f.attrs["n_classes"] = model.n_classes if beamnet else model.sizes[-1]
             f.attrs["seed"] = run.config.seed
+            if "temperature" in run.calibration:     # probabilities = softmax(counts / T)
+                f.attrs["temperature"] = float(run.calibration["temperature"])
         if beamnet:
             read_beamnet(tmp)   # refuse to publish a file we could not run
         else:

@@ -92,6 +92,63 @@ def unpack_lanes(x: np.ndarray, lanes: int, n: int) -> np.ndarray:
     return x.reshape(groups * lanes, width // lanes, steps)[:n]
 
 
+class LavaWindows:
+    """BEAM-Net windows computed on Lava: ``(intensity, sample_keys, k) -> memory spikes``.
+
+    The ``run_window`` of :meth:`BeamNet.infer`: one compiled Lava pass per call
+    (all given samples, ``lanes`` side by side). Keeps the processes' counters in
+    ``stats`` and the DirichletReadout process's rows of every call in ``rows``.
+    """
+
+    def __init__(self, bf: BeamnetFile, model, *, precision: str = "fixed", backend: str = "cpu",
+                 lanes: int = 16, chunk_samples: int = 32, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 on_samples=None) -> None:
+        if lanes < 1:
+            raise BeamnetError(f"--lanes must be >= 1, got {lanes}")
+        self.bf, self.model, self.precision, self.backend = bf, model, precision, backend
+        self.lanes, self.chunk_samples, self.timeout_s = int(lanes), chunk_samples, timeout_s
+        self.on_samples = on_samples or (lambda k: None)
+        self.stats = {"seconds": 0.0, "compile": 0.0, "steps": 0, "input_spikes": 0, "events": 0,
+                      "lava_synaptic_events": 0, "lava_neuron_updates": 0, "lava_memory_spikes": 0}
+        self.rows: list[np.ndarray] = []
+
+    def __call__(self, x: np.ndarray, window_keys: np.ndarray, k: int) -> np.ndarray:
+        from beamnet_lava.processes.dirichlet_readout.process import result_width
+
+        bf, stats, window = self.bf, self.stats, self.bf.config.time_steps
+        lanes = min(self.lanes, len(x))
+        raster = times_to_raster(self.model.encode_times(x), window)
+        n_classes = bf.readout_logits.shape[0]
+        with tempfile.TemporaryDirectory(prefix="beamnet-readout-") as folder:
+            path = str(Path(folder) / "readout.f8")
+            rows = np.memmap(path, dtype=np.float64, mode="w+", shape=(len(x), result_width(n_classes)))
+            rows.flush()
+            spec = BeamnetSpec(bf, window_keys[0], lanes, window_index=k, readout_path=path,
+                               readout_rows=len(x))
+            with LavaNetwork(spec, window, precision=self.precision, backend=self.backend,
+                             chunk_samples=max(1, self.chunk_samples // lanes),
+                             timeout_s=self.timeout_s) as lava:
+                done = [0]
+
+                def advance(groups: int) -> None:
+                    step = min(groups * lanes, len(x) - done[0])
+                    done[0] += step
+                    self.on_samples(step)
+
+                result = lava.run(pack_lanes(raster, lanes), progress=advance)
+                # the processes' own counters (energy accounting), read before the stop
+                stats["lava_synaptic_events"] += int(spec.synapses.synaptic_events.get()[0])
+                stats["lava_neuron_updates"] += int(spec.neurons.neuron_updates.get()[0])
+                stats["lava_memory_spikes"] += int(np.sum(spec.neurons.spike_count.get()))
+            self.rows.append(np.array(rows))
+        stats["seconds"] += result.seconds
+        stats["compile"] += result.compile_seconds
+        stats["steps"] += result.steps
+        stats["input_spikes"] += int(raster.sum())
+        stats["events"] += delivered_events(raster, bf.weight)
+        return unpack_lanes(result.output, lanes, len(x))
+
+
 def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None,
                         *, part: str = "test", precision: str = "fixed", backend: str = "cpu",
                         data_dir: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -119,41 +176,17 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
     if loop and cfg.max_windows < 2:
         raise BeamnetError(f"{bf.path} was trained with max_windows={cfg.max_windows}: no top-down "
                            "loop to run (Theorem 3.6 bound); drop --loop")
-    stats = {"seconds": 0.0, "compile": 0.0, "steps": 0, "input_spikes": 0, "events": 0,
-             "lava_synaptic_events": 0, "lava_neuron_updates": 0, "lava_memory_spikes": 0}
-    from beamnet_lava.processes.dirichlet_readout.process import RESULT_COLUMNS, result_width
+    from beamnet_lava.processes.dirichlet_readout.process import RESULT_COLUMNS
 
     n_classes = bf.readout_logits.shape[0]
-    lava_rows: list[np.ndarray] = []        # the DirichletReadout process's rows, per window
     n_windows = cfg.max_windows if loop else 1
 
     with lava_progress(precision, "samples x windows", progress) as bar:
         task = bar.add_task("run", total=n * n_windows)
-
-        def lava_window(x: np.ndarray, window_keys: np.ndarray, k: int) -> np.ndarray:
-            raster = times_to_raster(model.encode_times(x), window)
-            with tempfile.TemporaryDirectory(prefix="beamnet-readout-") as folder:
-                path = str(Path(folder) / "readout.f8")
-                rows = np.memmap(path, dtype=np.float64, mode="w+", shape=(len(x), result_width(n_classes)))
-                rows.flush()
-                spec = BeamnetSpec(bf, window_keys[0], lanes, window_index=k, readout_path=path,
-                                   readout_rows=len(x))
-                with LavaNetwork(spec, window, precision=precision, backend=backend,
-                                 chunk_samples=max(1, chunk_samples // lanes), timeout_s=timeout_s) as lava:
-                    result = lava.run(pack_lanes(raster, lanes),
-                                      progress=lambda g: bar.advance(task, min(g * lanes, n)))
-                    # the processes' own counters (energy accounting), read before the stop
-                    stats["lava_synaptic_events"] += int(spec.synapses.synaptic_events.get()[0])
-                    stats["lava_neuron_updates"] += int(spec.neurons.neuron_updates.get()[0])
-                    stats["lava_memory_spikes"] += int(np.sum(spec.neurons.spike_count.get()))
-                lava_rows.append(np.array(rows))
-            stats["seconds"] += result.seconds
-            stats["compile"] += result.compile_seconds
-            stats["steps"] += result.steps
-            stats["input_spikes"] += int(raster.sum())
-            stats["events"] += delivered_events(raster, bf.weight)
-            return unpack_lanes(result.output, lanes, len(x))
-
+        lava_window = LavaWindows(bf, model, precision=precision, backend=backend, lanes=lanes,
+                                  chunk_samples=chunk_samples, timeout_s=timeout_s,
+                                  on_samples=lambda k: bar.advance(task, k))
+        stats, lava_rows = lava_window.stats, lava_window.rows
         res = model.infer(intensity, keys, bidirectional=loop, run_window=lava_window)
         bar.update(task, completed=n * n_windows)
 

@@ -42,6 +42,19 @@ def reference_outputs(net: NetxNetwork, spikes: np.ndarray, batch: int = 256) ->
     return [np.concatenate(o) for o in outs]
 
 
+def run_snn(net: NetxNetwork, x: np.ndarray, window: int, *, precision: str = "fixed",
+            backend: str = "cpu", chunk_samples: int = 32, timeout_s: float = DEFAULT_TIMEOUT_S,
+            progress: bool = True):
+    """Rate-encode images ``x`` and stream them through a NetX SNN on Lava (compiled once)."""
+    spikes = rate_encode(x, window)
+    with LavaNetwork(net, window, precision=precision, backend=backend,
+                     chunk_samples=chunk_samples, timeout_s=timeout_s) as lava:
+        with lava_progress(precision, "samples", progress) as bar:
+            task = bar.add_task("run", total=len(x))
+            result = lava.run(spikes, progress=lambda k: bar.advance(task, k))
+    return spikes, result
+
+
 def run_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None, *,
                 part: str = "test", precision: str = "fixed", backend: str = "cpu",
                 time_steps: int | None = None, data_dir: str | None = None, seed: int | None = None,
@@ -74,13 +87,8 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
                            f"{net.input_size} inputs")
     x, labels = take_samples(x, y, samples, dataset, part)
     n = len(x)
-    spikes = rate_encode(x, window)
-
-    with LavaNetwork(net, window, precision=precision, backend=backend,
-                     chunk_samples=chunk_samples, timeout_s=timeout_s) as lava:
-        with lava_progress(precision, "samples", progress) as bar:
-            task = bar.add_task("run", total=n)
-            result = lava.run(spikes, progress=lambda k: bar.advance(task, k))
+    spikes, result = run_snn(net, x, window, precision=precision, backend=backend,
+                             chunk_samples=chunk_samples, timeout_s=timeout_s, progress=progress)
 
     counts = result.output.sum(axis=-1)
     pred = predict_from_counts(counts)
