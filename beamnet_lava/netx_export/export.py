@@ -36,6 +36,8 @@ def export_run(run_dir: str | Path, out: str | Path, force: bool = False) -> Net
             f.attrs["time_steps"] = run.config.time_steps
             f.attrs["n_classes"] = model.n_classes if beamnet else model.sizes[-1]
             f.attrs["seed"] = run.config.seed
+            for key in ("event_downsample", "event_polarity", "event_window_ms"):   # Eq. 6 inputs
+                f.attrs[key] = getattr(run.config, key)
         if beamnet:
             read_beamnet(tmp)   # refuse to publish a file we could not run
         else:

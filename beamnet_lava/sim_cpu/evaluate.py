@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from beamnet_lava.data import load_split, rate_encode
+from beamnet_lava.data import load_split
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
@@ -67,14 +67,14 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
         raise BeamnetError(f"{net.path} does not record its time steps (not exported by "
                            "beamnet-lava); pass --time-steps")
     seed = int(attrs.get("seed", 0) if seed is None else seed)
-    data = load_split(dataset, seed=seed, data_dir=data_dir)
+    data = load_split(dataset, seed=seed, data_dir=data_dir, options=attrs)
     x, y = data.part(part)
     if x.shape[1] != net.input_size:
         raise BeamnetError(f"{dataset} samples have {x.shape[1]} features but {net.path} expects "
                            f"{net.input_size} inputs")
     x, labels = take_samples(x, y, samples, dataset, part)
     n = len(x)
-    spikes = rate_encode(x, window)
+    spikes = data.spikes(part, window, n)
 
     with LavaNetwork(net, window, precision=precision, backend=backend,
                      chunk_samples=chunk_samples, timeout_s=timeout_s) as lava:
