@@ -128,6 +128,7 @@ class BeamnetConfig(TrainConfig):
     dt: float = 1.0                  # ms per step
     time_steps: int = 32             # T: steps per window
     # Encoding (Eq. 6, Eq. 7)
+    event_polarity: str = "on_only"  # event data: first ON event per pixel (Eq. 6) as the latency
     encoding: str = "latency"        # latency (Eq. 7) | population (W-TCRL)
     t_ref: int = 12                  # T_ref (Eq. 7)
     tau_spread: float = 12.0         # tau in t_i = T_ref - tau * x_i (Eq. 7)

@@ -145,24 +145,35 @@ class EventSet:
         idx = np.asarray(idx, dtype=np.int64)
         starts, ends = self.offsets[idx], self.offsets[idx + 1]
         lengths = ends - starts
-        row = np.repeat(np.arange(len(idx)), lengths)
-        ev = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-        t = self.t[ev]
+        if len(idx) and np.all(np.diff(idx) == 1):      # a contiguous block: plain slices
+            sel = slice(int(starts[0]), int(ends[-1]))
+        else:
+            sel = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        t = self.t[sel]
         first = np.zeros(len(idx), dtype=np.int64)
         nonempty = lengths > 0
         first[nonempty] = np.minimum.reduceat(t, (np.cumsum(lengths) - lengths)[nonempty])
-        t = t - first[row]
-        window_us = (enc.window_ms or self.window_ms) * 1000.0
+        # time from each sample's first event (int32: a window is far below 2**31 us)
+        t = (t - np.repeat(first, lengths)).astype(np.int32)
+        window_us = int(round((enc.window_ms or self.window_ms) * 1000.0))
         keep = t < window_us
+        p = self.p[sel]
         if enc.polarity == "on_only":
-            keep &= self.p[ev] == 1
-        row, ev, t = row[keep], ev[keep], t[keep]
+            keep &= p == 1
         c, h, w = self.shape(enc)
         k = int(enc.downsample)
-        channel = self.p[ev].astype(np.int64) if c == 2 else 0
-        inp = (channel * h + self.y[ev] // k) * w + self.x[ev] // k
-        when = (t * time_steps // window_us).astype(np.int64) if time_steps else t
-        return row, inp.astype(np.int64), when
+        x, y = self.x[sel][keep].astype(np.int32), self.y[sel][keep].astype(np.int32)
+        if k > 1:
+            x //= k
+            y //= k
+        inp = y * w + x
+        if c == 2:
+            inp += p[keep].astype(np.int32) * (h * w)
+        t = t[keep]
+        row = np.repeat(np.arange(len(idx), dtype=np.int32), lengths)[keep]
+        if time_steps:
+            t = np.minimum(t.astype(np.int64) * time_steps // window_us, time_steps - 1).astype(np.int32)
+        return row, inp, t
 
     def raster(self, idx: np.ndarray, time_steps: int, enc: EventEncoding,
                dtype=np.float32) -> np.ndarray:
@@ -172,8 +183,9 @@ class EventSet:
         ``(c * H + y) * W + x`` (tonic's ``ToFrame`` layout, P x H x W).
         """
         row, inp, b = self._inputs(idx, enc, time_steps)
-        out = np.zeros((len(idx), self.n_inputs(enc), time_steps), dtype=dtype)
-        out[row, inp, b] = 1
+        n_in = self.n_inputs(enc)
+        out = np.zeros((len(idx), n_in, time_steps), dtype=dtype)
+        out.reshape(-1)[(row.astype(np.int64) * n_in + inp) * time_steps + b] = 1
         return out
 
     def first_spike_intensity(self, idx: np.ndarray, enc: EventEncoding) -> np.ndarray:
@@ -186,7 +198,7 @@ class EventSet:
         row, inp, t = self._inputs(idx, enc, None)
         n_in = self.n_inputs(enc)
         first = np.full(len(idx) * n_in, np.inf)
-        np.minimum.at(first, row * n_in + inp, t.astype(np.float64))
+        np.minimum.at(first, row.astype(np.int64) * n_in + inp, t.astype(np.float64))
         window_us = (enc.window_ms or self.window_ms) * 1000.0
         x = np.where(np.isfinite(first), 1.0 - first / window_us, 0.0)
         return x.reshape(len(idx), n_in).astype(np.float32)
@@ -206,8 +218,8 @@ def pack(samples: Iterable[np.ndarray], labels: Iterable[int], sensor, window_ms
         return np.concatenate([np.asarray(s[field]) if field in s.dtype.names
                                else np.zeros(len(s), dtype=dtype) for s in samples]).astype(dtype)
 
-    return EventSet(cat("x", np.int32), cat("y", np.int32), cat("t", np.int64),
-                    cat("p", np.int8), offsets, labels, tuple(int(v) for v in sensor),
+    return EventSet(cat("x", np.uint16), cat("y", np.uint16), cat("t", np.int64),
+                    cat("p", np.uint8), offsets, labels, tuple(int(v) for v in sensor),
                     float(window_ms), description)
 
 
@@ -262,9 +274,6 @@ def read_nmnist(root: str | Path | None) -> EventSet:
     passes (zip present, >= 10,000 .bin files), otherwise by the reader that
     class uses, ``tonic.io.read_mnist_file``, on the same sorted walk.
     """
-    import tonic
-    from tonic.io import read_mnist_file
-
     root = _require_dir(root, "nmnist")
     parts = {part: nmnist_files(root, part) for part in ("Train", "Test")}
     files = parts["Train"][0] + parts["Test"][0]
@@ -278,6 +287,9 @@ def read_nmnist(root: str | Path | None) -> EventSet:
     window = float(meta["window_ms"]) if meta else INFO["nmnist"].window_ms
 
     def load() -> EventSet:
+        import tonic   # imports torch: only when the cache misses
+        from tonic.io import read_mnist_file
+
         cls = offline(tonic.datasets.NMNIST, "incomplete")
         samples, labels, readers = [], [], []
         for part, (part_files, part_labels) in parts.items():
@@ -314,8 +326,6 @@ def saccade_meta(root: Path) -> dict | None:
 
 def read_shd(root: str | Path | None) -> EventSet:
     """Spiking Heidelberg Digits through ``tonic.datasets.SHD`` (train and test files present)."""
-    import tonic
-
     root = _require_dir(root, "shd")
     folder = root / "SHD"
     parts = [train for train, stem in ((True, "shd_train"), (False, "shd_test"))
@@ -327,6 +337,8 @@ def read_shd(root: str | Path | None) -> EventSet:
     files = sorted(str(p) for p in folder.glob("shd_*.h5"))
 
     def load() -> EventSet:
+        import tonic
+
         samples, labels = [], []
         for train in parts:
             stem = "shd_train" if train else "shd_test"
@@ -358,9 +370,6 @@ def _check_h5(path: Path) -> None:
 
 def read_dvsgesture(root: str | Path | None) -> EventSet:
     """IBM DVS Gesture through ``tonic.datasets.DVSGesture``, files sorted by path."""
-    import numpy.lib.recfunctions  # noqa: F401  tonic uses np.lib.recfunctions without importing it
-    import tonic
-
     root = _require_dir(root, "dvsgesture")
     folder = root / "DVSGesture"
     parts = [train for train, sub in ((True, "ibmGestureTrain"), (False, "ibmGestureTest"))
@@ -372,6 +381,9 @@ def read_dvsgesture(root: str | Path | None) -> EventSet:
     files = sorted(str(p) for p in folder.glob("ibmGesture*/**/*.npy"))
 
     def load() -> EventSet:
+        import numpy.lib.recfunctions  # noqa: F401  tonic uses np.lib.recfunctions unimported
+        import tonic
+
         samples, labels = [], []
         for train in parts:
             sub = "ibmGestureTrain" if train else "ibmGestureTest"
