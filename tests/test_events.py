@@ -280,3 +280,20 @@ def test_saccade_split_spikes_and_cache(tmp_path):
     b = load_split("saccade-digits", data_dir=str(out), seed=0,         # from the cache now
                    options={"event_downsample": 2, "event_polarity": "on_only", "event_window_ms": 100})
     assert np.array_equal(a.x_test, b.x_test) and np.array_equal(spikes, b.spikes("test", 8))
+
+
+def test_saccade_mnist_from_idx_is_converted_once_into_the_cache(tmp_path):
+    from test_data import _write_idx
+
+    mnist = tmp_path / "mnist" / "MNIST" / "raw"          # torchvision's layout
+    mnist.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    _write_idx(mnist / "t10k-images-idx3-ubyte", (rng.random((10, 28, 28)) > 0.6) * 255, False)
+    _write_idx(mnist / "t10k-labels-idx1-ubyte", np.arange(10), False)
+    a = load_split("saccade-mnist", data_dir=str(tmp_path / "mnist"))
+    made = list((tmp_path / "cache").glob("saccade-mnist-*/saccade.json"))
+    assert len(made) == 1 and a.x_train.shape == (6, 34 * 34 * 2)
+    stamp = made[0].stat().st_mtime_ns
+    b = load_split("saccade-mnist", data_dir=str(tmp_path / "mnist"))
+    assert made[0].stat().st_mtime_ns == stamp and np.array_equal(a.x_test, b.x_test)
+    assert "saccade events (mnist)" in a.description

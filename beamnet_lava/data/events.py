@@ -48,7 +48,7 @@ import numpy as np
 
 from beamnet_lava.errors import BeamnetError
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 POLARITY = ("split", "merge", "on_only")
 
 
@@ -150,7 +150,7 @@ class EventSet:
         else:
             sel = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
         t = self.t[sel]
-        first = np.zeros(len(idx), dtype=np.int64)
+        first = np.zeros(len(idx), dtype=t.dtype)
         nonempty = lengths > 0
         first[nonempty] = np.minimum.reduceat(t, (np.cumsum(lengths) - lengths)[nonempty])
         # time from each sample's first event (int32: a window is far below 2**31 us)
@@ -218,8 +218,10 @@ def pack(samples: Iterable[np.ndarray], labels: Iterable[int], sensor, window_ms
         return np.concatenate([np.asarray(s[field]) if field in s.dtype.names
                                else np.zeros(len(s), dtype=dtype) for s in samples]).astype(dtype)
 
-    return EventSet(cat("x", np.uint16), cat("y", np.uint16), cat("t", np.int64),
-                    cat("p", np.uint8), offsets, labels, tuple(int(v) for v in sensor),
+    t = cat("t", np.int64)
+    if not len(t) or (t.min() >= 0 and t.max() < 2 ** 31):   # recordings under 35 minutes
+        t = t.astype(np.int32)                                 # halve the memory and cache size
+    return EventSet(cat("x", np.uint16), cat("y", np.uint16), t, cat("p", np.uint8), offsets, labels, tuple(int(v) for v in sensor),
                     float(window_ms), description)
 
 
