@@ -135,6 +135,14 @@ def test_shd_errors(tmp_path):
     write_shd(tmp_path / "SHD", "shd_train", [([0.1], [1])], [0], zip_too=False)
     with pytest.raises(BeamnetError, match="shd_train.h5.zip"):        # tonic would download
         read_shd(tmp_path)
+    (tmp_path / "SHD" / "shd_train.h5.zip").write_bytes(b"")
+    with h5py.File(tmp_path / "SHD" / "shd_train.h5", "a") as f:
+        del f["extra/speaker"]
+    with pytest.raises(BeamnetError, match="lacks extra/speaker"):
+        read_shd(tmp_path)
+    (tmp_path / "SHD" / "shd_train.h5").write_bytes(b"not hdf5")
+    with pytest.raises(BeamnetError, match="not a readable HDF5"):
+        read_shd(tmp_path)
 
 
 # -- DVS Gesture ----------------------------------------------------------------------------------
@@ -165,6 +173,10 @@ def test_dvsgesture_reads_through_tonic_sorted(tmp_path):
 def test_dvsgesture_errors(tmp_path):
     with pytest.raises(BeamnetError, match="no DVSGesture/ folder"):
         read_dvsgesture(tmp_path)
+    (tmp_path / "DVSGesture").mkdir()
+    with pytest.raises(BeamnetError, match="no ibmGestureTrain/ or ibmGestureTest/"):
+        read_dvsgesture(tmp_path)
+    (tmp_path / "DVSGesture").rmdir()
     write_gesture(tmp_path, users=2)
     with pytest.raises(BeamnetError, match=">= 100 .npy"):
         read_dvsgesture(tmp_path)

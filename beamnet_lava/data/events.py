@@ -347,8 +347,9 @@ def read_shd(root: str | Path | None) -> EventSet:
             cls = offline(tonic.datasets.SHD,
                           f"{folder}/{stem}.h5 needs {stem}.h5.zip beside it (tonic checks for "
                           f"the zip, then reads the .h5; get both from {INFO['shd'].url})")
+            if (folder / f"{stem}.h5").is_file():
+                _check_h5(folder / f"{stem}.h5")
             ds = cls(str(root), train=train)
-            _check_h5(folder / f"{stem}.h5")
             for i in range(len(ds)):
                 ev, label = ds[i]
                 samples.append(ev)
@@ -362,8 +363,14 @@ def read_shd(root: str | Path | None) -> EventSet:
 def _check_h5(path: Path) -> None:
     import h5py
 
-    with h5py.File(path, "r") as f:
-        missing = [k for k in ("spikes/times", "spikes/units", "labels") if k not in f]
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise BeamnetError(f"{path} is not a readable HDF5 file ({exc}); re-extract it from "
+                           f"its .zip ({INFO['shd'].url})") from None
+    with f:
+        missing = [k for k in ("spikes/times", "spikes/units", "labels", "extra/keys",
+                               "extra/speaker") if k not in f]
     if missing:
         raise BeamnetError(f"{path} lacks {', '.join(missing)}: not an SHD file")
 
