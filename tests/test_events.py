@@ -309,3 +309,14 @@ def test_saccade_mnist_from_idx_is_converted_once_into_the_cache(tmp_path):
     b = load_split("saccade-mnist", data_dir=str(tmp_path / "mnist"))
     assert made[0].stat().st_mtime_ns == stamp and np.array_equal(a.x_test, b.x_test)
     assert "saccade events (mnist)" in a.description
+
+
+def test_shd_and_dvsgesture_through_load_split(tmp_path):
+    write_shd(tmp_path / "SHD", "shd_train", [([0.01 * i], [i]) for i in range(10)], list(range(10)))
+    shd = load_split("shd", data_dir=str(tmp_path), seed=0)
+    assert shd.x_train.shape == (6, 700) and shd.spikes("train", 5).shape == (6, 700, 5)
+    assert shd.spikes("train", 5).sum() == 6                               # one spike per sample
+    write_gesture(tmp_path)
+    gest = load_split("dvsgesture", data_dir=str(tmp_path), seed=0,
+                      options={"event_downsample": 4, "event_polarity": "merge"})
+    assert gest.n_classes == 11 and gest.spikes("val", 4).shape == (22, 32 * 32, 4)
