@@ -219,6 +219,8 @@ def test_downsample_polarity_and_window():
     assert on.tolist() == pytest.approx([1.0, 0, 0, 0, 0.8, 0.1])         # OFF at (y0, x1) ignored
     with pytest.raises(BeamnetError, match="event_polarity"):
         EventEncoding(polarity="on")
+    with pytest.raises(BeamnetError, match="outside the 6 x 4 sensor"):
+        pack([events([(6, 0, 0, 1)])], [0], (6, 4, 2), 100.0, "test")
 
 
 # -- saccades -------------------------------------------------------------------------------------

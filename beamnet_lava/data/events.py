@@ -218,6 +218,12 @@ def pack(samples: Iterable[np.ndarray], labels: Iterable[int], sensor, window_ms
         return np.concatenate([np.asarray(s[field]) if field in s.dtype.names
                                else np.zeros(len(s), dtype=dtype) for s in samples]).astype(dtype)
 
+    w, h, _ = sensor
+    for field, size in (("x", w), ("y", h)):
+        values = cat(field, np.int64)
+        if len(values) and (values.min() < 0 or values.max() >= size):
+            raise BeamnetError(f"{description}: event {field} values span {values.min()}..{values.max()}, "
+                               f"outside the {w} x {h} sensor; is this the right dataset?")
     t = cat("t", np.int64)
     if not len(t) or (t.min() >= 0 and t.max() < 2 ** 31):   # recordings under 35 minutes
         t = t.astype(np.int32)                                 # halve the memory and cache size
@@ -292,7 +298,7 @@ def read_nmnist(root: str | Path | None) -> EventSet:
         import tonic   # imports torch: only when the cache misses
         from tonic.io import read_mnist_file
 
-        cls = offline(tonic.datasets.NMNIST, "incomplete")
+        cls = offline(tonic.datasets.NMNIST, "needs the zip and >= 10,000 .bin files")
         samples, labels, readers = [], [], []
         for part, (part_files, part_labels) in parts.items():
             if not part_files:
