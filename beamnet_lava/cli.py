@@ -39,8 +39,8 @@ def _user_errors(fn):
 def train(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Run directory to create (config, checkpoint, metrics.json)."),
     model: Optional[str] = typer.Option(None, help="Model: snn (SLAYER CUBA network), beamnet, or ann (MLP baseline) [default: snn, or the config's]."),
-    dataset: Optional[str] = typer.Option(None, help="Dataset: digits (embedded) or mnist (needs --data-dir) [default digits]."),
-    data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files."),
+    dataset: Optional[str] = typer.Option(None, help="Dataset: digits (embedded), mnist (needs --data-dir), saccade-digits (embedded events), saccade-mnist, nmnist, shd, dvsgesture [default digits]."),
+    data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files, or the folder holding NMNIST/, SHD/, DVSGesture/ (tonic's layout), or one written by `data saccade`."),
     epochs: Optional[int] = typer.Option(None, help="Training epochs."),
     seed: Optional[int] = typer.Option(None, help="Seed for split, init, shuffling and neuron noise [default 0]."),
     time_steps: Optional[int] = typer.Option(None, help="Time steps per sample window."),
@@ -118,13 +118,13 @@ def export(
 @_user_errors
 def run(
     netx_file: Path = typer.Argument(..., help="NetX HDF5 network (ours or any stock CUBA dense net)."),
-    dataset: Optional[str] = typer.Option(None, help="digits or mnist [default: the one the file was trained on]."),
+    dataset: Optional[str] = typer.Option(None, help="digits, mnist or an event dataset (see train) [default: the one the file was trained on]."),
     samples: Optional[int] = typer.Option(None, help="How many samples of the split to run [default: all]."),
     part: str = typer.Option("test", help="Split part: train, val or test."),
     precision: str = typer.Option("fixed", help="fixed (bit-accurate, Loihi semantics) or float."),
     backend: str = typer.Option("cpu", help="cpu (Lava simulator) or loihi2 (needs Intel's lava-loihi)."),
     time_steps: Optional[int] = typer.Option(None, help="Steps per sample [default: recorded in the file]."),
-    data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files."),
+    data_dir: Optional[str] = typer.Option(None, help="Dataset folder (as for train)."),
     seed: Optional[int] = typer.Option(None, help="Split seed [default: recorded in the file, else 0]."),
     timeout: float = typer.Option(300.0, help="Watchdog: seconds one chunk of samples may take."),
     chunk: int = typer.Option(32, help="Samples per Lava run call (watchdog and progress granularity)."),
@@ -318,6 +318,50 @@ def energy(
                   f"{r['ann_macs_only_nJ']:.1f} / {r['ann_with_memory_nJ']:.1f} nJ")
     if "figure" in report:
         out.print(f"sweep figure: {report['figure']}")
+
+
+data_app = typer.Typer(no_args_is_help=True, help="Prepare datasets (event streams from images).")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("saccade")
+@_user_errors
+def data_saccade(
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Folder to write (N-MNIST layout: OUT/NMNIST/Train|Test/<label>/*.bin + OUT/saccade.json)."),
+    source: str = typer.Option("digits", help="digits (scikit-learn 8x8) or mnist (IDX files in --data-dir)."),
+    data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files (for --source mnist)."),
+    limit: Optional[int] = typer.Option(None, help="Convert only the first N images of each part."),
+    scale: Optional[int] = typer.Option(None, help="Image upscaling before the saccades [digits 2, mnist 1]."),
+    amplitude: Optional[float] = typer.Option(None, help="Saccade triangle side in pixels [digits 4, mnist 6]."),
+    saccade_ms: Optional[float] = typer.Option(None, help="Duration of each of the 3 saccades in ms [100]."),
+    threshold: Optional[float] = typer.Option(None, help="Contrast threshold C on log intensity [digits 0.2, mnist 0.4]."),
+    eps: Optional[float] = typer.Option(None, help="Black level: events on log(I + eps) [0.1]."),
+    steps: Optional[int] = typer.Option(None, help="Positions sampled per saccade [16]."),
+    force: bool = typer.Option(False, help="Replace an existing non-empty --out folder."),
+) -> None:
+    """Convert static images to DVS events by three simulated saccades (N-MNIST's recording)."""
+    import dataclasses
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from beamnet_lava.data.saccade import DEFAULTS, SaccadeParams, write_saccade_dataset
+
+    overrides = {k: v for k, v in dict(scale=scale, amplitude=amplitude, saccade_ms=saccade_ms,
+                                       threshold=threshold, eps=eps, steps=steps).items() if v is not None}
+    params = dataclasses.replace(DEFAULTS.get(source, SaccadeParams()), **overrides)
+    t0 = time.perf_counter()
+    with Progress(TextColumn("[bold]saccade[/]"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("images"), TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("saccade", total=None)
+        meta = write_saccade_dataset(source, out_dir, params, data_dir=data_dir, limit=limit,
+                                     force=force,
+                                     progress=lambda d, t: bar.update(task, completed=d, total=t))
+    w, h, _ = meta["sensor"]
+    out.print(f"wrote {meta['samples']} samples ({meta['events_per_sample']:.0f} events each on "
+              f"average, sensor {w}x{h}, {meta['window_ms']:.0f} ms) to {out_dir} in "
+              f"{time.perf_counter() - t0:.1f} s; train on it with --dataset saccade-{source} "
+              f"--data-dir {out_dir}")
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from beamnet_lava import fixed_point
 from beamnet_lava.errors import BeamnetError
 
-DATASETS = ("digits", "mnist")
+DATASETS = ("digits", "mnist", "saccade-digits", "saccade-mnist", "nmnist", "shd", "dvsgesture")
 
 
 def _fail(name: str, value: Any, why: str) -> None:
@@ -38,6 +38,10 @@ class TrainConfig:
     lr: float = 1e-2
     time_steps: int = 16             # T: steps per sample window
     split: tuple[float, float, float] = (0.6, 0.2, 0.2)   # train/val/test
+    # Event datasets (Eq. 6; beamnet_lava/data/events.py EventEncoding)
+    event_downsample: int = 1        # pixels pooled per side
+    event_polarity: str = "split"    # split (ON/OFF inputs) | merge | on_only (ON events)
+    event_window_ms: float = 0.0     # time binned from each sample's first event (0: dataset default)
 
     TUPLES: ClassVar[dict[str, type]] = {"split": float}
 
@@ -54,6 +58,12 @@ class TrainConfig:
             _fail("lr", self.lr, "must be > 0")
         if len(self.split) != 3 or any(f <= 0 for f in self.split) or abs(sum(self.split) - 1) > 1e-6:
             _fail("split", self.split, "must be three positive fractions (train, val, test) summing to 1")
+        if int(self.event_downsample) < 1:
+            _fail("event_downsample", self.event_downsample, "must be >= 1")
+        if self.event_polarity not in ("split", "merge", "on_only"):
+            _fail("event_polarity", self.event_polarity, "must be split, merge or on_only")
+        if not self.event_window_ms >= 0:
+            _fail("event_window_ms", self.event_window_ms, "must be >= 0 (0: the dataset's default)")
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -118,6 +128,7 @@ class BeamnetConfig(TrainConfig):
     dt: float = 1.0                  # ms per step
     time_steps: int = 32             # T: steps per window
     # Encoding (Eq. 6, Eq. 7)
+    event_polarity: str = "on_only"  # event data: first ON event per pixel (Eq. 6) as the latency
     encoding: str = "latency"        # latency (Eq. 7) | population (W-TCRL)
     t_ref: int = 12                  # T_ref (Eq. 7)
     tau_spread: float = 12.0         # tau in t_i = T_ref - tau * x_i (Eq. 7)

@@ -18,7 +18,7 @@ from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.data import load_split
 from beamnet_lava.data.ood import make_ood, parse_ood
 from beamnet_lava.evaluation import records
-from beamnet_lava.evaluation.predict import Predictions, predict, temperature
+from beamnet_lava.evaluation.predict import Predictions, model_inputs, predict, temperature
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import write_json
 from beamnet_lava.metrics.calibration import brier, ece, nll, reliability_diagram
@@ -81,9 +81,11 @@ def evaluate_run(run_dir: str | Path, *, ood: str | None = "all", part: str = "t
     run = load_run(run_dir)
     cfg = run.config
     _check_loop(loop, cfg, run_dir)
-    data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir or cfg.data_dir)
-    x, y = take_samples(*data.part(part), samples, cfg.dataset, part)
-    t = None if isinstance(cfg, BeamnetConfig) else temperature(run, data.x_val, data.y_val)
+    data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir or cfg.data_dir,
+                      options=cfg.to_dict())
+    x, y = take_samples(model_inputs(cfg, data, part), data.part(part)[1], samples, cfg.dataset, part)
+    t = None if isinstance(cfg, BeamnetConfig) else temperature(run, model_inputs(cfg, data, "val"),
+                                                                data.y_val)
 
     def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
         return predict(run, xx, yy, part, loop=loop, temperature_=t, constants=constants)
@@ -141,8 +143,11 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
                                "beamnet-lava or another tool): re-export its run with "
                                "`beamnet-lava export RUN_DIR -o FILE --force`")
         window, t = int(attrs["time_steps"]), float(attrs["temperature"])
+        events = {k: attrs[k] for k in ("event_downsample", "event_polarity", "event_window_ms")
+                  if k in attrs}
         cfg = SNNConfig(dataset=attrs.get("dataset", "digits"), seed=int(attrs.get("seed", 0)),
-                        time_steps=window, hidden=tuple(l.size for l in net.layers[:-1]) or (1,))
+                        time_steps=window, hidden=tuple(l.size for l in net.layers[:-1]) or (1,),
+                        **events)
         run = LoadedRun(Path(path), cfg, CubaSNN.from_netx_layers(net.layers), 0, float("nan"),
                         {"temperature": t})
         fan_outs = [np.count_nonzero(l.weight, axis=0) for l in net.layers]
@@ -153,8 +158,9 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
             layers = [spikes] + [np.asarray(l) for l in result.layers]
             prob = softmax(layers[-1].sum(-1) / t)
             return snn_predictions(prob, yy, layers, fan_outs, t, constants)
-    data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir or cfg.data_dir)
-    x, y = take_samples(*data.part(part), samples, cfg.dataset, part)
+    data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir or cfg.data_dir,
+                      options=cfg.to_dict())
+    x, y = take_samples(model_inputs(cfg, data, part), data.part(part)[1], samples, cfg.dataset, part)
     out_dir = Path(out) if out is not None else Path(str(path) + ".evaluation")
     report = _evaluate(run, data.description, data.name, part, x, y, names, predictor, out_dir,
                        figures, {"file": str(path), "backend": f"lava {backend} {precision}",

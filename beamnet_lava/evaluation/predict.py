@@ -76,6 +76,14 @@ def _entropy(p: np.ndarray) -> np.ndarray:
     return -(p * np.log(np.clip(p, 1e-300, None))).sum(1)
 
 
+def model_inputs(cfg, data, part: str) -> np.ndarray:
+    """What ``predict`` takes for a split part: images (or event latencies), or, for a
+    rate SNN on an event dataset, the binned event raster (Eq. 6)."""
+    if getattr(data, "events", None) is not None and not isinstance(cfg, (ANNConfig, BeamnetConfig)):
+        return data.spikes(part, cfg.time_steps)
+    return data.part(part)[0]
+
+
 def logits(run: LoadedRun, x: np.ndarray) -> np.ndarray:
     """The baselines' pre-softmax scores: output spike counts (SNN) or MLP logits (ANN)."""
     if isinstance(run.config, BeamnetConfig):
@@ -90,8 +98,11 @@ def _forward(run: LoadedRun, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray
     with torch.no_grad():
         for i in range(0, len(x), BATCH):
             xb = x[i:i + BATCH]
-            inp = (torch.from_numpy(np.asarray(xb, dtype=np.float32)) if isinstance(cfg, ANNConfig)
-                   else torch.from_numpy(rate_encode(xb, cfg.time_steps)))
+            if isinstance(cfg, ANNConfig):
+                inp = torch.from_numpy(np.asarray(xb, dtype=np.float32))
+            else:      # images are rate coded; event rasters (n, inputs, T) go in as they are
+                inp = torch.from_numpy(np.asarray(xb, dtype=np.float32) if np.ndim(xb) == 3
+                                       else rate_encode(xb, cfg.time_steps))
             layers = [inp] + model.layer_outputs(inp)
             outs.append([t.numpy() for t in layers])
     layers = [np.concatenate([o[j] for o in outs]) for j in range(len(outs[0]))]

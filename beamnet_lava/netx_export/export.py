@@ -6,6 +6,7 @@ from pathlib import Path
 import h5py
 
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.data.datasets import EVENT_DATASETS
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.beamnet_file import read_beamnet, write_beamnet
 from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, NetxNetwork, read_netx
@@ -36,12 +37,15 @@ def export_run(run_dir: str | Path, out: str | Path, force: bool = False) -> Net
             f.attrs["beamnet_format"] = FORMAT_VERSION
             f.attrs["model"] = run.config.model
             f.attrs["dataset"] = run.config.dataset
-            f.attrs["encoding"] = run.config.encoding if beamnet else "rate"
+            events = run.config.dataset in EVENT_DATASETS      # SNN inputs: binned events (Eq. 6)
+            f.attrs["encoding"] = run.config.encoding if beamnet else ("events" if events else "rate")
             f.attrs["time_steps"] = run.config.time_steps
             f.attrs["n_classes"] = model.n_classes if beamnet else model.sizes[-1]
             f.attrs["seed"] = run.config.seed
             if "temperature" in run.calibration:     # probabilities = softmax(counts / T)
                 f.attrs["temperature"] = float(run.calibration["temperature"])
+            for key in ("event_downsample", "event_polarity", "event_window_ms"):   # Eq. 6 inputs
+                f.attrs[key] = getattr(run.config, key)
         if beamnet:
             read_beamnet(tmp)   # refuse to publish a file we could not run
         else:

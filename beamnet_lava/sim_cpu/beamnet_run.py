@@ -158,7 +158,8 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
     bf = read_beamnet(path)
     cfg = bf.config
     dataset = dataset or cfg.dataset
-    data = load_split(dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir or cfg.data_dir)
+    data = load_split(dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir or cfg.data_dir,
+                      options=cfg.to_dict())
     x, y = take_samples(*data.part(part), samples, dataset, part)
     n = len(x)
     intensity = encoder_intensity(x, cfg)

@@ -42,15 +42,18 @@ def reference_outputs(net: NetxNetwork, spikes: np.ndarray, batch: int = 256) ->
     return [np.concatenate(o) for o in outs]
 
 
-def run_snn(net: NetxNetwork, x: np.ndarray, window: int, *, precision: str = "fixed",
+def run_snn(net: NetxNetwork, spikes: np.ndarray, window: int, *, precision: str = "fixed",
             backend: str = "cpu", chunk_samples: int = 32, timeout_s: float = DEFAULT_TIMEOUT_S,
             progress: bool = True):
-    """Rate-encode images ``x`` and stream them through a NetX SNN on Lava (compiled once)."""
-    spikes = rate_encode(x, window)
+    """Stream input spikes ``(n, inputs, T)`` through a NetX SNN on Lava (compiled once).
+
+    2-D ``spikes`` are images, rate coded here."""
+    if spikes.ndim == 2:
+        spikes = rate_encode(spikes, window)
     with LavaNetwork(net, window, precision=precision, backend=backend,
                      chunk_samples=chunk_samples, timeout_s=timeout_s) as lava:
         with lava_progress(precision, "samples", progress) as bar:
-            task = bar.add_task("run", total=len(x))
+            task = bar.add_task("run", total=len(spikes))
             result = lava.run(spikes, progress=lambda k: bar.advance(task, k))
     return spikes, result
 
@@ -80,14 +83,15 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
         raise BeamnetError(f"{net.path} does not record its time steps (not exported by "
                            "beamnet-lava); pass --time-steps")
     seed = int(attrs.get("seed", 0) if seed is None else seed)
-    data = load_split(dataset, seed=seed, data_dir=data_dir)
+    data = load_split(dataset, seed=seed, data_dir=data_dir, options=attrs)
     x, y = data.part(part)
     if x.shape[1] != net.input_size:
         raise BeamnetError(f"{dataset} samples have {x.shape[1]} features but {net.path} expects "
                            f"{net.input_size} inputs")
     x, labels = take_samples(x, y, samples, dataset, part)
     n = len(x)
-    spikes, result = run_snn(net, x, window, precision=precision, backend=backend,
+    spikes = data.spikes(part, window, n)
+    spikes, result = run_snn(net, spikes, window, precision=precision, backend=backend,
                              chunk_samples=chunk_samples, timeout_s=timeout_s, progress=progress)
 
     counts = result.output.sum(axis=-1)

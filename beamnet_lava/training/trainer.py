@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from beamnet_lava import config as config_mod
 from beamnet_lava._quiet import import_slayer
-from beamnet_lava.data import load_split, rate_encode
+from beamnet_lava.data import load_split
 from beamnet_lava.data.datasets import Split
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import write_json
@@ -71,7 +71,8 @@ def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = Fal
     out = Path(out_dir)
     _prepare_out_dir(out, force)
     seed_everything(cfg.seed)
-    data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=cfg.data_dir)
+    data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=cfg.data_dir,
+                      options=cfg.to_dict())
     write_json(out / checkpoint.CONFIG, {**cfg.to_dict(), "split_description": data.description})
     t0 = time.perf_counter()
     n_batches = (len(data.y_train) + cfg.batch_size - 1) // cfg.batch_size
@@ -99,12 +100,12 @@ def _write_records(out: Path, cfg, data: Split, history: list[dict]) -> dict[str
     """history.parquet and the per-sample test predictions.parquet (evaluation/records.py)."""
     from beamnet_lava.evaluation import records
     from beamnet_lava.evaluation.evaluate import run_meta, summarize
-    from beamnet_lava.evaluation.predict import predict
+    from beamnet_lava.evaluation.predict import model_inputs, predict
 
     best = checkpoint.load_run(out)
     meta = run_meta(best, data.description, "test", "test")
     records.write_history(out / records.HISTORY, history, {**meta, "set": "history"})
-    pred = predict(best, data.x_test, data.y_test, "test")
+    pred = predict(best, model_inputs(cfg, data, "test"), data.y_test, "test")
     records.write_table(out / records.PREDICTIONS, pred.table(), meta)
     s = summarize(pred)
     params = sum(p.numel() for p in best.model.parameters()) + sum(
@@ -119,11 +120,11 @@ def _write_records(out: Path, cfg, data: Split, history: list[dict]) -> dict[str
 
 def _fit_temperature(out: Path, cfg, data: Split) -> float:
     """Fit the baselines' temperature on validation and store it in the checkpoint."""
-    from beamnet_lava.evaluation.predict import logits
+    from beamnet_lava.evaluation.predict import logits, model_inputs
     from beamnet_lava.metrics.calibration import fit_temperature
 
     best = checkpoint.load_run(out)
-    t = fit_temperature(logits(best, data.x_val), data.y_val)
+    t = fit_temperature(logits(best, model_inputs(cfg, data, "val")), data.y_val)
     checkpoint.save_checkpoint(out / checkpoint.CHECKPOINT, best.model, cfg, best.epoch,
                                best.val_accuracy, calibration={"temperature": t})
     return t
@@ -180,9 +181,7 @@ def _save(out: Path, cfg):
 
 
 def _train_snn(cfg: config_mod.SNNConfig, data: Split, out: Path, bar: _Bar):
-    x_tr = rate_encode(data.x_train, cfg.time_steps)
-    x_va = rate_encode(data.x_val, cfg.time_steps)
-    x_te = rate_encode(data.x_test, cfg.time_steps)
+    x_tr, x_va, x_te = (data.spikes(part, cfg.time_steps) for part in ("train", "val", "test"))
     model = checkpoint.build_model(cfg, x_tr.shape[1], data.n_classes)
     slayer = import_slayer()
     loss_fn = slayer.loss.SpikeRate(true_rate=cfg.true_rate, false_rate=cfg.false_rate,
