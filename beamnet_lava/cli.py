@@ -38,8 +38,8 @@ def _user_errors(fn):
 @_user_errors
 def train(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Run directory to create (config, checkpoint, metrics.json)."),
-    model: Optional[str] = typer.Option(None, help="Model: snn (SLAYER CUBA network) or beamnet [default: snn, or the config's]."),
-    dataset: Optional[str] = typer.Option(None, help="Dataset: digits (embedded) or mnist (needs --data-dir) [default digits]."),
+    model: Optional[str] = typer.Option(None, help="Model: snn (SLAYER CUBA network), beamnet, or a recurrent SNN on pixel sequences: brf-rsnn, rf-rsnn, alif-rsnn [default: snn, or the config's]."),
+    dataset: Optional[str] = typer.Option(None, help="Dataset: digits (embedded) or mnist (needs --data-dir) [default digits]; for *-rsnn models digits-seq or mnist-seq."),
     data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files."),
     epochs: Optional[int] = typer.Option(None, help="Training epochs."),
     seed: Optional[int] = typer.Option(None, help="Seed for split, init, shuffling and neuron noise [default 0]."),
@@ -96,7 +96,9 @@ def export(
     from beamnet_lava.netx_export import export_run
 
     net = export_run(run_dir, output, force=force)
-    if hasattr(net, "layers"):
+    if hasattr(net, "describe"):
+        out.print(f"exported {run_dir} to {net.describe()}")
+    elif hasattr(net, "layers"):
         sizes = " -> ".join([str(net.input_size)] + [str(l.size) for l in net.layers])
         out.print(f"exported {run_dir} to {output} (NetX, {len(net.layers)} CUBA dense layers: {sizes})")
     else:

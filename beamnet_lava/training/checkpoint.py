@@ -23,6 +23,10 @@ def build_model(cfg: config_mod.TrainConfig, n_in: int, n_out: int):
         from beamnet_lava.models.beamnet import BeamNet
 
         return BeamNet(cfg, n_in, n_out)
+    if isinstance(cfg, config_mod.SeqConfig):
+        from beamnet_lava.models.brf import SeqRSNN
+
+        return SeqRSNN(cfg.kind, n_in, cfg.hidden[0], n_out, cfg)
     return CubaSNN(n_in, cfg.hidden, n_out, cfg.neuron_params)
 
 

@@ -71,7 +71,11 @@ def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = Fal
     out = Path(out_dir)
     _prepare_out_dir(out, force)
     seed_everything(cfg.seed)
-    data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=cfg.data_dir)
+    if isinstance(cfg, config_mod.SeqConfig):
+        from beamnet_lava.data.sequences import load_sequences as load_data
+    else:
+        load_data = load_split
+    data = load_data(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=cfg.data_dir)
     write_json(out / checkpoint.CONFIG, {**cfg.to_dict(), "split_description": data.description})
     t0 = time.perf_counter()
     n_batches = (len(data.y_train) + cfg.batch_size - 1) // cfg.batch_size
@@ -79,6 +83,10 @@ def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = Fal
     with bar.progress:
         if isinstance(cfg, config_mod.BeamnetConfig):
             extra, history = _train_beamnet(cfg, data, out, bar)
+        elif isinstance(cfg, config_mod.SeqConfig):
+            from beamnet_lava.training.brf_train import train_seq
+
+            extra, history = train_seq(cfg, data, out, bar.batch, bar.epoch)
         else:
             extra, history = _train_snn(cfg, data, out, bar)
     best = max(history, key=lambda h: (h["val_accuracy"], -h["epoch"]))
