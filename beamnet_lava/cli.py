@@ -159,7 +159,8 @@ def run(
     energy = report.get("energy_per_inference")
     if energy:
         b = energy["breakdown_nJ"]
-        out.print(f"energy per inference: Eq. 25 {energy['eq25_nJ']['total']:.1f} nJ; per operation "
+        eq25 = f"Eq. 25 {energy['eq25_nJ']['total']:.1f} nJ; " if "eq25_nJ" in energy else ""
+        out.print(f"energy per inference: {eq25}per operation "
                   f"{b['total']:.1f} nJ (synaptic {b['synaptic_ops']:.1f}, neuron updates "
                   f"{b['neuron_updates']:.1f}, spikes {b['spikes_routed']:.2f}) [{energy['constants_source']}]")
 

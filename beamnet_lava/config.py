@@ -245,10 +245,12 @@ class SeqConfig(TrainConfig):
     # slayer ALIF (alif-rsnn): cuba current/voltage + adaptive threshold
     alif_threshold: float = 1.0
     alif_threshold_step: float = 0.5
-    alif_current_decay: float = 1.0
+    alif_current_decay: float = 0.5
     alif_voltage_decay: float = 0.05
     alif_threshold_decay: float = 0.05
     alif_refractory_decay: float = 0.5
+    alif_input_gain: float = 2.0      # std of ALIF input weights x sqrt(fan-in) (slayer clips at +-4)
+    alif_recurrent_gain: float = 3.0  # std of ALIF recurrent weights x sqrt(fan-in)
 
     TUPLES: ClassVar[dict[str, type]] = {"split": float, "hidden": int, "omega_init": float,
                                          "b_offset_init": float}
@@ -289,7 +291,8 @@ class SeqConfig(TrainConfig):
             if len(lo_hi) != 2 or lo_hi[0] > lo_hi[1]:
                 _fail(name, lo_hi, "must be a range [low, high] with low <= high")
         brf.check_params(self.omega_init, self.b_offset_init, where="config omega_init/b_offset_init")
-        for name in ("input_gain", "recurrent_gain", "readout_gain", "readout_tau", "alif_threshold"):
+        for name in ("input_gain", "recurrent_gain", "readout_gain", "readout_tau", "alif_threshold",
+                     "alif_input_gain", "alif_recurrent_gain"):
             if not getattr(self, name) > 0:
                 _fail(name, getattr(self, name), "must be > 0")
         for name in ("alif_current_decay", "alif_voltage_decay", "alif_threshold_decay",

@@ -252,3 +252,31 @@ def test_stock_netx_refuses_a_brf_file(brf_net):
 
     with pytest.raises(AttributeError):
         hdf5.Network(net_config=str(brf_net))
+
+
+def test_cli_rf_rsnn_train_export_run(tmp_path):
+    """Vanilla RF through the command line: train, export (RESONATOR type), Lava run with parity."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from beamnet_lava.cli import app
+
+    runner = CliRunner()
+    run_dir, net, report = tmp_path / "rf", tmp_path / "rf.net", tmp_path / "r.json"
+    r = runner.invoke(app, ["train", "--model", "rf-rsnn", "--dataset", "digits-seq", "--out",
+                            str(run_dir), "--epochs", "1", "--hidden", "8", "--set", "split=[0.2,0.1,0.7]"])
+    assert r.exit_code == 0, r.output
+    assert "test accuracy" in r.output
+    r = runner.invoke(app, ["export", str(run_dir), "-o", str(net)])
+    assert r.exit_code == 0 and "RESONATOR" in r.output, r.output
+    r = runner.invoke(app, ["run", str(net), "--samples", "8", "--json", str(report)])
+    assert r.exit_code == 0, r.output
+    data = json.loads(report.read_text())
+    assert data["neuron_type"] == "RESONATOR" and data["parity"] == 1.0
+    assert data["layer_parity"]["layer0"] == 1.0
+    r = runner.invoke(app, ["train", "--model", "brf-rsnn", "--dataset", "digits", "--out", str(tmp_path / "x")])
+    assert r.exit_code == 1 and "digits-seq, mnist-seq" in r.output
+    r = runner.invoke(app, ["train", "--model", "brf-rsnn", "--out", str(tmp_path / "y"),
+                            "--set", "omega_init=[20,120]"])
+    assert r.exit_code == 1 and "exceeds 1/delta" in r.output

@@ -149,6 +149,11 @@ class SeqRSNN(torch.nn.Module):
         gen = torch.Generator().manual_seed(int(cfg.seed))
         if kind == "alif":
             self.hidden = _alif_block(cfg, n_in, n_hidden)
+            with torch.no_grad():   # slayer's default init is too weak for one analog input channel
+                w = self.hidden.input_synapse.weight
+                w.copy_(_normal((n_hidden, n_in), cfg.alif_input_gain, gen).reshape(w.shape))
+                r = self.hidden.recurrent_synapse.weight
+                r.copy_(_normal((n_hidden, n_hidden), cfg.alif_recurrent_gain, gen).reshape(r.shape))
         else:
             neuron = ResonatorNeuron(n_hidden, kind == "brf", cfg.omega_init, cfg.b_offset_init, gen)
             self.hidden = ResonatorRecurrent(n_in, n_hidden, neuron, cfg.input_gain,

@@ -91,7 +91,8 @@ def run_brf_dataset(path: str | Path, dataset: str | None = None, samples: int |
                     part: str = "test", precision: str = "fixed", backend: str = "cpu",
                     time_steps: int | None = None, data_dir: str | None = None,
                     seed: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                    chunk_samples: int = 32, progress: bool = True) -> dict[str, Any]:
+                    chunk_samples: int = 32, progress: bool = True,
+                    energy_constants: str | Path | None = None) -> dict[str, Any]:
     """Run ``samples`` pixel sequences of ``dataset``'s ``part`` through a BRF export on Lava."""
     from beamnet_lava.models.brf import fixed_forward
 
@@ -148,5 +149,26 @@ def run_brf_dataset(path: str | Path, dataset: str | None = None, samples: int |
     report["reference_seconds"] = time.perf_counter() - t0
     report["parity_note"] = ("reference: the training model's fixed-point forward "
                              "(beamnet_lava.models.brf.fixed_forward)")
+    report["energy_per_inference"] = energy_report(report, energy_constants)
     report["predictions"] = pred.tolist()
     return report
+
+
+def energy_report(report: dict[str, Any], constants_path: str | Path | None) -> dict[str, Any]:
+    """Per-operation energy per sequence from the counted activity (:mod:`beamnet_lava.metrics.energy`).
+
+    Approximation: the table's neuron-update energies are Loihi's LIF updates; a BRF
+    update (two coupled state variables and a trace) costs more, so this is a lower bound.
+    """
+    from beamnet_lava.metrics.energy import Activity, breakdown_nJ, load_constants
+
+    n = report["n_samples"]
+    table = load_constants(path=constants_path)
+    activity = Activity(encoder_spikes=report["input_messages"] / n,
+                        synaptic_events=sum(report["synaptic_events"].values()) / n,
+                        memory_spikes=report["spikes"]["layer0"] / n, inhibitory_events=0.0,
+                        neuron_updates=sum(report["neuron_updates"].values()) / n, windows=1.0,
+                        n_memory=report["neurons"]["layer0"])
+    return {"breakdown_nJ": breakdown_nJ(activity, table),
+            "constants_source": table.get("source", str(constants_path)),
+            "note": "neuron updates priced as Loihi LIF updates: a lower bound for BRF"}

@@ -58,7 +58,8 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
 
         return run_brf_dataset(path, dataset, samples, part=part, precision=precision,
                                backend=backend, time_steps=time_steps, data_dir=data_dir, seed=seed,
-                               timeout_s=timeout_s, chunk_samples=chunk_samples, progress=progress)
+                               timeout_s=timeout_s, chunk_samples=chunk_samples, progress=progress,
+                               energy_constants=energy_constants)
     if is_beamnet(path):
         from beamnet_lava.sim_cpu.beamnet_run import run_beamnet_dataset
 
