@@ -119,10 +119,10 @@ def double_gaussian(v: Any) -> Any:
     Works on torch tensors and numpy arrays.
     """
     s = SURROGATE
+    exp = (lambda a: a.exp()) if hasattr(v, "exp") else np.exp   # torch tensor or numpy array
 
     def gauss(sigma: float) -> Any:
-        return (-(v ** 2) / (2 * sigma ** 2)).exp() / (math.sqrt(2 * math.pi) * sigma) \
-            if hasattr(v, "exp") else np.exp(-(v ** 2) / (2 * sigma ** 2)) / (math.sqrt(2 * math.pi) * sigma)
+        return exp(-(v ** 2) / (2 * sigma ** 2)) / (math.sqrt(2 * math.pi) * sigma)
 
     return s["scale"] * ((1 + s["p"]) * gauss(s["sigma1"]) - 2 * s["p"] * gauss(s["sigma2"]))
 

@@ -100,7 +100,7 @@ def _train_seq(cfg, data, out, on_batch, on_epoch):
     extra: dict[str, Any] = {
         "test_accuracy": test_acc, "spikes_per_sample": test_spikes,
         "hidden_neurons": int(cfg.hidden[0]), "time_steps": cfg.time_steps,
-        "parameters": int(sum(p.numel() for p in best.parameters())),
+        "parameters": int(sum(p.numel() for p in best.parameters() if p.requires_grad)),
         "seconds_per_epoch": history[-1]["seconds"] / len(history),
     }
     if cfg.kind != "alif":
