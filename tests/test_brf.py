@@ -181,6 +181,10 @@ def test_alif_rsnn_trains_and_keeps_no_state(tmp_path):
     first, _ = model(x)
     again, _ = model(x)                                  # no state carried between calls
     assert torch.equal(first, again)
+    from beamnet_lava.netx_export import export_run
+    with pytest.raises(BeamnetError, match="supports brf-rsnn and rf-rsnn"):
+        export_run(tmp_path / "a", tmp_path / "alif.net")
+    assert not (tmp_path / "alif.net").exists()
 
 
 # -- export -> load -> run on Lava ---------------------------------------------------------------
