@@ -38,8 +38,8 @@ def _user_errors(fn):
 @_user_errors
 def train(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Run directory to create (config, checkpoint, metrics.json)."),
-    model: Optional[str] = typer.Option(None, help="Model: snn (SLAYER CUBA network), beamnet, or ann (MLP baseline) [default: snn, or the config's]."),
-    dataset: Optional[str] = typer.Option(None, help="Dataset: digits (embedded), mnist (needs --data-dir), saccade-digits (embedded events), saccade-mnist, nmnist, shd, dvsgesture [default digits]."),
+    model: Optional[str] = typer.Option(None, help="Model: snn (SLAYER CUBA network), beamnet, ann (MLP baseline), or a recurrent SNN on pixel sequences: brf-rsnn, rf-rsnn, alif-rsnn [default: snn, or the config's]."),
+    dataset: Optional[str] = typer.Option(None, help="Dataset: digits (embedded), mnist (needs --data-dir), saccade-digits (embedded events), saccade-mnist, nmnist, shd, dvsgesture [default digits]; for *-rsnn models digits-seq or mnist-seq."),
     data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files, or the folder holding NMNIST/, SHD/, DVSGesture/ (tonic's layout), or one written by `data saccade`."),
     epochs: Optional[int] = typer.Option(None, help="Training epochs."),
     seed: Optional[int] = typer.Option(None, help="Seed for split, init, shuffling and neuron noise [default 0]."),
@@ -105,7 +105,9 @@ def export(
     from beamnet_lava.netx_export import export_run
 
     net = export_run(run_dir, output, force=force)
-    if hasattr(net, "layers"):
+    if hasattr(net, "describe"):
+        out.print(f"exported {run_dir} to {net.describe()}")
+    elif hasattr(net, "layers"):
         sizes = " -> ".join([str(net.input_size)] + [str(l.size) for l in net.layers])
         out.print(f"exported {run_dir} to {output} (NetX, {len(net.layers)} CUBA dense layers: {sizes})")
     else:
@@ -166,7 +168,8 @@ def run(
     energy = report.get("energy_per_inference")
     if energy:
         b = energy["breakdown_nJ"]
-        out.print(f"energy per inference: Eq. 25 {energy['eq25_nJ']['total']:.1f} nJ; per operation "
+        eq25 = f"Eq. 25 {energy['eq25_nJ']['total']:.1f} nJ; " if "eq25_nJ" in energy else ""
+        out.print(f"energy per inference: {eq25}per operation "
                   f"{b['total']:.1f} nJ (synaptic {b['synaptic_ops']:.1f}, neuron updates "
                   f"{b['neuron_updates']:.1f}, spikes {b['spikes_routed']:.2f}) [{energy['constants_source']}]")
 

@@ -44,13 +44,15 @@ class TrainConfig:
     event_window_ms: float = 0.0     # time binned from each sample's first event (0: dataset default)
 
     TUPLES: ClassVar[dict[str, type]] = {"split": float}
+    DATASETS: ClassVar[tuple[str, ...]] = DATASETS   # the datasets this model trains on
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:
-        if self.dataset not in DATASETS:
-            _fail("dataset", self.dataset, f"is not a known dataset; choose one of {', '.join(DATASETS)}")
+        if self.dataset not in self.DATASETS:
+            _fail("dataset", self.dataset, f"is not a known dataset for model {self.model}; "
+                  f"choose one of {', '.join(self.DATASETS)}")
         for name in ("epochs", "batch_size", "time_steps"):
             if int(getattr(self, name)) < 1:
                 _fail(name, getattr(self, name), "must be >= 1")
@@ -256,15 +258,99 @@ class ANNConfig(TrainConfig):
             _fail("weight_decay", self.weight_decay, "must be >= 0")
 
 
+@dataclass(frozen=True)
+class SeqConfig(TrainConfig):
+    """Recurrent SNN on pixel sequences: BRF, RF (models/brf.py) or slayer's ALIF hidden layer.
+
+    ``brf-rsnn`` / ``rf-rsnn`` / ``alif-rsnn``: input -> one recurrent hidden
+    layer -> leaky-integrator readout (Higuchi et al. 2024, Sec. 4). Neuron
+    initialisation ranges default to the paper's S-MNIST ones
+    (:data:`beamnet_lava.brf.INIT`). ``time_steps`` 0 means the dataset's
+    sequence length (64 for digits-seq, 784 for mnist-seq).
+    """
+
+    model: str = "brf-rsnn"
+    dataset: str = "digits-seq"
+    time_steps: int = 0
+    epochs: int = 20
+    batch_size: int = 16
+    lr: float = 5e-2
+    hidden: tuple[int, ...] = (64,)
+    omega_init: tuple[float, float] = (15.0, 50.0)    # omega ~ U(a, b) (paper: S-MNIST)
+    b_offset_init: tuple[float, float] = (0.1, 1.0)   # b' ~ U(a, b) (paper: S-MNIST)
+    input_gain: float = 100.0         # std of input weights x sqrt(fan-in) (I_t scale; delta=0.01)
+    recurrent_gain: float = 10.0      # std of recurrent weights x sqrt(fan-in)
+    readout_gain: float = 10.0        # std of readout weights x sqrt(fan-in)
+    readout_tau: float = 20.0         # leaky-integrator readout time constant, steps
+    # slayer ALIF (alif-rsnn): cuba current/voltage + adaptive threshold
+    alif_threshold: float = 1.0
+    alif_threshold_step: float = 0.5
+    alif_current_decay: float = 0.5
+    alif_voltage_decay: float = 0.05
+    alif_threshold_decay: float = 0.05
+    alif_refractory_decay: float = 0.5
+    alif_input_gain: float = 2.0      # std of ALIF input weights x sqrt(fan-in) (slayer clips at +-4)
+    alif_recurrent_gain: float = 3.0  # std of ALIF recurrent weights x sqrt(fan-in)
+
+    TUPLES: ClassVar[dict[str, type]] = {"split": float, "hidden": int, "omega_init": float,
+                                         "b_offset_init": float}
+    DATASETS: ClassVar[tuple[str, ...]] = ("digits-seq", "mnist-seq")
+    KINDS: ClassVar[dict[str, str]] = {"brf-rsnn": "brf", "rf-rsnn": "rf", "alif-rsnn": "alif"}
+
+    @property
+    def kind(self) -> str:
+        return self.KINDS[self.model]
+
+    @property
+    def sequence_length(self) -> int:
+        from beamnet_lava.data.sequences import LENGTHS
+
+        return LENGTHS[self.dataset]
+
+    def __post_init__(self) -> None:
+        if self.dataset in self.DATASETS and int(self.time_steps) == 0:
+            object.__setattr__(self, "time_steps", self.sequence_length)   # 0: the data's length
+        super().__post_init__()
+
+    def replace(self, **overrides: Any) -> "TrainConfig":
+        if overrides.get("dataset") not in (None, self.dataset) and overrides.get("time_steps") is None:
+            overrides["time_steps"] = 0          # a new dataset brings its own sequence length
+        return super().replace(**overrides)
+
+    def validate(self) -> None:
+        from beamnet_lava import brf
+
+        super().validate()
+        if self.time_steps != self.sequence_length:
+            _fail("time_steps", self.time_steps, f"must be 0 or {self.sequence_length}: the "
+                  f"{self.dataset} sequence length is fixed by the data")
+        if len(self.hidden) != 1 or int(self.hidden[0]) < 1:
+            _fail("hidden", self.hidden, "must be one positive size (one recurrent hidden layer)")
+        for name in ("omega_init", "b_offset_init"):
+            lo_hi = getattr(self, name)
+            if len(lo_hi) != 2 or lo_hi[0] > lo_hi[1]:
+                _fail(name, lo_hi, "must be a range [low, high] with low <= high")
+        brf.check_params(self.omega_init, self.b_offset_init, where="config omega_init/b_offset_init")
+        for name in ("input_gain", "recurrent_gain", "readout_gain", "readout_tau", "alif_threshold",
+                     "alif_input_gain", "alif_recurrent_gain"):
+            if not getattr(self, name) > 0:
+                _fail(name, getattr(self, name), "must be > 0")
+        for name in ("alif_current_decay", "alif_voltage_decay", "alif_threshold_decay",
+                     "alif_refractory_decay"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                _fail(name, getattr(self, name), "must be a fraction in [0, 1] (12-bit decay)")
+
+
 CONFIGS: dict[str, type[TrainConfig]] = {"snn": SNNConfig, "beamnet": BeamnetConfig,
-                                         "ann": ANNConfig}
+                                         "ann": ANNConfig, "brf-rsnn": SeqConfig,
+                                         "rf-rsnn": SeqConfig, "alif-rsnn": SeqConfig}
 MODELS = tuple(CONFIGS)
 
 
 def default_for(model: str) -> TrainConfig:
     if model not in CONFIGS:
         raise BeamnetError(f"config: model={model!r} is not a known model; choose one of {', '.join(MODELS)}")
-    return CONFIGS[model]()
+    return CONFIGS[model](model=model)
 
 
 def from_dict(d: dict[str, Any]) -> TrainConfig:

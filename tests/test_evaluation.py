@@ -270,3 +270,21 @@ def test_exported_beamnet_evaluated_on_lava_matches_training_model(tmp_path):
         assert lava[key] == pytest.approx(ref[key], abs=1e-9)
     rows = compare([tmp_path / "lava", tmp_path / "ref"], figure=None)
     assert rows[0]["accuracy"] == rows[1]["accuracy"]
+
+
+def test_brf_run_has_records_and_evaluates(tmp_path):
+    from beamnet_lava.config import SeqConfig
+    from beamnet_lava.netx_export import export_run
+
+    run = tmp_path / "brf"
+    metrics = train(SeqConfig(epochs=1, hidden=(16,), seed=2), run, progress=False)
+    assert metrics["temperature"] > 0
+    rep = evaluate_run(run, ood="shuffled", samples=40, figures=False, out=tmp_path / "e")
+    assert rep["model"] == "brf-rsnn" and 0 <= rep["accuracy"] <= 1
+    assert rep["spikes_per_sample"] > 0 and rep["energy_per_inference_nJ"] > 0
+    assert 0 <= rep["ood"]["shuffled"]["auroc"] <= 1
+    assert summarize_run(run)["n_samples"] == metrics["n_test"]
+    net = tmp_path / "brf.net"
+    export_run(run, net)
+    r = runner.invoke(app, ["evaluate", str(net)])
+    assert r.exit_code == 1 and "recurrent (BRF/RF)" in r.output

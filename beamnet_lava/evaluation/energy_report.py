@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 
 from beamnet_lava.config import BeamnetConfig
-from beamnet_lava.data import load_split
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation.predict import Predictions, model_inputs, predict, temperature
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite, write_json
 from beamnet_lava.metrics.energy import Activity, ann_nJ, eq25_nJ, load_constants
 from beamnet_lava.models.ann import MLP, beamnet_param_count, hidden_for_budget
+from beamnet_lava.training.trainer import load_data
 from beamnet_lava.training.checkpoint import LoadedRun, load_run
 
 
@@ -66,8 +66,7 @@ def energy(run_dir: str | Path, *, sweep: list[int] | None = None, epochs: int |
     constants = load_constants("loihi1", energy_constants)
     run = load_run(run_dir)
     cfg = run.config
-    data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir or cfg.data_dir,
-                      options=cfg.to_dict())
+    data = load_data(cfg, data_dir)
     x, y = model_inputs(cfg, data, "test")[:samples], data.y_test[:samples]
     t = None if isinstance(cfg, BeamnetConfig) else temperature(run, model_inputs(cfg, data, "val"),
                                                                 data.y_val)

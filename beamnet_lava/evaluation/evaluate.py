@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from beamnet_lava.config import BeamnetConfig
-from beamnet_lava.data import load_split
 from beamnet_lava.data.ood import make_ood, parse_ood
 from beamnet_lava.evaluation import records
 from beamnet_lava.evaluation.predict import Predictions, model_inputs, predict, temperature
@@ -25,6 +24,7 @@ from beamnet_lava.metrics.calibration import brier, ece, nll, reliability_diagra
 from beamnet_lava.metrics.energy import load_constants
 from beamnet_lava.metrics.ood import auroc
 from beamnet_lava.sim_cpu.common import take_samples
+from beamnet_lava.training.trainer import load_data
 from beamnet_lava.training.checkpoint import LoadedRun, load_run
 
 EVALUATION_DIR = "evaluation"
@@ -81,8 +81,7 @@ def evaluate_run(run_dir: str | Path, *, ood: str | None = "all", part: str = "t
     run = load_run(run_dir)
     cfg = run.config
     _check_loop(loop, cfg, run_dir)
-    data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir or cfg.data_dir,
-                      options=cfg.to_dict())
+    data = load_data(cfg, data_dir)
     x, y = take_samples(model_inputs(cfg, data, part), data.part(part)[1], samples, cfg.dataset, part)
     t = None if isinstance(cfg, BeamnetConfig) else temperature(run, model_inputs(cfg, data, "val"),
                                                                 data.y_val)
@@ -116,6 +115,12 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
     names = parse_ood(ood)
     constants = load_constants("loihi1", energy_constants)
     timeout_s = timeout_s or DEFAULT_TIMEOUT_S
+    from beamnet_lava.netx_export.brf_file import is_brf
+
+    if is_brf(path):
+        raise BeamnetError(f"{path} is an exported recurrent (BRF/RF) network: evaluate its run "
+                           "directory (training model), or run the file on Lava with "
+                           "`beamnet-lava run` (parity, spikes, energy)")
     if is_beamnet(path):
         from beamnet_lava.sim_cpu.beamnet_run import LavaWindows
 
@@ -158,8 +163,7 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
             layers = [spikes] + [np.asarray(l) for l in result.layers]
             prob = softmax(layers[-1].sum(-1) / t)
             return snn_predictions(prob, yy, layers, fan_outs, t, constants)
-    data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir or cfg.data_dir,
-                      options=cfg.to_dict())
+    data = load_data(cfg, data_dir)
     x, y = take_samples(model_inputs(cfg, data, part), data.part(part)[1], samples, cfg.dataset, part)
     out_dir = Path(out) if out is not None else Path(str(path) + ".evaluation")
     report = _evaluate(run, data.description, data.name, part, x, y, names, predictor, out_dir,

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from beamnet_lava.config import ANNConfig, BeamnetConfig
+from beamnet_lava.config import ANNConfig, BeamnetConfig, SeqConfig
 from beamnet_lava.data import rate_encode
 from beamnet_lava.metrics.calibration import brier_per_sample, fit_temperature, softmax
 from beamnet_lava.metrics.energy import Activity, ann_nJ, breakdown_nJ, load_constants, per_op_nJ
@@ -79,7 +79,8 @@ def _entropy(p: np.ndarray) -> np.ndarray:
 def model_inputs(cfg, data, part: str) -> np.ndarray:
     """What ``predict`` takes for a split part: images (or event latencies), or, for a
     rate SNN on an event dataset, the binned event raster (Eq. 6)."""
-    if getattr(data, "events", None) is not None and not isinstance(cfg, (ANNConfig, BeamnetConfig)):
+    if getattr(data, "events", None) is not None and not isinstance(cfg, (ANNConfig, BeamnetConfig,
+                                                                          SeqConfig)):
         return data.spikes(part, cfg.time_steps)
     return data.part(part)[0]
 
@@ -95,6 +96,16 @@ def _forward(run: LoadedRun, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray
     """Logits and every layer's per-sample activity (spike trains or activations)."""
     model, cfg = run.model, run.config
     outs: list[list[np.ndarray]] = []
+    if isinstance(cfg, SeqConfig):     # recurrent SNN on pixel sequences (models/brf.py)
+        from beamnet_lava.data.sequences import as_sequences
+
+        with torch.no_grad():
+            for i in range(0, len(x), BATCH):
+                inp = as_sequences(x[i:i + BATCH])
+                logit, z = model(torch.from_numpy(inp))
+                outs.append([logit.numpy(), inp, z.numpy()])
+        logit, inp, z = (np.concatenate([o[j] for o in outs]) for j in range(3))
+        return logit.astype(np.float64), [inp, z]
     with torch.no_grad():
         for i in range(0, len(x), BATCH):
             xb = x[i:i + BATCH]
@@ -149,7 +160,25 @@ def predict(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str = "test", *,
                            np.full(n, e["with_memory"]), "predictive entropy",
                            "fp32 MACs, Horowitz 2014",
                            {"energy": e, "temperature": t})
+    if isinstance(run.config, SeqConfig):
+        return _predict_seq(prob, y, layers, total, t, constants)
     return _predict_snn(run, prob, y, layers, total, t, constants)
+
+
+def _predict_seq(prob, y, layers, total, t, constants) -> Predictions:
+    """A recurrent SNN: graded input every step into H neurons; hidden spikes fan out to
+    the H recurrent and K readout synapses; H hidden + K readout neurons updated per step."""
+    inp, z = (np.asarray(a, dtype=np.float64) for a in layers)
+    n, hidden, steps = z.shape
+    k = prob.shape[1]
+    spikes = z.reshape(n, -1).sum(1)
+    synaptic = (inp != 0).reshape(n, -1).sum(1) * hidden + spikes * (hidden + k)
+    e = per_op_nJ(synaptic, (hidden + k) * steps, spikes, spikes, constants)
+    nan = np.full(n, np.nan)
+    return Predictions(prob, y, total, nan, nan, nan, total, spikes, (z.sum(-1) > 0).mean(1),
+                       np.ones(n), e["total"], e["total"], "predictive entropy",
+                       _per_op_label(constants) + " (resonator updates priced as LIF: lower bound)",
+                       {"temperature": t, "breakdown_nJ": {kk: float(np.mean(v)) for kk, v in e.items()}})
 
 
 def _predict_snn(run, prob, y, layers, total, t, constants) -> Predictions:

@@ -23,6 +23,10 @@ def export_run(run_dir: str | Path, out: str | Path, force: bool = False) -> Net
     out = Path(out)
     refuse_overwrite(out, force)
     run = load_run(run_dir)
+    if run.config.model in ("brf-rsnn", "rf-rsnn", "alif-rsnn"):
+        from beamnet_lava.netx_export.brf_file import export_brf_run
+
+        return export_brf_run(run, out)
     model = run.model
     if run.config.model == "ann":
         raise BeamnetError(f"{run_dir} is an ANN-MLP baseline: it has no spiking network to export "

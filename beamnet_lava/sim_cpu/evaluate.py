@@ -67,7 +67,15 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
                 energy_constants: str | Path | None = None) -> dict[str, Any]:
     """Run ``samples`` samples of ``dataset``'s ``part`` split through the file on Lava."""
     from beamnet_lava.netx_export.beamnet_file import is_beamnet
+    from beamnet_lava.netx_export.brf_file import is_brf
 
+    if is_brf(path):
+        from beamnet_lava.sim_cpu.brf_run import run_brf_dataset
+
+        return run_brf_dataset(path, dataset, samples, part=part, precision=precision,
+                               backend=backend, time_steps=time_steps, data_dir=data_dir, seed=seed,
+                               timeout_s=timeout_s, chunk_samples=chunk_samples, progress=progress,
+                               energy_constants=energy_constants)
     if is_beamnet(path):
         from beamnet_lava.sim_cpu.beamnet_run import run_beamnet_dataset
 

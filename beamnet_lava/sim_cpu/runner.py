@@ -127,7 +127,7 @@ class LavaNetwork:
         if spikes.ndim != 3 or spikes.shape[1] != n_in or spikes.shape[2] != self.window:
             raise BeamnetError(f"input spikes have shape {spikes.shape}; this network needs "
                                f"(samples, {n_in}, {self.window})")
-        if not np.isin(spikes, (0, 1)).all():
+        if not getattr(self.spec, "graded_input", False) and not np.isin(spikes, (0, 1)).all():
             raise BeamnetError("input spikes must be 0/1 (binary spike trains)")
         n = len(spikes)
         if n == 0:

@@ -30,6 +30,10 @@ def build_model(cfg: config_mod.TrainConfig, n_in: int, n_out: int):
         hidden = cfg.hidden or (hidden_for_budget(n_in, n_out, cfg.param_budget or beamnet_param_count(
             n_in, config_mod.BeamnetConfig().n_memory, n_out)),)
         return MLP(n_in, hidden, n_out)
+    if isinstance(cfg, config_mod.SeqConfig):
+        from beamnet_lava.models.brf import SeqRSNN
+
+        return SeqRSNN(cfg.kind, n_in, cfg.hidden[0], n_out, cfg)
     return CubaSNN(n_in, cfg.hidden, n_out, cfg.neuron_params)
 
 

@@ -65,14 +65,24 @@ class _Bar:
         self.progress.update(self.task, epoch=epoch, val=val)
 
 
+def load_data(cfg: config_mod.TrainConfig, data_dir: str | None = None) -> Split:
+    """The seeded split a config trains and is evaluated on (``data_dir`` overrides the config's)."""
+    data_dir = data_dir or cfg.data_dir
+    if isinstance(cfg, config_mod.SeqConfig):
+        from beamnet_lava.data.sequences import load_sequences
+
+        return load_sequences(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir)
+    return load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir,
+                      options=cfg.to_dict())
+
+
 def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = False,
           progress: bool = True) -> dict[str, Any]:
     """Train ``cfg`` and write config, best checkpoint and metrics into ``out_dir``."""
     out = Path(out_dir)
     _prepare_out_dir(out, force)
     seed_everything(cfg.seed)
-    data = load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=cfg.data_dir,
-                      options=cfg.to_dict())
+    data = load_data(cfg)
     write_json(out / checkpoint.CONFIG, {**cfg.to_dict(), "split_description": data.description})
     t0 = time.perf_counter()
     n_batches = (len(data.y_train) + cfg.batch_size - 1) // cfg.batch_size
@@ -82,6 +92,11 @@ def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = Fal
             extra, history = _train_beamnet(cfg, data, out, bar)
         elif isinstance(cfg, config_mod.ANNConfig):
             extra, history = _train_ann(cfg, data, out, bar)
+        elif isinstance(cfg, config_mod.SeqConfig):
+            from beamnet_lava.training.brf_train import train_seq
+
+            extra, history = train_seq(cfg, data, out, bar.batch, bar.epoch)
+            extra["temperature"] = _fit_temperature(out, cfg, data)
         else:
             extra, history = _train_snn(cfg, data, out, bar)
     extra.update(_write_records(out, cfg, data, history))

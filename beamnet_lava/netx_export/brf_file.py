@@ -1,0 +1,216 @@
+"""BRF / RF recurrent networks in NetX HDF5 (+ a versioned ``/brf`` group); see docs/brf.md.
+
+- root attributes as every beamnet-lava export (``beamnet_format``, ``model``,
+  ``dataset``, ``encoding="pixel-sequence"``, ``time_steps``, ``n_classes``,
+  ``seed``) plus ``input_levels`` (integer input level that means 1.0);
+- ``/layer/0``: NetX ``input``, ``shape=[1]``;
+- ``/layer/1``: NetX ``dense_rec``: ``weight`` (H x 1) and ``weight_rec`` (H x H)
+  integer weights (``mantissa << exp``), ``weight_exp``, ``weight_rec_exp``;
+  ``neuron/type`` = ``BALANCED_RESONATOR`` (BRF) or ``RESONATOR`` (vanilla RF) --
+  neither contains "RF", which lava-dl would load as its own RF neuron --
+  with ``omega_dt``, ``b_dt`` (H each), ``frac_bits``, ``delta_int``, ``q_decay``;
+- ``/layer/2``: NetX ``dense`` (K x H) + ``weight_exp``, ``neuron/type`` =
+  ``LEAKY_INTEGRATOR_READOUT`` with ``alpha``, ``frac_bits``;
+- ``/brf``: attribute ``extension_version`` (1) and ``config_json``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from beamnet_lava import brf
+from beamnet_lava.errors import BeamnetError
+
+EXTENSION_VERSION = 1
+NEURON_TYPES = {True: "BALANCED_RESONATOR", False: "RESONATOR"}
+READOUT_TYPE = "LEAKY_INTEGRATOR_READOUT"
+
+
+def write_brf(f: h5py.File, model, cfg, input_levels: int) -> None:
+    """Write a trained BRF/RF :class:`~beamnet_lava.models.brf.SeqRSNN` into an open HDF5 file."""
+    layers = model.fixed_layers(input_levels)
+    params: brf.FixedParams = layers["neuron"]
+    (w_in, e_in), (w_rec, e_rec), (w_out, e_out) = layers["weight"], layers["weight_rec"], layers["weight_out"]
+    g = f.create_group("layer")
+    g.create_dataset("0/type", data=[b"input"])
+    g.create_dataset("0/shape", data=np.array([w_in.shape[1]]))
+    hid = g.create_group("1")
+    hid.create_dataset("type", data=[b"dense_rec"])
+    hid.create_dataset("shape", data=np.array([w_in.shape[0]]))
+    hid.create_dataset("weight", data=w_in << e_in)
+    hid.create_dataset("weight_rec", data=w_rec << e_rec)
+    hid.create_dataset("weight_exp", data=e_in)
+    hid.create_dataset("weight_rec_exp", data=e_rec)
+    neuron = hid.create_group("neuron")
+    neuron.create_dataset("type", data=[NEURON_TYPES[params.balanced].encode()])
+    neuron.create_dataset("omega_dt", data=params.omega_dt)
+    neuron.create_dataset("b_dt", data=params.b_dt)
+    neuron.create_dataset("frac_bits", data=brf.FRAC)
+    neuron.create_dataset("delta_int", data=params.delta_int)
+    neuron.create_dataset("q_decay", data=brf.Q_DECAY_INT)
+    out = g.create_group("2")
+    out.create_dataset("type", data=[b"dense"])
+    out.create_dataset("shape", data=np.array([w_out.shape[0]]))
+    out.create_dataset("weight", data=w_out << e_out)
+    out.create_dataset("weight_exp", data=e_out)
+    ro = out.create_group("neuron")
+    ro.create_dataset("type", data=[READOUT_TYPE.encode()])
+    ro.create_dataset("alpha", data=layers["alpha"])
+    ro.create_dataset("frac_bits", data=brf.FRAC)
+    ext = f.create_group("brf")
+    ext.attrs["extension_version"] = EXTENSION_VERSION
+    ext.attrs["config_json"] = json.dumps(cfg.to_dict(), sort_keys=True)
+    f.attrs["input_levels"] = int(input_levels)
+
+
+@dataclass
+class BrfFile:
+    path: Path
+    attrs: dict[str, Any]
+    config: Any                    # SeqConfig
+    layers: dict                   # as SeqRSNN.fixed_layers: what fixed_forward and Lava run
+
+    @property
+    def input_size(self) -> int:
+        return int(self.layers["weight"][0].shape[1])
+
+    @property
+    def sizes(self) -> list[int]:
+        return [int(self.layers["weight"][0].shape[0]), int(self.layers["weight_out"][0].shape[0])]
+
+    @property
+    def time_steps(self) -> int:
+        return int(self.attrs["time_steps"])
+
+    @property
+    def input_levels(self) -> int:
+        return int(self.attrs["input_levels"])
+
+    @property
+    def neuron_type(self) -> str:
+        return NEURON_TYPES[self.layers["neuron"].balanced]
+
+    def describe(self) -> str:
+        h, k = self.sizes
+        return (f"{self.path} (NetX + BRF extension v{EXTENSION_VERSION}: {self.input_size} input -> "
+                f"{h} recurrent {self.neuron_type} neurons -> {k} leaky-integrator readout, "
+                f"{self.time_steps}-step sequences)")
+
+
+def is_brf(path: str | Path) -> bool:
+    try:
+        with h5py.File(path, "r") as f:
+            return "brf" in f
+    except OSError:
+        return False
+
+
+def _string(ds) -> str:
+    value = ds[()]
+    if isinstance(value, np.ndarray):
+        value = value.reshape(-1)[0]
+    return value.decode("ascii") if isinstance(value, bytes) else str(value)
+
+
+def read_brf(path: str | Path) -> BrfFile:
+    """Read and validate a BRF export; every problem is a clear BeamnetError."""
+    from beamnet_lava.config import from_dict
+
+    p = Path(path)
+
+    def bad(msg: str) -> BeamnetError:
+        return BeamnetError(f"{p}: {msg}")
+
+    try:
+        f = h5py.File(p, "r")
+    except OSError as exc:
+        raise bad(f"not a readable HDF5 file ({exc.__class__.__name__})") from None
+    with f:
+        if "brf" not in f:
+            raise bad("has no /brf extension group (not a BRF export)")
+        version = f["brf"].attrs.get("extension_version")
+        if version != EXTENSION_VERSION:
+            raise bad(f"BRF extension version {version!r} is not supported (this beamnet-lava "
+                      f"reads version {EXTENSION_VERSION}); upgrade or re-export")
+        keys = ("layer/1/weight", "layer/1/weight_rec", "layer/1/weight_exp", "layer/1/weight_rec_exp",
+                "layer/1/neuron/type", "layer/1/neuron/omega_dt", "layer/1/neuron/b_dt",
+                "layer/1/neuron/frac_bits", "layer/1/neuron/delta_int", "layer/1/neuron/q_decay",
+                "layer/2/weight", "layer/2/weight_exp", "layer/2/neuron/type", "layer/2/neuron/alpha")
+        missing = [k for k in keys if k not in f]
+        if missing:
+            raise bad(f"is missing {', '.join(missing)}")
+        attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
+        for key in ("time_steps", "input_levels", "dataset", "n_classes"):
+            if key not in attrs:
+                raise bad(f"has no root attribute '{key}'")
+        ntype = _string(f["layer/1/neuron/type"])
+        if ntype not in NEURON_TYPES.values():
+            raise bad(f"layer 1 neuron type {ntype!r} is not {' or '.join(NEURON_TYPES.values())}")
+        if _string(f["layer/2/neuron/type"]) != READOUT_TYPE:
+            raise bad(f"layer 2 neuron type must be {READOUT_TYPE}")
+        for key, want in (("frac_bits", brf.FRAC), ("q_decay", brf.Q_DECAY_INT)):
+            if int(f[f"layer/1/neuron/{key}"][()]) != want:
+                raise bad(f"layer 1 {key}={int(f[f'layer/1/neuron/{key}'][()])}; this reader "
+                          f"implements {key}={want} only")
+        params = brf.FixedParams(np.asarray(f["layer/1/neuron/omega_dt"][()], np.int64),
+                                 np.asarray(f["layer/1/neuron/b_dt"][()], np.int64),
+                                 ntype == NEURON_TYPES[True], int(f["layer/1/neuron/delta_int"][()]))
+        try:
+            params.check()
+        except BeamnetError as exc:
+            raise bad(str(exc)) from None
+
+        def mantissas(key: str) -> tuple[np.ndarray, int]:
+            w = np.asarray(f[f"layer/{key}"][()])
+            exp = int(f[f"layer/{key}_exp"][()])
+            if not 0 <= exp <= brf.MAX_WEIGHT_EXP:
+                raise bad(f"layer/{key}_exp={exp} is outside 0..{brf.MAX_WEIGHT_EXP}")
+            if not np.issubdtype(w.dtype, np.integer):
+                raise bad(f"layer/{key} holds non-integer weights")
+            w = w.astype(np.int64)
+            mant = w >> exp
+            if (mant << exp != w).any() or mant.min(initial=0) < brf.MANT_MIN or \
+                    mant.max(initial=0) > brf.MANT_MAX or (mant % 2).any():
+                raise bad(f"layer/{key} is not (even 8-bit mantissa) << {key}_exp")
+            return mant, exp
+
+        layers = {"neuron": params, "weight": mantissas("1/weight"),
+                  "weight_rec": mantissas("1/weight_rec"), "weight_out": mantissas("2/weight"),
+                  "alpha": int(f["layer/2/neuron/alpha"][()])}
+        config = from_dict(json.loads(f["brf"].attrs["config_json"]))
+    h = params.omega_dt.shape[0]
+    if layers["weight"][0].shape[0] != h or layers["weight_rec"][0].shape != (h, h) or \
+            layers["weight_out"][0].shape[1] != h:
+        raise bad(f"layer shapes disagree with {h} hidden neurons")
+    if not 0 <= layers["alpha"] <= brf.ONE:
+        raise bad(f"readout alpha={layers['alpha']} is outside 0..{brf.ONE}")
+    return BrfFile(p, attrs, config, layers)
+
+
+def export_brf_run(run, out: Path) -> BrfFile:
+    """Write ``run`` (a loaded BRF/RF run) to ``out`` atomically and return it read back."""
+    from beamnet_lava.data.sequences import LEVELS
+    from beamnet_lava.io_utils import atomic_path
+    from beamnet_lava.netx_export.netx_file import FORMAT_VERSION
+
+    cfg = run.config
+    if cfg.kind == "alif":
+        raise BeamnetError(f"{run.run_dir}: alif-rsnn runs are a training baseline; export "
+                           "supports brf-rsnn and rf-rsnn")
+    with atomic_path(out) as tmp:
+        with h5py.File(tmp, "w") as f:
+            write_brf(f, run.model, cfg, LEVELS[cfg.dataset])
+            f.attrs["beamnet_format"] = FORMAT_VERSION
+            f.attrs["model"] = cfg.model
+            f.attrs["dataset"] = cfg.dataset
+            f.attrs["encoding"] = "pixel-sequence"
+            f.attrs["time_steps"] = cfg.time_steps
+            f.attrs["n_classes"] = run.model.sizes[-1]
+            f.attrs["seed"] = cfg.seed
+        read_brf(tmp)   # refuse to publish a file we could not run
+    return read_brf(out)

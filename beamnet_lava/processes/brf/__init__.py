@@ -1,0 +1,1 @@
+"""Balanced resonate-and-fire neurons and a leaky-integrator readout as Lava processes."""
