@@ -144,6 +144,7 @@ class BeamnetConfig(TrainConfig):
     alpha_0: float = 1.0             # prior concentration (Eq. 12)
     eta: float = 1.0                 # evidence scale during training (Eq. 12)
     fit_eta: bool = True             # refit eta on the validation split after training
+    fit_temperature: bool = True     # with fit_eta: also fit a readout temperature A = softplus(R / T)
     burn_in: int = 0                 # steps of each window not counted
     # Bidirectional inference (Eq. 16, Eq. 17, Theorem 3.6)
     bidirectional: bool = False      # top-down loop at evaluation (off: one window)
