@@ -3,7 +3,8 @@
 Trains BEAM-Net once per seed (default 0, 1, 2) with the default config plus any
 ``--set key=value`` overrides, and prints per seed and as a mean: test accuracy
 (one window and with the top-down loop), ECE (15 bins) with the eta fitted on
-the validation split and with the training eta, the fitted eta, the fraction of
+the validation split and with the trained readout and eta, the fitted eta and
+readout temperature, the fraction of
 memory neurons that fire at least once per sample, the per-step active
 fraction, memory spikes per sample, the epistemic wrong/correct ratio and
 training time.
@@ -26,7 +27,7 @@ from beamnet_lava.config import BeamnetConfig, parse_override
 from beamnet_lava.training.trainer import train
 
 COLUMNS = [("acc", "accuracy", "{:.2%}"), ("acc loop", "loop_accuracy", "{:.2%}"),
-           ("ECE", "ece", "{:.3f}"), ("ECE raw", "ece_raw_eta", "{:.3f}"), ("eta", "eta", "{:.3g}"),
+           ("ECE", "ece", "{:.3f}"), ("ECE raw", "ece_raw_eta", "{:.3f}"), ("eta", "eta", "{:.3g}"), ("T", "readout_temperature", "{:.2f}"),
            ("active", "active_fraction", "{:.2%}"), ("per step", "active_fraction_per_step", "{:.3%}"),
            ("spikes", "memory_spikes_per_sample", "{:.2f}"),
            ("epi w/c", "epistemic_ratio_wrong_correct", "{:.2f}"), ("train s", "train_seconds", "{:.0f}")]
@@ -37,6 +38,7 @@ def row(metrics: dict) -> dict[str, float]:
     loop = metrics.get("bidirectional", {}).get("accuracy", float("nan"))
     return {"accuracy": one["accuracy"], "loop_accuracy": loop, "ece": one["ece"],
             "ece_raw_eta": one["ece_raw_eta"], "eta": metrics["eta"],
+            "readout_temperature": metrics.get("readout_temperature", 1.0),
             "active_fraction": one["active_fraction"],
             "active_fraction_per_step": one["active_fraction_per_step"],
             "memory_spikes_per_sample": one["memory_spikes_per_sample"],
@@ -56,8 +58,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="beamnet-quality-"))
     rows = {}
     header = f"{'seed':>5} " + " ".join(f"{c[0]:>9}" for c in COLUMNS)
-    print(f"BEAM-Net, {args.dataset}, overrides {overrides or 'none'} (test split; ECE uses eta "
-          "fitted on the validation split, ECE raw the training eta)")
+    print(f"BEAM-Net, {args.dataset}, overrides {overrides or 'none'} (test split; ECE uses eta and "
+          "readout temperature T fitted on the validation split, ECE raw the trained readout and eta)")
     print(header)
     for seed in (int(s) for s in args.seeds.split(",")):
         cfg = BeamnetConfig(dataset=args.dataset, data_dir=args.data_dir, seed=seed).replace(**overrides)
