@@ -138,11 +138,12 @@ class BeamnetConfig(TrainConfig):
     pop_size: int = 5                # l: neurons per dimension (population code)
     pop_sigma: float = 0.15          # sigma of the receptive fields
     # Coincidence detection (Eq. 21, Eq. 22)
-    n_memory: int = 100              # N memory neurons (stored patterns)
+    n_memory: int = 150              # N memory neurons (stored patterns); docs/beamnet.md: N vs activity
     patterns: str = "kmeans"         # kmeans (per class) | prototype (class means, N = K)
     tau_s: float = 10.0              # synaptic current time constant: kernel kappa (Eq. 21)
     dt_max: int = 62                 # longest synaptic delay in steps (Loihi limit 62)
     init_gain: float = 1.3           # median peak drive at initialisation, in theta_0
+    weight_init: str = "zero_mean"   # zero_mean (c - mean c) | proportional (c / sum c - 1/d on dark)
     # Bayesian LIF neurons (Eq. 8, Eq. 9, Eq. 10)
     tau_m: float = 10.0              # membrane time constant
     theta_0: float = 1.0             # base threshold (unit of every other potential)
@@ -156,6 +157,7 @@ class BeamnetConfig(TrainConfig):
     alpha_0: float = 1.0             # prior concentration (Eq. 12)
     eta: float = 1.0                 # evidence scale during training (Eq. 12)
     fit_eta: bool = True             # refit eta on the validation split after training
+    fit_temperature: bool = True     # with fit_eta: also fit a readout temperature A = softplus(R / T)
     burn_in: int = 0                 # steps of each window not counted
     # Bidirectional inference (Eq. 16, Eq. 17, Theorem 3.6)
     bidirectional: bool = False      # top-down loop at evaluation (off: one window)
@@ -170,12 +172,15 @@ class BeamnetConfig(TrainConfig):
     rate_target: float = 0.03        # target fraction of memory neurons active (1-5%)
     surrogate_width: float = 1.0     # surrogate gradient width, in theta_0
     # Hardware scale
-    theta_mant: int = 1024           # theta_0 as a Loihi vThMant; weights are 8-bit mantissas on it
+    theta_mant: int = 4096           # theta_0 as a Loihi vThMant; weights are 8-bit mantissas on it:
+                                     # raise it for many inputs (MNIST: 16384) or weights round to 0
 
     def validate(self) -> None:
         super().validate()
         if self.encoding not in ("latency", "population"):
             _fail("encoding", self.encoding, "must be latency or population")
+        if self.weight_init not in ("zero_mean", "proportional"):
+            _fail("weight_init", self.weight_init, "must be zero_mean or proportional")
         if self.patterns not in ("kmeans", "prototype"):
             _fail("patterns", self.patterns, "must be kmeans or prototype")
         positive = ("dt", "tau_spread", "tau_s", "tau_m", "theta_0", "tau_theta", "tau_syn",
@@ -387,6 +392,11 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:
         value = raw
+    if isinstance(value, str):   # YAML 1.1 reads "2e-4" (no dot) as a string
+        try:
+            value = float(value)
+        except ValueError:
+            pass
     return key.strip(), value
 
 

@@ -8,7 +8,7 @@ from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.data import latency_times, load_split, population_intensity
 from beamnet_lava.data.encoding import check_images
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.models.beamnet import BeamNet, encoder_intensity, hardware_params
+from beamnet_lava.models.beamnet import BeamNet, encoder_intensity, hardware_params, initial_weights
 
 
 def test_eq7_latency_hand_values():
@@ -132,6 +132,23 @@ def test_patterns_make_matching_inputs_coincide():
     own = arrival[np.arange(10), np.arange(10)]
     lit = times >= 0
     assert np.all(np.abs(own[lit] - cfg.t_ref) <= 1)   # all arrive at T_ref (rounding: +-1)
+
+
+def test_zero_mean_init_ignores_brightness_and_keeps_weight_resolution():
+    patterns = np.array([[0.0, 0.5, 1.0, 0.5], [0.2, 0.2, 0.2, 0.6]])
+    w = initial_weights(patterns, "zero_mean", 0.05)
+    # hand values: c - mean(c) = (-0.5, 0, 0.5, 0) / 1.0 and (-0.1, -0.1, -0.1, 0.3) / 0.6
+    assert np.allclose(w, [[-0.5, 0, 0.5, 0], [-1 / 6, -1 / 6, -1 / 6, 0.5]])
+    assert np.allclose(w @ np.ones(4), 0.0)      # a uniformly brighter input adds no drive
+    old = initial_weights(patterns, "proportional", 0.05)
+    assert np.allclose(old[0], [-0.25, 0.25, 0.5, 0.25])   # c / sum(c) - 1/d on the dark pixel
+    cfg = BeamnetConfig()
+    split = load_split("digits")
+    model = BeamNet(cfg, 64, 10)
+    model.init_from_data(encoder_intensity(split.x_train, cfg), split.y_train, seed=0)
+    mant = model.weight_mantissa().detach().numpy()
+    assert np.mean(mant == 0) < 0.05                # theta_mant leaves the weights resolvable
+    assert mant.min() >= -256 and mant.max() <= 254  # and inside the 8-bit mantissa range
 
 
 @pytest.mark.parametrize("overrides, needle", [

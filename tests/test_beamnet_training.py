@@ -56,4 +56,26 @@ def test_eta_fitted_on_validation_is_saved(small_run):
     run = load_run(out)
     assert float(run.model.eta) == pytest.approx(metrics["eta"])
     assert metrics["eta_fitted_on"] == "validation split"
+    assert metrics["fitted_on_validation"] == "eta and readout temperature"
+    assert 0.2 <= metrics["readout_temperature"] <= 3.0
     assert json.loads((out / "config.json").read_text())["model"] == "beamnet"
+
+
+def test_readout_temperature_fits_the_confidence_of_a_spike():
+    """One spike per sample: the fitted T makes a spike's confidence match its accuracy."""
+    from beamnet_lava.metrics.calibration import nll
+    from beamnet_lava.training.beamnet_train import _prob, _softplus, fit_calibration, fit_eta
+
+    rng = np.random.default_rng(0)
+    k, n = 10, 2000
+    winner = rng.integers(0, k, n)                  # memory neuron j stores class j
+    counts = np.eye(k)[winner]
+    labels = np.where(rng.random(n) < 0.98, winner, (winner + 1 + rng.integers(0, k - 1, n)) % k)
+    logits = np.where(np.eye(k, dtype=bool), np.log(np.e - 1), -4.6)   # init: A = 1 own, 0.01 other
+    t, eta = fit_calibration(counts, logits, labels, 1.0, temperature=True)
+    assert t < 1.0                                   # 0.917 confidence is too low for 98 % right
+    p = _prob(counts @ _softplus(logits / t).T, 1.0, eta)
+    assert abs(p.max(1).mean() - 0.98) < 0.01
+    eta1 = fit_eta(counts @ _softplus(logits).T, labels, 1.0)
+    assert nll(p, labels) < nll(_prob(counts @ _softplus(logits).T, 1.0, eta1), labels)
+    assert fit_calibration(counts, logits, labels, 1.0, temperature=False)[0] == 1.0

@@ -42,3 +42,10 @@ def test_yaml_and_json_files(tmp_path):
     bad.write_text("epochs: [1\n")
     with pytest.raises(BeamnetError, match="could not be parsed"):
         config.load(bad)
+
+
+def test_set_reads_exponent_floats():
+    # YAML 1.1 would read "2e-4" as a string; --set must give the number
+    assert config.parse_override("lr=2e-4") == ("lr", 2e-4)
+    assert config.parse_override("encoding=latency") == ("encoding", "latency")
+    assert config.parse_override("train_weights=true") == ("train_weights", True)

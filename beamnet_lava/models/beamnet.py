@@ -121,8 +121,7 @@ class BeamNet(torch.nn.Module):
         if len(patterns) != self.n_memory:
             raise ValueError(f"got {len(patterns)} patterns for {self.n_memory} memory neurons")
         delays = np.clip(np.floor(cfg.tau_spread * patterns + 0.5), 0, cfg.dt_max).astype(np.int64)
-        dark = patterns < cfg.input_floor
-        w = patterns / np.maximum(patterns.sum(axis=1, keepdims=True), 1e-9) - dark / patterns.shape[1]
+        w = initial_weights(patterns, cfg.weight_init, cfg.input_floor)
         with torch.no_grad():
             self.patterns.copy_(torch.from_numpy(patterns))
             self.delays.copy_(torch.from_numpy(delays))
@@ -265,6 +264,22 @@ class BeamNet(torch.nn.Module):
             x = np.where(done[:, None], x, np.clip(base + cfg.lambda_td * q @ patterns, 0.0, 1.0))
             prev_p = p
         return {"counts": counts, "spikes": spikes, "alpha": alpha, "windows": used}
+
+
+def initial_weights(patterns: np.ndarray, how: str, floor: float) -> np.ndarray:
+    """Coincidence weights from the stored patterns ``c_j`` (before the global gain).
+
+    ``zero_mean``: ``w_j = (c_j - mean(c_j)) / ||c_j - mean(c_j)||_1``, a matched
+    filter that ignores overall brightness (bright inputs on dark pattern pixels
+    are penalised, so an image brighter than the pattern does not win the
+    first-to-fire race). ``proportional``: ``w_j = c_j / sum(c_j)`` minus ``1/d``
+    on pixels dark in ``c_j`` (the feasibility prototype, BEAMNET_NOTES).
+    """
+    if how == "proportional":
+        dark = patterns < floor
+        return patterns / np.maximum(patterns.sum(axis=1, keepdims=True), 1e-9) - dark / patterns.shape[1]
+    w = patterns - patterns.mean(axis=1, keepdims=True)
+    return w / np.maximum(np.abs(w).sum(axis=1, keepdims=True), 1e-9)
 
 
 def _store_patterns(intensity: np.ndarray, labels: np.ndarray, n_classes: int, n_memory: int,

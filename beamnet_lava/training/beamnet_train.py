@@ -38,11 +38,39 @@ def evidential_loss(alpha: torch.Tensor, labels: np.ndarray, kl_weight: float) -
     return (expected_ce + kl_weight * kl).mean()
 
 
+ETA_GRID = np.logspace(-2, 4, 241)
+TEMPERATURE_GRID = np.round(np.arange(0.2, 3.0001, 0.05), 2)
+
+
 def fit_eta(evidence: np.ndarray, labels: np.ndarray, alpha_0: float) -> float:
     """The eta (Eq. 12) minimising validation NLL, on a log grid."""
-    grid = np.logspace(-2, 4, 241)
-    best = min(grid, key=lambda eta: nll(_prob(evidence, alpha_0, eta), labels))
+    best = min(ETA_GRID, key=lambda eta: nll(_prob(evidence, alpha_0, eta), labels))
     return float(best)
+
+
+def fit_calibration(counts: np.ndarray, logits: np.ndarray, labels: np.ndarray, alpha_0: float,
+                    temperature: bool) -> tuple[float, float]:
+    """Readout temperature ``T`` and ``eta`` minimising NLL on held-out counts (Eq. 12).
+
+    Evidence ``e = softplus(R / T) @ n``, ``alpha = alpha_0 + eta * e``. With one
+    or two memory spikes per sample, ``eta`` alone only sets how far the prior
+    ``alpha_0`` is swamped (it runs to the top of its grid); the confidence of a
+    spike is then the share of its readout column, which ``T`` sharpens
+    (``T < 1``) or flattens. Both are fitted on the validation split; ``T = 1``
+    when ``temperature`` is off.
+    """
+    best = (math.inf, 1.0, 1.0)
+    for t in (TEMPERATURE_GRID if temperature else [1.0]):
+        evidence = counts @ _softplus(logits / t).T
+        eta = fit_eta(evidence, labels, alpha_0)
+        loss = nll(_prob(evidence, alpha_0, eta), labels)
+        if loss < best[0] - 1e-12:
+            best = (loss, float(t), eta)
+    return best[1], best[2]
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0.0)
 
 
 def _prob(evidence: np.ndarray, alpha_0: float, eta: float) -> np.ndarray:
@@ -142,16 +170,23 @@ def evaluate_run(model: BeamNet, data: Split, out: Path) -> dict[str, Any]:
     x_va, x_te = encoder_intensity(data.x_val, cfg), encoder_intensity(data.x_test, cfg)
     res_va = run_model(model, x_va, sample_keys("val", len(x_va)), bidirectional=False)
     raw_eta = float(model.eta)
-    evidence_va = (res_va["alpha"] - cfg.alpha_0) / raw_eta
-    if cfg.fit_eta:
-        with torch.no_grad():
-            model.eta.fill_(fit_eta(evidence_va, data.y_val, cfg.alpha_0))
+    trained_readout = model.readout.detach().double().numpy().copy()
+    temperature = 1.0
+    if cfg.fit_eta:   # spike counts do not depend on the readout: refit it on validation counts
+        temperature, eta = fit_calibration(res_va["counts"], trained_readout, data.y_val,
+                                           cfg.alpha_0, cfg.fit_temperature)
+        with torch.no_grad():   # the temperature is folded into the logits, so exports carry it
+            model.readout.div_(temperature)
+            model.eta.fill_(eta)
     keys_te = sample_keys("test", len(x_te))
     res_off = run_model(model, x_te, keys_te, bidirectional=False)
+    fitted = ("eta and readout temperature" if cfg.fit_temperature else "eta") if cfg.fit_eta else None
     metrics: dict[str, Any] = {"eta_train": raw_eta, "eta": float(model.eta),
-                               "eta_fitted_on": "validation split" if cfg.fit_eta else None}
+                               "readout_temperature": temperature,
+                               "eta_fitted_on": "validation split" if cfg.fit_eta else None,
+                               "fitted_on_validation": fitted}
     off = summarize(model, res_off, data.y_test)
-    raw_prob = _prob((res_off["alpha"] - cfg.alpha_0) / float(model.eta), cfg.alpha_0, raw_eta)
+    raw_prob = _prob(res_off["counts"] @ _softplus(trained_readout).T, cfg.alpha_0, raw_eta)
     off["ece_raw_eta"] = ece(raw_prob, data.y_test)
     metrics["single_window"] = off
     final, res = off, res_off
