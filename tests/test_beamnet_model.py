@@ -174,3 +174,17 @@ def test_bidirectional_loop_respects_the_window_bound():
     assert set(np.unique(res["windows"])) <= {1, 2} and res["windows"].max() <= cfg.window_bound
     off = model.infer(encoder_intensity(split.x_val[:40], cfg), np.arange(40), bidirectional=False)
     assert (off["windows"] == 1).all()
+
+
+def test_too_many_patterns_for_the_training_data_is_a_clear_error():
+    import numpy as np
+
+    from beamnet_lava.config import BeamnetConfig
+    from beamnet_lava.errors import BeamnetError
+    from beamnet_lava.models.beamnet import BeamNet
+
+    x = np.random.default_rng(0).random((30, 16)).astype(np.float32)
+    y = np.repeat(np.arange(10), 3)
+    model = BeamNet(BeamnetConfig(n_memory=40), 16, 10)
+    with pytest.raises(BeamnetError, match="lower n_memory to at most 30"):
+        model.init_from_data(x, y, 0)

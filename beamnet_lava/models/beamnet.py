@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from beamnet_lava import noise
 from beamnet_lava.bayes_lif import ACT_SHIFT, TRACE_UNIT, V_LIMIT, BayesLIFParams, decay_of_tau
 from beamnet_lava.config import BeamnetConfig
+from beamnet_lava.errors import BeamnetError
 from beamnet_lava.data.encoding import check_images, latency_times, population_intensity
 from beamnet_lava.fixed_point import DECAY_UNITY, WEIGHT_MAX, WEIGHT_MIN
 
@@ -289,12 +290,21 @@ def _store_patterns(intensity: np.ndarray, labels: np.ndarray, n_classes: int, n
 
     if how == "prototype":
         if n_memory != n_classes:
-            raise ValueError(f"patterns=prototype stores one pattern per class: set n_memory={n_classes}")
+            raise BeamnetError(f"config: patterns=prototype stores one pattern per class: set "
+                               f"n_memory={n_classes}")
         centres = [intensity[labels == c].mean(axis=0) for c in range(n_classes)]
         per_class = [1] * n_classes
     else:
         base, extra = divmod(n_memory, n_classes)
         per_class = [base + (c < extra) for c in range(n_classes)]
+        counts = np.bincount(labels, minlength=n_classes)
+        short = [c for c in range(n_classes) if counts[c] < per_class[c]]
+        if short:
+            raise BeamnetError(
+                f"config: n_memory={n_memory} stores {max(per_class)} k-means patterns per class, but "
+                f"class(es) {', '.join(map(str, short))} have only {min(counts[c] for c in short)} "
+                f"training samples; lower n_memory to at most "
+                f"{n_classes * int(counts.min())} or train on more data")
         centres = []
         for c in range(n_classes):
             xc = intensity[labels == c]
