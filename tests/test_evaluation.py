@@ -279,7 +279,8 @@ def test_brf_run_has_records_and_evaluates(tmp_path):
     run = tmp_path / "brf"
     metrics = train(SeqConfig(epochs=1, hidden=(16,), seed=2), run, progress=False)
     assert metrics["temperature"] > 0
-    rep = evaluate_run(run, ood="shuffled", samples=40, figures=False, out=tmp_path / "e")
+    rep = evaluate_run(run, ood="shuffled", samples=40, out=tmp_path / "e")
+    assert (tmp_path / "e" / "raster.png").stat().st_size > 1000
     assert rep["model"] == "brf-rsnn" and 0 <= rep["accuracy"] <= 1
     assert rep["spikes_per_sample"] > 0 and rep["energy_per_inference_nJ"] > 0
     assert 0 <= rep["ood"]["shuffled"]["auroc"] <= 1

@@ -44,6 +44,20 @@ def test_saccade_train_export_run(tmp_path, model, extra):
     assert rep["dataset"] == "saccade-digits" and rep["n_samples"] == 6
     assert rep["parity"] == 1.0 and rep["input_spikes"] > 0
 
+    # evaluate: the training model and the Lava run of the export agree sample by sample
+    reports = {}
+    for name, target in (("model", run_dir), ("lava", net)):
+        r = runner.invoke(app, ["evaluate", str(target), "--data-dir", str(data), "--samples", "6",
+                                "--ood", "shuffled", "--out", str(tmp_path / name),
+                                "--json", str(tmp_path / f"{name}.json")])
+        assert r.exit_code == 0, r.output
+        reports[name] = json.loads((tmp_path / f"{name}.json").read_text())
+    assert reports["model"]["backend"] == "training model"
+    assert reports["lava"]["backend"].startswith("lava")
+    for key in ("accuracy", "ece", "spikes_per_sample", "energy_per_inference_nJ"):
+        assert reports["lava"][key] == pytest.approx(reports["model"][key], abs=1e-9), key
+    assert reports["model"]["energy_per_inference_nJ"] > 0
+
 
 def test_event_dataset_errors(tmp_path):
     cases = [

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from beamnet_lava.config import BeamnetConfig
+from beamnet_lava.config import BeamnetConfig, SeqConfig
 from beamnet_lava.data.ood import make_ood, parse_ood
 from beamnet_lava.evaluation import records
 from beamnet_lava.evaluation.predict import Predictions, model_inputs, predict, temperature
@@ -242,10 +242,18 @@ def raster_plot(run: LoadedRun, x0: np.ndarray, label: int, path: str | Path, ti
 
         from beamnet_lava.data import rate_encode
 
-        inp = rate_encode(x0, cfg.time_steps)
+        inp = np.asarray(x0, dtype=np.float32) if x0.ndim == 3 else rate_encode(x0, cfg.time_steps)
         with torch.no_grad():
             outs = [o.numpy()[0] for o in run.model.layer_outputs(torch.from_numpy(inp))]
-        panels = [("input (rate code)", inp[0])] + [(f"layer {i}", o) for i, o in enumerate(outs)]
+        panels = [("input (events)" if x0.ndim == 3 else "input (rate code)", inp[0])] + [(f"layer {i}", o) for i, o in enumerate(outs)]
+    elif isinstance(cfg, SeqConfig):
+        import torch
+
+        from beamnet_lava.data.sequences import as_sequences
+
+        with torch.no_grad():
+            _, z = run.model(torch.from_numpy(as_sequences(x0)))
+        panels = [(f"hidden {cfg.model} neurons (input: one pixel per step)", z.numpy()[0])]
     else:
         return None
     fig, axes = plt.subplots(len(panels), 1, figsize=(6, 1.2 + 1.6 * len(panels)), sharex=True)
