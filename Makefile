@@ -8,11 +8,13 @@ DEMO ?= runs/demo
 install:
 	@bash scripts/install.sh
 
-# Train a CUBA SNN on the embedded digits, export it to NetX, run it on the Lava CPU simulator.
+# Train a CUBA SNN on the embedded digits, export it to NetX, run it on the Lava CPU simulator,
+# then evaluate it (calibration, OOD AUROC, energy per inference).
 demo: install
 	$(BIN)/beamnet-lava train --model snn --dataset digits --epochs 20 --seed 0 --out $(DEMO) --force
 	$(BIN)/beamnet-lava export $(DEMO) -o $(DEMO)/model.net --force
 	$(BIN)/beamnet-lava run $(DEMO)/model.net --dataset digits --json $(DEMO)/lava_run.json
+	$(BIN)/beamnet-lava evaluate $(DEMO) --ood all
 
 # Fast suite (a few minutes on 2 cores).
 test: install
