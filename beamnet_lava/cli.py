@@ -39,7 +39,7 @@ def _user_errors(fn):
 def train(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Run directory to create (config, checkpoint, metrics.json)."),
     model: Optional[str] = typer.Option(None, help="Model: snn (SLAYER CUBA network), beamnet, ann (MLP baseline), or a recurrent SNN on pixel sequences: brf-rsnn, rf-rsnn, alif-rsnn [default: snn, or the config's]."),
-    dataset: Optional[str] = typer.Option(None, help="Dataset: digits (embedded), mnist (needs --data-dir), saccade-digits (embedded events), saccade-mnist, nmnist, shd, dvsgesture [default digits]; for *-rsnn models digits-seq or mnist-seq."),
+    dataset: Optional[str] = typer.Option(None, help="Dataset: digits (embedded), mnist (needs --data-dir), saccade-digits (embedded events), saccade-mnist, nmnist, shd, dvsgesture [default digits]; for *-rsnn models digits-seq, mnist-seq or shd."),
     data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files, or the folder holding NMNIST/, SHD/, DVSGesture/ (tonic's layout), or one written by `data saccade`."),
     epochs: Optional[int] = typer.Option(None, help="Training epochs."),
     seed: Optional[int] = typer.Option(None, help="Seed for split, init, shuffling and neuron noise [default 0]."),

@@ -299,7 +299,7 @@ class SeqConfig(TrainConfig):
 
     TUPLES: ClassVar[dict[str, type]] = {"split": float, "hidden": int, "omega_init": float,
                                          "b_offset_init": float}
-    DATASETS: ClassVar[tuple[str, ...]] = ("digits-seq", "mnist-seq")
+    DATASETS: ClassVar[tuple[str, ...]] = ("digits-seq", "mnist-seq", "shd")
     KINDS: ClassVar[dict[str, str]] = {"brf-rsnn": "brf", "rf-rsnn": "rf", "alif-rsnn": "alif"}
 
     @property
@@ -308,8 +308,11 @@ class SeqConfig(TrainConfig):
 
     @property
     def sequence_length(self) -> int:
-        from beamnet_lava.data.sequences import LENGTHS
+        """Steps per sequence: fixed by pixel data; SHD's bins are chosen (default 100)."""
+        from beamnet_lava.data.sequences import LENGTHS, SHD_STEPS
 
+        if self.dataset not in LENGTHS:
+            return int(self.time_steps) or SHD_STEPS
         return LENGTHS[self.dataset]
 
     def __post_init__(self) -> None:

@@ -284,3 +284,40 @@ def test_cli_rf_rsnn_train_export_run(tmp_path):
     r = runner.invoke(app, ["train", "--model", "brf-rsnn", "--out", str(tmp_path / "y"),
                             "--set", "omega_init=[20,120]"])
     assert r.exit_code == 1 and "exceeds 1/delta" in r.output
+
+
+def test_brf_on_shd_train_export_run_evaluate(tmp_path, monkeypatch):
+    """SHD (tonic layout, format-exact tiny files) -> BRF-RSNN -> export -> Lava parity -> evaluate."""
+    from test_events import write_shd
+
+    from beamnet_lava.config import SeqConfig
+    from beamnet_lava.evaluation.evaluate import evaluate_run
+    from beamnet_lava.netx_export import export_run
+    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.training.trainer import train
+
+    monkeypatch.setenv("BEAMNET_LAVA_CACHE", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+
+    def sample(label):       # class 0 fires low channels early, class 1 high channels late
+        n = 30
+        t = np.sort(rng.uniform(0.0, 0.5, n) + 0.4 * label)
+        u = rng.integers(0, 350, n) + 350 * label
+        return t, u
+
+    labels = rng.integers(0, 2, 60)
+    write_shd(tmp_path / "SHD", "shd_train", [sample(c) for c in labels[:45]], labels[:45])
+    write_shd(tmp_path / "SHD", "shd_test", [sample(c) for c in labels[45:]], labels[45:])
+    cfg = SeqConfig(dataset="shd", data_dir=str(tmp_path), hidden=(12,), time_steps=20, epochs=3,
+                    event_downsample=10, seed=1, lr=2e-2)
+    assert cfg.time_steps == 20
+    run = tmp_path / "run"
+    metrics = train(cfg, run, progress=False)
+    assert metrics["test_accuracy"] >= 0.5 and metrics["spikes_per_sample"] > 0
+    net = tmp_path / "brf.net"
+    export_run(run, net)
+    rep = run_dataset(net, samples=8, data_dir=str(tmp_path), progress=False)
+    assert rep["dataset"] == "shd" and rep["n_samples"] == 8
+    assert rep["prediction_agreement"] == 1.0 and rep["parity"] == 1.0
+    ev = evaluate_run(run, ood="shuffled", out=tmp_path / "eval")
+    assert ev["model"] == "brf-rsnn" and ev["spikes_per_sample"] > 0

@@ -252,7 +252,8 @@ def raster_plot(run: LoadedRun, x0: np.ndarray, label: int, path: str | Path, ti
         from beamnet_lava.data.sequences import as_sequences
 
         with torch.no_grad():
-            _, z = run.model(torch.from_numpy(as_sequences(x0)))
+            _, z = run.model(torch.from_numpy(np.ascontiguousarray(x0, dtype=np.float32)
+                                              if x0.ndim == 3 else as_sequences(x0)))
         panels = [(f"hidden {cfg.model} neurons (input: one pixel per step)", z.numpy()[0])]
     else:
         return None

@@ -79,8 +79,11 @@ def _entropy(p: np.ndarray) -> np.ndarray:
 def model_inputs(cfg, data, part: str) -> np.ndarray:
     """What ``predict`` takes for a split part: images (or event latencies), or, for a
     rate SNN on an event dataset, the binned event raster (Eq. 6)."""
-    if getattr(data, "events", None) is not None and not isinstance(cfg, (ANNConfig, BeamnetConfig,
-                                                                          SeqConfig)):
+    if isinstance(cfg, SeqConfig):
+        from beamnet_lava.data.sequences import sequence_inputs
+
+        return sequence_inputs(data, part, cfg.time_steps)
+    if getattr(data, "events", None) is not None and not isinstance(cfg, (ANNConfig, BeamnetConfig)):
         return data.spikes(part, cfg.time_steps)
     return data.part(part)[0]
 
@@ -101,7 +104,8 @@ def _forward(run: LoadedRun, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray
 
         with torch.no_grad():
             for i in range(0, len(x), BATCH):
-                inp = as_sequences(x[i:i + BATCH])
+                xb = x[i:i + BATCH]
+                inp = np.ascontiguousarray(xb, dtype=np.float32) if xb.ndim == 3 else as_sequences(xb)
                 logit, z = model(torch.from_numpy(inp))
                 outs.append([logit.numpy(), inp, z.numpy()])
         logit, inp, z = (np.concatenate([o[j] for o in outs]) for j in range(3))

@@ -208,7 +208,9 @@ def export_brf_run(run, out: Path) -> BrfFile:
             f.attrs["beamnet_format"] = FORMAT_VERSION
             f.attrs["model"] = cfg.model
             f.attrs["dataset"] = cfg.dataset
-            f.attrs["encoding"] = "pixel-sequence"
+            f.attrs["encoding"] = "events" if cfg.dataset == "shd" else "pixel-sequence"
+            for key in ("event_downsample", "event_polarity", "event_window_ms"):   # Eq. 6 inputs
+                f.attrs[key] = getattr(cfg, key)
             f.attrs["time_steps"] = cfg.time_steps
             f.attrs["n_classes"] = run.model.sizes[-1]
             f.attrs["seed"] = cfg.seed

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from beamnet_lava import brf
-from beamnet_lava.data.sequences import LENGTHS, load_sequences, to_levels
+from beamnet_lava.data.sequences import LENGTHS, SEQ_DATASETS, load_sequences, sequence_levels
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.brf_file import BrfFile, read_brf
 from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
@@ -78,10 +78,10 @@ def check_sequences(net: BrfFile, dataset: str, time_steps: int | None) -> int:
     if time_steps is not None and int(time_steps) != net.time_steps:
         raise BeamnetError(f"--time-steps {time_steps} does not match {net.path}, exported for "
                            f"{net.time_steps}-step sequences ({net.attrs.get('dataset')})")
-    if dataset not in LENGTHS:
-        raise BeamnetError(f"{net.path} is a sequence model; run it on {', '.join(LENGTHS)}, "
+    if dataset not in SEQ_DATASETS:
+        raise BeamnetError(f"{net.path} is a sequence model; run it on {', '.join(SEQ_DATASETS)}, "
                            f"not {dataset!r}")
-    if LENGTHS[dataset] != net.time_steps:
+    if dataset in LENGTHS and LENGTHS[dataset] != net.time_steps:
         raise BeamnetError(f"{dataset} sequences have {LENGTHS[dataset]} steps but {net.path} was "
                            f"exported for {net.time_steps}-step sequences")
     return net.time_steps
@@ -100,9 +100,12 @@ def run_brf_dataset(path: str | Path, dataset: str | None = None, samples: int |
     dataset = dataset or str(net.attrs.get("dataset"))
     window = check_sequences(net, dataset, time_steps)
     seed = int(net.attrs.get("seed", 0) if seed is None else seed)
-    data = load_sequences(dataset, seed=seed, data_dir=data_dir)
-    x, labels = take_samples(*data.part(part), samples, dataset, part)
-    levels = to_levels(x, dataset)
+    data = load_sequences(dataset, seed=seed, data_dir=data_dir, options=net.attrs)
+    _, labels = take_samples(*data.part(part), samples, dataset, part)
+    levels = sequence_levels(data, part, window, len(labels))
+    if levels.shape[1] != net.input_size:
+        raise BeamnetError(f"{dataset} gives {levels.shape[1]} input channels but {net.path} expects "
+                           f"{net.input_size}")
     if int(levels.max(initial=0)) > net.input_levels:
         raise BeamnetError(f"{dataset} pixel levels exceed the file's input_levels={net.input_levels}")
     n = len(levels)

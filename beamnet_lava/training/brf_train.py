@@ -16,18 +16,18 @@ import torch
 
 from beamnet_lava.config import SeqConfig
 from beamnet_lava.data.datasets import Split
-from beamnet_lava.data.sequences import LEVELS, as_sequences, to_levels
+from beamnet_lava.data.sequences import LEVELS, inputs_to_levels, sequence_inputs
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.training import checkpoint
 
 
 def evaluate_seq(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> tuple[float, float, np.ndarray]:
-    """Accuracy, hidden spikes per sample and predictions (eval mode) on images ``x``."""
+    """Accuracy, hidden spikes per sample and predictions (eval mode) on inputs ``x`` (n, C, T)."""
     model.eval()
     preds, spikes = [], 0.0
     with torch.no_grad():
         for i in range(0, len(x), batch_size):
-            logits, z = model(torch.from_numpy(as_sequences(x[i:i + batch_size])))
+            logits, z = model(torch.from_numpy(x[i:i + batch_size]))
             preds.append(logits.argmax(1).numpy())
             spikes += float(z.sum())
     pred = np.concatenate(preds) if preds else np.zeros(0, dtype=np.int64)
@@ -36,10 +36,10 @@ def evaluate_seq(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> 
 
 
 def evaluate_fixed(model, x: np.ndarray, y: np.ndarray, dataset: str, batch_size: int = 256) -> dict[str, float]:
-    """The fixed-point forward (what Lava fixed_pt runs) on images ``x``."""
+    """The fixed-point forward (what Lava fixed_pt runs) on inputs ``x`` (n, C, T)."""
     preds, spikes = [], 0
     for i in range(0, len(x), batch_size):
-        out = model.forward_fixed(to_levels(x[i:i + batch_size], dataset), LEVELS[dataset])
+        out = model.forward_fixed(inputs_to_levels(x[i:i + batch_size], dataset), LEVELS[dataset])
         preds.append(out.predictions)
         spikes += int(out.hidden_spikes.sum())
     pred = np.concatenate(preds)
@@ -60,10 +60,11 @@ def train_seq(cfg: SeqConfig, data: Split, out: Path, on_batch: Callable[[int, f
 
 
 def _train_seq(cfg, data, out, on_batch, on_epoch):
-    model = checkpoint.build_model(cfg, 1, data.n_classes)
+    x_tr, x_va, x_te = (sequence_inputs(data, part, cfg.time_steps) for part in ("train", "val", "test"))
+    model = checkpoint.build_model(cfg, x_tr.shape[1], data.n_classes)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     gen = torch.Generator().manual_seed(cfg.seed)
-    x_tr = torch.from_numpy(as_sequences(data.x_train))
+    x_tr = torch.from_numpy(x_tr)
     y_tr = torch.from_numpy(data.y_train)
     history: list[dict[str, float]] = []
     best_acc = -1.0
@@ -87,7 +88,7 @@ def _train_seq(cfg, data, out, on_batch, on_epoch):
             on_batch(epoch, loss_sum / total)
         if not np.isfinite(loss_sum):
             raise BeamnetError(f"training diverged at epoch {epoch} (loss is not finite); lower --lr")
-        val_acc, val_spikes, _ = evaluate_seq(model, data.x_val, data.y_val)
+        val_acc, val_spikes, _ = evaluate_seq(model, x_va, data.y_val)
         on_epoch(epoch, val_acc)
         history.append({"epoch": epoch, "loss": loss_sum / total, "train_accuracy": correct / total,
                         "train_spikes_per_sample": spikes / total, "val_accuracy": val_acc,
@@ -96,7 +97,7 @@ def _train_seq(cfg, data, out, on_batch, on_epoch):
             best_acc = val_acc
             checkpoint.save_checkpoint(out / checkpoint.CHECKPOINT, model, cfg, epoch, val_acc)
     best = checkpoint.load_run(out).model
-    test_acc, test_spikes, _ = evaluate_seq(best, data.x_test, data.y_test)
+    test_acc, test_spikes, _ = evaluate_seq(best, x_te, data.y_test)
     extra: dict[str, Any] = {
         "test_accuracy": test_acc, "spikes_per_sample": test_spikes,
         "hidden_neurons": int(cfg.hidden[0]), "time_steps": cfg.time_steps,
@@ -104,5 +105,5 @@ def _train_seq(cfg, data, out, on_batch, on_epoch):
         "seconds_per_epoch": history[-1]["seconds"] / len(history),
     }
     if cfg.kind != "alif":
-        extra.update(evaluate_fixed(best, data.x_test, data.y_test, cfg.dataset))
+        extra.update(evaluate_fixed(best, x_te, data.y_test, cfg.dataset))
     return extra, history

@@ -71,7 +71,8 @@ def load_data(cfg: config_mod.TrainConfig, data_dir: str | None = None) -> Split
     if isinstance(cfg, config_mod.SeqConfig):
         from beamnet_lava.data.sequences import load_sequences
 
-        return load_sequences(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir)
+        return load_sequences(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir,
+                              options=cfg.to_dict())
     return load_split(cfg.dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir,
                       options=cfg.to_dict())
 
