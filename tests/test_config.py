@@ -49,3 +49,15 @@ def test_set_reads_exponent_floats():
     assert config.parse_override("lr=2e-4") == ("lr", 2e-4)
     assert config.parse_override("encoding=latency") == ("encoding", "latency")
     assert config.parse_override("train_weights=true") == ("train_weights", True)
+
+
+def test_shipped_config_presets_load():
+    from pathlib import Path
+
+    from beamnet_lava.config import BeamnetConfig, load
+
+    presets = sorted((Path(__file__).parents[1] / "configs").glob("*.yaml"))
+    assert len(presets) >= 2
+    for path in presets:
+        cfg = load(path)
+        assert isinstance(cfg, BeamnetConfig) and cfg.n_memory >= 300, path
