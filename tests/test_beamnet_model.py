@@ -188,3 +188,25 @@ def test_too_many_patterns_for_the_training_data_is_a_clear_error():
     model = BeamNet(BeamnetConfig(n_memory=40), 16, 10)
     with pytest.raises(BeamnetError, match="lower n_memory to at most 30"):
         model.init_from_data(x, y, 0)
+
+
+def test_drive_in_chunks_equals_drive_at_once_with_gradients(monkeypatch):
+    import numpy as np
+    import torch
+
+    from beamnet_lava.config import BeamnetConfig
+    from beamnet_lava.models.beamnet import BeamNet
+
+    rng = np.random.default_rng(2)
+    x = rng.random((40, 16)).astype(np.float32)
+    y = np.repeat(np.arange(10), 4)
+    model = BeamNet(BeamnetConfig(n_memory=20, train_weights=True), 16, 10)
+    model.init_from_data(x, y, 0)
+    times = torch.from_numpy(model.encode_times(x[:9]))
+    whole = model.drive(times)
+    (g_whole,) = torch.autograd.grad((whole ** 2).sum(), model.weight)
+    monkeypatch.setattr(BeamNet, "DRIVE_CHUNK", 2 * 20 * 16)    # two samples per chunk
+    chunked = model.drive(times)
+    (g_chunked,) = torch.autograd.grad((chunked ** 2).sum(), model.weight)
+    assert torch.equal(whole, chunked)
+    assert torch.allclose(g_whole, g_chunked)

@@ -160,17 +160,28 @@ class BeamNet(torch.nn.Module):
         q = torch.clamp(2 * torch.floor(w / 2 + 0.5), WEIGHT_MIN, WEIGHT_MAX - 1)
         return _ste(w, q)
 
+    DRIVE_CHUNK = 1 << 24        # arrival-index elements (int64) built at once: 128 MB
+
     def drive(self, times: torch.Tensor, quantize: bool = True) -> torch.Tensor:
-        """Delayed synaptic drive (Eq. 21) ``(B, N, T)`` in weight-mantissa units."""
+        """Delayed synaptic drive (Eq. 21) ``(B, N, T)`` in weight-mantissa units.
+
+        One scatter-add of each input's single spike (latency code) into its arrival
+        step per synapse; the ``(b, N, inputs)`` arrival indices are built for a few
+        samples at a time, so memory stays bounded for large N x inputs.
+        """
         T = self.cfg.time_steps
         b, n = times.shape[0], self.n_memory
-        arrival = times[:, None, :] + self.delays[None]
-        valid = (times >= 0)[:, None, :] & (arrival < T)
-        idx = torch.where(valid, arrival, torch.full_like(arrival, T))
         w = self.weight_mantissa(quantize).to(torch.float32)
-        out = torch.zeros(b, n, T + 1, dtype=torch.float32, device=w.device)
-        out = out.scatter_add(2, idx, w.unsqueeze(0).expand(b, -1, -1))
-        return out[..., :T]
+        step = max(1, self.DRIVE_CHUNK // max(1, n * times.shape[1]))
+        outs = []
+        for i in range(0, b, step):
+            t = times[i:i + step]
+            arrival = t[:, None, :] + self.delays[None]
+            valid = (t >= 0)[:, None, :] & (arrival < T)
+            idx = torch.where(valid, arrival, torch.full_like(arrival, T))
+            out = torch.zeros(len(t), n, T + 1, dtype=torch.float32, device=w.device)
+            outs.append(out.scatter_add(2, idx, w.unsqueeze(0).expand(len(t), -1, -1))[..., :T])
+        return outs[0] if len(outs) == 1 else torch.cat(outs)
 
     # -- memory layer ------------------------------------------------------------------------
     def noise(self, sample_keys: np.ndarray, window: int) -> torch.Tensor:
