@@ -50,12 +50,7 @@ def as_sequences(x: np.ndarray) -> np.ndarray:
 
 def to_levels(x: np.ndarray, name: str) -> np.ndarray:
     """Images ``(n, pixels)`` in [0, 1] -> integer levels ``(n, 1, pixels)`` (uint8)."""
-    levels = LEVELS[name]
-    q = np.rint(np.asarray(x, dtype=np.float64) * levels)
-    if not np.allclose(q / levels, x, atol=1e-6):
-        raise BeamnetError(f"{name} pixels are not multiples of 1/{levels}; cannot send them as "
-                           "integer levels")
-    return q.astype(np.uint8)[:, None, :]
+    return inputs_to_levels(as_sequences(x), name)
 
 
 def sequence_inputs(data: Split, part: str, time_steps: int, n: int | None = None) -> np.ndarray:

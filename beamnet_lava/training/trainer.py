@@ -146,14 +146,14 @@ def _fit_temperature(out: Path, cfg, data: Split) -> float:
     return t
 
 
-def _train_ann(cfg: config_mod.ANNConfig, data: Split, out: Path, bar: _Bar):
-    """Cross-entropy training of the ANN-MLP baseline (plain torch, fp32)."""
-    model = checkpoint.build_model(cfg, data.x_train.shape[1], data.n_classes)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+def _fit_epochs(cfg, model, opt, x_tr: torch.Tensor, y_tr: torch.Tensor, batch_loss,
+                val_accuracy, bar: _Bar, save) -> list[dict[str, float]]:
+    """The epoch loop the baselines share: seeded shuffles, optimiser steps, validation
+    accuracy per epoch, the best-on-validation checkpoint.
+
+    ``batch_loss(x, y) -> (loss, correct)``; ``val_accuracy(model) -> float``.
+    """
     gen = torch.Generator().manual_seed(cfg.seed)
-    x_tr, y_tr = torch.from_numpy(data.x_train.astype(np.float32)), torch.from_numpy(data.y_train)
-    x_va = torch.from_numpy(data.x_val.astype(np.float32))
-    save = _save(out, cfg)
     history: list[dict[str, float]] = []
     best_acc = -1.0
     t0 = time.perf_counter()
@@ -163,26 +163,43 @@ def _train_ann(cfg: config_mod.ANNConfig, data: Split, out: Path, bar: _Bar):
         total, correct, loss_sum = 0, 0, 0.0
         for i in range(0, len(perm), cfg.batch_size):
             idx = perm[i:i + cfg.batch_size]
-            out_b = model(x_tr[idx])
-            loss = torch.nn.functional.cross_entropy(out_b, y_tr[idx])
+            loss, n_correct = batch_loss(x_tr[idx], y_tr[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
             loss_sum += float(loss.detach()) * len(idx)
             total += len(idx)
-            correct += int((out_b.argmax(1) == y_tr[idx]).sum())
+            correct += n_correct
             bar.batch(epoch, loss_sum / total)
         if not np.isfinite(loss_sum):
             raise BeamnetError(f"training diverged at epoch {epoch} (loss is not finite); lower --lr")
-        model.eval()
-        with torch.no_grad():
-            val_acc = float((model(x_va).argmax(1).numpy() == data.y_val).mean())
+        val_acc = val_accuracy(model)
         bar.epoch(epoch, val_acc)
         history.append({"epoch": epoch, "loss": loss_sum / total, "train_accuracy": correct / total,
                         "val_accuracy": val_acc, "seconds": time.perf_counter() - t0})
         if val_acc > best_acc:
             best_acc = val_acc
             save(model, epoch, val_acc)
+    return history
+
+
+def _train_ann(cfg: config_mod.ANNConfig, data: Split, out: Path, bar: _Bar):
+    """Cross-entropy training of the ANN-MLP baseline (plain torch, fp32)."""
+    model = checkpoint.build_model(cfg, data.x_train.shape[1], data.n_classes)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    x_tr, y_tr = torch.from_numpy(data.x_train.astype(np.float32)), torch.from_numpy(data.y_train)
+    x_va = torch.from_numpy(data.x_val.astype(np.float32))
+
+    def batch_loss(x, y):
+        logits = model(x)
+        return torch.nn.functional.cross_entropy(logits, y), int((logits.argmax(1) == y).sum())
+
+    def val_accuracy(m) -> float:
+        m.eval()
+        with torch.no_grad():
+            return float((m(x_va).argmax(1).numpy() == data.y_val).mean())
+
+    history = _fit_epochs(cfg, model, opt, x_tr, y_tr, batch_loss, val_accuracy, bar, _save(out, cfg))
     t = _fit_temperature(out, cfg, data)
     best = checkpoint.load_run(out)
     with torch.no_grad():
@@ -203,36 +220,14 @@ def _train_snn(cfg: config_mod.SNNConfig, data: Split, out: Path, bar: _Bar):
     loss_fn = slayer.loss.SpikeRate(true_rate=cfg.true_rate, false_rate=cfg.false_rate,
                                     reduction="sum")
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    x_tr_t, y_tr_t = torch.from_numpy(x_tr), torch.from_numpy(data.y_train)
-    save = _save(out, cfg)
-    history: list[dict[str, float]] = []
-    best_acc = -1.0
-    t0 = time.perf_counter()
-    for epoch in range(1, cfg.epochs + 1):
-        model.train()
-        perm = torch.randperm(len(x_tr), generator=gen)
-        total, correct, loss_sum = 0, 0, 0.0
-        for i in range(0, len(perm), cfg.batch_size):
-            idx = perm[i:i + cfg.batch_size]
-            spikes_out = model(x_tr_t[idx])
-            loss = loss_fn(spikes_out, y_tr_t[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            loss_sum += float(loss.detach()) * len(idx)
-            total += len(idx)
-            correct += int((spikes_out.sum(-1).argmax(1) == y_tr_t[idx]).sum())
-            bar.batch(epoch, loss_sum / total)
-        if not np.isfinite(loss_sum):
-            raise BeamnetError(f"training diverged at epoch {epoch} (loss is not finite); lower --lr")
-        val_acc, _ = evaluate_model(model, x_va, data.y_val)
-        bar.epoch(epoch, val_acc)
-        history.append({"epoch": epoch, "loss": loss_sum / total, "train_accuracy": correct / total,
-                        "val_accuracy": val_acc, "seconds": time.perf_counter() - t0})
-        if val_acc > best_acc:
-            best_acc = val_acc
-            save(model, epoch, val_acc)
+
+    def batch_loss(x, y):
+        spikes_out = model(x)
+        return loss_fn(spikes_out, y), int((spikes_out.sum(-1).argmax(1) == y).sum())
+
+    history = _fit_epochs(cfg, model, opt, torch.from_numpy(x_tr), torch.from_numpy(data.y_train),
+                          batch_loss, lambda m: evaluate_model(m, x_va, data.y_val)[0], bar,
+                          _save(out, cfg))
     t = _fit_temperature(out, cfg, data)
     best = checkpoint.load_run(out)
     test_acc, _ = evaluate_model(best.model, x_te, data.y_test)
