@@ -27,6 +27,7 @@ import numpy as np
 from beamnet_lava import fixed_point
 from beamnet_lava.bayes_lif import BayesLIFParams
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.netx_export.extension import has_group, open_extension
 
 EXTENSION_VERSION = 1
 NEURON_TYPE = "BEAMNET_BAYES_LIF"
@@ -107,11 +108,7 @@ class BeamnetFile:
 
 
 def is_beamnet(path: str | Path) -> bool:
-    try:
-        with h5py.File(path, "r") as f:
-            return "beamnet" in f
-    except OSError:
-        return False
+    return has_group(path, "beamnet")
 
 
 def read_beamnet(path: str | Path) -> BeamnetFile:
@@ -119,22 +116,8 @@ def read_beamnet(path: str | Path) -> BeamnetFile:
     from beamnet_lava.config import from_dict
 
     p = Path(path)
-
-    def bad(msg: str) -> BeamnetError:
-        return BeamnetError(f"{p}: {msg}")
-
-    try:
-        f = h5py.File(p, "r")
-    except OSError as exc:
-        raise bad(f"not a readable HDF5 file ({exc.__class__.__name__})") from None
-    with f:
-        if "beamnet" not in f:
-            raise bad("has no /beamnet extension group (not a BEAM-Net export)")
+    with open_extension(p, "beamnet", EXTENSION_VERSION, "BEAM-Net") as (f, bad):
         ext = f["beamnet"]
-        version = ext.attrs.get("extension_version")
-        if version != EXTENSION_VERSION:
-            raise bad(f"BEAM-Net extension version {version!r} is not supported by this "
-                      f"beamnet-lava (it reads version {EXTENSION_VERSION}); upgrade or re-export")
         for key in ("layer/1/weight", "layer/1/delay", "beamnet/readout/logits",
                     "beamnet/topdown/patterns", "beamnet/pattern_class", "beamnet/noise/key_span"):
             if key not in f:

@@ -25,6 +25,7 @@ import numpy as np
 
 from beamnet_lava import brf
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.netx_export.extension import has_group, open_extension
 
 EXTENSION_VERSION = 1
 NEURON_TYPES = {True: "BALANCED_RESONATOR", False: "RESONATOR"}
@@ -103,11 +104,7 @@ class BrfFile:
 
 
 def is_brf(path: str | Path) -> bool:
-    try:
-        with h5py.File(path, "r") as f:
-            return "brf" in f
-    except OSError:
-        return False
+    return has_group(path, "brf")
 
 
 def _string(ds) -> str:
@@ -122,21 +119,7 @@ def read_brf(path: str | Path) -> BrfFile:
     from beamnet_lava.config import from_dict
 
     p = Path(path)
-
-    def bad(msg: str) -> BeamnetError:
-        return BeamnetError(f"{p}: {msg}")
-
-    try:
-        f = h5py.File(p, "r")
-    except OSError as exc:
-        raise bad(f"not a readable HDF5 file ({exc.__class__.__name__})") from None
-    with f:
-        if "brf" not in f:
-            raise bad("has no /brf extension group (not a BRF export)")
-        version = f["brf"].attrs.get("extension_version")
-        if version != EXTENSION_VERSION:
-            raise bad(f"BRF extension version {version!r} is not supported (this beamnet-lava "
-                      f"reads version {EXTENSION_VERSION}); upgrade or re-export")
+    with open_extension(p, "brf", EXTENSION_VERSION, "BRF") as (f, bad):
         keys = ("layer/1/weight", "layer/1/weight_rec", "layer/1/weight_exp", "layer/1/weight_rec_exp",
                 "layer/1/neuron/type", "layer/1/neuron/omega_dt", "layer/1/neuron/b_dt",
                 "layer/1/neuron/frac_bits", "layer/1/neuron/delta_int", "layer/1/neuron/q_decay",

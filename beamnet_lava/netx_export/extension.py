@@ -1,0 +1,45 @@
+"""What every versioned extension of a NetX file (BEAM-Net, BRF) shares when read back."""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Callable, Iterator
+
+import h5py
+
+from beamnet_lava.errors import BeamnetError
+
+
+def has_group(path: str | Path, group: str) -> bool:
+    """Whether ``path`` is an HDF5 file with a top-level ``group`` (False if unreadable)."""
+    try:
+        with h5py.File(path, "r") as f:
+            return group in f
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def open_extension(path: str | Path, group: str, version: int,
+                   what: str) -> Iterator[tuple[h5py.File, Callable[[str], BeamnetError]]]:
+    """Open ``path`` read-only after checking its ``/group`` extension and its version.
+
+    Yields the file and ``bad(msg)``, which makes a BeamnetError naming the file.
+    """
+    p = Path(path)
+
+    def bad(msg: str) -> BeamnetError:
+        return BeamnetError(f"{p}: {msg}")
+
+    try:
+        f = h5py.File(p, "r")
+    except OSError as exc:
+        raise bad(f"not a readable HDF5 file ({exc.__class__.__name__})") from None
+    with f:
+        if group not in f:
+            raise bad(f"has no /{group} extension group (not a {what} export)")
+        found = f[group].attrs.get("extension_version")
+        if found != version:
+            raise bad(f"{what} extension version {found!r} is not supported by this beamnet-lava "
+                      f"(it reads version {version}); upgrade or re-export")
+        yield f, bad
