@@ -7,7 +7,6 @@ Spikes per sample count the hidden layer's spikes (the readout does not spike).
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,8 +16,8 @@ import torch
 from beamnet_lava.config import SeqConfig
 from beamnet_lava.data.datasets import Split
 from beamnet_lava.data.sequences import LEVELS, inputs_to_levels, sequence_inputs
-from beamnet_lava.errors import BeamnetError
 from beamnet_lava.training import checkpoint
+from beamnet_lava.training.loop import fit_epochs
 
 
 def evaluate_seq(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> tuple[float, float, np.ndarray]:
@@ -63,39 +62,21 @@ def _train_seq(cfg, data, out, on_batch, on_epoch):
     x_tr, x_va, x_te = (sequence_inputs(data, part, cfg.time_steps) for part in ("train", "val", "test"))
     model = checkpoint.build_model(cfg, x_tr.shape[1], data.n_classes)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    x_tr = torch.from_numpy(x_tr)
-    y_tr = torch.from_numpy(data.y_train)
-    history: list[dict[str, float]] = []
-    best_acc = -1.0
-    t0 = time.perf_counter()
-    for epoch in range(1, cfg.epochs + 1):
-        model.train()
-        perm = torch.randperm(len(x_tr), generator=gen)
-        total, correct, loss_sum, spikes = 0, 0, 0.0, 0.0
-        for i in range(0, len(perm), cfg.batch_size):
-            idx = perm[i:i + cfg.batch_size]
-            logits, z = model(x_tr[idx])
-            loss = torch.nn.functional.cross_entropy(logits, y_tr[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            model.project()
-            loss_sum += float(loss.detach()) * len(idx)
-            total += len(idx)
-            correct += int((logits.argmax(1) == y_tr[idx]).sum())
-            spikes += float(z.detach().sum())
-            on_batch(epoch, loss_sum / total)
-        if not np.isfinite(loss_sum):
-            raise BeamnetError(f"training diverged at epoch {epoch} (loss is not finite); lower --lr")
-        val_acc, val_spikes, _ = evaluate_seq(model, x_va, data.y_val)
-        on_epoch(epoch, val_acc)
-        history.append({"epoch": epoch, "loss": loss_sum / total, "train_accuracy": correct / total,
-                        "train_spikes_per_sample": spikes / total, "val_accuracy": val_acc,
-                        "val_spikes_per_sample": val_spikes, "seconds": time.perf_counter() - t0})
-        if val_acc > best_acc:
-            best_acc = val_acc
-            checkpoint.save_checkpoint(out / checkpoint.CHECKPOINT, model, cfg, epoch, val_acc)
+
+    def batch_loss(x, y):
+        logits, z = model(x)
+        return (torch.nn.functional.cross_entropy(logits, y), int((logits.argmax(1) == y).sum()),
+                float(z.detach().sum()))
+
+    def validate(m):
+        val_acc, val_spikes, _ = evaluate_seq(m, x_va, data.y_val)
+        return val_acc, {"val_spikes_per_sample": val_spikes}
+
+    def save(m, epoch, acc):
+        checkpoint.save_checkpoint(out / checkpoint.CHECKPOINT, m, cfg, epoch, acc)
+
+    history = fit_epochs(cfg, model, opt, torch.from_numpy(x_tr), torch.from_numpy(data.y_train),
+                         batch_loss, validate, on_batch, on_epoch, save, after_step=model.project)
     best = checkpoint.load_run(out).model
     test_acc, test_spikes, _ = evaluate_seq(best, x_te, data.y_test)
     extra: dict[str, Any] = {

@@ -24,6 +24,7 @@ from beamnet_lava.io_utils import write_json
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
 from beamnet_lava.seeding import seed_everything
 from beamnet_lava.training import checkpoint
+from beamnet_lava.training.loop import fit_epochs
 
 
 def evaluate_model(model: CubaSNN, spikes: np.ndarray, labels: np.ndarray,
@@ -146,43 +147,6 @@ def _fit_temperature(out: Path, cfg, data: Split) -> float:
     return t
 
 
-def _fit_epochs(cfg, model, opt, x_tr: torch.Tensor, y_tr: torch.Tensor, batch_loss,
-                val_accuracy, bar: _Bar, save) -> list[dict[str, float]]:
-    """The epoch loop the baselines share: seeded shuffles, optimiser steps, validation
-    accuracy per epoch, the best-on-validation checkpoint.
-
-    ``batch_loss(x, y) -> (loss, correct)``; ``val_accuracy(model) -> float``.
-    """
-    gen = torch.Generator().manual_seed(cfg.seed)
-    history: list[dict[str, float]] = []
-    best_acc = -1.0
-    t0 = time.perf_counter()
-    for epoch in range(1, cfg.epochs + 1):
-        model.train()
-        perm = torch.randperm(len(x_tr), generator=gen)
-        total, correct, loss_sum = 0, 0, 0.0
-        for i in range(0, len(perm), cfg.batch_size):
-            idx = perm[i:i + cfg.batch_size]
-            loss, n_correct = batch_loss(x_tr[idx], y_tr[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            loss_sum += float(loss.detach()) * len(idx)
-            total += len(idx)
-            correct += n_correct
-            bar.batch(epoch, loss_sum / total)
-        if not np.isfinite(loss_sum):
-            raise BeamnetError(f"training diverged at epoch {epoch} (loss is not finite); lower --lr")
-        val_acc = val_accuracy(model)
-        bar.epoch(epoch, val_acc)
-        history.append({"epoch": epoch, "loss": loss_sum / total, "train_accuracy": correct / total,
-                        "val_accuracy": val_acc, "seconds": time.perf_counter() - t0})
-        if val_acc > best_acc:
-            best_acc = val_acc
-            save(model, epoch, val_acc)
-    return history
-
-
 def _train_ann(cfg: config_mod.ANNConfig, data: Split, out: Path, bar: _Bar):
     """Cross-entropy training of the ANN-MLP baseline (plain torch, fp32)."""
     model = checkpoint.build_model(cfg, data.x_train.shape[1], data.n_classes)
@@ -192,14 +156,15 @@ def _train_ann(cfg: config_mod.ANNConfig, data: Split, out: Path, bar: _Bar):
 
     def batch_loss(x, y):
         logits = model(x)
-        return torch.nn.functional.cross_entropy(logits, y), int((logits.argmax(1) == y).sum())
+        return torch.nn.functional.cross_entropy(logits, y), int((logits.argmax(1) == y).sum()), None
 
-    def val_accuracy(m) -> float:
+    def validate(m):
         m.eval()
         with torch.no_grad():
-            return float((m(x_va).argmax(1).numpy() == data.y_val).mean())
+            return float((m(x_va).argmax(1).numpy() == data.y_val).mean()), {}
 
-    history = _fit_epochs(cfg, model, opt, x_tr, y_tr, batch_loss, val_accuracy, bar, _save(out, cfg))
+    history = fit_epochs(cfg, model, opt, x_tr, y_tr, batch_loss, validate, bar.batch, bar.epoch,
+                         _save(out, cfg))
     t = _fit_temperature(out, cfg, data)
     best = checkpoint.load_run(out)
     with torch.no_grad():
@@ -223,11 +188,11 @@ def _train_snn(cfg: config_mod.SNNConfig, data: Split, out: Path, bar: _Bar):
 
     def batch_loss(x, y):
         spikes_out = model(x)
-        return loss_fn(spikes_out, y), int((spikes_out.sum(-1).argmax(1) == y).sum())
+        return loss_fn(spikes_out, y), int((spikes_out.sum(-1).argmax(1) == y).sum()), None
 
-    history = _fit_epochs(cfg, model, opt, torch.from_numpy(x_tr), torch.from_numpy(data.y_train),
-                          batch_loss, lambda m: evaluate_model(m, x_va, data.y_val)[0], bar,
-                          _save(out, cfg))
+    history = fit_epochs(cfg, model, opt, torch.from_numpy(x_tr), torch.from_numpy(data.y_train),
+                         batch_loss, lambda m: (evaluate_model(m, x_va, data.y_val)[0], {}),
+                         bar.batch, bar.epoch, _save(out, cfg))
     t = _fit_temperature(out, cfg, data)
     best = checkpoint.load_run(out)
     test_acc, _ = evaluate_model(best.model, x_te, data.y_test)
