@@ -98,10 +98,12 @@ def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = Fal
             from beamnet_lava.training.brf_train import train_seq
 
             extra, history = train_seq(cfg, data, out, bar.batch, bar.epoch)
-            extra["temperature"] = _fit_temperature(out, cfg, data)
         else:
             extra, history = _train_snn(cfg, data, out, bar)
-    extra.update(_write_records(out, cfg, data, history))
+    if not isinstance(cfg, config_mod.BeamnetConfig):    # BEAM-Net fits eta (Eq. 12) instead
+        extra["temperature"] = _fit_temperature(out, cfg, data)
+    for key, value in _write_records(out, cfg, data, history).items():
+        extra.setdefault(key, value)          # a model's own evaluation keeps its figures
     best = max(history, key=lambda h: (h["val_accuracy"], -h["epoch"]))
     metrics = {
         "model": cfg.model, "dataset": cfg.dataset, "split": data.description, "seed": cfg.seed,
@@ -114,7 +116,8 @@ def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = Fal
 
 
 def _write_records(out: Path, cfg, data: Split, history: list[dict]) -> dict[str, Any]:
-    """history.parquet and the per-sample test predictions.parquet (evaluation/records.py)."""
+    """history.parquet and the per-sample test predictions.parquet (evaluation/records.py);
+    returns the test metrics computed from those predictions."""
     from beamnet_lava.evaluation import records
     from beamnet_lava.evaluation.evaluate import run_meta, summarize
     from beamnet_lava.evaluation.predict import model_inputs, predict
@@ -127,11 +130,9 @@ def _write_records(out: Path, cfg, data: Split, history: list[dict]) -> dict[str
     s = summarize(pred)
     params = sum(p.numel() for p in best.model.parameters()) + sum(
         b.numel() for name, b in best.model.named_buffers() if name == "delays")
-    extra = {k: s[k] for k in ("nll", "brier", "energy_per_inference_nJ",
+    extra = {k: s[k] for k in ("nll", "brier", "ece", "active_fraction", "energy_per_inference_nJ",
                                "energy_with_memory_reads_nJ", "energy_model")}
-    extra["parameters"] = int(params)
-    if not isinstance(cfg, config_mod.BeamnetConfig):
-        extra.update({k: s[k] for k in ("ece", "active_fraction")})
+    extra.update(test_accuracy=s["accuracy"], parameters=int(params))
     return extra
 
 
@@ -165,12 +166,7 @@ def _train_ann(cfg: config_mod.ANNConfig, data: Split, out: Path, bar: _Bar):
 
     history = fit_epochs(cfg, model, opt, x_tr, y_tr, batch_loss, validate, bar.batch, bar.epoch,
                          _save(out, cfg))
-    t = _fit_temperature(out, cfg, data)
-    best = checkpoint.load_run(out)
-    with torch.no_grad():
-        pred = best.model(torch.from_numpy(data.x_test.astype(np.float32))).argmax(1).numpy()
-    return {"test_accuracy": float((pred == data.y_test).mean()), "temperature": t,
-            "hidden": best.model.sizes[1:-1]}, history
+    return {"hidden": model.sizes[1:-1]}, history
 
 
 def _save(out: Path, cfg):
@@ -179,7 +175,7 @@ def _save(out: Path, cfg):
 
 
 def _train_snn(cfg: config_mod.SNNConfig, data: Split, out: Path, bar: _Bar):
-    x_tr, x_va, x_te = (data.spikes(part, cfg.time_steps) for part in ("train", "val", "test"))
+    x_tr, x_va = (data.spikes(part, cfg.time_steps) for part in ("train", "val"))
     model = checkpoint.build_model(cfg, x_tr.shape[1], data.n_classes)
     slayer = import_slayer()
     loss_fn = slayer.loss.SpikeRate(true_rate=cfg.true_rate, false_rate=cfg.false_rate,
@@ -193,10 +189,7 @@ def _train_snn(cfg: config_mod.SNNConfig, data: Split, out: Path, bar: _Bar):
     history = fit_epochs(cfg, model, opt, torch.from_numpy(x_tr), torch.from_numpy(data.y_train),
                          batch_loss, lambda m: (evaluate_model(m, x_va, data.y_val)[0], {}),
                          bar.batch, bar.epoch, _save(out, cfg))
-    t = _fit_temperature(out, cfg, data)
-    best = checkpoint.load_run(out)
-    test_acc, _ = evaluate_model(best.model, x_te, data.y_test)
-    return {"test_accuracy": test_acc, "temperature": t}, history
+    return {}, history
 
 
 def _train_beamnet(cfg: config_mod.BeamnetConfig, data: Split, out: Path, bar: _Bar):
