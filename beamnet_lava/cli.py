@@ -201,10 +201,9 @@ def evaluate(
     report = evaluate(target, ood=None if ood == "none" else ood, part=part, samples=samples,
                       loop=loop, out=out_dir, data_dir=data_dir, energy_constants=energy_constants,
                       precision=precision, lanes=lanes, timeout_s=timeout)
-    where = out_dir or (target / "evaluation" if target.is_dir() else Path(str(target) + ".evaluation"))
     flat = {**report, **{f"ood_auroc_{k}": v["auroc"] for k, v in report["ood"].items()}}
     tracking.log_run(mlflow_uri, f"evaluate {report['model']} {target.name}",
-                     {"target": target, "part": part, "ood": ood}, flat, None, Path(where))
+                     {"target": target, "part": part, "ood": ood}, flat, None, Path(report["out_dir"]))
     if json_out:
         write_json(json_out, report)
     if json_out == "-":
@@ -228,7 +227,7 @@ def evaluate(
     for r in rows:
         table.add_row(*r)
     out.print(table)
-    out.print(f"records and figures in {where} "
+    out.print(f"records and figures in {report['out_dir']} "
               f"({report['seconds']:.1f} s)")
 
 

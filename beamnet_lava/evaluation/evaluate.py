@@ -196,7 +196,8 @@ def _evaluate(run: LoadedRun, split: str, data_name: str, part: str, x: np.ndarr
     out_dir.mkdir(parents=True, exist_ok=True)
     pred = predictor(x, y)
     report: dict[str, Any] = {**where, "model": cfg.model, "dataset": cfg.dataset, "split": split,
-                              "seed": cfg.seed, "part": part, **summarize(pred)}
+                              "seed": cfg.seed, "part": part, "out_dir": str(out_dir),
+                              **summarize(pred)}
     if isinstance(cfg, BeamnetConfig):
         report["eta"] = pred.extras["eta"]
         report["calibration"] = "eta (Eq. 12) fitted on the validation split" if cfg.fit_eta else "none"
