@@ -58,16 +58,15 @@ def write_history(path: str | Path, history: list[dict[str, Any]], meta: dict[st
     return write_table(path, cols, meta)
 
 
-def read_meta(path: str | Path) -> dict[str, str]:
-    """The ``beamnet_lava.*`` metadata of a record, after checking the file."""
+def _open(path: str | Path):
+    """The file's Arrow schema and ``beamnet_lava.*`` metadata, after checking the file."""
     import pyarrow.parquet as pq
 
     p = Path(path)
     if not p.is_file():
         raise BeamnetError(f"{p} is missing; train (or evaluate) the run again to write it")
     try:
-        schema = pq.read_schema(p)
-        pq.ParquetFile(p).metadata  # noqa: B018 - reading the footer validates the file
+        schema = pq.ParquetFile(p).schema_arrow      # reads and checks the footer
     except Exception as exc:  # noqa: BLE001 - a damaged file is the user's to fix
         raise BeamnetError(f"{p} is not a readable Parquet file ({exc.__class__.__name__}: {exc}); "
                            "it may be truncated: re-run the command that wrote it") from None
@@ -76,16 +75,18 @@ def read_meta(path: str | Path) -> dict[str, str]:
     if meta.get("format") != FORMAT:
         raise BeamnetError(f"{p} has record format {meta.get('format')!r}, this beamnet-lava reads "
                            f"{FORMAT!r}: re-run the command that wrote it with this version")
-    return meta
+    return schema, meta
+
+
+def read_meta(path: str | Path) -> dict[str, str]:
+    """The ``beamnet_lava.*`` metadata of a record, after checking the file."""
+    return _open(path)[1]
 
 
 def check_predictions(path: str | Path) -> dict[str, str]:
     """Validate a predictions / OOD record; returns its metadata."""
-    import pyarrow.parquet as pq
-
-    meta = read_meta(path)
-    names = set(pq.read_schema(path).names)
-    missing = [c for c in REQUIRED if c not in names]
+    schema, meta = _open(path)
+    missing = [c for c in REQUIRED if c not in schema.names]
     if missing:
         raise BeamnetError(f"{path} lacks column(s) {', '.join(missing)}; re-run the command that "
                            "wrote it with this version")
