@@ -138,7 +138,7 @@ class BeamnetConfig(TrainConfig):
     pop_size: int = 5                # l: neurons per dimension (population code)
     pop_sigma: float = 0.15          # sigma of the receptive fields
     # Coincidence detection (Eq. 21, Eq. 22)
-    n_memory: int = 150              # N memory neurons (stored patterns); docs/beamnet.md: N vs activity
+    n_memory: int = 100              # N memory neurons (stored patterns); docs/beamnet.md: N vs activity
     patterns: str = "kmeans"         # kmeans (per class) | prototype (class means, N = K)
     tau_s: float = 10.0              # synaptic current time constant: kernel kappa (Eq. 21)
     dt_max: int = 62                 # longest synaptic delay in steps (Loihi limit 62)
@@ -165,9 +165,13 @@ class BeamnetConfig(TrainConfig):
     max_windows: int = 3             # L: at most ceil(3 tau_m / tau_s) (Theorem 3.6)
     epsilon: float = 0.05            # stop when ||p_k - p_{k-1}||_1 < epsilon (Eq. 17)
     # Training objective
-    train_weights: bool = False      # also train w_ij (default: patterns set them, see docs)
+    train_weights: bool = True       # train w_ij (off: the stored patterns alone set them)
     kl_weight: float = 0.1           # KL(Dir(alpha~) || Dir(1)) on non-target evidence
     kl_anneal_epochs: int = 10
+    weight_objective: str = "race"   # race: w_ij learn the first-to-fire race (cross-entropy of the
+                                     # potentials when the first memory spike falls); evidential: w_ij
+                                     # learn the evidential loss through the spike counts (surrogate)
+    race_temperature: float = 0.1    # softmax temperature of the race loss, in theta_0
     rate_weight: float = 0.0         # firing-rate regulariser toward rate_target
     rate_target: float = 0.03        # target fraction of memory neurons active (1-5%)
     surrogate_width: float = 1.0     # surrogate gradient width, in theta_0
@@ -181,10 +185,12 @@ class BeamnetConfig(TrainConfig):
             _fail("encoding", self.encoding, "must be latency or population")
         if self.weight_init not in ("zero_mean", "proportional"):
             _fail("weight_init", self.weight_init, "must be zero_mean or proportional")
+        if self.weight_objective not in ("race", "evidential"):
+            _fail("weight_objective", self.weight_objective, "must be race or evidential")
         if self.patterns not in ("kmeans", "prototype"):
             _fail("patterns", self.patterns, "must be kmeans or prototype")
         positive = ("dt", "tau_spread", "tau_s", "tau_m", "theta_0", "tau_theta", "tau_syn",
-                    "pop_sigma", "init_gain", "surrogate_width")
+                    "pop_sigma", "init_gain", "surrogate_width", "race_temperature")
         for name in positive:
             if not getattr(self, name) > 0:
                 _fail(name, getattr(self, name), "must be > 0")

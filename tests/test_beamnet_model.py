@@ -156,6 +156,7 @@ def test_zero_mean_init_ignores_brightness_and_keeps_weight_resolution():
     ({"max_windows": 4}, "Theorem 3.6"), ({"dt_max": 70}, "delay limit"),
     ({"tau_spread": 30.0, "t_ref": 30, "time_steps": 64, "dt_max": 20}, "delays up to"),
     ({"time_steps": 20}, "coincidences"), ({"bidirectional": True, "max_windows": 1}, "max_windows >= 2"),
+    ({"weight_objective": "hebb"}, "race or evidential"), ({"race_temperature": 0.0}, "race_temperature"),
 ])
 def test_theory_checks_cite_their_source(overrides, needle):
     from beamnet_lava.config import from_dict
@@ -210,3 +211,64 @@ def test_drive_in_chunks_equals_drive_at_once_with_gradients(monkeypatch):
     (g_chunked,) = torch.autograd.grad((chunked ** 2).sum(), model.weight)
     assert torch.equal(whole, chunked)
     assert torch.allclose(g_whole, g_chunked)
+
+
+def test_race_loss_is_cross_entropy_of_class_logsumexp():
+    import math
+
+    import numpy as np
+    import torch
+
+    from beamnet_lava.training.beamnet_train import race_loss
+
+    race = torch.tensor([[0.2, -0.1, 0.05, -0.3]], dtype=torch.float64)   # theta_0 units
+    classes = torch.tensor([0, 0, 1, 2])
+    got = float(race_loss(race, classes, np.array([1]), 3, 0.1))
+    s0 = math.log(math.exp(2.0) + math.exp(-1.0))          # class 0: neurons 0 and 1
+    s1, s2 = 0.5, -3.0
+    want = -(s1 - math.log(math.exp(s0) + math.exp(s1) + math.exp(s2)))
+    assert abs(got - want) < 1e-12
+
+
+def test_race_potentials_are_taken_when_the_first_spike_falls_and_only_they_train_weights():
+    import numpy as np
+    import torch
+
+    from beamnet_lava.config import BeamnetConfig
+    from beamnet_lava.models.beamnet import BeamNet
+    from beamnet_lava.training.beamnet_train import evidential_loss
+
+    rng = np.random.default_rng(3)
+    x = rng.random((40, 16)).astype(np.float32)
+    y = np.repeat(np.arange(10), 4)
+    model = BeamNet(BeamnetConfig(n_memory=20), 16, 10)
+    model.init_from_data(x, y, 0)
+    keys = np.arange(12)
+    out = model(x[:12], keys)
+    pots: list[torch.Tensor] = []
+    with torch.no_grad():
+        times = torch.from_numpy(model.encode_times(x[:12]))
+        spikes = model.memory(model.drive(times), model.noise(keys, 0), pots)
+    v = torch.stack(pots, dim=-1)
+    eps = model.noise(keys, 0) / model.hw.theta
+    assert int((spikes.sum((1, 2)) > 0).sum()) >= 6
+    for b in range(12):
+        steps = torch.nonzero(spikes[b].sum(0)).flatten()
+        if len(steps):
+            t = int(steps[0])
+            assert torch.equal(out.race[b].detach(), v[b, :, t])
+            winners = spikes[b, :, t] > 0
+            assert bool((out.race[b][winners] > eps[b, winners, t]).all())   # Eq. 9: v > theta + eps
+            assert bool((out.race[b][~winners] <= eps[b, ~winners, t]).all())
+            assert spikes[b, :, :t].sum() == 0
+    # race objective: the evidential loss reaches the readout but not the weights
+    (g_w,) = torch.autograd.grad(evidential_loss(out.alpha, y[:12], 0.1), model.weight,
+                                 retain_graph=True, allow_unused=True)
+    assert g_w is None or float(g_w.abs().sum()) == 0.0
+    (g_r,) = torch.autograd.grad(out.race.sum(), model.weight)
+    assert float(g_r.abs().sum()) > 0
+    evid = BeamNet(BeamnetConfig(n_memory=20, weight_objective="evidential"), 16, 10)
+    evid.init_from_data(x, y, 0)
+    o = evid(x[:12], keys)
+    (g_e,) = torch.autograd.grad(evidential_loss(o.alpha, y[:12], 0.1), evid.weight)
+    assert float(g_e.abs().sum()) > 0

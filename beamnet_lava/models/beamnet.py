@@ -97,6 +97,7 @@ class WindowOutput:
     spikes: torch.Tensor        # (B, N, T) memory spikes
     counts: torch.Tensor        # (B, N) spikes after burn-in
     alpha: torch.Tensor         # (B, K) Dirichlet concentrations
+    race: torch.Tensor | None = None   # (B, N) potentials (theta_0 units) when the first spike fell
 
 
 class BeamNet(torch.nn.Module):
@@ -192,8 +193,13 @@ class BeamNet(torch.nn.Module):
         eps = noise.noise_block(self.hw.seed, self.n_memory, steps, self.hw.delta)   # (B, T, N)
         return torch.from_numpy(eps).permute(0, 2, 1).double()
 
-    def memory(self, drive: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-        """Run the Bayesian LIF layer over a window (bayes_lif.step, differentiable)."""
+    def memory(self, drive: torch.Tensor, eps: torch.Tensor,
+               potentials: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """Run the Bayesian LIF layer over a window (bayes_lif.step, differentiable).
+
+        ``potentials``, when given, receives ``(v - theta) / theta_0`` of every
+        step before the spike test (differentiable in the weights), for the race loss.
+        """
         p = self.hw
         width = self.cfg.surrogate_width * p.theta
         b, n, T = drive.shape
@@ -209,6 +215,8 @@ class BeamNet(torch.nn.Module):
             v = torch.clamp(_dec(v, p.dv) + u - inh, -V_LIMIT, V_LIMIT)
             theta = p.theta + torch.floor(p.gamma * h / DECAY_UNITY)
             s = _Spike.apply(v - theta - eps[..., t], width)
+            if potentials is not None:
+                potentials.append((v - theta) / p.theta)
             v = v * (1 - s.detach())
             spikes.append(s)
             s_prev = s
@@ -231,8 +239,23 @@ class BeamNet(torch.nn.Module):
         return WindowOutput(spikes, counts, self.readout_alpha(counts))
 
     def forward(self, intensity: np.ndarray, sample_keys: np.ndarray) -> WindowOutput:
-        """One window (the bidirectional loop off): used in training."""
-        return self.window(intensity, sample_keys, 0)
+        """One window (the bidirectional loop off): used in training.
+
+        Also returns each memory neuron's potential at the step the first memory
+        spike fell (the race: lateral inhibition silences the others right after).
+        """
+        times = torch.from_numpy(self.encode_times(intensity))
+        pots: list[torch.Tensor] = []
+        spikes = self.memory(self.drive(times), self.noise(sample_keys, 0), pots)
+        counts = spikes[..., self.cfg.burn_in:].sum(-1)
+        if self.cfg.weight_objective == "race":   # weights learn the race only; readout the counts
+            counts = counts.detach()
+        v = torch.stack(pots, dim=-1)                                   # (B, N, T)
+        fired = spikes.detach().sum(1) > 0                              # (B, T)
+        first = torch.where(fired.any(1), fired.float().argmax(1),      # no spike: highest peak
+                            v.detach().max(1).values.argmax(1))
+        race = v.gather(2, first[:, None, None].expand(-1, v.shape[1], 1)).squeeze(2)
+        return WindowOutput(spikes, counts, self.readout_alpha(counts), race)
 
     @torch.no_grad()
     def infer(self, intensity: np.ndarray, sample_keys: np.ndarray,

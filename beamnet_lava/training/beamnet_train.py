@@ -38,6 +38,22 @@ def evidential_loss(alpha: torch.Tensor, labels: np.ndarray, kl_weight: float) -
     return (expected_ce + kl_weight * kl).mean()
 
 
+def race_loss(race: torch.Tensor, pattern_class: torch.Tensor, labels: np.ndarray,
+              n_classes: int, temperature: float) -> torch.Tensor:
+    """Cross-entropy of the first-to-fire race (Prop. 3.3 winner-take-all).
+
+    ``race`` holds each memory neuron's potential minus threshold (theta_0 units)
+    at the step the first memory spike fell; inhibition then silences the
+    rest, so the neuron highest at that step decides the prediction. Class
+    score: log-sum-exp over the class's neurons of ``race / temperature``.
+    """
+    z = race / temperature
+    onehot = F.one_hot(pattern_class, n_classes).T.to(z.dtype)          # (K, N)
+    masked = z[:, None, :] + torch.log(onehot.clamp_min(1e-30))[None]    # (B, K, N)
+    scores = torch.logsumexp(masked, dim=2)
+    return F.cross_entropy(scores, torch.from_numpy(labels))
+
+
 ETA_GRID = np.logspace(-2, 4, 241)
 TEMPERATURE_GRID = np.round(np.arange(0.2, 3.0001, 0.05), 2)
 
@@ -140,6 +156,10 @@ def train_beamnet(cfg: BeamnetConfig, data: Split, out: Path,
             out_w = model(x_tr[idx], sample_keys("train", len(idx), key))
             key += len(idx)
             loss = evidential_loss(out_w.alpha, data.y_train[idx], kl_w)
+            if cfg.train_weights and cfg.weight_objective == "race":
+                loss = loss + race_loss(out_w.race, model.pattern_class,
+                                                          data.y_train[idx], data.n_classes,
+                                                          cfg.race_temperature)
             if cfg.rate_weight > 0:
                 rate = out_w.spikes.mean()
                 loss = loss + cfg.rate_weight * (rate - cfg.rate_target) ** 2
