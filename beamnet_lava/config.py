@@ -172,6 +172,7 @@ class BeamnetConfig(TrainConfig):
                                      # potentials when the first memory spike falls); evidential: w_ij
                                      # learn the evidential loss through the spike counts (surrogate)
     race_temperature: float = 0.1    # softmax temperature of the race loss, in theta_0
+    augment_shift: int = 0           # training images moved by up to this many pixels (0: off)
     rate_weight: float = 0.0         # firing-rate regulariser toward rate_target
     rate_target: float = 0.03        # target fraction of memory neurons active (1-5%)
     surrogate_width: float = 1.0     # surrogate gradient width, in theta_0
@@ -223,6 +224,8 @@ class BeamnetConfig(TrainConfig):
                   f"{self.t_ref + math.ceil(self.tau_spread)} so coincidences fall inside the window")
         if self.t_ref < math.ceil(self.tau_spread):
             _fail("t_ref", self.t_ref, "must be >= tau_spread so spike times t_ref - tau*x are >= 0")
+        if not 0 <= self.augment_shift <= 4:
+            _fail("augment_shift", self.augment_shift, "must be 0 (off) to 4 pixels")
         if self.n_memory < 1 or self.pop_size < 1:
             _fail("n_memory/pop_size", (self.n_memory, self.pop_size), "must be >= 1")
         if not 0 <= self.burn_in < self.time_steps:

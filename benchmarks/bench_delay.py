@@ -6,7 +6,14 @@ max_delay, run side by side on the Lava CPU simulator (fixed_pt); prints steps/s
 their ratio, whether the outputs are identical, and the per-step arithmetic of
 each measured alone (at this size Lava's per-step messaging dominates wall time).
 
-    python benchmarks/bench_delay.py [--samples 5] [--dataset digits|mnist]
+Then the workload a user runs: ``--lanes`` test samples of T steps each.
+DelayDense has one copy of the layer, so it streams them one after another
+(``lanes x T`` Lava steps); RingDelayDense runs them as ``lanes`` side-by-side
+copies of the layer in ``T`` steps (its ``lanes`` argument, as BEAM-Net's Lava
+runner uses it). Prints samples/s of each, the ratio, and whether every
+sample's output is identical.
+
+    python benchmarks/bench_delay.py [--samples 5] [--lanes 100] [--dataset digits|mnist]
 """
 from __future__ import annotations
 
@@ -83,6 +90,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--samples", type=int, default=5)
+    ap.add_argument("--lanes", type=int, default=100, help="samples in the workload comparison")
     ap.add_argument("--dataset", default="digits", help="digits (N=100) or mnist (N=400)")
     ap.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared/data/mnist"))
     args = ap.parse_args()
@@ -112,6 +120,34 @@ def main() -> None:
     dense_s, ring_s = compute_only(w, d, spikes, 62)
     print(f"per-step arithmetic alone (no Lava runtime): DelayDense(max_delay=62) "
           f"{dense_s * 1e6:.0f} us, ring {ring_s * 1e6:.0f} us: {dense_s / ring_s:.0f}x")
+    workload(model, cfg, data, w, d, args.lanes)
+
+
+def workload(model: BeamNet, cfg: BeamnetConfig, data, w: np.ndarray, d: np.ndarray, n: int) -> None:
+    """``n`` samples: DelayDense streams them (n x T steps), the ring runs n lanes (T steps)."""
+    from lava.proc.dense.process import DelayDense
+
+    from beamnet_lava.sim_cpu.beamnet_run import pack_lanes, unpack_lanes
+
+    T = cfg.time_steps
+    x = encoder_intensity(data.x_test[:n], cfg)
+    raster = times_to_raster(model.encode_times(x), T).astype(np.int32)        # (n, d, T)
+    n = len(raster)
+    serial = raster.transpose(1, 0, 2).reshape(raster.shape[1], -1)
+    t0 = time.perf_counter()
+    ref, ref_sps = run(DelayDense(weights=w, delays=d, max_delay=62), serial)
+    dense_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ours, ours_sps = run(RingDelayDense(weights=w, delays=d, lanes=n), pack_lanes(raster, n)[0])
+    ring_s = time.perf_counter() - t0
+    dense_run, ring_run = n * T / ref_sps, T / ours_sps
+    ref_per_sample = ref.reshape(w.shape[0], n, T).transpose(1, 0, 2)           # (n, N, T)
+    ours_per_sample = unpack_lanes(ours[None], n, n)
+    same = bool(np.array_equal(ref_per_sample, ours_per_sample))
+    print(f"workload, {n} samples x T={T} (compile + run): DelayDense(max_delay=62) streaming "
+          f"{n / dense_s:8.1f} samples/s; RingDelayDense, {n} lanes {n / ring_s:8.1f} samples/s: "
+          f"{dense_s / ring_s:.1f}x; run phase alone {n / dense_run:.1f} vs {n / ring_run:.1f} "
+          f"samples/s: {dense_run / ring_run:.1f}x; every sample's output identical: {same}")
 
 
 if __name__ == "__main__":

@@ -156,7 +156,7 @@ def test_zero_mean_init_ignores_brightness_and_keeps_weight_resolution():
     ({"max_windows": 4}, "Theorem 3.6"), ({"dt_max": 70}, "delay limit"),
     ({"tau_spread": 30.0, "t_ref": 30, "time_steps": 64, "dt_max": 20}, "delays up to"),
     ({"time_steps": 20}, "coincidences"), ({"bidirectional": True, "max_windows": 1}, "max_windows >= 2"),
-    ({"weight_objective": "hebb"}, "race or evidential"), ({"race_temperature": 0.0}, "race_temperature"),
+    ({"weight_objective": "hebb"}, "race or evidential"), ({"augment_shift": 9}, "augment_shift"), ({"race_temperature": 0.0}, "race_temperature"),
 ])
 def test_theory_checks_cite_their_source(overrides, needle):
     from beamnet_lava.config import from_dict
@@ -272,3 +272,28 @@ def test_race_potentials_are_taken_when_the_first_spike_falls_and_only_they_trai
     o = evid(x[:12], keys)
     (g_e,) = torch.autograd.grad(evidential_loss(o.alpha, y[:12], 0.1), evid.weight)
     assert float(g_e.abs().sum()) > 0
+
+
+def test_shift_augmentation_moves_each_image_within_range_with_zero_fill():
+    import numpy as np
+
+    from beamnet_lava.training.beamnet_train import shift_images
+
+    rng = np.random.default_rng(0)
+    x = rng.random((50, 25)).astype(np.float32)
+    out = shift_images(x, 1, np.random.default_rng(1))
+    seen = set()
+    for a, b in zip(x.reshape(-1, 5, 5), out.reshape(-1, 5, 5)):
+        match = []
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                want = np.zeros_like(a)
+                want[max(dy, 0):5 + min(dy, 0), max(dx, 0):5 + min(dx, 0)] = \
+                    a[max(-dy, 0):5 - max(dy, 0), max(-dx, 0):5 - max(dx, 0)]
+                if np.array_equal(b, want):
+                    match.append((dy, dx))
+        assert len(match) == 1
+        seen.add(match[0])
+    assert len(seen) == 9                       # every shift in range occurs
+    with pytest.raises(BeamnetError, match="square images"):
+        shift_images(np.zeros((2, 24), np.float32), 1, rng)

@@ -38,6 +38,24 @@ def evidential_loss(alpha: torch.Tensor, labels: np.ndarray, kl_weight: float) -
     return (expected_ce + kl_weight * kl).mean()
 
 
+def shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Each square image moved by a random (dy, dx) in ``-max_shift..max_shift`` (zero fill)."""
+    n, d = x.shape
+    side = math.isqrt(d)
+    if side * side != d:
+        from beamnet_lava.errors import BeamnetError
+        raise BeamnetError(f"augment_shift needs square images; these have {d} features: "
+                           "set augment_shift=0")
+    img = x.reshape(n, side, side)
+    out = np.zeros_like(img)
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(n, 2))
+    for i, (dy, dx) in enumerate(shifts):
+        ys, yd = (slice(0, side - dy), slice(dy, side)) if dy >= 0 else (slice(-dy, side), slice(0, side + dy))
+        xs, xd = (slice(0, side - dx), slice(dx, side)) if dx >= 0 else (slice(-dx, side), slice(0, side + dx))
+        out[i, yd, xd] = img[i, ys, xs]
+    return out.reshape(n, d)
+
+
 def race_loss(race: torch.Tensor, pattern_class: torch.Tensor, labels: np.ndarray,
               n_classes: int, temperature: float) -> torch.Tensor:
     """Cross-entropy of the first-to-fire race (Prop. 3.3 winner-take-all).
@@ -153,7 +171,9 @@ def train_beamnet(cfg: BeamnetConfig, data: Split, out: Path,
         loss_sum = correct = 0.0
         for i in range(0, len(perm), cfg.batch_size):
             idx = perm[i:i + cfg.batch_size]
-            out_w = model(x_tr[idx], sample_keys("train", len(idx), key))
+            xb = (x_tr[idx] if cfg.augment_shift == 0 else
+                  encoder_intensity(shift_images(data.x_train[idx], cfg.augment_shift, rng), cfg))
+            out_w = model(xb, sample_keys("train", len(idx), key))
             key += len(idx)
             loss = evidential_loss(out_w.alpha, data.y_train[idx], kl_w)
             if cfg.train_weights and cfg.weight_objective == "race":
