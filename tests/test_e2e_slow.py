@@ -28,7 +28,7 @@ def test_default_beamnet_on_digits(tmp_path):
     from beamnet_lava.config import BeamnetConfig
 
     metrics = train(BeamnetConfig(), tmp_path / "bn", progress=False)
-    assert metrics["test_accuracy"] >= 0.9          # measured 93.3-96.9 % over seeds 0-2 (N = 150)
+    assert metrics["test_accuracy"] >= 0.93         # measured 95.6-96.9 % over seeds 0-2 (N = 100)
     assert 0.01 <= metrics["active_fraction"] <= 0.05
     for key in ("single_window", "bidirectional"):
         assert metrics[key]["min_aleatoric"] >= 0 and metrics[key]["min_epistemic"] >= 0
