@@ -33,6 +33,12 @@ from beamnet_lava.sim_cpu import watchdog
 
 
 def run(conn, spikes):
+    """Run ``conn`` on ``spikes``; returns (output, steps/s of the run phase, compile seconds).
+
+    The output is read back after the clock stops: lava's sink ``Var.get()`` sends
+    every element as its own message (~15 s for a million values here), the same
+    volume for every variant, so it is not part of either timing.
+    """
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
     from lava.proc import io
@@ -43,13 +49,15 @@ def run(conn, spikes):
     src.s_out.connect(conn.s_in)
     conn.a_out.connect(sink.a_in)
     try:
+        t0 = time.perf_counter()
         watchdog.guarded(lambda: src.create_runtime(run_cfg=Loihi2SimCfg(select_tag="fixed_pt")),
                          lambda: src.runtime, 600, "compile")
+        compile_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         watchdog.guarded(lambda: src.run(condition=RunSteps(num_steps=steps)), lambda: src.runtime,
                          3600, "run")
         seconds = time.perf_counter() - t0
-        return sink.data.get(), steps / seconds
+        return sink.data.get(), steps / seconds, compile_s
     finally:
         src.stop()
 
@@ -105,10 +113,10 @@ def main() -> None:
     x = encoder_intensity(data.x_test[:args.samples], cfg)
     raster = times_to_raster(model.encode_times(x), cfg.time_steps)          # (n, d, T)
     spikes = raster.transpose(1, 0, 2).reshape(raster.shape[1], -1).astype(np.int32)
-    ours, ours_sps = run(RingDelayDense(weights=w, delays=d), spikes)
+    ours, ours_sps, _ = run(RingDelayDense(weights=w, delays=d), spikes)
     # lava-dl's NetX builds every delayed Dense with max_delay=62 (netx/blocks/process.py)
-    ref, ref_sps = run(DelayDense(weights=w, delays=d, max_delay=62), spikes)
-    tight, tight_sps = run(DelayDense(weights=w, delays=d, max_delay=int(d.max())), spikes)
+    ref, ref_sps, _ = run(DelayDense(weights=w, delays=d, max_delay=62), spikes)
+    tight, tight_sps, _ = run(DelayDense(weights=w, delays=d, max_delay=int(d.max())), spikes)
     print(f"{args.dataset} BEAM-Net coincidence layer: N={w.shape[0]}, inputs={w.shape[1]}, "
           f"max delay {d.max()}, {spikes.shape[1]} steps ({args.samples} samples x T={cfg.time_steps})")
     print(f"DelayDense (max_delay=62, as NetX builds it) {ref_sps:8.1f} steps/s")
@@ -134,20 +142,20 @@ def workload(model: BeamNet, cfg: BeamnetConfig, data, w: np.ndarray, d: np.ndar
     raster = times_to_raster(model.encode_times(x), T).astype(np.int32)        # (n, d, T)
     n = len(raster)
     serial = raster.transpose(1, 0, 2).reshape(raster.shape[1], -1)
-    t0 = time.perf_counter()
-    ref, ref_sps = run(DelayDense(weights=w, delays=d, max_delay=62), serial)
-    dense_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ours, ours_sps = run(RingDelayDense(weights=w, delays=d, lanes=n), pack_lanes(raster, n)[0])
-    ring_s = time.perf_counter() - t0
+    ref, ref_sps, ref_compile = run(DelayDense(weights=w, delays=d, max_delay=62), serial)
+    ours, ours_sps, ours_compile = run(RingDelayDense(weights=w, delays=d, lanes=n),
+                                       pack_lanes(raster, n)[0])
     dense_run, ring_run = n * T / ref_sps, T / ours_sps
+    dense_s, ring_s = ref_compile + dense_run, ours_compile + ring_run
     ref_per_sample = ref.reshape(w.shape[0], n, T).transpose(1, 0, 2)           # (n, N, T)
     ours_per_sample = unpack_lanes(ours[None], n, n)
     same = bool(np.array_equal(ref_per_sample, ours_per_sample))
-    print(f"workload, {n} samples x T={T} (compile + run): DelayDense(max_delay=62) streaming "
-          f"{n / dense_s:8.1f} samples/s; RingDelayDense, {n} lanes {n / ring_s:8.1f} samples/s: "
-          f"{dense_s / ring_s:.1f}x; run phase alone {n / dense_run:.1f} vs {n / ring_run:.1f} "
-          f"samples/s: {dense_run / ring_run:.1f}x; every sample's output identical: {same}")
+    print(f"workload, {n} samples x T={T}: DelayDense(max_delay=62) streams them, RingDelayDense "
+          f"runs {n} lanes; every sample's output identical: {same}")
+    print(f"  run phase:     DelayDense {n / dense_run:8.1f} samples/s, RingDelayDense "
+          f"{n / ring_run:8.1f} samples/s: {dense_run / ring_run:.1f}x")
+    print(f"  compile + run: DelayDense {dense_s:6.2f} s, RingDelayDense {ring_s:6.2f} s: "
+          f"{dense_s / ring_s:.1f}x (read-back through lava's sink not timed, see run())")
 
 
 if __name__ == "__main__":
