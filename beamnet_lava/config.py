@@ -173,6 +173,7 @@ class BeamnetConfig(TrainConfig):
                                      # learn the evidential loss through the spike counts (surrogate)
     race_temperature: float = 0.1    # softmax temperature of the race loss, in theta_0
     augment_shift: int = 0           # training images moved by up to this many pixels (0: off)
+    input_dropout: float = 0.0       # share of input spikes silenced in each training sample
     rate_weight: float = 0.0         # firing-rate regulariser toward rate_target
     rate_target: float = 0.03        # target fraction of memory neurons active (1-5%)
     surrogate_width: float = 1.0     # surrogate gradient width, in theta_0
@@ -224,6 +225,8 @@ class BeamnetConfig(TrainConfig):
                   f"{self.t_ref + math.ceil(self.tau_spread)} so coincidences fall inside the window")
         if self.t_ref < math.ceil(self.tau_spread):
             _fail("t_ref", self.t_ref, "must be >= tau_spread so spike times t_ref - tau*x are >= 0")
+        if not 0 <= self.input_dropout < 1:
+            _fail("input_dropout", self.input_dropout, "must be a fraction in [0, 1)")
         if not 0 <= self.augment_shift <= 4:
             _fail("augment_shift", self.augment_shift, "must be 0 (off) to 4 pixels")
         if self.n_memory < 1 or self.pop_size < 1:

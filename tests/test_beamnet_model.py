@@ -156,7 +156,8 @@ def test_zero_mean_init_ignores_brightness_and_keeps_weight_resolution():
     ({"max_windows": 4}, "Theorem 3.6"), ({"dt_max": 70}, "delay limit"),
     ({"tau_spread": 30.0, "t_ref": 30, "time_steps": 64, "dt_max": 20}, "delays up to"),
     ({"time_steps": 20}, "coincidences"), ({"bidirectional": True, "max_windows": 1}, "max_windows >= 2"),
-    ({"weight_objective": "hebb"}, "race or evidential"), ({"augment_shift": 9}, "augment_shift"), ({"race_temperature": 0.0}, "race_temperature"),
+    ({"weight_objective": "hebb"}, "race or evidential"), ({"augment_shift": 9}, "augment_shift"),
+    ({"input_dropout": 1.0}, "input_dropout"), ({"race_temperature": 0.0}, "race_temperature"),
 ])
 def test_theory_checks_cite_their_source(overrides, needle):
     from beamnet_lava.config import from_dict

@@ -228,10 +228,11 @@ class BeamNet(torch.nn.Module):
         evidence = counts.double() @ F.softplus(self.readout.double()).T   # float64, as the Lava readout
         return self.cfg.alpha_0 + eta * evidence
 
-    def window_spikes(self, intensity: np.ndarray, sample_keys: np.ndarray, k: int = 0) -> torch.Tensor:
+    def window_spikes(self, intensity: np.ndarray, sample_keys: np.ndarray, k: int = 0,
+                      potentials: list[torch.Tensor] | None = None) -> torch.Tensor:
         """Memory spikes ``(B, N, T)`` of window ``k`` (Eq. 7, 21-22, 8-10)."""
         times = torch.from_numpy(self.encode_times(intensity))
-        return self.memory(self.drive(times), self.noise(sample_keys, k))
+        return self.memory(self.drive(times), self.noise(sample_keys, k), potentials)
 
     def window(self, intensity: np.ndarray, sample_keys: np.ndarray, k: int = 0) -> WindowOutput:
         spikes = self.window_spikes(intensity, sample_keys, k)
@@ -244,9 +245,8 @@ class BeamNet(torch.nn.Module):
         Also returns each memory neuron's potential at the step the first memory
         spike fell (the race: lateral inhibition silences the others right after).
         """
-        times = torch.from_numpy(self.encode_times(intensity))
         pots: list[torch.Tensor] = []
-        spikes = self.memory(self.drive(times), self.noise(sample_keys, 0), pots)
+        spikes = self.window_spikes(intensity, sample_keys, 0, pots)
         counts = spikes[..., self.cfg.burn_in:].sum(-1)
         if self.cfg.weight_objective == "race":   # weights learn the race only; readout the counts
             counts = counts.detach()

@@ -173,13 +173,14 @@ def train_beamnet(cfg: BeamnetConfig, data: Split, out: Path,
             idx = perm[i:i + cfg.batch_size]
             xb = (x_tr[idx] if cfg.augment_shift == 0 else
                   encoder_intensity(shift_images(data.x_train[idx], cfg.augment_shift, rng), cfg))
+            if cfg.input_dropout > 0:   # silence a random share of the input spikes
+                xb = np.where(rng.random(xb.shape) < cfg.input_dropout, 0.0, xb).astype(xb.dtype)
             out_w = model(xb, sample_keys("train", len(idx), key))
             key += len(idx)
             loss = evidential_loss(out_w.alpha, data.y_train[idx], kl_w)
             if cfg.train_weights and cfg.weight_objective == "race":
-                loss = loss + race_loss(out_w.race, model.pattern_class,
-                                                          data.y_train[idx], data.n_classes,
-                                                          cfg.race_temperature)
+                loss = loss + race_loss(out_w.race, model.pattern_class, data.y_train[idx],
+                                        data.n_classes, cfg.race_temperature)
             if cfg.rate_weight > 0:
                 rate = out_w.spikes.mean()
                 loss = loss + cfg.rate_weight * (rate - cfg.rate_target) ** 2
