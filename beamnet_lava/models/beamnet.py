@@ -16,6 +16,10 @@ Pipeline for one window of ``T`` steps:
    12-bit decays, logistic surrogate (width ``surrogate_width`` theta, the
    derivative of Eq. 9's sigmoid) for spikes; the inhibition and threshold
    traces are detached (their gradients explode, see BEAMNET_NOTES lesson 1).
+   By default (``weight_objective: race``) the weights learn only from each
+   neuron's potential at the step the first memory spike falls
+   (:meth:`BeamNet.forward`, ``race``; the loss is in training/beamnet_train.py),
+   and the spike counts reach only the readout.
 4. Dirichlet readout (Eq. 12): evidence ``e = softplus(R) @ n`` from spike
    counts ``n``, ``alpha = alpha_0 + eta * e``. The prediction and every
    uncertainty come from these spike counts only.
