@@ -41,11 +41,7 @@ def evidential_loss(alpha: torch.Tensor, labels: np.ndarray, kl_weight: float) -
 def shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
     """Each square image moved by a random (dy, dx) in ``-max_shift..max_shift`` (zero fill)."""
     n, d = x.shape
-    side = math.isqrt(d)
-    if side * side != d:
-        from beamnet_lava.errors import BeamnetError
-        raise BeamnetError(f"augment_shift needs square images; these have {d} features: "
-                           "set augment_shift=0")
+    side = _image_side(d)
     img = x.reshape(n, side, side)
     out = np.zeros_like(img)
     shifts = rng.integers(-max_shift, max_shift + 1, size=(n, 2))
@@ -54,6 +50,15 @@ def shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.
         xs, xd = (slice(0, side - dx), slice(dx, side)) if dx >= 0 else (slice(-dx, side), slice(0, side + dx))
         out[i, yd, xd] = img[i, ys, xs]
     return out.reshape(n, d)
+
+
+def _image_side(features: int) -> int:
+    side = math.isqrt(features)
+    if side * side != features:
+        from beamnet_lava.errors import BeamnetError
+        raise BeamnetError(f"augment_shift needs square images; these have {features} features: "
+                           "set augment_shift=0")
+    return side
 
 
 def race_loss(race: torch.Tensor, pattern_class: torch.Tensor, labels: np.ndarray,
@@ -153,6 +158,8 @@ def train_beamnet(cfg: BeamnetConfig, data: Split, out: Path,
                   on_epoch: Callable[[int, float], None],
                   save_best: Callable[[BeamNet, int, float], None]) -> tuple[BeamNet, list[dict]]:
     """Train; returns the model (last epoch) and the per-epoch history."""
+    if cfg.augment_shift:
+        _image_side(data.x_train.shape[1])      # fail before k-means, not at the first batch
     x_tr, x_va = encoder_intensity(data.x_train, cfg), encoder_intensity(data.x_val, cfg)
     model = BeamNet(cfg, x_tr.shape[1], data.n_classes)
     model.init_from_data(x_tr, data.y_train, cfg.seed)
