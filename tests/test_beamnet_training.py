@@ -79,3 +79,19 @@ def test_readout_temperature_fits_the_confidence_of_a_spike():
     eta1 = fit_eta(counts @ _softplus(logits).T, labels, 1.0)
     assert nll(p, labels) < nll(_prob(counts @ _softplus(logits).T, 1.0, eta1), labels)
     assert fit_calibration(counts, logits, labels, 1.0, temperature=False)[0] == 1.0
+
+
+def test_regularised_training_is_seeded_and_changes_the_weights(small_cfg, tmp_path):
+    """augment_shift and input_dropout draw from the run's seed: same bytes twice, new weights."""
+    import torch
+
+    cfg = small_cfg.replace(augment_shift=1, input_dropout=0.1, epochs=1)
+    a, b = tmp_path / "a", tmp_path / "b"
+    train(cfg, a, progress=False)
+    train(cfg, b, progress=False)
+    assert (a / CHECKPOINT).read_bytes() == (b / CHECKPOINT).read_bytes()
+    plain = tmp_path / "plain"
+    train(small_cfg.replace(epochs=1), plain, progress=False)
+    w_reg = torch.load(a / CHECKPOINT, weights_only=False)
+    w_plain = torch.load(plain / CHECKPOINT, weights_only=False)
+    assert not torch.equal(w_reg["state_dict"]["weight"], w_plain["state_dict"]["weight"])
