@@ -34,6 +34,14 @@ def _user_errors(fn):
     return wrapper
 
 
+def _wrote_json_only(json_out: str | None, obj) -> bool:
+    """Write ``obj`` as JSON to ``json_out`` (a path, or ``-`` for stdout); True when the
+    JSON went to stdout, so the caller prints no table after it."""
+    if json_out:
+        write_json(json_out, obj)
+    return json_out == "-"
+
+
 @app.command()
 @_user_errors
 def train(
@@ -143,9 +151,7 @@ def run(
                          timeout_s=timeout, chunk_samples=chunk, lanes=lanes,
                          bidirectional=loop, energy_constants=energy_constants,
                          progress=json_out != "-")
-    if json_out:
-        write_json(json_out, report)
-    if json_out == "-":
+    if _wrote_json_only(json_out, report):
         return
     table = Table(title=f"Lava {report['precision']} run of {netx_file} on {report['n_samples']} "
                         f"{report['dataset']} {report['part']} samples")
@@ -204,9 +210,7 @@ def evaluate(
     flat = {**report, **{f"ood_auroc_{k}": v["auroc"] for k, v in report["ood"].items()}}
     tracking.log_run(mlflow_uri, f"evaluate {report['model']} {target.name}",
                      {"target": target, "part": part, "ood": ood}, flat, None, Path(report["out_dir"]))
-    if json_out:
-        write_json(json_out, report)
-    if json_out == "-":
+    if _wrote_json_only(json_out, report):
         return
     table = Table(title=f"{report['model']} ({report['backend']}) on {report['n_samples']} "
                         f"{report['dataset']} {report['part']} samples ({report['split']})")
@@ -243,9 +247,7 @@ def compare(
     from beamnet_lava.evaluation.compare import compare as run_compare
 
     rows = run_compare(run_dirs, figure=figure, force=force)
-    if json_out:
-        write_json(json_out, rows)
-    if json_out == "-":
+    if _wrote_json_only(json_out, rows):
         return
     oods = sorted({k for r in rows for k in r["ood_auroc"]})
     table = Table(title=f"{rows[0]['n_samples']} test samples of {rows[0]['split']}")
@@ -291,9 +293,7 @@ def energy(
         raise BeamnetError(f"--sweep {sweep!r} must be comma-separated integers, e.g. 25,50,100") from None
     report = run_energy(run_dir, sweep=ns, epochs=epochs, out=out_dir or run_dir, force=force,
                         energy_constants=energy_constants, samples=samples, progress=json_out != "-")
-    if json_out:
-        write_json(json_out, report)
-    if json_out == "-":
+    if _wrote_json_only(json_out, report):
         return
     table = Table(title=f"energy per inference: {report['model']} on {report['n_samples']} test "
                         f"samples ({report['energy_model']})")
