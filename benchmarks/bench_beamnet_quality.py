@@ -10,8 +10,8 @@ fraction, memory spikes per sample, the epistemic wrong/correct ratio and
 training time.
 
     python benchmarks/bench_beamnet_quality.py                       # digits
-    python benchmarks/bench_beamnet_quality.py --dataset mnist --data-dir ../shared/data/mnist \\
-        --set n_memory=400 --set theta_mant=16384 --seeds 0
+    python benchmarks/bench_beamnet_quality.py --config configs/beamnet_mnist.yaml \\
+        --data-dir ../shared/data/mnist                              # the MNIST-10k preset
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import beamnet_lava  # noqa: F401  (lava shim)
+from beamnet_lava import config as config_mod
 from beamnet_lava.config import BeamnetConfig, parse_override
 from beamnet_lava.training.trainer import train
 
@@ -48,28 +49,37 @@ def row(metrics: dict) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dataset", default="digits")
+    ap.add_argument("--dataset", default=None, help="digits (default) or mnist; default: the --config's")
+    ap.add_argument("--config", default=None, help="a BEAM-Net YAML/JSON config to start from (a preset)")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     ap.add_argument("--set", dest="overrides", action="append", default=[], help="config key=value")
     ap.add_argument("--json", default=None, help="also write the rows to this JSON file")
     args = ap.parse_args()
     overrides = dict(parse_override(s) for s in args.overrides)
+    try:
+        base = config_mod.load(args.config) if args.config else BeamnetConfig()
+    except config_mod.BeamnetError as exc:
+        ap.error(str(exc))
+    if not isinstance(base, BeamnetConfig):
+        ap.error(f"{args.config} is a {base.model} config, not a BEAM-Net one")
+    base = base.replace(**{k: v for k, v in (("dataset", args.dataset), ("data_dir", args.data_dir))
+                           if v is not None})
     work = Path(tempfile.mkdtemp(prefix="beamnet-quality-"))
     rows = {}
     header = f"{'seed':>5} " + " ".join(f"{c[0]:>9}" for c in COLUMNS)
-    print(f"BEAM-Net, {args.dataset}, overrides {overrides or 'none'} (test split; ECE uses eta and "
+    print(f"BEAM-Net, {base.dataset}, {args.config or 'default config'}, overrides {overrides or 'none'} (test split; ECE uses eta and "
           "readout temperature T fitted on the validation split, ECE raw the trained readout and eta)")
     print(header)
     for seed in (int(s) for s in args.seeds.split(",")):
-        cfg = BeamnetConfig(dataset=args.dataset, data_dir=args.data_dir, seed=seed).replace(**overrides)
+        cfg = base.replace(seed=seed, **overrides)
         rows[seed] = row(train(cfg, work / f"seed{seed}", progress=False))
         print(f"{seed:>5} " + " ".join(f"{fmt.format(rows[seed][key]):>9}" for _, key, fmt in COLUMNS),
               flush=True)
     mean = {key: float(np.mean([r[key] for r in rows.values()])) for _, key, _ in COLUMNS}
     print(f"{'mean':>5} " + " ".join(f"{fmt.format(mean[key]):>9}" for _, key, fmt in COLUMNS))
     if args.json:
-        Path(args.json).write_text(json.dumps({"overrides": overrides, "rows": rows, "mean": mean}, indent=1))
+        Path(args.json).write_text(json.dumps({"config": args.config, "overrides": overrides, "rows": rows, "mean": mean}, indent=1))
 
 
 if __name__ == "__main__":
