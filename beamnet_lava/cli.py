@@ -6,6 +6,7 @@ can fix arrives as a :class:`BeamnetError` and is printed as one line.
 from __future__ import annotations
 
 import functools
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -13,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from beamnet_lava.errors import BeamnetError
+from beamnet_lava.errors import BeamnetError, BeamnetWarning
 from beamnet_lava.io_utils import write_json
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -23,9 +24,20 @@ err = Console(stderr=True)
 out = Console()
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if issubclass(category, BeamnetWarning):
+        err.print(f"[bold yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+
+
 def _user_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        warnings.showwarning = _show_warning
         try:
             return fn(*args, **kwargs)
         except BeamnetError as exc:

@@ -7,3 +7,7 @@ class BeamnetError(Exception):
 
 class LavaRunError(BeamnetError):
     """A Lava run failed (inside a child process, or it stopped making progress)."""
+
+
+class BeamnetWarning(UserWarning):
+    """Something the user may want to change (the run goes on); the CLI prints it as one line."""

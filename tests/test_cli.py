@@ -47,3 +47,16 @@ def test_clear_one_line_errors(tmp_path):
         assert r.exit_code == 1, (args, r.output)
         assert needle in r.output, (args, r.output)
         assert "Traceback" not in r.output
+
+
+def test_coarse_beamnet_weights_warn_once_in_one_line(tmp_path):
+    """theta_mant too small for the weights: the run goes on, with a one-line warning saying what to raise."""
+    r = runner.invoke(app, ["train", "--model", "beamnet", "--out", str(tmp_path / "coarse"),
+                            "--set", "theta_mant=128", "--set", "epochs=1", "--set", "n_memory=20"])
+    assert r.exit_code == 0, r.output
+    assert r.output.count("warning:") == 1 and "raise theta_mant" in r.output
+    assert "UserWarning" not in r.output
+    r = runner.invoke(app, ["train", "--model", "beamnet", "--out", str(tmp_path / "fine"),
+                            "--set", "epochs=1", "--set", "n_memory=20"])
+    assert r.exit_code == 0, r.output
+    assert "warning:" not in r.output
