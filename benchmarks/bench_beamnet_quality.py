@@ -6,8 +6,9 @@ Trains BEAM-Net once per seed (default 0, 1, 2) with the default config plus any
 the validation split and with the trained readout and eta, the fitted eta and
 readout temperature, the fraction of
 memory neurons that fire at least once per sample, the per-step active
-fraction, memory spikes per sample, the epistemic wrong/correct ratio and
-training time.
+fraction, memory spikes per sample, the epistemic wrong/correct ratio (over all test
+samples, and over those at least one memory neuron fired for: "w/c spkg"), the
+share of silent samples and training time.
 
     python benchmarks/bench_beamnet_quality.py                       # digits
     python benchmarks/bench_beamnet_quality.py --config configs/beamnet_mnist.yaml \\
@@ -31,7 +32,9 @@ COLUMNS = [("acc", "accuracy", "{:.2%}"), ("acc loop", "loop_accuracy", "{:.2%}"
            ("ECE", "ece", "{:.3f}"), ("ECE raw", "ece_raw_eta", "{:.3f}"), ("eta", "eta", "{:.3g}"), ("T", "readout_temperature", "{:.2f}"),
            ("active", "active_fraction", "{:.2%}"), ("per step", "active_fraction_per_step", "{:.3%}"),
            ("spikes", "memory_spikes_per_sample", "{:.2f}"),
-           ("epi w/c", "epistemic_ratio_wrong_correct", "{:.2f}"), ("train s", "train_seconds", "{:.0f}")]
+           ("epi w/c", "epistemic_ratio_wrong_correct", "{:.2f}"),
+           ("w/c spkg", "epistemic_ratio_spiking", "{:.2f}"), ("silent", "silent_fraction", "{:.2%}"),
+           ("train s", "train_seconds", "{:.0f}")]
 
 
 def row(metrics: dict) -> dict[str, float]:
@@ -44,6 +47,8 @@ def row(metrics: dict) -> dict[str, float]:
             "active_fraction_per_step": one["active_fraction_per_step"],
             "memory_spikes_per_sample": one["memory_spikes_per_sample"],
             "epistemic_ratio_wrong_correct": one["epistemic_ratio_wrong_correct"],
+            "epistemic_ratio_spiking": one["epistemic_ratio_spiking"],
+            "silent_fraction": one["silent_fraction"],
             "train_seconds": metrics["train_seconds"]}
 
 

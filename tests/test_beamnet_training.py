@@ -95,3 +95,24 @@ def test_regularised_training_is_seeded_and_changes_the_weights(small_cfg, tmp_p
     w_reg = torch.load(a / CHECKPOINT, weights_only=False)
     w_plain = torch.load(plain / CHECKPOINT, weights_only=False)
     assert not torch.equal(w_reg["state_dict"]["weight"], w_plain["state_dict"]["weight"])
+
+
+def test_summary_separates_silent_samples_from_the_epistemic_ratio():
+    """A sample no memory neuron fired for keeps the prior (highest epistemic); the
+    spiking-only ratio leaves it out."""
+    from types import SimpleNamespace
+
+    from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
+    from beamnet_lava.training.beamnet_train import summarize
+
+    counts = np.array([[3.0, 0.0], [0.0, 2.0], [1.0, 0.0], [0.0, 0.0]])   # sample 3 is silent
+    alpha = 1.0 + 5.0 * counts                                           # K = 2 classes
+    res = {"counts": counts, "spikes": counts[..., None], "alpha": alpha,
+           "windows": np.ones(4, dtype=np.int64)}
+    labels = np.array([0, 1, 1, 1])                  # samples 2 and 3 are wrong (3: argmax of a tie = 0)
+    s = summarize(SimpleNamespace(cfg=SimpleNamespace(max_windows=1)), res, labels)
+    epi = dirichlet_uncertainty(alpha).epistemic
+    assert s["silent_fraction"] == 0.25
+    assert s["epistemic_ratio_wrong_correct"] == pytest.approx(epi[2:].mean() / epi[:2].mean())
+    assert s["epistemic_ratio_spiking"] == pytest.approx(epi[2] / epi[:2].mean())
+    assert s["epistemic_ratio_wrong_correct"] > s["epistemic_ratio_spiking"]

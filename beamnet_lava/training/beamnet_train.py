@@ -161,6 +161,11 @@ def summarize(model: BeamNet, res: dict[str, np.ndarray], labels: np.ndarray) ->
     fired = res["counts"] > 0
     epi_c = float(u.epistemic[ok].mean()) if ok.any() else float("nan")
     epi_w = float(u.epistemic[~ok].mean()) if (~ok).any() else float("nan")
+    # samples no memory neuron fired for carry the prior alone (the highest epistemic):
+    # the ratio among the samples that spiked shows what the spikes themselves say
+    spoke = res["counts"].sum(1) > 0
+    epi_cs = float(u.epistemic[ok & spoke].mean()) if (ok & spoke).any() else float("nan")
+    epi_ws = float(u.epistemic[~ok & spoke].mean()) if (~ok & spoke).any() else float("nan")
     return {
         "accuracy": float(ok.mean()),
         "ece": ece(u.prob, labels),
@@ -172,6 +177,8 @@ def summarize(model: BeamNet, res: dict[str, np.ndarray], labels: np.ndarray) ->
         "n_memory": n_mem,
         "epistemic_correct": epi_c, "epistemic_wrong": epi_w,
         "epistemic_ratio_wrong_correct": epi_w / epi_c if epi_c > 0 else float("nan"),
+        "silent_fraction": float((~spoke).mean()),
+        "epistemic_ratio_spiking": epi_ws / epi_cs if epi_cs > 0 else float("nan"),
         "aleatoric_correct": float(u.aleatoric[ok].mean()) if ok.any() else float("nan"),
         "aleatoric_wrong": float(u.aleatoric[~ok].mean()) if (~ok).any() else float("nan"),
         "min_aleatoric": float(u.aleatoric.min()), "min_epistemic": float(u.epistemic.min()),
