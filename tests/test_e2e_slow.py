@@ -48,15 +48,25 @@ def test_default_beamnet_on_lava_is_bit_exact(tmp_path):
 
 
 def test_beamnet_on_the_shared_mnist_test_files(tmp_path):
-    """The MNIST path end to end on ../shared/data/mnist (the official 10k test images)."""
+    """The MNIST path end to end on ../shared/data/mnist (the official 10k test images), from
+    the shipped preset (smaller and shorter)."""
     from beamnet_lava.config import BeamnetConfig
     from tests_paths import MNIST_DIR
 
     if not MNIST_DIR.is_dir():
         pytest.fail(f"{MNIST_DIR} is missing: CI and tests read MNIST from ../shared/data/mnist")
-    cfg = BeamnetConfig(dataset="mnist", data_dir=str(MNIST_DIR), n_memory=50, epochs=1,
-                        max_windows=1)
-    metrics = train(cfg, tmp_path / "mnist", progress=False)
+    import warnings
+    from pathlib import Path
+
+    from beamnet_lava import config as config_mod
+    from beamnet_lava.errors import BeamnetWarning
+
+    preset = config_mod.load(Path(__file__).resolve().parents[1] / "configs" / "beamnet_mnist.yaml")
+    assert isinstance(preset, BeamnetConfig)
+    cfg = preset.replace(data_dir=str(MNIST_DIR), n_memory=50, epochs=1, max_windows=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BeamnetWarning)   # the preset's weights keep their resolution
+        metrics = train(cfg, tmp_path / "mnist", progress=False)
     assert "MNIST-10k split" in metrics["split"]
     assert metrics["n_train"] + metrics["n_val"] + metrics["n_test"] == 10_000
     assert metrics["test_accuracy"] >= 0.5          # chance is 0.1
