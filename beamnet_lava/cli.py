@@ -24,14 +24,15 @@ err = Console(stderr=True)
 out = Console()
 
 
+_default_showwarning = warnings.showwarning
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A :class:`BeamnetWarning` as one line on stderr; any other warning as Python shows it."""
     if issubclass(category, BeamnetWarning):
         err.print(f"[bold yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
     else:
         _default_showwarning(message, category, filename, lineno, file, line)
-
-
-_default_showwarning = warnings.showwarning
 
 
 def _user_errors(fn):

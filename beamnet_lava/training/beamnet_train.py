@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -12,6 +13,7 @@ import torch.nn.functional as F
 
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.data.datasets import Split
+from beamnet_lava.errors import BeamnetWarning
 from beamnet_lava.metrics.calibration import ece, nll, reliability_diagram
 from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
 from beamnet_lava.models.beamnet import BeamNet, encoder_intensity
@@ -85,12 +87,8 @@ def warn_weight_resolution(model: BeamNet) -> float:
 
     Returns the relative L1 rounding error of the initial weights. With many
     inputs each weight is small in theta_0 units; on ``theta_mant`` = 4096 the
-    MNIST weights (784 inputs) lose 14 % of their mass to rounding, 2.9 % on 16384.
+    MNIST weights (784 inputs) lose 12-14 % of their mass to rounding, 2.9 % on 16384.
     """
-    import warnings
-
-    from beamnet_lava.errors import BeamnetWarning
-
     with torch.no_grad():
         w = model.weight
         lost = float((model.weight_mantissa() / model.cfg.theta_mant - w).abs().sum()
