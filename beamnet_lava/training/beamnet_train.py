@@ -151,19 +151,24 @@ def run_model(model: BeamNet, intensity: np.ndarray, keys: np.ndarray, bidirecti
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
+def _mean(x: np.ndarray, where: np.ndarray) -> float:
+    return float(x[where].mean()) if where.any() else float("nan")
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else float("nan")
+
+
 def summarize(model: BeamNet, res: dict[str, np.ndarray], labels: np.ndarray) -> dict[str, Any]:
     """Every metric the spec asks of an evaluation, computed from spike counts only."""
     u = dirichlet_uncertainty(res["alpha"])
     ok = u.prediction == labels
     n_mem = res["counts"].shape[1]
     fired = res["counts"] > 0
-    epi_c = float(u.epistemic[ok].mean()) if ok.any() else float("nan")
-    epi_w = float(u.epistemic[~ok].mean()) if (~ok).any() else float("nan")
     # samples no memory neuron fired for carry the prior alone (the highest epistemic):
     # the ratio among the samples that spiked shows what the spikes themselves say
-    spoke = res["counts"].sum(1) > 0
-    epi_cs = float(u.epistemic[ok & spoke].mean()) if (ok & spoke).any() else float("nan")
-    epi_ws = float(u.epistemic[~ok & spoke].mean()) if (~ok & spoke).any() else float("nan")
+    spoke = fired.any(1)
+    epi_c, epi_w = _mean(u.epistemic, ok), _mean(u.epistemic, ~ok)
     return {
         "accuracy": float(ok.mean()),
         "ece": ece(u.prob, labels),
@@ -174,11 +179,10 @@ def summarize(model: BeamNet, res: dict[str, np.ndarray], labels: np.ndarray) ->
         "neurons_firing_per_sample": float(fired.sum(1).mean()),
         "n_memory": n_mem,
         "epistemic_correct": epi_c, "epistemic_wrong": epi_w,
-        "epistemic_ratio_wrong_correct": epi_w / epi_c if epi_c > 0 else float("nan"),
+        "epistemic_ratio_wrong_correct": _ratio(epi_w, epi_c),
         "silent_fraction": float((~spoke).mean()),
-        "epistemic_ratio_spiking": epi_ws / epi_cs if epi_cs > 0 else float("nan"),
-        "aleatoric_correct": float(u.aleatoric[ok].mean()) if ok.any() else float("nan"),
-        "aleatoric_wrong": float(u.aleatoric[~ok].mean()) if (~ok).any() else float("nan"),
+        "epistemic_ratio_spiking": _ratio(_mean(u.epistemic, ~ok & spoke), _mean(u.epistemic, ok & spoke)),
+        "aleatoric_correct": _mean(u.aleatoric, ok), "aleatoric_wrong": _mean(u.aleatoric, ~ok),
         "min_aleatoric": float(u.aleatoric.min()), "min_epistemic": float(u.epistemic.min()),
         "windows_mean": float(res["windows"].mean()),
         "windows_histogram": np.bincount(res["windows"], minlength=model.cfg.max_windows + 1)[1:].tolist(),
