@@ -40,7 +40,7 @@ def main() -> None:
     common = {"dataset": args.dataset, "seed": args.seed,
               "data_dir": args.data_dir if args.dataset == "mnist" else None}
     beam_over = dict(config_mod.parse_override(s) for s in args.set)
-    # MNIST: BEAM-Net starts from the shipped preset (N = 400, theta_mant, lr, epochs)
+    # MNIST: BEAM-Net starts from the shipped preset (configs/beamnet_mnist.yaml)
     beam_base = (config_mod.load(ROOT / "configs" / "beamnet_mnist.yaml") if args.dataset == "mnist"
                  else config_mod.BeamnetConfig())
     beam_cfg = beam_base.replace(**common, **beam_over)
