@@ -1,6 +1,8 @@
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from beamnet_lava import config
 from beamnet_lava.errors import BeamnetError
@@ -52,16 +54,10 @@ def test_set_reads_exponent_floats():
 
 
 def test_shipped_config_presets_load():
-    from pathlib import Path
-
-    from beamnet_lava.config import BeamnetConfig, load
-
-    import yaml
-
     presets = sorted((Path(__file__).parents[1] / "configs").glob("*.yaml"))
     assert len(presets) >= 2
     for path in presets:
-        cfg = load(path)
-        assert isinstance(cfg, BeamnetConfig), path
+        cfg = config.load(path)
+        assert isinstance(cfg, config.BeamnetConfig), path
         for key, value in yaml.safe_load(path.read_text()).items():   # every value reached the config
             assert getattr(cfg, key) == value, (path, key)

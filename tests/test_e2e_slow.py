@@ -1,9 +1,13 @@
 """The issue's targets, end to end, with the default configuration (slow)."""
 import json
+import warnings
+from pathlib import Path
 
 import pytest
 
-from beamnet_lava.config import SNNConfig
+from beamnet_lava import config as config_mod
+from beamnet_lava.config import BeamnetConfig, SNNConfig
+from beamnet_lava.errors import BeamnetWarning
 from beamnet_lava.netx_export import export_run
 from beamnet_lava.sim_cpu.evaluate import run_dataset
 from beamnet_lava.training.trainer import train
@@ -25,8 +29,6 @@ def test_default_digits_pipeline_meets_targets(tmp_path):
 
 
 def test_default_beamnet_on_digits(tmp_path):
-    from beamnet_lava.config import BeamnetConfig
-
     metrics = train(BeamnetConfig(), tmp_path / "bn", progress=False)
     assert metrics["test_accuracy"] >= 0.93         # measured 95.6-96.9 % over seeds 0-2 (N = 100)
     assert 0.01 <= metrics["active_fraction"] <= 0.05
@@ -36,8 +38,6 @@ def test_default_beamnet_on_digits(tmp_path):
 
 
 def test_default_beamnet_on_lava_is_bit_exact(tmp_path):
-    from beamnet_lava.config import BeamnetConfig
-
     train(BeamnetConfig(), tmp_path / "bn", progress=False)
     export_run(tmp_path / "bn", tmp_path / "bn.net")
     report = run_dataset(tmp_path / "bn.net", "digits", 120, progress=False)
@@ -50,17 +50,10 @@ def test_default_beamnet_on_lava_is_bit_exact(tmp_path):
 def test_beamnet_on_the_shared_mnist_test_files(tmp_path):
     """The MNIST path end to end on ../shared/data/mnist (the official 10k test images), from
     the shipped preset (smaller and shorter)."""
-    from beamnet_lava.config import BeamnetConfig
     from tests_paths import MNIST_DIR
 
     if not MNIST_DIR.is_dir():
         pytest.fail(f"{MNIST_DIR} is missing: CI and tests read MNIST from ../shared/data/mnist")
-    import warnings
-    from pathlib import Path
-
-    from beamnet_lava import config as config_mod
-    from beamnet_lava.errors import BeamnetWarning
-
     preset = config_mod.load(Path(__file__).resolve().parents[1] / "configs" / "beamnet_mnist.yaml")
     assert isinstance(preset, BeamnetConfig)
     cfg = preset.replace(data_dir=str(MNIST_DIR), n_memory=50, epochs=1, max_windows=1)
