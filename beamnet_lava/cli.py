@@ -14,8 +14,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from beamnet_lava import interrupts, rundir
 from beamnet_lava.errors import BeamnetError, BeamnetWarning
-from beamnet_lava.io_utils import write_json
+from beamnet_lava.io_utils import NO_SPACE, write_json
+from beamnet_lava.outputs import Out, check as check_outputs, input_file
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Train spiking networks (lava-dl SLAYER), export them to NetX HDF5, "
@@ -44,6 +46,16 @@ def _user_errors(fn):
         except BeamnetError as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
+        except KeyboardInterrupt as exc:       # Ctrl-C, SIGTERM, SIGHUP (interrupts.py)
+            err.print(f"[bold red]{getattr(exc, 'message', 'interrupted')}[/]", highlight=False)
+            raise typer.Exit(interrupts.exit_code_of(exc)) from None
+        except OSError as exc:
+            if exc.errno not in NO_SPACE:
+                raise
+            err.print(f"[bold red]error:[/] no space left on the device"
+                      f"{' for ' + str(exc.filename) if exc.filename else ''}; free some space "
+                      "or choose another location", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
     return wrapper
 
 
@@ -51,8 +63,15 @@ def _wrote_json_only(json_out: str | None, obj) -> bool:
     """Write ``obj`` as JSON to ``json_out`` (a path, or ``-`` for stdout); True when the
     JSON went to stdout, so the caller prints no table after it."""
     if json_out:
-        write_json(json_out, obj)
+        _write_report(json_out, obj)
     return json_out == "-"
+
+
+def _write_report(json_out: str, obj) -> None:
+    """Write a ``--json`` report; recorded in the run directory it lands in (rundir.py)."""
+    write_json(json_out, obj)
+    if json_out != "-":
+        rundir.register(json_out, obj.get("run_id") if isinstance(obj, dict) else None)
 
 
 @app.command()
@@ -80,6 +99,9 @@ def train(
     from beamnet_lava.training.trainer import train as run_training
 
     tracking.check_available(mlflow_uri)
+    input_file(config, "--config")
+    check_outputs([Out(out_dir, "--out", folder=True, force=force, kind=rundir.RUN),
+                   Out(json_out, "--json", stdout=True)], inputs=[config, data_dir])
 
     if config:
         cfg = config_mod.load(config)
@@ -100,7 +122,7 @@ def train(
     tracking.log_run(mlflow_uri, f"train {cfg.model} {out_dir.name}", cfg.to_dict(), metrics,
                      metrics.get("history"), out_dir)
     if json_out:
-        write_json(json_out, metrics)
+        _write_report(json_out, {**metrics, "run_id": rundir.run_id(out_dir)})
     if json_out != "-":
         line = (f"trained {cfg.model} on {metrics['split']}: best epoch {metrics['best_epoch']}, "
                 f"val accuracy {metrics['val_accuracy']:.4f}, test accuracy "
@@ -124,7 +146,11 @@ def export(
 ) -> None:
     """Export a trained run to a NetX HDF5 file that lava-dl's netx loads."""
     from beamnet_lava.netx_export import export_run
+    from beamnet_lava.training import checkpoint
 
+    check_outputs([Out(output, "--output", force=force)],
+                  inputs=[run_dir / name for name in (checkpoint.CHECKPOINT, checkpoint.CONFIG,
+                                                      checkpoint.METRICS)])
     net = export_run(run_dir, output, force=force)
     if hasattr(net, "describe"):
         out.print(f"exported {run_dir} to {net.describe()}")
@@ -159,11 +185,15 @@ def run(
     """Run an exported network on Lava and compare it with the training model."""
     from beamnet_lava.sim_cpu.evaluate import run_dataset
 
+    input_file(netx_file, "network file")
+    input_file(energy_constants, "--energy-constants")
+    check_outputs([Out(json_out, "--json", stdout=True)], inputs=[netx_file, energy_constants])
     report = run_dataset(netx_file, dataset, samples, part=part, precision=precision,
                          backend=backend, time_steps=time_steps, data_dir=data_dir, seed=seed,
                          timeout_s=timeout, chunk_samples=chunk, lanes=lanes,
                          bidirectional=loop, energy_constants=energy_constants,
                          progress=json_out != "-")
+    report.setdefault("run_id", rundir.run_id(netx_file))
     if _wrote_json_only(json_out, report):
         return
     table = Table(title=f"Lava {report['precision']} run of {netx_file} on {report['n_samples']} "
@@ -202,6 +232,7 @@ def evaluate(
     samples: Optional[int] = typer.Option(None, help="First N samples of the part [default: all]."),
     loop: Optional[bool] = typer.Option(None, "--loop/--no-loop", help="BEAM-Net: top-down loop on/off [default: as trained]."),
     out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for records and figures [default: RUN_DIR/evaluation or FILE.evaluation]."),
+    force: bool = typer.Option(False, help="Replace an earlier evaluation in the --out folder."),
     precision: str = typer.Option("fixed", help="Exported files: Lava precision, fixed or float."),
     lanes: int = typer.Option(16, help="Exported BEAM-Net files: samples side by side per Lava step."),
     timeout: float = typer.Option(300.0, help="Exported files: watchdog seconds per chunk of samples."),
@@ -217,9 +248,15 @@ def evaluate(
     tracking.check_available(mlflow_uri)
     if not target.exists():
         raise BeamnetError(f"{target} does not exist; give a run directory or an exported .net file")
+    if not target.is_dir():
+        input_file(target, "exported file")
+    input_file(energy_constants, "--energy-constants")
+    check_outputs([Out(rundir.evaluation_folder(target, out_dir), "--out", folder=True, force=force,
+                       kind=rundir.EVALUATION), Out(json_out, "--json", stdout=True)],
+                  inputs=[target, energy_constants, data_dir])
     report = evaluate(target, ood=None if ood == "none" else ood, part=part, samples=samples,
                       loop=loop, out=out_dir, data_dir=data_dir, energy_constants=energy_constants,
-                      precision=precision, lanes=lanes, timeout_s=timeout)
+                      precision=precision, lanes=lanes, timeout_s=timeout, force=force)
     flat = {**report, **{f"ood_auroc_{k}": v["auroc"] for k, v in report["ood"].items()}}
     tracking.log_run(mlflow_uri, f"evaluate {report['model']} {target.name}",
                      {"target": target, "part": part, "ood": ood}, flat, None, Path(report["out_dir"]))
@@ -252,14 +289,18 @@ def evaluate(
 @_user_errors
 def compare(
     run_dirs: list[Path] = typer.Argument(..., help="Run directories (trained, optionally evaluated)."),
-    figure: Optional[Path] = typer.Option(Path("comparison.png"), help="Comparison figure (PNG) to write."),
+    figure: Optional[Path] = typer.Option(None, help="Also write a comparison figure to this PNG file [default: none]."),
     force: bool = typer.Option(False, help="Overwrite an existing figure."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the table as JSON ('-' for stdout)."),
 ) -> None:
     """Side-by-side table of runs, computed with DuckDB over their Parquet records."""
     from beamnet_lava.evaluation.compare import compare as run_compare
 
+    check_outputs([Out(figure, "--figure", force=force, suffix=".png"),
+                   Out(json_out, "--json", stdout=True)], inputs=run_dirs)
     rows = run_compare(run_dirs, figure=figure, force=force)
+    if figure is not None:
+        rundir.register(figure, None)
     if _wrote_json_only(json_out, rows):
         return
     oods = sorted({k for r in rows for k in r["ood_auroc"]})
@@ -304,8 +345,16 @@ def energy(
         ns = [int(v) for v in sweep.split(",")] if sweep else None
     except ValueError:
         raise BeamnetError(f"--sweep {sweep!r} must be comma-separated integers, e.g. 25,50,100") from None
+    input_file(energy_constants, "--energy-constants")
+    folder = out_dir or run_dir
+    sweep_files = [Out(folder / name, "--out", force=force)
+                   for name in ("energy_sweep.json", "energy_sweep.png")] if ns else []
+    check_outputs([Out(folder, "--out", folder=True), *sweep_files,
+                   Out(json_out, "--json", stdout=True)], inputs=[run_dir, energy_constants])
     report = run_energy(run_dir, sweep=ns, epochs=epochs, out=out_dir or run_dir, force=force,
                         energy_constants=energy_constants, samples=samples, progress=json_out != "-")
+    for name in ("energy_sweep.json", "energy_sweep.png") if "figure" in report else ():
+        rundir.register(folder / name, rundir.run_id(run_dir))
     if _wrote_json_only(json_out, report):
         return
     table = Table(title=f"energy per inference: {report['model']} on {report['n_samples']} test "
@@ -362,6 +411,8 @@ def data_saccade(
 
     from beamnet_lava.data.saccade import DEFAULTS, SaccadeParams, write_saccade_dataset
 
+    check_outputs([Out(out_dir, "--out", folder=True, force=force, kind=rundir.SACCADE)],
+                  inputs=[data_dir])
     overrides = {k: v for k, v in dict(scale=scale, amplitude=amplitude, saccade_ms=saccade_ms,
                                        threshold=threshold, eps=eps, steps=steps).items() if v is not None}
     params = dataclasses.replace(DEFAULTS.get(source, SaccadeParams()), **overrides)
@@ -380,6 +431,7 @@ def data_saccade(
 
 
 def main() -> None:
+    interrupts.install()
     app()
 
 

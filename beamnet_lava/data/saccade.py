@@ -29,15 +29,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from beamnet_lava import rundir
 from beamnet_lava.errors import BeamnetError
 
 TIMESTAMP_LIMIT = 1 << 23          # N-MNIST .bin: 23-bit microsecond timestamps
@@ -205,23 +203,22 @@ def write_saccade_dataset(source: str, out: str | Path, params: SaccadeParams | 
                           progress: Callable[[int, int], None] | None = None) -> dict:
     """Convert ``source``'s images to events and write an N-MNIST-format folder at ``out``.
 
-    The folder is built beside ``out`` and renamed into place when complete; an
-    existing non-empty ``out`` is kept unless ``force``. Returns the metadata
+    The folder is built beside ``out`` and swapped in when complete
+    (:mod:`beamnet_lava.rundir`); an existing non-empty ``out`` is replaced only
+    with ``force`` and only if it is an earlier output of this command (it holds
+    ``saccade.json`` and ``NMNIST/``, nothing else). Returns the metadata
     written to ``out/saccade.json``.
     """
     params = params or DEFAULTS.get(source, SaccadeParams())
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-        raise BeamnetError(f"{out} already exists; pass --force to replace it or choose another --out")
+    rundir.check_replaceable(out, rundir.SACCADE, force)
     parts, desc = source_images(source, data_dir)
     if limit is not None:
         if limit < 1:
             raise BeamnetError(f"--limit must be >= 1, got {limit}")
         parts = [(name, x[:limit], y[:limit]) for name, x, y in parts]
     total = sum(len(y) for _, _, y in parts)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
-    try:
+    with rundir.building(out, rundir.SACCADE, force=force) as tmp:
         done, n_events = 0, 0
         for part, x, y in parts:
             folder = tmp / "NMNIST" / part
@@ -242,10 +239,4 @@ def write_saccade_dataset(source: str, out: str | Path, params: SaccadeParams | 
                 "events": n_events, "events_per_sample": n_events / max(total, 1),
                 "reference": "Orchard et al. 2015, Front. Neurosci. 9:437 (N-MNIST saccades)"}
         (tmp / "saccade.json").write_text(json.dumps(meta, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return meta

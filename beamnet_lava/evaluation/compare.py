@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from beamnet_lava import rundir
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation import records
 from beamnet_lava.evaluation.evaluate import EVALUATION_DIR
@@ -71,6 +72,7 @@ def summarize_run(run_dir: str | Path) -> dict[str, Any]:
     folder = records_dir(run_dir)
     path = folder / records.PREDICTIONS
     meta = records.check_predictions(path)
+    rundir.check_consistent(run_dir, [path, *sorted(folder.glob("ood_*.parquet"))], records.read_meta)
     con = duckdb.connect()
     try:
         row = con.execute(_SUMMARY, {"path": str(path)}).fetchone()
@@ -108,6 +110,7 @@ def compare(run_dirs: list[str | Path], figure: str | Path | None = None,
 
 
 def figure_plot(rows: list[dict[str, Any]], path: str | Path, force: bool = False) -> Path:
+    """The comparison figure as a PNG at ``path`` (written only when asked: ``--figure``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -143,7 +146,7 @@ def figure_plot(rows: list[dict[str, Any]], path: str | Path, force: bool = Fals
         ax.set_title(title, fontsize=9)
     fig.suptitle(f"test split: {rows[0]['split']}", fontsize=8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
+    with atomic_path(path, replace=force) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
     return Path(path)

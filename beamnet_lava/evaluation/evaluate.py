@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from beamnet_lava import rundir
 from beamnet_lava.config import BeamnetConfig, SeqConfig
 from beamnet_lava.data.ood import make_ood, parse_ood
 from beamnet_lava.evaluation import records
@@ -27,7 +28,7 @@ from beamnet_lava.sim_cpu.common import take_samples
 from beamnet_lava.training.trainer import load_data
 from beamnet_lava.training.checkpoint import LoadedRun, load_run
 
-EVALUATION_DIR = "evaluation"
+EVALUATION_DIR = rundir.EVALUATION_DIR
 
 
 def _mean(x: np.ndarray, mask: np.ndarray) -> float | None:
@@ -62,7 +63,8 @@ def summarize(p: Predictions) -> dict[str, Any]:
 def run_meta(run: LoadedRun, data_description: str, part: str, which: str) -> dict[str, Any]:
     cfg = run.config
     return {"model": cfg.model, "dataset": cfg.dataset, "split": data_description, "seed": cfg.seed,
-            "part": part, "set": which, "run_dir": str(run.run_dir)}
+            "part": part, "set": which, "run_dir": str(rundir.final_path(run.run_dir)),
+            "run_id": rundir.run_id(run.run_dir) or ""}
 
 
 def evaluate(target: str | Path, **kwargs) -> dict[str, Any]:
@@ -73,7 +75,7 @@ def evaluate(target: str | Path, **kwargs) -> dict[str, Any]:
 def evaluate_run(run_dir: str | Path, *, ood: str | None = "all", part: str = "test",
                  samples: int | None = None, loop: bool | None = None, out: str | Path | None = None,
                  data_dir: str | None = None, energy_constants: str | Path | None = None,
-                 figures: bool = True, **_lava: Any) -> dict[str, Any]:
+                 figures: bool = True, force: bool = False, **_lava: Any) -> dict[str, Any]:
     """Evaluate a run directory with its training model; writes records and figures."""
     t0 = time.perf_counter()
     names = parse_ood(ood)
@@ -89,22 +91,20 @@ def evaluate_run(run_dir: str | Path, *, ood: str | None = "all", part: str = "t
     def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
         return predict(run, xx, yy, part, loop=loop, temperature_=t, constants=constants)
 
-    out_dir = Path(out) if out is not None else Path(run_dir) / EVALUATION_DIR
-    report = _evaluate(run, data.description, data.name, part, x, y, names, predictor, out_dir,
-                       figures, {"run_dir": str(run_dir), "backend": "training model",
-                                 "bidirectional": _loop_state(loop, cfg)})
-    if t is not None:
-        report.update(temperature=t, calibration="temperature fitted on the validation split")
-    report["seconds"] = time.perf_counter() - t0
-    write_json(out_dir / "evaluation.json", report)
-    return report
+    calibration = {} if t is None else {"temperature": t,
+                                        "calibration": "temperature fitted on the validation split"}
+    return _evaluate(run, data.description, data.name, part, x, y, names, predictor,
+                     rundir.evaluation_folder(run_dir, out), figures,
+                     {"run_dir": str(run_dir), "backend": "training model",
+                      "bidirectional": _loop_state(loop, cfg)}, calibration, t0, force)
 
 
 def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "test",
                   samples: int | None = None, loop: bool | None = None, out: str | Path | None = None,
                   data_dir: str | None = None, energy_constants: str | Path | None = None,
                   figures: bool = True, precision: str = "fixed", backend: str = "cpu",
-                  lanes: int = 16, timeout_s: float | None = None) -> dict[str, Any]:
+                  lanes: int = 16, timeout_s: float | None = None,
+                  force: bool = False) -> dict[str, Any]:
     """Evaluate an exported network by simulating it on Lava (every OOD set too)."""
     from beamnet_lava.config import SNNConfig
     from beamnet_lava.netx_export.beamnet_file import is_beamnet, read_beamnet
@@ -165,16 +165,13 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
             return snn_predictions(prob, yy, layers, fan_outs, t, constants)
     data = load_data(cfg, data_dir)
     x, y = take_samples(model_inputs(cfg, data, part), data.part(part)[1], samples, cfg.dataset, part)
-    out_dir = Path(out) if out is not None else Path(str(path) + ".evaluation")
-    report = _evaluate(run, data.description, data.name, part, x, y, names, predictor, out_dir,
-                       figures, {"file": str(path), "backend": f"lava {backend} {precision}",
-                                 "bidirectional": _loop_state(loop, cfg)})
-    if not isinstance(cfg, BeamnetConfig):
-        report.update(temperature=run.calibration["temperature"],
-                      calibration="temperature fitted on the validation split (stored in the file)")
-    report["seconds"] = time.perf_counter() - t0
-    write_json(out_dir / "evaluation.json", report)
-    return report
+    calibration = {} if isinstance(cfg, BeamnetConfig) else {
+        "temperature": run.calibration["temperature"],
+        "calibration": "temperature fitted on the validation split (stored in the file)"}
+    return _evaluate(run, data.description, data.name, part, x, y, names, predictor,
+                     rundir.evaluation_folder(path, out), figures,
+                     {"file": str(path), "backend": f"lava {backend} {precision}",
+                      "bidirectional": _loop_state(loop, cfg)}, calibration, t0, force)
 
 
 def _loop_state(loop: bool | None, cfg) -> bool:
@@ -190,10 +187,29 @@ def _check_loop(loop: bool | None, cfg, where) -> None:
 
 def _evaluate(run: LoadedRun, split: str, data_name: str, part: str, x: np.ndarray, y: np.ndarray,
               names: list[str], predictor, out_dir: Path, figures: bool,
-              where: dict[str, Any]) -> dict[str, Any]:
-    """The report, records and figures shared by both back-ends."""
+              where: dict[str, Any], calibration: dict[str, Any], t0: float,
+              force: bool) -> dict[str, Any]:
+    """Write the report, records and figures shared by both back-ends into ``out_dir``.
+
+    The folder is built aside and swapped in whole (rundir.py), so it never
+    mixes two evaluations (e.g. a stale ood_*.parquet); it records the run id
+    of what was evaluated."""
+    source = rundir.run_id(run.run_dir)
+    with rundir.building(out_dir, rundir.EVALUATION, force=force, source_run_id=source) as built:
+        report = _write_evaluation(run, split, data_name, part, x, y, names, predictor, built,
+                                   figures, where)
+        report.update(calibration)
+        report["seconds"] = time.perf_counter() - t0
+        report = rundir.relocate(report, built, out_dir)
+        write_json(built / "evaluation.json", report)
+    rundir.register(out_dir, source)
+    return report
+
+
+def _write_evaluation(run: LoadedRun, split: str, data_name: str, part: str, x: np.ndarray,
+                      y: np.ndarray, names: list[str], predictor, out_dir: Path, figures: bool,
+                      where: dict[str, Any]) -> dict[str, Any]:
     cfg = run.config
-    out_dir.mkdir(parents=True, exist_ok=True)
     pred = predictor(x, y)
     report: dict[str, Any] = {**where, "model": cfg.model, "dataset": cfg.dataset, "split": split,
                               "seed": cfg.seed, "part": part, "out_dir": str(out_dir),

@@ -175,27 +175,30 @@ def read_brf(path: str | Path) -> BrfFile:
     return BrfFile(p, attrs, config, layers)
 
 
-def export_brf_run(run, out: Path) -> BrfFile:
+def export_brf_run(run, out: Path, force: bool = False) -> BrfFile:
     """Write ``run`` (a loaded BRF/RF run) to ``out`` atomically and return it read back."""
+    import io
+
+    from beamnet_lava import rundir
     from beamnet_lava.data.sequences import LEVELS
-    from beamnet_lava.io_utils import atomic_path
+    from beamnet_lava.netx_export.export import publish
     from beamnet_lava.netx_export.netx_file import FORMAT_VERSION
 
     cfg = run.config
     if cfg.kind == "alif":
         raise BeamnetError(f"{run.run_dir}: alif-rsnn runs are a training baseline; export "
                            "supports brf-rsnn and rf-rsnn")
-    with atomic_path(out) as tmp:
-        with h5py.File(tmp, "w") as f:
-            write_brf(f, run.model, cfg, LEVELS[cfg.dataset])
-            f.attrs["beamnet_format"] = FORMAT_VERSION
-            f.attrs["model"] = cfg.model
-            f.attrs["dataset"] = cfg.dataset
-            f.attrs["encoding"] = "events" if cfg.dataset == "shd" else "pixel-sequence"
-            for key in ("event_downsample", "event_polarity", "event_window_ms"):   # Eq. 6 inputs
-                f.attrs[key] = getattr(cfg, key)
-            f.attrs["time_steps"] = cfg.time_steps
-            f.attrs["n_classes"] = run.model.sizes[-1]
-            f.attrs["seed"] = cfg.seed
-        read_brf(tmp)   # refuse to publish a file we could not run
-    return read_brf(out)
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        write_brf(f, run.model, cfg, LEVELS[cfg.dataset])
+        f.attrs["beamnet_format"] = FORMAT_VERSION
+        f.attrs["model"] = cfg.model
+        f.attrs["dataset"] = cfg.dataset
+        f.attrs["encoding"] = "events" if cfg.dataset == "shd" else "pixel-sequence"
+        for key in ("event_downsample", "event_polarity", "event_window_ms"):   # Eq. 6 inputs
+            f.attrs[key] = getattr(cfg, key)
+        f.attrs["time_steps"] = cfg.time_steps
+        f.attrs["n_classes"] = run.model.sizes[-1]
+        f.attrs["seed"] = cfg.seed
+        rundir.stamp(f, run.run_dir)
+    return publish(out, buffer.getvalue(), read_brf, force, run.run_dir)

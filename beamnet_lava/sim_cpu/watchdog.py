@@ -7,7 +7,11 @@ child, including the healthy ones still waiting for the next step, so
 thread and polls the children: a child that has exited while the run is under
 way is a failure, reported with its traceback within a fraction of a second; a
 run that takes longer than ``timeout`` is reported too. Either way every child
-is killed and the runtime is marked stopped so nothing is left behind.
+is killed and the runtime is marked stopped so nothing is left behind. An
+interrupt of the waiting thread (Ctrl-C, or SIGTERM/SIGHUP through
+:mod:`beamnet_lava.interrupts`) kills the children the same way before it
+propagates, and :func:`kill` unlinks the run's shared-memory segments itself
+(its manager process may already be gone).
 
 This reaches into the runtime's multiprocessing actors
 (``runtime._messaging_infrastructure.actors``): lava-nc offers no public API
@@ -96,10 +100,16 @@ def kill(runtime: Any) -> None:
     infra = getattr(runtime, "_messaging_infrastructure", None)
     smm = getattr(infra, "smm", None)
     if smm is not None:
+        segments = list(getattr(smm, "_shared_memory_handles", []) or [])
         try:
             smm.shutdown()
         except Exception:  # noqa: BLE001 - best effort cleanup of a broken run
             pass
+        for segment in segments:   # the manager may be dead: free its /dev/shm segments here
+            try:
+                segment.unlink()
+            except (OSError, ValueError):
+                pass
     for flag in ("_is_started", "_is_running", "_is_initialized"):
         if hasattr(runtime, flag):
             setattr(runtime, flag, False)
@@ -123,18 +133,22 @@ def guarded(call: Callable[[], Any], runtime_of: Callable[[], Any], timeout: flo
     worker = threading.Thread(target=target, name=f"lava-{what}", daemon=True)
     start = time.monotonic()
     worker.start()
-    while worker.is_alive():
-        worker.join(POLL_S)
-        if not worker.is_alive():
-            break
-        runtime = runtime_of()
-        problem = child_failure(runtime) if runtime is not None else None
-        if problem is None and time.monotonic() - start > timeout:
-            problem = (f"no result after {timeout:.0f} s (watchdog); raise --timeout if the "
-                       "network is just large")
-        if problem is not None:
-            kill(runtime)
-            raise LavaRunError(f"Lava {what} failed: {problem}")
+    try:
+        while worker.is_alive():
+            worker.join(POLL_S)
+            if not worker.is_alive():
+                break
+            runtime = runtime_of()
+            problem = child_failure(runtime) if runtime is not None else None
+            if problem is None and time.monotonic() - start > timeout:
+                problem = (f"no result after {timeout:.0f} s (watchdog); raise --timeout if the "
+                           "network is just large")
+            if problem is not None:
+                kill(runtime)
+                raise LavaRunError(f"Lava {what} failed: {problem}")
+    except (KeyboardInterrupt, SystemExit):     # Ctrl-C, SIGTERM, SIGHUP: end the children now
+        kill(runtime_of())
+        raise
     if "error" in box:
         runtime = runtime_of()
         err = box["error"]

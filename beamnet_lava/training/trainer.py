@@ -15,11 +15,10 @@ import numpy as np
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from beamnet_lava import config as config_mod
+from beamnet_lava import config as config_mod, rundir
 from beamnet_lava._quiet import import_slayer
 from beamnet_lava.data import load_split
 from beamnet_lava.data.datasets import Split
-from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import write_json
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
 from beamnet_lava.seeding import seed_everything
@@ -38,14 +37,6 @@ def evaluate_model(model: CubaSNN, spikes: np.ndarray, labels: np.ndarray,
             preds.append(predict_from_counts(out.sum(-1).numpy()))
     pred = np.concatenate(preds) if preds else np.zeros(0, dtype=np.int64)
     return float((pred == labels).mean()) if len(labels) else 0.0, pred
-
-
-def _prepare_out_dir(out: Path, force: bool) -> None:
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            raise BeamnetError(f"run directory {out} is not empty; pass --force to train over it "
-                               "or choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
 
 
 class _Bar:
@@ -80,9 +71,16 @@ def load_data(cfg: config_mod.TrainConfig, data_dir: str | None = None) -> Split
 
 def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = False,
           progress: bool = True) -> dict[str, Any]:
-    """Train ``cfg`` and write config, best checkpoint and metrics into ``out_dir``."""
-    out = Path(out_dir)
-    _prepare_out_dir(out, force)
+    """Train ``cfg`` and write config, best checkpoint and metrics into ``out_dir``.
+
+    The run directory is built aside and swapped in when complete (rundir.py):
+    ``force`` replaces an earlier run there, never anything else.
+    """
+    with rundir.building(Path(out_dir), rundir.RUN, force=force) as out:
+        return _train(cfg, out, progress)
+
+
+def _train(cfg: config_mod.TrainConfig, out: Path, progress: bool) -> dict[str, Any]:
     seed_everything(cfg.seed)
     data = load_data(cfg)
     write_json(out / checkpoint.CONFIG, {**cfg.to_dict(), "split_description": data.description})

@@ -1,0 +1,66 @@
+"""Signals that end a command end it cleanly: Lava children stopped, no partial output.
+
+:func:`install` (called by the CLI) makes SIGINT, SIGTERM and SIGHUP raise
+:class:`Interrupted` in the main thread, so every ``with``/``finally`` on the
+way out runs: the Lava watchdog kills the runtime's child processes and frees
+their shared memory (:func:`beamnet_lava.sim_cpu.watchdog.kill`), and a folder
+being built aside is removed (:mod:`beamnet_lava.rundir`). The CLI then prints
+one line and exits ``128 + signal`` (130 for Ctrl-C).
+
+Lava runs each process model in a forked child, all in our process group, so
+a Ctrl-C in the terminal (or a hang-up) reaches the children as well; they
+would die mid-step with a KeyboardInterrupt traceback each and leave the
+parent's clean stop waiting for its timeout. Children forked while the hooks
+are installed therefore ignore SIGINT and SIGHUP: the parent ends them.
+SIGKILL cannot be caught: a parent killed that way still orphans its children.
+"""
+from __future__ import annotations
+
+import os
+import signal
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_installed = False
+
+
+class Interrupted(KeyboardInterrupt):
+    """The command was ended by ``signum`` (SIGINT, SIGTERM or SIGHUP)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def message(self) -> str:
+        return "interrupted" if self.signum == signal.SIGINT else \
+            f"terminated by {signal.Signals(self.signum).name}"
+
+
+def _raise(signum: int, frame) -> None:
+    for s in SIGNALS:            # cleanup on the way out is bounded: a second signal waits
+        signal.signal(s, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def _in_child() -> None:
+    for s in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def install() -> None:
+    """Install the handlers (main thread only) and the fork hook for Lava's children."""
+    global _installed
+    for s in SIGNALS:
+        signal.signal(s, _raise)
+    if not _installed:
+        os.register_at_fork(after_in_child=_in_child)
+        _installed = True
+
+
+def exit_code_of(exc: KeyboardInterrupt) -> int:
+    return exc.exit_code if isinstance(exc, Interrupted) else 128 + signal.SIGINT
