@@ -432,7 +432,12 @@ def data_saccade(
 
 def main() -> None:
     interrupts.install()
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        if interrupts.fired is not None:
+            interrupts.exit_now(exc.code if isinstance(exc.code, int) else 1)
+        raise
 
 
 if __name__ == "__main__":

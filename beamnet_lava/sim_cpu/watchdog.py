@@ -20,6 +20,7 @@ degrades to the timeout alone.
 """
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 from typing import Any, Callable
@@ -93,9 +94,9 @@ def kill(runtime: Any) -> None:
         if _alive(actor):
             actor.kill()
     for actor in _actors(runtime):
-        try:
-            actor.join(timeout=2)
-        except (ValueError, AssertionError, TypeError):
+        try:    # the base class's join: lava's SystemProcess.join takes no timeout
+            multiprocessing.Process.join(actor, timeout=2)
+        except (ValueError, AssertionError):
             pass
     infra = getattr(runtime, "_messaging_infrastructure", None)
     smm = getattr(infra, "smm", None)

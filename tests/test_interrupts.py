@@ -1,0 +1,112 @@
+"""Signals end `beamnet-lava run` on a real Lava network fast, with no child or /dev/shm segment left.
+
+Each command runs in its own session (process group = its pid), as a shell
+job does; SIGINT goes to the whole group, as Ctrl-C in a terminal does, the
+other signals to the main process only (``kill PID``). Our Lava segments are
+the ``/dev/shm/psm_*`` files the command maps while it runs (other users'
+segments on the machine are not ours to count).
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).with_name("beamnet-lava")
+
+
+def _group(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of process group ``pgid``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
+def _segments(pids: list[int]) -> set[str]:
+    names = set()
+    for pid in pids:
+        try:
+            maps = Path(f"/proc/{pid}/maps").read_text()
+        except OSError:
+            continue
+        names.update(line.split()[-1] for line in maps.splitlines() if "/dev/shm/psm_" in line)
+    return names
+
+
+def _start(net: Path, tmp_path: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+           "OMP_NUM_THREADS": "1"}
+    # 1,078 train samples x 64 steps: minutes of Lava time, so the run is under way when signalled
+    return subprocess.Popen([str(BIN), "run", str(net), "--part", "train", "--time-steps", "64",
+                             "--chunk", "1"], cwd=tmp_path, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_running(proc: subprocess.Popen, timeout: float = 240.0) -> set[str]:
+    """Wait until Lava's children run and their segments are mapped; return the segments."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read()
+        segs = _segments(_group(proc.pid))
+        if segs and len(_group(proc.pid)) >= 4:
+            time.sleep(1.0)                    # a few Lava steps into the run
+            return _segments(_group(proc.pid))
+        time.sleep(0.2)
+    pytest.fail("the Lava run did not start")
+
+
+def _gone(pgid: int, segments: set[str], within: float) -> tuple[list[int], set[str]]:
+    deadline = time.monotonic() + within
+    while True:
+        alive, left = _group(pgid), {s for s in segments if os.path.exists(s)}
+        if (not alive and not left) or time.monotonic() > deadline:
+            return alive, left
+        time.sleep(0.1)
+
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL)
+
+
+def test_signals_end_run_and_its_lava_children(tiny_net, tmp_path):
+    """One real `run` per signal, side by side (the start-up dominates: one wait for all)."""
+    procs = {sig: _start(tiny_net, tmp_path) for sig in SIGNALS}
+    try:
+        segments = {sig: _wait_running(p) for sig, p in procs.items()}
+        for sig, proc in procs.items():
+            assert len(_group(proc.pid)) >= 4 and segments[sig]
+            t0 = time.monotonic()
+            if sig == signal.SIGINT:
+                os.killpg(proc.pid, sig)       # Ctrl-C: the terminal signals the whole group
+            else:
+                os.kill(proc.pid, sig)
+            proc.wait(timeout=15)
+            elapsed = time.monotonic() - t0
+            stderr = proc.stderr.read()
+            alive, left = _gone(proc.pid, segments[sig], within=5.0)
+            name = signal.Signals(sig).name
+            assert not alive, f"{name}: Lava children left: {alive}"
+            assert not left, f"{name}: /dev/shm segments left: {sorted(left)}"
+            if sig == signal.SIGKILL:
+                continue                       # uncatchable: only the children's exit is ours
+            assert elapsed < 5.0, f"{name}: took {elapsed:.1f} s to stop"
+            assert proc.returncode == 128 + sig
+            assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+            expected = "interrupted" if sig == signal.SIGINT else f"terminated by {name}"
+            assert stderr.strip().splitlines()[-1] == expected
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
