@@ -74,7 +74,7 @@ def output_target(path: str | Path) -> tuple[Path, str]:
     p = Path(path)
     try:
         st = os.stat(p)                     # follows symlinks
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return (Path(os.path.realpath(p)) if p.is_symlink() else p), "file"
     except OSError as exc:
         raise write_error(exc, p) from None

@@ -42,7 +42,7 @@ def input_file(path: str | Path | None, flag: str) -> None:
     try:
         st = os.stat(p)
     except FileNotFoundError:
-        raise BeamnetError(f"{flag} {p} does not exist") from None
+        raise BeamnetError(f"{flag} {p}: no such file") from None
     except OSError as exc:
         raise BeamnetError(f"{flag} {p} cannot be read: {exc.strerror}") from None
     if stat.S_ISDIR(st.st_mode):

@@ -45,20 +45,24 @@ def _segments(pids: list[int]) -> set[str]:
     return names
 
 
-def _start(net: Path, tmp_path: Path) -> subprocess.Popen:
+def _start(net: Path, tmp_path: Path, name: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
            "OMP_NUM_THREADS": "1"}
     # 1,078 train samples x 64 steps: minutes of Lava time, so the run is under way when signalled
-    return subprocess.Popen([str(BIN), "run", str(net), "--part", "train", "--time-steps", "64",
-                             "--chunk", "1"], cwd=tmp_path, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / f"{name}.err"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([str(BIN), "run", str(net), "--part", "train", "--time-steps", "64",
+                                 "--chunk", "1"], cwd=tmp_path, env=env, start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=err)
+    proc.log = log
+    return proc
 
 
 def _wait_running(proc: subprocess.Popen, timeout: float = 240.0) -> set[str]:
     """Wait until Lava's children run and their segments are mapped; return the segments."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read()
+        assert proc.poll() is None, proc.log.read_text()
         segs = _segments(_group(proc.pid))
         if segs and len(_group(proc.pid)) >= 4:
             time.sleep(1.0)                    # a few Lava steps into the run
@@ -76,37 +80,38 @@ def _gone(pgid: int, segments: set[str], within: float) -> tuple[list[int], set[
         time.sleep(0.1)
 
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL)
-
-
-def test_signals_end_run_and_its_lava_children(tiny_net, tmp_path):
-    """One real `run` per signal, side by side (the start-up dominates: one wait for all)."""
-    procs = {sig: _start(tiny_net, tmp_path) for sig in SIGNALS}
+@pytest.mark.parametrize("sig", [
+    signal.SIGINT, signal.SIGTERM,
+    pytest.param(signal.SIGHUP, marks=pytest.mark.slow),
+    pytest.param(signal.SIGKILL, marks=pytest.mark.slow)])
+def test_signal_ends_run_and_its_lava_children(sig, tiny_net, tmp_path):
+    name = signal.Signals(sig).name
+    proc = _start(tiny_net, tmp_path, name)
     try:
-        segments = {sig: _wait_running(p) for sig, p in procs.items()}
-        for sig, proc in procs.items():
-            assert len(_group(proc.pid)) >= 4 and segments[sig]
-            t0 = time.monotonic()
-            if sig == signal.SIGINT:
-                os.killpg(proc.pid, sig)       # Ctrl-C: the terminal signals the whole group
-            else:
-                os.kill(proc.pid, sig)
-            proc.wait(timeout=15)
-            elapsed = time.monotonic() - t0
-            stderr = proc.stderr.read()
-            alive, left = _gone(proc.pid, segments[sig], within=5.0)
-            name = signal.Signals(sig).name
-            assert not alive, f"{name}: Lava children left: {alive}"
-            assert not left, f"{name}: /dev/shm segments left: {sorted(left)}"
-            if sig == signal.SIGKILL:
-                continue                       # uncatchable: only the children's exit is ours
-            assert elapsed < 5.0, f"{name}: took {elapsed:.1f} s to stop"
-            assert proc.returncode == 128 + sig
-            assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
-            expected = "interrupted" if sig == signal.SIGINT else f"terminated by {name}"
-            assert stderr.strip().splitlines()[-1] == expected
+        segments = _wait_running(proc)
+        assert len(_group(proc.pid)) >= 4 and segments
+        t0 = time.monotonic()
+        if sig == signal.SIGINT:
+            os.killpg(proc.pid, sig)           # Ctrl-C: the terminal signals the whole group
+        else:
+            os.kill(proc.pid, sig)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{name}: still running 30 s after the signal")
+        elapsed = time.monotonic() - t0
+        alive, left = _gone(proc.pid, segments, within=5.0)
     finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    stderr = proc.log.read_text()
+    assert not alive, f"Lava children left: {alive}"
+    assert not left, f"/dev/shm segments left: {sorted(left)}"
+    if sig == signal.SIGKILL:
+        return                                 # uncatchable: the children follow their parent
+    assert elapsed < 5.0, f"took {elapsed:.1f} s to stop"
+    assert proc.returncode == 128 + sig
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    expected = "interrupted" if sig == signal.SIGINT else f"terminated by {name}"
+    assert stderr.strip().splitlines()[-1] == expected

@@ -29,6 +29,7 @@ from beamnet_lava.errors import LavaRunError
 
 POLL_S = 0.05
 GRACE_S = 3.0
+JOIN_S = 2.0          # all killed children together: reaped within this, else left to the OS
 
 
 def _actors(runtime: Any) -> list:
@@ -93,9 +94,10 @@ def kill(runtime: Any) -> None:
     for actor in _actors(runtime):
         if _alive(actor):
             actor.kill()
+    deadline = time.monotonic() + JOIN_S
     for actor in _actors(runtime):
         try:    # the base class's join: lava's SystemProcess.join takes no timeout
-            multiprocessing.Process.join(actor, timeout=2)
+            multiprocessing.Process.join(actor, timeout=max(0.0, deadline - time.monotonic()))
         except (ValueError, AssertionError):
             pass
     infra = getattr(runtime, "_messaging_infrastructure", None)
