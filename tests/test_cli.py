@@ -36,8 +36,8 @@ def test_train_export_run_with_json(tmp_path):
 
 def test_clear_one_line_errors(tmp_path):
     cases = [
-        (["train", "--out", str(tmp_path / "a"), "--model", "gpt"], "not a known model"),
-        (["train", "--out", str(tmp_path / "b"), "--dataset", "cifar"], "not a known dataset"),
+        (["train", "--out", str(tmp_path / "a"), "--model", "gpt"], "'gpt' is not one of 'snn'"),
+        (["train", "--out", str(tmp_path / "b"), "--dataset", "cifar"], "'cifar' is not one of 'digits'"),
         (["train", "--out", str(tmp_path / "c"), "--hidden", "a,b"], "comma-separated"),
         (["export", str(tmp_path), "-o", str(tmp_path / "x.net")], "no checkpoint.pt"),
         (["run", str(tmp_path / "missing.net")], "no such file"),

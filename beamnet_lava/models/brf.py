@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from beamnet_lava import brf
+from beamnet_lava.families import implements
 
 
 class DoubleGaussianSpike(torch.autograd.Function):
@@ -239,3 +240,8 @@ def _reset_alif(block) -> None:
     neuron.threshold_state = torch.tensor([float(neuron.threshold)])
     neuron.refractory_state = torch.zeros(1)
     block.spike_state = torch.zeros(1)
+
+
+@implements("brf-rsnn", "rf-rsnn", "alif-rsnn", hook="build")
+def build(cfg, n_in: int, n_out: int) -> SeqRSNN:
+    return SeqRSNN(cfg.kind, n_in, cfg.hidden[0], n_out, cfg)
