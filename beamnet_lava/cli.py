@@ -97,7 +97,7 @@ def _ood_sets(value: str) -> str:
     names = [v.strip() for v in str(value).split(",") if v.strip()]
     bad = [v for v in names if v not in OOD_CHOICES]
     if bad or not names:
-        raise typer.BadParameter(f"{value!r}: choose from {', '.join(OOD_CHOICES)} (comma separated)")
+        raise typer.BadParameter(f"unknown OOD set {(bad or [value])[0]!r}; choose from {', '.join(OOD_CHOICES)} (comma separated)")
     return ",".join(names)
 
 

@@ -1,5 +1,4 @@
 """BEAM-Net export -> load -> Lava run round trip, and the extension's bad-input errors."""
-import h5py
 import numpy as np
 import pytest
 

@@ -133,9 +133,9 @@ def test_seq_config_lengths_and_datasets():
 
 # -- training ------------------------------------------------------------------------------------
 def test_model_parameters_stay_valid_after_projection():
-    from beamnet_lava.models.brf import SeqRSNN
+    from beamnet_lava.models.brf import ResonatorRSNN
 
-    model = SeqRSNN("brf", 1, 8, 10, SeqConfig())
+    model = ResonatorRSNN(True, 1, 8, 10, SeqConfig())
     with torch.no_grad():
         model.hidden.neuron.omega[0] = 250.0
         model.hidden.neuron.b_offset[1] = -3.0

@@ -18,7 +18,6 @@ seed and fractions are recorded in every run directory.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
 import numpy as np

@@ -38,7 +38,7 @@ READOUT_TYPE = "LEAKY_INTEGRATOR_READOUT"
 
 
 def write_brf(f: h5py.File, model, cfg, input_levels: int) -> None:
-    """Write a trained BRF/RF :class:`~beamnet_lava.models.brf.SeqRSNN` into an open HDF5 file."""
+    """Write a trained BRF/RF :class:`~beamnet_lava.models.brf.ResonatorRSNN` into an open HDF5 file."""
     layers = model.fixed_layers(input_levels)
     params: brf.FixedParams = layers["neuron"]
     (w_in, e_in), (w_rec, e_rec), (w_out, e_out) = layers["weight"], layers["weight_rec"], layers["weight_out"]
@@ -79,7 +79,7 @@ class BrfFile:
     path: Path
     attrs: dict[str, Any]
     config: Any                    # SeqConfig
-    layers: dict                   # as SeqRSNN.fixed_layers: what fixed_forward and Lava run
+    layers: dict                   # as ResonatorRSNN.fixed_layers: what fixed_forward and Lava run
 
     @property
     def input_size(self) -> int:

@@ -84,6 +84,6 @@ def _train_seq(cfg, data, out, on_batch, on_epoch):
         "parameters": int(sum(p.numel() for p in best.parameters() if p.requires_grad)),
         "seconds_per_epoch": history[-1]["seconds"] / len(history),
     }
-    if cfg.kind != "alif":
+    if best.fixed_point:       # BRF / RF: the integer network Lava runs, on the test split
         extra.update(evaluate_fixed(best, x_te, data.y_test, cfg.dataset))
     return extra, history
