@@ -45,10 +45,15 @@ def test_unknown_family_is_one_clear_error_never_an_snn():
         config.from_dict({"model": "gpt"})
     with pytest.raises(BeamnetError, match="no model key"):
         config.from_dict({"epochs": 3})          # a checkpoint's config must name its family
-    with pytest.raises(BeamnetError, match="ann has no lava_run"):
+    bare = families.Family("snn", config.SNNConfig, "a family record nothing attached to", "")
+    with pytest.raises(BeamnetError, match=r"model family snn has no build \(build\(cfg, n_in, n_out\)"):
+        bare.hook("build")
+    with pytest.raises(BeamnetError, match="^ann: an ANN-MLP baseline has no spiking network"):
         families.get_family("ann").hook("lava_run")
-    with pytest.raises(BeamnetError, match="ANN-MLP baseline"):
-        families.get_family("ann").hook("export")
+    with pytest.raises(BeamnetError, match="^alif-rsnn: alif-rsnn runs are a training baseline"):
+        families.get_family("alif-rsnn").hook("export")
+    with pytest.raises(BeamnetError, match="^brf-rsnn: an exported recurrent"):
+        families.get_family("brf-rsnn").hook("file_predictor")
 
 
 def test_exported_files_are_routed_by_their_family_attribute(tiny_net, tmp_path):
@@ -118,11 +123,11 @@ def test_config_without_model_key_is_checked_as_the_given_model(tmp_path):
 
 
 def test_cli_choices_are_listed_in_help():
-    r = CliRunner().invoke(app, ["train", "--help"], terminal_width=200)
+    r = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "250", "TERMINAL_WIDTH": "250"})
     assert all(name in r.output for name in FAMILIES) and "digits-seq" in r.output
-    r = CliRunner().invoke(app, ["run", "--help"], terminal_width=200)
+    r = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "250", "TERMINAL_WIDTH": "250"})
     assert "fixed|float" in r.output and "cpu|loihi2" in r.output
-    r = CliRunner().invoke(app, ["evaluate", "--help"], terminal_width=200)
+    r = CliRunner().invoke(app, ["evaluate", "--help"], env={"COLUMNS": "250", "TERMINAL_WIDTH": "250"})
     assert "inverted|shuffled|noise|all|none" in r.output
     r = CliRunner().invoke(app, ["evaluate", ".", "--ood", "rotated"])
     assert r.exit_code == 1 and r.output.count("\n") == 1 and "rotated" in r.output

@@ -130,7 +130,7 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
     timeout_s = timeout_s or DEFAULT_TIMEOUT_S
     family, exported = read_export(path)
     if not family.has("file_predictor"):
-        raise BeamnetError(f"{path} {family.no_file_evaluation or family.no_export}")
+        raise BeamnetError(f"{path}: {family.no_file_evaluation or family.no_export}")
     if lanes is not None and not family.lanes:
         raise BeamnetError(f"--lanes does not apply to {path}, a {family.name} file ({family.title})")
     run, predictor = family.hook("file_predictor")(

@@ -18,10 +18,10 @@ register_family(Family(
 register_family(Family(
     "ann", ANNConfig, "ANN-MLP baseline", "MLP baseline (plain torch)",
     inputs="images",
-    no_export="is an ANN-MLP baseline: it has no spiking network to export to NetX (evaluate it "
-              "with `beamnet-lava evaluate` instead)"))
-_FILE_BRF = ("is an exported recurrent (BRF/RF) network: evaluate its run directory (training "
-             "model), or run the file on Lava with `beamnet-lava run` (parity, spikes, energy)")
+    no_export="an ANN-MLP baseline has no spiking network to export to NetX (evaluate it with "
+              "`beamnet-lava evaluate` instead)"))
+_FILE_BRF = ("an exported recurrent (BRF/RF) network is evaluated through its run directory "
+             "(training model), or run on Lava with `beamnet-lava run` (parity, spikes, energy)")
 register_family(Family(
     "brf-rsnn", SeqConfig, "BRF recurrent SNN", "recurrent SNN of balanced resonate-and-fire "
     "neurons on sequences", inputs="sequences", run_energy_constants=True,

@@ -80,8 +80,8 @@ class Family:
             reason = {"export": self.no_export, "read": self.no_export,
                       "lava_run": self.no_export,
                       "file_predictor": self.no_file_evaluation or self.no_export}.get(name)
-            raise BeamnetError(reason or f"model family {self.name} has no {name} "
-                                         f"({HOOKS[name][1]})")
+            raise BeamnetError(f"{self.name}: {reason}" if reason else
+                               f"model family {self.name} has no {name} ({HOOKS[name][1]})")
         return found
 
     def has(self, name: str) -> bool:
