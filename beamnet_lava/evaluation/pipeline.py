@@ -8,6 +8,7 @@ and ``metrics.json``.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = Fal
     done = trainer.train(cfg, out_dir, force=force, progress=progress)
     out, data, history = done.out, done.data, done.history
     extra = dict(done.metrics)
-    extra.update(family_of(cfg).hook("calibrate")(checkpoint.load_run(out), data))
+    # the checkpoint is re-saved with the config trained, not the one read back from it
+    trained = dataclasses.replace(checkpoint.load_run(out), config=cfg)
+    extra.update(family_of(cfg).hook("calibrate")(trained, data))
     for key, value in write_records(out, cfg, data, history).items():
         extra.setdefault(key, value)          # a model's own evaluation keeps its figures
     best = max(history, key=lambda h: (h["val_accuracy"], -h["epoch"]))
