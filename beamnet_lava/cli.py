@@ -229,7 +229,7 @@ def run(
                       str(report.synaptic_events[key]),
                       "n/a" if parity is None else f"{parity:.1%}")
     out.print(table)
-    out.print(report.summary())
+    out.print(report.summary(), soft_wrap=True)
     energy = report.energy_per_inference
     if energy:
         b = energy["breakdown_nJ"]

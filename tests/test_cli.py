@@ -32,6 +32,10 @@ def test_train_export_run_with_json(tmp_path):
     for key in ("n_samples", "accuracy", "parity", "samples_per_s", "steps_per_s", "spikes"):
         assert key in data
     assert data["n_samples"] == 4 and data["parity"] == 1.0
+    # one run report for every family: spike parity and prediction agreement, said apart
+    assert data["spike_parity"] == data["parity"] and data["prediction_agreement"] == 1.0
+    assert data["model"] == "snn" and set(data["layer_parity"]) == set(data["spikes"])
+    assert "spike parity 100.0% (identical spike trains), prediction agreement 100.0% (same labels)" in r.output
 
 
 def test_clear_one_line_errors(tmp_path):
