@@ -22,7 +22,7 @@ from beamnet_lava.errors import BeamnetError, BeamnetWarning
 from beamnet_lava.io_utils import write_json
 from beamnet_lava.names import ALL_DATASETS, BACKENDS, PRECISIONS
 
-# click's exceptions, wherever this typer takes click from (typer >= 0.2x vendors it)
+# click's exception classes, wherever this typer takes click from (recent typers vendor it)
 _click_errors = sys.modules[typer.BadParameter.__module__]
 
 

@@ -140,3 +140,25 @@ def test_import_layering_and_lint_are_clean():
     ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "beamnet_lava", "tests", "benchmarks"],
                           cwd=ROOT, capture_output=True, text=True)
     assert ruff.returncode == 0, ruff.stdout[-2000:]
+
+
+def test_a_feature_hook_is_provided_or_refused_by_every_family(monkeypatch):
+    from beamnet_lava.families import registry
+
+    monkeypatch.setattr(registry, "HOOKS", dict(registry.HOOKS))
+    beamnet, snn, ann = (families.get_family(n) for n in ("beamnet", "snn", "ann"))
+    for fam in (beamnet, ann):
+        monkeypatch.setattr(fam, "hooks", dict(fam.hooks))
+        monkeypatch.setattr(fam, "refuses", dict(fam.refuses))
+    families.register_hook("fit_report", "sim_cpu", "fit_report(path) -> what fits on one chip")
+    with pytest.raises(ValueError, match="registered twice"):
+        families.register_hook("fit_report", "sim_cpu", "again")
+    families.implements("beamnet", hook="fit_report")(lambda path: {"cores": 1})
+    ann.refuses["fit_report"] = "an ANN-MLP does not run on a neuromorphic chip"
+    assert beamnet.hook("fit_report")("x.net") == {"cores": 1} and "fit_report" in beamnet.expected_hooks()
+    assert "fit_report" not in ann.expected_hooks()
+    with pytest.raises(BeamnetError, match="^ann: an ANN-MLP does not run"):
+        ann.hook("fit_report")
+    with pytest.raises(BeamnetError, match="model family snn has no fit_report"):
+        snn.hook("fit_report")           # neither provided nor refused: the registry test fails
+    assert "fit_report" in snn.expected_hooks() and "fit_report" not in snn.hooks

@@ -54,7 +54,9 @@ class Family:
     - ``no_export`` / ``no_file_evaluation``: why the family has no export / no
       ``evaluate FILE`` (the one-line refusal), empty when it has them.
 
-    ``hooks``: the behaviour attached by the stages (:data:`HOOKS`).
+    ``hooks``: the behaviour attached by the stages (:data:`HOOKS`); ``refuses``: hook ->
+    the one-line reason the family does not provide it (for hooks a feature module adds
+    with :func:`register_hook`).
     """
 
     name: str
@@ -70,6 +72,7 @@ class Family:
     no_export: str = ""
     no_file_evaluation: str = ""
     hooks: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    refuses: dict[str, str] = field(default_factory=dict)
 
     def hook(self, name: str) -> Callable[..., Any]:
         """The family's ``name`` hook; a one-line error naming what is missing otherwise."""
@@ -77,9 +80,7 @@ class Family:
             raise KeyError(f"unknown hook {name!r}; hooks are {', '.join(HOOKS)}")
         found = self.hooks.get(name)
         if found is None:
-            reason = {"export": self.no_export, "read": self.no_export,
-                      "lava_run": self.no_export,
-                      "file_predictor": self.no_file_evaluation or self.no_export}.get(name)
+            reason = self.refusal(name)
             raise BeamnetError(f"{self.name}: {reason}" if reason else
                                f"model family {self.name} has no {name} ({HOOKS[name][1]})")
         return found
@@ -87,17 +88,27 @@ class Family:
     def has(self, name: str) -> bool:
         return name in self.hooks
 
+    def refusal(self, name: str) -> str:
+        """Why the family does not provide hook ``name`` ("" when it should)."""
+        if name in self.refuses:
+            return self.refuses[name]
+        return {"export": self.no_export, "read": self.no_export, "lava_run": self.no_export,
+                "file_predictor": self.no_file_evaluation or self.no_export}.get(name, "")
+
     def expected_hooks(self) -> tuple[str, ...]:
         """The hooks this family must provide (all of :data:`HOOKS` but those it refuses)."""
-        skip: set[str] = set()
-        if self.no_export:
-            skip |= {"export", "read", "lava_run", "file_predictor"}
-        if self.no_file_evaluation:
-            skip.add("file_predictor")
-        return tuple(h for h in HOOKS if h not in skip)
+        return tuple(h for h in HOOKS if not self.refusal(h))
 
 
 _FAMILIES: dict[str, Family] = {}
+
+
+def register_hook(name: str, stage: str, what: str) -> None:
+    """Add a hook every family must provide or refuse (``Family.refuses``): how a feature
+    module (an exporter, a hardware report) joins the registry without editing it."""
+    if name in HOOKS:
+        raise ValueError(f"hook {name!r} is registered twice")
+    HOOKS[name] = (stage, what)
 
 
 def register_family(family: Family) -> Family:
