@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO ?= runs/demo
 
-.PHONY: install demo test test-slow test-all bench clean
+.PHONY: install demo test lint test-slow test-all bench clean
 
 install:
 	@bash scripts/install.sh
@@ -16,9 +16,14 @@ demo: install
 	$(BIN)/beamnet-lava run $(DEMO)/model.net --dataset digits --json $(DEMO)/lava_run.json
 	$(BIN)/beamnet-lava evaluate $(DEMO) --ood all
 
-# Fast suite (a few minutes on 2 cores).
-test: install
+# Fast suite (a few minutes on 2 cores), after the import layering (import-linter, the
+# contracts in pyproject.toml) and lint (ruff) checks.
+test: install lint
 	$(BIN)/python -m pytest -m "not slow" -q
+
+lint: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check beamnet_lava tests benchmarks
 
 # Slow end-to-end tests (full training, >=100-sample parity); CI runs them too.
 test-slow: install

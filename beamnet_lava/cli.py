@@ -5,7 +5,9 @@ can fix arrives as a :class:`BeamnetError` and is printed as one line.
 """
 from __future__ import annotations
 
+import enum
 import functools
+import sys
 import warnings
 from pathlib import Path
 from typing import Optional
@@ -14,12 +16,40 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from beamnet_lava import interrupts, rundir
+from beamnet_lava import families, interrupts, rundir
+from beamnet_lava.data.ood import OOD_SETS
 from beamnet_lava.errors import BeamnetError, BeamnetWarning
 from beamnet_lava.io_utils import NO_SPACE, write_json
+from beamnet_lava.names import ALL_DATASETS, BACKENDS, PRECISIONS
 from beamnet_lava.outputs import Out, check as check_outputs, input_file
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# click's exception classes, wherever this typer takes click from (recent typers vendor it)
+_click_errors = sys.modules[typer.BadParameter.__module__]
+
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """Usage errors (a bad choice, a missing option) as one line on stderr with exit code 1,
+    like every other error the user can fix."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _click_errors.ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":     # bare `beamnet-lava` / `... data`
+                text = exc.ctx.get_help() if exc.ctx else ""    # rich help prints itself
+                if text:
+                    print(text)
+                sys.exit(exc.exit_code)
+            err.print(f"[bold red]error:[/] {exc.format_message()}", highlight=False, soft_wrap=True)
+            sys.exit(1)
+        except typer.Abort:
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=_OneLineErrors,
                   help="Train spiking networks (lava-dl SLAYER), export them to NetX HDF5, "
                        "run them on Lava.")
 err = Console(stderr=True)
@@ -59,6 +89,34 @@ def _user_errors(fn):
     return wrapper
 
 
+def _choices(name: str, values) -> type[enum.Enum]:
+    """A typer choice (listed in ``--help``) of ``values``; members are their own strings."""
+    return enum.Enum(name, [(v, v) for v in values], type=str)
+
+
+Model = _choices("Model", families.names())
+Dataset = _choices("Dataset", ALL_DATASETS)
+Precision = _choices("Precision", PRECISIONS)
+Backend = _choices("Backend", BACKENDS)
+
+
+OOD_CHOICES = OOD_SETS + ("all", "none")
+
+
+def _ood_sets(value: str) -> str:
+    """``--ood``: OOD sets, comma separated, or all / none (the choices show in ``--help``)."""
+    names = [v.strip() for v in str(value).split(",") if v.strip()]
+    bad = [v for v in names if v not in OOD_CHOICES]
+    if bad or not names:
+        raise typer.BadParameter(f"unknown OOD set {(bad or [value])[0]!r}; choose from {', '.join(OOD_CHOICES)} (comma separated)")
+    return ",".join(names)
+
+
+def _value(choice) -> str | None:
+    """The plain string of a typer choice (None stays None)."""
+    return None if choice is None else choice.value
+
+
 def _wrote_json_only(json_out: str | None, obj) -> bool:
     """Write ``obj`` as JSON to ``json_out`` (a path, or ``-`` for stdout); True when the
     JSON went to stdout, so the caller prints no table after it."""
@@ -78,8 +136,8 @@ def _write_report(json_out: str, obj) -> None:
 @_user_errors
 def train(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Run directory to create (config, checkpoint, metrics.json)."),
-    model: Optional[str] = typer.Option(None, help="Model: snn (SLAYER CUBA network), beamnet, ann (MLP baseline), or a recurrent SNN on pixel sequences: brf-rsnn, rf-rsnn, alif-rsnn [default: snn, or the config's]."),
-    dataset: Optional[str] = typer.Option(None, help="Dataset: digits (embedded), mnist (needs --data-dir), saccade-digits (embedded events), saccade-mnist, nmnist, shd, dvsgesture [default digits]; for *-rsnn models digits-seq, mnist-seq or shd."),
+    model: Optional[Model] = typer.Option(None, help="Model family: " + "; ".join(f"{f.name}: {f.help}" for f in families.families()) + " [default: snn, or the config's]."),
+    dataset: Optional[Dataset] = typer.Option(None, help="Dataset: digits (embedded), mnist (needs --data-dir), saccade-digits (embedded events), saccade-mnist, nmnist, shd, dvsgesture [default digits]; for *-rsnn models digits-seq, mnist-seq or shd."),
     data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files, or the folder holding NMNIST/, SHD/, DVSGesture/ (tonic's layout), or one written by `data saccade`."),
     epochs: Optional[int] = typer.Option(None, help="Training epochs."),
     seed: Optional[int] = typer.Option(None, help="Seed for split, init, shuffling and neuron noise [default 0]."),
@@ -96,19 +154,18 @@ def train(
     """Train a model and keep its best-on-validation checkpoint."""
     from beamnet_lava import config as config_mod
     from beamnet_lava.evaluation import tracking
-    from beamnet_lava.training.trainer import train as run_training
+    from beamnet_lava.evaluation.pipeline import train as run_training
 
     tracking.check_available(mlflow_uri)
     input_file(config, "--config")
     check_outputs([Out(out_dir, "--out", folder=True, force=force, kind=rundir.RUN),
                    Out(json_out, "--json", stdout=True)], inputs=[config, data_dir])
 
+    model, dataset = _value(model), _value(dataset)
     if config:
-        cfg = config_mod.load(config)
-        if model and model != cfg.model:
-            raise BeamnetError(f"--model {model} contradicts model: {cfg.model} in {config}")
+        cfg = config_mod.load(config, model)       # a file without model: is read as --model
     else:
-        cfg = config_mod.default_for(model or "snn")
+        cfg = config_mod.default_for(model or config_mod.DEFAULT_MODEL)
     try:
         hidden_sizes = [int(h) for h in hidden.split(",")] if hidden else None
     except ValueError:
@@ -127,10 +184,11 @@ def train(
         line = (f"trained {cfg.model} on {metrics['split']}: best epoch {metrics['best_epoch']}, "
                 f"val accuracy {metrics['val_accuracy']:.4f}, test accuracy "
                 f"{metrics['test_accuracy']:.4f}")
-        if "temperature" in metrics:
+        probabilities = families.family_of(cfg).probabilities
+        if probabilities == "temperature":
             line += (f", ECE {metrics['ece']:.4f} (temperature {metrics['temperature']:.3g} fitted "
                      f"on validation), {metrics['parameters']:,} parameters")
-        if "eta" in metrics:
+        if probabilities == "eta":
             line += (f", ECE {metrics['ece']:.4f} (eta {metrics['eta']:.3g} fitted on validation), "
                      f"active {metrics['active_fraction']:.2%} of memory neurons per sample, "
                      f"epistemic wrong/correct {metrics['epistemic_ratio_wrong_correct']:.2f}")
@@ -152,34 +210,26 @@ def export(
                   inputs=[run_dir / name for name in (checkpoint.CHECKPOINT, checkpoint.CONFIG,
                                                       checkpoint.METRICS)])
     net = export_run(run_dir, output, force=force)
-    if hasattr(net, "describe"):
-        out.print(f"exported {run_dir} to {net.describe()}")
-    elif hasattr(net, "layers"):
-        sizes = " -> ".join([str(net.input_size)] + [str(l.size) for l in net.layers])
-        out.print(f"exported {run_dir} to {output} (NetX, {len(net.layers)} CUBA dense layers: {sizes})")
-    else:
-        out.print(f"exported {run_dir} to {output} (NetX + BEAM-Net extension v1: {net.input_size} "
-                  f"encoder neurons -> {net.n_memory} Bayesian LIF memory neurons, delays <= "
-                  f"{int(net.delay.max())})")
+    out.print(f"exported {run_dir} to {net.describe()}")
 
 
 @app.command()
 @_user_errors
 def run(
     netx_file: Path = typer.Argument(..., help="NetX HDF5 network (ours or any stock CUBA dense net)."),
-    dataset: Optional[str] = typer.Option(None, help="digits, mnist or an event dataset (see train) [default: the one the file was trained on]."),
+    dataset: Optional[Dataset] = typer.Option(None, help="digits, mnist, an event or a sequence dataset (see train) [default: the one the file was trained on]."),
     samples: Optional[int] = typer.Option(None, help="How many samples of the split to run [default: all]."),
     part: str = typer.Option("test", help="Split part: train, val or test."),
-    precision: str = typer.Option("fixed", help="fixed (bit-accurate, Loihi semantics) or float."),
-    backend: str = typer.Option("cpu", help="cpu (Lava simulator) or loihi2 (needs Intel's lava-loihi)."),
+    precision: Precision = typer.Option("fixed", help="fixed (bit-accurate, Loihi semantics) or float."),
+    backend: Backend = typer.Option("cpu", help="cpu (Lava simulator) or loihi2 (needs Intel's lava-loihi)."),
     time_steps: Optional[int] = typer.Option(None, help="Steps per sample [default: recorded in the file]."),
     data_dir: Optional[str] = typer.Option(None, help="Dataset folder (as for train)."),
     seed: Optional[int] = typer.Option(None, help="Split seed [default: recorded in the file, else 0]."),
     timeout: float = typer.Option(300.0, help="Watchdog: seconds one chunk of samples may take."),
     chunk: int = typer.Option(32, help="Samples per Lava run call (watchdog and progress granularity)."),
-    lanes: int = typer.Option(16, help="BEAM-Net: samples simulated side by side in one Lava step."),
+    lanes: Optional[int] = typer.Option(None, help="BEAM-Net: samples simulated side by side in one Lava step [default 16]."),
     loop: Optional[bool] = typer.Option(None, "--loop/--no-loop", help="BEAM-Net: top-down loop (Eq. 16-17) on or off [default: as trained]."),
-    energy_constants: Optional[Path] = typer.Option(None, help="BEAM-Net: JSON of per-operation energies [default: Loihi 1, Davies 2018]."),
+    energy_constants: Optional[Path] = typer.Option(None, help="BEAM-Net, BRF/RF: JSON of per-operation energies [default: Loihi 1, Davies 2018]."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON ('-' for stdout)."),
 ) -> None:
     """Run an exported network on Lava and compare it with the training model."""
@@ -188,33 +238,29 @@ def run(
     input_file(netx_file, "network file")
     input_file(energy_constants, "--energy-constants")
     check_outputs([Out(json_out, "--json", stdout=True)], inputs=[netx_file, energy_constants])
-    report = run_dataset(netx_file, dataset, samples, part=part, precision=precision,
-                         backend=backend, time_steps=time_steps, data_dir=data_dir, seed=seed,
+    report = run_dataset(netx_file, _value(dataset), samples, part=part, precision=_value(precision),
+                         backend=_value(backend), time_steps=time_steps, data_dir=data_dir, seed=seed,
                          timeout_s=timeout, chunk_samples=chunk, lanes=lanes,
                          bidirectional=loop, energy_constants=energy_constants,
                          progress=json_out != "-")
-    report.setdefault("run_id", rundir.run_id(netx_file))
-    if _wrote_json_only(json_out, report):
+    report.details.setdefault("run_id", rundir.run_id(netx_file))
+    if _wrote_json_only(json_out, report.to_dict()):
         return
-    table = Table(title=f"Lava {report['precision']} run of {netx_file} on {report['n_samples']} "
-                        f"{report['dataset']} {report['part']} samples")
+    table = Table(title=f"Lava {report.precision} run of {netx_file} ({report.model}) on "
+                        f"{report.n_samples} {report.dataset} {report.part} samples")
     table.add_column("layer")
     table.add_column("neurons", justify="right")
     table.add_column("spikes", justify="right")
     table.add_column("synaptic events", justify="right")
-    table.add_column("parity", justify="right")
-    for key in report["spikes"]:
-        parity = report.get("layer_parity", {}).get(key)
-        table.add_row(key, str(report["neurons"][key]), str(report["spikes"][key]),
-                      str(report["synaptic_events"][key]),
+    table.add_column("identical spike trains", justify="right")
+    for key in report.spikes:
+        parity = report.layer_parity.get(key)
+        table.add_row(key, str(report.neurons[key]), str(report.spikes[key]),
+                      str(report.synaptic_events[key]),
                       "n/a" if parity is None else f"{parity:.1%}")
     out.print(table)
-    parity = report["parity"]
-    out.print(f"accuracy {report['accuracy']:.4f} | parity with training model "
-              f"{'n/a (' + report['parity_note'] + ')' if parity is None else f'{parity:.1%}'} | "
-              f"{report['samples_per_s']:.1f} samples/s, {report['steps_per_s']:.0f} steps/s "
-              f"(compile {report['compile_seconds']:.1f} s)")
-    energy = report.get("energy_per_inference")
+    out.print(report.summary(), soft_wrap=True)
+    energy = report.energy_per_inference
     if energy:
         b = energy["breakdown_nJ"]
         eq25 = f"Eq. 25 {energy['eq25_nJ']['total']:.1f} nJ; " if "eq25_nJ" in energy else ""
@@ -227,15 +273,15 @@ def run(
 @_user_errors
 def evaluate(
     target: Path = typer.Argument(..., help="A run directory (training model) or an exported .net file (simulated on Lava)."),
-    ood: str = typer.Option("all", help="OOD sets for AUROC: inverted, shuffled, noise (comma separated), 'all' or 'none'."),
+    ood: str = typer.Option("all", parser=_ood_sets, metavar="[" + "|".join(OOD_CHOICES) + "][,...]", help="OOD sets for AUROC: inverted, shuffled, noise (comma separated), 'all' or 'none'."),
     part: str = typer.Option("test", help="Split part to evaluate: test (default) or val."),
     samples: Optional[int] = typer.Option(None, help="First N samples of the part [default: all]."),
     loop: Optional[bool] = typer.Option(None, "--loop/--no-loop", help="BEAM-Net: top-down loop on/off [default: as trained]."),
     out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for records and figures [default: RUN_DIR/evaluation or FILE.evaluation]."),
     force: bool = typer.Option(False, help="Replace an earlier evaluation in the --out folder."),
-    precision: str = typer.Option("fixed", help="Exported files: Lava precision, fixed or float."),
-    lanes: int = typer.Option(16, help="Exported BEAM-Net files: samples side by side per Lava step."),
-    timeout: float = typer.Option(300.0, help="Exported files: watchdog seconds per chunk of samples."),
+    precision: Optional[Precision] = typer.Option(None, help="Exported files: Lava precision, fixed or float [default fixed]."),
+    lanes: Optional[int] = typer.Option(None, help="Exported BEAM-Net files: samples side by side per Lava step [default 16]."),
+    timeout: Optional[float] = typer.Option(None, help="Exported files: watchdog seconds per chunk of samples [default 300]."),
     data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files [default: as trained]."),
     energy_constants: Optional[Path] = typer.Option(None, help="JSON of per-operation energies in pJ [default: Loihi 1, Davies 2018]."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Also write the report as JSON ('-' for stdout)."),
@@ -256,7 +302,7 @@ def evaluate(
                   inputs=[target, energy_constants, data_dir])
     report = evaluate(target, ood=None if ood == "none" else ood, part=part, samples=samples,
                       loop=loop, out=out_dir, data_dir=data_dir, energy_constants=energy_constants,
-                      precision=precision, lanes=lanes, timeout_s=timeout, force=force)
+                      precision=_value(precision), lanes=lanes, timeout_s=timeout, force=force)
     flat = {**report, **{f"ood_auroc_{k}": v["auroc"] for k, v in report["ood"].items()}}
     tracking.log_run(mlflow_uri, f"evaluate {report['model']} {target.name}",
                      {"target": target, "part": part, "ood": ood}, flat, None, Path(report["out_dir"]))

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from beamnet_lava import fixed_point
+from beamnet_lava import brf, fixed_point
+from beamnet_lava.names import DATASETS, SEQUENCE_DATASETS, SEQUENCE_LENGTHS, SHD_STEPS
 from beamnet_lava.errors import BeamnetError
-
-DATASETS = ("digits", "mnist", "saccade-digits", "saccade-mnist", "nmnist", "shd", "dvsgesture")
 
 
 def _fail(name: str, value: Any, why: str) -> None:
@@ -45,11 +44,13 @@ class TrainConfig:
 
     TUPLES: ClassVar[dict[str, type]] = {"split": float}
     DATASETS: ClassVar[tuple[str, ...]] = DATASETS   # the datasets this model trains on
+    MODELS: ClassVar[tuple[str, ...]] = ()            # the model family names this class configures
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:
+        self.validate_model()
         if self.dataset not in self.DATASETS:
             _fail("dataset", self.dataset, f"is not a known dataset for model {self.model}; "
                   f"choose one of {', '.join(self.DATASETS)}")
@@ -74,6 +75,11 @@ class TrainConfig:
     def replace(self, **overrides: Any) -> "TrainConfig":
         return from_dict({**self.to_dict(), **{k: v for k, v in overrides.items() if v is not None}})
 
+    def validate_model(self) -> None:
+        if self.model not in self.MODELS:
+            _fail("model", self.model, f"is not configured by {type(self).__name__} "
+                  f"(it configures {', '.join(self.MODELS)})")
+
 
 @dataclass(frozen=True)
 class SNNConfig(TrainConfig):
@@ -85,6 +91,7 @@ class SNNConfig(TrainConfig):
     """
 
     model: str = "snn"
+    MODELS: ClassVar[tuple[str, ...]] = ("snn",)
     hidden: tuple[int, ...] = (128,)
     threshold: float = 1.25
     current_decay: float = 0.25
@@ -124,6 +131,7 @@ class BeamnetConfig(TrainConfig):
     """BEAM-Net (../shared/BEAMNET_SPEC.md). Times are in steps of ``dt`` ms."""
 
     model: str = "beamnet"
+    MODELS: ClassVar[tuple[str, ...]] = ("beamnet",)
     epochs: int = 10
     batch_size: int = 64
     lr: float = 1e-3
@@ -256,6 +264,7 @@ class ANNConfig(TrainConfig):
     """
 
     model: str = "ann"
+    MODELS: ClassVar[tuple[str, ...]] = ("ann",)
     hidden: tuple[int, ...] = ()
     param_budget: int = 0
     epochs: int = 30
@@ -311,8 +320,9 @@ class SeqConfig(TrainConfig):
 
     TUPLES: ClassVar[dict[str, type]] = {"split": float, "hidden": int, "omega_init": float,
                                          "b_offset_init": float}
-    DATASETS: ClassVar[tuple[str, ...]] = ("digits-seq", "mnist-seq", "shd")
+    DATASETS: ClassVar[tuple[str, ...]] = SEQUENCE_DATASETS
     KINDS: ClassVar[dict[str, str]] = {"brf-rsnn": "brf", "rf-rsnn": "rf", "alif-rsnn": "alif"}
+    MODELS: ClassVar[tuple[str, ...]] = tuple(KINDS)
 
     @property
     def kind(self) -> str:
@@ -321,11 +331,9 @@ class SeqConfig(TrainConfig):
     @property
     def sequence_length(self) -> int:
         """Steps per sequence: fixed by pixel data; SHD's bins are chosen (default 100)."""
-        from beamnet_lava.data.sequences import LENGTHS, SHD_STEPS
-
-        if self.dataset not in LENGTHS:
+        if self.dataset not in SEQUENCE_LENGTHS:
             return int(self.time_steps) or SHD_STEPS
-        return LENGTHS[self.dataset]
+        return SEQUENCE_LENGTHS[self.dataset]
 
     def __post_init__(self) -> None:
         if self.dataset in self.DATASETS and int(self.time_steps) == 0:
@@ -338,8 +346,6 @@ class SeqConfig(TrainConfig):
         return super().replace(**overrides)
 
     def validate(self) -> None:
-        from beamnet_lava import brf
-
         super().validate()
         if self.time_steps != self.sequence_length:
             _fail("time_steps", self.time_steps, f"must be 0 or {self.sequence_length}: the "
@@ -361,23 +367,32 @@ class SeqConfig(TrainConfig):
                 _fail(name, getattr(self, name), "must be a fraction in [0, 1] (12-bit decay)")
 
 
-CONFIGS: dict[str, type[TrainConfig]] = {"snn": SNNConfig, "beamnet": BeamnetConfig,
-                                         "ann": ANNConfig, "brf-rsnn": SeqConfig,
-                                         "rf-rsnn": SeqConfig, "alif-rsnn": SeqConfig}
-MODELS = tuple(CONFIGS)
+DEFAULT_MODEL = "snn"   # --model when neither the flag nor the config file names one
+
+
+def config_class(model: str) -> type[TrainConfig]:
+    """The config class of model family ``model`` (each class lists its names in ``MODELS``)."""
+    classes = {name: cls for cls in _subclasses(TrainConfig) for name in cls.MODELS}
+    if model not in classes:
+        raise BeamnetError(f"config: model={model!r} is not a known model; choose one of "
+                           f"{', '.join(classes)}")
+    return classes[model]
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [c for sub in cls.__subclasses__() for c in [sub, *_subclasses(sub)]]
 
 
 def default_for(model: str) -> TrainConfig:
-    if model not in CONFIGS:
-        raise BeamnetError(f"config: model={model!r} is not a known model; choose one of {', '.join(MODELS)}")
-    return CONFIGS[model](model=model)
+    return config_class(model)(model=model)
 
 
 def from_dict(d: dict[str, Any]) -> TrainConfig:
-    model = d.get("model", "snn")
-    cls = CONFIGS.get(model)
-    if cls is None:
-        raise BeamnetError(f"config: model={model!r} is not a known model; choose one of {', '.join(MODELS)}")
+    """A config from a mapping that names its ``model`` (a checkpoint's, an export's)."""
+    if "model" not in d:
+        raise BeamnetError("config: no model key; name the model family (model: beamnet, ...)")
+    model = d["model"]
+    cls = config_class(model)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(d) - names)
     if unknown:
@@ -415,8 +430,12 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def load(path: str | Path) -> TrainConfig:
-    """Load a config from JSON or YAML (by extension)."""
+def load(path: str | Path, model: str | None = None) -> TrainConfig:
+    """Load a config from JSON or YAML (by extension).
+
+    ``model`` (``--model``) is the family of a file without a ``model:`` key, checked as
+    that family; a file that names another family is refused. Neither: ``DEFAULT_MODEL``.
+    """
     p = Path(path)
     if not p.is_file():
         raise BeamnetError(f"config file {p} does not exist")
@@ -431,4 +450,6 @@ def load(path: str | Path) -> TrainConfig:
         raise BeamnetError(f"config file {p} could not be parsed: {exc}") from None
     if not isinstance(data, dict):
         raise BeamnetError(f"config file {p} must hold a mapping of keys to values")
-    return from_dict(data)
+    if model and data.get("model", model) != model:
+        raise BeamnetError(f"--model {model} contradicts model: {data['model']} in {p}")
+    return from_dict({"model": model or DEFAULT_MODEL, **data})

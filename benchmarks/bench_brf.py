@@ -90,7 +90,7 @@ def main() -> None:
             args.json.write_text(json.dumps(rows, indent=2) + "\n")
         return
 
-    from beamnet_lava.training.trainer import train
+    from beamnet_lava.evaluation.pipeline import train
 
     out = args.out or Path(tempfile.mkdtemp(prefix="beamnet-bench-brf-"))
     rows = []

@@ -21,7 +21,7 @@ from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.netx_export import export_run, read_netx
 from beamnet_lava.sim_cpu import LavaNetwork
 from beamnet_lava.sim_cpu.evaluate import run_dataset
-from beamnet_lava.training.trainer import train
+from beamnet_lava.evaluation.pipeline import train
 
 
 def main() -> None:

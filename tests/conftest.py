@@ -19,7 +19,7 @@ def tiny_config() -> SNNConfig:
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, tiny_config):
     """A real (tiny) training run on digits: config, checkpoint, metrics."""
-    from beamnet_lava.training.trainer import train
+    from beamnet_lava.evaluation.pipeline import train
 
     out = tmp_path_factory.mktemp("runs") / "tiny"
     train(tiny_config, out, progress=False)

@@ -1,5 +1,4 @@
 """BEAM-Net export -> load -> Lava run round trip, and the extension's bad-input errors."""
-import h5py
 import numpy as np
 import pytest
 
@@ -9,7 +8,7 @@ from helpers import edited_copy
 from beamnet_lava.netx_export import export_run
 from beamnet_lava.netx_export.beamnet_file import read_beamnet
 from beamnet_lava.sim_cpu.evaluate import run_dataset
-from beamnet_lava.training.trainer import train
+from beamnet_lava.evaluation.pipeline import train
 
 
 @pytest.fixture(scope="module")

@@ -133,9 +133,9 @@ def test_seq_config_lengths_and_datasets():
 
 # -- training ------------------------------------------------------------------------------------
 def test_model_parameters_stay_valid_after_projection():
-    from beamnet_lava.models.brf import SeqRSNN
+    from beamnet_lava.models.brf import ResonatorRSNN
 
-    model = SeqRSNN("brf", 1, 8, 10, SeqConfig())
+    model = ResonatorRSNN(True, 1, 8, 10, SeqConfig())
     with torch.no_grad():
         model.hidden.neuron.omega[0] = 250.0
         model.hidden.neuron.b_offset[1] = -3.0
@@ -145,7 +145,7 @@ def test_model_parameters_stay_valid_after_projection():
 
 @pytest.fixture(scope="module")
 def brf_run(tmp_path_factory):
-    from beamnet_lava.training.trainer import train
+    from beamnet_lava.evaluation.pipeline import train
 
     out = tmp_path_factory.mktemp("brf") / "run"
     metrics = train(SeqConfig(model="brf-rsnn", epochs=4, hidden=(32,), seed=1), out, progress=False)
@@ -161,7 +161,7 @@ def test_tiny_brf_training_beats_chance(brf_run):
 
 
 def test_brf_checkpoint_is_byte_deterministic(tmp_path):
-    from beamnet_lava.training.trainer import train
+    from beamnet_lava.evaluation.pipeline import train
 
     cfg = SeqConfig(model="rf-rsnn", epochs=1, hidden=(8,), seed=2, split=(0.2, 0.1, 0.7))
     train(cfg, tmp_path / "a", progress=False)
@@ -171,7 +171,7 @@ def test_brf_checkpoint_is_byte_deterministic(tmp_path):
 
 def test_alif_rsnn_trains_and_keeps_no_state(tmp_path):
     from beamnet_lava.training.checkpoint import load_run
-    from beamnet_lava.training.trainer import train
+    from beamnet_lava.evaluation.pipeline import train
 
     cfg = SeqConfig(model="alif-rsnn", epochs=1, hidden=(8,), seed=2, split=(0.2, 0.1, 0.7))
     m = train(cfg, tmp_path / "a", progress=False)
@@ -294,7 +294,7 @@ def test_brf_on_shd_train_export_run_evaluate(tmp_path, monkeypatch):
     from beamnet_lava.evaluation.evaluate import evaluate_run
     from beamnet_lava.netx_export import export_run
     from beamnet_lava.sim_cpu.evaluate import run_dataset
-    from beamnet_lava.training.trainer import train
+    from beamnet_lava.evaluation.pipeline import train
 
     monkeypatch.setenv("BEAMNET_LAVA_CACHE", str(tmp_path / "cache"))
     rng = np.random.default_rng(0)

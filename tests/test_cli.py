@@ -32,12 +32,16 @@ def test_train_export_run_with_json(tmp_path):
     for key in ("n_samples", "accuracy", "parity", "samples_per_s", "steps_per_s", "spikes"):
         assert key in data
     assert data["n_samples"] == 4 and data["parity"] == 1.0
+    # one run report for every family: spike parity and prediction agreement, said apart
+    assert data["spike_parity"] == data["parity"] and data["prediction_agreement"] == 1.0
+    assert data["model"] == "snn" and set(data["layer_parity"]) == set(data["spikes"])
+    assert "spike parity 100.0% (identical spike trains), prediction agreement 100.0% (same labels)" in r.output
 
 
 def test_clear_one_line_errors(tmp_path):
     cases = [
-        (["train", "--out", str(tmp_path / "a"), "--model", "gpt"], "not a known model"),
-        (["train", "--out", str(tmp_path / "b"), "--dataset", "cifar"], "not a known dataset"),
+        (["train", "--out", str(tmp_path / "a"), "--model", "gpt"], "'gpt' is not one of 'snn'"),
+        (["train", "--out", str(tmp_path / "b"), "--dataset", "cifar"], "'cifar' is not one of 'digits'"),
         (["train", "--out", str(tmp_path / "c"), "--hidden", "a,b"], "comma-separated"),
         (["export", str(tmp_path), "-o", str(tmp_path / "x.net")], "no checkpoint.pt"),
         (["run", str(tmp_path / "missing.net")], "no such file"),

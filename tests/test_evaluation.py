@@ -16,7 +16,7 @@ from beamnet_lava.metrics.calibration import brier, ece, fit_temperature, nll, s
 from beamnet_lava.metrics.energy import PLATFORMS, ann_nJ, load_constants
 from beamnet_lava.metrics.ood import auroc
 from beamnet_lava.models.ann import MLP, beamnet_param_count, hidden_for_budget
-from beamnet_lava.training.trainer import train
+from beamnet_lava.evaluation.pipeline import train
 
 runner = CliRunner()
 

@@ -1,6 +1,5 @@
 """Event datasets: tiny files in each dataset's real on-disk format, read back through tonic's
 classes/readers and ours; the Eq. 6 encoders; the saccade converter; clear errors."""
-import struct
 
 import h5py
 import numpy as np

@@ -20,7 +20,7 @@ def test_run_dir_contents(tiny_run, tiny_config):
 
 
 def test_training_is_reproducible(tmp_path, tiny_config, tiny_run):
-    from beamnet_lava.training.trainer import train
+    from beamnet_lava.evaluation.pipeline import train
 
     again = train(tiny_config, tmp_path / "again", progress=False)
     first = json.loads((tiny_run / "metrics.json").read_text())

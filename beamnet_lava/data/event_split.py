@@ -19,7 +19,11 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
+from rich.progress import Progress
+
 from beamnet_lava.data.events import READERS, EventEncoding, EventSet, cache_dir, read_nmnist
+from beamnet_lava.data.images import find_idx
+from beamnet_lava.data.saccade import DEFAULTS, write_saccade_dataset
 from beamnet_lava.errors import BeamnetError
 
 
@@ -43,21 +47,15 @@ def load_event_dataset(name: str, data_dir: str | None,
 
 def ensure_saccade_cache(source: str, data_dir: str | None) -> Path:
     """The cached saccade conversion of ``source`` (written on first use), default parameters."""
-    from rich.progress import Progress
-
-    from beamnet_lava.data.saccade import DEFAULTS, write_saccade_dataset
-
     params = DEFAULTS[source]
     key = hashlib.sha1(json.dumps(dataclasses.asdict(params), sort_keys=True).encode())
     if source == "mnist":
-        from beamnet_lava.data.datasets import _find_idx
-
         if not data_dir:
             raise BeamnetError("dataset saccade-mnist needs --data-dir: an MNIST IDX folder (e.g. "
                                "../shared/data/mnist) or a folder written by `beamnet-lava data saccade`")
         key.update(str(Path(data_dir).resolve()).encode())
         for stem in ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte"):
-            found = _find_idx(Path(data_dir), stem)
+            found = find_idx(Path(data_dir), stem)
             if found:
                 st = os.stat(found)
                 key.update(f"{found}|{st.st_size}|{st.st_mtime_ns}".encode())

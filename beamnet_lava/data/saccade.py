@@ -36,6 +36,7 @@ from typing import Callable
 import numpy as np
 
 from beamnet_lava import rundir
+from beamnet_lava.data.images import load_digits, mnist_parts
 from beamnet_lava.errors import BeamnetError
 
 TIMESTAMP_LIMIT = 1 << 23          # N-MNIST .bin: 23-bit microsecond timestamps
@@ -185,13 +186,11 @@ def encode_bin(events: np.ndarray) -> bytes:
 
 def source_images(source: str, data_dir: str | None = None) -> tuple[list[tuple[str, np.ndarray, np.ndarray]], str]:
     """``[(part, images (n, H, W) in [0, 1], labels)]`` of a source: digits, or MNIST IDX files."""
-    from beamnet_lava.data import datasets
-
     if source == "digits":
-        x, y, desc = datasets._load_digits()
+        x, y, desc = load_digits()
         return [("Train", x.reshape(-1, 8, 8), y)], desc
     if source == "mnist":
-        parts = datasets.mnist_parts(data_dir)
+        parts = mnist_parts(data_dir)
         return [("Train" if name == "train" else "Test", x.reshape(-1, 28, 28), y)
                 for name, x, y in parts], f"MNIST ({'+'.join(p[0] for p in parts)}) from {data_dir}"
     raise BeamnetError(f"unknown saccade source {source!r}; use digits or mnist")

@@ -21,13 +21,13 @@ from __future__ import annotations
 import numpy as np
 
 from beamnet_lava.data.datasets import Split, load_split
+from beamnet_lava.names import SEQUENCE_DATASETS, SEQUENCE_LENGTHS, SHD_STEPS  # noqa: F401
 from beamnet_lava.errors import BeamnetError
 
 SOURCES = {"digits-seq": "digits", "mnist-seq": "mnist", "shd": "shd"}
 LEVELS = {"digits-seq": 16, "mnist-seq": 255, "shd": 1}
-LENGTHS = {"digits-seq": 64, "mnist-seq": 784}     # fixed by the data; shd: time_steps chosen
-SHD_STEPS = 100                                    # default bins of an SHD sequence
-SEQ_DATASETS = tuple(SOURCES)
+LENGTHS = SEQUENCE_LENGTHS
+SEQ_DATASETS = SEQUENCE_DATASETS
 
 
 def load_sequences(name: str, seed: int = 0, split: tuple[float, float, float] = (0.6, 0.2, 0.2),

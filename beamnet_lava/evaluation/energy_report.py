@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from beamnet_lava.config import BeamnetConfig
+from beamnet_lava.data.loading import load_data, model_inputs
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.evaluation.predict import Predictions, model_inputs, predict, temperature
+from beamnet_lava.evaluation.pipeline import train
+from beamnet_lava.evaluation.predict import Predictions, predict, temperature
+from beamnet_lava.families import family_of
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite, write_json
 from beamnet_lava.metrics.energy import Activity, ann_nJ, eq25_nJ, load_constants
-from beamnet_lava.models.ann import MLP, beamnet_param_count, hidden_for_budget
-from beamnet_lava.training.trainer import load_data
+from beamnet_lava.models.ann import MLP, hidden_for_budget, stored_parameters
 from beamnet_lava.training.checkpoint import LoadedRun, load_run
 
 
@@ -48,11 +49,8 @@ def breakdown(run: LoadedRun, pred: Predictions, constants: dict) -> dict[str, A
         out["energy_with_memory_reads_nJ"] = float(pred.energy_mem_nJ.mean())
     else:
         out["breakdown_nJ"] = pred.extras["breakdown_nJ"]
-    n_in = run.model.sizes[0] if hasattr(run.model, "sizes") else run.model.n_inputs
-    n_cls = run.model.sizes[-1] if hasattr(run.model, "sizes") else run.model.n_classes
-    budget = sum(p.numel() for p in run.model.parameters())
-    if isinstance(run.config, BeamnetConfig):
-        budget = beamnet_param_count(n_in, run.model.n_memory, n_cls)
+    n_in, n_cls = run.model.sizes[0], run.model.sizes[-1]
+    budget = stored_parameters(run.model)
     mlp = MLP(n_in, (hidden_for_budget(n_in, n_cls, budget),), n_cls)
     out["ann_same_budget"] = {"parameters": mlp.n_params, "hidden": mlp.sizes[1],
                               **ann_nJ(mlp.macs, mlp.adds, mlp.n_params)}
@@ -68,18 +66,19 @@ def energy(run_dir: str | Path, *, sweep: list[int] | None = None, epochs: int |
     cfg = run.config
     data = load_data(cfg, data_dir)
     x, y = model_inputs(cfg, data, "test")[:samples], data.y_test[:samples]
-    t = None if isinstance(cfg, BeamnetConfig) else temperature(run, model_inputs(cfg, data, "val"),
-                                                                data.y_val)
+    family = family_of(cfg)
+    t = (temperature(run, model_inputs(cfg, data, "val"), data.y_val)
+         if family.probabilities == "temperature" else None)
     pred = predict(run, x, y, "test", temperature_=t, constants=constants)
     report: dict[str, Any] = {"run_dir": str(run_dir), "split": data.description,
                               "n_samples": int(len(y)), **breakdown(run, pred, constants)}
     if sweep:
-        if not isinstance(cfg, BeamnetConfig):
+        if not family.sweep_key:
             raise BeamnetError(f"--sweep varies BEAM-Net's memory neurons N; {run_dir} is a "
                                f"{cfg.model} run")
         if any(n < 1 for n in sweep):
             raise BeamnetError(f"--sweep {sweep}: every N must be >= 1")
-        report["sweep"] = n_sweep(cfg, sweep, epochs, x, y, data, constants, progress)
+        report["sweep"] = n_sweep(cfg, family.sweep_key, sweep, epochs, x, y, data, constants, progress)
         if out is not None:
             out = Path(out)
             out.mkdir(parents=True, exist_ok=True)
@@ -91,14 +90,13 @@ def energy(run_dir: str | Path, *, sweep: list[int] | None = None, epochs: int |
     return report
 
 
-def n_sweep(cfg: BeamnetConfig, ns: list[int], epochs: int | None, x: np.ndarray, y: np.ndarray,
+def n_sweep(cfg, key: str, ns: list[int], epochs: int | None, x: np.ndarray, y: np.ndarray,
             data, constants: dict, progress: bool) -> list[dict[str, Any]]:
-    from beamnet_lava.training.trainer import train
-
+    """Retrain ``cfg`` at each value of ``key`` (BEAM-Net: N memory neurons) and measure it."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="beamnet-sweep-") as tmp:
         for n in ns:
-            run_cfg = cfg.replace(n_memory=n, epochs=epochs or cfg.epochs)
+            run_cfg = cfg.replace(**{key: n}, epochs=epochs or cfg.epochs)
             folder = Path(tmp) / f"n{n}"
             train(run_cfg, folder, progress=progress)
             run = load_run(folder)

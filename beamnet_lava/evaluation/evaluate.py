@@ -14,18 +14,23 @@ from typing import Any
 
 import numpy as np
 
+import beamnet_lava.evaluation.lava_files  # noqa: F401  (registers the file_predictor hooks)
+import beamnet_lava.evaluation.panels  # noqa: F401  (registers the raster hooks)
+import beamnet_lava.evaluation.records as records
+import beamnet_lava.netx_export  # noqa: F401  (registers the read hooks)
 from beamnet_lava import rundir
-from beamnet_lava.config import BeamnetConfig, SeqConfig
+from beamnet_lava.data.loading import load_data, model_inputs
 from beamnet_lava.data.ood import make_ood, parse_ood
-from beamnet_lava.evaluation import records
-from beamnet_lava.evaluation.predict import Predictions, model_inputs, predict, temperature
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.evaluation.predict import Predictions, predict, temperature
+from beamnet_lava.families import family_of
 from beamnet_lava.io_utils import write_json
 from beamnet_lava.metrics.calibration import brier, ece, nll, reliability_diagram
 from beamnet_lava.metrics.energy import load_constants
 from beamnet_lava.metrics.ood import auroc
+from beamnet_lava.netx_export.export import read_export
 from beamnet_lava.sim_cpu.common import take_samples
-from beamnet_lava.training.trainer import load_data
+from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 from beamnet_lava.training.checkpoint import LoadedRun, load_run
 
 EVALUATION_DIR = rundir.EVALUATION_DIR
@@ -72,11 +77,22 @@ def evaluate(target: str | Path, **kwargs) -> dict[str, Any]:
     return evaluate_file(target, **kwargs) if Path(target).is_file() else evaluate_run(target, **kwargs)
 
 
+LAVA_OPTIONS = {"precision": "--precision", "lanes": "--lanes", "timeout_s": "--timeout",
+                "backend": "--backend"}
+
+
 def evaluate_run(run_dir: str | Path, *, ood: str | None = "all", part: str = "test",
                  samples: int | None = None, loop: bool | None = None, out: str | Path | None = None,
                  data_dir: str | None = None, energy_constants: str | Path | None = None,
-                 figures: bool = True, force: bool = False, **_lava: Any) -> dict[str, Any]:
-    """Evaluate a run directory with its training model; writes records and figures."""
+                 figures: bool = True, force: bool = False, **lava: Any) -> dict[str, Any]:
+    """Evaluate a run directory with its training model; writes records and figures.
+
+    ``lava``: the Lava options of :func:`evaluate_file`; given for a run directory they
+    are refused (the training model does not run on Lava)."""
+    given = [LAVA_OPTIONS.get(k, k) for k, v in lava.items() if v is not None]
+    if given:
+        raise BeamnetError(f"{', '.join(given)} only apply to an exported .net file (simulated on "
+                           f"Lava); {run_dir} is a run directory, evaluated with its training model")
     t0 = time.perf_counter()
     names = parse_ood(ood)
     constants = load_constants("loihi1", energy_constants)
@@ -85,8 +101,8 @@ def evaluate_run(run_dir: str | Path, *, ood: str | None = "all", part: str = "t
     _check_loop(loop, cfg, run_dir)
     data = load_data(cfg, data_dir)
     x, y = take_samples(model_inputs(cfg, data, part), data.part(part)[1], samples, cfg.dataset, part)
-    t = None if isinstance(cfg, BeamnetConfig) else temperature(run, model_inputs(cfg, data, "val"),
-                                                                data.y_val)
+    t = (temperature(run, model_inputs(cfg, data, "val"), data.y_val)
+         if family_of(cfg).probabilities == "temperature" else None)
 
     def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
         return predict(run, xx, yy, part, loop=loop, temperature_=t, constants=constants)
@@ -102,70 +118,29 @@ def evaluate_run(run_dir: str | Path, *, ood: str | None = "all", part: str = "t
 def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "test",
                   samples: int | None = None, loop: bool | None = None, out: str | Path | None = None,
                   data_dir: str | None = None, energy_constants: str | Path | None = None,
-                  figures: bool = True, precision: str = "fixed", backend: str = "cpu",
-                  lanes: int = 16, timeout_s: float | None = None,
+                  figures: bool = True, precision: str | None = None, backend: str | None = None,
+                  lanes: int | None = None, timeout_s: float | None = None,
                   force: bool = False) -> dict[str, Any]:
-    """Evaluate an exported network by simulating it on Lava (every OOD set too)."""
-    from beamnet_lava.config import SNNConfig
-    from beamnet_lava.netx_export.beamnet_file import is_beamnet, read_beamnet
-    from beamnet_lava.netx_export.netx_file import read_netx
-    from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
-
+    """Evaluate an exported network by simulating it on Lava (every OOD set too); the file's
+    family provides the predictor (its ``file_predictor`` hook)."""
     t0 = time.perf_counter()
     names = parse_ood(ood)
     constants = load_constants("loihi1", energy_constants)
+    precision, backend = precision or "fixed", backend or "cpu"
     timeout_s = timeout_s or DEFAULT_TIMEOUT_S
-    from beamnet_lava.netx_export.brf_file import is_brf
-
-    if is_brf(path):
-        raise BeamnetError(f"{path} is an exported recurrent (BRF/RF) network: evaluate its run "
-                           "directory (training model), or run the file on Lava with "
-                           "`beamnet-lava run` (parity, spikes, energy)")
-    if is_beamnet(path):
-        from beamnet_lava.sim_cpu.beamnet_run import LavaWindows
-
-        bf = read_beamnet(path)
-        cfg = bf.config
-        run = LoadedRun(Path(path), cfg, bf.to_model(), 0, float("nan"), {})
-        _check_loop(loop, cfg, path)
-
-        def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
-            lava = LavaWindows(bf, run.model, precision=precision, backend=backend, lanes=lanes,
-                               timeout_s=timeout_s)
-            return predict(run, xx, yy, part, loop=loop, constants=constants, run_window=lava)
-    else:
-        from beamnet_lava.evaluation.predict import snn_predictions
-        from beamnet_lava.metrics.calibration import softmax
-        from beamnet_lava.models.snn import CubaSNN
-        from beamnet_lava.sim_cpu.evaluate import run_snn
-
-        if loop:
-            raise BeamnetError(f"--loop is BEAM-Net's top-down loop; {path} is a feed-forward SNN")
-        net = read_netx(path)
-        attrs = net.attrs
-        if "temperature" not in attrs or "time_steps" not in attrs:
-            raise BeamnetError(f"{path} records no temperature/time steps (exported by an older "
-                               "beamnet-lava or another tool): re-export its run with "
-                               "`beamnet-lava export RUN_DIR -o FILE --force`")
-        window, t = int(attrs["time_steps"]), float(attrs["temperature"])
-        events = {k: attrs[k] for k in ("event_downsample", "event_polarity", "event_window_ms")
-                  if k in attrs}
-        cfg = SNNConfig(dataset=attrs.get("dataset", "digits"), seed=int(attrs.get("seed", 0)),
-                        time_steps=window, hidden=tuple(l.size for l in net.layers[:-1]) or (1,),
-                        **events)
-        run = LoadedRun(Path(path), cfg, CubaSNN.from_netx_layers(net.layers), 0, float("nan"),
-                        {"temperature": t})
-        fan_outs = [np.count_nonzero(l.weight, axis=0) for l in net.layers]
-
-        def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
-            spikes, result = run_snn(net, xx, window, precision=precision, backend=backend,
-                                     timeout_s=timeout_s, progress=False)
-            layers = [spikes] + [np.asarray(l) for l in result.layers]
-            prob = softmax(layers[-1].sum(-1) / t)
-            return snn_predictions(prob, yy, layers, fan_outs, t, constants)
+    family, exported = read_export(path)
+    if not family.has("file_predictor"):
+        raise BeamnetError(f"{path}: {family.no_file_evaluation or family.no_export}")
+    if lanes is not None and not family.lanes:
+        raise BeamnetError(f"--lanes does not apply to {path}, a {family.name} file ({family.title})")
+    run, predictor = family.hook("file_predictor")(
+        exported, part=part, loop=loop, constants=constants, precision=precision, backend=backend,
+        lanes=lanes, timeout_s=timeout_s)
+    cfg = run.config
+    _check_loop(loop, cfg, path)
     data = load_data(cfg, data_dir)
     x, y = take_samples(model_inputs(cfg, data, part), data.part(part)[1], samples, cfg.dataset, part)
-    calibration = {} if isinstance(cfg, BeamnetConfig) else {
+    calibration = {} if "temperature" not in run.calibration else {
         "temperature": run.calibration["temperature"],
         "calibration": "temperature fitted on the validation split (stored in the file)"}
     return _evaluate(run, data.description, data.name, part, x, y, names, predictor,
@@ -175,14 +150,20 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
 
 
 def _loop_state(loop: bool | None, cfg) -> bool:
-    return bool(cfg.bidirectional if loop is None else loop) if isinstance(cfg, BeamnetConfig) else False
+    if not family_of(cfg).loop:
+        return False
+    return bool(cfg.bidirectional if loop is None else loop)
 
 
 def _check_loop(loop: bool | None, cfg, where) -> None:
-    if loop and (not isinstance(cfg, BeamnetConfig) or cfg.max_windows < 2):
+    if not loop:
+        return
+    if not family_of(cfg).loop:
         raise BeamnetError(f"--loop needs a BEAM-Net trained with max_windows >= 2; {where} is "
-                           f"{cfg.model}" + (f" with max_windows={cfg.max_windows}"
-                                            if isinstance(cfg, BeamnetConfig) else ""))
+                           f"{cfg.model}")
+    if cfg.max_windows < 2:
+        raise BeamnetError(f"--loop needs a BEAM-Net trained with max_windows >= 2; {where} is "
+                           f"{cfg.model} with max_windows={cfg.max_windows}")
 
 
 def _evaluate(run: LoadedRun, split: str, data_name: str, part: str, x: np.ndarray, y: np.ndarray,
@@ -214,7 +195,7 @@ def _write_evaluation(run: LoadedRun, split: str, data_name: str, part: str, x: 
     report: dict[str, Any] = {**where, "model": cfg.model, "dataset": cfg.dataset, "split": split,
                               "seed": cfg.seed, "part": part, "out_dir": str(out_dir),
                               **summarize(pred)}
-    if isinstance(cfg, BeamnetConfig):
+    if "eta" in pred.extras:          # a Dirichlet readout's evidence scale (Eq. 12)
         report["eta"] = pred.extras["eta"]
         report["calibration"] = "eta (Eq. 12) fitted on the validation split" if cfg.fit_eta else "none"
         report["active_fraction_per_step"] = pred.extras["active_fraction_per_step"]
@@ -244,35 +225,8 @@ def raster_plot(run: LoadedRun, x0: np.ndarray, label: int, path: str | Path, ti
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cfg = run.config
-    if isinstance(cfg, BeamnetConfig):
-        from beamnet_lava.data import times_to_raster
-        from beamnet_lava.models.beamnet import encoder_intensity
-        from beamnet_lava.training.beamnet_train import sample_keys
-
-        inten = encoder_intensity(x0, cfg)
-        enc = times_to_raster(run.model.encode_times(inten), cfg.time_steps)[0]
-        mem = run.model.infer(inten, sample_keys("test", 1), False)["spikes"][0]
-        panels = [("encoder (Eq. 7 latency)", enc), ("memory neurons", mem)]
-    elif cfg.model == "snn":
-        import torch
-
-        from beamnet_lava.data import rate_encode
-
-        inp = np.asarray(x0, dtype=np.float32) if x0.ndim == 3 else rate_encode(x0, cfg.time_steps)
-        with torch.no_grad():
-            outs = [o.numpy()[0] for o in run.model.layer_outputs(torch.from_numpy(inp))]
-        panels = [("input (events)" if x0.ndim == 3 else "input (rate code)", inp[0])] + [(f"layer {i}", o) for i, o in enumerate(outs)]
-    elif isinstance(cfg, SeqConfig):
-        import torch
-
-        from beamnet_lava.data.sequences import as_sequences
-
-        with torch.no_grad():
-            _, z = run.model(torch.from_numpy(np.ascontiguousarray(x0, dtype=np.float32)
-                                              if x0.ndim == 3 else as_sequences(x0)))
-        panels = [(f"hidden {cfg.model} neurons (input: one pixel per step)", z.numpy()[0])]
-    else:
+    panels = family_of(run.config).hook("raster")(run, x0)
+    if panels is None:
         return None
     fig, axes = plt.subplots(len(panels), 1, figsize=(6, 1.2 + 1.6 * len(panels)), sharex=True)
     for ax, (name, s) in zip(np.atleast_1d(axes), panels):

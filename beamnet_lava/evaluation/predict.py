@@ -15,12 +15,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from beamnet_lava.config import ANNConfig, BeamnetConfig, SeqConfig
-from beamnet_lava.data import rate_encode
+import beamnet_lava.training.checkpoint as checkpoint
+from beamnet_lava.data.encoding import rate_encode
+from beamnet_lava.data.loading import model_inputs
+from beamnet_lava.data.sequences import as_sequences
+from beamnet_lava.families import family_of, implements
 from beamnet_lava.metrics.calibration import brier_per_sample, fit_temperature, softmax
 from beamnet_lava.metrics.energy import Activity, ann_nJ, breakdown_nJ, load_constants, per_op_nJ
 from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
+from beamnet_lava.models.beamnet import encoder_intensity
+from beamnet_lava.training.beamnet_train import KEY_BASE, sample_keys
 from beamnet_lava.training.checkpoint import LoadedRun
+
+__all__ = ["Predictions", "logits", "model_inputs", "predict", "snn_predictions", "temperature"]
 
 BATCH = 256
 
@@ -76,32 +83,20 @@ def _entropy(p: np.ndarray) -> np.ndarray:
     return -(p * np.log(np.clip(p, 1e-300, None))).sum(1)
 
 
-def model_inputs(cfg, data, part: str) -> np.ndarray:
-    """What ``predict`` takes for a split part: images (or event latencies), or, for a
-    rate SNN on an event dataset, the binned event raster (Eq. 6)."""
-    if isinstance(cfg, SeqConfig):
-        from beamnet_lava.data.sequences import sequence_inputs
-
-        return sequence_inputs(data, part, cfg.time_steps)
-    if getattr(data, "events", None) is not None and not isinstance(cfg, (ANNConfig, BeamnetConfig)):
-        return data.spikes(part, cfg.time_steps)
-    return data.part(part)[0]
-
-
 def logits(run: LoadedRun, x: np.ndarray) -> np.ndarray:
-    """The baselines' pre-softmax scores: output spike counts (SNN) or MLP logits (ANN)."""
-    if isinstance(run.config, BeamnetConfig):
-        raise ValueError("BEAM-Net has no logits: its probabilities come from Dirichlet evidence")
+    """The baselines' pre-softmax scores: output spike counts (SNN, RSNN readout) or MLP logits."""
+    if family_of(run.config).probabilities != "temperature":
+        raise ValueError(f"{run.config.model} has no logits: its probabilities come from Dirichlet "
+                         "evidence")
     return _forward(run, x)[0]
 
 
 def _forward(run: LoadedRun, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     """Logits and every layer's per-sample activity (spike trains or activations)."""
     model, cfg = run.model, run.config
+    inputs = family_of(cfg).inputs
     outs: list[list[np.ndarray]] = []
-    if isinstance(cfg, SeqConfig):     # recurrent SNN on pixel sequences (models/brf.py)
-        from beamnet_lava.data.sequences import as_sequences
-
+    if inputs == "sequences":     # recurrent SNN on pixel sequences (models/brf.py)
         with torch.no_grad():
             for i in range(0, len(x), BATCH):
                 xb = x[i:i + BATCH]
@@ -113,7 +108,7 @@ def _forward(run: LoadedRun, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray
     with torch.no_grad():
         for i in range(0, len(x), BATCH):
             xb = x[i:i + BATCH]
-            if isinstance(cfg, ANNConfig):
+            if inputs == "images":
                 inp = torch.from_numpy(np.asarray(xb, dtype=np.float32))
             else:      # images are rate coded; event rasters (n, inputs, T) go in as they are
                 inp = torch.from_numpy(np.asarray(xb, dtype=np.float32) if np.ndim(xb) == 3
@@ -121,7 +116,8 @@ def _forward(run: LoadedRun, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray
             layers = [inp] + model.layer_outputs(inp)
             outs.append([t.numpy() for t in layers])
     layers = [np.concatenate([o[j] for o in outs]) for j in range(len(outs[0]))]
-    scores = layers[-1] if isinstance(cfg, ANNConfig) else layers[-1].sum(-1)
+    # activations (n, K) are the logits; spike trains (n, K, T) count over time
+    scores = layers[-1] if layers[-1].ndim == 2 else layers[-1].sum(-1)
     return scores.astype(np.float64), layers
 
 
@@ -148,25 +144,56 @@ def predict(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str = "test", *,
     """
     constants = constants or load_constants("loihi1")
     y = np.asarray(y, dtype=np.int64)
-    if isinstance(run.config, BeamnetConfig):
-        return _predict_beamnet(run, x, y, part, loop, constants, run_window)
+    return family_of(run.config).hook("predict")(run, x, y, part, loop=loop,
+                                                 temperature_=temperature_, constants=constants,
+                                                 run_window=run_window)
+
+
+def _softmax_of(run: LoadedRun, x: np.ndarray, temperature_: float | None):
+    """A baseline's temperature-scaled probabilities, its layers and the temperature."""
     t = temperature_ if temperature_ is not None else temperature(run)
     scores, layers = _forward(run, x)
-    prob = softmax(scores / t)
+    return softmax(scores / t), layers, t
+
+
+@implements("snn", "ann", "brf-rsnn", "rf-rsnn", "alif-rsnn", hook="calibrate")
+def calibrate_temperature(run: LoadedRun, data) -> dict[str, float]:
+    """Fit the baselines' temperature on validation and store it in the checkpoint."""
+    t = fit_temperature(logits(run, model_inputs(run.config, data, "val")), data.y_val)
+    checkpoint.save_checkpoint(run.run_dir / checkpoint.CHECKPOINT, run.model, run.config,
+                               run.epoch, run.val_accuracy, calibration={"temperature": t})
+    return {"temperature": t}
+
+
+@implements("ann", hook="predict")
+def _predict_ann(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
+                 temperature_: float | None, constants: dict, **_: Any) -> Predictions:
+    """An fp32 MLP: no spikes; energy from its MACs and weight reads (Horowitz 2014)."""
+    prob, layers, t = _softmax_of(run, x, temperature_)
     n = len(y)
     nan = np.full(n, np.nan)
     total = _entropy(prob)
-    if isinstance(run.config, ANNConfig):
-        e = ann_nJ(run.model.macs, run.model.adds, run.model.n_params)
-        hidden = np.concatenate([a.reshape(n, -1) for a in layers[1:-1]], axis=1)
-        return Predictions(prob, y, total, nan, nan, nan, total, np.zeros(n),
-                           (hidden > 0).mean(1), np.ones(n), np.full(n, e["macs_only"]),
-                           np.full(n, e["with_memory"]), "predictive entropy",
-                           "fp32 MACs, Horowitz 2014",
-                           {"energy": e, "temperature": t})
-    if isinstance(run.config, SeqConfig):
-        return _predict_seq(prob, y, layers, total, t, constants)
-    return _predict_snn(run, prob, y, layers, total, t, constants)
+    e = ann_nJ(run.model.macs, run.model.adds, run.model.n_params)
+    hidden = np.concatenate([a.reshape(n, -1) for a in layers[1:-1]], axis=1)
+    return Predictions(prob, y, total, nan, nan, nan, total, np.zeros(n),
+                       (hidden > 0).mean(1), np.ones(n), np.full(n, e["macs_only"]),
+                       np.full(n, e["with_memory"]), "predictive entropy",
+                       "fp32 MACs, Horowitz 2014",
+                       {"energy": e, "temperature": t})
+
+
+@implements("brf-rsnn", "rf-rsnn", "alif-rsnn", hook="predict")
+def _predict_seq_run(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
+                     temperature_: float | None, constants: dict, **_: Any) -> Predictions:
+    prob, layers, t = _softmax_of(run, x, temperature_)
+    return _predict_seq(prob, y, layers, _entropy(prob), t, constants)
+
+
+@implements("snn", hook="predict")
+def _predict_snn_run(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
+                     temperature_: float | None, constants: dict, **_: Any) -> Predictions:
+    prob, layers, t = _softmax_of(run, x, temperature_)
+    return _predict_snn(run, prob, y, layers, _entropy(prob), t, constants)
 
 
 def _predict_seq(prob, y, layers, total, t, constants) -> Predictions:
@@ -214,11 +241,10 @@ def snn_predictions(prob: np.ndarray, y: np.ndarray, layers: list[np.ndarray],
                        {"temperature": t, "breakdown_nJ": {k: float(np.mean(v)) for k, v in e.items()}})
 
 
-def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, loop: bool | None,
-                     constants: dict, run_window=None) -> Predictions:
-    from beamnet_lava.models.beamnet import encoder_intensity
-    from beamnet_lava.training.beamnet_train import KEY_BASE, sample_keys
-
+@implements("beamnet", hook="predict")
+def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
+                     loop: bool | None, constants: dict, run_window=None, **_: Any) -> Predictions:
+    """BEAM-Net's windows (on the training model, or ``run_window``, e.g. Lava), Eq. 12-15."""
     model, cfg = run.model, run.config
     intensity = encoder_intensity(x, cfg)
     keys = sample_keys(part if part in KEY_BASE else "test", len(x))

@@ -1,1 +1,5 @@
-"""SLAYER-based training models. Never needs the Lava runtime."""
+"""SLAYER-based training models. Never needs the Lava runtime.
+
+Importing the package registers every family's ``build`` hook (:mod:`beamnet_lava.families`).
+"""
+from beamnet_lava.models import ann, beamnet, brf, snn  # noqa: F401  (register the build hooks)

@@ -5,6 +5,9 @@ import math
 
 import torch
 
+from beamnet_lava.config import BeamnetConfig
+from beamnet_lava.families import implements
+
 
 class MLP(torch.nn.Module):
     """``n_in -> hidden... -> n_out`` with ReLU; returns logits."""
@@ -48,6 +51,24 @@ def hidden_for_budget(n_in: int, n_out: int, budget: int) -> int:
     return max(1, math.floor((budget - n_out) / (n_in + 1 + n_out) + 0.5))
 
 
+STORED_BUFFERS = ("delays", "eta")   # buffers a spiking model stores on chip besides its weights
+
+
+def stored_parameters(model: torch.nn.Module) -> int:
+    """Parameters a trained model stores: its parameters plus stored buffers (BEAM-Net's
+    delays and eta; equal to :func:`beamnet_param_count` for a BEAM-Net)."""
+    return int(sum(p.numel() for p in model.parameters())
+               + sum(b.numel() for name, b in model.named_buffers() if name in STORED_BUFFERS))
+
+
 def beamnet_param_count(n_in: int, n_memory: int, n_classes: int) -> int:
     """Parameters a BEAM-Net stores: weights and delays per synapse, the readout, eta."""
     return 2 * n_in * n_memory + n_memory * n_classes + 1
+
+
+@implements("ann", hook="build")
+def build(cfg, n_in: int, n_out: int) -> MLP:
+    """``cfg.hidden``, or one hidden layer sized to ``param_budget`` (0: the default BEAM-Net's)."""
+    hidden = cfg.hidden or (hidden_for_budget(n_in, n_out, cfg.param_budget or beamnet_param_count(
+        n_in, BeamnetConfig().n_memory, n_out)),)
+    return MLP(n_in, hidden, n_out)

@@ -48,6 +48,7 @@ from beamnet_lava.bayes_lif import ACT_SHIFT, TRACE_UNIT, V_LIMIT, BayesLIFParam
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.data.encoding import check_images, latency_times, population_intensity
+from beamnet_lava.families import implements
 from beamnet_lava.fixed_point import DECAY_UNITY, WEIGHT_MAX, WEIGHT_MIN
 
 STATE_PER_THETA_MANT = 1 << ACT_SHIFT
@@ -117,6 +118,11 @@ class BeamNet(torch.nn.Module):
         self.register_buffer("delays", torch.zeros(n, n_inputs, dtype=torch.int64))
         self.register_buffer("pattern_class", torch.zeros(n, dtype=torch.int64))
         self.register_buffer("eta", torch.tensor(float(cfg.eta)))
+
+    @property
+    def sizes(self) -> list[int]:
+        """``[inputs, classes]``: what a checkpoint records to rebuild the model."""
+        return [self.n_inputs, self.n_classes]
 
     # -- initialisation from data ------------------------------------------------------------
     def init_from_data(self, intensity: np.ndarray, labels: np.ndarray, seed: int) -> None:
@@ -353,3 +359,8 @@ def _store_patterns(intensity: np.ndarray, labels: np.ndarray, n_classes: int, n
     patterns = np.clip(np.vstack(centres), 0.0, 1.0)
     classes = np.repeat(np.arange(n_classes), per_class)
     return patterns, classes
+
+
+@implements("beamnet", hook="build")
+def build(cfg: BeamnetConfig, n_in: int, n_out: int) -> BeamNet:
+    return BeamNet(cfg, n_in, n_out)

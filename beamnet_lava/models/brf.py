@@ -10,7 +10,7 @@ double-Gaussian surrogate. :class:`ResonatorRecurrent` is the block (synapses
 ``(batch, channels, time)``. ``alif-rsnn`` uses slayer's own
 ``block.alif.Recurrent`` in the same place.
 
-:meth:`SeqRSNN.forward_fixed` is the fixed-point forward (BRF/RF): the integer
+:meth:`ResonatorRSNN.forward_fixed` is the fixed-point forward (BRF/RF): the integer
 equations of :func:`beamnet_lava.brf.step_fixed` with the exported integer
 parameters; the Lava fixed_pt processes compute exactly the same.
 """
@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from beamnet_lava import brf
+from beamnet_lava.families import implements
 
 
 class DoubleGaussianSpike(torch.autograd.Function):
@@ -136,49 +137,53 @@ class FixedForward:
 
 
 class SeqRSNN(torch.nn.Module):
-    """``1 -> H (recurrent BRF | RF | ALIF) -> K`` leaky-integrator readout; input ``(B, 1, T)`` in [0, 1]."""
+    """``1 -> H recurrent -> K`` leaky-integrator readout; input ``(B, 1, T)`` in [0, 1].
 
-    KINDS = ("brf", "rf", "alif")
+    The hidden block is the subclass's: :class:`ResonatorRSNN` (BRF / RF) or
+    :class:`AlifRSNN` (slayer's ALIF). ``fixed_point``: whether it has the integer form
+    that exports and runs on Lava (:meth:`forward_fixed`).
+    """
 
-    def __init__(self, kind: str, n_in: int, n_hidden: int, n_out: int, cfg) -> None:
+    fixed_point = False
+
+    def __init__(self, n_in: int, n_hidden: int, n_out: int, cfg) -> None:
         super().__init__()
-        if kind not in self.KINDS:
-            raise ValueError(f"kind must be one of {self.KINDS}")
-        self.kind = kind
         self.sizes = [int(n_in), int(n_hidden), int(n_out)]
         gen = torch.Generator().manual_seed(int(cfg.seed))
-        if kind == "alif":
-            self.hidden = _alif_block(cfg, n_in, n_hidden)
-            with torch.no_grad():   # slayer's default init is too weak for one analog input channel
-                w = self.hidden.input_synapse.weight
-                w.copy_(_normal((n_hidden, n_in), cfg.alif_input_gain, gen).reshape(w.shape))
-                r = self.hidden.recurrent_synapse.weight
-                r.copy_(_normal((n_hidden, n_hidden), cfg.alif_recurrent_gain, gen).reshape(r.shape))
-        else:
-            neuron = ResonatorNeuron(n_hidden, kind == "brf", cfg.omega_init, cfg.b_offset_init, gen)
-            self.hidden = ResonatorRecurrent(n_in, n_hidden, neuron, cfg.input_gain,
-                                             cfg.recurrent_gain, gen)
+        self.hidden = self.hidden_block(cfg, n_in, n_hidden, gen)
         self.readout = LeakyReadout(n_hidden, n_out, cfg.readout_tau, cfg.readout_gain, gen)
+
+    def hidden_block(self, cfg, n_in: int, n_hidden: int, gen: torch.Generator) -> torch.nn.Module:
+        raise NotImplementedError
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits ``(B, K)`` and hidden spikes ``(B, H, T)``."""
-        if self.kind == "alif":
-            _reset_alif(self.hidden)
-            z = self.hidden(x)
-            _reset_alif(self.hidden)    # nothing of this batch stays in the block (or its state_dict)
-        else:
-            z = self.hidden(x)
+        z = self.hidden(x)
         return self.readout(z), z
 
     def project(self) -> None:
-        if self.kind != "alif":
-            self.hidden.neuron.project()
+        """Keep trained neuron parameters in their valid region (after each optimiser step)."""
+
+
+class ResonatorRSNN(SeqRSNN):
+    """BRF (``balanced``) or RF hidden neurons (:class:`ResonatorRecurrent`), with a fixed-point form."""
+
+    fixed_point = True
+
+    def __init__(self, balanced: bool, n_in: int, n_hidden: int, n_out: int, cfg) -> None:
+        self.balanced = bool(balanced)
+        super().__init__(n_in, n_hidden, n_out, cfg)
+
+    def hidden_block(self, cfg, n_in: int, n_hidden: int, gen: torch.Generator) -> torch.nn.Module:
+        neuron = ResonatorNeuron(n_hidden, self.balanced, cfg.omega_init, cfg.b_offset_init, gen)
+        return ResonatorRecurrent(n_in, n_hidden, neuron, cfg.input_gain, cfg.recurrent_gain, gen)
+
+    def project(self) -> None:
+        self.hidden.neuron.project()
 
     # -- fixed point (BRF / RF) ---------------------------------------------------------------
     def fixed_layers(self, input_levels: int) -> dict:
         """Integer parameters of the exported network (what Lava runs)."""
-        if self.kind == "alif":
-            raise ValueError("alif-rsnn has no BRF fixed-point form (slayer ALIF exports via slayer)")
         neuron = self.hidden.neuron
         unit_in = neuron.delta * brf.ONE / input_levels
         w_in, e_in = brf.quantize_weights(self.hidden.weight.detach().numpy(), unit_in)
@@ -193,8 +198,27 @@ class SeqRSNN(torch.nn.Module):
         return fixed_forward(self.fixed_layers(input_levels), levels)
 
 
+class AlifRSNN(SeqRSNN):
+    """slayer's ``block.alif.Recurrent`` as the hidden layer (a training baseline: no export)."""
+
+    def hidden_block(self, cfg, n_in: int, n_hidden: int, gen: torch.Generator) -> torch.nn.Module:
+        block = _alif_block(cfg, n_in, n_hidden)
+        with torch.no_grad():   # slayer's default init is too weak for one analog input channel
+            w = block.input_synapse.weight
+            w.copy_(_normal((n_hidden, n_in), cfg.alif_input_gain, gen).reshape(w.shape))
+            r = block.recurrent_synapse.weight
+            r.copy_(_normal((n_hidden, n_hidden), cfg.alif_recurrent_gain, gen).reshape(r.shape))
+        return block
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        _reset_alif(self.hidden)
+        z = self.hidden(x)
+        _reset_alif(self.hidden)    # nothing of this batch stays in the block (or its state_dict)
+        return self.readout(z), z
+
+
 def fixed_forward(layers: dict, levels: np.ndarray) -> FixedForward:
-    """The fixed-point network of ``layers`` (see :meth:`SeqRSNN.fixed_layers`) on integer inputs."""
+    """The fixed-point network of ``layers`` (see :meth:`ResonatorRSNN.fixed_layers`) on integer inputs."""
     levels = np.asarray(levels, dtype=np.int64)
     n, _, steps = levels.shape
     params: brf.FixedParams = layers["neuron"]
@@ -239,3 +263,18 @@ def _reset_alif(block) -> None:
     neuron.threshold_state = torch.tensor([float(neuron.threshold)])
     neuron.refractory_state = torch.zeros(1)
     block.spike_state = torch.zeros(1)
+
+
+@implements("brf-rsnn", hook="build")
+def build_brf(cfg, n_in: int, n_out: int) -> ResonatorRSNN:
+    return ResonatorRSNN(True, n_in, cfg.hidden[0], n_out, cfg)
+
+
+@implements("rf-rsnn", hook="build")
+def build_rf(cfg, n_in: int, n_out: int) -> ResonatorRSNN:
+    return ResonatorRSNN(False, n_in, cfg.hidden[0], n_out, cfg)
+
+
+@implements("alif-rsnn", hook="build")
+def build_alif(cfg, n_in: int, n_out: int) -> AlifRSNN:
+    return AlifRSNN(n_in, cfg.hidden[0], n_out, cfg)

@@ -21,6 +21,7 @@ import torch
 
 from beamnet_lava import fixed_point
 from beamnet_lava._quiet import import_slayer
+from beamnet_lava.families import implements
 
 
 class CubaSNN(torch.nn.Module):
@@ -100,3 +101,8 @@ class CubaSNN(torch.nn.Module):
 def predict_from_counts(counts: np.ndarray) -> np.ndarray:
     """Class = output neuron with most spikes (ties: lowest index), shared by all back-ends."""
     return np.asarray(counts).argmax(axis=-1)
+
+
+@implements("snn", hook="build")
+def build(cfg, n_in: int, n_out: int) -> CubaSNN:
+    return CubaSNN(n_in, cfg.hidden, n_out, cfg.neuron_params)

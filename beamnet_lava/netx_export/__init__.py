@@ -1,5 +1,9 @@
-"""Model -> NetX HDF5, and NetX HDF5 -> a validated description to build Lava from."""
-from beamnet_lava.netx_export.export import export_run
+"""Model -> NetX HDF5, and NetX HDF5 -> a validated description to build Lava from.
+
+Importing the package registers every family's ``export`` and ``read`` hooks.
+"""
+from beamnet_lava.netx_export import brf_file  # noqa: F401  (registers the BRF/RF hooks)
+from beamnet_lava.netx_export.export import export_run, file_family, read_export
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
 
-__all__ = ["export_run", "read_netx", "NetxNetwork"]
+__all__ = ["export_run", "file_family", "read_export", "read_netx", "NetxNetwork"]

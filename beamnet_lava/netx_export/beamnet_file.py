@@ -26,8 +26,10 @@ import numpy as np
 
 from beamnet_lava import fixed_point
 from beamnet_lava.bayes_lif import BayesLIFParams
+from beamnet_lava.config import from_dict
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.netx_export.extension import has_group, open_extension
+from beamnet_lava.families import implements
+from beamnet_lava.netx_export.extension import open_extension
 
 EXTENSION_VERSION = 1
 NEURON_TYPE = "BEAMNET_BAYES_LIF"
@@ -88,6 +90,11 @@ class BeamnetFile:
     def n_memory(self) -> int:
         return self.weight.shape[0]
 
+    def describe(self) -> str:
+        return (f"{self.path} (NetX + BEAM-Net extension v{EXTENSION_VERSION}: {self.input_size} "
+                f"encoder neurons -> {self.n_memory} Bayesian LIF memory neurons, delays <= "
+                f"{int(self.delay.max())})")
+
     def to_model(self):
         """The training model with exactly these parameters (eval mode)."""
         import torch
@@ -107,14 +114,9 @@ class BeamnetFile:
         return model.eval()
 
 
-def is_beamnet(path: str | Path) -> bool:
-    return has_group(path, "beamnet")
-
-
+@implements("beamnet", hook="read")
 def read_beamnet(path: str | Path) -> BeamnetFile:
     """Read and validate a BEAM-Net export; every problem is a clear BeamnetError."""
-    from beamnet_lava.config import from_dict
-
     p = Path(path)
     with open_extension(p, "beamnet", EXTENSION_VERSION, "BEAM-Net") as (f, bad):
         ext = f["beamnet"]

@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +24,14 @@ from typing import Any
 import h5py
 import numpy as np
 
-from beamnet_lava import brf
+from beamnet_lava import brf, rundir
+from beamnet_lava.config import from_dict
+from beamnet_lava.data.sequences import LEVELS
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.netx_export.extension import has_group, open_extension
+from beamnet_lava.families import implements
+from beamnet_lava.netx_export.export import publish
+from beamnet_lava.netx_export.extension import open_extension
+from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, root_attrs
 
 EXTENSION_VERSION = 1
 NEURON_TYPES = {True: "BALANCED_RESONATOR", False: "RESONATOR"}
@@ -33,7 +39,7 @@ READOUT_TYPE = "LEAKY_INTEGRATOR_READOUT"
 
 
 def write_brf(f: h5py.File, model, cfg, input_levels: int) -> None:
-    """Write a trained BRF/RF :class:`~beamnet_lava.models.brf.SeqRSNN` into an open HDF5 file."""
+    """Write a trained BRF/RF :class:`~beamnet_lava.models.brf.ResonatorRSNN` into an open HDF5 file."""
     layers = model.fixed_layers(input_levels)
     params: brf.FixedParams = layers["neuron"]
     (w_in, e_in), (w_rec, e_rec), (w_out, e_out) = layers["weight"], layers["weight_rec"], layers["weight_out"]
@@ -74,7 +80,7 @@ class BrfFile:
     path: Path
     attrs: dict[str, Any]
     config: Any                    # SeqConfig
-    layers: dict                   # as SeqRSNN.fixed_layers: what fixed_forward and Lava run
+    layers: dict                   # as ResonatorRSNN.fixed_layers: what fixed_forward and Lava run
 
     @property
     def input_size(self) -> int:
@@ -103,10 +109,6 @@ class BrfFile:
                 f"{self.time_steps}-step sequences)")
 
 
-def is_brf(path: str | Path) -> bool:
-    return has_group(path, "brf")
-
-
 def _string(ds) -> str:
     value = ds[()]
     if isinstance(value, np.ndarray):
@@ -114,10 +116,9 @@ def _string(ds) -> str:
     return value.decode("ascii") if isinstance(value, bytes) else str(value)
 
 
+@implements("brf-rsnn", "rf-rsnn", hook="read")
 def read_brf(path: str | Path) -> BrfFile:
     """Read and validate a BRF export; every problem is a clear BeamnetError."""
-    from beamnet_lava.config import from_dict
-
     p = Path(path)
     with open_extension(p, "brf", EXTENSION_VERSION, "BRF") as (f, bad):
         keys = ("layer/1/weight", "layer/1/weight_rec", "layer/1/weight_exp", "layer/1/weight_rec_exp",
@@ -127,7 +128,7 @@ def read_brf(path: str | Path) -> BrfFile:
         missing = [k for k in keys if k not in f]
         if missing:
             raise bad(f"is missing {', '.join(missing)}")
-        attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
+        attrs = root_attrs(f)
         for key in ("time_steps", "input_levels", "dataset", "n_classes"):
             if key not in attrs:
                 raise bad(f"has no root attribute '{key}'")
@@ -175,20 +176,11 @@ def read_brf(path: str | Path) -> BrfFile:
     return BrfFile(p, attrs, config, layers)
 
 
+@implements("brf-rsnn", "rf-rsnn", hook="export")
 def export_brf_run(run, out: Path, force: bool = False) -> BrfFile:
     """Write ``run`` (a loaded BRF/RF run) to ``out`` atomically and return it read back."""
-    import io
-
-    from beamnet_lava import rundir
-    from beamnet_lava.data.sequences import LEVELS
-    from beamnet_lava.netx_export.export import publish
-    from beamnet_lava.netx_export.netx_file import FORMAT_VERSION
-
     cfg = run.config
-    if cfg.kind == "alif":
-        raise BeamnetError(f"{run.run_dir}: alif-rsnn runs are a training baseline; export "
-                           "supports brf-rsnn and rf-rsnn")
-    buffer = io.BytesIO()
+    buffer = io.BytesIO()       # HDF5 is built in memory: a full disk fails one plain write
     with h5py.File(buffer, "w") as f:
         write_brf(f, run.model, cfg, LEVELS[cfg.dataset])
         f.attrs["beamnet_format"] = FORMAT_VERSION

@@ -10,15 +10,6 @@ import h5py
 from beamnet_lava.errors import BeamnetError
 
 
-def has_group(path: str | Path, group: str) -> bool:
-    """Whether ``path`` is an HDF5 file with a top-level ``group`` (False if unreadable)."""
-    try:
-        with h5py.File(path, "r") as f:
-            return group in f
-    except OSError:
-        return False
-
-
 @contextlib.contextmanager
 def open_extension(path: str | Path, group: str, version: int,
                    what: str) -> Iterator[tuple[h5py.File, Callable[[str], BeamnetError]]]:

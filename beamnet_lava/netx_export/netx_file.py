@@ -26,6 +26,7 @@ import numpy as np
 
 from beamnet_lava import fixed_point
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.families import implements
 
 FORMAT_VERSION = 1
 RUNNABLE_NEURONS = ("CUBA", "LOIHI")
@@ -65,6 +66,10 @@ class NetxNetwork:
     @property
     def output_size(self) -> int:
         return self.layers[-1].size
+
+    def describe(self) -> str:
+        sizes = " -> ".join([str(self.input_size)] + [str(l.size) for l in self.layers])
+        return f"{self.path} (NetX, {len(self.layers)} CUBA dense layers: {sizes})"
 
     def reference_unavailable(self) -> str | None:
         """Why no training-model reference can be rebuilt from this file (None: it can)."""
@@ -125,23 +130,34 @@ def _read_neuron(group: h5py.Group, path: Path, where: str) -> tuple[int, int, i
     return int(arr[0]), int(arr[1]), int(arr[2])
 
 
-def read_netx(path: str | Path) -> NetxNetwork:
-    """Open ``path`` and return its validated description, or raise a clear BeamnetError."""
+def open_hdf5(path: str | Path) -> h5py.File:
+    """``path`` opened read-only, or a clear BeamnetError (missing, a folder, not HDF5)."""
     p = Path(path)
     if not p.exists():
         raise BeamnetError(f"{p}: no such file")
     if not p.is_file():
         raise BeamnetError(f"{p}: not a file")
     try:
-        f = h5py.File(p, "r")
+        return h5py.File(p, "r")
     except OSError as exc:
         raise BeamnetError(f"{p}: not a readable HDF5 file ({exc.__class__.__name__}: "
                            f"{str(exc).split(';')[0]}); was it exported completely?") from None
-    with f:
+
+
+def root_attrs(f: h5py.File) -> dict[str, Any]:
+    """The file's root attributes as Python scalars and strings."""
+    attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
+    return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in attrs.items()}
+
+
+@implements("snn", hook="read")
+def read_netx(path: str | Path) -> NetxNetwork:
+    """Open ``path`` and return its validated description, or raise a clear BeamnetError."""
+    p = Path(path)
+    with open_hdf5(p) as f:
         if "layer" not in f or not isinstance(f["layer"], h5py.Group) or len(f["layer"]) == 0:
             raise _bad(p, "is HDF5 but not a NetX network (no '/layer' group of layers)")
-        attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
-        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in attrs.items()}
+        attrs = root_attrs(f)
         group = f["layer"]
         names = sorted(group.keys(), key=lambda s: int(s) if s.isdigit() else -1)
         if [n for n in names] != [str(i) for i in range(len(names))]:

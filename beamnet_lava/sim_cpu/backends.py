@@ -4,9 +4,7 @@ from __future__ import annotations
 import importlib
 
 from beamnet_lava.errors import BeamnetError
-
-PRECISIONS = ("fixed", "float")
-BACKENDS = ("cpu", "loihi2")
+from beamnet_lava.names import BACKENDS, PRECISIONS
 
 LOIHI_MODULES = ("lava.magma.core.model.c.model", "lava.magma.core.model.nc.model")
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from beamnet_lava.data import load_split, times_to_raster
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.families import implements
 from beamnet_lava.metrics.calibration import ece
 from beamnet_lava.metrics.energy import Activity, breakdown_nJ, eq25_nJ, load_constants
 from beamnet_lava.metrics.uncertainty import Uncertainty, dirichlet_uncertainty
@@ -28,6 +29,7 @@ from beamnet_lava.models.beamnet import encoder_intensity
 from beamnet_lava.netx_export.beamnet_file import BeamnetFile, read_beamnet
 
 from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
+from beamnet_lava.sim_cpu.report import RunReport
 from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S, LavaNetwork
 from beamnet_lava.training.beamnet_train import sample_keys
@@ -149,14 +151,22 @@ class LavaWindows:
         return unpack_lanes(result.output, lanes, len(x))
 
 
+@implements("beamnet", hook="lava_run")
 def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None,
                         *, part: str = "test", precision: str = "fixed", backend: str = "cpu",
                         data_dir: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
                         chunk_samples: int = 32, progress: bool = True,
                         lanes: int = 16, bidirectional: bool | None = None,
-                        energy_constants: str | Path | None = None) -> dict[str, Any]:
+                        energy_constants: str | Path | None = None,
+                        time_steps: int | None = None, seed: int | None = None) -> RunReport:
+    """A BEAM-Net export on Lava, against the training model rebuilt from the same file."""
     bf = read_beamnet(path)
     cfg = bf.config
+    for flag, given, recorded in (("--time-steps", time_steps, cfg.time_steps),
+                                  ("--seed", seed, cfg.seed)):
+        if given is not None and int(given) != recorded:
+            raise BeamnetError(f"{flag} {given} does not apply to {bf.path}: a BEAM-Net file runs "
+                               f"with the {flag[2:]} it was trained with ({recorded}); drop {flag}")
     dataset = dataset or cfg.dataset
     data = load_split(dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir or cfg.data_dir,
                       options=cfg.to_dict())
@@ -200,59 +210,60 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
     col = {name: final[:, n_classes + j] for j, name in enumerate(RESULT_COLUMNS)}
     u = Uncertainty(alpha_lava / alpha_lava.sum(1, keepdims=True), col["total"], col["aleatoric"],
                     col["epistemic"], col["vacuity"])
-    report: dict[str, Any] = {
-        "file": str(bf.path), "model": "beamnet", "dataset": dataset, "split": data.description,
-        "part": part, "n_samples": n, "time_steps": window, "precision": precision,
-        "backend": backend, "bidirectional": loop, "lanes": lanes,
-        "windows_mean": float(res["windows"].mean()),
-        "windows_histogram": np.bincount(res["windows"], minlength=n_windows + 1)[1:].tolist(),
-        "accuracy": float((u.prediction == y).mean()), "ece": ece(u.prob, y),
-        "spikes": {"memory": int(spikes.sum())}, "input_spikes": stats["input_spikes"],
-        "synaptic_events": {"memory": stats["events"]},
-        "neurons": {"memory": bf.n_memory},
-        "active_fraction": float((counts > 0).mean()),
-        "readout_process_max_difference": float(np.abs(alpha_lava - res["alpha"]).max()),
-        # counted inside the Lava processes over every step they ran, all windows, including
-        # the pipeline tail and padding lanes (so spikes >= the per-sample sum above)
-        "lava_counters": {"synaptic_events": stats["lava_synaptic_events"],
-                          "neuron_updates": stats["lava_neuron_updates"],
-                          "memory_spikes": stats["lava_memory_spikes"]},
-        "steps": stats["steps"], "run_seconds": stats["seconds"], "compile_seconds": stats["compile"],
-        "steps_per_s": stats["steps"] / stats["seconds"], "samples_per_s": n / stats["seconds"],
-    }
+    report = RunReport(
+        file=str(bf.path), model="beamnet", dataset=dataset, split=data.description, part=part,
+        n_samples=n, time_steps=window, precision=precision, backend=backend,
+        accuracy=float((u.prediction == y).mean()), spikes={"memory": int(spikes.sum())},
+        synaptic_events={"memory": stats["events"]}, neurons={"memory": bf.n_memory},
+        steps=stats["steps"], run_seconds=stats["seconds"], compile_seconds=stats["compile"],
+        steps_per_s=stats["steps"] / stats["seconds"], samples_per_s=n / stats["seconds"],
+        predictions=u.prediction.tolist(),
+        details={
+            "bidirectional": loop, "lanes": lanes,
+            "windows_mean": float(res["windows"].mean()),
+            "windows_histogram": np.bincount(res["windows"], minlength=n_windows + 1)[1:].tolist(),
+            "ece": ece(u.prob, y), "input_spikes": stats["input_spikes"],
+            "active_fraction": float((counts > 0).mean()),
+            "readout_process_max_difference": float(np.abs(alpha_lava - res["alpha"]).max()),
+            # counted inside the Lava processes over every step they ran, all windows, including
+            # the pipeline tail and padding lanes (so spikes >= the per-sample sum above)
+            "lava_counters": {"synaptic_events": stats["lava_synaptic_events"],
+                              "neuron_updates": stats["lava_neuron_updates"],
+                              "memory_spikes": stats["lava_memory_spikes"]}})
     t0 = time.perf_counter()
     ref = model.infer(intensity, keys, bidirectional=loop)
     ref_u = dirichlet_uncertainty(ref["alpha"])
+    # spike parity: identical memory spike trains and windows used
     same = ((ref["spikes"].astype(np.int64) == spikes).reshape(n, -1).all(axis=1)
             & (ref["windows"] == res["windows"]))
-    report.update({
-        "parity": float(same.mean()), "layer_parity": {"memory": float(same.mean())},
-        "prediction_agreement": float((ref_u.prediction == u.prediction).mean()),
+    report.spike_parity = float(same.mean())
+    report.layer_parity = {"memory": float(same.mean())}
+    report.prediction_agreement = float((ref_u.prediction == u.prediction).mean())
+    report.reference_accuracy = float((ref_u.prediction == y).mean())
+    report.reference_seconds = time.perf_counter() - t0
+    report.details.update({
         "max_uncertainty_difference": float(max(np.abs(ref_u.epistemic - u.epistemic).max(),
                                                 np.abs(ref_u.aleatoric - u.aleatoric).max())),
-        "reference_accuracy": float((ref_u.prediction == y).mean()),
-        "reference_seconds": time.perf_counter() - t0,
         "samples": [{"index": i, "label": int(y[i]), "prediction": int(u.prediction[i]),
                      "total": float(u.total[i]), "aleatoric": float(u.aleatoric[i]),
                      "epistemic": float(u.epistemic[i]), "vacuity": float(u.vacuity[i]),
                      "memory_spikes": int(counts[i].sum()), "windows": int(res["windows"][i])}
                     for i in range(n)],
     })
-    report["predictions"] = u.prediction.tolist()
-    report["energy_per_inference"] = energy_report(report, bf.n_memory, window, energy_constants)
+    report.energy_per_inference = energy_report(report, bf.n_memory, window, energy_constants)
     return report
 
 
-def energy_report(report: dict[str, Any], n_memory: int, window: int,
+def energy_report(report: RunReport, n_memory: int, window: int,
                   constants_path: str | Path | None = None) -> dict[str, Any]:
     """Eq. 25 and the per-operation breakdown from this run's counts, per inference."""
-    n = report["n_samples"]
-    spikes = report["lava_counters"]["memory_spikes"] / n           # every window run
-    activity = Activity(encoder_spikes=report["input_spikes"] / n,
-                        synaptic_events=report["synaptic_events"]["memory"] / n,
+    n, d = report.n_samples, report.details
+    spikes = d["lava_counters"]["memory_spikes"] / n           # every window run
+    activity = Activity(encoder_spikes=d["input_spikes"] / n,
+                        synaptic_events=report.synaptic_events["memory"] / n,
                         memory_spikes=spikes, inhibitory_events=spikes * (n_memory - 1),
-                        neuron_updates=n_memory * window * report["windows_mean"],
-                        windows=report["windows_mean"], n_memory=n_memory)
+                        neuron_updates=n_memory * window * d["windows_mean"],
+                        windows=d["windows_mean"], n_memory=n_memory)
     constants = load_constants("loihi1", constants_path)
     return {"activity": dataclasses.asdict(activity), "eq25_nJ": eq25_nJ(activity),
             "breakdown_nJ": breakdown_nJ(activity, constants),

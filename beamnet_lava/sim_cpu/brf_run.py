@@ -23,9 +23,13 @@ import numpy as np
 from beamnet_lava import brf
 from beamnet_lava.data.sequences import LENGTHS, SEQ_DATASETS, load_sequences, sequence_levels
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.families import implements
+from beamnet_lava.metrics.energy import load_constants, per_op_nJ
+from beamnet_lava.models.brf import fixed_forward
 from beamnet_lava.netx_export.brf_file import BrfFile, read_brf
 from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
 from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
+from beamnet_lava.sim_cpu.report import RunReport
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S, LavaNetwork
 
 
@@ -87,15 +91,14 @@ def check_sequences(net: BrfFile, dataset: str, time_steps: int | None) -> int:
     return net.time_steps
 
 
+@implements("brf-rsnn", "rf-rsnn", hook="lava_run")
 def run_brf_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None, *,
                     part: str = "test", precision: str = "fixed", backend: str = "cpu",
                     time_steps: int | None = None, data_dir: str | None = None,
                     seed: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
                     chunk_samples: int = 32, progress: bool = True,
-                    energy_constants: str | Path | None = None) -> dict[str, Any]:
+                    energy_constants: str | Path | None = None) -> RunReport:
     """Run ``samples`` pixel sequences of ``dataset``'s ``part`` through a BRF export on Lava."""
-    from beamnet_lava.models.brf import fixed_forward
-
     net = read_brf(path)
     dataset = dataset or str(net.attrs.get("dataset"))
     window = check_sequences(net, dataset, time_steps)
@@ -125,53 +128,49 @@ def run_brf_dataset(path: str | Path, dataset: str | None = None, samples: int |
                  "recurrent": delivered_events(hidden[:, :, :-1], net.layers["weight_rec"][0]),
                  "readout": delivered_events(hidden, net.layers["weight_out"][0])}
     events = {"layer0": breakdown["input"] + breakdown["recurrent"], "layer1": breakdown["readout"]}
-    report: dict[str, Any] = {
-        "file": str(net.path), "model": net.attrs.get("model"), "neuron_type": net.neuron_type,
-        "dataset": dataset, "split": data.description, "part": part, "n_samples": n,
-        "time_steps": window, "precision": precision, "backend": backend,
-        "accuracy": float((pred == labels).mean()),
-        "spikes": {"layer0": int(hidden.sum()), "layer1": int(decision.sum())},
-        "spikes_per_sample": float(hidden.sum()) / n,
-        "input_messages": int(np.count_nonzero(levels)),
-        "synaptic_events": events, "synaptic_events_breakdown": breakdown,
-        "neuron_updates": {"layer0": n * window * h, "layer1": n * window * k},
-        "neurons": {"layer0": h, "layer1": k},
-        "steps": result.steps, "run_seconds": result.seconds,
-        "compile_seconds": result.compile_seconds,
-        "steps_per_s": result.steps / result.seconds if result.seconds else None,
-        "samples_per_s": n / result.seconds if result.seconds else None,
-    }
+    report = RunReport(
+        file=str(net.path), model=str(net.attrs.get("model")), dataset=dataset,
+        split=data.description, part=part, n_samples=n, time_steps=window, precision=precision,
+        backend=backend, accuracy=float((pred == labels).mean()),
+        spikes={"layer0": int(hidden.sum()), "layer1": int(decision.sum())},
+        synaptic_events=events, neurons={"layer0": h, "layer1": k},
+        steps=result.steps, run_seconds=result.seconds, compile_seconds=result.compile_seconds,
+        steps_per_s=result.steps / result.seconds if result.seconds else None,
+        samples_per_s=n / result.seconds if result.seconds else None,
+        predictions=pred.tolist(),
+        details={"neuron_type": net.neuron_type, "spikes_per_sample": float(hidden.sum()) / n,
+                 "input_messages": int(np.count_nonzero(levels)),
+                 "synaptic_events_breakdown": breakdown,
+                 "neuron_updates": {"layer0": n * window * h, "layer1": n * window * k}})
     t0 = time.perf_counter()
     ref = fixed_forward(net.layers, levels)
     same_train = (hidden == ref.hidden_spikes).reshape(n, -1).all(axis=1)
-    report["parity"] = float((ref.predictions == pred).mean())
-    report["prediction_agreement"] = report["parity"]
-    report["layer_parity"] = {"layer0": float(same_train.mean()), "layer1": report["parity"]}
-    report["spike_bit_agreement"] = float((hidden == ref.hidden_spikes).mean())
-    report["reference_accuracy"] = float((ref.predictions == labels).mean())
-    report["reference_seconds"] = time.perf_counter() - t0
-    report["parity_note"] = ("reference: the training model's fixed-point forward "
-                             "(beamnet_lava.models.brf.fixed_forward)")
-    report["energy_per_inference"] = energy_report(report, energy_constants)
-    report["predictions"] = pred.tolist()
+    # the readout's one decision spike per sample is identical exactly when the label is
+    same_decision = ref.predictions == pred
+    report.spike_parity = float((same_train & same_decision).mean())
+    report.prediction_agreement = float(same_decision.mean())
+    report.layer_parity = {"layer0": float(same_train.mean()), "layer1": float(same_decision.mean())}
+    report.details["spike_bit_agreement"] = float((hidden == ref.hidden_spikes).mean())
+    report.reference_accuracy = float((ref.predictions == labels).mean())
+    report.reference_seconds = time.perf_counter() - t0
+    report.parity_note = ("reference: the training model's fixed-point forward "
+                          "(beamnet_lava.models.brf.fixed_forward)")
+    report.energy_per_inference = energy_report(report, energy_constants)
     return report
 
 
-def energy_report(report: dict[str, Any], constants_path: str | Path | None) -> dict[str, Any]:
+def energy_report(report: RunReport, constants_path: str | Path | None) -> dict[str, Any]:
     """Per-operation energy per sequence from the counted activity (:mod:`beamnet_lava.metrics.energy`).
 
     Approximation: the table's neuron-update energies are Loihi's LIF updates; a BRF
     update (two coupled state variables and a trace) costs more, so this is a lower bound.
     """
-    from beamnet_lava.metrics.energy import Activity, breakdown_nJ, load_constants
-
-    n = report["n_samples"]
+    n = report.n_samples
     table = load_constants(path=constants_path)
-    activity = Activity(encoder_spikes=report["input_messages"] / n,
-                        synaptic_events=sum(report["synaptic_events"].values()) / n,
-                        memory_spikes=report["spikes"]["layer0"] / n, inhibitory_events=0.0,
-                        neuron_updates=sum(report["neuron_updates"].values()) / n, windows=1.0,
-                        n_memory=report["neurons"]["layer0"])
-    return {"breakdown_nJ": breakdown_nJ(activity, table),
+    hidden_spikes = report.spikes["layer0"] / n          # per sequence
+    breakdown = per_op_nJ(sum(report.synaptic_events.values()) / n,
+                          sum(report.details["neuron_updates"].values()) / n, hidden_spikes,
+                          report.details["input_messages"] / n + hidden_spikes, table)
+    return {"breakdown_nJ": breakdown,
             "constants_source": table.get("source", str(constants_path)),
             "note": "neuron updates priced as Loihi LIF updates: a lower bound for BRF"}

@@ -10,9 +10,12 @@ import torch
 
 from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.families import Family, families, family_of_file, implements
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
+from beamnet_lava.netx_export import file_family
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
 from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
+from beamnet_lava.sim_cpu.report import RunReport
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S, LavaNetwork
 
 
@@ -58,31 +61,47 @@ def run_snn(net: NetxNetwork, spikes: np.ndarray, window: int, *, precision: str
     return spikes, result
 
 
+RUN_OPTIONS = {"lanes": ("lanes", "--lanes"), "bidirectional": ("loop", "--loop/--no-loop"),
+               "energy_constants": ("run_energy_constants", "--energy-constants")}
+
+
+def family_options(family: Family, path, **given: Any) -> dict[str, Any]:
+    """The family-specific ``run`` options that were given; one that the family's files do not
+    take is refused with a one-line reason (the capability is on the family record)."""
+    for name, value in given.items():
+        capability, flag = RUN_OPTIONS[name]
+        if value is not None and not getattr(family, capability):
+            takers = [f.name for f in families() if getattr(f, capability)]
+            raise BeamnetError(f"{flag} does not apply to {path}, a {family.name} file ({family.title}); "
+                               f"it applies to {', '.join(takers)} files")
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def run_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None, *,
                 part: str = "test", precision: str = "fixed", backend: str = "cpu",
                 time_steps: int | None = None, data_dir: str | None = None, seed: int | None = None,
                 timeout_s: float = DEFAULT_TIMEOUT_S, chunk_samples: int = 32,
-                progress: bool = True, lanes: int = 16,
+                progress: bool = True, lanes: int | None = None,
                 bidirectional: bool | None = None,
-                energy_constants: str | Path | None = None) -> dict[str, Any]:
-    """Run ``samples`` samples of ``dataset``'s ``part`` split through the file on Lava."""
-    from beamnet_lava.netx_export.beamnet_file import is_beamnet
-    from beamnet_lava.netx_export.brf_file import is_brf
+                energy_constants: str | Path | None = None) -> RunReport:
+    """Run ``samples`` samples of ``dataset``'s ``part`` split through the file on Lava
+    (the ``lava_run`` hook of the family the file names)."""
+    family = file_family(path)
+    extra = family_options(family, path, lanes=lanes, bidirectional=bidirectional,
+                           energy_constants=energy_constants)
+    return family.hook("lava_run")(path, dataset, samples, part=part, precision=precision,
+                                   backend=backend, time_steps=time_steps, data_dir=data_dir,
+                                   seed=seed, timeout_s=timeout_s, chunk_samples=chunk_samples,
+                                   progress=progress, **extra)
 
-    if is_brf(path):
-        from beamnet_lava.sim_cpu.brf_run import run_brf_dataset
 
-        return run_brf_dataset(path, dataset, samples, part=part, precision=precision,
-                               backend=backend, time_steps=time_steps, data_dir=data_dir, seed=seed,
-                               timeout_s=timeout_s, chunk_samples=chunk_samples, progress=progress,
-                               energy_constants=energy_constants)
-    if is_beamnet(path):
-        from beamnet_lava.sim_cpu.beamnet_run import run_beamnet_dataset
-
-        return run_beamnet_dataset(path, dataset, samples, part=part, precision=precision,
-                                   backend=backend, data_dir=data_dir, timeout_s=timeout_s,
-                                   chunk_samples=chunk_samples, progress=progress, lanes=lanes,
-                                   bidirectional=bidirectional, energy_constants=energy_constants)
+@implements("snn", hook="lava_run")
+def run_snn_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None, *,
+                    part: str = "test", precision: str = "fixed", backend: str = "cpu",
+                    time_steps: int | None = None, data_dir: str | None = None,
+                    seed: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
+                    chunk_samples: int = 32, progress: bool = True) -> RunReport:
+    """A NetX SNN (ours or any stock CUBA dense network) on Lava, against the training model."""
     net = read_netx(path)
     attrs = net.attrs
     dataset = dataset or attrs.get("dataset") or "digits"
@@ -104,32 +123,28 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
 
     counts = result.output.sum(axis=-1)
     pred = predict_from_counts(counts)
-    report: dict[str, Any] = {
-        "file": str(net.path), "dataset": dataset, "split": data.description, "part": part,
-        "n_samples": n, "time_steps": window, "precision": precision, "backend": backend,
-        "accuracy": float((pred == labels).mean()),
-        "spikes": {f"layer{i}": c for i, c in enumerate(result.spike_counts())},
-        "input_spikes": int(spikes.sum()),
-        "synaptic_events": {f"layer{i}": e for i, e in
-                            enumerate(synaptic_events(net, spikes, result.layers))},
-        "neurons": {f"layer{i}": l.size for i, l in enumerate(net.layers)},
-        "steps": result.steps, "run_seconds": result.seconds,
-        "compile_seconds": result.compile_seconds,
-        "steps_per_s": result.steps / result.seconds if result.seconds else None,
-        "samples_per_s": n / result.seconds if result.seconds else None,
-    }
+    report = RunReport(
+        file=str(net.path), model=family_of_file(net.path, net.attrs, True).name, dataset=dataset,
+        split=data.description, part=part, n_samples=n, time_steps=window, precision=precision,
+        backend=backend, accuracy=float((pred == labels).mean()),
+        spikes={f"layer{i}": c for i, c in enumerate(result.spike_counts())},
+        synaptic_events={f"layer{i}": e for i, e in
+                         enumerate(synaptic_events(net, spikes, result.layers))},
+        neurons={f"layer{i}": l.size for i, l in enumerate(net.layers)},
+        steps=result.steps, run_seconds=result.seconds, compile_seconds=result.compile_seconds,
+        steps_per_s=result.steps / result.seconds if result.seconds else None,
+        samples_per_s=n / result.seconds if result.seconds else None,
+        predictions=pred.tolist(), details={"input_spikes": int(spikes.sum())})
     t0 = time.perf_counter()
     ref = reference_outputs(net, spikes)
     if ref is None:
-        report["parity"] = None
-        report["parity_note"] = f"no training-model reference: {net.reference_unavailable()}"
+        report.parity_note = f"no training-model reference: {net.reference_unavailable()}"
     else:
         same = [(a == b).reshape(n, -1).all(axis=1) for a, b in zip(result.layers, ref)]
         ref_pred = predict_from_counts(ref[-1].sum(axis=-1))
-        report["parity"] = float(same[-1].mean())
-        report["layer_parity"] = {f"layer{i}": float(s.mean()) for i, s in enumerate(same)}
-        report["prediction_agreement"] = float((ref_pred == pred).mean())
-        report["reference_accuracy"] = float((ref_pred == labels).mean())
-        report["reference_seconds"] = time.perf_counter() - t0
-    report["predictions"] = pred.tolist()
+        report.spike_parity = float(np.logical_and.reduce(same).mean())
+        report.layer_parity = {f"layer{i}": float(s.mean()) for i, s in enumerate(same)}
+        report.prediction_agreement = float((ref_pred == pred).mean())
+        report.reference_accuracy = float((ref_pred == labels).mean())
+        report.reference_seconds = time.perf_counter() - t0
     return report

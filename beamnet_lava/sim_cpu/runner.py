@@ -22,7 +22,7 @@ import numpy as np
 
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
-from beamnet_lava.sim_cpu import watchdog
+import beamnet_lava.sim_cpu.watchdog as watchdog
 from beamnet_lava.sim_cpu.backends import run_config
 from beamnet_lava.sim_cpu.graph import LavaSpec, NetxSpec
 

@@ -11,9 +11,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+import beamnet_lava.training.checkpoint as checkpoint
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.data.datasets import Split
 from beamnet_lava.errors import BeamnetWarning
+from beamnet_lava.families import implements
 from beamnet_lava.metrics.calibration import ece, nll, reliability_diagram
 from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
 from beamnet_lava.models.beamnet import BeamNet, encoder_intensity
@@ -286,4 +288,22 @@ def evaluate_run(model: BeamNet, data: Split, out: Path) -> dict[str, Any]:
     u = dirichlet_uncertainty(res["alpha"])
     reliability_diagram(u.prob, data.y_test, out / "reliability.png",
                         f"BEAM-Net, {data.name} test (eta fitted on val)" if cfg.fit_eta else "BEAM-Net")
+    return metrics
+
+
+@implements("beamnet", hook="train")
+def train_hook(cfg: BeamnetConfig, data: Split, out: Path, on_batch: Callable[[int, float], None],
+               on_epoch: Callable[[int, float], None]) -> tuple[dict[str, Any], list[dict]]:
+    """The registry's ``train``: :func:`train_beamnet`, keeping the best epoch in ``out``."""
+    _, history = train_beamnet(cfg, data, out, on_batch, on_epoch, checkpoint.saver(out, cfg))
+    return {}, history
+
+
+@implements("beamnet", hook="calibrate")
+def calibrate(run: checkpoint.LoadedRun, data: Split) -> dict[str, Any]:
+    """Fit eta (Eq. 12) on validation (:func:`evaluate_run`) and keep it in the checkpoint:
+    the validation-fitted eta is part of the model."""
+    metrics = evaluate_run(run.model, data, run.run_dir)
+    checkpoint.save_checkpoint(run.run_dir / checkpoint.CHECKPOINT, run.model, run.config,
+                               run.epoch, run.val_accuracy)
     return metrics

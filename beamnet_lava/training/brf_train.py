@@ -13,10 +13,11 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+import beamnet_lava.training.checkpoint as checkpoint
 from beamnet_lava.config import SeqConfig
 from beamnet_lava.data.datasets import Split
 from beamnet_lava.data.sequences import LEVELS, inputs_to_levels, sequence_inputs
-from beamnet_lava.training import checkpoint
+from beamnet_lava.families import implements
 from beamnet_lava.training.loop import fit_epochs
 
 
@@ -46,6 +47,7 @@ def evaluate_fixed(model, x: np.ndarray, y: np.ndarray, dataset: str, batch_size
             "spikes_per_sample_fixed": spikes / len(y)}
 
 
+@implements("brf-rsnn", "rf-rsnn", "alif-rsnn", hook="train")
 def train_seq(cfg: SeqConfig, data: Split, out: Path, on_batch: Callable[[int, float], None],
               on_epoch: Callable[[int, float], None]) -> tuple[dict[str, Any], list[dict[str, float]]]:
     # One intra-op thread: the per-step ops are tiny, and on this 2-core machine torch's
@@ -72,11 +74,8 @@ def _train_seq(cfg, data, out, on_batch, on_epoch):
         val_acc, val_spikes, _ = evaluate_seq(m, x_va, data.y_val)
         return val_acc, {"val_spikes_per_sample": val_spikes}
 
-    def save(m, epoch, acc):
-        checkpoint.save_checkpoint(out / checkpoint.CHECKPOINT, m, cfg, epoch, acc)
-
     history = fit_epochs(cfg, model, opt, torch.from_numpy(x_tr), torch.from_numpy(data.y_train),
-                         batch_loss, validate, on_batch, on_epoch, save, after_step=model.project)
+                         batch_loss, validate, on_batch, on_epoch, checkpoint.saver(out, cfg), after_step=model.project)
     best = checkpoint.load_run(out).model
     test_acc, test_spikes, _ = evaluate_seq(best, x_te, data.y_test)
     extra: dict[str, Any] = {
@@ -85,6 +84,6 @@ def _train_seq(cfg, data, out, on_batch, on_epoch):
         "parameters": int(sum(p.numel() for p in best.parameters() if p.requires_grad)),
         "seconds_per_epoch": history[-1]["seconds"] / len(history),
     }
-    if cfg.kind != "alif":
+    if best.fixed_point:       # BRF / RF: the integer network Lava runs, on the test split
         extra.update(evaluate_fixed(best, x_te, data.y_test, cfg.dataset))
     return extra, history

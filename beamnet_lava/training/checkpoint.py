@@ -7,10 +7,11 @@ from pathlib import Path
 
 import torch
 
+import beamnet_lava.models  # noqa: F401  (registers every family's build hook)
 from beamnet_lava import config as config_mod
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.families import family_of
 from beamnet_lava.io_utils import atomic_path
-from beamnet_lava.models.snn import CubaSNN
 
 CONFIG = "config.json"
 CHECKPOINT = "checkpoint.pt"
@@ -20,37 +21,24 @@ FORMAT = 2          # checkpoint layout; 1 (no calibration record) still loads
 
 def build_model(cfg: config_mod.TrainConfig, n_in: int, n_out: int):
     """The model of ``cfg`` for ``n_in`` inputs (encoder neurons) and ``n_out`` classes."""
-    if isinstance(cfg, config_mod.BeamnetConfig):
-        from beamnet_lava.models.beamnet import BeamNet
-
-        return BeamNet(cfg, n_in, n_out)
-    if isinstance(cfg, config_mod.ANNConfig):
-        from beamnet_lava.models.ann import MLP, beamnet_param_count, hidden_for_budget
-
-        hidden = cfg.hidden or (hidden_for_budget(n_in, n_out, cfg.param_budget or beamnet_param_count(
-            n_in, config_mod.BeamnetConfig().n_memory, n_out)),)
-        return MLP(n_in, hidden, n_out)
-    if isinstance(cfg, config_mod.SeqConfig):
-        from beamnet_lava.models.brf import SeqRSNN
-
-        return SeqRSNN(cfg.kind, n_in, cfg.hidden[0], n_out, cfg)
-    return CubaSNN(n_in, cfg.hidden, n_out, cfg.neuron_params)
-
-
-def _sizes(model) -> list[int]:
-    return list(model.sizes) if hasattr(model, "sizes") else [model.n_inputs, model.n_classes]
+    return family_of(cfg).hook("build")(cfg, n_in, n_out)
 
 
 def save_checkpoint(path: Path, model, cfg: config_mod.TrainConfig, epoch: int,
                     val_accuracy: float, calibration: dict | None = None) -> None:
     """``calibration``: scalars fitted on validation after training (e.g. a temperature)."""
-    state = {"format": FORMAT, "config": cfg.to_dict(), "sizes": _sizes(model), "epoch": epoch,
+    state = {"format": FORMAT, "config": cfg.to_dict(), "sizes": list(model.sizes), "epoch": epoch,
              "val_accuracy": val_accuracy, "state_dict": model.state_dict(),
              "calibration": dict(calibration or {})}
     buffer = io.BytesIO()   # torch.save names the archive after the file: keep bytes name-free
     torch.save(state, buffer)
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getvalue())
+
+
+def saver(out: Path, cfg: config_mod.TrainConfig):
+    """``save(model, epoch, val_accuracy)``: keep ``model`` as ``out``'s best checkpoint."""
+    return lambda model, epoch, acc: save_checkpoint(out / CHECKPOINT, model, cfg, epoch, acc)
 
 
 @dataclass

@@ -1,0 +1,66 @@
+"""``beamnet-lava evaluate FILE``: each family's exported file as a predictor simulated on Lava.
+
+A ``file_predictor`` hook turns a validated export into the :class:`LoadedRun` the
+report describes (the training model rebuilt from the file) and a
+``predictor(x, y) -> Predictions`` that computes every sample on Lava.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from beamnet_lava.config import SNNConfig
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.evaluation.predict import Predictions, predict, snn_predictions
+from beamnet_lava.families import implements
+from beamnet_lava.metrics.calibration import softmax
+from beamnet_lava.models.snn import CubaSNN
+from beamnet_lava.sim_cpu.beamnet_run import LavaWindows
+from beamnet_lava.sim_cpu.evaluate import run_snn
+from beamnet_lava.training.checkpoint import LoadedRun
+
+Predictor = Callable[[np.ndarray, np.ndarray], Predictions]
+
+
+@implements("beamnet", hook="file_predictor")
+def beamnet_file(bf, *, part: str, loop: bool | None, constants: dict, precision: str,
+                 backend: str, lanes: int | None, timeout_s: float) -> tuple[LoadedRun, Predictor]:
+    """BEAM-Net's windows on Lava (:class:`LavaWindows`), the loop and readout on the host."""
+    run = LoadedRun(Path(bf.path), bf.config, bf.to_model(), 0, float("nan"), {})
+
+    def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
+        lava = LavaWindows(bf, run.model, precision=precision, backend=backend,
+                           lanes=16 if lanes is None else lanes, timeout_s=timeout_s)
+        return predict(run, xx, yy, part, loop=loop, constants=constants, run_window=lava)
+    return run, predictor
+
+
+@implements("snn", hook="file_predictor")
+def snn_file(net, *, part: str, loop: bool | None, constants: dict, precision: str, backend: str,
+             lanes: int | None, timeout_s: float) -> tuple[LoadedRun, Predictor]:
+    """A NetX SNN on Lava; probabilities softmax(counts / T) with the file's temperature."""
+    path = net.path
+    attrs = net.attrs
+    if "temperature" not in attrs or "time_steps" not in attrs:
+        raise BeamnetError(f"{path} records no temperature/time steps (exported by an older "
+                           "beamnet-lava or another tool): re-export its run with "
+                           "`beamnet-lava export RUN_DIR -o FILE --force`")
+    window, t = int(attrs["time_steps"]), float(attrs["temperature"])
+    events: dict[str, Any] = {k: attrs[k] for k in ("event_downsample", "event_polarity",
+                                                    "event_window_ms") if k in attrs}
+    cfg = SNNConfig(dataset=attrs.get("dataset", "digits"), seed=int(attrs.get("seed", 0)),
+                    time_steps=window, hidden=tuple(l.size for l in net.layers[:-1]) or (1,),
+                    **events)
+    run = LoadedRun(Path(path), cfg, CubaSNN.from_netx_layers(net.layers), 0, float("nan"),
+                    {"temperature": t})
+    fan_outs = [np.count_nonzero(l.weight, axis=0) for l in net.layers]
+
+    def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
+        spikes, result = run_snn(net, xx, window, precision=precision, backend=backend,
+                                 timeout_s=timeout_s, progress=False)
+        layers = [spikes] + [np.asarray(l) for l in result.layers]
+        prob = softmax(layers[-1].sum(-1) / t)
+        return snn_predictions(prob, yy, layers, fan_outs, t, constants)
+    return run, predictor

@@ -1,0 +1,34 @@
+"""The six model families, declared once each (their hooks live in their own stage modules).
+
+Adding a family: one :func:`register_family` here plus its stage modules (docs/families.md).
+"""
+from beamnet_lava.config import ANNConfig, BeamnetConfig, SeqConfig, SNNConfig
+from beamnet_lava.families.registry import Family, register_family
+
+NOT_EXPORTABLE_SEQ = ("alif-rsnn runs are a training baseline; export supports brf-rsnn and "
+                      "rf-rsnn")
+
+register_family(Family(
+    "snn", SNNConfig, "rate-coded SLAYER CUBA SNN", "SLAYER CUBA network (rate or event inputs)",
+    inputs="spikes"))
+register_family(Family(
+    "beamnet", BeamnetConfig, "BEAM-Net", "BEAM-Net (Bayesian LIF memory, Dirichlet readout)",
+    inputs="images", probabilities="eta", lanes=True, loop=True, run_energy_constants=True,
+    sweep_key="n_memory"))
+register_family(Family(
+    "ann", ANNConfig, "ANN-MLP baseline", "MLP baseline (plain torch)",
+    inputs="images",
+    no_export="an ANN-MLP baseline has no spiking network to export to NetX (evaluate it with "
+              "`beamnet-lava evaluate` instead)"))
+_FILE_BRF = ("an exported recurrent (BRF/RF) network is evaluated through its run directory "
+             "(training model), or run on Lava with `beamnet-lava run` (parity, spikes, energy)")
+register_family(Family(
+    "brf-rsnn", SeqConfig, "BRF recurrent SNN", "recurrent SNN of balanced resonate-and-fire "
+    "neurons on sequences", inputs="sequences", run_energy_constants=True,
+    no_file_evaluation=_FILE_BRF))
+register_family(Family(
+    "rf-rsnn", SeqConfig, "RF recurrent SNN", "recurrent SNN of resonate-and-fire neurons on "
+    "sequences", inputs="sequences", run_energy_constants=True, no_file_evaluation=_FILE_BRF))
+register_family(Family(
+    "alif-rsnn", SeqConfig, "ALIF recurrent SNN", "recurrent SNN of slayer ALIF neurons on "
+    "sequences", inputs="sequences", no_export=NOT_EXPORTABLE_SEQ))

@@ -1,0 +1,185 @@
+"""The model-family registry: one :class:`Family` record per model family, looked up by name.
+
+Modelled on torchvision's ``register_model`` / ``get_model``: each family is declared
+once (:func:`register_family`, in :mod:`beamnet_lava.families.catalog`) with what every
+stage needs to know about it without importing it (its config class, its inputs, what
+it can do), and each stage attaches the family's behaviour from the family's own stage
+module with the :func:`implements` decorator (``@implements("beamnet", "train")``).
+A verb asks the record (``family_of(cfg).hook("train")``), never ``isinstance(cfg, ...)``.
+
+This module sits low in the layering (it imports only :mod:`beamnet_lava.errors`), so
+every stage can import it; a stage only ever calls hooks of its own layer or below,
+which its package imports (e.g. ``beamnet_lava/training/__init__.py`` imports the
+training modules that register ``train``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from beamnet_lava.errors import BeamnetError
+
+# Every hook a family can provide: name -> (stage package that registers it, what it does).
+HOOKS: dict[str, tuple[str, str]] = {
+    "build": ("models", "build(cfg, n_in, n_out) -> torch.nn.Module, the untrained model"),
+    "train": ("training", "train(cfg, data, out_dir, bar) -> (metrics, history); saves checkpoint.pt"),
+    "calibrate": ("training", "calibrate(run, cfg, data) -> calibration dict stored in checkpoint.pt"),
+    "export": ("netx_export", "export(run, out_path, force) -> the exported file, read back and validated"),
+    "read": ("netx_export", "read(path) -> the validated exported file (has .describe())"),
+    "lava_run": ("sim_cpu", "lava_run(path, options: RunOptions) -> report dict of `beamnet-lava run`"),
+    "predict": ("evaluation", "predict(run, x, y, part, **options) -> Predictions (one schema)"),
+    "file_predictor": ("evaluation", "file_predictor(path, options) -> (LoadedRun, predictor) to "
+                                     "evaluate an exported file on Lava"),
+    "raster": ("evaluation", "raster(run, x0) -> [(panel name, spikes (neurons, T))], or None"),
+}
+
+
+@dataclass
+class Family:
+    """Everything the pipeline knows about one model family.
+
+    Declared fields (set by :func:`register_family`):
+
+    - ``name``: the ``--model`` value, the ``model`` key of configs and checkpoints and
+      the ``model`` root attribute of its exported files.
+    - ``config_class``: the typed config (:mod:`beamnet_lava.config`).
+    - ``title`` / ``help``: how the CLI names and describes it.
+    - ``inputs``: what ``predict`` takes: ``images`` (features in [0, 1]), ``spikes``
+      (images, or the binned event raster of an event dataset, Eq. 6) or ``sequences``
+      (one input per step, loaded by :func:`beamnet_lava.data.sequences.load_sequences`).
+    - ``probabilities``: how its class probabilities are calibrated (printed by ``train``).
+    - ``lanes`` / ``loop`` / ``run_energy_constants``: whether ``run`` accepts
+      ``--lanes`` / ``--loop`` / ``--energy-constants`` for its files.
+    - ``sweep_key``: the config key ``energy --sweep`` retrains over (empty: no sweep).
+    - ``no_export`` / ``no_file_evaluation``: why the family has no export / no
+      ``evaluate FILE`` (the one-line refusal), empty when it has them.
+
+    ``hooks``: the behaviour attached by the stages (:data:`HOOKS`); ``refuses``: hook ->
+    the one-line reason the family does not provide it (for hooks a feature module adds
+    with :func:`register_hook`).
+    """
+
+    name: str
+    config_class: type
+    title: str
+    help: str
+    inputs: str = "images"
+    probabilities: str = "temperature"
+    lanes: bool = False
+    loop: bool = False
+    run_energy_constants: bool = False
+    sweep_key: str = ""
+    no_export: str = ""
+    no_file_evaluation: str = ""
+    hooks: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    refuses: dict[str, str] = field(default_factory=dict)
+
+    def hook(self, name: str) -> Callable[..., Any]:
+        """The family's ``name`` hook; a one-line error naming what is missing otherwise."""
+        if name not in HOOKS:
+            raise KeyError(f"unknown hook {name!r}; hooks are {', '.join(HOOKS)}")
+        found = self.hooks.get(name)
+        if found is None:
+            reason = self.refusal(name)
+            raise BeamnetError(f"{self.name}: {reason}" if reason else
+                               f"model family {self.name} has no {name} ({HOOKS[name][1]})")
+        return found
+
+    def has(self, name: str) -> bool:
+        return name in self.hooks
+
+    def refusal(self, name: str) -> str:
+        """Why the family does not provide hook ``name`` ("" when it should)."""
+        if name in self.refuses:
+            return self.refuses[name]
+        return {"export": self.no_export, "read": self.no_export, "lava_run": self.no_export,
+                "file_predictor": self.no_file_evaluation or self.no_export}.get(name, "")
+
+    def expected_hooks(self) -> tuple[str, ...]:
+        """The hooks this family must provide (all of :data:`HOOKS` but those it refuses)."""
+        return tuple(h for h in HOOKS if not self.refusal(h))
+
+
+_FAMILIES: dict[str, Family] = {}
+
+
+def register_hook(name: str, stage: str, what: str) -> None:
+    """Add a hook every family must provide or refuse (``Family.refuses``): how a feature
+    module (an exporter, a hardware report) joins the registry without editing it."""
+    if name in HOOKS:
+        raise ValueError(f"hook {name!r} is registered twice")
+    HOOKS[name] = (stage, what)
+
+
+def register_family(family: Family) -> Family:
+    """Declare a family (once); its stages then attach hooks with :func:`implements`."""
+    if family.name in _FAMILIES:
+        raise ValueError(f"model family {family.name!r} is registered twice")
+    if family.inputs not in ("images", "spikes", "sequences"):
+        raise ValueError(f"{family.name}: inputs must be images, spikes or sequences")
+    if family.name not in getattr(family.config_class, "MODELS", ()):
+        raise ValueError(f"{family.name}: {family.config_class.__name__}.MODELS does not list it")
+    _FAMILIES[family.name] = family
+    return family
+
+
+def implements(*names: str, hook: str) -> Callable[[Callable], Callable]:
+    """Decorator: the function is the ``hook`` of the families ``names``."""
+    if hook not in HOOKS:
+        raise ValueError(f"unknown hook {hook!r}; hooks are {', '.join(HOOKS)}")
+
+    def attach(fn: Callable) -> Callable:
+        for name in names:
+            fam = get_family(name)
+            if hook in fam.hooks:
+                raise ValueError(f"{name}: hook {hook} is registered twice")
+            fam.hooks[hook] = fn
+        return fn
+    return attach
+
+
+def names() -> tuple[str, ...]:
+    """Every registered family name, in registration order (the ``--model`` choices)."""
+    return tuple(_FAMILIES)
+
+
+def families() -> tuple[Family, ...]:
+    return tuple(_FAMILIES.values())
+
+
+def get_family(name: str) -> Family:
+    """The family called ``name``; an unknown name is a one-line :class:`BeamnetError`."""
+    fam = _FAMILIES.get(str(name))
+    if fam is None:
+        raise BeamnetError(f"unknown model family {name!r}; known families: {', '.join(_FAMILIES)}")
+    return fam
+
+
+def family_of(cfg: Any) -> Family:
+    """The family of a config (by its ``model`` field)."""
+    return get_family(cfg.model)
+
+
+STOCK_NETX = "snn"   # a stock lava-dl NetX file (no ``model`` attribute) is a CUBA SNN
+
+
+def family_of_file(path: Any, attrs: Mapping[str, Any], stock_netx: bool) -> Family:
+    """The family an exported file belongs to, from its ``model`` root attribute.
+
+    Files without the attribute are accepted only when they are stock NetX files
+    (``stock_netx``: a ``layer`` group lava-dl's loader reads), which are the SNN
+    family by definition (lava-dl exports CUBA networks); anything else is refused.
+    """
+    model = attrs.get("model")
+    if isinstance(model, bytes):
+        model = model.decode()
+    if model is None:
+        if not stock_netx:
+            raise BeamnetError(f"{path} is not a NetX file: it has no 'layer' group and no "
+                               "'model' attribute naming a beamnet-lava model family")
+        return get_family(STOCK_NETX)
+    fam = _FAMILIES.get(str(model))
+    if fam is None:
+        raise BeamnetError(f"{path} names model family {model!r}, which this beamnet-lava does not "
+                           f"know (known: {', '.join(_FAMILIES)})")
+    return fam

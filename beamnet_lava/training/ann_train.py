@@ -1,0 +1,36 @@
+"""Training of the ANN-MLP baseline (``--model ann``): cross-entropy, plain torch, fp32."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+import beamnet_lava.training.checkpoint as checkpoint
+from beamnet_lava.config import ANNConfig
+from beamnet_lava.data.datasets import Split
+from beamnet_lava.families import implements
+from beamnet_lava.training.loop import fit_epochs
+
+
+@implements("ann", hook="train")
+def train_ann(cfg: ANNConfig, data: Split, out: Path, on_batch: Callable[[int, float], None],
+              on_epoch: Callable[[int, float], None]):
+    model = checkpoint.build_model(cfg, data.x_train.shape[1], data.n_classes)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    x_tr, y_tr = torch.from_numpy(data.x_train.astype(np.float32)), torch.from_numpy(data.y_train)
+    x_va = torch.from_numpy(data.x_val.astype(np.float32))
+
+    def batch_loss(x, y):
+        logits = model(x)
+        return torch.nn.functional.cross_entropy(logits, y), int((logits.argmax(1) == y).sum()), None
+
+    def validate(m):
+        m.eval()
+        with torch.no_grad():
+            return float((m(x_va).argmax(1).numpy() == data.y_val).mean()), {}
+
+    history = fit_epochs(cfg, model, opt, x_tr, y_tr, batch_loss, validate, on_batch, on_epoch,
+                         checkpoint.saver(out, cfg))
+    return {"hidden": model.sizes[1:-1]}, history

@@ -1,0 +1,164 @@
+"""The model-family registry: every family declared with every hook, files routed by family,
+options that do not apply refused, and a --config without model: read as --model."""
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import pytest
+import torch
+from typer.testing import CliRunner
+
+import beamnet_lava.evaluation.energy_report  # noqa: F401  (every stage registers its hooks)
+import beamnet_lava.evaluation.pipeline  # noqa: F401
+import beamnet_lava.sim_cpu  # noqa: F401
+from beamnet_lava import config, families
+from beamnet_lava._quiet import import_slayer
+from beamnet_lava.cli import app
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.evaluation.evaluate import evaluate_run
+from beamnet_lava.netx_export import file_family, read_export
+from beamnet_lava.netx_export.netx_file import NetxNetwork
+from beamnet_lava.sim_cpu.evaluate import run_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+FAMILIES = ("snn", "beamnet", "ann", "brf-rsnn", "rf-rsnn", "alif-rsnn")
+
+
+def test_the_six_families_are_registered_with_every_hook_they_provide():
+    assert families.names() == FAMILIES
+    for fam in families.families():
+        assert set(fam.expected_hooks()) <= set(fam.hooks), (fam.name, set(fam.expected_hooks()) - set(fam.hooks))
+        assert set(fam.hooks) <= set(families.HOOKS)
+        assert fam.name in fam.config_class.MODELS
+        assert config.default_for(fam.name).model == fam.name
+    # what each family refuses is said, not missing silently
+    assert families.get_family("ann").no_export and families.get_family("alif-rsnn").no_export
+    assert families.get_family("brf-rsnn").no_file_evaluation
+    assert [f.name for f in families.families() if f.lanes] == ["beamnet"]
+
+
+def test_unknown_family_is_one_clear_error_never_an_snn():
+    with pytest.raises(BeamnetError, match="unknown model family 'gpt'; known families: snn, beamnet"):
+        families.get_family("gpt")
+    with pytest.raises(BeamnetError, match="model='gpt' is not a known model"):
+        config.from_dict({"model": "gpt"})
+    with pytest.raises(BeamnetError, match="no model key"):
+        config.from_dict({"epochs": 3})          # a checkpoint's config must name its family
+    bare = families.Family("snn", config.SNNConfig, "a family record nothing attached to", "")
+    with pytest.raises(BeamnetError, match=r"model family snn has no build \(build\(cfg, n_in, n_out\)"):
+        bare.hook("build")
+    with pytest.raises(BeamnetError, match="^ann: an ANN-MLP baseline has no spiking network"):
+        families.get_family("ann").hook("lava_run")
+    with pytest.raises(BeamnetError, match="^alif-rsnn: alif-rsnn runs are a training baseline"):
+        families.get_family("alif-rsnn").hook("export")
+    with pytest.raises(BeamnetError, match="^brf-rsnn: an exported recurrent"):
+        families.get_family("brf-rsnn").hook("file_predictor")
+
+
+def test_exported_files_are_routed_by_their_family_attribute(tiny_net, tmp_path):
+    fam, net = read_export(tiny_net)
+    assert fam.name == "snn" and isinstance(net, NetxNetwork)
+    other = tmp_path / "renamed.net"
+    other.write_bytes(Path(tiny_net).read_bytes())
+    with h5py.File(other, "a") as f:
+        f.attrs["model"] = "gpt"
+    with pytest.raises(BeamnetError, match="names model family 'gpt'"):
+        file_family(other)
+    with h5py.File(other, "a") as f:
+        f.attrs["model"] = "beamnet"               # routed by the attribute: read as BEAM-Net
+    with pytest.raises(BeamnetError, match="no /beamnet extension group"):
+        read_export(other)
+    with pytest.raises(BeamnetError, match="not a NetX file"):
+        h5py.File(tmp_path / "empty.h5", "w").close()
+        file_family(tmp_path / "empty.h5")
+
+
+def test_a_stock_lava_dl_file_is_the_snn_family(tmp_path):
+    slayer = import_slayer()
+    torch.manual_seed(0)
+    block = slayer.block.cuba.Dense({"threshold": 0.5, "current_decay": 0.5, "voltage_decay": 0.1},
+                                    64, 10, weight_scale=4, delay_shift=False)
+    block.neuron.shape = torch.Size([10])
+    path = tmp_path / "stock.net"
+    with h5py.File(path, "w") as f:
+        block.export_hdf5(f.create_group("layer").create_group("0"))
+    with h5py.File(path, "r") as f:
+        assert "model" not in f.attrs
+    fam, net = read_export(path)
+    assert fam.name == "snn" and net.input_size == 64 and net.output_size == 10
+
+
+def test_options_that_do_not_apply_are_refused(tiny_run, tiny_net, tmp_path):
+    for option, flag in (({"lanes": 4}, "--lanes"), ({"bidirectional": True}, "--loop"),
+                         ({"energy_constants": tmp_path / "e.json"}, "--energy-constants")):
+        with pytest.raises(BeamnetError, match=f"{flag}.* does not apply to .*a snn file.*beamnet"):
+            run_dataset(tiny_net, "digits", 2, progress=False, **option)
+    for option, flag in (({"precision": "float"}, "--precision"), ({"lanes": 2}, "--lanes"),
+                         ({"timeout_s": 5.0}, "--timeout")):
+        with pytest.raises(BeamnetError, match=f"{flag} only apply to an exported .net file"):
+            evaluate_run(tiny_run, ood=None, **option)
+    r = CliRunner().invoke(app, ["evaluate", str(tiny_run), "--precision", "float", "--ood", "none"])
+    assert r.exit_code == 1 and "--precision only apply to an exported .net file" in r.output
+    r = CliRunner().invoke(app, ["run", str(tiny_net), "--lanes", "4"])
+    assert r.exit_code == 1 and "--lanes does not apply" in r.output
+
+
+def test_config_without_model_key_is_checked_as_the_given_model(tmp_path):
+    bad = tmp_path / "inh.yaml"
+    bad.write_text("w_inh: 1.5\n")
+    r = CliRunner().invoke(app, ["train", "--model", "beamnet", "--config", str(bad),
+                                 "--out", str(tmp_path / "run")])
+    assert r.exit_code == 1 and "Proposition 3.3" in r.output and "unknown key" not in r.output
+    assert not (tmp_path / "run").exists()
+    good = tmp_path / "ok.yaml"
+    good.write_text("w_inh: 3.5\n")
+    cfg = config.load(good, "beamnet")
+    assert isinstance(cfg, config.BeamnetConfig) and cfg.w_inh == 3.5
+    named = tmp_path / "named.yaml"
+    named.write_text("model: snn\nepochs: 3\n")
+    with pytest.raises(BeamnetError, match="--model beamnet contradicts model: snn"):
+        config.load(named, "beamnet")
+    assert config.load(named).model == "snn"
+
+
+def test_cli_choices_are_listed_in_help():
+    r = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "250", "TERMINAL_WIDTH": "250"})
+    assert all(name in r.output for name in FAMILIES) and "digits-seq" in r.output
+    r = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "250", "TERMINAL_WIDTH": "250"})
+    assert "fixed|float" in r.output and "cpu|loihi2" in r.output
+    r = CliRunner().invoke(app, ["evaluate", "--help"], env={"COLUMNS": "250", "TERMINAL_WIDTH": "250"})
+    assert "inverted|shuffled|noise|all|none" in r.output
+    r = CliRunner().invoke(app, ["evaluate", ".", "--ood", "rotated"])
+    assert r.exit_code == 1 and r.output.count("\n") == 1 and "rotated" in r.output
+
+
+def test_import_layering_and_lint_are_clean():
+    linter = subprocess.run([str(Path(sys.executable).parent / "lint-imports")], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert linter.returncode == 0 and "0 broken" in linter.stdout, linter.stdout[-2000:]
+    ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "beamnet_lava", "tests", "benchmarks"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert ruff.returncode == 0, ruff.stdout[-2000:]
+
+
+def test_a_feature_hook_is_provided_or_refused_by_every_family(monkeypatch):
+    from beamnet_lava.families import registry
+
+    monkeypatch.setattr(registry, "HOOKS", dict(registry.HOOKS))
+    beamnet, snn, ann = (families.get_family(n) for n in ("beamnet", "snn", "ann"))
+    for fam in (beamnet, ann):
+        monkeypatch.setattr(fam, "hooks", dict(fam.hooks))
+        monkeypatch.setattr(fam, "refuses", dict(fam.refuses))
+    families.register_hook("fit_report", "sim_cpu", "fit_report(path) -> what fits on one chip")
+    with pytest.raises(ValueError, match="registered twice"):
+        families.register_hook("fit_report", "sim_cpu", "again")
+    families.implements("beamnet", hook="fit_report")(lambda path: {"cores": 1})
+    ann.refuses["fit_report"] = "an ANN-MLP does not run on a neuromorphic chip"
+    assert beamnet.hook("fit_report")("x.net") == {"cores": 1} and "fit_report" in beamnet.expected_hooks()
+    assert "fit_report" not in ann.expected_hooks()
+    with pytest.raises(BeamnetError, match="^ann: an ANN-MLP does not run"):
+        ann.hook("fit_report")
+    with pytest.raises(BeamnetError, match="model family snn has no fit_report"):
+        snn.hook("fit_report")           # neither provided nor refused: the registry test fails
+    assert "fit_report" in snn.expected_hooks() and "fit_report" not in snn.hooks
