@@ -430,6 +430,21 @@ def energy(
         out.print(f"sweep figure: {report['figure']}")
 
 
+@app.command()
+@_user_errors
+def report(
+    run_dirs: list[Path] = typer.Argument(..., help="Run directories (trained; evaluated and run on Lava if you want those sections filled)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Report file: .pdf or .html."),
+    title: Optional[str] = typer.Option(None, help="Document title [default: the runs and today's date]."),
+    force: bool = typer.Option(False, help="Overwrite an existing report."),
+) -> None:
+    """One PDF or HTML document from run records: set-up, training, comparison, calibration, energy, Lava."""
+    from beamnet_lava.evaluation.report import report as build_report
+
+    info = build_report(run_dirs, output, force=force, title=title)
+    out.print(f"report of {len(info['runs'])} run(s), {info['figures']} figures -> {info['report']}")
+
+
 data_app = typer.Typer(no_args_is_help=True, help="Prepare datasets (event streams from images).")
 app.add_typer(data_app, name="data")
 

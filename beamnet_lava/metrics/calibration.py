@@ -35,25 +35,44 @@ def nll(prob: np.ndarray, labels: np.ndarray) -> float:
     return float(-np.log(np.clip(p, 1e-12, None)).mean())
 
 
-def reliability_diagram(prob: np.ndarray, labels: np.ndarray, path: str | Path, title: str,
-                        n_bins: int = 15) -> Path:
-    import matplotlib
+def plot_reliability(ax, ax_count, prob: np.ndarray, labels: np.ndarray, title: str,
+                     n_bins: int = 15) -> None:
+    """Reliability diagram on ``ax`` and the number of samples per bin on ``ax_count``.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    The count panel matters: with 2,000 mostly confident samples the middle bins
+    hold a handful each, and their 0 % / 100 % bars would otherwise read as
+    miscalibration."""
     rows = reliability_bins(prob, labels, n_bins)
     width = 1.0 / n_bins
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
     used = [r for r in rows if r[1]]
     lo = [r[0] for r in used]
     ax.bar(lo, [r[3] for r in used], width=width, align="edge", edgecolor="k", label="accuracy")
     ax.bar(lo, [r[2] for r in used], width=width, align="edge", fill=False, edgecolor="tab:red",
            hatch="//", label="mean confidence")
     ax.plot([0, 1], [0, 1], "k--", lw=1)
-    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy",
+    ax.set(xlim=(0, 1), ylim=(0, 1), ylabel="accuracy",
            title=f"{title}\nECE ({n_bins} bins) = {ece(prob, labels, n_bins):.4f}")
-    ax.legend(loc="upper left")
+    ax.tick_params(labelbottom=False)
+    ax.legend(loc="upper left", fontsize=8)
+    ax_count.bar([r[0] for r in rows], [max(r[1], 0) for r in rows], width=width, align="edge",
+                 color="0.6", edgecolor="k")
+    for r in used:
+        ax_count.annotate(str(r[1]), (r[0] + width / 2, r[1]), ha="center", va="bottom", fontsize=6)
+    ax_count.set_yscale("symlog", linthresh=1)
+    ax_count.set(xlim=(0, 1), xlabel="confidence", ylabel="samples")
+
+
+def reliability_diagram(prob: np.ndarray, labels: np.ndarray, path: str | Path, title: str,
+                        n_bins: int = 15) -> Path:
+    """Save :func:`plot_reliability` (diagram over a per-bin sample count panel) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax, ax_count) = plt.subplots(2, 1, figsize=(4.5, 5.6), sharex=True,
+                                       gridspec_kw={"height_ratios": [3, 1]})
+    plot_reliability(ax, ax_count, prob, labels, title, n_bins)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
