@@ -335,6 +335,19 @@ def energy(
         out.print(f"sweep figure: {report['figure']}")
 
 
+@app.command()
+@_user_errors
+def inspect(
+    netx_file: Path = typer.Argument(..., help="NetX HDF5 file (any family, stock lava-dl or NIR-imported)."),
+    target: str = typer.Option("loihi2", help="Hardware target (loihi2)."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Also write the report as JSON ('-' for stdout)."),
+) -> None:
+    """Hardware-fit report: per layer and process, what would run where on Loihi 2 (untested on hardware)."""
+    from beamnet_lava.deploy.report import print_fit
+
+    print_fit(netx_file, target, json_out, out)
+
+
 data_app = typer.Typer(no_args_is_help=True, help="Prepare datasets (event streams from images).")
 app.add_typer(data_app, name="data")
 
