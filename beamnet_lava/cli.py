@@ -348,6 +348,26 @@ def inspect(
     print_fit(netx_file, target, json_out, out)
 
 
+@app.command()
+@_user_errors
+def bundle(
+    netx_file: Path = typer.Argument(..., help="NetX HDF5 file of stock processes (see `inspect`)."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Job folder to write for an INRC Loihi 2 machine."),
+    samples: int = typer.Option(16, help="Encoded input samples to include."),
+    part: str = typer.Option("test", help="Split part the samples come from."),
+    data_dir: Optional[str] = typer.Option(None, help="Dataset folder (as for train)."),
+    force: bool = typer.Option(False, help="Replace a non-empty --out folder."),
+) -> None:
+    """INRC job folder: network, inputs, expected CPU outputs, run_loihi2.py, Slurm script (untested on hardware)."""
+    from beamnet_lava.deploy.bundle import write_bundle
+
+    meta = write_bundle(netx_file, out_dir, samples, part=part, data_dir=data_dir, force=force)
+    out.print(f"wrote {out_dir}: {meta['n_samples']} {meta['dataset']} {meta['part']} samples, "
+              f"expected outputs from the CPU fixed_pt simulation (accuracy "
+              f"{meta['expected']['accuracy']:.4f}); on INRC: sbatch {out_dir}/job.slurm; "
+              f"then beamnet-lava ingest {out_dir}/results.json -o RUN_DIR")
+
+
 data_app = typer.Typer(no_args_is_help=True, help="Prepare datasets (event streams from images).")
 app.add_typer(data_app, name="data")
 
