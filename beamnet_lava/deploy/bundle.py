@@ -77,7 +77,7 @@ and `beamnet-lava compare RUN_DIR ...`.
 | `labels.npy` | int64 labels |
 | `expected_output_spikes.npy` | uint8 `(samples, {n_out}, {window})`: output spikes of the CPU fixed_pt simulation |
 | `bundle.json` | timing offsets, provenance, what was tested |
-| `run_loihi2.py` | the job (numpy + lava-nc + lava-dl; lava-loihi for the chip) |
+| `run_loihi2.py`, `placement.py` | the job (numpy + lava-nc + lava-dl; lava-loihi for the chip) |
 | `job.slurm`, `requirements.txt` | Slurm batch script, pinned Lava versions |
 
 ## What `run_loihi2.py` does
@@ -182,8 +182,9 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
         np.save(tmp / "labels.npy", labels)
         np.save(tmp / "expected_output_spikes.npy", expected)
         (tmp / "bundle.json").write_text(json.dumps(meta, indent=1) + "\n")
-        template = resources.files("beamnet_lava.deploy").joinpath("templates/run_loihi2.py")
-        (tmp / "run_loihi2.py").write_text(template.read_text())
+        templates = resources.files("beamnet_lava.deploy").joinpath("templates")
+        for name in ("run_loihi2.py", "placement.py"):
+            (tmp / name).write_text(templates.joinpath(name).read_text())
         (tmp / "job.slurm").write_text(SLURM.format(name=out.name))
         (tmp / "job.slurm").chmod(0o755)
         (tmp / "requirements.txt").write_text(REQUIREMENTS)

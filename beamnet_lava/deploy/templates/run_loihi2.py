@@ -142,9 +142,23 @@ def main(argv=None) -> int:
 
     installed = loihi.is_installed()
     hardware = installed and not args.cpu
+    slurm_note = None
     if hardware:
-        loihi.use_slurm_host(partition=args.partition, board=args.board,
-                             loihi_gen=loihi.ChipGeneration[args.loihi_gen])
+        gen = loihi.ChipGeneration[args.loihi_gen]
+        try:
+            loihi.use_slurm_host(partition=args.partition, board=args.board, loihi_gen=gen)
+        except IndexError:
+            # lava-nc 0.10's slurm.get_partitions (utils/slurm.py:121-133) parses the empty line
+            # after sinfo's final newline and fails; set what use_slurm_host sets, as lava-dl's
+            # netx/oxford/runLoihi.py does by hand
+            os.environ.update({"SLURM": "1", "LOIHI_GEN": gen.value})
+            os.environ.pop("NOSLURM", None)
+            for key, value in (("PARTITION", args.partition), ("BOARD", args.board)):
+                if value:
+                    os.environ[key] = value
+            slurm_note = ("lava.utils.loihi.use_slurm_host failed parsing sinfo (IndexError); "
+                          "SLURM, PARTITION/BOARD and LOIHI_GEN were set directly")
+            print(slurm_note, file=sys.stderr)
 
     net = netx.hdf5.Network(net_config=str(HERE / meta["network"]), reset_interval=window,
                             reset_offset=int(meta["reset_offset"]))
@@ -171,15 +185,21 @@ def main(argv=None) -> int:
         net.out.connect(sink.a_in)
         run_cfg = Loihi2SimCfg(select_tag="fixed_pt")
 
+    from placement import describe, process_placements
+
     tee = Tee(sys.stdout)
-    t0 = time.perf_counter()
     try:
         with contextlib.redirect_stdout(tee):
-            net.run(condition=RunSteps(num_steps=total), run_cfg=run_cfg)
+            net.create_runtime(run_cfg=run_cfg)        # compiles: models are now selected
+            placements = process_placements(net)
+            print(describe(placements))                # chip or host, stated before running
+            t0 = time.perf_counter()
+            net.run(condition=RunSteps(num_steps=total))
+            seconds = time.perf_counter() - t0
             recorded = np.asarray(sink.data.get())
     finally:
-        net.stop()
-    seconds = time.perf_counter() - t0
+        if net.runtime is not None:
+            net.stop()
 
     def window_of(shift: int) -> np.ndarray:
         seg = recorded[:, offset + shift:offset + shift + n * window]
@@ -190,13 +210,20 @@ def main(argv=None) -> int:
     counts = out.sum(axis=-1)
     pred = counts.argmax(axis=1)
     exp_pred = expected.sum(axis=-1).argmax(axis=1)
+    fallbacks = [r for r in placements if r["runs_on"].startswith("host") and r["class"] != "RingBuffer"]
+    if not hardware:
+        measured_on = "Lava CPU simulation (Loihi2SimCfg fixed_pt): NOT a hardware measurement"
+    elif fallbacks:
+        measured_on = (f"Loihi2HwCfg, but {len(fallbacks)} process(es) fell back to host Python "
+                       "models (see host_fallbacks): NOT a chip measurement of those")
+        print("WARNING: " + measured_on, file=sys.stderr)
+    else:
+        measured_on = "Loihi 2 via lava-loihi"
     result = {
         "bundle": meta["name"], "network_sha256": meta["network_sha256"],
-        "backend": "loihi2" if hardware else "cpu",
-        "measured_on": ("Loihi 2 via lava-loihi" if hardware else
-                        "Lava CPU simulation (Loihi2SimCfg fixed_pt): NOT a hardware measurement"),
+        "backend": "loihi2" if hardware else "cpu", "measured_on": measured_on,
         "lava_loihi_installed": installed, "partition": args.partition, "board": args.board,
-        "loihi_gen": args.loihi_gen if hardware else None,
+        "loihi_gen": args.loihi_gen if hardware else None, "slurm_note": slurm_note,
         "n_samples": n, "time_steps": window, "steps": total, "run_seconds": seconds,
         "labels": labels.tolist(), "predictions": pred.tolist(), "output_counts": counts.tolist(),
         "accuracy": float((pred == labels).mean()),
@@ -204,6 +231,7 @@ def main(argv=None) -> int:
         "agreement": {"spike_trains": float((out == expected).reshape(n, -1).all(axis=1).mean()),
                       "counts": float((counts == expected.sum(axis=-1)).all(axis=1).mean()),
                       "predictions": float((pred == exp_pred).mean())},
+        "placements": placements, "host_fallbacks": fallbacks if hardware else [],
         "per_core_table": per_core_table(tee.copy.getvalue()),
     }
     if hardware:
