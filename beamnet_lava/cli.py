@@ -276,6 +276,10 @@ def compare(
                ("... + weight reads nJ", lambda r: f"{r['energy_mem_nJ']:.1f}")]
     metrics += [(f"OOD AUROC {o}", lambda r, o=o: f"{r['ood_auroc'][o]:.4f}" if o in r["ood_auroc"] else "-")
                 for o in oods]
+    if any("measured_on" in r for r in rows):
+        from beamnet_lava.deploy.report import measured_rows
+
+        metrics += measured_rows()
     for name, fmt in metrics:
         table.add_row(name, *[fmt(r) for r in rows])
     out.print(table)
@@ -366,6 +370,23 @@ def bundle(
               f"expected outputs from the CPU fixed_pt simulation (accuracy "
               f"{meta['expected']['accuracy']:.4f}); on INRC: sbatch {out_dir}/job.slurm; "
               f"then beamnet-lava ingest {out_dir}/results.json -o RUN_DIR")
+
+
+@app.command()
+@_user_errors
+def ingest(
+    results: Path = typer.Argument(..., help="results.json written by a bundle's run_loihi2.py (inside its bundle folder)."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for the run records (cpu-simulation/ and loihi2/ or cpu-rerun/)."),
+    force: bool = typer.Option(False, help="Replace records in a non-empty --out folder."),
+) -> None:
+    """Bring an INRC job's results back as run records for `compare` (hardware vs CPU simulation)."""
+    from beamnet_lava.deploy.ingest import ingest as run_ingest
+
+    m = run_ingest(results, out_dir, force=force)
+    out.print(f"{m['measured_on']}: accuracy {m['accuracy']:.4f}, spike trains identical to the "
+              f"CPU simulation for {m['agreement_with_cpu']['spike_trains']:.1%} of "
+              f"{m['n_samples']} samples; compare with: beamnet-lava compare "
+              + " ".join(m["records"]), highlight=False)
 
 
 data_app = typer.Typer(no_args_is_help=True, help="Prepare datasets (event streams from images).")

@@ -148,3 +148,63 @@ def test_per_core_table_parser():
                     {"AxonIn": 1, "NeuronGr": 1, "Neurons": 64, "Synapses": 0, "AxonMap": 40,
                      "AxonMem": 3, "Cores": 2, "layer": "Dense(64)"}]
     assert mod.per_core_table("no table here") is None
+
+
+# -- ingest: results.json -> run records that compare shows -------------------------------------
+def _results(bundle: Path, counts: np.ndarray, **extra) -> Path:
+    """A results.json as run_loihi2.py writes it (fields it always writes, plus ``extra``)."""
+    meta = json.loads((bundle / "bundle.json").read_text())
+    labels = np.load(bundle / "labels.npy")
+    expected = np.load(bundle / "expected_output_spikes.npy").sum(-1)
+    same = (counts == expected).all(1)
+    r = {"bundle": meta["name"], "network_sha256": meta["network_sha256"], "backend": "loihi2",
+         "measured_on": "Loihi 2 via lava-loihi", "labels": labels.tolist(),
+         "output_counts": counts.tolist(), "predictions": counts.argmax(1).tolist(),
+         "agreement": {"spike_trains": float(same.mean()), "counts": float(same.mean()),
+                       "predictions": float((counts.argmax(1) == expected.argmax(1)).mean())},
+         **extra}
+    path = bundle / "results.json"
+    path.write_text(json.dumps(r))
+    return path
+
+
+def test_ingest_then_compare_shows_hardware_vs_cpu(bundle_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from beamnet_lava.cli import app
+    from beamnet_lava.deploy.ingest import ingest
+    from beamnet_lava.evaluation.compare import compare
+
+    expected = np.load(bundle_dir / "expected_output_spikes.npy").sum(-1).astype(np.int64)
+    labels = np.load(bundle_dir / "labels.npy")
+    changed = expected.copy()
+    changed[0] = np.roll(changed[0], 1)                 # one sample differs on "hardware"
+    energy = {"time_per_step_us": 12.5, "energy_per_inference_mJ": {"total": 0.2, "dynamic": 0.05}}
+    m = ingest(_results(bundle_dir, changed, energy=energy), tmp_path / "rec")
+    assert m["agreement_with_cpu"]["spike_trains"] == pytest.approx(4 / 5)
+    cpu, hw = compare([tmp_path / "rec/cpu-simulation", tmp_path / "rec/loihi2"], figure=None)
+    assert cpu["accuracy"] == pytest.approx((expected.argmax(1) == labels).mean())
+    assert hw["accuracy"] == pytest.approx((changed.argmax(1) == labels).mean())
+    assert hw["energy_per_inference_mJ"]["dynamic"] == 0.05 and hw["time_per_step_us"] == 12.5
+    assert "CPU simulation" in cpu["measured_on"] and hw["measured_on"] == "Loihi 2 via lava-loihi"
+    res = CliRunner().invoke(app, ["compare", str(tmp_path / "rec/cpu-simulation"),
+                                   str(tmp_path / "rec/loihi2"), "--figure", str(tmp_path / "c.png")])
+    assert res.exit_code == 0, res.output
+    assert "measured mJ / inference" in res.output and "0.05 dyn" in res.output
+
+
+def test_ingest_refuses_foreign_or_damaged_results(bundle_dir, tmp_path):
+    from beamnet_lava.deploy.ingest import ingest
+
+    counts = np.load(bundle_dir / "expected_output_spikes.npy").sum(-1)
+    path = _results(bundle_dir, counts, network_sha256="0" * 64)
+    with pytest.raises(BeamnetError, match="another network"):
+        ingest(path, tmp_path / "a")
+    path.write_text("{not json")
+    with pytest.raises(BeamnetError, match="not valid JSON"):
+        ingest(path, tmp_path / "b")
+    lone = tmp_path / "results.json"
+    lone.write_text("{}")
+    with pytest.raises(BeamnetError, match="keep results.json inside its bundle"):
+        ingest(lone, tmp_path / "c")
+    path.unlink()

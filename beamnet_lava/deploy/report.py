@@ -44,3 +44,20 @@ def print_fit(path: Path, target: str, json_out: str | None, out: Console) -> No
     out.print(f"{e['label']}: {e['cores']} neuro-core(s), {e['chips']} chip(s); assumptions: "
               + "; ".join(e["assumptions"]), highlight=False)
     out.print(f"verdict: {report.verdict}", highlight=False)
+
+
+def measured_rows() -> list:
+    """Extra `compare` rows for ingested INRC jobs (what was measured, and where)."""
+    def energy(r):
+        e = r.get("energy_per_inference_mJ")
+        return "-" if not e else f"{e['dynamic']:.4g} dyn / {e['total']:.4g} total"
+
+    def agreement(r):
+        a = r.get("agreement_with_cpu")
+        return "-" if not a else f"{a['spike_trains']:.1%} trains, {a['predictions']:.1%} labels"
+
+    return [("measured on", lambda r: r.get("measured_on", "-")),
+            ("agreement with CPU sim.", agreement),
+            ("measured mJ / inference", energy),
+            ("time per step (us)", lambda r: "-" if r.get("time_per_step_us") is None
+             else f"{r['time_per_step_us']:.2f}")]
