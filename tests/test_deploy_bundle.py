@@ -16,7 +16,7 @@ from beamnet_lava.errors import BeamnetError
 
 ROOT = Path(__file__).resolve().parents[1]
 DOUBLES = Path(__file__).parent / "loihi2_doubles"
-TEMPLATES = ROOT / "beamnet_lava" / "deploy" / "templates"
+TEMPLATES = ROOT / "beamnet_lava" / "deploy" / "templates"   # run_loihi2.py, as bundled
 
 
 def _script_module():
@@ -208,3 +208,25 @@ def test_ingest_refuses_foreign_or_damaged_results(bundle_dir, tmp_path):
     with pytest.raises(BeamnetError, match="keep results.json inside its bundle"):
         ingest(lone, tmp_path / "c")
     path.unlink()
+
+
+# -- run --backend loihi2 -----------------------------------------------------------------------
+def test_run_loihi2_without_lava_loihi_points_to_bundle(tiny_net):
+    from beamnet_lava.sim_cpu.evaluate import run_dataset
+
+    with pytest.raises(BeamnetError, match=r"lava-loihi.*beamnet-lava bundle FILE.net -o DIR"):
+        run_dataset(tiny_net, "digits", 2, backend="loihi2", progress=False)
+
+
+@pytest.mark.slow
+def test_run_loihi2_with_lava_loihi_doubles_states_chip_or_host(tiny_net, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update({"PYTHONPATH": f"{DOUBLES}{os.pathsep}{ROOT}", "OMP_NUM_THREADS": "1"})
+    res = subprocess.run([sys.executable, "-m", "beamnet_lava.cli", "run", str(tiny_net),
+                          "--backend", "loihi2", "--samples", "2", "--json", str(tmp_path / "r.json")],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    # stated before the run: no process has a chip model here, so all are on the host
+    assert "Loihi2HwCfg: 0 of" in res.stderr and "on the host (Python models" in res.stderr
+    assert "LIFReset" in res.stderr and "SpikeSource" in res.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["backend"] == "loihi2"

@@ -183,9 +183,9 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
         np.save(tmp / "labels.npy", labels)
         np.save(tmp / "expected_output_spikes.npy", expected)
         (tmp / "bundle.json").write_text(json.dumps(meta, indent=1) + "\n")
-        templates = resources.files("beamnet_lava.deploy").joinpath("templates")
-        for name in ("run_loihi2.py", "placement.py"):
-            (tmp / name).write_text(templates.joinpath(name).read_text())
+        here = resources.files("beamnet_lava.deploy")
+        for name in ("templates/run_loihi2.py", "placement.py"):   # placement.py: lava-nc only
+            (tmp / Path(name).name).write_text(here.joinpath(name).read_text())
         (tmp / "job.slurm").write_text(SLURM.format(name=out.name))
         (tmp / "job.slurm").chmod(0o755)
         (tmp / "requirements.txt").write_text(REQUIREMENTS)

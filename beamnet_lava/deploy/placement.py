@@ -7,8 +7,8 @@ installed, else a C model, else -- silently -- the first Python model found
 ``AbstractLoihiRunCfg.select`` case 3b(i)), which runs on the host CPU and, for lava's own
 processes, is often the floating-point model. This module states that per process.
 
-Shipped inside INRC job bundles next to ``run_loihi2.py`` and used by ``beamnet-lava run
---backend loihi2``; one file, so both say the same thing.
+Imports nothing of beamnet-lava: INRC job bundles ship a copy of this file next to
+``run_loihi2.py``, and ``beamnet-lava run --backend loihi2`` uses it, so both say the same.
 """
 from __future__ import annotations
 
