@@ -121,10 +121,15 @@ def export(
     run_dir: Path = typer.Argument(..., help="A run directory written by `beamnet-lava train`."),
     output: Path = typer.Option(..., "--output", "-o", help="NetX HDF5 file to write (e.g. model.net)."),
     force: bool = typer.Option(False, help="Overwrite an existing file."),
+    target: Optional[str] = typer.Option(None, help="loihi2: BEAM-Net's variant of stock Lava processes only (no microcode; see docs/loihi2.md)."),
 ) -> None:
     """Export a trained run to a NetX HDF5 file that lava-dl's netx loads."""
     from beamnet_lava.netx_export import export_run
 
+    if target is not None:
+        from beamnet_lava.deploy.report import export_target
+
+        return export_target(run_dir, output, target, force, out)
     net = export_run(run_dir, output, force=force)
     if hasattr(net, "describe"):
         out.print(f"exported {run_dir} to {net.describe()}")

@@ -149,6 +149,12 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
         raise BeamnetError(f"{src}: {'; '.join(micro)} needs INRC-only microcode, which no "
                            "bundle can carry; bundle a file of stock processes (for BEAM-Net: "
                            "`beamnet-lava export RUN --target loihi2`), see `beamnet-lava inspect`")
+    if fit.family == "beamnet-stock":
+        raise BeamnetError(f"{src}: the stock BEAM-Net variant is not bundled yet: the bundle's "
+                           "run_loihi2.py builds networks with lava-dl's netx loader, which "
+                           "cannot build a recurrent layer with synaptic delays (lava-dl 0.6, "
+                           "lib/dl/netx/blocks/process.py:263-283); run it on the CPU simulator "
+                           "with `beamnet-lava run`")
     if fit.failures:
         raise BeamnetError(f"{src} does not fit Loihi 2: " + "; ".join(
             f"{f.where}: {f.problem}" for f in fit.failures))

@@ -72,6 +72,8 @@ FAMILY_PROCESSES: dict[str, list[tuple[str, str, str]]] = {
     "netx": [("spike counts -> class (argmax)", HOST, "done by the host from output spikes")],
     "beamnet": [("DirichletReadout (Eq. 12-15)", HOST, "Python-only process (float math)"),
                 ("top-down loop (Eq. 16-17)", HOST, "host-side re-encoding between windows")],
+    "beamnet-stock": [("Dirichlet readout of memory spike counts (Eq. 12-15)", HOST,
+                       "host, from the spikes leaving the chip")],
     "brf": [],
 }
 
@@ -134,7 +136,10 @@ class FitReport:
 
 def family_of(f: h5py.File) -> str:
     """Model family from the file's extension group (NIR imports are plain NetX)."""
-    return "beamnet" if "beamnet" in f else "brf" if "brf" in f else "netx"
+    for group, family in (("beamnet", "beamnet"), ("beamnet_stock", "beamnet-stock"), ("brf", "brf")):
+        if group in f:
+            return family
+    return "netx"
 
 
 def _string(ds) -> str:

@@ -61,3 +61,23 @@ def measured_rows() -> list:
             ("measured mJ / inference", energy),
             ("time per step (us)", lambda r: "-" if r.get("time_per_step_us") is None
              else f"{r['time_per_step_us']:.2f}")]
+
+
+def export_target(run_dir: Path, output: Path, target: str, force: bool, out: Console) -> None:
+    """``export --target loihi2``: BEAM-Net's stock variant; other spiking runs are already stock."""
+    from beamnet_lava.errors import BeamnetError
+    from beamnet_lava.training.checkpoint import load_run
+
+    if target != "loihi2":
+        raise BeamnetError(f"unknown --target {target!r}; export knows loihi2")
+    model = load_run(run_dir).config.model
+    if model != "beamnet":
+        raise BeamnetError(f"{run_dir} is a {model} run: --target loihi2 makes BEAM-Net's "
+                           "stock-process variant; export snn runs without --target (they are "
+                           "stock already) and check any file with `beamnet-lava inspect`")
+    from beamnet_lava.deploy.stock_beamnet import export_stock
+
+    sb = export_stock(run_dir, output, force=force)
+    out.print(f"exported {run_dir} to {output} (stock Lava processes: DelayDense -> {sb.n_memory} "
+              f"LIF with recurrent inhibition, no noise, no adaptive threshold; {sb.window}-step "
+              f"windows; readout on the host)")

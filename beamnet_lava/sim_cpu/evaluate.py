@@ -76,6 +76,12 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
                                backend=backend, time_steps=time_steps, data_dir=data_dir, seed=seed,
                                timeout_s=timeout_s, chunk_samples=chunk_samples, progress=progress,
                                energy_constants=energy_constants)
+    from beamnet_lava.deploy.stock_beamnet import is_stock_beamnet, run_stock_dataset
+
+    if is_stock_beamnet(path):      # export --target loihi2: stock Lava processes only
+        return run_stock_dataset(path, dataset, samples, part=part, precision=precision,
+                                 backend=backend, data_dir=data_dir, timeout_s=timeout_s,
+                                 chunk_samples=chunk_samples, progress=progress)
     if is_beamnet(path):
         from beamnet_lava.sim_cpu.beamnet_run import run_beamnet_dataset
 
