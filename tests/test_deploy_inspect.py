@@ -5,12 +5,12 @@ import h5py
 import numpy as np
 import pytest
 import torch
+from helpers import edited_copy
 
 from beamnet_lava.config import BeamnetConfig, SeqConfig
 from beamnet_lava.deploy.fit import inspect_file
 from beamnet_lava.netx_export import export_run
 from beamnet_lava.training.trainer import train
-from helpers import edited_copy
 
 # hand-made weights (hardware units after slayer's x64 scale) and per-neuron delays
 W = np.array([[1.0, 0, -0.5, 0], [0, 0, 2.0, 0.25], [0, 0, 0, 0]])

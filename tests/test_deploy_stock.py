@@ -5,7 +5,12 @@ import pytest
 
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.deploy.fit import inspect_file
-from beamnet_lava.deploy.stock_beamnet import _inhibition, export_stock, read_stock, run_stock_dataset
+from beamnet_lava.deploy.stock_beamnet import (
+    _inhibition,
+    export_stock,
+    read_stock,
+    run_stock_dataset,
+)
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.beamnet_file import read_beamnet
 from beamnet_lava.training.trainer import train

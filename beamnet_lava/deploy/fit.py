@@ -300,12 +300,12 @@ def _estimate(fits: list[LayerFit], placements: list[Placement]) -> dict[str, An
             "cores": cores, "chips": math.ceil(cores / limit("cores_per_chip")) if cores else 0,
             "assumptions": [
                 f"{per_core} neurons per core ({LIMITS['neurons_per_core'].source})",
-                "each layer's neurons get their own cores (Intel's published per-core tables "
-                "list one layer per row); synapses sit on their target neurons' cores",
-                "synaptic memory is not modelled: Lava's compiler splits a layer over more "
-                "cores when its synapses overflow a core (Intel's pilotnet_snn log shows "
-                "'Violation ... SynMem' and 12-25 cores for single layers), so the real count "
-                "can be higher",
+                ("each layer's neurons get their own cores (Intel's published per-core tables "
+                 "list one layer per row); synapses sit on their target neurons' cores"),
+                ("synaptic memory is not modelled: Lava's compiler splits a layer over more "
+                 "cores when its synapses overflow a core (Intel's pilotnet_snn log shows "
+                 "'Violation ... SynMem' and 12-25 cores for single layers), so the real "
+                 "count can be higher"),
                 f"{limit('cores_per_chip')} cores per chip ({LIMITS['cores_per_chip'].source})",
                 "host processes (I/O, readouts) use no neuro-cores",
                 "microcode neurons are counted as if they packed like stock LIF neurons",

@@ -156,7 +156,7 @@ class StockSpec(LavaSpec):
             raise BeamnetError(f"{self.path}: the stock variant runs in fixed point only")
 
     def build(self, window: int, precision: str) -> LavaGraph:
-        from lava.proc.dense.process import Dense, DelayDense
+        from lava.proc.dense.process import DelayDense, Dense
         from lava.proc.lif.process import LIFReset
 
         sb = self.sb
@@ -241,7 +241,11 @@ def run_stock_dataset(path: str | Path, dataset: str | None = None, samples: int
     from beamnet_lava.metrics.calibration import ece
     from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
     from beamnet_lava.models.beamnet import encoder_intensity
-    from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
+    from beamnet_lava.sim_cpu.common import (
+        delivered_events,
+        lava_progress,
+        take_samples,
+    )
     from beamnet_lava.sim_cpu.runner import LavaNetwork
 
     sb = read_stock(path)

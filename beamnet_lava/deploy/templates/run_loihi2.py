@@ -238,7 +238,7 @@ def main(argv=None) -> int:
         # embedded I/O may add pipeline steps on the chip: report agreement at small shifts too
         result["agreement_by_shift"] = {
             str(s): float((window_of(s) == expected).reshape(n, -1).all(axis=1).mean())
-            for s in range(0, 4)}
+            for s in range(4)}
         result["profiler"] = {k: public_numbers(v) for k, v in loggers.items()}
         result["energy"] = energy(loggers["power"], loggers["execution_time"], window,
                                   args.chips_on_board)
