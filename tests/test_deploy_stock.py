@@ -70,7 +70,32 @@ def test_refusals(stock, tiny_run, tmp_path):
     assert res.exit_code == 1 and "stock already" in res.output
     with pytest.raises(BeamnetError, match="already exists"):
         export_stock(stock / "run", stock / "stock.net")
-    with pytest.raises(BeamnetError, match="not bundled yet"):
-        write_bundle(stock / "stock.net", tmp_path / "job", samples=2)
     with pytest.raises(BeamnetError, match="needs INRC-only microcode"):
         write_bundle(stock / "exact.net", tmp_path / "job", samples=2)
+
+
+@pytest.mark.slow
+def test_stock_bundle_runs_and_reproduces_on_the_cpu(stock, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from beamnet_lava.deploy.bundle import write_bundle
+    from beamnet_lava.deploy.ingest import ingest
+
+    meta = write_bundle(stock / "stock.net", tmp_path / "job", samples=6)
+    assert meta["graph"] == "stock_beamnet" and (tmp_path / "job/readout.npz").exists()
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
+    res = subprocess.run([sys.executable, "run_loihi2.py"], cwd=tmp_path / "job", env=env,
+                         check=False, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    r = json.loads((tmp_path / "job/results.json").read_text())
+    assert r["agreement"]["spike_trains"] == 1.0
+    assert r["accuracy"] == r["expected_accuracy"] == meta["expected"]["accuracy"]
+    classes = {p["class"] for p in r["placements"]}
+    assert {"DelayDense", "LIFReset", "Dense"} <= classes
+    m = ingest(tmp_path / "job/results.json", tmp_path / "rec")
+    assert m["accuracy"] == r["accuracy"]

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from beamnet_lava.deploy import job_readout
 from beamnet_lava.errors import BeamnetError
 
 #: The stack the bundle was built and tested with (lava-nc's and lava-dl's newest releases).
@@ -77,7 +78,8 @@ and `beamnet-lava compare RUN_DIR ...`.
 | `labels.npy` | int64 labels |
 | `expected_output_spikes.npy` | uint8 `(samples, {n_out}, {window})`: output spikes of the CPU fixed_pt simulation |
 | `bundle.json` | timing offsets, provenance, what was tested |
-| `run_loihi2.py`, `placement.py` | the job (numpy + lava-nc + lava-dl; lava-loihi for the chip) |
+| `run_loihi2.py` (+ `placement.py`, `stock_graph.py`, `job_readout.py`) | the job (numpy, h5py, lava-nc, lava-dl; lava-loihi for the chip) |
+| `readout.npz` | stock BEAM-Net only: the trained Dirichlet readout (run on the host) |
 | `job.slurm`, `requirements.txt` | Slurm batch script, pinned Lava versions |
 
 ## What `run_loihi2.py` does
@@ -130,56 +132,85 @@ def bundle_inputs(net, dataset: str | None, samples: int | None, part: str,
                                                         "split": data.description, "window": window}
 
 
+def _netx_case(src: Path, samples: int, part: str, dataset: str | None, data_dir: str | None,
+               seed: int | None, timeout_s: float) -> dict[str, Any]:
+    """A NetX file of CUBA dense layers: lava-dl's netx loader builds it in the job."""
+    from beamnet_lava.netx_export.netx_file import read_netx
+    from beamnet_lava.sim_cpu.evaluate import run_snn
+    from beamnet_lava.sim_cpu.graph import first_offset
+
+    net = read_netx(src)
+    if net.layers[0].kind == "input":
+        raise BeamnetError(f"{src}: its input layer has neurons, which lava-dl 0.6 cannot run "
+                           "in fixed point on the CPU, so no expected outputs can be computed")
+    spikes, labels, info = bundle_inputs(net, dataset, samples, part, data_dir, seed)
+    _, result = run_snn(net, spikes, info["window"], precision="fixed", timeout_s=timeout_s,
+                        chunk_samples=max(1, len(spikes)), progress=False)
+    first = first_offset(net)
+    return {"spikes": spikes, "labels": labels, "expected": result.output.astype(np.uint8),
+            "files": {}, "meta": {
+                **info, "graph": "netx", "model": net.attrs.get("model"), "seed": net.attrs.get("seed"),
+                "temperature": float(net.attrs.get("temperature", 1.0)),  # softmax(counts / T)
+                "reset_offset": first,                 # netx.hdf5.Network(reset_offset=...)
+                "output_offset": first + len(net.layers) - 1}}
+
+
+def _stock_beamnet_case(src: Path, samples: int, part: str, dataset: str | None,
+                        data_dir: str | None, seed: int | None, timeout_s: float) -> dict[str, Any]:
+    """BEAM-Net's stock variant: the job builds it with the shipped ``stock_graph.py``."""
+    from beamnet_lava.deploy.stock_beamnet import StockSpec, read_stock, stock_inputs
+    from beamnet_lava.sim_cpu.runner import LavaNetwork
+
+    sb = read_stock(src)
+    spikes, labels, dataset, split = stock_inputs(sb, dataset, samples, part, data_dir)
+    with LavaNetwork(StockSpec(sb), sb.window, chunk_samples=max(1, len(spikes)),
+                     timeout_s=timeout_s) as lava:
+        expected = lava.run(spikes).output.astype(np.uint8)
+    readout = {"a": np.logaddexp(0.0, sb.readout_logits), "alpha_0": sb.alpha_0, "eta": sb.eta}
+    return {"spikes": spikes, "labels": labels, "expected": expected,
+            "files": {job_readout.READOUT_FILE: readout}, "meta": {
+                "dataset": dataset, "part": part, "split": split, "window": sb.window,
+                "graph": "stock_beamnet", "model": "beamnet-stock", "seed": sb.config.seed,
+                "burn_in": sb.config.burn_in, "readout": "dirichlet (Eq. 12), readout.npz",
+                "reset_offset": StockSpec.reset_offset,      # LIFReset(reset_offset=...)
+                "output_offset": StockSpec.first_offset}}
+
+
+#: family -> how its inputs and expected outputs are made (families with microcode: none)
+BUNDLERS = {"netx": _netx_case, "beamnet-stock": _stock_beamnet_case}
+
+
 def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, *,
                  part: str = "test", dataset: str | None = None, data_dir: str | None = None,
                  seed: int | None = None, force: bool = False,
                  timeout_s: float = 300.0) -> dict[str, Any]:
     """Write the job folder ``out_dir`` for ``netx_file``; returns its ``bundle.json``."""
     from beamnet_lava.deploy.fit import MICROCODE, inspect_file
-    from beamnet_lava.netx_export.netx_file import read_netx
-    from beamnet_lava.sim_cpu.evaluate import run_snn
-    from beamnet_lava.sim_cpu.graph import first_offset
 
     src, out = Path(netx_file), Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
         raise BeamnetError(f"{out} exists and is not empty; pass --force to replace it")
     fit = inspect_file(src)
     micro = [p.process for p in fit.processes if p.placement == MICROCODE]
-    if micro:
-        raise BeamnetError(f"{src}: {'; '.join(micro)} needs INRC-only microcode, which no "
-                           "bundle can carry; bundle a file of stock processes (for BEAM-Net: "
-                           "`beamnet-lava export RUN --target loihi2`), see `beamnet-lava inspect`")
-    if fit.family == "beamnet-stock":
-        raise BeamnetError(f"{src}: the stock BEAM-Net variant is not bundled yet: the bundle's "
-                           "run_loihi2.py builds networks with lava-dl's netx loader, which "
-                           "cannot build a recurrent layer with synaptic delays (lava-dl 0.6, "
-                           "lib/dl/netx/blocks/process.py:263-283); run it on the CPU simulator "
-                           "with `beamnet-lava run`")
+    if micro or fit.family not in BUNDLERS:
+        raise BeamnetError(f"{src}: {'; '.join(micro) or fit.family} needs INRC-only microcode, "
+                           "which no bundle can carry; bundle a file of stock processes (for "
+                           "BEAM-Net: `beamnet-lava export RUN --target loihi2`), see "
+                           "`beamnet-lava inspect`")
     if fit.failures:
         raise BeamnetError(f"{src} does not fit Loihi 2: " + "; ".join(
             f"{f.where}: {f.problem}" for f in fit.failures))
-    net = read_netx(src)
-    if net.layers[0].kind == "input":
-        raise BeamnetError(f"{src}: its input layer has neurons, which lava-dl 0.6 cannot run "
-                           "in fixed point on the CPU, so no expected outputs can be computed")
-    spikes, labels, info = bundle_inputs(net, dataset, samples, part, data_dir, seed)
-    window = info["window"]
-    _, result = run_snn(net, spikes, window, precision="fixed", timeout_s=timeout_s,
-                        chunk_samples=max(1, len(spikes)), progress=False)
-    expected = result.output.astype(np.uint8)
-
-    first = first_offset(net)
-    meta = {
-        "name": out.name, "source": str(src), "network": "network.net",
-        "network_sha256": _sha256(src), "family": fit.family, "model": net.attrs.get("model"),
-        "dataset": info["dataset"], "part": part, "split": info["split"],
-        "n_samples": len(spikes), "time_steps": window, "seed": net.attrs.get("seed"),
-        "temperature": float(net.attrs.get("temperature", 1.0)),   # softmax(counts / T) "n_classes": int(net.output_size),
-        "reset_offset": first, "output_offset": first + len(net.layers) - 1,
-        "expected": {"computed_with": "beamnet-lava LavaNetwork, Loihi2SimCfg(select_tag='fixed_pt')",
-                     "accuracy": float((expected.sum(-1).argmax(1) == labels).mean())},
-        "fit_estimate": fit.estimate, "untested_on_hardware": True,
-    }
+    case = BUNDLERS[fit.family](src, samples, part, dataset, data_dir, seed, timeout_s)
+    spikes, labels, expected = case["spikes"], case["labels"], case["expected"]
+    info = case["meta"]
+    window = int(info.pop("window"))
+    extra = {"network": "network.net", "network_sha256": _sha256(src), "family": fit.family,
+             "n_samples": len(spikes), "time_steps": window, "n_classes": int(expected.shape[1]),
+             "fit_estimate": fit.estimate, "untested_on_hardware": True}
+    meta = {"name": out.name, "source": str(src), **info, **extra}
+    decided = job_readout.decide(expected, meta, case["files"].get(job_readout.READOUT_FILE))[2]
+    meta["expected"] = {"computed_with": "beamnet-lava LavaNetwork, Loihi2SimCfg(select_tag='fixed_pt')",
+                        "accuracy": float((decided == labels).mean())}
     parent = out.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
@@ -188,15 +219,18 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
         np.save(tmp / "inputs.npy", spikes)
         np.save(tmp / "labels.npy", labels)
         np.save(tmp / "expected_output_spikes.npy", expected)
+        for name, arrays in case["files"].items():
+            np.savez(tmp / name, **arrays)
         (tmp / "bundle.json").write_text(json.dumps(meta, indent=1) + "\n")
         here = resources.files("beamnet_lava.deploy")
-        for name in ("templates/run_loihi2.py", "placement.py"):   # placement.py: lava-nc only
+        # standalone modules (numpy, h5py, lava-nc only) the job imports
+        for name in ("templates/run_loihi2.py", "placement.py", "stock_graph.py", "job_readout.py"):
             (tmp / Path(name).name).write_text(here.joinpath(name).read_text())
         (tmp / "job.slurm").write_text(SLURM.format(name=out.name))
         (tmp / "job.slurm").chmod(0o755)
         (tmp / "requirements.txt").write_text(REQUIREMENTS)
         (tmp / "README.md").write_text(README.format(
-            name=out.name, source=src, family=fit.family, n=len(spikes), dataset=info["dataset"],
+            name=out.name, source=src, family=fit.family, n=len(spikes), dataset=meta["dataset"],
             part=part, window=window, network="network.net", sha=meta["network_sha256"][:16],
             n_in=spikes.shape[1], n_out=expected.shape[1]))
         if out.exists():
@@ -206,3 +240,4 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
         if tmp.exists():
             shutil.rmtree(tmp)
     return meta
+

@@ -122,21 +122,20 @@ def is_stock_beamnet(path: str | Path) -> bool:
 
 def read_stock(path: str | Path) -> StockBeamnet:
     from beamnet_lava.config import from_dict
+    from beamnet_lava.deploy import stock_graph
 
     with open_extension(path, GROUP, EXTENSION_VERSION, "stock BEAM-Net") as (f, bad):
         try:
-            g, ext = f["layer/1"], f[GROUP]
-            exp = int(g["weight_rec_exp"][()])
-            sb = StockBeamnet(Path(path), from_dict(json.loads(ext.attrs["config_json"])),
-                              np.asarray(g["weight"][()]).astype(np.int64),
-                              np.asarray(g["delay"][()]).astype(np.int64),
-                              np.asarray(g["weight_rec"][()]).astype(np.int64) >> exp, exp,
-                              int(g["neuron/iDecay"][()]), int(g["neuron/vDecay"][()]),
-                              int(g["neuron/vThMant"][()]), int(f.attrs["time_steps"]),
-                              np.asarray(ext["readout/logits"][()], dtype=np.float64),
-                              float(ext["readout/alpha_0"][()]), float(ext["readout/eta"][()]))
+            ext = f[GROUP]
+            config = from_dict(json.loads(ext.attrs["config_json"]))
+            readout = (np.asarray(ext["readout/logits"][()], dtype=np.float64),
+                       float(ext["readout/alpha_0"][()]), float(ext["readout/eta"][()]))
+            window = int(f.attrs["time_steps"])
+            layer = stock_graph.load(path)
         except KeyError as exc:
             raise bad(f"is missing {exc}") from None
+    sb = StockBeamnet(Path(path), config, layer["weight"], layer["delay"], layer["w_rec"],
+                      layer["w_rec_exp"], layer["du"], layer["dv"], layer["vth"], window, *readout)
     if sb.delay.shape != sb.weight.shape or sb.w_rec.shape != (sb.n_memory,) * 2:
         raise BeamnetError(f"{path}: layer 1 weight, delay and weight_rec shapes disagree")
     return sb
@@ -146,6 +145,7 @@ class StockSpec(LavaSpec):
     """DelayDense -> LIFReset, LIFReset -> Dense (inhibition) -> LIFReset: stock lava only."""
 
     first_offset = 1
+    reset_offset = 2            # LIFReset resets at the first step of each window (graph.py)
 
     def __init__(self, sb: StockBeamnet) -> None:
         self.sb, self.path = sb, sb.path
@@ -156,19 +156,13 @@ class StockSpec(LavaSpec):
             raise BeamnetError(f"{self.path}: the stock variant runs in fixed point only")
 
     def build(self, window: int, precision: str) -> LavaGraph:
-        from lava.proc.dense.process import DelayDense, Dense
-        from lava.proc.lif.process import LIFReset
+        from beamnet_lava.deploy import stock_graph
 
         sb = self.sb
-        syn = DelayDense(weights=sb.weight, delays=sb.delay, num_weight_bits=8)
-        lif = LIFReset(shape=(sb.n_memory,), du=sb.du, dv=sb.dv, vth=sb.vth,
-                       bias_mant=np.zeros(sb.n_memory, dtype=int), reset_interval=window,
-                       reset_offset=self.first_offset + 1)
-        inh = Dense(weights=sb.w_rec, weight_exp=sb.w_rec_exp, num_weight_bits=8)
-        syn.a_out.connect(lif.a_in)
-        lif.s_out.connect(inh.s_in)
-        inh.a_out.connect(lif.a_in)
-        return LavaGraph(syn.s_in, [lif.s_out], self.sizes, self.first_offset)
+        layer = {"weight": sb.weight, "delay": sb.delay, "w_rec": sb.w_rec,
+                 "w_rec_exp": sb.w_rec_exp, "du": sb.du, "dv": sb.dv, "vth": sb.vth}
+        entry, out = stock_graph.build(layer, window, self.reset_offset)
+        return LavaGraph(entry, [out], self.sizes, self.first_offset)
 
 
 def reference_spikes(sb: StockBeamnet, raster: np.ndarray) -> np.ndarray:
@@ -229,26 +223,14 @@ def export_stock(run_dir: str | Path, out: str | Path, force: bool = False) -> S
     return read_stock(out)
 
 
-def run_stock_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None,
-                      *, part: str = "test", precision: str = "fixed", backend: str = "cpu",
-                      data_dir: str | None = None, timeout_s: float = 300.0,
-                      chunk_samples: int = 32, progress: bool = True) -> dict[str, Any]:
-    """The stock variant on Lava, its host readout, and spike parity with :func:`reference_spikes`."""
-    import time
-
+def stock_inputs(sb: StockBeamnet, dataset: str | None, samples: int | None, part: str,
+                 data_dir: str | None) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """Latency-coded input spikes ``(n, d, T')`` (Eq. 7, padded window), labels, dataset, split."""
     from beamnet_lava.data import load_split, times_to_raster
     from beamnet_lava.data.encoding import latency_times
-    from beamnet_lava.metrics.calibration import ece
-    from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
     from beamnet_lava.models.beamnet import encoder_intensity
-    from beamnet_lava.sim_cpu.common import (
-        delivered_events,
-        lava_progress,
-        take_samples,
-    )
-    from beamnet_lava.sim_cpu.runner import LavaNetwork
+    from beamnet_lava.sim_cpu.common import take_samples
 
-    sb = read_stock(path)
     cfg = sb.config
     dataset = dataset or cfg.dataset
     data = load_split(dataset, seed=cfg.seed, split=cfg.split, data_dir=data_dir or cfg.data_dir,
@@ -259,7 +241,25 @@ def run_stock_dataset(path: str | Path, dataset: str | None = None, samples: int
         raise BeamnetError(f"{dataset} gives {intensity.shape[1]} encoder neurons but {sb.path} "
                            f"expects {sb.input_size}")
     times = latency_times(intensity, cfg.t_ref, cfg.tau_spread, cfg.input_floor)
-    raster = times_to_raster(times, sb.window).astype(np.uint8)
+    return (times_to_raster(times, sb.window).astype(np.uint8), np.asarray(y, dtype=np.int64),
+            dataset, data.description)
+
+
+def run_stock_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None,
+                      *, part: str = "test", precision: str = "fixed", backend: str = "cpu",
+                      data_dir: str | None = None, timeout_s: float = 300.0,
+                      chunk_samples: int = 32, progress: bool = True) -> dict[str, Any]:
+    """The stock variant on Lava, its host readout, and spike parity with :func:`reference_spikes`."""
+    import time
+
+    from beamnet_lava.metrics.calibration import ece
+    from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
+    from beamnet_lava.sim_cpu.common import delivered_events, lava_progress
+    from beamnet_lava.sim_cpu.runner import LavaNetwork
+
+    sb = read_stock(path)
+    cfg = sb.config
+    raster, y, dataset, description = stock_inputs(sb, dataset, samples, part, data_dir)
     with LavaNetwork(StockSpec(sb), sb.window, precision=precision, backend=backend,
                      chunk_samples=chunk_samples, timeout_s=timeout_s) as lava:
         with lava_progress(precision, "samples", progress) as bar:
@@ -280,7 +280,7 @@ def run_stock_dataset(path: str | Path, dataset: str | None = None, samples: int
     n = len(y)
     return {
         "file": str(sb.path), "model": "beamnet-stock", "dataset": dataset,
-        "split": data.description, "part": part, "n_samples": n, "time_steps": sb.window,
+        "split": description, "part": part, "n_samples": n, "time_steps": sb.window,
         "precision": precision, "backend": backend,
         "accuracy": float((u.prediction == y).mean()), "ece": ece(u.prob, y),
         "spikes": {"memory": int(spikes.sum())}, "spikes_per_sample": float(spikes.sum()) / n,

@@ -1,8 +1,9 @@
 """Run this bundle's network on Loihi 2 (INRC, lava-loihi) or, without lava-loihi, on Lava's
 bit-accurate CPU simulation; write results.json for `beamnet-lava ingest`.
 
-Written by `beamnet-lava bundle`; needs only numpy, lava-nc and lava-dl (requirements.txt),
-plus Intel's lava-loihi for the hardware branch. Public API patterns only:
+Written by `beamnet-lava bundle`; needs only numpy, h5py, lava-nc and lava-dl
+(requirements.txt) and the modules beside it, plus Intel's lava-loihi for the hardware
+branch. Public API patterns only:
 - lava/utils/loihi.py: ``is_installed()`` checked before ``use_slurm_host(partition, board,
   loihi_gen)``; ``ChipGeneration.N3B3`` is what most INRC Loihi 2 systems are;
 - hardware I/O as in lava-dl's tutorials (netx/oxford/runLoihi.py): host RingBuffer source ->
@@ -123,7 +124,6 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(HERE / "results.json"))
     args = ap.parse_args(argv)
 
-    from lava.lib.dl import netx
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2HwCfg, Loihi2SimCfg
     from lava.proc.io.sink import RingBuffer as Sink
@@ -160,20 +160,29 @@ def main(argv=None) -> int:
                           "SLURM, PARTITION/BOARD and LOIHI_GEN were set directly")
             print(slurm_note, file=sys.stderr)
 
-    net = netx.hdf5.Network(net_config=str(HERE / meta["network"]), reset_interval=window,
-                            reset_offset=int(meta["reset_offset"]))
+    if meta.get("graph", "netx") == "stock_beamnet":     # netx cannot build it: stock_graph.py
+        import stock_graph
+
+        net_in, net_out = stock_graph.build(stock_graph.load(HERE / meta["network"]), window,
+                                            int(meta["reset_offset"]))
+    else:
+        from lava.lib.dl import netx
+
+        net = netx.hdf5.Network(net_config=str(HERE / meta["network"]), reset_interval=window,
+                                reset_offset=int(meta["reset_offset"]))
+        net_in, net_out = net.inp, net.out
     source = Source(data=stream)
-    sink = Sink(shape=net.out.shape, buffer=total)
+    sink = Sink(shape=net_out.shape, buffer=total)
     loggers = {}
     if hardware:
         from lava.proc.embedded_io import spike as eio_spike
         from lava.utils import loihi2_profiler
 
-        to_chip = eio_spike.PyToNxAdapter(shape=net.inp.shape)
-        from_chip = eio_spike.NxToPyAdapter(shape=net.out.shape)
+        to_chip = eio_spike.PyToNxAdapter(shape=net_in.shape)
+        from_chip = eio_spike.NxToPyAdapter(shape=net_out.shape)
         source.s_out.connect(to_chip.inp)
-        to_chip.out.connect(net.inp)
-        net.out.connect(from_chip.inp)
+        to_chip.out.connect(net_in)
+        net_out.connect(from_chip.inp)
         from_chip.out.connect(sink.a_in)
         loggers = {"power": loihi2_profiler.Loihi2Power(num_steps=total),
                    "execution_time": loihi2_profiler.Loihi2ExecutionTime(),
@@ -181,8 +190,8 @@ def main(argv=None) -> int:
                    "memory": loihi2_profiler.Loihi2Memory()}
         run_cfg = Loihi2HwCfg(callback_fxs=list(loggers.values()))
     else:
-        source.s_out.connect(net.inp)
-        net.out.connect(sink.a_in)
+        source.s_out.connect(net_in)
+        net_out.connect(sink.a_in)
         run_cfg = Loihi2SimCfg(select_tag="fixed_pt")
 
     from placement import describe, process_placements
@@ -190,26 +199,28 @@ def main(argv=None) -> int:
     tee = Tee(sys.stdout)
     try:
         with contextlib.redirect_stdout(tee):
-            net.create_runtime(run_cfg=run_cfg)        # compiles: models are now selected
-            placements = process_placements(net)
+            source.create_runtime(run_cfg=run_cfg)     # compiles: models are now selected
+            placements = process_placements(source)
             print(describe(placements))                # chip or host, stated before running
             t0 = time.perf_counter()
-            net.run(condition=RunSteps(num_steps=total))
+            source.run(condition=RunSteps(num_steps=total))
             seconds = time.perf_counter() - t0
             recorded = np.asarray(sink.data.get())
     finally:
-        if net.runtime is not None:
-            net.stop()
+        if source.runtime is not None:
+            source.stop()
 
     def window_of(shift: int) -> np.ndarray:
         seg = recorded[:, offset + shift:offset + shift + n * window]
         seg = np.pad(seg, ((0, 0), (0, n * window - seg.shape[1])))
         return seg.reshape(-1, n, window).transpose(1, 0, 2).astype(np.uint8)
 
+    import job_readout
+
+    readout = job_readout.load(HERE)
     out = window_of(0)
-    counts = out.sum(axis=-1)
-    pred = counts.argmax(axis=1)
-    exp_pred = expected.sum(axis=-1).argmax(axis=1)
+    counts, _, pred = job_readout.decide(out, meta, readout)
+    exp_counts, _, exp_pred = job_readout.decide(expected, meta, readout)
     fallbacks = [r for r in placements if r["runs_on"].startswith("host") and r["class"] != "RingBuffer"]
     if not hardware:
         measured_on = "Lava CPU simulation (Loihi2SimCfg fixed_pt): NOT a hardware measurement"
@@ -229,7 +240,7 @@ def main(argv=None) -> int:
         "accuracy": float((pred == labels).mean()),
         "expected_accuracy": float((exp_pred == labels).mean()),
         "agreement": {"spike_trains": float((out == expected).reshape(n, -1).all(axis=1).mean()),
-                      "counts": float((counts == expected.sum(axis=-1)).all(axis=1).mean()),
+                      "counts": float((counts == exp_counts).all(axis=1).mean()),
                       "predictions": float((pred == exp_pred).mean())},
         "placements": placements, "host_fallbacks": fallbacks if hardware else [],
         "per_core_table": per_core_table(tee.copy.getvalue()),
