@@ -90,7 +90,9 @@ and `beamnet-lava compare RUN_DIR ...`.
   with the CPU simulation (also at 1-3 steps of shift, in case the embedded I/O adds
   latency), the compiler's per-core table if it prints one, every numeric profiler
   result, power, time per step and energy per inference. A non-positive dynamic power
-  (measurement noise) is rejected: no energy figure is reported from it.
+  (measurement noise) is rejected: no energy figure is reported from it. Short runs give
+  noisy power: Intel's PilotNet benchmark notebook runs 10,000 steps for its figures, so
+  bundle enough samples (`--samples`) for the run to last that long.
 - Without lava-loihi (or with `--cpu`): the same network on `Loihi2SimCfg(select_tag="fixed_pt")`;
   it must reproduce `expected_output_spikes.npy` exactly (exit code 2 otherwise).
 
