@@ -94,7 +94,7 @@ def _choices(name: str, values) -> type[enum.Enum]:
     return enum.Enum(name, [(v, v) for v in values], type=str)
 
 
-Model = _choices("Model", families.names())
+Model = _choices("Model", families.names(trained_only=True))
 Dataset = _choices("Dataset", ALL_DATASETS)
 Precision = _choices("Precision", PRECISIONS)
 Backend = _choices("Backend", BACKENDS)
@@ -136,7 +136,7 @@ def _write_report(json_out: str, obj) -> None:
 @_user_errors
 def train(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Run directory to create (config, checkpoint, metrics.json)."),
-    model: Optional[Model] = typer.Option(None, help="Model family: " + "; ".join(f"{f.name}: {f.help}" for f in families.families()) + " [default: snn, or the config's]."),
+    model: Optional[Model] = typer.Option(None, help="Model family: " + "; ".join(f"{f.name}: {f.help}" for f in families.families() if f.trained) + " [default: snn, or the config's]."),
     dataset: Optional[Dataset] = typer.Option(None, help="Dataset: digits (embedded), mnist (needs --data-dir), saccade-digits (embedded events), saccade-mnist, nmnist, shd, dvsgesture [default digits]; for *-rsnn models digits-seq, mnist-seq or shd."),
     data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files, or the folder holding NMNIST/, SHD/, DVSGesture/ (tonic's layout), or one written by `data saccade`."),
     epochs: Optional[int] = typer.Option(None, help="Training epochs."),
@@ -201,6 +201,7 @@ def export(
     run_dir: Path = typer.Argument(..., help="A run directory written by `beamnet-lava train`."),
     output: Path = typer.Option(..., "--output", "-o", help="NetX HDF5 file to write (e.g. model.net)."),
     force: bool = typer.Option(False, help="Overwrite an existing file."),
+    target: Optional[str] = typer.Option(None, help="loihi2: BEAM-Net's variant of stock Lava processes only (no microcode; see docs/loihi2.md)."),
 ) -> None:
     """Export a trained run to a NetX HDF5 file that lava-dl's netx loads."""
     from beamnet_lava.netx_export import export_run
@@ -209,6 +210,10 @@ def export(
     check_outputs([Out(output, "--output", force=force)],
                   inputs=[run_dir / name for name in (checkpoint.CHECKPOINT, checkpoint.CONFIG,
                                                       checkpoint.METRICS)])
+    if target is not None:
+        from beamnet_lava.deploy.report import export_target
+
+        return export_target(run_dir, output, target, force, out)
     net = export_run(run_dir, output, force=force)
     out.print(f"exported {run_dir} to {net.describe()}")
 
@@ -233,6 +238,7 @@ def run(
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON ('-' for stdout)."),
 ) -> None:
     """Run an exported network on Lava and compare it with the training model."""
+    import beamnet_lava.deploy.stock_beamnet  # noqa: F401  (registers the beamnet-stock hooks)
     from beamnet_lava.sim_cpu.evaluate import run_dataset
 
     input_file(netx_file, "network file")
@@ -288,6 +294,7 @@ def evaluate(
     mlflow_uri: Optional[str] = typer.Option(None, help="Also log the evaluation to MLflow at this URI (needs mlflow)."),
 ) -> None:
     """Accuracy, calibration, uncertainty, OOD AUROC and energy of a trained run."""
+    import beamnet_lava.deploy.stock_beamnet  # noqa: F401  (registers the beamnet-stock hooks)
     from beamnet_lava.evaluation import tracking
     from beamnet_lava.evaluation.evaluate import evaluate
 
@@ -363,6 +370,10 @@ def compare(
                ("... + weight reads nJ", lambda r: f"{r['energy_mem_nJ']:.1f}")]
     metrics += [(f"OOD AUROC {o}", lambda r, o=o: f"{r['ood_auroc'][o]:.4f}" if o in r["ood_auroc"] else "-")
                 for o in oods]
+    if any("measured_on" in r for r in rows):
+        from beamnet_lava.deploy.report import measured_rows
+
+        metrics += measured_rows()
     for name, fmt in metrics:
         table.add_row(name, *[fmt(r) for r in rows])
     out.print(table)
@@ -443,6 +454,56 @@ def report(
 
     info = build_report(run_dirs, output, force=force, title=title)
     out.print(f"report of {len(info['runs'])} run(s), {info['figures']} figures -> {info['report']}")
+
+
+@app.command()
+@_user_errors
+def inspect(
+    netx_file: Path = typer.Argument(..., help="NetX HDF5 file (any family, stock lava-dl or NIR-imported)."),
+    target: str = typer.Option("loihi2", help="Hardware target (loihi2)."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Also write the report as JSON ('-' for stdout)."),
+) -> None:
+    """Hardware-fit report: per layer and process, what would run where on Loihi 2 (untested on hardware)."""
+    from beamnet_lava.deploy.report import print_fit
+
+    print_fit(netx_file, target, json_out, out)
+
+
+@app.command()
+@_user_errors
+def bundle(
+    netx_file: Path = typer.Argument(..., help="NetX HDF5 file of stock processes (see `inspect`)."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Job folder to write for an INRC Loihi 2 machine."),
+    samples: int = typer.Option(16, help="Encoded input samples to include."),
+    part: str = typer.Option("test", help="Split part the samples come from."),
+    data_dir: Optional[str] = typer.Option(None, help="Dataset folder (as for train)."),
+    force: bool = typer.Option(False, help="Replace a non-empty --out folder."),
+) -> None:
+    """INRC job folder: network, inputs, expected CPU outputs, run_loihi2.py, Slurm script (untested on hardware)."""
+    from beamnet_lava.deploy.bundle import write_bundle
+
+    meta = write_bundle(netx_file, out_dir, samples, part=part, data_dir=data_dir, force=force)
+    out.print(f"wrote {out_dir}: {meta['n_samples']} {meta['dataset']} {meta['part']} samples, "
+              f"expected outputs from the CPU fixed_pt simulation (accuracy "
+              f"{meta['expected']['accuracy']:.4f}); on INRC: sbatch {out_dir}/job.slurm; "
+              f"then beamnet-lava ingest {out_dir}/results.json -o RUN_DIR")
+
+
+@app.command()
+@_user_errors
+def ingest(
+    results: Path = typer.Argument(..., help="results.json written by a bundle's run_loihi2.py (inside its bundle folder)."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for the run records (cpu-simulation/ and loihi2/ or cpu-rerun/)."),
+    force: bool = typer.Option(False, help="Replace records in a non-empty --out folder."),
+) -> None:
+    """Bring an INRC job's results back as run records for `compare` (hardware vs CPU simulation)."""
+    from beamnet_lava.deploy.ingest import ingest as run_ingest
+
+    m = run_ingest(results, out_dir, force=force)
+    out.print(f"{m['measured_on']}: accuracy {m['accuracy']:.4f}, spike trains identical to the "
+              f"CPU simulation for {m['agreement_with_cpu']['spike_trains']:.1%} of "
+              f"{m['n_samples']} samples; compare with: beamnet-lava compare "
+              + " ".join(m["records"]), highlight=False)
 
 
 data_app = typer.Typer(no_args_is_help=True, help="Prepare datasets (event streams from images).")

@@ -17,21 +17,27 @@ from beamnet_lava._quiet import import_slayer
 from beamnet_lava.cli import app
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation.evaluate import evaluate_run
+import beamnet_lava.deploy.stock_beamnet  # noqa: F401  (registers the beamnet-stock hooks)
 from beamnet_lava.netx_export import file_family, read_export
 from beamnet_lava.netx_export.netx_file import NetxNetwork
 from beamnet_lava.sim_cpu.evaluate import run_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ("snn", "beamnet", "ann", "brf-rsnn", "rf-rsnn", "alif-rsnn")
+VARIANTS = ("beamnet-stock",)        # file-only: written by export --target loihi2
 
 
 def test_the_six_families_are_registered_with_every_hook_they_provide():
-    assert families.names() == FAMILIES
+    assert families.names(trained_only=True) == FAMILIES
+    assert families.names() == FAMILIES + VARIANTS
     for fam in families.families():
         assert set(fam.expected_hooks()) <= set(fam.hooks), (fam.name, set(fam.expected_hooks()) - set(fam.hooks))
         assert set(fam.hooks) <= set(families.HOOKS)
-        assert fam.name in fam.config_class.MODELS
-        assert config.default_for(fam.name).model == fam.name
+        if fam.trained:
+            assert fam.name in fam.config_class.MODELS
+            assert config.default_for(fam.name).model == fam.name
+        else:
+            assert fam.name not in fam.config_class.MODELS and fam.refusal("train")
     # what each family refuses is said, not missing silently
     assert families.get_family("ann").no_export and families.get_family("alif-rsnn").no_export
     assert families.get_family("brf-rsnn").no_file_evaluation

@@ -18,6 +18,8 @@ from beamnet_lava.evaluation.evaluate import EVALUATION_DIR
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 
 N_BINS = 15
+#: what an ingested INRC job measured (beamnet_lava/deploy/ingest.py), shown when present
+MEASURED = ("measured_on", "agreement_with_cpu", "energy_per_inference_mJ", "time_per_step_us")
 
 _SUMMARY = f"""
 WITH p AS (SELECT * FROM read_parquet($path)),
@@ -91,7 +93,9 @@ def summarize_run(run_dir: str | Path) -> dict[str, Any]:
         con.close()
     metrics = Path(run_dir) / "metrics.json"
     if metrics.is_file():
-        out["parameters"] = json.loads(metrics.read_text()).get("parameters")
+        m = json.loads(metrics.read_text())
+        out["parameters"] = m.get("parameters")
+        out.update({k: m[k] for k in MEASURED if k in m})   # records of `beamnet-lava ingest`
     return out
 
 

@@ -1,4 +1,4 @@
-"""The six model families, declared once each (their hooks live in their own stage modules).
+"""The model families (six trained ones and one file-only export variant), declared once each (their hooks live in their own stage modules).
 
 Adding a family: one :func:`register_family` here plus its stage modules (docs/families.md).
 """
@@ -32,3 +32,10 @@ register_family(Family(
 register_family(Family(
     "alif-rsnn", SeqConfig, "ALIF recurrent SNN", "recurrent SNN of slayer ALIF neurons on "
     "sequences", inputs="sequences", no_export=NOT_EXPORTABLE_SEQ))
+_STOCK = ("the stock-process BEAM-Net variant is written by `beamnet-lava export RUN_DIR --target "
+          "loihi2` from a BEAM-Net run; train, evaluate and export that run instead")
+register_family(Family(
+    "beamnet-stock", BeamnetConfig, "BEAM-Net, stock Lava processes (Loihi 2 variant)",
+    "BEAM-Net's deterministic core from stock Lava processes (export --target loihi2)",
+    inputs="images", trained=False, no_file_evaluation=_STOCK,
+    refuses={hook: _STOCK for hook in ("build", "train", "calibrate", "export", "predict", "raster")}))

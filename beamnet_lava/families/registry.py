@@ -53,6 +53,9 @@ class Family:
     - ``sweep_key``: the config key ``energy --sweep`` retrains over (empty: no sweep).
     - ``no_export`` / ``no_file_evaluation``: why the family has no export / no
       ``evaluate FILE`` (the one-line refusal), empty when it has them.
+    - ``trained``: False for a file-only family, a variant another family exports (e.g.
+      ``export --target loihi2``'s stock-process BEAM-Net): it is no ``--model`` choice and
+      refuses the training hooks.
 
     ``hooks``: the behaviour attached by the stages (:data:`HOOKS`); ``refuses``: hook ->
     the one-line reason the family does not provide it (for hooks a feature module adds
@@ -71,6 +74,7 @@ class Family:
     sweep_key: str = ""
     no_export: str = ""
     no_file_evaluation: str = ""
+    trained: bool = True
     hooks: dict[str, Callable[..., Any]] = field(default_factory=dict)
     refuses: dict[str, str] = field(default_factory=dict)
 
@@ -117,7 +121,7 @@ def register_family(family: Family) -> Family:
         raise ValueError(f"model family {family.name!r} is registered twice")
     if family.inputs not in ("images", "spikes", "sequences"):
         raise ValueError(f"{family.name}: inputs must be images, spikes or sequences")
-    if family.name not in getattr(family.config_class, "MODELS", ()):
+    if family.trained and family.name not in getattr(family.config_class, "MODELS", ()):
         raise ValueError(f"{family.name}: {family.config_class.__name__}.MODELS does not list it")
     _FAMILIES[family.name] = family
     return family
@@ -138,9 +142,10 @@ def implements(*names: str, hook: str) -> Callable[[Callable], Callable]:
     return attach
 
 
-def names() -> tuple[str, ...]:
-    """Every registered family name, in registration order (the ``--model`` choices)."""
-    return tuple(_FAMILIES)
+def names(trained_only: bool = False) -> tuple[str, ...]:
+    """Every registered family name, in registration order; ``trained_only``: the
+    ``--model`` choices (file-only variants left out)."""
+    return tuple(n for n, f in _FAMILIES.items() if f.trained or not trained_only)
 
 
 def families() -> tuple[Family, ...]:

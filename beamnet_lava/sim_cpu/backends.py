@@ -36,7 +36,9 @@ def run_config(precision: str, backend: str):
             raise BeamnetError(
                 "--backend loihi2 needs Intel's lava-loihi package, which is only available "
                 "to INRC members (not on PyPI); install it on an INRC Loihi 2 system, or use "
-                "--backend cpu for the bit-accurate CPU simulation")
+                "--backend cpu for the bit-accurate CPU simulation; to take the network to an "
+                "INRC machine, check it with `beamnet-lava inspect FILE.net` and write a job "
+                "folder with `beamnet-lava bundle FILE.net -o DIR` (docs/loihi2.md)")
         if precision != "fixed":
             raise BeamnetError("Loihi 2 computes in fixed point; use --precision fixed")
         return Loihi2HwCfg()

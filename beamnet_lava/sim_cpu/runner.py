@@ -113,6 +113,10 @@ class LavaNetwork:
         watchdog.guarded(lambda: self._source.create_runtime(run_cfg=self.run_cfg),
                          self._runtime, self.timeout_s, "compilation")
         self.compile_seconds = time.perf_counter() - t0
+        if self.backend == "loihi2":             # say what runs on the chip before running
+            from beamnet_lava.sim_cpu.chip_or_host import announce
+
+            self.placements = announce(self._source)
 
     def _run_steps(self, n: int) -> None:
         from lava.magma.core.run_conditions import RunSteps

@@ -1,0 +1,354 @@
+"""``beamnet-lava inspect``: how a NetX file (any family) would map onto Loihi 2.
+
+Reads the file's ``/layer/<i>`` groups leniently (a violation is reported, not
+raised) and states, per layer, neurons, non-zero synapses, fan-in / fan-out,
+weight range and the weight bits lava's own ``optimize_weight_bits`` would use,
+delay range, state and message bits; per process where it would run under
+``Loihi2HwCfg`` (``chip``: stock process with a public Loihi 2 model; ``host``:
+Python-only, runs on the host CPU; ``microcode``: custom neuron that needs
+INRC-only microcode, else falls back to the host); hard-limit violations with
+their fix; and a core count labelled as an estimate with its assumptions.
+
+Everything family-specific is in :data:`NEURONS` and :data:`FAMILY_PROCESSES`
+(one row per neuron type / model family), so a model-family registry can own them.
+Every hardware number comes from :mod:`beamnet_lava.deploy.limits`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from beamnet_lava.deploy.limits import LIMITS, limit, table
+from beamnet_lava.errors import BeamnetError
+
+CHIP, HOST, MICROCODE = "chip", "host", "microcode"
+
+
+@dataclass(frozen=True)
+class NeuronKind:
+    """How one NetX neuron type maps: the Lava process that implements it and where it runs."""
+
+    process: str
+    placement: str
+    state: str                  # state variables and their widths
+    state_bits: int
+    note: str = ""
+
+
+#: NetX ``neuron/type`` -> mapping. Stock types are what lava-dl's netx loader builds
+#: (lib/dl/netx/hdf5.py:144-193); the others are beamnet-lava's extension neurons.
+NEURONS: dict[str, NeuronKind] = {
+    "CUBA": NeuronKind("lava.proc.lif LIF (lava-dl netx CUBA)", CHIP, "u, v: 24 bits", 24),
+    "LOIHI": NeuronKind("lava.proc.lif LIF (lava-dl netx LOIHI)", CHIP, "u, v: 24 bits", 24),
+    "SDNN": NeuronKind("lava.proc.sdn SigmaDelta (lava-dl netx SDNN)", CHIP,
+                       "sigma, act: 24 bits", 24),
+    "BEAMNET_BAYES_LIF": NeuronKind(
+        "beamnet_lava BayesLIF (Eq. 8-10, Prop. 3.3)", MICROCODE,
+        "u, v, inhibition trace, spike trace; v clipped to 24 bits", 24,
+        "custom neuron: logistic noise, adaptive threshold and all-to-all inhibition in the "
+        "neuron; no public Loihi 2 noise specification, so on-chip noise cannot be assumed "
+        "to match the integer noise bit for bit"),
+    "BALANCED_RESONATOR": NeuronKind(
+        "beamnet_lava BRF (balanced resonate-and-fire)", MICROCODE,
+        "x, y, q: 32 bits (16 fractional)", 32,
+        "custom neuron; its 32-bit state exceeds the 24-bit state of stock neurons, and no "
+        "public document says what microcode neurons can hold"),
+    "RESONATOR": NeuronKind(
+        "beamnet_lava BRF (vanilla resonate-and-fire)", MICROCODE,
+        "x, y: 32 bits (16 fractional)", 32,
+        "custom neuron; lava's own RF process has no public Loihi 2 model either"),
+    "LEAKY_INTEGRATOR_READOUT": NeuronKind(
+        "beamnet_lava LeakyReadout", HOST, "membrane: 32 bits", 32,
+        "Python-only readout: runs on the host, fed by spikes leaving the chip"),
+}
+
+#: Host-side processes every family adds around the layers in the file.
+FAMILY_PROCESSES: dict[str, list[tuple[str, str, str]]] = {
+    "netx": [("spike counts -> class (argmax)", HOST, "done by the host from output spikes")],
+    "beamnet": [("DirichletReadout (Eq. 12-15)", HOST, "Python-only process (float math)"),
+                ("top-down loop (Eq. 16-17)", HOST, "host-side re-encoding between windows")],
+    "beamnet-stock": [("Dirichlet readout of memory spike counts (Eq. 12-15)", HOST,
+                       "host, from the spikes leaving the chip")],
+    "brf": [],
+}
+
+
+@dataclass
+class LayerFit:
+    index: int
+    kind: str
+    neuron_type: str
+    neurons: int
+    synapses: int = 0                    # non-zero weights (feed-forward + recurrent)
+    recurrent_synapses: int = 0
+    fan_in_max: int = 0                  # non-zero synapses onto one neuron of this layer
+    fan_in_mean: float = 0.0
+    fan_out_max: int = 0                 # non-zero synapses from one presynaptic neuron
+    fan_out_mean: float = 0.0
+    weight_min: int | None = None        # mantissas (weight >> weight_exp)
+    weight_max: int | None = None
+    weight_exp: int = 0
+    loihi2_weight_bits: int | None = None    # lava.utils.weightutils.optimize_weight_bits
+    delay_min: int | None = None
+    delay_max: int | None = None
+    message_bits: int = 1                # of what this layer receives (1 = binary spikes)
+    state: str = ""
+    state_bits: int | None = None
+    cores_estimate: int = 0
+
+
+@dataclass
+class Placement:
+    process: str
+    placement: str
+    why: str
+    layer: int | None = None
+
+
+@dataclass
+class Failure:
+    where: str
+    problem: str
+    fix: str
+
+
+@dataclass
+class FitReport:
+    file: str
+    family: str
+    target: str
+    layers: list[LayerFit]
+    processes: list[Placement]
+    failures: list[Failure]
+    warnings: list[str]
+    estimate: dict[str, Any]
+    verdict: str
+    limits: list[dict] = field(default_factory=table)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def family_of(f: h5py.File) -> str:
+    """Model family from the file's extension group (NIR imports are plain NetX)."""
+    for group, family in (("beamnet", "beamnet"), ("beamnet_stock", "beamnet-stock"), ("brf", "brf")):
+        if group in f:
+            return family
+    return "netx"
+
+
+def _string(ds) -> str:
+    value = ds[()]
+    if isinstance(value, np.ndarray):
+        value = value.reshape(-1)[0]
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _scalar(g: h5py.Group, key: str, default=None):
+    return default if key not in g else np.asarray(g[key][()]).reshape(-1)[0].item()
+
+
+def _nonzero_stats(w: np.ndarray) -> tuple[int, int, float, int, float]:
+    nz = w != 0
+    rows, cols = nz.sum(axis=1), nz.sum(axis=0)
+    return (int(nz.sum()), int(rows.max(initial=0)), float(rows.mean()) if rows.size else 0.0,
+            int(cols.max(initial=0)), float(cols.mean()) if cols.size else 0.0)
+
+
+def _weight_bits(mant: np.ndarray, where: str, failures: list[Failure]) -> int | None:
+    """Weight bits lava would use on Loihi 2, or a Failure if the mantissas do not fit."""
+    from lava.utils.weightutils import determine_sign_mode, optimize_weight_bits
+
+    lo, hi = limit("weight_min"), limit("weight_max")
+    if mant.size == 0 or not np.any(mant):
+        return 0
+    if mant.min() < lo or mant.max() > hi:
+        failures.append(Failure(where, f"weight mantissas {mant.min()}..{mant.max()} exceed the "
+                                f"8-bit range {lo}..{hi} ({LIMITS['weight_min'].source})",
+                                "quantize to 8-bit mantissas plus a weight_exp (slayer's "
+                                "export_hdf5 does; lava.utils.weightutils.optimize_weight_bits "
+                                "finds the exponent), then re-export"))
+        return None
+    return int(optimize_weight_bits(mant.astype(np.int64), determine_sign_mode(mant),
+                                    loihi2=True).num_weight_bits)
+
+
+def _neuron_checks(g: h5py.Group, where: str, failures: list[Failure]) -> None:
+    """Stock CUBA parameters against the LIF's register widths."""
+    for key in ("iDecay", "vDecay"):
+        d = _scalar(g, key)
+        if d is not None and not 0 <= d <= 1 << limit("decay_bits"):
+            failures.append(Failure(where, f"{key}={d} is not a 12-bit decay 0..4096 "
+                                    f"({LIMITS['decay_bits'].source})",
+                                    "export decays as round(4096 * (1 - exp(-dt / tau)))"))
+    vth = _scalar(g, "vThMant")
+    if vth is not None and not 0 <= vth <= limit("vth_max"):
+        failures.append(Failure(where, f"vThMant={vth} exceeds the unsigned 17-bit threshold "
+                                f"({LIMITS['vth_max'].source})",
+                                "lower the threshold or scale weights and threshold down together"))
+
+
+def _layer(g: h5py.Group, index: int, prev: int | None, failures: list[Failure],
+           warnings: list[str]) -> LayerFit:
+    where = f"layer {index}"
+    kind = _string(g["type"]) if "type" in g else "?"
+    shape = np.asarray(g["shape"][()]).reshape(-1) if "shape" in g else None
+    ntype = _string(g["neuron/type"]) if "neuron/type" in g else ("none" if kind == "input" else "?")
+    weight = np.asarray(g["weight"][()]) if "weight" in g else None
+    neurons = int(np.prod(shape)) if shape is not None else (weight.shape[0] if weight is not None else 0)
+    fit = LayerFit(index, kind, ntype, neurons)
+    if kind not in ("input", "dense", "dense_rec"):
+        warnings.append(f"{where} is a '{kind}' layer: neurons counted from its shape, synapse "
+                        "statistics not computed (this inspector reads input/dense layers)")
+    kindinfo = NEURONS.get(ntype)
+    if kindinfo is not None:
+        fit.state, fit.state_bits = kindinfo.state, kindinfo.state_bits
+    elif not (kind == "input" and ntype == "none"):
+        failures.append(Failure(where, f"neuron type '{ntype}' has no known Loihi 2 model and is "
+                                "not a beamnet-lava neuron", "use CUBA/LOIHI (lava LIF) or "
+                                "SDNN neurons, or write the neuron's microcode"))
+    if "neuron" in g:
+        _neuron_checks(g["neuron"], where, failures)
+    if weight is not None and kind in ("dense", "dense_rec"):
+        w = weight.astype(np.int64).reshape(neurons, -1)
+        if prev is not None and w.shape[1] != prev:
+            failures.append(Failure(where, f"weight expects {w.shape[1]} inputs, the layer below "
+                                    f"has {prev} neurons", "re-export the network"))
+        fit.weight_exp = int(_scalar(g, "weight_exp", 0))
+        mats = [w]
+        if "weight_rec" in g:
+            w_rec = np.asarray(g["weight_rec"][()]).astype(np.int64).reshape(neurons, neurons)
+            mats.append(w_rec)
+            fit.recurrent_synapses = int(np.count_nonzero(w_rec))
+        ff = _nonzero_stats(w)
+        rows = sum((m != 0).sum(axis=1) for m in mats)
+        fit.synapses = ff[0] + fit.recurrent_synapses
+        fit.fan_in_max, fit.fan_in_mean = int(rows.max(initial=0)), float(rows.mean())
+        fit.fan_out_max, fit.fan_out_mean = ff[3], ff[4]
+        exps = [fit.weight_exp, int(_scalar(g, "weight_rec_exp", 0))]
+        mants = [m >> e for m, e in zip(mats, exps)]
+        fit.weight_min = int(min(m.min(initial=0) for m in mants))
+        fit.weight_max = int(max(m.max(initial=0) for m in mants))
+        bits = [_weight_bits(m, where, failures) for m in mants]
+        fit.loihi2_weight_bits = None if None in bits else max(bits)
+        if "delay" in g:
+            d = np.asarray(g["delay"][()]).astype(np.int64)
+            fit.delay_min, fit.delay_max = int(d.min(initial=0)), int(d.max(initial=0))
+            if fit.delay_min < 0 or fit.delay_max > limit("max_delay"):
+                failures.append(Failure(where, f"delays {fit.delay_min}..{fit.delay_max} are "
+                                        f"outside 0..{limit('max_delay')}; NetX would clamp them "
+                                        f"with only a warning ({LIMITS['max_delay'].source})",
+                                        f"retrain with delays <= {limit('max_delay')} (BEAM-Net: "
+                                        f"--set dt_max={limit('max_delay')}) and re-export"))
+        if "bias" in g:
+            b = np.asarray(g["bias"][()]).astype(np.int64)
+            if b.size and (b.min() < limit("bias_min") or b.max() > limit("bias_max")):
+                failures.append(Failure(where, f"bias {b.min()}..{b.max()} exceeds the signed "
+                                        f"13-bit mantissa ({LIMITS['bias_max'].source})",
+                                        "scale the bias down (bias_exp) or train without bias"))
+    return fit
+
+
+def _message_bits(f: h5py.File, fits: list[LayerFit], family: str) -> None:
+    """Bits of what each layer receives: binary spikes, or graded payloads."""
+    for fit in fits:
+        if family == "brf" and fit.index == 1:
+            fit.message_bits = 8                 # pixel levels, Dense num_message_bits=8 (brf_run)
+        elif fit.index > 0 and fits[fit.index - 1].neuron_type == "SDNN":
+            fit.message_bits = limit("graded_bits")
+
+
+def _placements(fits: list[LayerFit], family: str) -> list[Placement]:
+    out = [Placement("input source (lava.proc.io / memory-mapped spikes) + PyToNxAdapter", HOST,
+                     "host process; spikes cross onto the chip through lava-loihi's "
+                     "embedded I/O adapter (lava.proc.embedded_io.spike)")]
+    for fit in fits:
+        if fit.kind in ("dense", "dense_rec"):
+            syn = "DelayDense" if fit.delay_max else "Dense"
+            out.append(Placement(f"{syn} synapses -> layer {fit.index}", CHIP,
+                                 f"stock lava.proc.dense {syn}: public Loihi 2 model", fit.index))
+            if fit.recurrent_synapses:
+                out.append(Placement(f"recurrent Dense of layer {fit.index}", CHIP,
+                                     "stock lava.proc.dense Dense", fit.index))
+        kind = NEURONS.get(fit.neuron_type)
+        if kind is not None:
+            out.append(Placement(f"{kind.process}, layer {fit.index}", kind.placement,
+                                 kind.note or "stock neuron: public Loihi 2 model", fit.index))
+        elif fit.kind != "input" or fit.neuron_type != "none":
+            out.append(Placement(f"unknown neuron '{fit.neuron_type}', layer {fit.index}", HOST,
+                                 "no Loihi 2 model known", fit.index))
+    out.append(Placement("NxToPyAdapter + output sink", HOST,
+                         "output spikes leave the chip through lava-loihi's embedded I/O"))
+    out += [Placement(name, where, why) for name, where, why in FAMILY_PROCESSES[family]]
+    return out
+
+
+def _estimate(fits: list[LayerFit], placements: list[Placement]) -> dict[str, Any]:
+    per_core = limit("neurons_per_core")
+    on_chip = {p.layer for p in placements if p.layer is not None and p.placement in (CHIP, MICROCODE)
+               and "synapses" not in p.process and "recurrent" not in p.process}
+    for fit in fits:
+        if fit.index in on_chip and fit.neurons:
+            fit.cores_estimate = math.ceil(fit.neurons / per_core)
+    cores = sum(fit.cores_estimate for fit in fits)
+    return {"label": "ESTIMATE, not a compiler result",
+            "cores": cores, "chips": math.ceil(cores / limit("cores_per_chip")) if cores else 0,
+            "assumptions": [
+                f"{per_core} neurons per core ({LIMITS['neurons_per_core'].source})",
+                ("each layer's neurons get their own cores (Intel's published per-core tables "
+                 "list one layer per row); synapses sit on their target neurons' cores"),
+                ("synaptic memory is not modelled: Lava's compiler splits a layer over more "
+                 "cores when its synapses overflow a core (Intel's pilotnet_snn log shows "
+                 "'Violation ... SynMem' and 12-25 cores for single layers), so the real "
+                 "count can be higher"),
+                f"{limit('cores_per_chip')} cores per chip ({LIMITS['cores_per_chip'].source})",
+                "host processes (I/O, readouts) use no neuro-cores",
+                "microcode neurons are counted as if they packed like stock LIF neurons",
+            ]}
+
+
+def _verdict(failures: list[Failure], placements: list[Placement]) -> str:
+    if failures:
+        return "does not fit: fix the hard failures below"
+    micro = [p.process for p in placements if p.placement == MICROCODE]
+    if micro:
+        return ("needs INRC microcode for " + "; ".join(micro) + " (without it Loihi2HwCfg "
+                "falls back to Python models on the host); for stock processes only, export "
+                "the stock variant")
+    return "fits stock Loihi 2 processes (core count is an estimate; untested on hardware)"
+
+
+def inspect_file(path: str | Path, target: str = "loihi2") -> FitReport:
+    """The Loihi 2 fit report of any beamnet-lava / lava-dl NetX file."""
+    if target != "loihi2":
+        raise BeamnetError(f"unknown --target {target!r}; inspect knows loihi2")
+    p = Path(path)
+    if not p.is_file():
+        raise BeamnetError(f"{p}: no such file")
+    try:
+        f = h5py.File(p, "r")
+    except OSError as exc:
+        raise BeamnetError(f"{p}: not a readable HDF5 file ({exc.__class__.__name__})") from None
+    failures: list[Failure] = []
+    warnings: list[str] = []
+    with f:
+        if "layer" not in f or not len(f["layer"]):
+            raise BeamnetError(f"{p}: is HDF5 but not a NetX network (no '/layer' group)")
+        family = family_of(f)
+        names = sorted(f["layer"].keys(), key=lambda s: int(s) if s.isdigit() else 1 << 30)
+        fits: list[LayerFit] = []
+        prev: int | None = None
+        for i, name in enumerate(names):
+            fit = _layer(f["layer"][name], i, prev, failures, warnings)
+            fits.append(fit)
+            prev = fit.neurons
+        _message_bits(f, fits, family)
+    placements = _placements(fits, family)
+    estimate = _estimate(fits, placements)
+    return FitReport(str(p), family, target, fits, placements, failures, warnings, estimate,
+                     _verdict(failures, placements))

@@ -1,0 +1,5 @@
+"""Stand-in for lava-loihi's C process model base (only its name is needed)."""
+
+
+class CLoihiProcessModel:
+    pass

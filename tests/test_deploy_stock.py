@@ -1,0 +1,101 @@
+"""The stock-process BEAM-Net variant (``export --target loihi2``): Lava vs its training-side
+model spike for spike, the inhibition's 8-bit encoding, inspect's verdict, refusals."""
+import numpy as np
+import pytest
+
+from beamnet_lava.config import BeamnetConfig
+from beamnet_lava.deploy.fit import inspect_file
+from beamnet_lava.deploy.stock_beamnet import (
+    _inhibition,
+    export_stock,
+    read_stock,
+    run_stock_dataset,
+)
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.netx_export.beamnet_file import read_beamnet
+from beamnet_lava.evaluation.pipeline import train
+
+
+@pytest.fixture(scope="module")
+def stock(tmp_path_factory):
+    from beamnet_lava.netx_export import export_run
+
+    root = tmp_path_factory.mktemp("stock")
+    train(BeamnetConfig(epochs=1, n_memory=30, seed=2), root / "run", progress=False)
+    export_run(root / "run", root / "exact.net")
+    export_stock(root / "run", root / "stock.net")
+    return root
+
+
+def test_inhibition_is_an_even_8_bit_mantissa_with_exponent():
+    w, exp = _inhibition(786432, 4)           # w_inh = 3 theta_0, theta_0 = 4096 << 6
+    assert exp == 6 and (np.diag(w) == 0).all()
+    assert set(np.unique(w[~np.eye(4, dtype=bool)])) == {-192}   # 192 << 6 << 6 == 786432
+    assert (192 << exp) << 6 == 786432
+
+
+def test_variant_keeps_the_exact_models_synapses(stock):
+    bf, sb = read_beamnet(stock / "exact.net"), read_stock(stock / "stock.net")
+    assert (sb.weight == bf.weight).all() and (sb.delay == bf.delay).all()
+    assert sb.du == bf.params.du - 1 and sb.dv == bf.params.dv          # lava adds ds_offset=1 to du
+    assert sb.vth << 6 == bf.params.theta and sb.window == bf.config.time_steps + bf.delay.max() + 2
+
+
+def test_lava_matches_the_training_side_model_spike_for_spike(stock):
+    r = run_stock_dataset(stock / "stock.net", "digits", 12, progress=False, chunk_samples=6)
+    assert r["model"] == "beamnet-stock" and r["spikes"]["memory"] > 0
+    assert r["parity"] == 1.0 and r["prediction_agreement"] == 1.0
+    assert r["accuracy"] == r["reference_accuracy"] and 0.0 <= r["ece"] <= 1.0
+
+
+def test_inspect_says_it_fits_stock_processes(stock):
+    r = inspect_file(stock / "stock.net")
+    assert r.family == "beamnet-stock" and not r.failures
+    places = {p.process: p.placement for p in r.processes}
+    assert places["DelayDense synapses -> layer 1"] == "chip"
+    assert places["recurrent Dense of layer 1"] == "chip"
+    assert places["lava.proc.lif LIF (lava-dl netx CUBA), layer 1"] == "chip"
+    assert places["Dirichlet readout of memory spike counts (Eq. 12-15)"] == "host"
+    assert r.layers[1].recurrent_synapses == 30 * 29 and r.verdict.startswith("fits stock")
+
+
+def test_refusals(stock, tiny_run, tmp_path):
+    from typer.testing import CliRunner
+
+    from beamnet_lava.cli import app
+    from beamnet_lava.deploy.bundle import write_bundle
+
+    res = CliRunner().invoke(app, ["export", str(tiny_run), "-o", str(tmp_path / "x.net"),
+                                   "--target", "loihi2"])
+    assert res.exit_code == 1 and "stock already" in res.output
+    with pytest.raises(BeamnetError, match="already exists"):
+        export_stock(stock / "run", stock / "stock.net")
+    with pytest.raises(BeamnetError, match="needs INRC-only microcode"):
+        write_bundle(stock / "exact.net", tmp_path / "job", samples=2)
+
+
+@pytest.mark.slow
+def test_stock_bundle_runs_and_reproduces_on_the_cpu(stock, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from beamnet_lava.deploy.bundle import write_bundle
+    from beamnet_lava.deploy.ingest import ingest
+
+    meta = write_bundle(stock / "stock.net", tmp_path / "job", samples=6)
+    assert meta["graph"] == "stock_beamnet" and (tmp_path / "job/readout.npz").exists()
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
+    res = subprocess.run([sys.executable, "run_loihi2.py"], cwd=tmp_path / "job", env=env,
+                         check=False, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    r = json.loads((tmp_path / "job/results.json").read_text())
+    assert r["agreement"]["spike_trains"] == 1.0
+    assert r["accuracy"] == r["expected_accuracy"] == meta["expected"]["accuracy"]
+    classes = {p["class"] for p in r["placements"]}
+    assert {"DelayDense", "LIFReset", "Dense"} <= classes
+    m = ingest(tmp_path / "job/results.json", tmp_path / "rec")
+    assert m["accuracy"] == r["accuracy"]
