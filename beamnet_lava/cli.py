@@ -151,17 +151,18 @@ def run(
     seed: Optional[int] = typer.Option(None, help="Split seed [default: recorded in the file, else 0]."),
     timeout: float = typer.Option(300.0, help="Watchdog: seconds one chunk of samples may take."),
     chunk: int = typer.Option(32, help="Samples per Lava run call (watchdog and progress granularity)."),
-    lanes: int = typer.Option(16, help="BEAM-Net: samples simulated side by side in one Lava step."),
+    lanes: str = typer.Option("auto", help="Samples simulated side by side in one Lava step: N or 'auto' (all samples, within a memory bound); 1 = one at a time."),
     loop: Optional[bool] = typer.Option(None, "--loop/--no-loop", help="BEAM-Net: top-down loop (Eq. 16-17) on or off [default: as trained]."),
     energy_constants: Optional[Path] = typer.Option(None, help="BEAM-Net: JSON of per-operation energies [default: Loihi 1, Davies 2018]."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON ('-' for stdout)."),
 ) -> None:
     """Run an exported network on Lava and compare it with the training model."""
     from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.lanes import parse_lanes
 
     report = run_dataset(netx_file, dataset, samples, part=part, precision=precision,
                          backend=backend, time_steps=time_steps, data_dir=data_dir, seed=seed,
-                         timeout_s=timeout, chunk_samples=chunk, lanes=lanes,
+                         timeout_s=timeout, chunk_samples=chunk, lanes=parse_lanes(lanes),
                          bidirectional=loop, energy_constants=energy_constants,
                          progress=json_out != "-")
     if _wrote_json_only(json_out, report):
@@ -203,7 +204,7 @@ def evaluate(
     loop: Optional[bool] = typer.Option(None, "--loop/--no-loop", help="BEAM-Net: top-down loop on/off [default: as trained]."),
     out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for records and figures [default: RUN_DIR/evaluation or FILE.evaluation]."),
     precision: str = typer.Option("fixed", help="Exported files: Lava precision, fixed or float."),
-    lanes: int = typer.Option(16, help="Exported BEAM-Net files: samples side by side per Lava step."),
+    lanes: str = typer.Option("auto", help="Exported files: samples side by side per Lava step, N or 'auto'."),
     timeout: float = typer.Option(300.0, help="Exported files: watchdog seconds per chunk of samples."),
     data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files [default: as trained]."),
     energy_constants: Optional[Path] = typer.Option(None, help="JSON of per-operation energies in pJ [default: Loihi 1, Davies 2018]."),
@@ -213,13 +214,14 @@ def evaluate(
     """Accuracy, calibration, uncertainty, OOD AUROC and energy of a trained run."""
     from beamnet_lava.evaluation import tracking
     from beamnet_lava.evaluation.evaluate import evaluate
+    from beamnet_lava.sim_cpu.lanes import parse_lanes
 
     tracking.check_available(mlflow_uri)
     if not target.exists():
         raise BeamnetError(f"{target} does not exist; give a run directory or an exported .net file")
     report = evaluate(target, ood=None if ood == "none" else ood, part=part, samples=samples,
                       loop=loop, out=out_dir, data_dir=data_dir, energy_constants=energy_constants,
-                      precision=precision, lanes=lanes, timeout_s=timeout)
+                      precision=precision, lanes=parse_lanes(lanes), timeout_s=timeout)
     flat = {**report, **{f"ood_auroc_{k}": v["auroc"] for k, v in report["ood"].items()}}
     tracking.log_run(mlflow_uri, f"evaluate {report['model']} {target.name}",
                      {"target": target, "part": part, "ood": ood}, flat, None, Path(report["out_dir"]))

@@ -104,7 +104,7 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
                   samples: int | None = None, loop: bool | None = None, out: str | Path | None = None,
                   data_dir: str | None = None, energy_constants: str | Path | None = None,
                   figures: bool = True, precision: str = "fixed", backend: str = "cpu",
-                  lanes: int = 16, timeout_s: float | None = None) -> dict[str, Any]:
+                  lanes: int | str = "auto", timeout_s: float | None = None) -> dict[str, Any]:
     """Evaluate an exported network by simulating it on Lava (every OOD set too)."""
     from beamnet_lava.config import SNNConfig
     from beamnet_lava.netx_export.beamnet_file import is_beamnet, read_beamnet
@@ -158,8 +158,8 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
         fan_outs = [np.count_nonzero(l.weight, axis=0) for l in net.layers]
 
         def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
-            spikes, result = run_snn(net, xx, window, precision=precision, backend=backend,
-                                     timeout_s=timeout_s, progress=False)
+            spikes, result, _ = run_snn(net, xx, window, precision=precision, backend=backend,
+                                        timeout_s=timeout_s, progress=False, lanes=lanes)
             layers = [spikes] + [np.asarray(l) for l in result.layers]
             prob = softmax(layers[-1].sum(-1) / t)
             return snn_predictions(prob, yy, layers, fan_outs, t, constants)

@@ -13,7 +13,10 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
 from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
-from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S, LavaNetwork
+from beamnet_lava.sim_cpu.graph import NetxSpec
+from beamnet_lava.sim_cpu.lanes import AUTO, choose_lanes
+from beamnet_lava.sim_cpu.lanes import run as run_lanes
+from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 
 
 def synaptic_events(net: NetxNetwork, input_spikes: np.ndarray, layers: list[np.ndarray]) -> list[int]:
@@ -44,25 +47,28 @@ def reference_outputs(net: NetxNetwork, spikes: np.ndarray, batch: int = 256) ->
 
 def run_snn(net: NetxNetwork, spikes: np.ndarray, window: int, *, precision: str = "fixed",
             backend: str = "cpu", chunk_samples: int = 32, timeout_s: float = DEFAULT_TIMEOUT_S,
-            progress: bool = True):
-    """Stream input spikes ``(n, inputs, T)`` through a NetX SNN on Lava (compiled once).
+            progress: bool = True, lanes: int | str = 1):
+    """Stream input spikes ``(n, inputs, T)`` through a NetX SNN on Lava (compiled once),
+    ``lanes`` samples side by side (:mod:`beamnet_lava.sim_cpu.lanes`).
 
-    2-D ``spikes`` are images, rate coded here."""
+    2-D ``spikes`` are images, rate coded here. Returns the spikes, the unpacked
+    result and the lanes used."""
     if spikes.ndim == 2:
         spikes = rate_encode(spikes, window)
-    with LavaNetwork(net, window, precision=precision, backend=backend,
-                     chunk_samples=chunk_samples, timeout_s=timeout_s) as lava:
-        with lava_progress(precision, "samples", progress) as bar:
-            task = bar.add_task("run", total=len(spikes))
-            result = lava.run(spikes, progress=lambda k: bar.advance(task, k))
-    return spikes, result
+    lanes = choose_lanes(lanes, len(spikes), net.input_size + sum(l.size for l in net.layers))
+    with lava_progress(precision, "samples", progress) as bar:
+        task = bar.add_task("run", total=len(spikes))
+        result = run_lanes(NetxSpec(net, lanes), spikes, window, lanes, precision=precision,
+                           backend=backend, chunk_samples=chunk_samples, timeout_s=timeout_s,
+                           progress=lambda k: bar.advance(task, k))
+    return spikes, result, lanes
 
 
 def run_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None, *,
                 part: str = "test", precision: str = "fixed", backend: str = "cpu",
                 time_steps: int | None = None, data_dir: str | None = None, seed: int | None = None,
                 timeout_s: float = DEFAULT_TIMEOUT_S, chunk_samples: int = 32,
-                progress: bool = True, lanes: int = 16,
+                progress: bool = True, lanes: int | str = AUTO,
                 bidirectional: bool | None = None,
                 energy_constants: str | Path | None = None) -> dict[str, Any]:
     """Run ``samples`` samples of ``dataset``'s ``part`` split through the file on Lava."""
@@ -75,7 +81,7 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
         return run_brf_dataset(path, dataset, samples, part=part, precision=precision,
                                backend=backend, time_steps=time_steps, data_dir=data_dir, seed=seed,
                                timeout_s=timeout_s, chunk_samples=chunk_samples, progress=progress,
-                               energy_constants=energy_constants)
+                               lanes=lanes, energy_constants=energy_constants)
     if is_beamnet(path):
         from beamnet_lava.sim_cpu.beamnet_run import run_beamnet_dataset
 
@@ -99,15 +105,16 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
     x, labels = take_samples(x, y, samples, dataset, part)
     n = len(x)
     spikes = data.spikes(part, window, n)
-    spikes, result = run_snn(net, spikes, window, precision=precision, backend=backend,
-                             chunk_samples=chunk_samples, timeout_s=timeout_s, progress=progress)
+    spikes, result, lanes = run_snn(net, spikes, window, precision=precision, backend=backend,
+                                    chunk_samples=chunk_samples, timeout_s=timeout_s,
+                                    progress=progress, lanes=lanes)
 
     counts = result.output.sum(axis=-1)
     pred = predict_from_counts(counts)
     report: dict[str, Any] = {
         "file": str(net.path), "dataset": dataset, "split": data.description, "part": part,
         "n_samples": n, "time_steps": window, "precision": precision, "backend": backend,
-        "accuracy": float((pred == labels).mean()),
+        "lanes": lanes, "accuracy": float((pred == labels).mean()),
         "spikes": {f"layer{i}": c for i, c in enumerate(result.spike_counts())},
         "input_spikes": int(spikes.sum()),
         "synaptic_events": {f"layer{i}": e for i, e in
