@@ -125,3 +125,42 @@ def test_cli_lanes_option(tiny_net):
     assert r.exit_code == 1 and "--lanes must be a positive integer or 'auto'" in r.output
     r = runner.invoke(app, ["run", str(tiny_net), "--samples", "5", "--lanes", "2", "--json", "-"])
     assert r.exit_code == 0 and '"lanes": 2' in r.output
+
+
+@pytest.fixture(scope="module")
+def bn_file(tmp_path_factory):
+    from beamnet_lava.config import BeamnetConfig
+    from beamnet_lava.netx_export import export_run
+    from beamnet_lava.training.trainer import train
+
+    root = tmp_path_factory.mktemp("bnlanes")
+    train(BeamnetConfig(epochs=1, n_memory=30, seed=2), root / "run", progress=False)
+    export_run(root / "run", root / "bn.net")
+    return root / "bn.net"
+
+
+def test_beamnet_defaults_to_auto_lanes_with_parity(bn_file):
+    report = run_dataset(bn_file, "digits", 7, progress=False)
+    assert report["lanes"] == 7 and report["parity"] == 1.0
+    assert report["predictions"] == run_dataset(bn_file, "digits", 7, lanes=3,
+                                                progress=False)["predictions"]
+
+
+def test_recorded_stream_counts_what_the_process_counted(bn_file):
+    """The memory-spike count read from the recorded stream equals the BayesLIF
+    process's own per-neuron spike_count (read the slow way, Var.get, here)."""
+    from beamnet_lava.data import times_to_raster
+    from beamnet_lava.models.beamnet import encoder_intensity
+    from beamnet_lava.netx_export.beamnet_file import read_beamnet
+    from beamnet_lava.sim_cpu.beamnet_run import BeamnetSpec
+    from beamnet_lava.sim_cpu.runner import LavaNetwork
+
+    bf = read_beamnet(bn_file)
+    cfg = bf.config
+    x = load_split("digits", seed=cfg.seed, split=cfg.split).part("test")[0][:5]
+    raster = times_to_raster(bf.to_model().encode_times(encoder_intensity(x, cfg)), cfg.time_steps)
+    spec = BeamnetSpec(bf, key_base=0, lanes=2)
+    with LavaNetwork(spec, cfg.time_steps) as lava:
+        result = lava.run(pack(raster, 2))
+        counted = int(spec.neurons.spike_count.get().sum())
+    assert result.stream_spikes[0] == counted > 0

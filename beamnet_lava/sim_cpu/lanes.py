@@ -121,4 +121,4 @@ def run(spec, spikes: np.ndarray, window: int, lanes: int, *, chunk_samples: int
         if before_stop:
             before_stop()
     return StreamResult([unpack(layer, lanes, n) for layer in result.layers], result.seconds,
-                        result.compile_seconds, result.steps)
+                        result.compile_seconds, result.steps, result.stream_spikes)
