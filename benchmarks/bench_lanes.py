@@ -77,7 +77,7 @@ class PeakMemory:
             self.peak = max(self.peak, self._tree_pss())
             self._stop.wait(0.2)
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self._thread.start()
         return self
 

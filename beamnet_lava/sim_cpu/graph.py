@@ -118,7 +118,7 @@ def _build_fixed_lanes(proc, net: NetxNetwork, first: int, lanes: int) -> LavaGr
     import beamnet_lava.processes.ring_delay_dense.models  # noqa: F401  (register the models)
     from beamnet_lava.processes.ring_delay_dense.process import RingDelayDense
 
-    entry, prev_out, outputs = None, None, []
+    pairs = []
     for block in proc.layers:
         cell = block.neuron
         if not isinstance(cell, LIFReset):
@@ -139,36 +139,36 @@ def _build_fixed_lanes(proc, net: NetxNetwork, first: int, lanes: int) -> LavaGr
                                    num_weight_bits=q["num_weight_bits"],
                                    weight_exp=q["weight_exp"], lanes=lanes)
         else:
-            laned = lanes_mod.synapse(np.asarray(syn.weights.init), lanes,
+            w = syn.weights.init
+            laned = lanes_mod.synapse(w.toarray() if hasattr(w, "toarray") else np.asarray(w), lanes,
                                       weight_exp=q["weight_exp"],
                                       num_weight_bits=q["num_weight_bits"],
                                       num_message_bits=int(syn.num_message_bits.init))
-        laned.a_out.connect(neuron.a_in)
-        if prev_out is None:
-            entry = laned.s_in
-        else:
-            prev_out.connect(laned.s_in)
-        prev_out = neuron.s_out
-        outputs.append(neuron.s_out)
-    return LavaGraph(entry, outputs, [lanes * l.size for l in net.layers], first)
+        pairs.append((laned, neuron))
+    return _chain(pairs, [lanes * l.size for l in net.layers], first)
 
 
 def _build_float(net: NetxNetwork, window: int, first: int, lanes: int = 1) -> LavaGraph:
     from lava.proc.lif.process import LIFReset
 
-    entry = None
-    prev_out = None
-    outputs = []
+    pairs = []
     for i, layer in enumerate(net.layers):
         bias = np.zeros(layer.size) if layer.bias is None else layer.bias.astype(float)
         neuron = LIFReset(shape=(lanes * layer.size,), du=layer.i_decay / DECAY_UNITY,
                           dv=layer.v_decay / DECAY_UNITY, vth=float(layer.v_th_mant),
                           bias_mant=lanes_mod.tile(bias, lanes), reset_interval=window,
                           reset_offset=first + 1 + i)
-        if layer.kind == "input":
-            port_in = neuron.a_in
-        else:
-            syn = lanes_mod.synapse(layer.weight.astype(float), lanes)
+        syn = None if layer.kind == "input" else lanes_mod.synapse(layer.weight.astype(float), lanes)
+        pairs.append((syn, neuron))
+    return _chain(pairs, [lanes * l.size for l in net.layers], first)
+
+
+def _chain(pairs: list, sizes: list[int], first: int) -> LavaGraph:
+    """Wire ``(synapse or None, neuron)`` layers in order: synapse -> neuron -> next synapse."""
+    entry, prev_out, outputs = None, None, []
+    for syn, neuron in pairs:
+        port_in = neuron.a_in
+        if syn is not None:
             syn.a_out.connect(neuron.a_in)
             port_in = syn.s_in
         if prev_out is None:
@@ -177,4 +177,4 @@ def _build_float(net: NetxNetwork, window: int, first: int, lanes: int = 1) -> L
             prev_out.connect(port_in)
         prev_out = neuron.s_out
         outputs.append(neuron.s_out)
-    return LavaGraph(entry, outputs, [lanes * l.size for l in net.layers], first)
+    return LavaGraph(entry, outputs, sizes, first)

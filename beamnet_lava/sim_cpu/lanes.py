@@ -19,7 +19,7 @@ of stock processes one sample at a time.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
