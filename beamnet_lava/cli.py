@@ -232,7 +232,7 @@ def run(
     seed: Optional[int] = typer.Option(None, help="Split seed [default: recorded in the file, else 0]."),
     timeout: float = typer.Option(300.0, help="Watchdog: seconds one chunk of samples may take."),
     chunk: int = typer.Option(32, help="Samples per Lava run call (watchdog and progress granularity)."),
-    lanes: Optional[int] = typer.Option(None, help="BEAM-Net: samples simulated side by side in one Lava step [default 16]."),
+    lanes: Optional[str] = typer.Option(None, help="Samples simulated side by side in one Lava step: N or 'auto' (all samples, within a memory bound); 1 = one at a time [default auto]."),
     loop: Optional[bool] = typer.Option(None, "--loop/--no-loop", help="BEAM-Net: top-down loop (Eq. 16-17) on or off [default: as trained]."),
     energy_constants: Optional[Path] = typer.Option(None, help="BEAM-Net, BRF/RF: JSON of per-operation energies [default: Loihi 1, Davies 2018]."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON ('-' for stdout)."),
@@ -240,13 +240,15 @@ def run(
     """Run an exported network on Lava and compare it with the training model."""
     import beamnet_lava.deploy.stock_beamnet  # noqa: F401  (registers the beamnet-stock hooks)
     from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.lanes import parse_lanes
 
     input_file(netx_file, "network file")
     input_file(energy_constants, "--energy-constants")
     check_outputs([Out(json_out, "--json", stdout=True)], inputs=[netx_file, energy_constants])
     report = run_dataset(netx_file, _value(dataset), samples, part=part, precision=_value(precision),
                          backend=_value(backend), time_steps=time_steps, data_dir=data_dir, seed=seed,
-                         timeout_s=timeout, chunk_samples=chunk, lanes=lanes,
+                         timeout_s=timeout, chunk_samples=chunk,
+                         lanes=None if lanes is None else parse_lanes(lanes),
                          bidirectional=loop, energy_constants=energy_constants,
                          progress=json_out != "-")
     report.details.setdefault("run_id", rundir.run_id(netx_file))
@@ -286,7 +288,7 @@ def evaluate(
     out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for records and figures [default: RUN_DIR/evaluation or FILE.evaluation]."),
     force: bool = typer.Option(False, help="Replace an earlier evaluation in the --out folder."),
     precision: Optional[Precision] = typer.Option(None, help="Exported files: Lava precision, fixed or float [default fixed]."),
-    lanes: Optional[int] = typer.Option(None, help="Exported BEAM-Net files: samples side by side per Lava step [default 16]."),
+    lanes: Optional[str] = typer.Option(None, help="Exported files: samples side by side per Lava step, N or 'auto' [default auto]."),
     timeout: Optional[float] = typer.Option(None, help="Exported files: watchdog seconds per chunk of samples [default 300]."),
     data_dir: Optional[str] = typer.Option(None, help="Folder with MNIST IDX files [default: as trained]."),
     energy_constants: Optional[Path] = typer.Option(None, help="JSON of per-operation energies in pJ [default: Loihi 1, Davies 2018]."),
@@ -297,6 +299,7 @@ def evaluate(
     import beamnet_lava.deploy.stock_beamnet  # noqa: F401  (registers the beamnet-stock hooks)
     from beamnet_lava.evaluation import tracking
     from beamnet_lava.evaluation.evaluate import evaluate
+    from beamnet_lava.sim_cpu.lanes import parse_lanes
 
     tracking.check_available(mlflow_uri)
     if not target.exists():
@@ -309,7 +312,8 @@ def evaluate(
                   inputs=[target, energy_constants, data_dir])
     report = evaluate(target, ood=None if ood == "none" else ood, part=part, samples=samples,
                       loop=loop, out=out_dir, data_dir=data_dir, energy_constants=energy_constants,
-                      precision=_value(precision), lanes=lanes, timeout_s=timeout, force=force)
+                      precision=_value(precision), lanes=None if lanes is None else parse_lanes(lanes), timeout_s=timeout,
+                      force=force)
     flat = {**report, **{f"ood_auroc_{k}": v["auroc"] for k, v in report["ood"].items()}}
     tracking.log_run(mlflow_uri, f"evaluate {report['model']} {target.name}",
                      {"target": target, "part": part, "ood": ood}, flat, None, Path(report["out_dir"]))

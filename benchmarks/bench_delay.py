@@ -135,7 +135,7 @@ def workload(model: BeamNet, cfg: BeamnetConfig, data, w: np.ndarray, d: np.ndar
     """``n`` samples: DelayDense streams them (n x T steps), the ring runs n lanes (T steps)."""
     from lava.proc.dense.process import DelayDense
 
-    from beamnet_lava.sim_cpu.beamnet_run import pack_lanes, unpack_lanes
+    from beamnet_lava.sim_cpu.lanes import pack as pack_lanes, unpack as unpack_lanes
 
     T = cfg.time_steps
     x = encoder_intensity(data.x_test[:n], cfg)

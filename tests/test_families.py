@@ -41,7 +41,7 @@ def test_the_six_families_are_registered_with_every_hook_they_provide():
     # what each family refuses is said, not missing silently
     assert families.get_family("ann").no_export and families.get_family("alif-rsnn").no_export
     assert families.get_family("brf-rsnn").no_file_evaluation
-    assert [f.name for f in families.families() if f.lanes] == ["beamnet"]
+    assert [f.name for f in families.families() if f.lanes] == ["snn", "beamnet", "brf-rsnn", "rf-rsnn"]
 
 
 def test_unknown_family_is_one_clear_error_never_an_snn():
@@ -96,7 +96,7 @@ def test_a_stock_lava_dl_file_is_the_snn_family(tmp_path):
 
 
 def test_options_that_do_not_apply_are_refused(tiny_run, tiny_net, tmp_path):
-    for option, flag in (({"lanes": 4}, "--lanes"), ({"bidirectional": True}, "--loop"),
+    for option, flag in (({"bidirectional": True}, "--loop"),
                          ({"energy_constants": tmp_path / "e.json"}, "--energy-constants")):
         with pytest.raises(BeamnetError, match=f"{flag}.* does not apply to .*a snn file.*beamnet"):
             run_dataset(tiny_net, "digits", 2, progress=False, **option)
@@ -106,8 +106,8 @@ def test_options_that_do_not_apply_are_refused(tiny_run, tiny_net, tmp_path):
             evaluate_run(tiny_run, ood=None, **option)
     r = CliRunner().invoke(app, ["evaluate", str(tiny_run), "--precision", "float", "--ood", "none"])
     assert r.exit_code == 1 and "--precision only apply to an exported .net file" in r.output
-    r = CliRunner().invoke(app, ["run", str(tiny_net), "--lanes", "4"])
-    assert r.exit_code == 1 and "--lanes does not apply" in r.output
+    r = CliRunner().invoke(app, ["run", str(tiny_net), "--loop"])
+    assert r.exit_code == 1 and "--loop/--no-loop does not apply" in r.output
 
 
 def test_config_without_model_key_is_checked_as_the_given_model(tmp_path):

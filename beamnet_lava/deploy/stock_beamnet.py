@@ -38,7 +38,7 @@ import numpy as np
 from beamnet_lava.bayes_lif import ACT_SHIFT, dec
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
-from beamnet_lava.netx_export.extension import has_group, open_extension
+from beamnet_lava.netx_export.extension import open_extension
 from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
 
 GROUP = "beamnet_stock"
@@ -115,10 +115,6 @@ def write_stock(sb: StockBeamnet, out: Path, attrs: dict) -> None:
         ext.create_dataset("readout/logits", data=sb.readout_logits.astype(np.float32))
         ext.create_dataset("readout/alpha_0", data=sb.alpha_0)
         ext.create_dataset("readout/eta", data=sb.eta)
-
-
-def is_stock_beamnet(path: str | Path) -> bool:
-    return has_group(path, GROUP)
 
 
 @implements("beamnet-stock", hook="read")

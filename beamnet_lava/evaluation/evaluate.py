@@ -119,7 +119,7 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
                   samples: int | None = None, loop: bool | None = None, out: str | Path | None = None,
                   data_dir: str | None = None, energy_constants: str | Path | None = None,
                   figures: bool = True, precision: str | None = None, backend: str | None = None,
-                  lanes: int | None = None, timeout_s: float | None = None,
+                  lanes: int | str | None = None, timeout_s: float | None = None,
                   force: bool = False) -> dict[str, Any]:
     """Evaluate an exported network by simulating it on Lava (every OOD set too); the file's
     family provides the predictor (its ``file_predictor`` hook)."""

@@ -19,6 +19,7 @@ from beamnet_lava.metrics.calibration import softmax
 from beamnet_lava.models.snn import CubaSNN
 from beamnet_lava.sim_cpu.beamnet_run import LavaWindows
 from beamnet_lava.sim_cpu.evaluate import run_snn
+from beamnet_lava.sim_cpu.lanes import AUTO
 from beamnet_lava.training.checkpoint import LoadedRun
 
 Predictor = Callable[[np.ndarray, np.ndarray], Predictions]
@@ -26,20 +27,20 @@ Predictor = Callable[[np.ndarray, np.ndarray], Predictions]
 
 @implements("beamnet", hook="file_predictor")
 def beamnet_file(bf, *, part: str, loop: bool | None, constants: dict, precision: str,
-                 backend: str, lanes: int | None, timeout_s: float) -> tuple[LoadedRun, Predictor]:
+                 backend: str, lanes: int | str | None, timeout_s: float) -> tuple[LoadedRun, Predictor]:
     """BEAM-Net's windows on Lava (:class:`LavaWindows`), the loop and readout on the host."""
     run = LoadedRun(Path(bf.path), bf.config, bf.to_model(), 0, float("nan"), {})
 
     def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
         lava = LavaWindows(bf, run.model, precision=precision, backend=backend,
-                           lanes=16 if lanes is None else lanes, timeout_s=timeout_s)
+                           lanes=AUTO if lanes is None else lanes, timeout_s=timeout_s)
         return predict(run, xx, yy, part, loop=loop, constants=constants, run_window=lava)
     return run, predictor
 
 
 @implements("snn", hook="file_predictor")
 def snn_file(net, *, part: str, loop: bool | None, constants: dict, precision: str, backend: str,
-             lanes: int | None, timeout_s: float) -> tuple[LoadedRun, Predictor]:
+             lanes: int | str | None, timeout_s: float) -> tuple[LoadedRun, Predictor]:
     """A NetX SNN on Lava; probabilities softmax(counts / T) with the file's temperature."""
     path = net.path
     attrs = net.attrs
@@ -58,8 +59,9 @@ def snn_file(net, *, part: str, loop: bool | None, constants: dict, precision: s
     fan_outs = [np.count_nonzero(l.weight, axis=0) for l in net.layers]
 
     def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
-        spikes, result = run_snn(net, xx, window, precision=precision, backend=backend,
-                                 timeout_s=timeout_s, progress=False)
+        spikes, result, _ = run_snn(net, xx, window, precision=precision, backend=backend,
+                                    timeout_s=timeout_s, progress=False,
+                                    lanes=AUTO if lanes is None else lanes)
         layers = [spikes] + [np.asarray(l) for l in result.layers]
         prob = softmax(layers[-1].sum(-1) / t)
         return snn_predictions(prob, yy, layers, fan_outs, t, constants)

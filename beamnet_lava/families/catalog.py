@@ -10,7 +10,7 @@ NOT_EXPORTABLE_SEQ = ("alif-rsnn runs are a training baseline; export supports b
 
 register_family(Family(
     "snn", SNNConfig, "rate-coded SLAYER CUBA SNN", "SLAYER CUBA network (rate or event inputs)",
-    inputs="spikes"))
+    inputs="spikes", lanes=True))
 register_family(Family(
     "beamnet", BeamnetConfig, "BEAM-Net", "BEAM-Net (Bayesian LIF memory, Dirichlet readout)",
     inputs="images", probabilities="eta", lanes=True, loop=True, run_energy_constants=True,
@@ -24,11 +24,12 @@ _FILE_BRF = ("an exported recurrent (BRF/RF) network is evaluated through its ru
              "(training model), or run on Lava with `beamnet-lava run` (parity, spikes, energy)")
 register_family(Family(
     "brf-rsnn", SeqConfig, "BRF recurrent SNN", "recurrent SNN of balanced resonate-and-fire "
-    "neurons on sequences", inputs="sequences", run_energy_constants=True,
+    "neurons on sequences", inputs="sequences", lanes=True, run_energy_constants=True,
     no_file_evaluation=_FILE_BRF))
 register_family(Family(
     "rf-rsnn", SeqConfig, "RF recurrent SNN", "recurrent SNN of resonate-and-fire neurons on "
-    "sequences", inputs="sequences", run_energy_constants=True, no_file_evaluation=_FILE_BRF))
+    "sequences", inputs="sequences", lanes=True, run_energy_constants=True,
+    no_file_evaluation=_FILE_BRF))
 register_family(Family(
     "alif-rsnn", SeqConfig, "ALIF recurrent SNN", "recurrent SNN of slayer ALIF neurons on "
     "sequences", inputs="sequences", no_export=NOT_EXPORTABLE_SEQ))

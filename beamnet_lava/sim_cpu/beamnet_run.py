@@ -31,7 +31,9 @@ from beamnet_lava.netx_export.beamnet_file import BeamnetFile, read_beamnet
 from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
 from beamnet_lava.sim_cpu.report import RunReport
 from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
-from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S, LavaNetwork
+from beamnet_lava.sim_cpu.lanes import AUTO, choose_lanes, parse_lanes
+from beamnet_lava.sim_cpu.lanes import run as run_lanes
+from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 from beamnet_lava.training.beamnet_train import sample_keys
 
 
@@ -39,7 +41,7 @@ class BeamnetSpec(LavaSpec):
     """RingDelayDense (coincidence, Eq. 21-22) -> BayesLIF (Eq. 8-10, Prop. 3.3).
 
     ``lanes`` independent copies run side by side; one runner "sample" is then
-    ``lanes`` consecutive samples packed lane-major (see :func:`pack_lanes`).
+    ``lanes`` consecutive samples packed lane-major (:mod:`beamnet_lava.sim_cpu.lanes`).
     """
 
     def __init__(self, bf: BeamnetFile, key_base: int, lanes: int = 1, window_index: int = 0,
@@ -81,19 +83,6 @@ class BeamnetSpec(LavaSpec):
         return LavaGraph(synapses.s_in, [neurons.s_out], self.sizes, self.first_offset)
 
 
-def pack_lanes(x: np.ndarray, lanes: int) -> np.ndarray:
-    """``(n, k, T)`` -> ``(ceil(n / lanes), lanes * k, T)``, lane-major, zero-padded."""
-    groups = -(-len(x) // lanes)
-    padded = np.zeros((groups * lanes,) + x.shape[1:], dtype=x.dtype)
-    padded[:len(x)] = x
-    return padded.reshape(groups, lanes * x.shape[1], x.shape[2])
-
-
-def unpack_lanes(x: np.ndarray, lanes: int, n: int) -> np.ndarray:
-    groups, width, steps = x.shape
-    return x.reshape(groups * lanes, width // lanes, steps)[:n]
-
-
 class LavaWindows:
     """BEAM-Net windows computed on Lava: ``(intensity, sample_keys, k) -> memory spikes``.
 
@@ -103,12 +92,11 @@ class LavaWindows:
     """
 
     def __init__(self, bf: BeamnetFile, model, *, precision: str = "fixed", backend: str = "cpu",
-                 lanes: int = 16, chunk_samples: int = 32, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 on_samples=None) -> None:
-        if lanes < 1:
-            raise BeamnetError(f"--lanes must be >= 1, got {lanes}")
+                 lanes: int | str = AUTO, chunk_samples: int = 32,
+                 timeout_s: float = DEFAULT_TIMEOUT_S, on_samples=None) -> None:
         self.bf, self.model, self.precision, self.backend = bf, model, precision, backend
-        self.lanes, self.chunk_samples, self.timeout_s = int(lanes), chunk_samples, timeout_s
+        self.lanes, self.chunk_samples, self.timeout_s = parse_lanes(lanes), chunk_samples, timeout_s
+        self.used_lanes = 0                   # most lanes of one window (``'auto'`` resolved)
         self.on_samples = on_samples or (lambda k: None)
         self.stats = {"seconds": 0.0, "compile": 0.0, "steps": 0, "input_spikes": 0, "events": 0,
                       "lava_synaptic_events": 0, "lava_neuron_updates": 0, "lava_memory_spikes": 0}
@@ -118,7 +106,9 @@ class LavaWindows:
         from beamnet_lava.processes.dirichlet_readout.process import result_width
 
         bf, stats, window = self.bf, self.stats, self.bf.config.time_steps
-        lanes = min(self.lanes, len(x))
+        lanes = choose_lanes(self.lanes, len(x),
+                             bf.input_size + bf.n_memory + bf.readout_logits.shape[0])
+        self.used_lanes = max(self.used_lanes, lanes)
         raster = times_to_raster(self.model.encode_times(x), window)
         n_classes = bf.readout_logits.shape[0]
         with tempfile.TemporaryDirectory(prefix="beamnet-readout-") as folder:
@@ -127,28 +117,26 @@ class LavaWindows:
             rows.flush()
             spec = BeamnetSpec(bf, window_keys[0], lanes, window_index=k, readout_path=path,
                                readout_rows=len(x))
-            with LavaNetwork(spec, window, precision=self.precision, backend=self.backend,
-                             chunk_samples=max(1, self.chunk_samples // lanes),
-                             timeout_s=self.timeout_s) as lava:
-                done = [0]
 
-                def advance(groups: int) -> None:
-                    step = min(groups * lanes, len(x) - done[0])
-                    done[0] += step
-                    self.on_samples(step)
-
-                result = lava.run(pack_lanes(raster, lanes), progress=advance)
+            def read_counters() -> None:
                 # the processes' own counters (energy accounting), read before the stop
                 stats["lava_synaptic_events"] += int(spec.synapses.synaptic_events.get()[0])
                 stats["lava_neuron_updates"] += int(spec.neurons.neuron_updates.get()[0])
-                stats["lava_memory_spikes"] += int(np.sum(spec.neurons.spike_count.get()))
+
+            result = run_lanes(spec, raster, window, lanes, precision=self.precision,
+                               backend=self.backend, chunk_samples=self.chunk_samples,
+                               timeout_s=self.timeout_s, progress=self.on_samples,
+                               before_stop=read_counters)
             self.rows.append(np.array(rows))
+        # every spike the BayesLIF process emitted (its spike_count summed, read from the
+        # recorded stream rather than element by element through Var.get)
+        stats["lava_memory_spikes"] += result.stream_spikes[0]
         stats["seconds"] += result.seconds
         stats["compile"] += result.compile_seconds
         stats["steps"] += result.steps
         stats["input_spikes"] += int(raster.sum())
         stats["events"] += delivered_events(raster, bf.weight)
-        return unpack_lanes(result.output, lanes, len(x))
+        return result.output
 
 
 @implements("beamnet", hook="lava_run")
@@ -156,7 +144,7 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
                         *, part: str = "test", precision: str = "fixed", backend: str = "cpu",
                         data_dir: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
                         chunk_samples: int = 32, progress: bool = True,
-                        lanes: int = 16, bidirectional: bool | None = None,
+                        lanes: int | str = AUTO, bidirectional: bool | None = None,
                         energy_constants: str | Path | None = None,
                         time_steps: int | None = None, seed: int | None = None) -> RunReport:
     """A BEAM-Net export on Lava, against the training model rebuilt from the same file."""
@@ -180,9 +168,7 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
     keys = sample_keys(part, n)
     window = cfg.time_steps
 
-    if lanes < 1:
-        raise BeamnetError(f"--lanes must be >= 1, got {lanes}")
-    lanes = min(int(lanes), n)
+    lanes = parse_lanes(lanes)
     loop = cfg.bidirectional if bidirectional is None else bool(bidirectional)
     if loop and cfg.max_windows < 2:
         raise BeamnetError(f"{bf.path} was trained with max_windows={cfg.max_windows}: no top-down "
@@ -219,7 +205,7 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
         steps_per_s=stats["steps"] / stats["seconds"], samples_per_s=n / stats["seconds"],
         predictions=u.prediction.tolist(),
         details={
-            "bidirectional": loop, "lanes": lanes,
+            "bidirectional": loop, "lanes": lava_window.used_lanes,
             "windows_mean": float(res["windows"].mean()),
             "windows_histogram": np.bincount(res["windows"], minlength=n_windows + 1)[1:].tolist(),
             "ece": ece(u.prob, y), "input_spikes": stats["input_spikes"],

@@ -11,9 +11,15 @@ fixed_pt models of :mod:`beamnet_lava.processes.brf`; float: lava's float Dense
 with ``weight / 2**FRAC`` and the floating_pt models. The reference is the
 training model's fixed-point forward (:func:`beamnet_lava.models.brf.fixed_forward`)
 on the same integer inputs.
+
+Lanes (:mod:`beamnet_lava.sim_cpu.lanes`): with ``lanes > 1`` the three
+connections are ``LaneDense`` (the recurrent one maps each lane's spikes back
+to that lane only), ``BRF`` holds ``lanes`` blocks of hidden neurons with the
+per-neuron coefficients repeated, and ``LeakyReadout`` decides per lane.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -30,25 +36,27 @@ from beamnet_lava.netx_export.brf_file import BrfFile, read_brf
 from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
 from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
 from beamnet_lava.sim_cpu.report import RunReport
-from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S, LavaNetwork
+from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
+from beamnet_lava.sim_cpu.lanes import AUTO, choose_lanes, tile
+from beamnet_lava.sim_cpu.lanes import run as run_lanes
+from beamnet_lava.sim_cpu.lanes import synapse as laned_synapse
 
 
 class BrfSpec(LavaSpec):
-    """A validated BRF export for :class:`~beamnet_lava.sim_cpu.runner.LavaNetwork`."""
+    """A validated BRF export for :class:`~beamnet_lava.sim_cpu.runner.LavaNetwork`, in ``lanes``."""
 
     graded_input = True            # the source sends pixel levels, not 0/1 spikes
     first_offset = 1               # hidden layer's window starts at recorder row k*T + 1
 
-    def __init__(self, net: BrfFile) -> None:
+    def __init__(self, net: BrfFile, lanes: int = 1) -> None:
         self.net = net
         self.path = net.path
-        self.input_size = net.input_size
-        self.sizes = net.sizes
+        self.lanes = int(lanes)
+        self.input_size = self.lanes * net.input_size
+        self.sizes = [self.lanes * s for s in net.sizes]
 
     def build(self, window: int, precision: str) -> LavaGraph:
         import beamnet_lava.processes.brf.models  # noqa: F401  (register the models)
-        from lava.proc.dense.process import Dense
-
         from beamnet_lava.processes.brf.process import BRF, LeakyReadout
 
         if window != self.net.time_steps:
@@ -56,18 +64,21 @@ class BrfSpec(LavaSpec):
                                f"not {window}")
         L = self.net.layers
         fixed = precision == "fixed"
+        lanes = self.lanes
 
         def dense(key: str, message_bits: int = 0):
             mant, exp = L[key]
             if fixed:
-                return Dense(weights=mant, weight_exp=exp, num_weight_bits=8,
-                             num_message_bits=message_bits)
-            return Dense(weights=(mant << exp) / brf.ONE, num_message_bits=message_bits)
+                return laned_synapse(mant, lanes, weight_exp=exp, num_weight_bits=8,
+                                     num_message_bits=message_bits)
+            return laned_synapse((mant << exp) / brf.ONE, lanes, num_message_bits=message_bits)
 
         h, k = self.sizes
-        neuron = BRF(shape=(h,), params=L["neuron"], window=window, offset=self.first_offset)
+        p = L["neuron"]
+        params = dataclasses.replace(p, omega_dt=tile(p.omega_dt, lanes), b_dt=tile(p.b_dt, lanes))
+        neuron = BRF(shape=(h,), params=params, window=window, offset=self.first_offset)
         readout = LeakyReadout(shape=(k,), alpha_int=L["alpha"], window=window,
-                               offset=self.first_offset + 1)
+                               offset=self.first_offset + 1, lanes=lanes)
         w_in, w_rec, w_out = dense("weight", message_bits=8), dense("weight_rec"), dense("weight_out")
         w_in.a_out.connect(neuron.a_in)
         neuron.s_out.connect(w_rec.s_in)
@@ -96,7 +107,7 @@ def run_brf_dataset(path: str | Path, dataset: str | None = None, samples: int |
                     part: str = "test", precision: str = "fixed", backend: str = "cpu",
                     time_steps: int | None = None, data_dir: str | None = None,
                     seed: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                    chunk_samples: int = 32, progress: bool = True,
+                    chunk_samples: int = 32, progress: bool = True, lanes: int | str = AUTO,
                     energy_constants: str | Path | None = None) -> RunReport:
     """Run ``samples`` pixel sequences of ``dataset``'s ``part`` through a BRF export on Lava."""
     net = read_brf(path)
@@ -113,11 +124,12 @@ def run_brf_dataset(path: str | Path, dataset: str | None = None, samples: int |
         raise BeamnetError(f"{dataset} pixel levels exceed the file's input_levels={net.input_levels}")
     n = len(levels)
 
-    with LavaNetwork(BrfSpec(net), window, precision=precision, backend=backend,
-                     chunk_samples=chunk_samples, timeout_s=timeout_s) as lava:
-        with lava_progress(precision, "sequences", progress) as bar:
-            task = bar.add_task("run", total=n)
-            result = lava.run(levels, progress=lambda k: bar.advance(task, k))
+    lanes = choose_lanes(lanes, n, net.input_size + sum(net.sizes))
+    with lava_progress(precision, "sequences", progress) as bar:
+        task = bar.add_task("run", total=n)
+        result = run_lanes(BrfSpec(net, lanes), levels, window, lanes, precision=precision,
+                           backend=backend, chunk_samples=chunk_samples, timeout_s=timeout_s,
+                           progress=lambda k: bar.advance(task, k))
 
     hidden, decision = result.layers
     pred = decision.sum(axis=-1).argmax(axis=1)
@@ -138,7 +150,7 @@ def run_brf_dataset(path: str | Path, dataset: str | None = None, samples: int |
         steps_per_s=result.steps / result.seconds if result.seconds else None,
         samples_per_s=n / result.seconds if result.seconds else None,
         predictions=pred.tolist(),
-        details={"neuron_type": net.neuron_type, "spikes_per_sample": float(hidden.sum()) / n,
+        details={"neuron_type": net.neuron_type, "lanes": lanes, "spikes_per_sample": float(hidden.sum()) / n,
                  "input_messages": int(np.count_nonzero(levels)),
                  "synaptic_events_breakdown": breakdown,
                  "neuron_updates": {"layer0": n * window * h, "layer1": n * window * k}})

@@ -16,7 +16,10 @@ from beamnet_lava.netx_export import file_family
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
 from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
 from beamnet_lava.sim_cpu.report import RunReport
-from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S, LavaNetwork
+from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
+from beamnet_lava.sim_cpu.graph import NetxSpec
+from beamnet_lava.sim_cpu.lanes import AUTO, choose_lanes
+from beamnet_lava.sim_cpu.lanes import run as run_lanes
 
 
 def synaptic_events(net: NetxNetwork, input_spikes: np.ndarray, layers: list[np.ndarray]) -> list[int]:
@@ -47,18 +50,21 @@ def reference_outputs(net: NetxNetwork, spikes: np.ndarray, batch: int = 256) ->
 
 def run_snn(net: NetxNetwork, spikes: np.ndarray, window: int, *, precision: str = "fixed",
             backend: str = "cpu", chunk_samples: int = 32, timeout_s: float = DEFAULT_TIMEOUT_S,
-            progress: bool = True):
-    """Stream input spikes ``(n, inputs, T)`` through a NetX SNN on Lava (compiled once).
+            progress: bool = True, lanes: int | str = 1):
+    """Stream input spikes ``(n, inputs, T)`` through a NetX SNN on Lava (compiled once),
+    ``lanes`` samples side by side (:mod:`beamnet_lava.sim_cpu.lanes`).
 
-    2-D ``spikes`` are images, rate coded here."""
+    2-D ``spikes`` are images, rate coded here. Returns the spikes, the unpacked
+    result and the lanes used."""
     if spikes.ndim == 2:
         spikes = rate_encode(spikes, window)
-    with LavaNetwork(net, window, precision=precision, backend=backend,
-                     chunk_samples=chunk_samples, timeout_s=timeout_s) as lava:
-        with lava_progress(precision, "samples", progress) as bar:
-            task = bar.add_task("run", total=len(spikes))
-            result = lava.run(spikes, progress=lambda k: bar.advance(task, k))
-    return spikes, result
+    lanes = choose_lanes(lanes, len(spikes), net.input_size + sum(l.size for l in net.layers))
+    with lava_progress(precision, "samples", progress) as bar:
+        task = bar.add_task("run", total=len(spikes))
+        result = run_lanes(NetxSpec(net, lanes), spikes, window, lanes, precision=precision,
+                           backend=backend, chunk_samples=chunk_samples, timeout_s=timeout_s,
+                           progress=lambda k: bar.advance(task, k))
+    return spikes, result, lanes
 
 
 RUN_OPTIONS = {"lanes": ("lanes", "--lanes"), "bidirectional": ("loop", "--loop/--no-loop"),
@@ -81,7 +87,7 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
                 part: str = "test", precision: str = "fixed", backend: str = "cpu",
                 time_steps: int | None = None, data_dir: str | None = None, seed: int | None = None,
                 timeout_s: float = DEFAULT_TIMEOUT_S, chunk_samples: int = 32,
-                progress: bool = True, lanes: int | None = None,
+                progress: bool = True, lanes: int | str | None = None,
                 bidirectional: bool | None = None,
                 energy_constants: str | Path | None = None) -> RunReport:
     """Run ``samples`` samples of ``dataset``'s ``part`` split through the file on Lava
@@ -100,7 +106,8 @@ def run_snn_dataset(path: str | Path, dataset: str | None = None, samples: int |
                     part: str = "test", precision: str = "fixed", backend: str = "cpu",
                     time_steps: int | None = None, data_dir: str | None = None,
                     seed: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                    chunk_samples: int = 32, progress: bool = True) -> RunReport:
+                    chunk_samples: int = 32, progress: bool = True,
+                    lanes: int | str = AUTO) -> RunReport:
     """A NetX SNN (ours or any stock CUBA dense network) on Lava, against the training model."""
     net = read_netx(path)
     attrs = net.attrs
@@ -118,8 +125,9 @@ def run_snn_dataset(path: str | Path, dataset: str | None = None, samples: int |
     x, labels = take_samples(x, y, samples, dataset, part)
     n = len(x)
     spikes = data.spikes(part, window, n)
-    spikes, result = run_snn(net, spikes, window, precision=precision, backend=backend,
-                             chunk_samples=chunk_samples, timeout_s=timeout_s, progress=progress)
+    spikes, result, lanes = run_snn(net, spikes, window, precision=precision, backend=backend,
+                                    chunk_samples=chunk_samples, timeout_s=timeout_s,
+                                    progress=progress, lanes=lanes)
 
     counts = result.output.sum(axis=-1)
     pred = predict_from_counts(counts)
@@ -134,7 +142,7 @@ def run_snn_dataset(path: str | Path, dataset: str | None = None, samples: int |
         steps=result.steps, run_seconds=result.seconds, compile_seconds=result.compile_seconds,
         steps_per_s=result.steps / result.seconds if result.seconds else None,
         samples_per_s=n / result.seconds if result.seconds else None,
-        predictions=pred.tolist(), details={"input_spikes": int(spikes.sum())})
+        predictions=pred.tolist(), details={"input_spikes": int(spikes.sum()), "lanes": lanes})
     t0 = time.perf_counter()
     ref = reference_outputs(net, spikes)
     if ref is None:

@@ -15,6 +15,13 @@ Lava step ``k*T + j + 1``; every Dense delivers one step later, and layer
 ``i`` resets every ``T`` steps at phase ``reset_offset + 1 + i``, which NetX
 arranges when given ``reset_offset``. So layer ``i``'s window for sample ``k``
 starts at sink index ``k*T + first_offset + i``.
+
+Lanes (:mod:`beamnet_lava.sim_cpu.lanes`): with ``lanes > 1`` each layer is one
+``LaneDense`` (``RingDelayDense`` for delayed synapses, bit-exact to NetX's
+``DelayDense``) feeding one stock ``LIFReset`` of ``lanes`` blocks of neurons.
+In fixed point the parameters are read from the processes lava-dl's NetX loader
+builds for the file (its weight optimisation, exponents and neuron constants
+included), so a laned run computes what the NetX graph computes, lane by lane.
 """
 from __future__ import annotations
 
@@ -23,8 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from beamnet_lava._quiet import import_slayer
+from beamnet_lava.errors import BeamnetError
 from beamnet_lava.fixed_point import DECAY_UNITY
 from beamnet_lava.netx_export.netx_file import NetxNetwork
+from beamnet_lava.sim_cpu import lanes as lanes_mod
 
 
 class LavaSpec:
@@ -49,11 +58,12 @@ class LavaSpec:
 class NetxSpec(LavaSpec):
     """A validated NetX network of CUBA dense layers."""
 
-    def __init__(self, net: NetxNetwork) -> None:
+    def __init__(self, net: NetxNetwork, lanes: int = 1) -> None:
         self.net = net
         self.path = net.path
-        self.input_size = net.input_size
-        self.sizes = [l.size for l in net.layers]
+        self.lanes = int(lanes)
+        self.input_size = self.lanes * net.input_size
+        self.sizes = [self.lanes * l.size for l in net.layers]
         self.first_offset = first_offset(net)
 
     def check(self, precision: str) -> None:
@@ -70,7 +80,7 @@ class NetxSpec(LavaSpec):
             raise BeamnetError(f"{self.path}: synaptic delays run only with --precision fixed")
 
     def build(self, window: int, precision: str) -> "LavaGraph":
-        return build(self.net, window, precision)
+        return build(self.net, window, precision, self.lanes)
 
 
 @dataclass
@@ -87,35 +97,78 @@ def first_offset(net: NetxNetwork) -> int:
     return 0 if net.layers[0].kind == "input" else 1
 
 
-def build(net: NetxNetwork, window: int, precision: str) -> LavaGraph:
+def build(net: NetxNetwork, window: int, precision: str, lanes: int = 1) -> LavaGraph:
     first = first_offset(net)
     if precision == "fixed":
         import_slayer()  # netx imports slayer; do it quietly first
         from lava.lib.dl.netx import hdf5
 
         proc = hdf5.Network(net_config=str(net.path), reset_interval=window, reset_offset=first)
-        return LavaGraph(proc.inp, [layer.out for layer in proc.layers],
-                         [l.size for l in net.layers], first)
-    return _build_float(net, window, first)
+        if lanes == 1:
+            return LavaGraph(proc.inp, [layer.out for layer in proc.layers],
+                             [l.size for l in net.layers], first)
+        return _build_fixed_lanes(proc, net, first, lanes)
+    return _build_float(net, window, first, lanes)
 
 
-def _build_float(net: NetxNetwork, window: int, first: int) -> LavaGraph:
-    from lava.proc.dense.process import Dense
+def _build_fixed_lanes(proc, net: NetxNetwork, first: int, lanes: int) -> LavaGraph:
+    """``lanes`` copies of the NetX graph ``proc``: its blocks' parameters, laned processes."""
     from lava.proc.lif.process import LIFReset
 
-    entry = None
-    prev_out = None
-    outputs = []
+    import beamnet_lava.processes.ring_delay_dense.models  # noqa: F401  (register the models)
+    from beamnet_lava.processes.ring_delay_dense.process import RingDelayDense
+
+    pairs = []
+    for block in proc.layers:
+        cell = block.neuron
+        if not isinstance(cell, LIFReset):
+            raise BeamnetError(f"{net.path}: lanes run CUBA neurons with resets, not "
+                               f"{type(cell).__name__}; use --lanes 1")
+        p = cell.proc_params
+        neuron = LIFReset(shape=(lanes * cell.a_in.shape[0],), du=cell.du.init, dv=cell.dv.init,
+                          vth=cell.vth.init, bias_mant=lanes_mod.tile(cell.bias_mant.init, lanes),
+                          bias_exp=lanes_mod.tile(cell.bias_exp.init, lanes),
+                          reset_interval=p["reset_interval"], reset_offset=p["reset_offset"])
+        syn = block.synapse
+        q = syn.proc_params
+        if hasattr(syn, "delays"):
+            if int(syn.num_message_bits.init) != 0:
+                raise BeamnetError(f"{net.path}: delayed graded synapses do not run in lanes; "
+                                   "use --lanes 1")
+            laned = RingDelayDense(weights=syn.weights.init, delays=syn.delays.init,
+                                   num_weight_bits=q["num_weight_bits"],
+                                   weight_exp=q["weight_exp"], lanes=lanes)
+        else:
+            w = syn.weights.init
+            laned = lanes_mod.synapse(w.toarray() if hasattr(w, "toarray") else np.asarray(w), lanes,
+                                      weight_exp=q["weight_exp"],
+                                      num_weight_bits=q["num_weight_bits"],
+                                      num_message_bits=int(syn.num_message_bits.init))
+        pairs.append((laned, neuron))
+    return _chain(pairs, [lanes * l.size for l in net.layers], first)
+
+
+def _build_float(net: NetxNetwork, window: int, first: int, lanes: int = 1) -> LavaGraph:
+    from lava.proc.lif.process import LIFReset
+
+    pairs = []
     for i, layer in enumerate(net.layers):
         bias = np.zeros(layer.size) if layer.bias is None else layer.bias.astype(float)
-        neuron = LIFReset(shape=(layer.size,), du=layer.i_decay / DECAY_UNITY,
+        neuron = LIFReset(shape=(lanes * layer.size,), du=layer.i_decay / DECAY_UNITY,
                           dv=layer.v_decay / DECAY_UNITY, vth=float(layer.v_th_mant),
-                          bias_mant=bias, reset_interval=window,
+                          bias_mant=lanes_mod.tile(bias, lanes), reset_interval=window,
                           reset_offset=first + 1 + i)
-        if layer.kind == "input":
-            port_in = neuron.a_in
-        else:
-            syn = Dense(weights=layer.weight.astype(float))
+        syn = None if layer.kind == "input" else lanes_mod.synapse(layer.weight.astype(float), lanes)
+        pairs.append((syn, neuron))
+    return _chain(pairs, [lanes * l.size for l in net.layers], first)
+
+
+def _chain(pairs: list, sizes: list[int], first: int) -> LavaGraph:
+    """Wire ``(synapse or None, neuron)`` layers in order: synapse -> neuron -> next synapse."""
+    entry, prev_out, outputs = None, None, []
+    for syn, neuron in pairs:
+        port_in = neuron.a_in
+        if syn is not None:
             syn.a_out.connect(neuron.a_in)
             port_in = syn.s_in
         if prev_out is None:
@@ -124,4 +177,4 @@ def _build_float(net: NetxNetwork, window: int, first: int) -> LavaGraph:
             prev_out.connect(port_in)
         prev_out = neuron.s_out
         outputs.append(neuron.s_out)
-    return LavaGraph(entry, outputs, [l.size for l in net.layers], first)
+    return LavaGraph(entry, outputs, sizes, first)

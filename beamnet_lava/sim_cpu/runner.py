@@ -37,6 +37,10 @@ class StreamResult:
     seconds: float                      # wall time of the runs (compilation excluded)
     compile_seconds: float
     steps: int                          # Lava time steps executed
+    # spikes each layer emitted over every step, pipeline tail and padding lanes included:
+    # what a per-neuron counter inside the process would sum to, without reading it back
+    # through Var.get (one message per element: seconds for tens of thousands of neurons)
+    stream_spikes: list[int] | None = None
 
     @property
     def output(self) -> np.ndarray:
@@ -165,9 +169,9 @@ class LavaNetwork:
             step += todo
             if progress:
                 progress(min(n, step // self.window) - done_before)
-        layers = []
+        layers, stream_spikes = [], [int(np.asarray(r).sum(dtype=np.int64)) for r in records]
         for i, r in enumerate(records):
             off = self.spec.first_offset + i
             seg = np.asarray(r[off:off + n * self.window]).reshape(n, self.window, -1)
             layers.append(seg.transpose(0, 2, 1).copy())
-        return StreamResult(layers, t_run, self.compile_seconds, step)
+        return StreamResult(layers, t_run, self.compile_seconds, step, stream_spikes)

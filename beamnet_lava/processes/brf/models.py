@@ -99,7 +99,8 @@ class _ReadoutModel(_WindowedModel):
             self.total += self.v
             self.neuron_updates[0] += self.v.size
             if t == self.proc_params["window"] - 1:
-                out[int(np.argmax(self.total))] = 1
+                per_lane = self.total.reshape(self.proc_params.get("lanes", 1), -1)
+                out.reshape(per_lane.shape)[np.arange(len(per_lane)), per_lane.argmax(axis=1)] = 1
         self.s_out.send(out)
 
 

@@ -11,7 +11,9 @@ is Lava step ``offset + 1`` (recorder row ``offset``, see
 
 :class:`LeakyReadout` integrates ``v_t = a v_{t-1} + (1 - a) I_t``, sums ``v``
 over the window and, on the window's last step, emits one spike on the
-neuron with the largest sum (ties: lowest index): the class decision.
+neuron with the largest sum (ties: lowest index): the class decision; with
+``lanes > 1`` its neurons are ``lanes`` blocks (lane-major) and each block
+decides for its own sample.
 """
 from __future__ import annotations
 
@@ -52,7 +54,10 @@ class LeakyReadout(_Windowed):
     """Non-spiking leaky integrators; one decision spike per window."""
 
     def __init__(self, *, shape: tuple[int, ...], alpha_int: int, window: int, offset: int = 2,
-                 name: str | None = None) -> None:
-        super().__init__(shape=shape, window=window, offset=offset, name=name, alpha_int=int(alpha_int))
+                 lanes: int = 1, name: str | None = None) -> None:
+        if lanes < 1 or shape[0] % lanes:
+            raise ValueError(f"{shape[0]} readout neurons do not split into {lanes} lanes")
+        super().__init__(shape=shape, window=window, offset=offset, name=name,
+                         alpha_int=int(alpha_int), lanes=int(lanes))
         self.v = Var(shape=shape, init=0)
         self.total = Var(shape=shape, init=0)
