@@ -132,7 +132,10 @@ def export(
     if format_ == "nir":
         from beamnet_lava.netx_export.nir_bridge import export_nir
 
-        out.print(f"exported {run_dir} to {export_nir(run_dir, output, force=force, deterministic=deterministic).describe()}")
+        result = export_nir(run_dir, output, force=force, deterministic=deterministic)
+        out.print(f"exported {run_dir} to {result.describe()}")
+        for item in result.dropped:
+            err.print(f"[bold yellow]dropped:[/] {item}", highlight=False, soft_wrap=True)
         return
     net = export_run(run_dir, output, force=force)
     if hasattr(net, "describe"):

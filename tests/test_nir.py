@@ -11,7 +11,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export import export_run, read_netx
 from beamnet_lava.netx_export.nir_bridge import (
     DT, delay_matrix, export_nir, export_refusal, import_nir, read_nir)
-from beamnet_lava.netx_export.nir_peers import norse_layers, snntorch_layers
+from beamnet_lava.netx_export.nir_peers import euler_layers, norse_layers, snntorch_layers
 from beamnet_lava.sim_cpu.spike_inputs import run_inputs
 from helpers import edited_copy
 
@@ -112,7 +112,8 @@ def test_exported_nir_runs_in_snntorch_and_norse_exactly_on_the_grid(tmp_path):
     x = _spikes((16, 6, 6), 0.5, 0)
     ours = _lava(src, x, tmp_path)
     g = read_nir(tmp_path / "s.nir")
-    for peer in (snntorch_layers(g, x), norse_layers(read_nir(tmp_path / "s.nir"), x)):
+    for peer in (snntorch_layers(g, x), norse_layers(read_nir(tmp_path / "s.nir"), x),
+                 euler_layers(read_nir(tmp_path / "s.nir"), x)):
         assert len(peer) == 2
         for a, b in zip(ours, peer):
             assert a.shape == b.shape and np.array_equal(a, b)
@@ -201,7 +202,7 @@ def _recurrent_graph(with_back_edge=True):
 
 
 def test_recurrent_graph_matches_norse_simulation(tmp_path):
-    x = _spikes((8, 6, 3), 0.5, 3)
+    x = _spikes((3, 6, 3), 0.5, 3)
     nir.write(tmp_path / "rec.nir", _recurrent_graph())
     imported = import_nir(tmp_path / "rec.nir", tmp_path / "rec.net")
     assert imported.layers[0].weight_rec is not None

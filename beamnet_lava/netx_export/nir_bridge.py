@@ -67,9 +67,7 @@ def export_refusal(family: str | None, deterministic: bool) -> str | None:
     """
     if family == "beamnet":
         if deterministic:
-            return ("BEAM-Net's Delta -> 0 core export (--deterministic) is not implemented in "
-                    "this version; NIR has no node for its stochastic and adaptive threshold, "
-                    "inhibition trace or Dirichlet readout")
+            return None                      # the Delta -> 0 core: beamnet_core_to_nir
         return ("BEAM-Net's stochastic threshold (Eq. 9), adaptive threshold (Eq. 10) and "
                 "Dirichlet readout (Eq. 12-15) have no NIR node; only its Delta -> 0 core "
                 "could be exported, with --deterministic")
@@ -151,6 +149,25 @@ def _cuba_node(l: Layer, dt: float):
         w_in=np.full(n, fixed_point.DECAY_UNITY / l.i_decay))
 
 
+def _delay_branches(nodes: dict, edges: list, l: Layer, prev: str, prev_size: int, lif: str,
+                    i: int, dt: float) -> None:
+    """``prev -> [Delay(d dt) ->] Linear(W masked to delay d) -> lif``, one per distinct delay."""
+    import nir
+
+    w = l.weight.astype(np.float64) / fixed_point.W_SCALE
+    delay = delay_matrix(l)
+    for d in (np.unique(delay[l.weight != 0]) if np.any(l.weight) else [0]):
+        d = int(d)
+        lin = f"linear{i}" if d == 0 else f"linear{i}_d{d}"
+        nodes[lin] = nir.Linear(weight=np.where(delay == d, w, 0.0))
+        if d == 0:
+            edges.append((prev, lin))
+        else:
+            nodes[f"delay{i}_d{d}"] = nir.Delay(delay=np.full(prev_size, d * dt))
+            edges += [(prev, f"delay{i}_d{d}"), (f"delay{i}_d{d}", lin)]
+        edges.append((lin, lif))
+
+
 def netx_to_nir(net: NetxNetwork, dt: float = DT):
     """The NIR graph of a validated NetX CUBA network, with the metadata a round trip needs."""
     import nir
@@ -162,18 +179,7 @@ def netx_to_nir(net: NetxNetwork, dt: float = DT):
     loihi = []
     for i, l in enumerate(net.layers):
         lif = f"lif{i}"
-        w = l.weight.astype(np.float64) / fixed_point.W_SCALE
-        delay = delay_matrix(l)
-        for d in np.unique(delay[l.weight != 0]) if np.any(l.weight) else [0]:
-            d = int(d)
-            lin = f"linear{i}" if d == 0 else f"linear{i}_d{d}"
-            nodes[lin] = nir.Linear(weight=np.where(delay == d, w, 0.0))
-            if d == 0:
-                edges.append((prev, lin))
-            else:
-                nodes[f"delay{i}_d{d}"] = nir.Delay(delay=np.full(prev_size, d * dt))
-                edges += [(prev, f"delay{i}_d{d}"), (f"delay{i}_d{d}", lin)]
-            edges.append((lin, lif))
+        _delay_branches(nodes, edges, l, prev, prev_size, lif, i, dt)
         nodes[lif] = _cuba_node(l, dt)
         if l.weight_rec is not None:
             nodes[f"rec{i}"] = nir.Linear(weight=l.weight_rec.astype(np.float64) / fixed_point.W_SCALE)
@@ -225,15 +231,71 @@ def export_nir(source: str | Path, out: str | Path, *, force: bool = False,
 
     source, out = Path(source), Path(out)
     refuse_overwrite(out, force)
-    with _as_netx_file(source, deterministic) as netx_path:
-        net = read_netx(netx_path)
-        graph = netx_to_nir(net)
+    with _as_export_file(source, deterministic) as (path, family):
+        if family == "beamnet":
+            from beamnet_lava.netx_export.beamnet_file import read_beamnet
+
+            bf = read_beamnet(path)
+            graph, dropped = beamnet_core_to_nir(bf)
+            sizes, layers, recurrent = [bf.input_size, bf.n_memory], 1, 1
+        else:
+            net = read_netx(path)
+            graph, dropped = netx_to_nir(net), []
+            sizes = [net.input_size] + [l.size for l in net.layers]
+            layers, recurrent = len(net.layers), sum(l.weight_rec is not None for l in net.layers)
     with atomic_path(out) as tmp:
         nir.write(tmp, graph)
         read_nir(tmp)                      # refuse to publish a file we could not read back
     kinds = [type(node).__name__ for node in graph.nodes.values()]
-    return NirExport(out, len(net.layers), [net.input_size] + [l.size for l in net.layers],
-                     kinds.count("Delay"), sum(l.weight_rec is not None for l in net.layers))
+    return NirExport(out, layers, sizes, kinds.count("Delay"), recurrent, dropped)
+
+
+def beamnet_core_to_nir(bf, dt: float = DT):
+    """BEAM-Net's Delta -> 0 core as NIR, and the list of what was dropped.
+
+    Kept: the coincidence synapses (one Delay -> Linear branch per distinct delay), the
+    memory neurons' CUBA dynamics (du, dv, theta_0; Eq. 8) and the lateral inhibition as a
+    recurrent Linear of weight -w_inh (Prop. 3.3) into the memory current. Dropped: the
+    logistic threshold noise (Eq. 9, Delta -> 0), the adaptive threshold (Eq. 10, gamma ->
+    0), the inhibition trace's own decay (it takes the current decay du) and the Dirichlet
+    readout with the top-down loop (Eq. 12-17).
+    """
+    import nir
+
+    p = bf.params
+    n, d_in = bf.weight.shape
+    core = Layer(1, "dense", n, p.theta >> 6, p.du, p.dv, bf.weight, None, bf.delay,
+                 None)
+    if p.du == 0 or p.dv == 0:
+        raise BeamnetError(f"{bf.path}: du={p.du}, dv={p.dv}: a decay of 0 is an infinite NIR "
+                           "time constant; refused")
+    nodes: dict[str, Any] = {"input": nir.Input(input_type={"input": np.array([d_in])})}
+    edges: list[tuple[str, str]] = []
+    _delay_branches(nodes, edges, core, "input", d_in, "memory", 0, dt)
+    lif = _cuba_node(core, dt)
+    lif.v_threshold = np.full(n, p.theta / fixed_point.DECAY_UNITY)     # theta in state units
+    nodes["memory"] = lif
+    inhibition = -(p.w_inh / fixed_point.DECAY_UNITY) * (np.ones((n, n)) - np.eye(n))
+    nodes["inhibition"] = nir.Linear(weight=inhibition)
+    edges += [("memory", "inhibition"), ("inhibition", "memory")]
+    nodes["output"] = nir.Output(output_type={"output": np.array([n])})
+    edges.append(("memory", "output"))
+    dropped = [f"stochastic threshold (Eq. 9): Delta = {p.delta} state units -> 0",
+               f"adaptive threshold (Eq. 10): gamma = {p.gamma} -> 0",
+               "Dirichlet readout and top-down loop (Eq. 12-17): the graph outputs memory spikes",
+               "the current/voltage state is not rounded toward zero on a 2^-12 grid (NIR is real-valued)"]
+    if p.d_syn != p.du:
+        dropped.append(f"inhibition trace decay d_syn = {p.d_syn}: the recurrent Linear decays "
+                       f"with the current decay du = {p.du} instead")
+    meta = {"dt": dt, "integration": INTEGRATION, "source": "beamnet-lava",
+            "beamnet_lava_version": __version__, "family": "beamnet",
+            "seed": int(getattr(bf.config, "seed", 0)), "deterministic_core": True,
+            "loihi_layers": [{"iDecay": p.du, "vDecay": p.dv, "vThMant": p.theta >> 6,
+                              "w_inh": p.w_inh, "d_syn": p.d_syn}],
+            "time_steps": int(bf.config.time_steps), "dropped": dropped}
+    graph = nir.NIRGraph(nodes=nodes, edges=edges, type_check=True)
+    graph.metadata = {META_KEY: json.dumps(meta, sort_keys=True), "dt": dt, "integration": INTEGRATION}
+    return graph, dropped
 
 
 def _family_of_file(path: Path) -> str | None:
@@ -250,28 +312,33 @@ def _family_of_file(path: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def _as_netx_file(source: Path, deterministic: bool) -> Iterator[Path]:
-    """A NetX file for ``source``: the file itself, or a run directory exported to a temp file."""
+def _as_export_file(source: Path, deterministic: bool) -> Iterator[tuple[Path, str | None]]:
+    """``(file, family)`` for ``source``: the file itself, or a run directory exported to a
+    temporary NetX file; refused here when the family cannot be carried."""
     if source.is_dir():
+        from beamnet_lava.netx_export.export import export_run
         from beamnet_lava.training.checkpoint import load_run
 
         family = load_run(source).config.model
         reason = export_refusal(family, deterministic)
         if reason:
             raise BeamnetError(f"{source}: cannot export to NIR: {reason}")
-        from beamnet_lava.netx_export.export import export_run
-
+        if deterministic and family != "beamnet":
+            raise BeamnetError(f"{source}: --deterministic applies to BEAM-Net runs only")
         with tempfile.TemporaryDirectory(prefix="beamnet-nir-") as tmp:
             path = Path(tmp) / "model.net"
             export_run(source, path)
-            yield path
+            yield path, family
         return
     if not source.exists():
         raise BeamnetError(f"{source}: no such file or run directory")
-    reason = export_refusal(_family_of_file(source), deterministic)
+    family = _family_of_file(source)
+    reason = export_refusal(family, deterministic)
     if reason:
         raise BeamnetError(f"{source}: cannot export to NIR: {reason}")
-    yield source
+    if deterministic and family != "beamnet":
+        raise BeamnetError(f"{source}: --deterministic applies to BEAM-Net files only")
+    yield source, family
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,7 +401,7 @@ def _unknown_node_types(path: Path) -> list[str]:
     return [t for t in found if t not in known]
 
 
-def _flatten(graph, prefix: str = "") -> tuple[dict, list]:
+def flatten_graph(graph, prefix: str = "") -> tuple[dict, list]:
     """Inline nested NIRGraph nodes (snnTorch's RSynaptic subgraphs) into one node/edge list."""
     import nir
 
@@ -342,7 +409,7 @@ def _flatten(graph, prefix: str = "") -> tuple[dict, list]:
     for name, node in graph.nodes.items():
         full = prefix + name
         if isinstance(node, nir.NIRGraph):
-            sub_nodes, sub_edges = _flatten(node, full + ".")
+            sub_nodes, sub_edges = flatten_graph(node, full + ".")
             ins = [k for k, v in sub_nodes.items() if isinstance(v, nir.Input) and k.count(".") == full.count(".") + 1]
             outs = [k for k, v in sub_nodes.items() if isinstance(v, nir.Output) and k.count(".") == full.count(".") + 1]
             if len(ins) != 1 or len(outs) != 1:
@@ -416,7 +483,7 @@ def nir_to_layers(graph, path: Path, *, dt: float | None = None, tolerance: floa
     """NetX CUBA layers computing what ``graph`` computes (forward Euler at ``dt``)."""
     import nir
 
-    nodes, edges = _flatten(graph)
+    nodes, edges = flatten_graph(graph)
     meta = _our_metadata(graph)
     dt = float(dt or meta.get("dt") or _scalar_meta(graph, "dt") or DT)
     grid = _Grid(tolerance, round_off_grid, path)
@@ -586,7 +653,9 @@ def _make_layer(nodes, preds, lif_name, branches, source, index, n_pre, dt, grid
             raise BeamnetError(f"{path}: {where} has more than one recurrent Linear")
         weight_rec = weights(r, n)
     if weight_rec is not None and np.any(delay):
-        raise BeamnetError(f"{path}: {where} is recurrent and has delays; not supported")
+        raise BeamnetError(f"{path}: {where} is recurrent and has synaptic delays; lava-dl's "
+                           "RecurrentDense applies one delay matrix to both synapse sets, so "
+                           "NetX cannot hold it")
     return (Layer(index, "dense", n, v_th_mant, i_decay, v_decay, weight, None,
                   delay if np.any(delay) else None, weight_rec), rec)
 
