@@ -296,3 +296,19 @@ def test_cli_import_never_overwrites_without_force_and_run_takes_nir(tmp_path):
     rec = np.load(tmp_path / "r.npz")
     assert rec["layer0"].shape == (2, 5, 4) and rec["layer0"].dtype == bool
     assert np.array_equal(rec["layer0"], norse_layers(read_nir(src), np.load(x))[0])
+
+
+def test_cli_export_format_nir_and_family_refusals(tiny_net, tmp_path):
+    result = runner.invoke(app, ["export", str(tiny_net), "--format", "nir", "-o", str(tmp_path / "t.nir")])
+    assert result.exit_code == 0, result.output
+    assert "CubaLIF" in result.output and nir.read(tmp_path / "t.nir").nodes
+    result = runner.invoke(app, ["export", str(tiny_net), "--format", "onnx", "-o", str(tmp_path / "t.x")])
+    assert result.exit_code == 1 and "netx or nir" in result.output
+
+    def as_brf(f):
+        f.attrs["model"] = "brf-rsnn"
+        f.create_group("brf").attrs["extension_version"] = 1
+    brf = edited_copy(tiny_net, tmp_path, as_brf, "brf.net")
+    result = runner.invoke(app, ["export", str(brf), "--format", "nir", "-o", str(tmp_path / "b.nir")])
+    assert result.exit_code == 1 and "damping" in result.output
+    assert not (tmp_path / "b.nir").exists()
