@@ -4,16 +4,26 @@ import nir
 import numpy as np
 import pytest
 import torch
+from helpers import edited_copy
 from typer.testing import CliRunner
 
 from beamnet_lava.cli import app
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export import export_run, read_netx
 from beamnet_lava.netx_export.nir_bridge import (
-    DT, delay_matrix, export_nir, export_refusal, import_nir, read_nir)
-from beamnet_lava.netx_export.nir_peers import euler_layers, norse_layers, snntorch_layers
+    DT,
+    delay_matrix,
+    export_nir,
+    export_refusal,
+    import_nir,
+    read_nir,
+)
+from beamnet_lava.netx_export.nir_peers import (
+    euler_layers,
+    norse_layers,
+    snntorch_layers,
+)
 from beamnet_lava.sim_cpu.spike_inputs import run_inputs
-from helpers import edited_copy
 
 runner = CliRunner()
 
@@ -92,7 +102,7 @@ def test_round_trip_of_a_stock_lava_dl_file_with_delays(tmp_path):
     delays = sorted(float(n.delay[0]) for n in g.nodes.values() if isinstance(n, nir.Delay))
     assert np.allclose(delays, [DT, 2 * DT, 3 * DT])
     import_nir(tmp_path / "s.nir", tmp_path / "back.net")
-    a, b = _same_integers(src, tmp_path / "back.net")
+    _, b = _same_integers(src, tmp_path / "back.net")
     assert b.layers[0].delay is not None and b.layers[0].delay.max() == 3
     x = _spikes((2, 12, 6), 0.4, 5)                  # same Lava output for both files
     la, lb = _lava(src, x, tmp_path), _lava(tmp_path / "back.net", x, tmp_path)

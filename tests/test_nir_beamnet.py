@@ -2,6 +2,7 @@
 import nir
 import numpy as np
 import pytest
+from helpers import edited_copy
 
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.data import load_split, times_to_raster
@@ -13,7 +14,6 @@ from beamnet_lava.netx_export.nir_peers import euler_layers
 from beamnet_lava.sim_cpu.beamnet_run import BeamnetSpec
 from beamnet_lava.sim_cpu.runner import LavaNetwork
 from beamnet_lava.training.trainer import train
-from helpers import edited_copy
 
 
 @pytest.fixture(scope="module")

@@ -32,9 +32,10 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import h5py
 import numpy as np
@@ -42,7 +43,12 @@ import numpy as np
 from beamnet_lava import __version__, fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
-from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, Layer, NetxNetwork, read_netx
+from beamnet_lava.netx_export.netx_file import (
+    FORMAT_VERSION,
+    Layer,
+    NetxNetwork,
+    read_netx,
+)
 
 DT = 1e-4                        # snnTorch's hard-coded NIR time step; Norse: from_nir(dt=1e-4)
 INTEGRATION = "forward-euler"

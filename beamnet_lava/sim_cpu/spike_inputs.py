@@ -62,8 +62,11 @@ def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path 
                            f"{net.input_size} inputs")
     spikes_nit = spikes.transpose(0, 2, 1)
     carry = carry_steps(net)
-    run = lambda x: run_snn(net, x, steps + 2 * carry, precision=precision, backend=backend,  # noqa: E731
-                            chunk_samples=chunk_samples, timeout_s=timeout_s, progress=progress)[1]
+
+    def run(x: np.ndarray):
+        return run_snn(net, x, steps + 2 * carry, precision=precision, backend=backend,
+                       chunk_samples=chunk_samples, timeout_s=timeout_s, progress=progress)[1]
+
     padded = np.concatenate([spikes_nit, np.zeros((n, n_in, 2 * carry), np.uint8)], axis=2)
     result = run(padded)
     seconds, compile_s, lava_steps = result.seconds, result.compile_seconds, result.steps
@@ -71,8 +74,9 @@ def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path 
     if carry:
         # a spike in the last `carry` steps of a padded window is still in flight (a recurrent
         # back edge or a synaptic delay) when the next sample starts: rerun that sample alone
-        tail = np.any([l[:, :, -carry:].any(axis=(1, 2)) for l in full], axis=0)
-        for k in np.flatnonzero(tail[:-1]) + 1:
+        for k in range(1, n):
+            if not any(l[k - 1, :, -carry:].any() for l in full):
+                continue
             alone = run(padded[k:k + 1])
             for f, a in zip(full, alone.layers):
                 f[k] = a[0]
@@ -80,9 +84,8 @@ def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path 
                                               lava_steps + alone.steps)
     layers = [l[:, :, :steps].transpose(0, 2, 1).astype(bool) for l in full]   # (n, steps, neurons)
     if record is not None:
-        with atomic_path(record) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, **{f"layer{i}": a for i, a in enumerate(layers)})
+        with atomic_path(record) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **{f"layer{i}": a for i, a in enumerate(layers)})
     return {
         "file": str(netx_path), "inputs": str(inputs), "n_samples": n, "time_steps": steps,
         "precision": precision, "backend": backend, "input_spikes": int(spikes.sum()),
