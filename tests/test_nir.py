@@ -322,3 +322,32 @@ def test_cli_export_format_nir_and_family_refusals(tiny_net, tmp_path):
     result = runner.invoke(app, ["export", str(brf), "--format", "nir", "-o", str(tmp_path / "b.nir")])
     assert result.exit_code == 1 and "damping" in result.output
     assert not (tmp_path / "b.nir").exists()
+
+
+def test_snntorch_recurrent_layer_flat_or_nested_imports_as_dense_rec(tmp_path):
+    import snntorch as snn
+    from snntorch.export_nir import _extract_snntorch_module, export_to_nir
+
+    lin = torch.nn.Linear(3, 4, bias=False)
+    # reset_delay=True: snnTorch 1.0.0's RSynaptic(reset_delay=False) fails in its forward
+    rsyn = snn.RSynaptic(alpha=torch.full((4,), 0.5), beta=torch.full((4,), 0.75),
+                         threshold=torch.full((4,), 1.0), linear_features=4,
+                         reset_mechanism="zero", init_hidden=True)
+    with torch.no_grad():
+        lin.weight.copy_(torch.arange(12.0).reshape(4, 3) / 64)
+        rsyn.recurrent.weight.copy_(-torch.arange(16.0).reshape(4, 4) / 64)
+        rsyn.recurrent.bias.zero_()
+    flat = export_to_nir(torch.nn.Sequential(lin, rsyn), torch.zeros(1, 3), ignore_dims=[0])
+    sub = _extract_snntorch_module(rsyn)              # snnTorch's own RSynaptic subgraph
+    assert isinstance(sub, nir.NIRGraph)
+    nested = nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([3])}),
+                                 "lin": nir.Linear(weight=lin.weight.detach().numpy()), "rsyn": sub,
+                                 "output": nir.Output(output_type={"output": np.array([4])})},
+                          edges=[("input", "lin"), ("lin", "rsyn"), ("rsyn", "output")])
+    for name, graph in (("flat", flat), ("nested", nested)):
+        nir.write(tmp_path / f"{name}.nir", graph)
+        layer = import_nir(tmp_path / f"{name}.nir", tmp_path / f"{name}.net").layers[0]
+        assert np.array_equal(layer.weight, np.arange(12).reshape(4, 3))
+        assert np.array_equal(layer.weight_rec, -np.arange(16).reshape(4, 4))
+        assert (layer.i_decay, layer.v_decay, layer.v_th_mant) == (2048, 1024, 64)
+        assert read_netx(tmp_path / f"{name}.net").layers[0].weight_rec is not None
