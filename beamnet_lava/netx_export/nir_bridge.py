@@ -451,8 +451,8 @@ class _Grid:
             self.worst, self.worst_where = err, where
         if err > self.tolerance and not self.round_off_grid:
             raise BeamnetError(f"{self.path}: {where} is off the Loihi grid by up to {err:.3g} of "
-                               f"a step (tolerance {self.tolerance:g}); pass --round to round it "
-                               "(the largest rounding error is reported)")
+                               f"a step (tolerance {self.tolerance:g}); `beamnet-lava import --round` rounds "
+                               "it (and reports the largest rounding error)")
         return ints.astype(np.int64)
 
 
