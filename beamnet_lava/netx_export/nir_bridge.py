@@ -476,12 +476,12 @@ class NirImport:
 
     def describe(self) -> str:
         sizes = " -> ".join([str(self.input_size)] + [str(l.size) for l in self.layers])
-        kinds = ", ".join(f"{sum(l.delay is not None for l in self.layers)} with delays",) \
-            if any(l.delay is not None for l in self.layers) else ""
+        delayed = sum(l.delay is not None for l in self.layers)
         rec = sum(l.weight_rec is not None for l in self.layers)
-        return (f"{self.path} (NetX, {len(self.layers)} CUBA layers {sizes}"
-                f"{', ' + kinds if kinds else ''}{f', {rec} recurrent' if rec else ''}; "
-                f"largest rounding error {self.max_rounding_error:.2g} of a grid step, dt = {self.dt:g} s)")
+        extra = (f", {delayed} with delays" if delayed else "") + (f", {rec} recurrent" if rec else "")
+        where = f" ({self.rounding_where})" if self.max_rounding_error else ""
+        return (f"{self.path} (NetX, {len(self.layers)} CUBA layers {sizes}{extra}; largest "
+                f"rounding error {self.max_rounding_error:.2g} of a grid step{where}, dt = {self.dt:g} s)")
 
 
 def nir_to_layers(graph, path: Path, *, dt: float | None = None, tolerance: float = GRID_TOLERANCE,
