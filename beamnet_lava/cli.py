@@ -198,30 +198,58 @@ def train(
 @app.command()
 @_user_errors
 def export(
-    run_dir: Path = typer.Argument(..., help="A run directory written by `beamnet-lava train`."),
-    output: Path = typer.Option(..., "--output", "-o", help="NetX HDF5 file to write (e.g. model.net)."),
+    run_dir: Path = typer.Argument(..., help="A run directory written by `beamnet-lava train` (or, with --format nir, a NetX file)."),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write (e.g. model.net, or model.nir with --format nir)."),
     force: bool = typer.Option(False, help="Overwrite an existing file."),
     target: Optional[str] = typer.Option(None, help="loihi2: BEAM-Net's variant of stock Lava processes only (no microcode; see docs/loihi2.md)."),
+    format_: str = typer.Option("netx", "--format", help="netx (NetX HDF5 for lava-dl) or nir (NIR graph for snnTorch, Norse, ...; docs/nir.md)."),
+    deterministic: bool = typer.Option(False, help="nir: BEAM-Net only, export its Delta -> 0 core (says what is dropped)."),
 ) -> None:
-    """Export a trained run to a NetX HDF5 file that lava-dl's netx loads."""
+    """Export a trained run to a NetX HDF5 file that lava-dl's netx loads (or to NIR)."""
     from beamnet_lava.netx_export import export_run
     from beamnet_lava.training import checkpoint
 
     check_outputs([Out(output, "--output", force=force)],
-                  inputs=[run_dir / name for name in (checkpoint.CHECKPOINT, checkpoint.CONFIG,
+                  inputs=[run_dir] + [run_dir / name for name in (checkpoint.CHECKPOINT, checkpoint.CONFIG,
                                                       checkpoint.METRICS)])
     if target is not None:
         from beamnet_lava.deploy.report import export_target
 
         return export_target(run_dir, output, target, force, out)
+    if format_ not in ("netx", "nir"):
+        raise BeamnetError(f"--format {format_!r}: choose netx or nir")
+    if format_ == "nir":
+        from beamnet_lava.netx_export.nir_bridge import export_nir
+
+        result = export_nir(run_dir, output, force=force, deterministic=deterministic)
+        out.print(f"exported {run_dir} to {result.describe()}")
+        for item in result.dropped:
+            err.print(f"[bold yellow]dropped:[/] {item}", highlight=False, soft_wrap=True)
+        return
     net = export_run(run_dir, output, force=force)
     out.print(f"exported {run_dir} to {net.describe()}")
+
+
+@app.command("import")
+@_user_errors
+def import_(
+    nir_file: Path = typer.Argument(..., help="A NIR graph (.nir, e.g. from snnTorch's export_to_nir or Norse)."),
+    output: Path = typer.Option(..., "--output", "-o", help="NetX HDF5 file to write (run/evaluate/inspect take it)."),
+    force: bool = typer.Option(False, help="Overwrite an existing file."),
+    dt: Optional[float] = typer.Option(None, help="Euler time step in s [default: the graph's metadata, else 1e-4, snnTorch's]."),
+    round_: bool = typer.Option(False, "--round", help="Round off-grid parameters onto Loihi's integers (the largest error is reported)."),
+) -> None:
+    """Import a NIR graph of Linear/Delay -> CubaLIF layers as a NetX file for Lava."""
+    from beamnet_lava.netx_export.nir_bridge import import_nir
+
+    result = import_nir(nir_file, output, force=force, dt=dt, round_off_grid=round_)
+    out.print(f"imported {nir_file} to {result.describe()}")
 
 
 @app.command()
 @_user_errors
 def run(
-    netx_file: Path = typer.Argument(..., help="NetX HDF5 network (ours or any stock CUBA dense net)."),
+    netx_file: Path = typer.Argument(..., help="NetX HDF5 network (ours or any stock CUBA dense net) or a NIR graph (.nir, imported on the fly)."),
     dataset: Optional[Dataset] = typer.Option(None, help="digits, mnist, an event or a sequence dataset (see train) [default: the one the file was trained on]."),
     samples: Optional[int] = typer.Option(None, help="How many samples of the split to run [default: all]."),
     part: str = typer.Option("test", help="Split part: train, val or test."),
@@ -236,21 +264,44 @@ def run(
     loop: Optional[bool] = typer.Option(None, "--loop/--no-loop", help="BEAM-Net: top-down loop (Eq. 16-17) on or off [default: as trained]."),
     energy_constants: Optional[Path] = typer.Option(None, help="BEAM-Net, BRF/RF: JSON of per-operation energies [default: Loihi 1, Davies 2018]."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the report as JSON ('-' for stdout)."),
+    inputs: Optional[Path] = typer.Option(None, help="Your own input spikes instead of a dataset: .npy bool array (samples, steps, inputs)."),
+    record: Optional[Path] = typer.Option(None, help="With --inputs: save every layer's spikes to this .npz (layer<i>: samples x steps x neurons)."),
+    force: bool = typer.Option(False, help="Overwrite an existing --record file."),
 ) -> None:
     """Run an exported network on Lava and compare it with the training model."""
     import beamnet_lava.deploy.stock_beamnet  # noqa: F401  (registers the beamnet-stock hooks)
+    from beamnet_lava.netx_export.nir_bridge import netx_view
     from beamnet_lava.sim_cpu.evaluate import run_dataset
     from beamnet_lava.sim_cpu.lanes import parse_lanes
 
     input_file(netx_file, "network file")
     input_file(energy_constants, "--energy-constants")
-    check_outputs([Out(json_out, "--json", stdout=True)], inputs=[netx_file, energy_constants])
-    report = run_dataset(netx_file, _value(dataset), samples, part=part, precision=_value(precision),
-                         backend=_value(backend), time_steps=time_steps, data_dir=data_dir, seed=seed,
-                         timeout_s=timeout, chunk_samples=chunk,
-                         lanes=None if lanes is None else parse_lanes(lanes),
-                         bidirectional=loop, energy_constants=energy_constants,
-                         progress=json_out != "-")
+    input_file(inputs, "--inputs")
+    check_outputs([Out(json_out, "--json", stdout=True), Out(record, "--record", force=force)],
+                  inputs=[netx_file, energy_constants, inputs])
+    if record is not None and inputs is None:
+        raise BeamnetError("--record needs --inputs (a dataset run reports with --json)")
+    with netx_view(netx_file) as path:
+        if inputs is not None:
+            from beamnet_lava.sim_cpu.spike_inputs import run_inputs
+
+            report = run_inputs(path, inputs, record=record, force=force, precision=_value(precision),
+                                backend=_value(backend), chunk_samples=chunk, timeout_s=timeout,
+                                progress=json_out != "-")
+            report["file"] = str(netx_file)
+            if not _wrote_json_only(json_out, report):
+                layers = ", ".join(f"{k} {v}/{report['neurons'][k]}" for k, v in report["spikes"].items())
+                out.print(f"Lava {_value(precision)} run of {netx_file} on {report['n_samples']} input "
+                          f"samples x {report['time_steps']} steps: spikes per layer (neurons) {layers}"
+                          f"{'; recorded to ' + str(record) if record else ''}")
+            return
+        report = run_dataset(path, _value(dataset), samples, part=part, precision=_value(precision),
+                             backend=_value(backend), time_steps=time_steps, data_dir=data_dir,
+                             seed=seed, timeout_s=timeout, chunk_samples=chunk,
+                             lanes=None if lanes is None else parse_lanes(lanes),
+                             bidirectional=loop, energy_constants=energy_constants,
+                             progress=json_out != "-")
+    report.file = str(netx_file)
     report.details.setdefault("run_id", rundir.run_id(netx_file))
     if _wrote_json_only(json_out, report.to_dict()):
         return

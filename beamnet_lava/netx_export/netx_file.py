@@ -45,6 +45,7 @@ class Layer:
     weight: np.ndarray | None = None
     bias: np.ndarray | None = None
     delay: np.ndarray | None = None
+    weight_rec: np.ndarray | None = None   # NetX 'dense_rec': this layer's own previous spikes
 
     def slayer_neuron_params(self) -> dict[str, float]:
         """slayer ``cuba.Neuron`` arguments reproducing these hardware values."""
@@ -80,6 +81,8 @@ class NetxNetwork:
                 return f"layer {l.index} has a bias"
             if l.delay is not None and np.any(l.delay):
                 return f"layer {l.index} has synaptic delays"
+            if l.weight_rec is not None:
+                return f"layer {l.index} is recurrent"
         return None
 
 
@@ -184,8 +187,9 @@ def read_netx(path: str | Path) -> NetxNetwork:
                 input_size = input_size or size
                 prev_size = size
                 continue
-            if kind != "dense":
-                raise _bad(p, f"{where} is a '{kind}' layer; beamnet-lava runs input and dense layers only")
+            if kind not in ("dense", "dense_rec"):
+                raise _bad(p, f"{where} is a '{kind}' layer; beamnet-lava runs input, dense and "
+                              "dense_rec layers only")
             if "weight" not in g:
                 raise _bad(p, f"{where} has no weight")
             weight = np.asarray(g["weight"][()], dtype=np.float64)
@@ -206,9 +210,19 @@ def read_netx(path: str | Path) -> NetxNetwork:
             if "delay" in g:
                 delay = _integers(p, f"{where} delay", np.asarray(g["delay"][()], dtype=np.float64))
                 _in_range(p, where, delay, 0, fixed_point.MAX_DELAY, "delay")
+            weight_rec = None
+            if kind == "dense_rec":
+                if "weight_rec" not in g:
+                    raise _bad(p, f"{where} is 'dense_rec' but has no weight_rec")
+                weight_rec = _integers(p, f"{where} weight_rec",
+                                       np.asarray(g["weight_rec"][()], dtype=np.float64).reshape(size, -1))
+                if weight_rec.shape != (size, size):
+                    raise _bad(p, f"{where} weight_rec has shape {weight_rec.shape}, expected ({size}, {size})")
+                if delay is not None:
+                    raise _bad(p, f"{where}: synaptic delays on a recurrent layer are not supported")
             if input_size is None:
                 input_size = weight.shape[1]
-            layers.append(Layer(i, "dense", size, vth, idec, vdec, weight, bias, delay))
+            layers.append(Layer(i, "dense", size, vth, idec, vdec, weight, bias, delay, weight_rec))
             prev_size = size
         if not layers:
             raise _bad(p, "has no layer with neurons")

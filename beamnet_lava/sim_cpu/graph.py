@@ -78,6 +78,8 @@ class NetxSpec(LavaSpec):
                                "input block")
         if precision == "float" and any(l.delay is not None for l in self.net.layers):
             raise BeamnetError(f"{self.path}: synaptic delays run only with --precision fixed")
+        if precision == "float" and any(l.weight_rec is not None for l in self.net.layers):
+            raise BeamnetError(f"{self.path}: recurrent (dense_rec) layers run only with --precision fixed")
 
     def build(self, window: int, precision: str) -> "LavaGraph":
         return build(self.net, window, precision, self.lanes)

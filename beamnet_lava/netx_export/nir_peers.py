@@ -1,0 +1,163 @@
+"""What snnTorch and Norse compute for a NIR graph: each peer's own simulation, per layer.
+
+Used by the tests and ``benchmarks/bench_nir.py`` to hold our Lava runs to the peers
+(needs the ``test`` extra: snntorch, norse, nirtorch). Inputs ``(samples, steps, inputs)``
+0/1; outputs: one ``(samples, steps, neurons)`` bool array per CubaLIF layer, in graph
+order, every sample starting from the peer's zero state.
+
+Neither peer simulates NIR's ``Delay`` node, so :func:`euler_layers` is a plain
+float64 forward-Euler reading of the NIR equations (Input, Linear, Affine, Delay,
+CubaLIF, Output; a back edge carries the previous step's output), written from the
+node definitions in ``nir/ir/*.py``, to check delay branches.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+
+from beamnet_lava.netx_export.nir_bridge import DT, flatten_graph
+
+
+def _run(module, layer_types, spikes: np.ndarray, step) -> list[np.ndarray]:
+    import torch
+
+    records: dict[int, list] = {}
+    hooks = []
+    mods = [m for m in module.modules() if isinstance(m, layer_types)]
+    for k, m in enumerate(mods):
+        def hook(_m, _inp, out, k=k):
+            z = out[0] if isinstance(out, tuple) else out
+            records.setdefault(k, []).append(z.detach().numpy().astype(bool))
+        hooks.append(m.register_forward_hook(hook))
+    try:
+        x = torch.from_numpy(np.asarray(spikes, dtype=np.float32))
+        with torch.no_grad():
+            step(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return [np.stack(records[k], axis=1) for k in range(len(mods))]
+
+
+def snntorch_layers(graph, spikes: np.ndarray) -> list[np.ndarray]:
+    """snnTorch's ``import_from_nir`` network (dt = 1e-4 hard-coded) stepped over ``spikes``."""
+    import snntorch as snn
+    from snntorch.import_nir import import_from_nir
+
+    with contextlib.redirect_stdout(io.StringIO()):      # snnTorch prints while importing
+        net = import_from_nir(graph)
+
+    def step(x):
+        for m in net.modules():
+            if isinstance(m, (snn.Synaptic, snn.RSynaptic)):
+                m.reset_mem()
+        for t in range(x.shape[1]):
+            net(x[:, t])
+    return _run(net, (snn.Synaptic, snn.RSynaptic), spikes, step)
+
+
+def norse_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
+    """Norse's ``from_nir(graph, dt=dt)`` network (Euler; recurrence via nirtorch's state)."""
+    import warnings
+
+    import norse.torch as norse
+    from norse.torch.utils.import_nir import CubaLIF
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = norse.from_nir(graph, dt=dt)
+
+    def step(x):
+        state = None
+        for t in range(x.shape[1]):
+            _, state = net(x[:, t], state)
+    return _run(net, (CubaLIF,), spikes, step)
+
+
+def _topological(nodes: dict, edges: list, roots: list[str]) -> list[str]:
+    """Nodes in dependency order; edges closing a cycle (found depth first) are back edges."""
+    succs: dict[str, list[str]] = {k: [] for k in nodes}
+    for a, b in edges:
+        succs[a].append(b)
+    back, on_stack, seen = set(), set(), set()
+
+    def visit(k: str) -> None:
+        seen.add(k)
+        on_stack.add(k)
+        for b in succs[k]:
+            if b in on_stack:
+                back.add((k, b))
+            elif b not in seen:
+                visit(b)
+        on_stack.discard(k)
+
+    for r in roots:
+        visit(r)
+    indeg = {k: 0 for k in seen}
+    for a, b in edges:
+        if (a, b) not in back and a in seen:
+            indeg[b] += 1
+    order, ready = [], [k for k in roots]
+    while ready:
+        k = ready.pop(0)
+        order.append(k)
+        for b in succs[k]:
+            if (k, b) not in back:
+                indeg[b] -= 1
+                if indeg[b] == 0:
+                    ready.append(b)
+    return order
+
+
+def euler_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
+    """The NIR equations integrated by forward Euler at ``dt`` (float64), per CubaLIF node."""
+    import nir
+
+    nodes, edges = flatten_graph(graph)
+    preds: dict[str, list[str]] = {k: [] for k in nodes}
+    for a, b in edges:
+        preds[b].append(a)
+    order = _topological(nodes, edges, [k for k, v in nodes.items() if isinstance(v, nir.Input)])
+    rank = {k: i for i, k in enumerate(order)}      # a pred ranked later is a back edge
+    lifs = [k for k in order if isinstance(nodes[k], nir.CubaLIF)]
+    x = np.asarray(spikes, dtype=np.float64)
+    n, steps = x.shape[:2]
+    prev: dict[str, np.ndarray] = {}
+    state: dict[str, list] = {}
+    history: dict[str, list] = {}
+    out = {k: np.zeros((n, steps, np.asarray(nodes[k].v_threshold).size), bool) for k in lifs}
+    for t in range(steps):
+        cur: dict[str, np.ndarray] = {}
+        for k in order:
+            node = nodes[k]
+            if isinstance(node, nir.Input):
+                cur[k] = x[:, t]
+                continue
+            ins = [cur[p] if rank[p] < rank[k] else prev.get(p) for p in preds[k]]
+            ins = [i for i in ins if i is not None]
+            h = np.sum(ins, axis=0) if ins else 0.0
+            if isinstance(node, (nir.Linear, nir.Affine)):
+                cur[k] = np.atleast_2d(h) @ np.asarray(node.weight, dtype=np.float64).T
+                if isinstance(node, nir.Affine):
+                    cur[k] = cur[k] + node.bias
+            elif isinstance(node, nir.Delay):
+                d = np.rint(np.asarray(node.delay, dtype=np.float64) / dt).astype(int)
+                history.setdefault(k, []).append(np.broadcast_to(h, (n, d.size)))
+                past = history[k]
+                cur[k] = np.stack([past[-1 - di][:, j] if len(past) > di else np.zeros(n)
+                                   for j, di in enumerate(d)], axis=1)
+            elif isinstance(node, nir.CubaLIF):
+                i_syn, v = state.get(k, (0.0, 0.0))
+                i_syn = i_syn + dt / node.tau_syn * (-i_syn + node.w_in * h)
+                v = v + dt / node.tau_mem * (node.v_leak - v + node.r * i_syn)
+                z = v > node.v_threshold
+                v = np.where(z, node.v_reset, v)
+                state[k] = (i_syn, v)
+                cur[k] = z.astype(np.float64)
+                out[k][:, t] = z
+            elif isinstance(node, nir.Output):
+                cur[k] = h
+        prev = cur
+    return [out[k] for k in lifs]

@@ -1,0 +1,111 @@
+"""``beamnet-lava run FILE --inputs SPIKES.npy [--record OUT.npz]``: the user's own spikes.
+
+A graph made elsewhere (snnTorch, Norse, via NIR) can be checked against its own library's
+simulation without our datasets: inputs are a bool array ``(samples, steps, inputs)``,
+each layer's spikes come back as ``(samples, steps, neurons)`` arrays (``layer0`` ...),
+aligned step for step with the input (the runner removes the one-step hop Lava's
+Dense adds per layer; docs/nir.md). Every sample starts from rest: neurons reset between
+samples, and for recurrent or delayed networks each window is padded with silent steps
+(a sample whose predecessor was still spiking at the end of its padding is rerun alone).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.io_utils import atomic_path, refuse_overwrite
+from beamnet_lava.netx_export.netx_file import read_netx
+from beamnet_lava.sim_cpu.evaluate import run_snn, synaptic_events
+from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
+
+
+def load_spikes(path: str | Path) -> np.ndarray:
+    """A ``(samples, steps, inputs)`` 0/1 array from ``path`` (.npy), validated."""
+    p = Path(path)
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except FileNotFoundError:
+        raise BeamnetError(f"{p}: no such file") from None
+    except (ValueError, OSError) as exc:
+        raise BeamnetError(f"{p}: not a .npy array ({str(exc).splitlines()[0]})") from None
+    if not isinstance(arr, np.ndarray) or arr.ndim != 3:
+        raise BeamnetError(f"{p}: input spikes must be a 3-D array (samples, steps, inputs), "
+                           f"found shape {getattr(arr, 'shape', None)}")
+    if arr.dtype != bool and not np.isin(arr, (0, 1)).all():
+        raise BeamnetError(f"{p}: input spikes must be bool or 0/1")
+    if 0 in arr.shape:
+        raise BeamnetError(f"{p}: input spikes have an empty dimension {arr.shape}")
+    return arr.astype(np.uint8)
+
+
+def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path | None = None,
+               force: bool = False, precision: str = "fixed", backend: str = "cpu",
+               chunk_samples: int = 32, timeout_s: float = DEFAULT_TIMEOUT_S,
+               progress: bool = True) -> dict[str, Any]:
+    """Run the user's input spikes through a NetX SNN on Lava; optionally save every layer."""
+    from beamnet_lava.netx_export.export import file_family
+
+    if file_family(netx_path).name != "snn":
+        raise BeamnetError(f"{netx_path}: --inputs runs CUBA SNN files (NetX or NIR); BEAM-Net "
+                           "and BRF files take their encoders' inputs from a dataset")
+    if record is not None:
+        refuse_overwrite(Path(record), force)
+    net = read_netx(netx_path)
+    spikes = load_spikes(inputs)
+    n, steps, n_in = spikes.shape
+    if n_in != net.input_size:
+        raise BeamnetError(f"{inputs}: {n_in} inputs per step, but {netx_path} has "
+                           f"{net.input_size} inputs")
+    spikes_nit = spikes.transpose(0, 2, 1)
+    carry = carry_steps(net)
+
+    def run(x: np.ndarray):
+        return run_snn(net, x, steps + 2 * carry, precision=precision, backend=backend,
+                       chunk_samples=chunk_samples, timeout_s=timeout_s, progress=progress)[1]
+
+    padded = np.concatenate([spikes_nit, np.zeros((n, n_in, 2 * carry), np.uint8)], axis=2)
+    result = run(padded)
+    seconds, compile_s, lava_steps = result.seconds, result.compile_seconds, result.steps
+    full = [l.copy() for l in result.layers]
+    if carry:
+        # a spike in the last `carry` steps of a padded window is still in flight (a recurrent
+        # back edge or a synaptic delay) when the next sample starts: rerun that sample alone
+        for k in range(1, n):
+            if not any(l[k - 1, :, -carry:].any() for l in full):
+                continue
+            alone = run(padded[k:k + 1])
+            for f, a in zip(full, alone.layers):
+                f[k] = a[0]
+            seconds, compile_s, lava_steps = (seconds + alone.seconds, compile_s + alone.compile_seconds,
+                                              lava_steps + alone.steps)
+    layers = [l[:, :, :steps].transpose(0, 2, 1).astype(bool) for l in full]   # (n, steps, neurons)
+    if record is not None:
+        with atomic_path(record) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **{f"layer{i}": a for i, a in enumerate(layers)})
+    return {
+        "file": str(netx_path), "inputs": str(inputs), "n_samples": n, "time_steps": steps,
+        "precision": precision, "backend": backend, "input_spikes": int(spikes.sum()),
+        "spikes": {f"layer{i}": int(a.sum()) for i, a in enumerate(layers)},
+        "neurons": {f"layer{i}": l.size for i, l in enumerate(net.layers)},
+        "synaptic_events": {f"layer{i}": e for i, e in
+                            enumerate(synaptic_events(net, spikes_nit, [l.transpose(0, 2, 1) for l in layers]))},
+        "record": None if record is None else str(record),
+        "steps": lava_steps, "run_seconds": seconds, "compile_seconds": compile_s,
+        "steps_per_s": lava_steps / seconds if seconds else None,
+    }
+
+
+def carry_steps(net) -> int:
+    """Steps a spike can stay in flight past its sample's window: the largest synaptic
+    delay, at least 1 for a recurrent layer (0 for a plain feed-forward net, whose
+    staggered layer resets already keep samples apart)."""
+    carry = 0
+    for layer in net.layers:
+        if layer.delay is not None and layer.delay.size:
+            carry = max(carry, int(layer.delay.max()))
+        if layer.weight_rec is not None:
+            carry = max(carry, 1)
+    return carry

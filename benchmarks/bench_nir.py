@@ -1,0 +1,160 @@
+"""Agreement of our Lava fixed_pt runs with snnTorch and Norse through NIR (docs/nir.md).
+
+Measured side by side in one run, on the same input spikes:
+
+1. the default digits SNN (64-128-10, trained here unless --run-dir) exported with
+   ``export --format nir``: Lava vs snnTorch (``import_from_nir``) vs Norse
+   (``from_nir(dt=1e-4)``) on real digit test images rate coded over --steps steps
+   (>= 200), and on random spikes (p = 0.2): fraction of identical spike entries per
+   layer, first step at which any train differs, spike counts;
+2. the same network with its decays set to 2048 / 1024 (on-grid: Lava's rounding is
+   exact for the first 6 steps): identical trains over those steps;
+3. a graph built and exported by snnTorch itself (Linear -> Synaptic -> Linear ->
+   Synaptic, reset to zero, reset_delay=False), imported and run on Lava vs snnTorch's
+   own forward pass over --steps steps;
+4. a recurrent NIR graph: Lava vs Norse (nirtorch's interpreter carries the back edge).
+
+    python benchmarks/bench_nir.py [--run-dir DIR] [--samples 20] [--steps 200] [--json OUT]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import h5py
+import nir
+import numpy as np
+import torch
+
+import beamnet_lava  # noqa: F401  (lava shim)
+from beamnet_lava.config import SNNConfig
+from beamnet_lava.data import load_split, rate_encode
+from beamnet_lava.netx_export import export_run, read_netx
+from beamnet_lava.netx_export.nir_bridge import export_nir, import_nir, read_nir
+from beamnet_lava.netx_export.nir_peers import norse_layers, snntorch_layers
+from beamnet_lava.sim_cpu.spike_inputs import run_inputs
+from beamnet_lava.training.trainer import train
+
+
+def lava_layers(path: Path, x: np.ndarray, work: Path) -> list[np.ndarray]:
+    np.save(work / "x.npy", x)
+    run_inputs(path, work / "x.npy", record=work / "rec.npz", force=True, progress=False)
+    rec = np.load(work / "rec.npz")
+    return [rec[f"layer{i}"] for i in range(len(rec.files))]
+
+
+def agreement(ours: list[np.ndarray], peer: list[np.ndarray]) -> dict:
+    rows = {}
+    for i, (a, b) in enumerate(zip(ours, peer)):
+        differs = np.flatnonzero((a != b).any(axis=(0, 2)))
+        rows[f"layer{i}"] = {"entries_identical": float((a == b).mean()),
+                             "samples_identical": float((a == b).all(axis=(1, 2)).mean()),
+                             "first_differing_step": int(differs[0]) if differs.size else None,
+                             "spikes_lava": int(a.sum()), "spikes_peer": int(b.sum())}
+    return rows
+
+
+def snntorch_made(work: Path, x: np.ndarray) -> dict:
+    import snntorch as snn
+    from snntorch.export_nir import export_to_nir
+
+    torch.manual_seed(0)
+    l1, l2 = torch.nn.Linear(16, 12, bias=False), torch.nn.Linear(12, 4, bias=False)
+    with torch.no_grad():                       # on the 1/64 grid, as NetX integers need
+        for lin in (l1, l2):
+            lin.weight.copy_(torch.round(lin.weight * 2 * 64) / 64)
+    s1 = snn.Synaptic(alpha=torch.full((12,), 0.75), beta=torch.full((12,), 0.875),
+                      threshold=torch.full((12,), 0.5), reset_mechanism="zero",
+                      reset_delay=False, init_hidden=True)
+    s2 = snn.Synaptic(alpha=torch.full((4,), 0.5), beta=torch.full((4,), 0.75),
+                      threshold=torch.full((4,), 0.25), reset_mechanism="zero",
+                      reset_delay=False, init_hidden=True)
+    net = torch.nn.Sequential(l1, s1, l2, s2)
+    nir.write(work / "snntorch.nir", export_to_nir(net, torch.zeros(1, 16), ignore_dims=[0]))
+    import_nir(work / "snntorch.nir", work / "snntorch.net", force=True)
+    own = [[], []]
+    for m in (s1, s2):
+        m.reset_mem()
+    with torch.no_grad():
+        for t in range(x.shape[1]):
+            h = torch.from_numpy(x[:, t].astype(np.float32))
+            for k, module in enumerate(net):
+                h = module(h)
+                if k % 2:
+                    own[k // 2].append(h.numpy().astype(bool))
+    own = [np.stack(o, axis=1) for o in own]
+    return agreement(lava_layers(work / "snntorch.net", x, work), own)
+
+
+def recurrent(work: Path, x: np.ndarray) -> dict:
+    rng = np.random.default_rng(0)
+    n_in, n = x.shape[2], 8
+    w = np.round(rng.normal(0, 0.5, (n, n_in)) * 64) / 64
+    w_rec = np.round(rng.normal(0, 0.5, (n, n)) * 64) / 64
+    lif = nir.CubaLIF(tau_syn=np.full(n, 4 * 1e-4), tau_mem=np.full(n, 8 * 1e-4), r=np.full(n, 8.0),
+                      v_leak=np.zeros(n), v_threshold=np.full(n, 1.0), w_in=np.full(n, 4.0))
+    g = nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([n_in])}),
+                            "w": nir.Linear(weight=w), "lif": lif, "rec": nir.Linear(weight=w_rec),
+                            "output": nir.Output(output_type={"output": np.array([n])})},
+                     edges=[("input", "w"), ("w", "lif"), ("lif", "rec"), ("rec", "lif"),
+                            ("lif", "output")])
+    nir.write(work / "rec.nir", g)
+    import_nir(work / "rec.nir", work / "rec.net", force=True)
+    return agreement(lava_layers(work / "rec.net", x, work), norse_layers(read_nir(work / "rec.nir"), x))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run-dir", type=Path, help="an existing digits SNN run dir (skips training)")
+    ap.add_argument("--samples", type=int, default=20)
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="beamnet-bench-nir-"))
+    run_dir = args.run_dir
+    if run_dir is None:
+        run_dir = work / "run"
+        train(SNNConfig(), run_dir, progress=False)
+    export_run(run_dir, work / "model.net")
+    export_nir(work / "model.net", work / "model.nir")
+    seed = int(read_netx(work / "model.net").attrs["seed"])
+    images = load_split("digits", seed=seed).x_test[:args.samples]
+    inputs = {"digits rate-coded": rate_encode(images, args.steps).transpose(0, 2, 1).astype(bool),
+              "random p=0.2": np.random.default_rng(1).random((args.samples, args.steps, 64)) < 0.2}
+    report: dict = {"samples": args.samples, "steps": args.steps, "trained_snn": {}}
+    for name, x in inputs.items():
+        t0 = time.perf_counter()
+        ours = lava_layers(work / "model.net", x, work)
+        t_lava = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        sn = snntorch_layers(read_nir(work / "model.nir"), x)
+        t_snn = time.perf_counter() - t0
+        no = norse_layers(read_nir(work / "model.nir"), x)
+        report["trained_snn"][name] = {
+            "vs_snntorch": agreement(ours, sn), "vs_norse": agreement(ours, no),
+            "snntorch_vs_norse_identical": all(np.array_equal(a, b) for a, b in zip(sn, no)),
+            "lava_seconds": t_lava, "snntorch_seconds": t_snn}
+    on_grid = work / "on_grid.net"
+    export_run(run_dir, on_grid)
+    with h5py.File(on_grid, "r+") as f:
+        for g in f["layer"].values():
+            g["neuron/iDecay"][()] = 2048
+            g["neuron/vDecay"][()] = 1024
+    export_nir(on_grid, work / "on_grid.nir")
+    x6 = inputs["random p=0.2"][:, :6]
+    report["on_grid_6_steps"] = {"vs_snntorch": agreement(lava_layers(on_grid, x6, work),
+                                                          snntorch_layers(read_nir(work / "on_grid.nir"), x6))}
+    rng = np.random.default_rng(2)
+    report["snntorch_made"] = snntorch_made(work, rng.random((args.samples, args.steps, 16)) < 0.3)
+    report["recurrent_vs_norse"] = recurrent(work, rng.random((args.samples, args.steps, 16)) < 0.3)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
