@@ -575,7 +575,7 @@ def nir_to_layers(graph, path: Path, *, dt: float | None = None, tolerance: floa
     if unused:
         raise BeamnetError(f"{path}: nodes {sorted(unused)} are not on the Input -> Output chain")
     attrs = dict(meta.get("netx_attrs") or {})
-    attrs.setdefault("model", "nir")
+    attrs.setdefault("model", "snn")      # a chain of CUBA LIF layers: the SNN family (registry)
     attrs["beamnet_format"] = FORMAT_VERSION
     attrs["nir_dt"] = dt
     attrs["nir_source"] = meta.get("source", "nir")
