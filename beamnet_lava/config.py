@@ -2,7 +2,7 @@
 
 One dataclass per model (``SNNConfig``, ``BeamnetConfig``) sharing the training
 fields of :class:`TrainConfig`. Values that end up on hardware are checked
-against Loihi's fixed-point ranges (:mod:`beamnet_lava.fixed_point`), and
+against Loihi's fixed-point ranges (:mod:`beamnet_lava.neurons.fixed_point`), and
 BEAM-Net's theory conditions are checked with the result they come from, so a
 bad choice fails here with a message rather than deep inside training or Lava.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from beamnet_lava import fixed_point
+from beamnet_lava.neurons import fixed_point
 from beamnet_lava.errors import BeamnetError
 
 DATASETS = ("digits", "mnist", "saccade-digits", "saccade-mnist", "nmnist", "shd", "dvsgesture")
@@ -282,7 +282,7 @@ class SeqConfig(TrainConfig):
     ``brf-rsnn`` / ``rf-rsnn`` / ``alif-rsnn``: input -> one recurrent hidden
     layer -> leaky-integrator readout (Higuchi et al. 2024, Sec. 4). Neuron
     initialisation ranges default to the paper's S-MNIST ones
-    (:data:`beamnet_lava.brf.INIT`). ``time_steps`` 0 means the dataset's
+    (:data:`beamnet_lava.neurons.brf.INIT`). ``time_steps`` 0 means the dataset's
     sequence length (64 for digits-seq, 784 for mnist-seq).
     """
 
@@ -338,7 +338,7 @@ class SeqConfig(TrainConfig):
         return super().replace(**overrides)
 
     def validate(self) -> None:
-        from beamnet_lava import brf
+        from beamnet_lava.neurons import brf
 
         super().validate()
         if self.time_steps != self.sequence_length:

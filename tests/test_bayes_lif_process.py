@@ -1,4 +1,6 @@
 """The BayesLIF Lava process against the neutral fixed-point definition (bayes_lif.step)."""
+import dataclasses
+
 import numpy as np
 import pytest
 from lava.magma.core.run_conditions import RunSteps
@@ -6,7 +8,7 @@ from lava.magma.core.run_configs import Loihi2SimCfg
 from lava.proc import io
 
 import beamnet_lava.processes.bayes_lif.models  # noqa: F401  (registers the models)
-from beamnet_lava import bayes_lif, noise
+from beamnet_lava.neurons import bayes_lif, noise
 from beamnet_lava.processes.bayes_lif.process import BayesLIF
 from beamnet_lava.sim_cpu import watchdog
 
@@ -17,7 +19,7 @@ PARAMS = bayes_lif.BayesLIFParams(du=410, dv=410, d_syn=2048, d_theta=410, theta
 def _lava(drive: np.ndarray, window: int, tag: str, key_base: int = 5):
     n, steps = drive.shape
     src = io.source.RingBuffer(data=drive)
-    neurons = BayesLIF(shape=(n,), params=PARAMS, window=window, key_base=key_base)
+    neurons = BayesLIF(shape=(n,), **dataclasses.asdict(PARAMS), reset_interval=window, key_base=key_base)
     sink = io.sink.RingBuffer(shape=(n,), buffer=steps)
     src.s_out.connect(neurons.a_in)
     neurons.s_out.connect(sink.a_in)

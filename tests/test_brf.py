@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from beamnet_lava import brf
+from beamnet_lava.neurons import brf
 from beamnet_lava.config import SeqConfig, default_for
 from beamnet_lava.errors import BeamnetError
 from helpers import edited_copy

@@ -232,7 +232,7 @@ def raster_plot(run: LoadedRun, x0: np.ndarray, label: int, path: str | Path, ti
     if isinstance(cfg, BeamnetConfig):
         from beamnet_lava.data import times_to_raster
         from beamnet_lava.models.beamnet import encoder_intensity
-        from beamnet_lava.training.beamnet_train import sample_keys
+        from beamnet_lava.neurons.noise import sample_keys
 
         inten = encoder_intensity(x0, cfg)
         enc = times_to_raster(run.model.encode_times(inten), cfg.time_steps)[0]

@@ -217,7 +217,7 @@ def snn_predictions(prob: np.ndarray, y: np.ndarray, layers: list[np.ndarray],
 def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, loop: bool | None,
                      constants: dict, run_window=None) -> Predictions:
     from beamnet_lava.models.beamnet import encoder_intensity
-    from beamnet_lava.training.beamnet_train import KEY_BASE, sample_keys
+    from beamnet_lava.neurons.noise import KEY_BASE, sample_keys
 
     model, cfg = run.model, run.config
     intensity = encoder_intensity(x, cfg)

@@ -23,7 +23,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from beamnet_lava import brf
+from beamnet_lava.neurons import brf, fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.extension import has_group, open_extension
 
@@ -157,8 +157,8 @@ def read_brf(path: str | Path) -> BrfFile:
                 raise bad(f"layer/{key} holds non-integer weights")
             w = w.astype(np.int64)
             mant = w >> exp
-            if (mant << exp != w).any() or mant.min(initial=0) < brf.MANT_MIN or \
-                    mant.max(initial=0) > brf.MANT_MAX or (mant % 2).any():
+            if (mant << exp != w).any() or mant.min(initial=0) < fixed_point.WEIGHT_MANT_MIN or \
+                    mant.max(initial=0) > fixed_point.WEIGHT_MANT_MAX or (mant % 2).any():
                 raise bad(f"layer/{key} is not (even 8-bit mantissa) << {key}_exp")
             return mant, exp
 

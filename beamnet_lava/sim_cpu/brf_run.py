@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from beamnet_lava import brf
+from beamnet_lava.neurons import brf
 from beamnet_lava.data.sequences import LENGTHS, SEQ_DATASETS, load_sequences, sequence_levels
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.brf_file import BrfFile, read_brf
@@ -33,7 +33,7 @@ class BrfSpec(LavaSpec):
     """A validated BRF export for :class:`~beamnet_lava.sim_cpu.runner.LavaNetwork`."""
 
     graded_input = True            # the source sends pixel levels, not 0/1 spikes
-    first_offset = 1               # hidden layer's window starts at recorder row k*T + 1
+    reset_offset = 1               # NetX's meaning: hidden layer's window starts at recorder row k*T + 1
 
     def __init__(self, net: BrfFile) -> None:
         self.net = net
@@ -61,16 +61,18 @@ class BrfSpec(LavaSpec):
             return Dense(weights=(mant << exp) / brf.ONE, num_message_bits=message_bits)
 
         h, k = self.sizes
-        neuron = BRF(shape=(h,), params=L["neuron"], window=window, offset=self.first_offset)
-        readout = LeakyReadout(shape=(k,), alpha_int=L["alpha"], window=window,
-                               offset=self.first_offset + 1)
+        p = L["neuron"]
+        neuron = BRF(shape=(h,), omega_dt=p.omega_dt, b_dt=p.b_dt, balanced=p.balanced,
+                     delta_int=p.delta_int, reset_interval=window, reset_offset=self.reset_offset + 1)
+        readout = LeakyReadout(shape=(k,), alpha_int=L["alpha"], reset_interval=window,
+                               reset_offset=self.reset_offset + 2)
         w_in, w_rec, w_out = dense("weight", message_bits=8), dense("weight_rec"), dense("weight_out")
         w_in.a_out.connect(neuron.a_in)
         neuron.s_out.connect(w_rec.s_in)
         w_rec.a_out.connect(neuron.r_in)
         neuron.s_out.connect(w_out.s_in)
         w_out.a_out.connect(readout.a_in)
-        return LavaGraph(w_in.s_in, [neuron.s_out, readout.s_out], [h, k], self.first_offset)
+        return LavaGraph(w_in.s_in, [neuron.s_out, readout.s_out], [h, k], self.reset_offset)
 
 
 def check_sequences(net: BrfFile, dataset: str, time_steps: int | None) -> int:
