@@ -19,7 +19,7 @@ from beamnet_lava.config import ANNConfig, BeamnetConfig, SeqConfig
 from beamnet_lava.data import rate_encode
 from beamnet_lava.metrics.calibration import brier_per_sample, fit_temperature, softmax
 from beamnet_lava.metrics.energy import Activity, ann_nJ, breakdown_nJ, load_constants, per_op_nJ
-from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
+from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty, entropy
 from beamnet_lava.training.checkpoint import LoadedRun
 
 BATCH = 256
@@ -70,10 +70,6 @@ class Predictions:
 
 def _per_op_label(constants: dict) -> str:
     return "per operation, " + str(constants.get("source", "user constants")).split(",")[0]
-
-
-def _entropy(p: np.ndarray) -> np.ndarray:
-    return -(p * np.log(np.clip(p, 1e-300, None))).sum(1)
 
 
 def model_inputs(cfg, data, part: str) -> np.ndarray:
@@ -155,7 +151,7 @@ def predict(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str = "test", *,
     prob = softmax(scores / t)
     n = len(y)
     nan = np.full(n, np.nan)
-    total = _entropy(prob)
+    total = entropy(prob)
     if isinstance(run.config, ANNConfig):
         e = ann_nJ(run.model.macs, run.model.adds, run.model.n_params)
         hidden = np.concatenate([a.reshape(n, -1) for a in layers[1:-1]], axis=1)
@@ -207,7 +203,7 @@ def snn_predictions(prob: np.ndarray, y: np.ndarray, layers: list[np.ndarray],
     fired = np.concatenate([l.sum(-1) > 0 for l in layers[1:]], axis=1)
     e = per_op_nJ(synaptic, neurons * steps, spikes, layers[0].reshape(n, -1).sum(1) + spikes, constants)
     nan = np.full(n, np.nan)
-    total = _entropy(prob)
+    total = entropy(prob)
     return Predictions(prob, y, total, nan, nan, nan, total, spikes, fired.mean(1), np.ones(n),
                        e["total"], e["total"], "predictive entropy",
                        _per_op_label(constants),

@@ -16,18 +16,18 @@ from beamnet_lava.processes.bayes_lif.process import PARAMETERS, STATE, BayesLIF
 class _BayesLIFModel(PyLoihiProcessModel):
     """Windowing and noise keys shared by both tags; ``_step`` is the tag's equation."""
 
-    du: int = LavaPyType(int, np.uint16, precision=13)
-    dv: int = LavaPyType(int, np.uint16, precision=13)
-    d_syn: int = LavaPyType(int, np.uint16, precision=13)
-    d_theta: int = LavaPyType(int, np.uint16, precision=13)
-    theta: int = LavaPyType(int, np.int32, precision=24)
-    gamma: int = LavaPyType(int, np.int32, precision=24)
-    w_inh: int = LavaPyType(int, np.int32, precision=24)
-    delta: int = LavaPyType(int, np.int32, precision=24)
-    seed: int = LavaPyType(int, np.int64, precision=32)
-    key_base: int = LavaPyType(int, np.int64, precision=32)
-    key_span: int = LavaPyType(int, np.int64, precision=32)
-    window_index: int = LavaPyType(int, np.int64, precision=32)
+    du: np.ndarray = LavaPyType(np.ndarray, np.uint16, precision=13)
+    dv: np.ndarray = LavaPyType(np.ndarray, np.uint16, precision=13)
+    d_syn: np.ndarray = LavaPyType(np.ndarray, np.uint16, precision=13)
+    d_theta: np.ndarray = LavaPyType(np.ndarray, np.uint16, precision=13)
+    theta: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
+    gamma: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
+    w_inh: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
+    delta: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
+    seed: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
+    key_base: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
+    key_span: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
+    window_index: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
     spike_count: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
     neuron_updates: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
 
@@ -40,8 +40,12 @@ class _BayesLIFModel(PyLoihiProcessModel):
         self.lane_index = np.arange(self.lanes, dtype=np.int64)[:, None]
 
     def params(self) -> bayes_lif.BayesLIFParams:
-        """The parameter Vars as they are now (a Var.set between runs takes effect)."""
-        return bayes_lif.BayesLIFParams(**{name: int(getattr(self, name)) for name in PARAMETERS})
+        """The parameter Vars as they are now (a Var.set between runs takes effect).
+
+        Scalars are shape-(1,) arrays, not ``int`` types: lava-nc 0.10 turns a set
+        ``int`` Var into a float that ``Var.get`` then cannot send.
+        """
+        return bayes_lif.BayesLIFParams(**{name: int(getattr(self, name)[0]) for name in PARAMETERS})
 
     def lanes_of(self, x: np.ndarray) -> np.ndarray:
         return x.reshape(self.lanes, -1)
@@ -56,8 +60,8 @@ class _BayesLIFModel(PyLoihiProcessModel):
         if t == 0:
             for name in STATE:
                 getattr(self, name)[:] = 0
-        keys = noise.noise_step(int(self.key_base) + window * self.lanes + self.lane_index,
-                                int(self.window_index), t, self.reset_interval, int(self.key_span))
+        keys = noise.noise_step(int(self.key_base[0]) + window * self.lanes + self.lane_index,
+                                int(self.window_index[0]), t, self.reset_interval, int(self.key_span[0]))
         spikes = self._step(drive, keys, self.params())
         self.spike_count += spikes.astype(self.spike_count.dtype)
         self.neuron_updates[0] += spikes.size

@@ -30,14 +30,14 @@ class _WindowedModel(PyLoihiProcessModel):
 class _BRFModel(_WindowedModel):
     omega_dt: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=18)
     b_dt: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
-    balanced: int = LavaPyType(int, np.int8, precision=1)
-    delta_int: int = LavaPyType(int, np.int64, precision=18)
+    balanced: np.ndarray = LavaPyType(np.ndarray, np.int8, precision=1)
+    delta_int: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=18)
     spike_count: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
 
     def params(self) -> brf.FixedParams:
         """The parameter Vars as they are now (a Var.set between runs takes effect)."""
         return brf.FixedParams(self.omega_dt.astype(np.int64), self.b_dt.astype(np.int64),
-                               bool(int(self.balanced)), int(self.delta_int))
+                               bool(self.balanced[0]), int(self.delta_int[0]))
 
     def run_spk(self) -> None:
         drive, recurrent = self.a_in.recv(), self.r_in.recv()
@@ -102,7 +102,7 @@ class PyBRFModelFloat(_BRFModel):
 
 
 class _ReadoutModel(_WindowedModel):
-    alpha_int: int = LavaPyType(int, np.int64, precision=17)
+    alpha_int: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=17)
 
     def run_spk(self) -> None:
         drive = self.a_in.recv()
@@ -131,7 +131,7 @@ class PyLeakyReadoutFixed(_ReadoutModel):
     total: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
 
     def _step(self, drive: np.ndarray) -> np.ndarray:
-        return brf.readout_step_fixed(self.v, drive.astype(np.int64), int(self.alpha_int))
+        return brf.readout_step_fixed(self.v, drive.astype(np.int64), int(self.alpha_int[0]))
 
 
 @implements(proc=LeakyReadout, protocol=LoihiProtocol)
@@ -144,5 +144,5 @@ class PyLeakyReadoutFloat(_ReadoutModel):
     total: np.ndarray = LavaPyType(np.ndarray, float)
 
     def _step(self, drive: np.ndarray) -> np.ndarray:
-        alpha = int(self.alpha_int) / brf.ONE
+        alpha = int(self.alpha_int[0]) / brf.ONE
         return alpha * self.v + (1 - alpha) * drive

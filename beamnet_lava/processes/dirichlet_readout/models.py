@@ -15,9 +15,9 @@ from beamnet_lava.processes.dirichlet_readout.process import DirichletReadout, r
 
 class _Readout(PyLoihiProcessModel):
     logits: np.ndarray = LavaPyType(np.ndarray, float)
-    alpha_0: float = LavaPyType(float, float)
-    eta: float = LavaPyType(float, float)
-    burn_in: int = LavaPyType(int, np.int32, precision=16)
+    alpha_0: np.ndarray = LavaPyType(np.ndarray, float)
+    eta: np.ndarray = LavaPyType(np.ndarray, float)
+    burn_in: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=16)
 
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
@@ -36,14 +36,14 @@ class _Readout(PyLoihiProcessModel):
         w, t = divmod(local, self.reset_interval)
         if t == 0:
             self.counts[:] = 0
-        if t >= int(self.burn_in):
+        if t >= int(self.burn_in[0]):
             self.counts += spikes.reshape(self.counts.shape) != 0
         if t == self.reset_interval - 1:
             first = w * self.lanes
             if first >= self.rows:
                 return
             weights = np.logaddexp(0.0, self.logits)                                   # softplus
-            alpha = concentrations(self.counts @ weights.T, float(self.alpha_0), float(self.eta))  # Eq. 12
+            alpha = concentrations(self.counts @ weights.T, float(self.alpha_0[0]), float(self.eta[0]))  # Eq. 12
             u = dirichlet_uncertainty(alpha)
             rows = np.column_stack([alpha, u.prediction, u.total, u.aleatoric, u.epistemic, u.vacuity])
             last = min(first + self.lanes, self.rows)
