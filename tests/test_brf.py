@@ -226,7 +226,12 @@ def test_lava_float_run(brf_net):
     from beamnet_lava.sim_cpu.evaluate import run_dataset
 
     r = run_dataset(brf_net, samples=6, precision="float", progress=False)
-    assert r["spikes"]["layer1"] == 6 and r["spike_bit_agreement"] > 0.95
+    assert r["spikes"]["layer1"] == 6 and r["spikes"]["layer0"] > 0
+    # spike bits that differ from the fixed-point reference, against the spikes fired: a
+    # silent layer (agreement ~0.95 here) or one firing at random would miss most of them
+    mismatched = (1 - r["spike_bit_agreement"]) * 6 * 64 * 32
+    assert mismatched <= 0.1 * r["spikes"]["layer0"]
+    assert r["prediction_agreement"] >= 5 / 6
 
 
 def test_bad_inputs_for_brf_files(brf_net, tmp_path):
