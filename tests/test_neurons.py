@@ -104,3 +104,16 @@ def test_no_fixed_point_literal_outside_the_neurons_table():
             if b.type == tokenize.NUMBER and (a.string, b.string) in SHIFTS:
                 found.append(f"{path.relative_to(PACKAGE)}:{b.start[0]}: {a.string} {b.string}")
     assert not found, found
+
+
+def test_neurons_import_numpy_only():
+    """No torch, no Lava: both sides can use the package without the other's runtime."""
+    import ast
+
+    allowed = {"__future__", "math", "dataclasses", "typing", "numpy", "beamnet_lava.errors"}
+    for path in (PACKAGE / "neurons").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert name in allowed or name.startswith("beamnet_lava.neurons"), f"{path.name}: {name}"
