@@ -2,7 +2,7 @@
 
 One dataclass per model (``SNNConfig``, ``BeamnetConfig``) sharing the training
 fields of :class:`TrainConfig`. Values that end up on hardware are checked
-against Loihi's fixed-point ranges (:mod:`beamnet_lava.fixed_point`), and
+against Loihi's fixed-point ranges (:mod:`beamnet_lava.neurons.fixed_point`), and
 BEAM-Net's theory conditions are checked with the result they come from, so a
 bad choice fails here with a message rather than deep inside training or Lava.
 """
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from beamnet_lava import brf, fixed_point
 from beamnet_lava.names import DATASETS, SEQUENCE_DATASETS, SEQUENCE_LENGTHS, SHD_STEPS
+from beamnet_lava.neurons import brf, fixed_point
 from beamnet_lava.errors import BeamnetError
 
 
@@ -245,7 +245,7 @@ class BeamnetConfig(TrainConfig):
             _fail("rate_target", self.rate_target, "must be a fraction in (0, 1) (spec: 0.01-0.05)")
         if not 0 < self.theta_mant <= fixed_point.VTH_MAX:
             _fail("theta_mant", self.theta_mant, f"must be in 1..{fixed_point.VTH_MAX} (vThMant)")
-        if self.w_inh * self.theta_0 * self.theta_mant * 64 >= 2 ** 23:
+        if self.w_inh * self.theta_0 * self.theta_mant * fixed_point.W_SCALE >= 2 ** 23:
             _fail("w_inh", self.w_inh, "times theta overflows Loihi's 24-bit state; lower theta_mant")
 
     @property
@@ -291,7 +291,7 @@ class SeqConfig(TrainConfig):
     ``brf-rsnn`` / ``rf-rsnn`` / ``alif-rsnn``: input -> one recurrent hidden
     layer -> leaky-integrator readout (Higuchi et al. 2024, Sec. 4). Neuron
     initialisation ranges default to the paper's S-MNIST ones
-    (:data:`beamnet_lava.brf.INIT`). ``time_steps`` 0 means the dataset's
+    (:data:`beamnet_lava.neurons.brf.INIT`). ``time_steps`` 0 means the dataset's
     sequence length (64 for digits-seq, 784 for mnist-seq).
     """
 

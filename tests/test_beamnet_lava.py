@@ -32,7 +32,10 @@ def test_round_trip_parity_on_lava(bn_file):
 
 def test_floating_pt_runs(bn_file):
     report = run_dataset(bn_file, "digits", 4, precision="float", progress=False)
-    assert 0.0 <= report["parity"] <= 1.0 and report["precision"] == "float"
+    assert report["precision"] == "float"
+    assert all(s["memory_spikes"] > 0 for s in report["samples"])    # the float model is not silent
+    # bayes_lif.step_float vs the training model's integer step: flooring rarely moves a spike
+    assert report["parity"] >= 0.75 and report["prediction_agreement"] >= 0.75
 
 
 def test_stock_lava_dl_refuses_rather_than_misloads(bn_file):
@@ -41,7 +44,9 @@ def test_stock_lava_dl_refuses_rather_than_misloads(bn_file):
     import_slayer()
     from lava.lib.dl.netx import hdf5
 
-    with pytest.raises(Exception):
+    # lava-dl 0.6 finds no neuron model for BEAMNET_BAYES_LIF (its neuron parameters are
+    # None) and stops there, instead of building a CUBA layer with the wrong dynamics
+    with pytest.raises(AttributeError, match="'NoneType' object has no attribute 'pop'"):
         hdf5.Network(net_config=str(bn_file))
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from beamnet_lava import bayes_lif, noise
+from beamnet_lava.neurons import bayes_lif, noise
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.data import latency_times, load_split, population_intensity
 from beamnet_lava.data.encoding import check_images

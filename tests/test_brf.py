@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from beamnet_lava import brf
+from beamnet_lava.neurons import brf
 from beamnet_lava.config import SeqConfig, default_for
 from beamnet_lava.errors import BeamnetError
 from helpers import edited_copy
@@ -226,7 +226,12 @@ def test_lava_float_run(brf_net):
     from beamnet_lava.sim_cpu.evaluate import run_dataset
 
     r = run_dataset(brf_net, samples=6, precision="float", progress=False)
-    assert r["spikes"]["layer1"] == 6 and r["spike_bit_agreement"] > 0.95
+    assert r["spikes"]["layer1"] == 6 and r["spikes"]["layer0"] > 0
+    # spike bits that differ from the fixed-point reference, against the spikes fired: a
+    # silent layer (agreement ~0.95 here) or one firing at random would miss most of them
+    mismatched = (1 - r["spike_bit_agreement"]) * 6 * 64 * 32
+    assert mismatched <= 0.1 * r["spikes"]["layer0"]
+    assert r["prediction_agreement"] >= 5 / 6
 
 
 def test_bad_inputs_for_brf_files(brf_net, tmp_path):
@@ -291,6 +296,7 @@ def test_brf_on_shd_train_export_run_evaluate(tmp_path, monkeypatch):
     from test_events import write_shd
 
     from beamnet_lava.config import SeqConfig
+    from beamnet_lava.evaluation import records
     from beamnet_lava.evaluation.evaluate import evaluate_run
     from beamnet_lava.netx_export import export_run
     from beamnet_lava.sim_cpu.evaluate import run_dataset
@@ -313,7 +319,10 @@ def test_brf_on_shd_train_export_run_evaluate(tmp_path, monkeypatch):
     assert cfg.time_steps == 20
     run = tmp_path / "run"
     metrics = train(cfg, run, progress=False)
-    assert metrics["test_accuracy"] >= 0.5 and metrics["spikes_per_sample"] > 0
+    # two classes, 12 test samples: chance is 0.5 (6 of 12), measured 0.75 (9 of 12, seed 1);
+    # a network that says one class for everything fails the second check
+    assert metrics["test_accuracy"] >= 0.75 and metrics["spikes_per_sample"] > 0
+    assert set(records.read_table(run / records.PREDICTIONS)["prediction"].tolist()) == {0, 1}
     net = tmp_path / "brf.net"
     export_run(run, net)
     rep = run_dataset(net, samples=8, data_dir=str(tmp_path), progress=False)

@@ -33,7 +33,9 @@ def test_streaming_matches_one_sample_at_a_time(tiny_net):
 
 def test_float_precision_runs(tiny_net):
     report = run_dataset(tiny_net, "digits", 4, precision="float", progress=False)
-    assert report["precision"] == "float" and 0.0 <= report["parity"] <= 1.0
+    assert report["precision"] == "float" and report["spikes"]["layer0"] > 0
+    # lava's float LIF on the converted parameters; a silent or wrong network scores ~0
+    assert report["parity"] >= 0.75 and report["prediction_agreement"] >= 0.75
 
 
 def _stock_file(path, with_input_layer):

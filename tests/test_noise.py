@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from beamnet_lava import noise
+from beamnet_lava.neurons import noise
 
 
 def test_hash_is_a_pure_function_of_its_keys():

@@ -139,7 +139,7 @@ def _netx_case(src: Path, samples: int, part: str, dataset: str | None, data_dir
     """A NetX file of CUBA dense layers: lava-dl's netx loader builds it in the job."""
     from beamnet_lava.netx_export.netx_file import read_netx
     from beamnet_lava.sim_cpu.evaluate import run_snn
-    from beamnet_lava.sim_cpu.graph import first_offset
+    from beamnet_lava.sim_cpu.graph import reset_offset_of
 
     net = read_netx(src)
     if net.layers[0].kind == "input":
@@ -148,7 +148,7 @@ def _netx_case(src: Path, samples: int, part: str, dataset: str | None, data_dir
     spikes, labels, info = bundle_inputs(net, dataset, samples, part, data_dir, seed)
     _, result = run_snn(net, spikes, info["window"], precision="fixed", timeout_s=timeout_s,
                         chunk_samples=max(1, len(spikes)), progress=False)
-    first = first_offset(net)
+    first = reset_offset_of(net)
     return {"spikes": spikes, "labels": labels, "expected": result.output.astype(np.uint8),
             "files": {}, "meta": {
                 **info, "graph": "netx", "model": net.attrs.get("model"), "seed": net.attrs.get("seed"),
@@ -174,8 +174,8 @@ def _stock_beamnet_case(src: Path, samples: int, part: str, dataset: str | None,
                 "dataset": dataset, "part": part, "split": split, "window": sb.window,
                 "graph": "stock_beamnet", "model": "beamnet-stock", "seed": sb.config.seed,
                 "burn_in": sb.config.burn_in, "readout": "dirichlet (Eq. 12), readout.npz",
-                "reset_offset": StockSpec.reset_offset,      # LIFReset(reset_offset=...)
-                "output_offset": StockSpec.first_offset}}
+                "reset_offset": StockSpec.lif_reset_offset,  # LIFReset(reset_offset=...)
+                "output_offset": StockSpec.reset_offset}}
 
 
 #: family -> how its inputs and expected outputs are made (families with microcode: none)

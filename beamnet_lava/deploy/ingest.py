@@ -24,7 +24,8 @@ CPU_RECORD = "cpu-simulation"
 
 
 def _predictions(counts: np.ndarray, labels: np.ndarray, temperature: float, readout: dict | None):
-    from beamnet_lava.evaluation.predict import Predictions, _entropy
+    from beamnet_lava.evaluation.predict import Predictions
+    from beamnet_lava.metrics.uncertainty import entropy
     from beamnet_lava.metrics.calibration import softmax
 
     from beamnet_lava.deploy import job_readout
@@ -34,7 +35,7 @@ def _predictions(counts: np.ndarray, labels: np.ndarray, temperature: float, rea
         prob = softmax(counts / temperature)
     else:               # the stock BEAM-Net's Dirichlet readout; counts are already after burn_in
         prob = job_readout.decide(counts[..., None], {}, readout)[1]
-    total = _entropy(prob)
+    total = entropy(prob)
     nan = np.full(n, np.nan)
     # no per-operation energy model here (hidden spikes are not recorded); a measured energy
     # per inference goes to metrics.json, never into the modelled-energy column

@@ -35,7 +35,8 @@ from typing import Any
 import h5py
 import numpy as np
 
-from beamnet_lava.bayes_lif import ACT_SHIFT, dec
+from beamnet_lava.neurons.bayes_lif import dec
+from beamnet_lava.neurons.fixed_point import W_SCALE
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
 from beamnet_lava.netx_export.extension import open_extension
@@ -73,7 +74,7 @@ class StockBeamnet:
 
 def _inhibition(w_inh: int, n: int) -> tuple[np.ndarray, int]:
     """``-w_inh`` state units as an even 8-bit mantissa << exp (lava Dense, 8-bit weights)."""
-    per_spike = w_inh >> ACT_SHIFT                # LIF shifts a_in by 6 bits into u
+    per_spike = w_inh // W_SCALE                # LIF shifts a_in by 6 bits into u
     exp = 0
     while round(per_spike / (1 << exp) / 2) * 2 > 254:
         exp += 1
@@ -88,7 +89,7 @@ def from_exact(bf) -> StockBeamnet:
     w_rec, exp = _inhibition(p.w_inh, bf.n_memory)
     window = bf.config.time_steps + int(bf.delay.max()) + 2
     return StockBeamnet(bf.path, bf.config, bf.weight, bf.delay, w_rec, exp, max(p.du - 1, 0),
-                        p.dv, p.theta >> ACT_SHIFT, window, bf.readout_logits, bf.alpha_0, bf.eta)
+                        p.dv, p.theta // W_SCALE, window, bf.readout_logits, bf.alpha_0, bf.eta)
 
 
 def write_stock(sb: StockBeamnet, out: Path, attrs: dict) -> None:
@@ -142,8 +143,8 @@ def read_stock(path: str | Path) -> StockBeamnet:
 class StockSpec(LavaSpec):
     """DelayDense -> LIFReset, LIFReset -> Dense (inhibition) -> LIFReset: stock lava only."""
 
-    first_offset = 1
-    reset_offset = 2            # LIFReset resets at the first step of each window (graph.py)
+    reset_offset = 1            # NetX's meaning (graph.py): the layer's window starts at row k*T + 1
+    lif_reset_offset = 2        # LIFReset(reset_offset=...): the first step of each window
 
     def __init__(self, sb: StockBeamnet) -> None:
         self.sb, self.path = sb, sb.path
@@ -159,8 +160,8 @@ class StockSpec(LavaSpec):
         sb = self.sb
         layer = {"weight": sb.weight, "delay": sb.delay, "w_rec": sb.w_rec,
                  "w_rec_exp": sb.w_rec_exp, "du": sb.du, "dv": sb.dv, "vth": sb.vth}
-        entry, out = stock_graph.build(layer, window, self.reset_offset)
-        return LavaGraph(entry, [out], self.sizes, self.first_offset)
+        entry, out = stock_graph.build(layer, window, self.lif_reset_offset)
+        return LavaGraph(entry, [out], self.sizes, self.reset_offset)
 
 
 def reference_spikes(sb: StockBeamnet, raster: np.ndarray) -> np.ndarray:
@@ -179,7 +180,7 @@ def reference_spikes(sb: StockBeamnet, raster: np.ndarray) -> np.ndarray:
     kk = np.broadcast_to(ks[:, None], arrive.shape)
     jj = np.broadcast_to(np.arange(sb.n_memory)[None, :], arrive.shape)
     np.add.at(drive, (kk[ok], jj[ok], arrive[ok]), sb.weight[:, ins].T[ok])
-    theta = sb.vth << ACT_SHIFT
+    theta = sb.vth * W_SCALE
     out = np.zeros((n, sb.n_memory, steps), dtype=np.uint8)
     s_prev = np.zeros(sb.n_memory, dtype=np.int64)
     for k in range(n):
@@ -187,7 +188,7 @@ def reference_spikes(sb: StockBeamnet, raster: np.ndarray) -> np.ndarray:
         v = np.zeros(sb.n_memory, dtype=np.int64)
         for t in range(steps):
             a = drive[k, :, t] + ((sb.w_rec @ s_prev) << sb.w_rec_exp)
-            u = dec(u, sb.du + 1) + (a << ACT_SHIFT)
+            u = dec(u, sb.du + 1) + (a * W_SCALE)
             u = np.where(u > U_LIMIT, u - 2 * U_LIMIT, u)
             u = np.where(u <= -U_LIMIT, u + 2 * U_LIMIT, u)
             v = np.clip(dec(v, sb.dv) + u, -U_LIMIT + 1, U_LIMIT - 1)

@@ -2,8 +2,11 @@
 
 Each run contributes its per-sample test predictions (``evaluation/`` if the
 run was evaluated, else the ones written at training) and any OOD records next
-to them. Every number in the table is one SQL query over those files (DuckDB,
-embedded, no server), so anyone can recompute it from the records alone.
+to them. DuckDB (embedded, no server) is the query engine over those files: it
+selects and aggregates the columns, and the calibration and OOD metrics (ECE,
+NLL, Brier, AUROC) are computed from the selected columns by
+:mod:`beamnet_lava.metrics`, the same functions ``evaluate`` uses, so anyone can
+recompute every number from the records alone.
 """
 from __future__ import annotations
 
@@ -11,46 +14,50 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from beamnet_lava import rundir
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation import records
 from beamnet_lava.evaluation.evaluate import EVALUATION_DIR
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
+from beamnet_lava.metrics.calibration import brier, ece, nll
+from beamnet_lava.metrics.ood import auroc
 
 N_BINS = 15
 #: what an ingested INRC job measured (beamnet_lava/deploy/ingest.py), shown when present
 MEASURED = ("measured_on", "agreement_with_cpu", "energy_per_inference_mJ", "time_per_step_us")
 
-_SUMMARY = f"""
-WITH p AS (SELECT * FROM read_parquet($path)),
-bins AS (
-    SELECT GREATEST(CEIL(confidence * {N_BINS}) - 1, 0) AS b, count(*) AS n,
-           avg(confidence) AS conf, avg(correct::DOUBLE) AS acc
-    FROM p GROUP BY b)
+# DuckDB selects and aggregates the records; the metrics come from beamnet_lava.metrics.
+_SUMMARY = """
 SELECT count(*) AS n_samples,
        avg(correct::DOUBLE) AS accuracy,
-       avg(-ln(GREATEST(p_label, 1e-12))) AS nll,
-       avg(brier) AS brier,
-       (SELECT sum(n * abs(conf - acc)) / sum(n) FROM bins) AS ece,
        avg(active_fraction) AS active_fraction,
        avg(spikes) AS spikes_per_sample,
        avg(energy_nJ) AS energy_nJ,
        avg(energy_mem_nJ) AS energy_mem_nJ,
        avg(windows) AS windows_mean
-FROM p
+FROM read_parquet($path)
 """
+_PROBABILITIES = "SELECT label, COLUMNS('^p[0-9]+$') FROM read_parquet($path)"
+_OOD_SCORE = "SELECT ood_score FROM read_parquet($path)"
 
-# Mann-Whitney AUROC with average ranks for ties: OOD samples should score higher.
-_AUROC = """
-WITH s AS (
-    SELECT ood_score AS x, 0 AS ood FROM read_parquet($inside)
-    UNION ALL SELECT ood_score AS x, 1 AS ood FROM read_parquet($outside)),
-r AS (
-    SELECT ood, rank() OVER (ORDER BY x) + (count(*) OVER (PARTITION BY x) - 1) / 2.0 AS rk FROM s)
-SELECT (sum(rk) FILTER (WHERE ood = 1) - n1 * (n1 + 1) / 2.0) / (n1 * n0) AS auroc
-FROM r, (SELECT count(*) FILTER (WHERE ood = 1) AS n1, count(*) FILTER (WHERE ood = 0) AS n0 FROM s)
-GROUP BY n1, n0
-"""
+
+def _calibration(con, path: str) -> dict[str, float]:
+    """ECE (15 bins), NLL and Brier of the record's class probabilities (:mod:`beamnet_lava.metrics`)."""
+    cols = con.execute(_PROBABILITIES, {"path": path}).fetchnumpy()
+    labels = np.asarray(cols.pop("label"), dtype=np.int64)
+    names = sorted(cols, key=lambda c: int(c[1:]))
+    if not names:
+        raise BeamnetError(f"{path} holds no class probability columns p0, p1, ...; re-run the "
+                           "command that wrote it with this version")
+    prob = np.column_stack([np.asarray(cols[c], dtype=np.float64) for c in names])
+    return {"nll": nll(prob, labels), "brier": brier(prob, labels), "ece": ece(prob, labels, N_BINS)}
+
+
+def _ood_auroc(con, inside: str, outside: str) -> float:
+    score = lambda path: np.asarray(con.execute(_OOD_SCORE, {"path": path}).fetchnumpy()["ood_score"])  # noqa: E731
+    return auroc(score(inside), score(outside))
 
 
 def records_dir(run_dir: str | Path) -> Path:
@@ -82,11 +89,12 @@ def summarize_run(run_dir: str | Path) -> dict[str, Any]:
         out: dict[str, Any] = {"run": str(run_dir), "model": meta.get("model"),
                                "dataset": meta.get("dataset"), "split": meta.get("split"),
                                "seed": meta.get("seed"), **dict(zip(cols, row))}
+        out.update(_calibration(con, str(path)))
         out["ood_auroc"] = {}
         for f in sorted(folder.glob("ood_*.parquet")):
             records.check_predictions(f)
             name = f.stem[len("ood_"):]
-            out["ood_auroc"][name] = con.execute(_AUROC, {"inside": str(path), "outside": str(f)}).fetchone()[0]
+            out["ood_auroc"][name] = _ood_auroc(con, str(path), str(f))
     except duckdb.Error as exc:
         raise BeamnetError(f"DuckDB could not read the records in {folder}: {exc}") from None
     finally:
@@ -119,7 +127,6 @@ def figure_plot(rows: list[dict[str, Any]], path: str | Path, force: bool = Fals
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     refuse_overwrite(Path(path), force)
     names = [f"{r['model']}\n{Path(r['run']).name}" for r in rows]

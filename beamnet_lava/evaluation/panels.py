@@ -10,7 +10,7 @@ from beamnet_lava.data.encoding import rate_encode, times_to_raster
 from beamnet_lava.data.sequences import as_sequences
 from beamnet_lava.families import implements
 from beamnet_lava.models.beamnet import encoder_intensity
-from beamnet_lava.training.beamnet_train import sample_keys
+from beamnet_lava.neurons.noise import sample_keys
 from beamnet_lava.training.checkpoint import LoadedRun
 
 Panels = list[tuple[str, np.ndarray]]   # (title, spikes (neurons, T))

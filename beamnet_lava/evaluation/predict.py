@@ -22,9 +22,9 @@ from beamnet_lava.data.sequences import as_sequences
 from beamnet_lava.families import family_of, implements
 from beamnet_lava.metrics.calibration import brier_per_sample, fit_temperature, softmax
 from beamnet_lava.metrics.energy import Activity, ann_nJ, breakdown_nJ, load_constants, per_op_nJ
-from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
+from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty, entropy
 from beamnet_lava.models.beamnet import encoder_intensity
-from beamnet_lava.training.beamnet_train import KEY_BASE, sample_keys
+from beamnet_lava.neurons.noise import KEY_BASE, sample_keys
 from beamnet_lava.training.checkpoint import LoadedRun
 
 __all__ = ["Predictions", "logits", "model_inputs", "predict", "snn_predictions", "temperature"]
@@ -79,8 +79,6 @@ def _per_op_label(constants: dict) -> str:
     return "per operation, " + str(constants.get("source", "user constants")).split(",")[0]
 
 
-def _entropy(p: np.ndarray) -> np.ndarray:
-    return -(p * np.log(np.clip(p, 1e-300, None))).sum(1)
 
 
 def logits(run: LoadedRun, x: np.ndarray) -> np.ndarray:
@@ -172,7 +170,7 @@ def _predict_ann(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
     prob, layers, t = _softmax_of(run, x, temperature_)
     n = len(y)
     nan = np.full(n, np.nan)
-    total = _entropy(prob)
+    total = entropy(prob)
     e = ann_nJ(run.model.macs, run.model.adds, run.model.n_params)
     hidden = np.concatenate([a.reshape(n, -1) for a in layers[1:-1]], axis=1)
     return Predictions(prob, y, total, nan, nan, nan, total, np.zeros(n),
@@ -186,14 +184,14 @@ def _predict_ann(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
 def _predict_seq_run(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
                      temperature_: float | None, constants: dict, **_: Any) -> Predictions:
     prob, layers, t = _softmax_of(run, x, temperature_)
-    return _predict_seq(prob, y, layers, _entropy(prob), t, constants)
+    return _predict_seq(prob, y, layers, entropy(prob), t, constants)
 
 
 @implements("snn", hook="predict")
 def _predict_snn_run(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
                      temperature_: float | None, constants: dict, **_: Any) -> Predictions:
     prob, layers, t = _softmax_of(run, x, temperature_)
-    return _predict_snn(run, prob, y, layers, _entropy(prob), t, constants)
+    return _predict_snn(run, prob, y, layers, entropy(prob), t, constants)
 
 
 def _predict_seq(prob, y, layers, total, t, constants) -> Predictions:
@@ -234,7 +232,7 @@ def snn_predictions(prob: np.ndarray, y: np.ndarray, layers: list[np.ndarray],
     fired = np.concatenate([l.sum(-1) > 0 for l in layers[1:]], axis=1)
     e = per_op_nJ(synaptic, neurons * steps, spikes, layers[0].reshape(n, -1).sum(1) + spikes, constants)
     nan = np.full(n, np.nan)
-    total = _entropy(prob)
+    total = entropy(prob)
     return Predictions(prob, y, total, nan, nan, nan, total, spikes, fired.mean(1), np.ones(n),
                        e["total"], e["total"], "predictive entropy",
                        _per_op_label(constants),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import scipy.special
 
 
 def reliability_bins(prob: np.ndarray, labels: np.ndarray, n_bins: int = 15):
@@ -91,10 +92,8 @@ def brier_per_sample(prob: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    z = np.asarray(logits, dtype=np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    """Class probabilities of ``(n, K)`` logits: ``scipy.special.softmax`` over the classes, float64."""
+    return scipy.special.softmax(np.asarray(logits, dtype=np.float64), axis=1)
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:

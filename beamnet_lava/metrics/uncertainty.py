@@ -18,7 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import digamma
+from scipy.special import digamma, entr
+
+
+def entropy(p: np.ndarray) -> np.ndarray:
+    """Shannon entropy ``-sum_c p_c log p_c`` (nats) over the last axis of probabilities ``p``.
+
+    ``scipy.special.entr`` summed: the elementwise term ``scipy.stats.entropy`` is
+    built on, without its renormalisation of ``p`` (which moves the last bits and
+    would change every stored record); ``0 log 0 = 0``.
+    """
+    return entr(np.asarray(p, dtype=np.float64)).sum(axis=-1)
 
 
 def concentrations(evidence: np.ndarray, alpha_0: float, eta: float) -> np.ndarray:
@@ -46,7 +56,7 @@ def dirichlet_uncertainty(alpha: np.ndarray) -> Uncertainty:
     alpha = np.asarray(alpha, dtype=np.float64)
     s = alpha.sum(axis=-1, keepdims=True)
     p = alpha / s
-    total = -(p * np.log(p)).sum(axis=-1)
+    total = entropy(p)
     aleatoric = (p * (digamma(s + 1.0) - digamma(alpha + 1.0))).sum(axis=-1)
     # mutual information is >= 0 exactly; clip only float round-off
     epistemic = np.maximum(total - aleatoric, 0.0)

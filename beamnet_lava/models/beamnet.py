@@ -11,8 +11,8 @@ Pipeline for one window of ``T`` steps:
    ``scatter_add`` of weights into a ``(batch, N, T)`` tensor: no
    inputs x memory x delay x time tensor is ever built.
 3. Bayesian LIF memory neurons with lateral inhibition (Eq. 8-10, Prop. 3.3),
-   exactly :func:`beamnet_lava.bayes_lif.step` in integer state units, with
-   noise from :mod:`beamnet_lava.noise`. Gradients: straight-through for the
+   exactly :func:`beamnet_lava.neurons.bayes_lif.step` in integer state units, with
+   noise from :mod:`beamnet_lava.neurons.noise`. Gradients: straight-through for the
    12-bit decays, logistic surrogate (width ``surrogate_width`` theta, the
    derivative of Eq. 9's sigmoid) for spikes; the inhibition and threshold
    traces are detached (their gradients explode, see BEAMNET_NOTES lesson 1).
@@ -43,20 +43,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from beamnet_lava import noise
-from beamnet_lava.bayes_lif import ACT_SHIFT, TRACE_UNIT, V_LIMIT, BayesLIFParams, decay_of_tau
+from beamnet_lava.neurons import noise
+from beamnet_lava.neurons.bayes_lif import BayesLIFParams
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.data.encoding import check_images, latency_times, population_intensity
 from beamnet_lava.families import implements
-from beamnet_lava.fixed_point import DECAY_UNITY, WEIGHT_MAX, WEIGHT_MIN
-
-STATE_PER_THETA_MANT = 1 << ACT_SHIFT
+from beamnet_lava.neurons.fixed_point import (DECAY_UNITY, TRACE_UNIT, V_LIMIT, W_SCALE,
+                                               WEIGHT_MANT_MAX, WEIGHT_MANT_MIN, decay_keep, decay_of_tau)
 
 
 def hardware_params(cfg: BeamnetConfig) -> BayesLIFParams:
     """Integer memory-layer parameters of ``cfg`` (state units)."""
-    theta = int(round(cfg.theta_0 * cfg.theta_mant)) * STATE_PER_THETA_MANT
+    theta = int(round(cfg.theta_0 * cfg.theta_mant)) * W_SCALE
     return BayesLIFParams(
         du=decay_of_tau(cfg.tau_s, cfg.dt), dv=decay_of_tau(cfg.tau_m, cfg.dt),
         d_syn=decay_of_tau(cfg.tau_syn, cfg.dt), d_theta=decay_of_tau(cfg.tau_theta, cfg.dt),
@@ -147,13 +146,13 @@ class BeamNet(torch.nn.Module):
     def _median_peak(self, intensity: np.ndarray) -> float:
         """Median over samples of the highest peak potential (theta units), no spikes, no noise."""
         times = torch.from_numpy(self.encode_times(intensity))
-        drive = self.drive(times, quantize=False).double() * STATE_PER_THETA_MANT
+        drive = self.drive(times, quantize=False).double() * W_SCALE
         u = torch.zeros_like(drive[..., 0])
         v = torch.zeros_like(u)
         peak = torch.full_like(u, -math.inf)
         for t in range(drive.shape[-1]):
-            u = u * (1 - self.hw.du / DECAY_UNITY) + drive[..., t]
-            v = v * (1 - self.hw.dv / DECAY_UNITY) + u
+            u = u * decay_keep(self.hw.du) + drive[..., t]
+            v = v * decay_keep(self.hw.dv) + u
             peak = torch.maximum(peak, v)
         best = peak.max(dim=1).values / self.hw.theta
         return float(best.median().clamp_min(1e-6))
@@ -168,7 +167,7 @@ class BeamNet(torch.nn.Module):
         w = self.weight * self.cfg.theta_mant
         if not quantize:
             return w
-        q = torch.clamp(2 * torch.floor(w / 2 + 0.5), WEIGHT_MIN, WEIGHT_MAX - 1)
+        q = torch.clamp(2 * torch.floor(w / 2 + 0.5), WEIGHT_MANT_MIN, WEIGHT_MANT_MAX)
         return _ste(w, q)
 
     DRIVE_CHUNK = 1 << 24        # arrival-index elements (int64) built at once: 128 MB
@@ -196,10 +195,10 @@ class BeamNet(torch.nn.Module):
 
     # -- memory layer ------------------------------------------------------------------------
     def noise(self, sample_keys: np.ndarray, window: int) -> torch.Tensor:
-        """Eq. 9 draws ``(B, N, T)`` keyed by (seed, neuron, sample_key * L * T + window * T + t)."""
+        """Eq. 9 draws ``(B, N, T)`` keyed by (seed, neuron, :func:`~beamnet_lava.neurons.noise.noise_step`)."""
         T = self.cfg.time_steps
-        span = self.cfg.max_windows * T
-        steps = np.asarray(sample_keys, dtype=np.int64)[:, None] * span + window * T + np.arange(T)
+        steps = noise.noise_step(np.asarray(sample_keys, dtype=np.int64)[:, None], window, np.arange(T),
+                                 T, noise.key_span(self.cfg.max_windows, T))
         eps = noise.noise_block(self.hw.seed, self.n_memory, steps, self.hw.delta)   # (B, T, N)
         return torch.from_numpy(eps).permute(0, 2, 1).double()
 
@@ -213,7 +212,7 @@ class BeamNet(torch.nn.Module):
         p = self.hw
         width = self.cfg.surrogate_width * p.theta
         b, n, T = drive.shape
-        drive = drive.double() * STATE_PER_THETA_MANT
+        drive = drive.double() * W_SCALE
         u = drive.new_zeros(b, n)
         v, inh, h, s_prev = u.clone(), u.clone(), u.clone(), u.clone()
         spikes = []
@@ -223,7 +222,7 @@ class BeamNet(torch.nn.Module):
             inh = _dec(inh, p.d_syn).detach() + p.w_inh * (s_d.sum(1, keepdim=True) - s_d)
             h = _dec(h, p.d_theta).detach() + TRACE_UNIT * s_d
             v = torch.clamp(_dec(v, p.dv) + u - inh, -V_LIMIT, V_LIMIT)
-            theta = p.theta + torch.floor(p.gamma * h / DECAY_UNITY)
+            theta = p.theta + torch.floor(p.gamma * h / TRACE_UNIT)
             s = _Spike.apply(v - theta - eps[..., t], width)
             if potentials is not None:
                 potentials.append((v - theta) / p.theta)

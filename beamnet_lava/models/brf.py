@@ -2,7 +2,7 @@
 
 Higuchi et al., ICML 2024 (arXiv 2402.14603), Sec. 4: input -> one recurrent
 hidden layer (``I_t = W [input_t ; z_{t-1}]``) -> leaky-integrator readout.
-The neuron equations live in :mod:`beamnet_lava.brf` (:func:`~beamnet_lava.brf.step`);
+The neuron equations live in :mod:`beamnet_lava.neurons.brf` (:func:`~beamnet_lava.neurons.brf.step`);
 this module wraps them Norse-style: :class:`ResonatorNeuron` holds the
 trainable ``omega`` and ``b'`` and applies the pure step with the
 double-Gaussian surrogate. :class:`ResonatorRecurrent` is the block (synapses
@@ -11,7 +11,7 @@ double-Gaussian surrogate. :class:`ResonatorRecurrent` is the block (synapses
 ``block.alif.Recurrent`` in the same place.
 
 :meth:`ResonatorRSNN.forward_fixed` is the fixed-point forward (BRF/RF): the integer
-equations of :func:`beamnet_lava.brf.step_fixed` with the exported integer
+equations of :func:`beamnet_lava.neurons.brf.step_fixed` with the exported integer
 parameters; the Lava fixed_pt processes compute exactly the same.
 """
 from __future__ import annotations
@@ -23,12 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from beamnet_lava import brf
 from beamnet_lava.families import implements
+from beamnet_lava.neurons import brf
 
 
 class DoubleGaussianSpike(torch.autograd.Function):
-    """Heaviside forward, :func:`beamnet_lava.brf.double_gaussian` backward."""
+    """Heaviside forward, :func:`beamnet_lava.neurons.brf.double_gaussian` backward."""
 
     @staticmethod
     def forward(ctx, v: torch.Tensor) -> torch.Tensor:

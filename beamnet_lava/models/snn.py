@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import torch
 
-from beamnet_lava import fixed_point
+from beamnet_lava.neurons import fixed_point
 from beamnet_lava._quiet import import_slayer
 from beamnet_lava.families import implements
 

@@ -10,7 +10,7 @@ Schema (version 1) — see docs/netx_extension.md for the reader's contract:
   BEAMNET_BAYES_LIF`` with ``vThMant``, ``iDecay``, ``vDecay`` for readers that
   only need the CUBA part (the name has no "RF", so lava-dl will not mistake it);
 - ``/beamnet`` (attribute ``extension_version``): ``bayes_lif/*`` integer neuron
-  parameters and noise seed (:class:`beamnet_lava.bayes_lif.BayesLIFParams`),
+  parameters and noise seed (:class:`beamnet_lava.neurons.bayes_lif.BayesLIFParams`),
   ``readout/logits`` (K x N, A = softplus), ``readout/alpha_0``, ``readout/eta``,
   ``topdown/patterns`` (N x d, W_TD), ``pattern_class`` (N), ``noise/key_span``,
   and ``config_json`` (the full training config, for the encoder and the loop).
@@ -24,9 +24,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from beamnet_lava import fixed_point
-from beamnet_lava.bayes_lif import BayesLIFParams
 from beamnet_lava.config import from_dict
+from beamnet_lava.neurons import fixed_point, noise
+from beamnet_lava.neurons.bayes_lif import BayesLIFParams
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
 from beamnet_lava.netx_export.extension import open_extension
@@ -65,7 +65,7 @@ def write_beamnet(f: h5py.File, model) -> None:
     ext.create_dataset("readout/eta", data=float(model.eta))
     ext.create_dataset("topdown/patterns", data=model.patterns.numpy().astype(np.float32))
     ext.create_dataset("pattern_class", data=model.pattern_class.numpy())
-    ext.create_dataset("noise/key_span", data=int(cfg.max_windows * cfg.time_steps))
+    ext.create_dataset("noise/key_span", data=noise.key_span(cfg.max_windows, cfg.time_steps))
 
 
 @dataclass
@@ -146,8 +146,9 @@ def read_beamnet(path: str | Path) -> BeamnetFile:
                 raise bad(f"{key} has shape {tuple(got)}, inconsistent with weight {weight.shape}")
         if delay.min() < 0 or delay.max() > fixed_point.MAX_DELAY:
             raise bad(f"delays {delay.min()}..{delay.max()} are beyond Loihi's limit 0..{fixed_point.MAX_DELAY}")
-        if weight.min() < fixed_point.WEIGHT_MIN or weight.max() > fixed_point.WEIGHT_MAX:
-            raise bad("weights are outside the 8-bit mantissa range")
+        if weight.min() < fixed_point.WEIGHT_MANT_MIN or weight.max() > fixed_point.WEIGHT_MANT_MAX:
+            raise bad(f"weights {weight.min()}..{weight.max()} are outside the 8-bit mantissa range "
+                      f"{fixed_point.WEIGHT_MANT_MIN}..{fixed_point.WEIGHT_MANT_MAX}")
         return BeamnetFile(p, config, weight, delay, params, logits, float(ext["readout/alpha_0"][()]),
                            float(ext["readout/eta"][()]), patterns, pattern_class,
                            int(ext["noise/key_span"][()]))

@@ -24,9 +24,10 @@ from typing import Any
 import h5py
 import numpy as np
 
-from beamnet_lava import brf, rundir
+from beamnet_lava import rundir
 from beamnet_lava.config import from_dict
 from beamnet_lava.data.sequences import LEVELS
+from beamnet_lava.neurons import brf, fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
 from beamnet_lava.netx_export.export import publish
@@ -158,8 +159,8 @@ def read_brf(path: str | Path) -> BrfFile:
                 raise bad(f"layer/{key} holds non-integer weights")
             w = w.astype(np.int64)
             mant = w >> exp
-            if (mant << exp != w).any() or mant.min(initial=0) < brf.MANT_MIN or \
-                    mant.max(initial=0) > brf.MANT_MAX or (mant % 2).any():
+            if (mant << exp != w).any() or mant.min(initial=0) < fixed_point.WEIGHT_MANT_MIN or \
+                    mant.max(initial=0) > fixed_point.WEIGHT_MANT_MAX or (mant % 2).any():
                 raise bad(f"layer/{key} is not (even 8-bit mantissa) << {key}_exp")
             return mant, exp
 

@@ -7,7 +7,7 @@ hardware units), optional ``bias`` and ``delay``, and ``neuron/`` with ``type``
 
 This toolkit runs networks of ``input`` and ``dense`` layers of CUBA neurons;
 anything else is refused with a message naming the layer. Values are checked
-against Loihi's fixed-point ranges (:mod:`beamnet_lava.fixed_point`), because
+against Loihi's fixed-point ranges (:mod:`beamnet_lava.neurons.fixed_point`), because
 lava-dl would otherwise truncate or wrap them silently (NetDict casts weights
 with ``astype(int)``; Lava wraps the 24-bit state).
 
@@ -24,7 +24,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from beamnet_lava import fixed_point
+from beamnet_lava.neurons import fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
 

@@ -40,7 +40,8 @@ from typing import Any
 import h5py
 import numpy as np
 
-from beamnet_lava import __version__, fixed_point
+from beamnet_lava import __version__
+from beamnet_lava.neurons import fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.netx_file import (
@@ -628,9 +629,9 @@ def _make_layer(nodes, preds, lif_name, branches, source, index, n_pre, dt, grid
                                "current has no Loihi CUBA equivalent here")
         scaled = w * gain[:, None] * fixed_point.W_SCALE
         ints = grid(scaled, f"Linear {name!r} weight*64")
-        if ints.min(initial=0) < fixed_point.WEIGHT_MIN or ints.max(initial=0) > fixed_point.WEIGHT_MAX - 1:
+        if ints.min(initial=0) < fixed_point.WEIGHT_MANT_MIN or ints.max(initial=0) > fixed_point.WEIGHT_MANT_MAX:
             raise BeamnetError(f"{path}: Linear {name!r} weights span {ints.min()}..{ints.max()} in "
-                               f"units of 1/64; NetX holds {fixed_point.WEIGHT_MIN}..{fixed_point.WEIGHT_MAX - 1} "
+                               f"units of 1/64; NetX holds {fixed_point.WEIGHT_MANT_MIN}..{fixed_point.WEIGHT_MANT_MAX} "
                                "(lower the threshold and weights together)")
         return ints
 

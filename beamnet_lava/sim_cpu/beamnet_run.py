@@ -27,6 +27,7 @@ from beamnet_lava.metrics.energy import Activity, breakdown_nJ, eq25_nJ, load_co
 from beamnet_lava.metrics.uncertainty import Uncertainty, dirichlet_uncertainty
 from beamnet_lava.models.beamnet import encoder_intensity
 from beamnet_lava.netx_export.beamnet_file import BeamnetFile, read_beamnet
+from beamnet_lava.neurons.noise import sample_keys
 
 from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
 from beamnet_lava.sim_cpu.report import RunReport
@@ -34,7 +35,6 @@ from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_sa
 from beamnet_lava.sim_cpu.lanes import AUTO, choose_lanes, parse_lanes
 from beamnet_lava.sim_cpu.lanes import run as run_lanes
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
-from beamnet_lava.training.beamnet_train import sample_keys
 
 
 class BeamnetSpec(LavaSpec):
@@ -54,7 +54,7 @@ class BeamnetSpec(LavaSpec):
         self.path = bf.path
         self.input_size = self.lanes * bf.input_size
         self.sizes = [self.lanes * bf.n_memory]
-        self.first_offset = 1        # the synapse delivers one step after the source (+ delay)
+        self.reset_offset = 1        # NetX's meaning: the synapse delivers one step after the source
 
     def build(self, window: int, precision: str) -> LavaGraph:
         import beamnet_lava.processes.bayes_lif.models  # noqa: F401  (register models)
@@ -63,8 +63,9 @@ class BeamnetSpec(LavaSpec):
         from beamnet_lava.processes.ring_delay_dense.process import RingDelayDense
 
         synapses = RingDelayDense(weights=self.bf.weight, delays=self.bf.delay, lanes=self.lanes)
-        neurons = BayesLIF(shape=(self.lanes * self.bf.n_memory,), params=self.bf.params,
-                           window=window, reset_offset=self.first_offset, key_base=self.key_base,
+        start = self.reset_offset + 1                        # the layer's first step (LIFReset's)
+        neurons = BayesLIF(shape=(self.lanes * self.bf.n_memory,), **dataclasses.asdict(self.bf.params),
+                           reset_interval=window, reset_offset=start, key_base=self.key_base,
                            key_span=self.bf.key_span, window_index=self.window_index,
                            lanes=self.lanes)
         synapses.a_out.connect(neurons.a_in)
@@ -75,12 +76,12 @@ class BeamnetSpec(LavaSpec):
 
             cfg = self.bf.config
             readout = DirichletReadout(n_memory=self.bf.n_memory, logits=self.bf.readout_logits,
-                                       alpha_0=self.bf.alpha_0, eta=self.bf.eta, window=window,
-                                       path=self.readout_path, rows=self.readout_rows,
-                                       lanes=self.lanes, reset_offset=self.first_offset,
+                                       alpha_0=self.bf.alpha_0, eta=self.bf.eta,
+                                       reset_interval=window, path=self.readout_path,
+                                       rows=self.readout_rows, lanes=self.lanes, reset_offset=start,
                                        burn_in=cfg.burn_in)
             neurons.s_out.connect(readout.a_in)
-        return LavaGraph(synapses.s_in, [neurons.s_out], self.sizes, self.first_offset)
+        return LavaGraph(synapses.s_in, [neurons.s_out], self.sizes, self.reset_offset)
 
 
 class LavaWindows:

@@ -19,14 +19,13 @@ per-neuron coefficients repeated, and ``LeakyReadout`` decides per lane.
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from beamnet_lava import brf
+from beamnet_lava.neurons import brf
 from beamnet_lava.data.sequences import LENGTHS, SEQ_DATASETS, load_sequences, sequence_levels
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
@@ -46,7 +45,7 @@ class BrfSpec(LavaSpec):
     """A validated BRF export for :class:`~beamnet_lava.sim_cpu.runner.LavaNetwork`, in ``lanes``."""
 
     graded_input = True            # the source sends pixel levels, not 0/1 spikes
-    first_offset = 1               # hidden layer's window starts at recorder row k*T + 1
+    reset_offset = 1               # NetX's meaning: hidden layer's window starts at recorder row k*T + 1
 
     def __init__(self, net: BrfFile, lanes: int = 1) -> None:
         self.net = net
@@ -75,17 +74,18 @@ class BrfSpec(LavaSpec):
 
         h, k = self.sizes
         p = L["neuron"]
-        params = dataclasses.replace(p, omega_dt=tile(p.omega_dt, lanes), b_dt=tile(p.b_dt, lanes))
-        neuron = BRF(shape=(h,), params=params, window=window, offset=self.first_offset)
-        readout = LeakyReadout(shape=(k,), alpha_int=L["alpha"], window=window,
-                               offset=self.first_offset + 1, lanes=lanes)
+        neuron = BRF(shape=(h,), omega_dt=tile(p.omega_dt, lanes), b_dt=tile(p.b_dt, lanes),
+                     balanced=p.balanced, delta_int=p.delta_int, reset_interval=window,
+                     reset_offset=self.reset_offset + 1)
+        readout = LeakyReadout(shape=(k,), alpha_int=L["alpha"], reset_interval=window,
+                               reset_offset=self.reset_offset + 2, lanes=lanes)
         w_in, w_rec, w_out = dense("weight", message_bits=8), dense("weight_rec"), dense("weight_out")
         w_in.a_out.connect(neuron.a_in)
         neuron.s_out.connect(w_rec.s_in)
         w_rec.a_out.connect(neuron.r_in)
         neuron.s_out.connect(w_out.s_in)
         w_out.a_out.connect(readout.a_in)
-        return LavaGraph(w_in.s_in, [neuron.s_out, readout.s_out], [h, k], self.first_offset)
+        return LavaGraph(w_in.s_in, [neuron.s_out, readout.s_out], [h, k], self.reset_offset)
 
 
 def check_sequences(net: BrfFile, dataset: str, time_steps: int | None) -> int:

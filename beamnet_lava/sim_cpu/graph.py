@@ -14,7 +14,9 @@ Timing (both precisions): the source feeds sample ``k``'s step ``j`` at
 Lava step ``k*T + j + 1``; every Dense delivers one step later, and layer
 ``i`` resets every ``T`` steps at phase ``reset_offset + 1 + i``, which NetX
 arranges when given ``reset_offset``. So layer ``i``'s window for sample ``k``
-starts at sink index ``k*T + first_offset + i``.
+starts at sink index ``k*T + reset_offset + i``: ``reset_offset`` is NetX's
+(``hdf5.Network(reset_offset=...)``); a layer's own process takes, as lava's
+``LIFReset``, the step its windows start, ``reset_offset + 1 + i``.
 
 Lanes (:mod:`beamnet_lava.sim_cpu.lanes`): with ``lanes > 1`` each layer is one
 ``LaneDense`` (``RingDelayDense`` for delayed synapses, bit-exact to NetX's
@@ -31,7 +33,7 @@ import numpy as np
 
 from beamnet_lava._quiet import import_slayer
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.fixed_point import DECAY_UNITY
+from beamnet_lava.neurons.fixed_point import DECAY_UNITY
 from beamnet_lava.netx_export.netx_file import NetxNetwork
 from beamnet_lava.sim_cpu import lanes as lanes_mod
 
@@ -39,14 +41,14 @@ from beamnet_lava.sim_cpu import lanes as lanes_mod
 class LavaSpec:
     """What the streaming runner needs of a network: sizes, latency and a graph builder.
 
-    Layer ``i``'s window for sample ``k`` starts at step ``k * window + first_offset + i``
+    Layer ``i``'s window for sample ``k`` starts at step ``k * window + reset_offset + i``
     of the recorded stream.
     """
 
     path: object
     input_size: int
     sizes: list[int]
-    first_offset: int
+    reset_offset: int
 
     def check(self, precision: str) -> None:
         """Raise BeamnetError if this network cannot run at ``precision``."""
@@ -64,7 +66,7 @@ class NetxSpec(LavaSpec):
         self.lanes = int(lanes)
         self.input_size = self.lanes * net.input_size
         self.sizes = [self.lanes * l.size for l in net.layers]
-        self.first_offset = first_offset(net)
+        self.reset_offset = reset_offset_of(net)
 
     def check(self, precision: str) -> None:
         from beamnet_lava.errors import BeamnetError
@@ -90,17 +92,17 @@ class LavaGraph:
     entry: object                 # InPort the input spikes go to
     outputs: list                 # one OutPort per layer (spikes)
     sizes: list[int]
-    first_offset: int             # reset phase parameter of layer 0 (see module doc)
+    reset_offset: int             # NetX's reset phase parameter of layer 0 (see module doc)
 
 
-def first_offset(net: NetxNetwork) -> int:
+def reset_offset_of(net: NetxNetwork) -> int:
     """Reset phase parameter of layer 0."""
     # an input layer takes the source's spikes the same step; a Dense adds one
     return 0 if net.layers[0].kind == "input" else 1
 
 
 def build(net: NetxNetwork, window: int, precision: str, lanes: int = 1) -> LavaGraph:
-    first = first_offset(net)
+    first = reset_offset_of(net)
     if precision == "fixed":
         import_slayer()  # netx imports slayer; do it quietly first
         from lava.lib.dl.netx import hdf5

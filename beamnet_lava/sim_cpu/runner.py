@@ -143,7 +143,7 @@ class LavaNetwork:
         if self._used:
             raise BeamnetError("a LavaNetwork streams one batch of samples; create another for more")
         self._used = True
-        latency = self.spec.first_offset + len(self.spec.sizes) - 1   # last layer's pipeline delay
+        latency = self.spec.reset_offset + len(self.spec.sizes) - 1   # last layer's pipeline delay
         total = n * self.window + latency
 
         self._tmp = tempfile.TemporaryDirectory(prefix="beamnet-lava-")
@@ -171,7 +171,7 @@ class LavaNetwork:
                 progress(min(n, step // self.window) - done_before)
         layers, stream_spikes = [], [int(np.asarray(r).sum(dtype=np.int64)) for r in records]
         for i, r in enumerate(records):
-            off = self.spec.first_offset + i
+            off = self.spec.reset_offset + i
             seg = np.asarray(r[off:off + n * self.window]).reshape(n, self.window, -1)
             layers.append(seg.transpose(0, 2, 1).copy())
         return StreamResult(layers, t_run, self.compile_seconds, step, stream_spikes)

@@ -19,15 +19,7 @@ from beamnet_lava.families import implements
 from beamnet_lava.metrics.calibration import ece, nll, reliability_diagram
 from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
 from beamnet_lava.models.beamnet import BeamNet, encoder_intensity
-
-# Noise keys (Eq. 9): each evaluated sample has a fixed key, so a Lava run of the
-# same split reproduces its draws; training samples take a running counter.
-KEY_BASE = {"train": 0, "val": 1 << 24, "test": 2 << 24}
-
-
-def sample_keys(part: str, n: int, start: int = 0) -> np.ndarray:
-    return KEY_BASE[part] + start + np.arange(n, dtype=np.int64)
-
+from beamnet_lava.neurons.noise import sample_keys
 
 def evidential_loss(alpha: torch.Tensor, labels: np.ndarray, kl_weight: float) -> torch.Tensor:
     """Expected cross-entropy under Dir(alpha) + KL(Dir(alpha~) || Dir(1)) on non-target evidence."""

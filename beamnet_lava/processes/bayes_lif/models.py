@@ -9,51 +9,78 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from beamnet_lava import bayes_lif, noise
-from beamnet_lava.processes.bayes_lif.process import BayesLIF
-
-_STATE = ("u", "v", "inh", "h", "s_prev")
+from beamnet_lava.neurons import bayes_lif, noise
+from beamnet_lava.processes.bayes_lif.process import PARAMETERS, STATE, BayesLIF
 
 
 class _BayesLIFModel(PyLoihiProcessModel):
-    def _position(self) -> tuple[int, int] | None:
-        """(key of lane 0's sample, step in window); None before the stream arrives."""
-        local = self.time_step - 1 - self.proc_params["reset_offset"]
-        if local < 0:
-            return None
-        window, lanes = self.proc_params["window"], self.proc_params["lanes"]
-        return self.proc_params["key_base"] + (local // window) * lanes, local % window
+    """Windowing and noise keys shared by both tags; ``_step`` is the tag's equation."""
 
-    def _noise_keys(self, sample: int, t: int) -> np.ndarray:
-        """Noise step key of every lane, as a column (lanes, 1)."""
-        p = self.proc_params
-        lanes = sample + np.arange(p["lanes"], dtype=np.int64)[:, None]
-        return lanes * p["key_span"] + p["window_index"] * p["window"] + t
+    du: np.ndarray = LavaPyType(np.ndarray, np.uint16, precision=13)
+    dv: np.ndarray = LavaPyType(np.ndarray, np.uint16, precision=13)
+    d_syn: np.ndarray = LavaPyType(np.ndarray, np.uint16, precision=13)
+    d_theta: np.ndarray = LavaPyType(np.ndarray, np.uint16, precision=13)
+    theta: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
+    gamma: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
+    w_inh: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
+    delta: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
+    seed: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
+    key_base: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
+    key_span: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
+    window_index: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
+    spike_count: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
+    neuron_updates: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
 
-    def _lanes(self, x: np.ndarray) -> np.ndarray:
-        return x.reshape(self.proc_params["lanes"], -1)
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)
+        self.reset_interval = int(proc_params["reset_interval"])
+        self.reset_offset = int(proc_params["reset_offset"])
+        self.lanes = int(proc_params["lanes"])
+        self.neuron_index = np.arange(int(np.prod(proc_params["shape"])) // self.lanes, dtype=np.int64)
+        self.lane_index = np.arange(self.lanes, dtype=np.int64)[:, None]
+
+    def params(self) -> bayes_lif.BayesLIFParams:
+        """The parameter Vars as they are now (a Var.set between runs takes effect).
+
+        Scalars are shape-(1,) arrays, not ``int`` types: lava-nc 0.10 turns a set
+        ``int`` Var into a float that ``Var.get`` then cannot send.
+        """
+        return bayes_lif.BayesLIFParams(**{name: int(getattr(self, name)[0]) for name in PARAMETERS})
+
+    def lanes_of(self, x: np.ndarray) -> np.ndarray:
+        return x.reshape(self.lanes, -1)
 
     def run_spk(self) -> None:
         drive = self.a_in.recv()
-        pos = self._position()
-        if pos is None:
+        local = self.time_step - self.reset_offset
+        if local < 0:                      # the stream has not reached this layer yet
             self.s_out.send(np.zeros(self.v.shape))
             return
-        sample, t = pos
+        window, t = divmod(local, self.reset_interval)
         if t == 0:
-            for name in _STATE:
+            for name in STATE:
                 getattr(self, name)[:] = 0
-        spikes = self._step(drive, self._noise_keys(sample, t))
+        keys = noise.noise_step(int(self.key_base[0]) + window * self.lanes + self.lane_index,
+                                int(self.window_index[0]), t, self.reset_interval, int(self.key_span[0]))
+        spikes = self._step(drive, keys, self.params())
         self.spike_count += spikes.astype(self.spike_count.dtype)
         self.neuron_updates[0] += spikes.size
         self.s_out.send(spikes)
+
+    def _state(self) -> bayes_lif.State:
+        return bayes_lif.State(*(self.lanes_of(getattr(self, name)) for name in STATE))
+
+    def _store(self, new: bayes_lif.State) -> np.ndarray:
+        self.u[:], self.v[:], self.inh[:], self.h[:] = (x.reshape(-1) for x in (new.u, new.v, new.inh, new.h))
+        self.s_prev[:] = new.s.reshape(-1)
+        return new.s.reshape(-1)
 
 
 @implements(proc=BayesLIF, protocol=LoihiProtocol)
 @requires(CPU)
 @tag("fixed_pt")
 class PyBayesLIFModelFixed(_BayesLIFModel):
-    """Integer state; exactly :func:`beamnet_lava.bayes_lif.step`."""
+    """Integer state; exactly :func:`beamnet_lava.neurons.bayes_lif.step`."""
 
     a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32, precision=24)
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
@@ -62,27 +89,18 @@ class PyBayesLIFModelFixed(_BayesLIFModel):
     inh: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
     h: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
     s_prev: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=1)
-    spike_count: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
-    neuron_updates: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
 
-    def _step(self, drive: np.ndarray, keys: np.ndarray) -> np.ndarray:
-        p = self.proc_params["params"]
-        lane = self._lanes
-        n = lane(self.v).shape[1]
-        eps = noise.logistic_noise(p.seed, np.arange(n), keys, p.delta)
-        state = bayes_lif.State(lane(self.u), lane(self.v), lane(self.inh), lane(self.h), lane(self.s_prev))
-        new = bayes_lif.step(state, lane(drive.astype(np.int64)), eps, p)
-        for name in ("u", "v", "inh", "h"):
-            getattr(self, name)[:] = getattr(new, name).reshape(-1)
-        self.s_prev[:] = new.s.reshape(-1)
-        return new.s.reshape(-1).astype(bool)
+    def _step(self, drive: np.ndarray, keys: np.ndarray, p: bayes_lif.BayesLIFParams) -> np.ndarray:
+        eps = noise.logistic_noise(p.seed, self.neuron_index, keys, p.delta)
+        new = bayes_lif.step(self._state(), self.lanes_of(drive.astype(np.int64)), eps, p)
+        return self._store(new).astype(bool)
 
 
 @implements(proc=BayesLIF, protocol=LoihiProtocol)
 @requires(CPU)
 @tag("floating_pt")
 class PyBayesLIFModelFloat(_BayesLIFModel):
-    """The same equations in floating point: no flooring, continuous logistic noise."""
+    """The same equations in floating point: :func:`beamnet_lava.neurons.bayes_lif.step_float`."""
 
     a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
@@ -91,24 +109,8 @@ class PyBayesLIFModelFloat(_BayesLIFModel):
     inh: np.ndarray = LavaPyType(np.ndarray, float)
     h: np.ndarray = LavaPyType(np.ndarray, float)
     s_prev: np.ndarray = LavaPyType(np.ndarray, float)
-    spike_count: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
-    neuron_updates: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
 
-    def _step(self, drive: np.ndarray, keys: np.ndarray) -> np.ndarray:
-        p = self.proc_params["params"]
-        keep = lambda d: 1.0 - d / 4096.0  # noqa: E731
-        n = self._lanes(self.v).shape[1]
-        k = noise.hash32(p.seed, np.arange(n), keys) >> (32 - noise.QUANTILE_BITS)
-        q = (k + 0.5) / (1 << noise.QUANTILE_BITS)
-        eps = (p.delta * np.log(q / (1 - q))).reshape(-1)
-        s_prev = self.s_prev
-        others = np.repeat(self._lanes(s_prev).sum(axis=1), n) - s_prev     # within each lane
-        self.u[:] = self.u * keep(p.du) + drive * (1 << bayes_lif.ACT_SHIFT)
-        self.inh[:] = self.inh * keep(p.d_syn) + p.w_inh * others
-        self.h[:] = self.h * keep(p.d_theta) + bayes_lif.TRACE_UNIT * s_prev
-        self.v[:] = np.clip(self.v * keep(p.dv) + self.u - self.inh, -bayes_lif.V_LIMIT, bayes_lif.V_LIMIT)
-        theta = p.theta + p.gamma * self.h / 4096.0
-        s = self.v > theta + eps
-        self.v[s] = 0.0
-        self.s_prev[:] = s
-        return s.astype(float)
+    def _step(self, drive: np.ndarray, keys: np.ndarray, p: bayes_lif.BayesLIFParams) -> np.ndarray:
+        eps = noise.logistic_noise_float(p.seed, self.neuron_index, keys, p.delta)
+        new = bayes_lif.step_float(self._state(), self.lanes_of(drive), eps, p)
+        return self._store(new)

@@ -9,18 +9,36 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from beamnet_lava import brf
+from beamnet_lava.neurons import brf
 from beamnet_lava.processes.brf.process import BRF, LeakyReadout
 
 
 class _WindowedModel(PyLoihiProcessModel):
+    neuron_updates: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
+
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)
+        self.reset_interval = int(proc_params["reset_interval"])
+        self.reset_offset = int(proc_params["reset_offset"])
+
     def _local(self) -> int | None:
         """Step within the sample window; None before the stream reaches this layer."""
-        local = self.time_step - 1 - self.proc_params["offset"]
-        return None if local < 0 else local % self.proc_params["window"]
+        local = self.time_step - self.reset_offset
+        return None if local < 0 else local % self.reset_interval
 
 
 class _BRFModel(_WindowedModel):
+    omega_dt: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=18)
+    b_dt: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
+    balanced: np.ndarray = LavaPyType(np.ndarray, np.int8, precision=1)
+    delta_int: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=18)
+    spike_count: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
+
+    def params(self) -> brf.FixedParams:
+        """The parameter Vars as they are now (a Var.set between runs takes effect)."""
+        return brf.FixedParams(self.omega_dt.astype(np.int64), self.b_dt.astype(np.int64),
+                               bool(self.balanced[0]), int(self.delta_int[0]))
+
     def run_spk(self) -> None:
         drive, recurrent = self.a_in.recv(), self.r_in.recv()
         t = self._local()
@@ -40,7 +58,7 @@ class _BRFModel(_WindowedModel):
 @requires(CPU)
 @tag("fixed_pt")
 class PyBRFModelFixed(_BRFModel):
-    """Integer state; exactly :func:`beamnet_lava.brf.step_fixed`."""
+    """Integer state; exactly :func:`beamnet_lava.neurons.brf.step_fixed`."""
 
     a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int64, precision=32)
     r_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int64, precision=32)
@@ -48,12 +66,10 @@ class PyBRFModelFixed(_BRFModel):
     x: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
     y: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
     q: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
-    spike_count: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
-    neuron_updates: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
 
     def _step(self, drive: np.ndarray) -> np.ndarray:
         state = brf.State(self.x, self.y, self.q)
-        new, z = brf.step_fixed(state, drive.astype(np.int64), self.proc_params["params"])
+        new, z = brf.step_fixed(state, drive.astype(np.int64), self.params())
         self.x[:], self.y[:], self.q[:] = new.x, new.y, new.q
         return z
 
@@ -62,7 +78,7 @@ class PyBRFModelFixed(_BRFModel):
 @requires(CPU)
 @tag("floating_pt")
 class PyBRFModelFloat(_BRFModel):
-    """The same equations in floating point (:func:`beamnet_lava.brf.step`), from the
+    """The same equations in floating point (:func:`beamnet_lava.neurons.brf.step`), from the
     exported coefficients: ``omega = omega_dt / (delta 2^FRAC)``, ``b' = p(omega) - b_dt /
     (delta 2^FRAC)``; drives arrive as ``delta * I`` (float Dense of ``weight / 2^FRAC``)."""
 
@@ -72,11 +88,9 @@ class PyBRFModelFloat(_BRFModel):
     x: np.ndarray = LavaPyType(np.ndarray, float)
     y: np.ndarray = LavaPyType(np.ndarray, float)
     q: np.ndarray = LavaPyType(np.ndarray, float)
-    spike_count: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
-    neuron_updates: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
 
     def _step(self, drive: np.ndarray) -> np.ndarray:
-        p = self.proc_params["params"]
+        p = self.params()
         delta = p.delta_int / brf.ONE
         omega = p.omega_dt / (delta * brf.ONE)
         b = p.b_dt / (delta * brf.ONE)
@@ -88,6 +102,8 @@ class PyBRFModelFloat(_BRFModel):
 
 
 class _ReadoutModel(_WindowedModel):
+    alpha_int: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=17)
+
     def run_spk(self) -> None:
         drive = self.a_in.recv()
         t = self._local()
@@ -98,7 +114,7 @@ class _ReadoutModel(_WindowedModel):
             self.v[:] = self._step(drive)
             self.total += self.v
             self.neuron_updates[0] += self.v.size
-            if t == self.proc_params["window"] - 1:
+            if t == self.reset_interval - 1:
                 per_lane = self.total.reshape(self.proc_params.get("lanes", 1), -1)
                 out.reshape(per_lane.shape)[np.arange(len(per_lane)), per_lane.argmax(axis=1)] = 1
         self.s_out.send(out)
@@ -108,16 +124,15 @@ class _ReadoutModel(_WindowedModel):
 @requires(CPU)
 @tag("fixed_pt")
 class PyLeakyReadoutFixed(_ReadoutModel):
-    """Integer state; exactly :func:`beamnet_lava.brf.readout_step_fixed`."""
+    """Integer state; exactly :func:`beamnet_lava.neurons.brf.readout_step_fixed`."""
 
     a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int64, precision=32)
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
     v: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=32)
     total: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
-    neuron_updates: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
 
     def _step(self, drive: np.ndarray) -> np.ndarray:
-        return brf.readout_step_fixed(self.v, drive.astype(np.int64), self.proc_params["alpha_int"])
+        return brf.readout_step_fixed(self.v, drive.astype(np.int64), int(self.alpha_int[0]))
 
 
 @implements(proc=LeakyReadout, protocol=LoihiProtocol)
@@ -128,8 +143,7 @@ class PyLeakyReadoutFloat(_ReadoutModel):
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
     v: np.ndarray = LavaPyType(np.ndarray, float)
     total: np.ndarray = LavaPyType(np.ndarray, float)
-    neuron_updates: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
 
     def _step(self, drive: np.ndarray) -> np.ndarray:
-        alpha = self.proc_params["alpha_int"] / brf.ONE
+        alpha = int(self.alpha_int[0]) / brf.ONE
         return alpha * self.v + (1 - alpha) * drive

@@ -14,35 +14,40 @@ from beamnet_lava.processes.dirichlet_readout.process import DirichletReadout, r
 
 
 class _Readout(PyLoihiProcessModel):
-    def _setup(self) -> None:
-        p = self.proc_params
-        self._a = np.logaddexp(0.0, p["logits"])          # softplus
-        self._counts = np.zeros((p["lanes"], p["n_memory"]))
-        self._out = np.memmap(p["path"], dtype=np.float64, mode="r+",
-                              shape=(p["rows"], result_width(len(self._a))))
+    logits: np.ndarray = LavaPyType(np.ndarray, float)
+    alpha_0: np.ndarray = LavaPyType(np.ndarray, float)
+    eta: np.ndarray = LavaPyType(np.ndarray, float)
+    burn_in: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=16)
+
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)
+        p = proc_params
+        self.reset_interval, self.reset_offset = p["reset_interval"], p["reset_offset"]
+        self.lanes, self.rows = p["lanes"], p["rows"]
+        self.counts = np.zeros((self.lanes, p["n_memory"]))
+        self.out = np.memmap(p["path"], dtype=np.float64, mode="r+",
+                             shape=(self.rows, result_width(p["n_classes"])))
 
     def run_spk(self) -> None:
         spikes = self.a_in.recv()
-        p = self.proc_params
-        if not hasattr(self, "_out"):
-            self._setup()
-        local = self.time_step - 1 - p["reset_offset"]
+        local = self.time_step - self.reset_offset
         if local < 0:
             return
-        w, t = divmod(local, p["window"])
+        w, t = divmod(local, self.reset_interval)
         if t == 0:
-            self._counts[:] = 0
-        if t >= p["burn_in"]:
-            self._counts += spikes.reshape(self._counts.shape) != 0
-        if t == p["window"] - 1:
-            first = w * p["lanes"]
-            if first >= p["rows"]:
+            self.counts[:] = 0
+        if t >= int(self.burn_in[0]):
+            self.counts += spikes.reshape(self.counts.shape) != 0
+        if t == self.reset_interval - 1:
+            first = w * self.lanes
+            if first >= self.rows:
                 return
-            alpha = concentrations(self._counts @ self._a.T, p["alpha_0"], p["eta"])   # Eq. 12
+            weights = np.logaddexp(0.0, self.logits)                                   # softplus
+            alpha = concentrations(self.counts @ weights.T, float(self.alpha_0[0]), float(self.eta[0]))  # Eq. 12
             u = dirichlet_uncertainty(alpha)
             rows = np.column_stack([alpha, u.prediction, u.total, u.aleatoric, u.epistemic, u.vacuity])
-            last = min(first + p["lanes"], p["rows"])
-            self._out[first:last] = rows[:last - first]
+            last = min(first + self.lanes, self.rows)
+            self.out[first:last] = rows[:last - first]
 
 
 @implements(proc=DirichletReadout, protocol=LoihiProtocol)

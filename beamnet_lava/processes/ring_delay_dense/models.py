@@ -15,28 +15,44 @@ from beamnet_lava.processes.ring_delay_dense.process import RingDelayDense
 
 class _RingModel(PyLoihiProcessModel):
     """Slot ``t % S`` holds what is delivered at step ``t``; a spike at ``t`` with delay
-    ``d`` is added to slot ``(t + 1 + d) % S`` (``S = max_delay + 2``)."""
+    ``d`` is added to slot ``(t + 1 + d) % S`` (``S = max_delay + 2``).
 
-    def _prepare(self) -> None:
-        self._nz = self.weights != 0
-        n_out, self._n_in = self.weights.shape
-        self._rows = np.arange(n_out)[:, None]
-        self._ready = True
+    The weights actually added (``effective``) derive from the ``weights`` Var on
+    the first step, as lava's ``Dense`` scales its weights on the first step (the
+    Vars are not set yet in ``__init__``), and again after any ``Var.set``
+    (:meth:`on_var_update`); the
+    ``weights`` Var itself keeps what the process was given.
+    """
+
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)
+        n_out, self.n_in = proc_params["shape"]
+        self.rows = np.arange(n_out)[:, None]
+        self.effective: np.ndarray | None = None
+        self.nonzero: np.ndarray | None = None
+
+    def on_var_update(self) -> None:
+        """lava's hook after a ``Var.set``: derive the effective weights again."""
+        self.effective = None
+
+    def effective_weights(self) -> np.ndarray:
+        return self.weights
 
     def run_spk(self) -> None:
-        if not getattr(self, "_ready", False):
-            self._prepare()
+        if self.effective is None:
+            self.effective = self.effective_weights()
+            self.nonzero = self.effective != 0
         slots = self.ring.shape[0]
         now = self.time_step % slots
         self.a_out.send(self.ring[now].copy())
         self.ring[now] = 0
-        lane, active = np.divmod(np.flatnonzero(self.s_in.recv()), self._n_in)
+        lane, active = np.divmod(np.flatnonzero(self.s_in.recv()), self.n_in)
         if active.size:
-            w = self.weights[:, active]
+            w = self.effective[:, active]
             target = (self.time_step + 1 + self.delays[:, active]) % slots
-            column = lane[None, :] * len(self._rows) + self._rows          # lane-major output
+            column = lane[None, :] * len(self.rows) + self.rows          # lane-major output
             np.add.at(self.ring, (target, column), w)
-            self.synaptic_events[0] += int(self._nz[:, active].sum())
+            self.synaptic_events[0] += int(self.nonzero[:, active].sum())
 
 
 @implements(proc=RingDelayDense, protocol=LoihiProtocol)
@@ -50,15 +66,13 @@ class PyRingDelayDenseModelFixed(_RingModel):
     ring: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
     synaptic_events: np.ndarray = LavaPyType(np.ndarray, np.int64, precision=64)
 
-    def _prepare(self) -> None:
-        # the same 8-bit weight semantics as lava-nc's bit-accurate (Delay)Dense
-        bits = self.proc_params.get("num_weight_bits", 8)
+    def effective_weights(self) -> np.ndarray:
+        """The same 8-bit weight semantics as lava-nc's bit-accurate (Delay)Dense."""
         sign_mode = determine_sign_mode(self.weights)
         w = clip_weights(self.weights, sign_mode, num_bits=8)
-        w = truncate_weights(w, sign_mode, bits)
-        exp = self.proc_params.get("weight_exp", 0)
-        self.weights = (np.left_shift(w, exp) if exp > 0 else np.right_shift(w, -exp)).astype(np.int32)
-        super()._prepare()
+        w = truncate_weights(w, sign_mode, self.proc_params["num_weight_bits"])
+        exp = self.proc_params["weight_exp"]
+        return (np.left_shift(w, exp) if exp > 0 else np.right_shift(w, -exp)).astype(np.int32)
 
 
 @implements(proc=RingDelayDense, protocol=LoihiProtocol)

@@ -19,18 +19,40 @@ from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
-from beamnet_lava.fixed_point import MAX_DELAY
+from beamnet_lava.neurons.fixed_point import MAX_DELAY
 
 
 class RingDelayDense(AbstractProcess):
-    """Delayed dense connection: ``weights``/``delays`` of shape (outputs, inputs)."""
+    """Dense synapses with per-synapse integer delays, delivered through a ring buffer.
+
+    A spike received at step ``t`` through synapse ``(j, i)`` adds ``weights[j, i]``
+    to output ``j`` at step ``t + 1 + delays[j, i]``, as lava-nc's ``DelayDense``.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray
+        (outputs, inputs) weights; in fixed point 8-bit mantissas, clipped and
+        truncated as lava-nc's bit-accurate ``Dense`` does (Var).
+    delays : numpy.ndarray
+        (outputs, inputs) integer delays in 0..62 (Loihi's limit) (Var; the ring
+        buffer is sized for the largest delay given here).
+    num_weight_bits : int
+        Weight precision, as lava's ``Dense`` (a build-time constant there too).
+    weight_exp : int
+        Weights are scaled by ``2**weight_exp`` in fixed point, as lava's ``Dense``.
+    lanes : int
+        Independent copies side by side (build-time constant).
+
+    Vars besides ``weights`` and ``delays``: ``ring`` (the buffer) and
+    ``synaptic_events`` (spikes times non-zero fan-out delivered).
+    """
 
     def __init__(self, *, weights: np.ndarray, delays: np.ndarray, num_weight_bits: int = 8,
                  weight_exp: int = 0, lanes: int = 1, name: str | None = None) -> None:
         weights = np.asarray(weights)
         delays = np.asarray(delays)
         max_delay = int(delays.max()) if delays.size else 0
-        super().__init__(weights=weights, delays=delays, num_weight_bits=num_weight_bits,
+        super().__init__(shape=weights.shape, num_weight_bits=num_weight_bits,
                          weight_exp=weight_exp, max_delay=max_delay, lanes=lanes, name=name)
         # checked after AbstractProcess.__init__ so a rejected process is still a valid object
         if weights.ndim != 2 or delays.shape != weights.shape:

@@ -13,25 +13,25 @@ from beamnet_lava.processes.spike_io.process import SpikeRecorder, SpikeSource
 
 
 class _Mapped(PyLoihiProcessModel):
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)
+        width = int(np.prod(proc_params["shape"]))
+        self.rows = np.memmap(proc_params["path"], dtype=np.uint8, mode="r+",
+                              shape=(proc_params["steps"], width))
+
     def _row(self) -> int:
-        if not hasattr(self, "_rows"):
-            p = self.proc_params
-            width = int(np.prod(p["shape"]))
-            self._rows = np.memmap(p["path"], dtype=np.uint8, mode="r+", shape=(p["steps"], width))
-        return (self.time_step - 1) % self._rows.shape[0]
+        return (self.time_step - 1) % self.rows.shape[0]
 
 
 class _Source(_Mapped):
     def run_spk(self) -> None:
-        row = self._row()
-        self.s_out.send(self._rows[row].astype(self._dtype))
+        self.s_out.send(self.rows[self._row()].astype(self._dtype))
 
 
 class _Recorder(_Mapped):
     def run_spk(self) -> None:
         spikes = self.a_in.recv()
-        row = self._row()
-        self._rows[row] = spikes.reshape(-1) != 0
+        self.rows[self._row()] = spikes.reshape(-1) != 0
 
 
 @implements(proc=SpikeSource, protocol=LoihiProtocol)

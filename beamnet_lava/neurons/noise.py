@@ -12,6 +12,14 @@ spiking iff ``v > theta + eps`` has probability ``sigmoid((v - theta) / Delta)``
 up to the 12-bit quantile grid). All arithmetic is integer (int64 holding
 uint32 values, products split into 16-bit halves), so numpy, torch and a
 Loihi microcode implementation agree exactly.
+
+The key layout (:func:`noise_step`) is part of the same contract: step ``t`` of
+window ``k`` of the sample with key ``key`` draws at
+``key * key_span + k * window + t``, where ``key_span = max_windows * window``
+(stored in the export as ``noise/key_span``) so no two windows of any two
+samples share a draw. Samples are keyed by :func:`sample_keys`: one fixed key per
+evaluated sample (a Lava run of the same split reproduces its draws), a running
+counter for training samples.
 """
 from __future__ import annotations
 
@@ -54,7 +62,40 @@ def logistic_noise(seed: int, neuron, step, delta_mant: int) -> np.ndarray:
     return (int(delta_mant) * LOGIT_TABLE[k]) >> LOGIT_FRAC_BITS
 
 
+def logistic_noise_float(seed: int, neuron, step, delta: float) -> np.ndarray:
+    """Continuous Logistic(0, Delta) draws at the same quantiles as :func:`logistic_noise`.
+
+    ``delta * logit(u)`` with ``u = (k + 0.5) / 4096`` taken from the same hash, so
+    the float process model sees the noise of the fixed one without the 8-bit table.
+    """
+    k = hash32(seed, neuron, step) >> (32 - QUANTILE_BITS)
+    q = (k + 0.5) / (1 << QUANTILE_BITS)
+    return delta * np.log(q / (1 - q))
+
+
 def noise_block(seed: int, n_neurons: int, steps: np.ndarray, delta_mant: int) -> np.ndarray:
     """Draws for every neuron at each of ``steps`` (shape ``steps.shape + (n_neurons,)``)."""
     steps = np.asarray(steps, dtype=np.int64)
     return logistic_noise(seed, np.arange(n_neurons, dtype=np.int64), steps[..., None], delta_mant)
+
+
+# -- key layout ------------------------------------------------------------------------------
+KEY_BASE = {"train": 0, "val": 1 << 24, "test": 2 << 24}
+
+
+def sample_keys(part: str, n: int, start: int = 0) -> np.ndarray:
+    """Noise keys of ``n`` samples of split part ``part`` (``train``/``val``/``test``), from ``start``."""
+    return KEY_BASE[part] + start + np.arange(n, dtype=np.int64)
+
+
+def key_span(max_windows: int, window: int) -> int:
+    """Generator steps reserved per sample: every window of the top-down loop (``noise/key_span``)."""
+    return int(max_windows * window)
+
+
+def noise_step(key, window_index: int, t, window: int, key_span: int) -> np.ndarray:
+    """Generator step of sample ``key``, window ``window_index``, step ``t`` of the window.
+
+    ``key * key_span + window_index * window + t`` (broadcast numpy integers).
+    """
+    return np.asarray(key, dtype=np.int64) * key_span + window_index * window + np.asarray(t, dtype=np.int64)

@@ -32,6 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.neurons.fixed_point import WEIGHT_MANT_MAX, WEIGHT_MANT_MIN
 
 # Constants of the paper (Sec. 3 and 4, Appendix; reference code of the authors)
 DELTA = 0.01            # Euler step size delta
@@ -48,7 +49,6 @@ FRAC = 16                                   # fractional bits of x, y, q, coeffi
 ONE = 1 << FRAC                             # theta in state units
 Q_DECAY_INT = int(round(Q_DECAY * ONE))     # 58982
 STATE_LIMIT = (1 << 31) - 1                 # x, y saturate to 32-bit signed
-MANT_MIN, MANT_MAX = -256, 254              # even 8-bit weight mantissas (lava's Dense, any sign mode)
 MAX_WEIGHT_EXP = 15
 
 
@@ -195,18 +195,19 @@ def quantize_weights(w: np.ndarray, unit: float) -> tuple[np.ndarray, int]:
 
     ``unit`` converts one weight unit times one input unit into drive units
     (``delta * 2^FRAC / input_levels`` for the BRF layer's inputs,
-    ``2^FRAC`` for the readout). Mantissas are even values in [-256, 254], so
-    lava's fixed-point Dense keeps them unchanged in every sign mode; the
+    ``2^FRAC`` for the readout). Mantissas are even values in
+    [``WEIGHT_MANT_MIN``, ``WEIGHT_MANT_MAX``], so lava's fixed-point Dense keeps
+    them unchanged in every sign mode (:mod:`~beamnet_lava.neurons.fixed_point`); the
     effective integer weight is ``mantissa << exp`` with the smallest exp >= 0
     that fits the largest weight.
     """
     target = np.asarray(w, dtype=np.float64) * unit
     peak = float(np.abs(target).max()) if target.size else 0.0
     exp = 0
-    while exp < MAX_WEIGHT_EXP and peak / (1 << exp) > MANT_MAX + 1:
+    while exp < MAX_WEIGHT_EXP and peak / (1 << exp) > WEIGHT_MANT_MAX + 1:
         exp += 1
     mant = 2 * np.rint(target / (1 << (exp + 1)))
-    return np.clip(mant, MANT_MIN, MANT_MAX).astype(np.int64), exp
+    return np.clip(mant, WEIGHT_MANT_MIN, WEIGHT_MANT_MAX).astype(np.int64), exp
 
 
 def dense_fixed(mant: np.ndarray, exp: int, pre: np.ndarray) -> np.ndarray:
