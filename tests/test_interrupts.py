@@ -83,7 +83,7 @@ def _gone(pgid: int, segments: set[str], within: float) -> tuple[list[int], set[
 @pytest.mark.parametrize("sig", [
     signal.SIGINT, signal.SIGTERM,
     pytest.param(signal.SIGHUP, marks=pytest.mark.slow),
-    pytest.param(signal.SIGKILL, marks=pytest.mark.slow)])
+    pytest.param(signal.SIGKILL, marks=pytest.mark.slow)], ids=lambda s: signal.Signals(s).name)
 def test_signal_ends_run_and_its_lava_children(sig, tiny_net, tmp_path):
     name = signal.Signals(sig).name
     proc = _start(tiny_net, tmp_path, name)
@@ -101,10 +101,12 @@ def test_signal_ends_run_and_its_lava_children(sig, tiny_net, tmp_path):
             pytest.fail(f"{name}: still running 30 s after the signal")
         elapsed = time.monotonic() - t0
         alive, left = _gone(proc.pid, segments, within=5.0)
-    finally:
+    finally:                                   # never leave a process behind, even on failure
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+            proc.kill()                        # the parent only: the resource tracker cleans up
             proc.wait()
+        if _gone(proc.pid, set(), within=5.0)[0]:
+            os.killpg(proc.pid, signal.SIGKILL)
     stderr = proc.log.read_text()
     assert not alive, f"Lava children left: {alive}"
     assert not left, f"/dev/shm segments left: {sorted(left)}"
