@@ -117,3 +117,15 @@ def test_signal_ends_run_and_its_lava_children(sig, tiny_net, tmp_path):
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     expected = "interrupted" if sig == signal.SIGINT else f"terminated by {name}"
     assert stderr.strip().splitlines()[-1] == expected
+
+
+def test_signals_the_caller_ignores_stay_ignored():
+    """nohup (SIGHUP) and `cmd &` in a script (SIGINT) ignore signals: we must not undo that."""
+    code = ("import signal\nfrom beamnet_lava import interrupts\n"
+            "signal.signal(signal.SIGHUP, signal.SIG_IGN)\ninterrupts.install()\n"
+            "print(signal.getsignal(signal.SIGHUP) is signal.SIG_IGN, "
+            "signal.getsignal(signal.SIGTERM) is interrupts._raise)")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["True", "True"]
