@@ -45,6 +45,12 @@ def _segments(pids: list[int]) -> set[str]:
     return names
 
 
+def _as_a_shell_job() -> None:
+    """Default dispositions, as a terminal's job has (pytest may run with SIGINT ignored)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _start(net: Path, tmp_path: Path, name: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
            "OMP_NUM_THREADS": "1"}
@@ -53,7 +59,7 @@ def _start(net: Path, tmp_path: Path, name: str) -> subprocess.Popen:
     with open(log, "w") as err:
         proc = subprocess.Popen([str(BIN), "run", str(net), "--part", "train", "--time-steps", "64",
                                  "--chunk", "1"], cwd=tmp_path, env=env, start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=err)
+                                stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_as_a_shell_job)
     proc.log = log
     return proc
 
