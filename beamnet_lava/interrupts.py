@@ -75,7 +75,8 @@ def install() -> None:
     """Install the handlers (main thread only) and the fork hook for Lava's children."""
     global _installed
     for s in SIGNALS:
-        signal.signal(s, _raise)
+        if signal.getsignal(s) is not signal.SIG_IGN:    # nohup, `cmd &`: stay ignored
+            signal.signal(s, _raise)
     if not _installed:
         os.register_at_fork(after_in_child=_in_child)
         _installed = True

@@ -185,11 +185,11 @@ def test_compare_refuses_runs_on_different_splits(ann_run, tmp_path):
 
 def test_cli_errors(ann_run, tmp_path):
     out, _ = ann_run
-    r = runner.invoke(app, ["evaluate", str(out), "--ood", "rotated"])
+    r = runner.invoke(app, ["evaluate", str(out), "--ood", "rotated", "--force"])
     assert r.exit_code == 1 and "unknown OOD set 'rotated'" in r.output
     r = runner.invoke(app, ["compare", str(tmp_path / "nope")])
     assert r.exit_code == 1 and "not a run directory" in r.output
-    r = runner.invoke(app, ["evaluate", str(out), "--loop"])
+    r = runner.invoke(app, ["evaluate", str(out), "--loop", "--force"])
     assert r.exit_code == 1 and "--loop needs a BEAM-Net" in r.output
 
 
@@ -252,7 +252,7 @@ def test_beamnet_energy_sweep_measures_activity(tmp_path):
 def test_mlflow_is_optional(ann_run, tmp_path):
     out, _ = ann_run
     uri = (tmp_path / "mlruns").as_uri()
-    r = runner.invoke(app, ["evaluate", str(out), "--ood", "none", "--mlflow-uri", uri])
+    r = runner.invoke(app, ["evaluate", str(out), "--ood", "none", "--mlflow-uri", uri, "--force"])
     try:
         import mlflow  # noqa: F401
     except ImportError:

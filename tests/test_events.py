@@ -269,7 +269,7 @@ def test_saccade_writer_round_trip_and_errors(tmp_path):
                                        dtype=tonic.datasets.NMNIST.dtype)
         for f in ("x", "y", "t", "p"):
             assert np.array_equal(got[f], want[i][f]) and np.array_equal(es.sample(i)[f], want[i][f])
-    with pytest.raises(BeamnetError, match="already exists"):
+    with pytest.raises(BeamnetError, match="not empty; pass --force"):
         write_saccade_dataset("mnist", out, data_dir=str(mnist))
     with pytest.raises(BeamnetError, match="saccade-mnist"):
         load_split("saccade-digits", data_dir=str(out))

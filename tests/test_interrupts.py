@@ -45,6 +45,12 @@ def _segments(pids: list[int]) -> set[str]:
     return names
 
 
+def _as_a_shell_job() -> None:
+    """Default dispositions, as a terminal's job has (pytest may run with SIGINT ignored)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _start(net: Path, tmp_path: Path, name: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
            "OMP_NUM_THREADS": "1"}
@@ -53,7 +59,7 @@ def _start(net: Path, tmp_path: Path, name: str) -> subprocess.Popen:
     with open(log, "w") as err:
         proc = subprocess.Popen([str(BIN), "run", str(net), "--part", "train", "--time-steps", "64",
                                  "--chunk", "1"], cwd=tmp_path, env=env, start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=err)
+                                stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_as_a_shell_job)
     proc.log = log
     return proc
 
@@ -83,7 +89,7 @@ def _gone(pgid: int, segments: set[str], within: float) -> tuple[list[int], set[
 @pytest.mark.parametrize("sig", [
     signal.SIGINT, signal.SIGTERM,
     pytest.param(signal.SIGHUP, marks=pytest.mark.slow),
-    pytest.param(signal.SIGKILL, marks=pytest.mark.slow)])
+    pytest.param(signal.SIGKILL, marks=pytest.mark.slow)], ids=lambda s: signal.Signals(s).name)
 def test_signal_ends_run_and_its_lava_children(sig, tiny_net, tmp_path):
     name = signal.Signals(sig).name
     proc = _start(tiny_net, tmp_path, name)
@@ -101,10 +107,12 @@ def test_signal_ends_run_and_its_lava_children(sig, tiny_net, tmp_path):
             pytest.fail(f"{name}: still running 30 s after the signal")
         elapsed = time.monotonic() - t0
         alive, left = _gone(proc.pid, segments, within=5.0)
-    finally:
+    finally:                                   # never leave a process behind, even on failure
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+            proc.kill()                        # the parent only: the resource tracker cleans up
             proc.wait()
+        if _gone(proc.pid, set(), within=5.0)[0]:
+            os.killpg(proc.pid, signal.SIGKILL)
     stderr = proc.log.read_text()
     assert not alive, f"Lava children left: {alive}"
     assert not left, f"/dev/shm segments left: {sorted(left)}"
@@ -115,3 +123,15 @@ def test_signal_ends_run_and_its_lava_children(sig, tiny_net, tmp_path):
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     expected = "interrupted" if sig == signal.SIGINT else f"terminated by {name}"
     assert stderr.strip().splitlines()[-1] == expected
+
+
+def test_signals_the_caller_ignores_stay_ignored():
+    """nohup (SIGHUP) and `cmd &` in a script (SIGINT) ignore signals: we must not undo that."""
+    code = ("import signal\nfrom beamnet_lava import interrupts\n"
+            "signal.signal(signal.SIGHUP, signal.SIG_IGN)\ninterrupts.install()\n"
+            "print(signal.getsignal(signal.SIGHUP) is signal.SIG_IGN, "
+            "signal.getsignal(signal.SIGTERM) is interrupts._raise)")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["True", "True"]

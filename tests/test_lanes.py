@@ -92,7 +92,7 @@ def test_stock_netx_file_in_lanes(tmp_path):
 @pytest.fixture(scope="module", params=["brf-rsnn", "rf-rsnn"])
 def seq_net(request, tmp_path_factory):
     from beamnet_lava.netx_export import export_run
-    from beamnet_lava.training.trainer import train
+    from beamnet_lava.evaluation.pipeline import train
 
     root = tmp_path_factory.mktemp(request.param)
     train(SeqConfig(model=request.param, epochs=1, hidden=(16,), seed=1), root / "run",
@@ -131,7 +131,7 @@ def test_cli_lanes_option(tiny_net):
 def bn_file(tmp_path_factory):
     from beamnet_lava.config import BeamnetConfig
     from beamnet_lava.netx_export import export_run
-    from beamnet_lava.training.trainer import train
+    from beamnet_lava.evaluation.pipeline import train
 
     root = tmp_path_factory.mktemp("bnlanes")
     train(BeamnetConfig(epochs=1, n_memory=30, seed=2), root / "run", progress=False)

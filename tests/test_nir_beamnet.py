@@ -13,7 +13,7 @@ from beamnet_lava.netx_export.nir_bridge import DT, export_nir, import_nir
 from beamnet_lava.netx_export.nir_peers import euler_layers
 from beamnet_lava.sim_cpu.beamnet_run import BeamnetSpec
 from beamnet_lava.sim_cpu.runner import LavaNetwork
-from beamnet_lava.training.trainer import train
+from beamnet_lava.evaluation.pipeline import train
 
 
 @pytest.fixture(scope="module")
