@@ -2,7 +2,7 @@
 
 Checks the claim of Higuchi et al. (ICML 2024, arXiv 2402.14603): BRF reaches
 the best accuracy with 0.14-0.46x the spikes of ALIF and converges in fewer
-epochs. Each model is trained with ``beamnet_lava.training.trainer.train``
+epochs. Each model is trained with ``beamnet_lava.evaluation.pipeline.train``
 (the code path of ``beamnet-lava train``) on the same split and seed.
 
     python benchmarks/bench_brf.py [--dataset digits-seq] [--epochs 15] [--hidden 64]

@@ -36,7 +36,7 @@ from beamnet_lava.netx_export import export_run, read_netx
 from beamnet_lava.netx_export.nir_bridge import export_nir, import_nir, read_nir
 from beamnet_lava.netx_export.nir_peers import norse_layers, snntorch_layers
 from beamnet_lava.sim_cpu.spike_inputs import run_inputs
-from beamnet_lava.training.trainer import train
+from beamnet_lava.evaluation.pipeline import train
 
 
 def lava_layers(path: Path, x: np.ndarray, work: Path) -> list[np.ndarray]:

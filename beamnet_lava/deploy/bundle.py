@@ -146,8 +146,8 @@ def _netx_case(src: Path, samples: int, part: str, dataset: str | None, data_dir
         raise BeamnetError(f"{src}: its input layer has neurons, which lava-dl 0.6 cannot run "
                            "in fixed point on the CPU, so no expected outputs can be computed")
     spikes, labels, info = bundle_inputs(net, dataset, samples, part, data_dir, seed)
-    _, result = run_snn(net, spikes, info["window"], precision="fixed", timeout_s=timeout_s,
-                        chunk_samples=max(1, len(spikes)), progress=False)
+    _, result, _ = run_snn(net, spikes, info["window"], precision="fixed", timeout_s=timeout_s,
+                           chunk_samples=max(1, len(spikes)), progress=False, lanes=1)
     first = reset_offset_of(net)
     return {"spikes": spikes, "labels": labels, "expected": result.output.astype(np.uint8),
             "files": {}, "meta": {
