@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -24,6 +24,7 @@ from beamnet_lava.io_utils import write_json
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
 from beamnet_lava.seeding import seed_everything
 from beamnet_lava.training import checkpoint
+from beamnet_lava.training.device import resolve as resolve_device
 from beamnet_lava.training.loop import fit_epochs
 
 
@@ -32,10 +33,11 @@ def evaluate_model(model: CubaSNN, spikes: np.ndarray, labels: np.ndarray,
     """Accuracy and predictions of ``model`` (eval mode) on encoded ``spikes``."""
     preds = []
     model.eval()
+    device = next(model.parameters()).device
     with torch.no_grad():
         for i in range(0, len(spikes), batch_size):
-            out = model(torch.from_numpy(spikes[i:i + batch_size]))
-            preds.append(predict_from_counts(out.sum(-1).numpy()))
+            out = model(torch.from_numpy(spikes[i:i + batch_size]).to(device))
+            preds.append(predict_from_counts(out.sum(-1).cpu().numpy()))
     pred = np.concatenate(preds) if preds else np.zeros(0, dtype=np.int64)
     return float((pred == labels).mean()) if len(labels) else 0.0, pred
 
@@ -49,21 +51,31 @@ def _prepare_out_dir(out: Path, force: bool) -> None:
 
 
 class _Bar:
-    """Rich progress over all batches of all epochs, with loss and validation accuracy."""
+    """Rich progress over all batches of all epochs, with loss and validation accuracy.
 
-    def __init__(self, enabled: bool, total: int) -> None:
+    ``listener(epoch, batches_done, batches_total, loss, val_accuracy)``, when given, hears
+    every update too (a sweep's live line per worker, beamnet_lava/sweep/).
+    """
+
+    def __init__(self, enabled: bool, total: int, listener: Callable | None = None) -> None:
         self.progress = Progress(TextColumn("[bold]train[/] epoch {task.fields[epoch]}"), BarColumn(),
                                  MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.3f}"),
                                  TextColumn("val acc {task.fields[val]:.3f}"), TimeElapsedColumn(),
                                  disable=not enabled)
         self.task = self.progress.add_task("train", total=total, epoch=0, loss=float("nan"),
                                            val=float("nan"))
+        self.listener, self.total, self.done, self.loss = listener, total, 0, float("nan")
 
     def batch(self, epoch: int, loss: float) -> None:
         self.progress.update(self.task, advance=1, epoch=epoch, loss=loss)
+        self.done, self.loss = self.done + 1, loss
+        if self.listener is not None:
+            self.listener(epoch, self.done, self.total, loss, None)
 
     def epoch(self, epoch: int, val: float) -> None:
         self.progress.update(self.task, epoch=epoch, val=val)
+        if self.listener is not None:
+            self.listener(epoch, self.done, self.total, self.loss, val)
 
 
 def load_data(cfg: config_mod.TrainConfig, data_dir: str | None = None) -> Split:
@@ -79,27 +91,33 @@ def load_data(cfg: config_mod.TrainConfig, data_dir: str | None = None) -> Split
 
 
 def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = False,
-          progress: bool = True) -> dict[str, Any]:
-    """Train ``cfg`` and write config, best checkpoint and metrics into ``out_dir``."""
+          progress: bool = True, device: str = "cpu",
+          listener: Callable | None = None) -> dict[str, Any]:
+    """Train ``cfg`` and write config, best checkpoint and metrics into ``out_dir``.
+
+    ``device``: auto, cpu or cuda for the training loop (training/device.py);
+    ``listener``: see :class:`_Bar`.
+    """
     out = Path(out_dir)
+    dev = resolve_device(device)
     _prepare_out_dir(out, force)
     seed_everything(cfg.seed)
     data = load_data(cfg)
     write_json(out / checkpoint.CONFIG, {**cfg.to_dict(), "split_description": data.description})
     t0 = time.perf_counter()
     n_batches = (len(data.y_train) + cfg.batch_size - 1) // cfg.batch_size
-    bar = _Bar(progress, cfg.epochs * n_batches)
+    bar = _Bar(progress, cfg.epochs * n_batches, listener)
     with bar.progress:
         if isinstance(cfg, config_mod.BeamnetConfig):
-            extra, history = _train_beamnet(cfg, data, out, bar)
+            extra, history = _train_beamnet(cfg, data, out, bar, dev)
         elif isinstance(cfg, config_mod.ANNConfig):
-            extra, history = _train_ann(cfg, data, out, bar)
+            extra, history = _train_ann(cfg, data, out, bar, dev)
         elif isinstance(cfg, config_mod.SeqConfig):
             from beamnet_lava.training.brf_train import train_seq
 
-            extra, history = train_seq(cfg, data, out, bar.batch, bar.epoch)
+            extra, history = train_seq(cfg, data, out, bar.batch, bar.epoch, dev)
         else:
-            extra, history = _train_snn(cfg, data, out, bar)
+            extra, history = _train_snn(cfg, data, out, bar, dev)
     if not isinstance(cfg, config_mod.BeamnetConfig):    # BEAM-Net fits eta (Eq. 12) instead
         extra["temperature"] = _fit_temperature(out, cfg, data)
     for key, value in _write_records(out, cfg, data, history).items():
@@ -148,12 +166,12 @@ def _fit_temperature(out: Path, cfg, data: Split) -> float:
     return t
 
 
-def _train_ann(cfg: config_mod.ANNConfig, data: Split, out: Path, bar: _Bar):
+def _train_ann(cfg: config_mod.ANNConfig, data: Split, out: Path, bar: _Bar, device: torch.device):
     """Cross-entropy training of the ANN-MLP baseline (plain torch, fp32)."""
-    model = checkpoint.build_model(cfg, data.x_train.shape[1], data.n_classes)
+    model = checkpoint.build_model(cfg, data.x_train.shape[1], data.n_classes).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     x_tr, y_tr = torch.from_numpy(data.x_train.astype(np.float32)), torch.from_numpy(data.y_train)
-    x_va = torch.from_numpy(data.x_val.astype(np.float32))
+    x_va = torch.from_numpy(data.x_val.astype(np.float32)).to(device)
 
     def batch_loss(x, y):
         logits = model(x)
@@ -162,10 +180,10 @@ def _train_ann(cfg: config_mod.ANNConfig, data: Split, out: Path, bar: _Bar):
     def validate(m):
         m.eval()
         with torch.no_grad():
-            return float((m(x_va).argmax(1).numpy() == data.y_val).mean()), {}
+            return float((m(x_va).argmax(1).cpu().numpy() == data.y_val).mean()), {}
 
     history = fit_epochs(cfg, model, opt, x_tr, y_tr, batch_loss, validate, bar.batch, bar.epoch,
-                         _save(out, cfg))
+                         _save(out, cfg), device=device)
     return {"hidden": model.sizes[1:-1]}, history
 
 
@@ -174,9 +192,9 @@ def _save(out: Path, cfg):
         out / checkpoint.CHECKPOINT, model, cfg, epoch, acc)
 
 
-def _train_snn(cfg: config_mod.SNNConfig, data: Split, out: Path, bar: _Bar):
+def _train_snn(cfg: config_mod.SNNConfig, data: Split, out: Path, bar: _Bar, device: torch.device):
     x_tr, x_va = (data.spikes(part, cfg.time_steps) for part in ("train", "val"))
-    model = checkpoint.build_model(cfg, x_tr.shape[1], data.n_classes)
+    model = checkpoint.build_model(cfg, x_tr.shape[1], data.n_classes).to(device)
     slayer = import_slayer()
     loss_fn = slayer.loss.SpikeRate(true_rate=cfg.true_rate, false_rate=cfg.false_rate,
                                     reduction="sum")
@@ -188,14 +206,15 @@ def _train_snn(cfg: config_mod.SNNConfig, data: Split, out: Path, bar: _Bar):
 
     history = fit_epochs(cfg, model, opt, torch.from_numpy(x_tr), torch.from_numpy(data.y_train),
                          batch_loss, lambda m: (evaluate_model(m, x_va, data.y_val)[0], {}),
-                         bar.batch, bar.epoch, _save(out, cfg))
+                         bar.batch, bar.epoch, _save(out, cfg), device=device)
     return {}, history
 
 
-def _train_beamnet(cfg: config_mod.BeamnetConfig, data: Split, out: Path, bar: _Bar):
+def _train_beamnet(cfg: config_mod.BeamnetConfig, data: Split, out: Path, bar: _Bar,
+                   device: torch.device):
     from beamnet_lava.training.beamnet_train import evaluate_run, train_beamnet
 
-    _, history = train_beamnet(cfg, data, out, bar.batch, bar.epoch, _save(out, cfg))
+    _, history = train_beamnet(cfg, data, out, bar.batch, bar.epoch, _save(out, cfg), device)
     best = checkpoint.load_run(out)
     metrics = evaluate_run(best.model, data, out)
     # the validation-fitted eta is part of the model: store it with the checkpoint
