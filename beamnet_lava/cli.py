@@ -335,6 +335,52 @@ def energy(
         out.print(f"sweep figure: {report['figure']}")
 
 
+@app.command()
+@_user_errors
+def sweep(
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Sweep folder: sweep.json, results.parquet, runs/<point>/ (re-run to resume)."),
+    config: Optional[Path] = typer.Option(None, help="Base YAML/JSON config [default: the --model's defaults]."),
+    model: Optional[str] = typer.Option(None, help="Model when no --config is given (see train)."),
+    seeds: str = typer.Option("0", help="Seeds: 0-4, or 0,3,7."),
+    grid: Optional[list[str]] = typer.Option(None, help="Settings to sweep: --grid n_memory=100,150 (repeatable; the product is run)."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a base config key for every point: --set epochs=5 (repeatable)."),
+    workers: Optional[int] = typer.Option(None, help="Points trained at once [default: the cores / --threads; a cluster: its CPUs]."),
+    threads: Optional[int] = typer.Option(None, help="torch/BLAS threads per worker [default: cores / workers; on a cluster 1]."),
+    address: Optional[str] = typer.Option(None, help="An existing Ray cluster (e.g. 10.0.0.5:6379) [default: an embedded local Ray]."),
+    mlflow_uri: Optional[str] = typer.Option(None, help="Also log every point as an MLflow run (one experiment per sweep)."),
+    mlflow_experiment: Optional[str] = typer.Option(None, help="MLflow experiment name [default: the sweep folder's name]."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Also write the summary as JSON ('-' for stdout)."),
+) -> None:
+    """Train every seed x setting of a base config on Ray, one ordinary run dir per point."""
+    from beamnet_lava import config as config_mod
+    from beamnet_lava.evaluation import tracking
+    from beamnet_lava.sweep import plan, run_sweep
+
+    tracking.check_available(mlflow_uri)
+    overrides = dict(config_mod.parse_override(item) for item in (set_ or []))
+    planned = plan(config, seeds, grid, out_dir, model=model, overrides=overrides)
+    on_point = tracking.sweep_logger(mlflow_uri, mlflow_experiment or out_dir.resolve().name, planned)
+    try:
+        summary = run_sweep(planned, workers=workers, threads=threads, address=address,
+                            progress=json_out != "-", console=err, on_point=on_point)
+    except KeyboardInterrupt:
+        err.print(f"[bold red]interrupted:[/] finished runs are kept in {out_dir}; run the same "
+                  "command again to resume", highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
+    summary.pop("records")
+    if json_out:
+        write_json(json_out, summary)
+    c = summary["counts"]
+    if json_out != "-":
+        out.print(f"sweep of {summary['points']} points: {c.get('ok', 0)} trained, "
+                  f"{c.get('skipped', 0)} already complete, {c.get('failed', 0)} failed -> {out_dir} "
+                  f"(sweep.json, results.parquet); compare them: beamnet-lava compare {out_dir}")
+    for pid, error in summary["failed"].items():
+        err.print(f"[bold red]failed:[/] {pid}: {error}", highlight=False, soft_wrap=True)
+    if summary["failed"]:
+        raise typer.Exit(1)
+
+
 data_app = typer.Typer(no_args_is_help=True, help="Prepare datasets (event streams from images).")
 app.add_typer(data_app, name="data")
 
