@@ -251,16 +251,24 @@ def evaluate(
 @app.command()
 @_user_errors
 def compare(
-    run_dirs: list[Path] = typer.Argument(..., help="Run directories (trained, optionally evaluated)."),
+    run_dirs: list[Path] = typer.Argument(..., help="Run directories (trained, optionally evaluated) or sweep folders."),
     figure: Optional[Path] = typer.Option(Path("comparison.png"), help="Comparison figure (PNG) to write."),
     force: bool = typer.Option(False, help="Overwrite an existing figure."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the table as JSON ('-' for stdout)."),
 ) -> None:
-    """Side-by-side table of runs, computed with DuckDB over their Parquet records."""
+    """Side-by-side table of runs (DuckDB over their Parquet records), then runs grouped by
+    config over seeds: mean, std, 95 % bootstrap CI, and each group's difference from the first."""
+    from beamnet_lava.evaluation import groups
     from beamnet_lava.evaluation.compare import compare as run_compare
 
-    rows = run_compare(run_dirs, figure=figure, force=force)
-    if _wrote_json_only(json_out, rows):
+    rows = run_compare(groups.expand(run_dirs), figure=figure, force=force)
+    stats = groups.report(rows)
+    if _wrote_json_only(json_out, {"runs": rows, **stats}):
+        return
+    if len(rows) > 6:
+        out.print(groups.render(stats, rows))
+        if figure is not None:
+            out.print(f"figure: {figure}")
         return
     oods = sorted({k for r in rows for k in r["ood_auroc"]})
     table = Table(title=f"{rows[0]['n_samples']} test samples of {rows[0]['split']}")
@@ -281,6 +289,7 @@ def compare(
     out.print(table)
     out.print("energy: spiking models on Loihi's per-operation model (a synaptic op includes its "
               "weight read); the ANN as fp32 MACs, then + one read of every weight (Horowitz 2014)")
+    out.print(groups.render(stats, rows))
     if figure is not None:
         out.print(f"figure: {figure}")
 

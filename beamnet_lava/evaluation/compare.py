@@ -14,6 +14,7 @@ from typing import Any
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation import records
 from beamnet_lava.evaluation.evaluate import EVALUATION_DIR
+from beamnet_lava.evaluation.groups import split_family
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 
 N_BINS = 15
@@ -98,7 +99,7 @@ def compare(run_dirs: list[str | Path], figure: str | Path | None = None,
     if not run_dirs:
         raise BeamnetError("give one or more run directories to compare")
     rows = [summarize_run(d) for d in run_dirs]
-    splits = {r["split"] for r in rows}
+    splits = {split_family(r["split"]) for r in rows}      # seeds differ: evaluation/groups.py
     if len(splits) > 1:
         raise BeamnetError("these runs were tested on different splits, so their numbers are not "
                            "comparable: " + "; ".join(f"{r['run']}: {r['split']}" for r in rows))
