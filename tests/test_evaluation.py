@@ -148,9 +148,13 @@ def test_evaluate_then_compare_agree(ann_run, tiny_run, tmp_path):
 
 def test_compare_refuses_runs_on_different_splits(ann_run, tmp_path):
     other = tmp_path / "other"
-    train(ANNConfig(epochs=1, seed=4), other, progress=False)
+    train(ANNConfig(epochs=1, split=(0.7, 0.15, 0.15)), other, progress=False)
     with pytest.raises(BeamnetError, match="different splits"):
         compare([ann_run[0], other])
+    # another seed of the same split is what compare groups over: accepted
+    seed4 = tmp_path / "seed4"
+    train(ANNConfig(epochs=1, seed=4), seed4, progress=False)
+    assert len(compare([ann_run[0], seed4])) == 2
 
 
 def test_cli_errors(ann_run, tmp_path):
