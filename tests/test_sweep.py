@@ -88,8 +88,9 @@ def _cli(*args, cwd: Path, background: bool = False):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "beamnet_lava.cli", *map(str, args)]
     if background:
-        return subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        return subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True,    # Ctrl-C as in a terminal, also
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # under nohup
     return subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=900)
 
 

@@ -165,8 +165,10 @@ LABELS = {"accuracy": "accuracy", "ece": "ECE (15 bins)", "nll": "NLL", "brier":
           "active_fraction": "active fraction", "energy_nJ": "energy / inference nJ"}
 
 
-def _fmt(x: float) -> str:
-    return "-" if x is None or not np.isfinite(x) else f"{x:.4g}"
+def _fmt(x: float, sign: str = "") -> str:
+    if x is None or not np.isfinite(x):
+        return "-"
+    return f"{0.0 if abs(x) < 1e-12 else x:{sign}.4g}"     # float noise of an exact 0 shows as 0
 
 
 def render(stats: dict[str, Any], rows: list[dict[str, Any]]):
@@ -200,7 +202,7 @@ def render(stats: dict[str, Any], rows: list[dict[str, Any]]):
             for x in stats["differences"]:
                 v = x["metrics"].get(m)
                 cells.append("n/a (no common unit)" if v is None else
-                             f"{v['delta']:+.4g} [{_fmt(v['low'])}, {_fmt(v['high'])}] {v['verdict']} "
+                             f"{_fmt(v['delta'], '+')} [{_fmt(v['low'])}, {_fmt(v['high'])}] {v['verdict']} "
                              f"({'seeds' if v['unit'] == SEEDS else 'samples'}"
                              f"{', paired' if v['paired'] else ''})")
             d.add_row(LABELS.get(m, m.replace("ood_auroc_", "OOD AUROC ")), *cells)
