@@ -73,6 +73,7 @@ def train(
     force: bool = typer.Option(False, help="Train into a non-empty run directory."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Also write metrics to this JSON file ('-' for stdout)."),
     mlflow_uri: Optional[str] = typer.Option(None, help="Also log params/metrics/artifacts to MLflow at this URI (needs mlflow)."),
+    device: str = typer.Option("auto", help="Training device: auto (CUDA when torch sees one), cpu or cuda; checkpoints always load on a CPU."),
 ) -> None:
     """Train a model and keep its best-on-validation checkpoint."""
     from beamnet_lava import config as config_mod
@@ -96,7 +97,7 @@ def train(
                       time_steps=time_steps, hidden=hidden_sizes, lr=lr,
                       batch_size=batch_size).items() if v is not None})
     cfg = cfg.replace(**overrides)
-    metrics = run_training(cfg, out_dir, force=force, progress=json_out != "-")
+    metrics = run_training(cfg, out_dir, force=force, progress=json_out != "-", device=device)
     tracking.log_run(mlflow_uri, f"train {cfg.model} {out_dir.name}", cfg.to_dict(), metrics,
                      metrics.get("history"), out_dir)
     if json_out:

@@ -4,7 +4,7 @@ another, side by side in one process; the embedded Ray's start-up cost; determin
     python benchmarks/bench_sweep.py [--epochs 10] [--workers 2] [--json out.json]
 
 Sequential: :func:`beamnet_lava.training.trainer.train` in a loop in this process with
-torch's default threads (what a user's shell loop gets). Parallel: ``beamnet-lava sweep``'s
+torch on every core (what a plain shell loop gets). Parallel: ``beamnet-lava sweep``'s
 library call (embedded Ray, ``workers`` tasks of cores / workers threads each), timed from
 before Ray starts to after it stops. The parallel sweep is run twice: its per-run metrics
 and checkpoints must be identical. The load average is printed before and after: on a
@@ -67,6 +67,9 @@ def main() -> None:
     try:
         out["ray_start"] = ray_start_seconds(args.workers)
 
+        import torch
+
+        torch.set_num_threads(os.cpu_count() or 1)     # a plain loop uses every core for torch
         t0 = time.perf_counter()
         for s in seeds:
             train(BeamnetConfig(epochs=args.epochs, seed=s), tmp / "seq" / f"seed={s}", progress=False)
@@ -98,7 +101,7 @@ def main() -> None:
     rs = out["ray_start"]
     print(f"{args.runs} digits BEAM-Net runs ({args.epochs} epochs), {os.cpu_count()} cores, "
           f"load average before {out['load_before'][0]:.1f}, after {out['load_after'][0]:.1f}")
-    print(f"sequential (torch default threads, one process): {out['sequential_s']:.1f} s")
+    print(f"sequential (one process, torch on every core): {out['sequential_s']:.1f} s")
     for i, p in enumerate(out["parallel"], 1):
         print(f"sweep {i}, {args.workers} Ray workers: {p['wall_s']:.1f} s wall (Ray start {p['ray_init_s']:.1f} s), "
               f"{p['counts']}")
@@ -107,7 +110,7 @@ def main() -> None:
     print(f"embedded Ray alone: init {rs['init_s']:.1f} s + first tasks {rs['first_tasks_s']:.1f} s + "
           f"shutdown {rs['shutdown_s']:.1f} s = {rs['total_s']:.1f} s")
     print(f"same sweep twice: identical per-run metrics {out['parallel_twice_identical_metrics']}, "
-          f"identical checkpoints {out['parallel_twice_identical_checkpoints']}; sequential (default threads) "
+          f"identical checkpoints {out['parallel_twice_identical_checkpoints']}; sequential (all cores) "
           f"vs sweep (1 thread per worker) metrics identical {out['sequential_vs_parallel_identical_metrics']}")
     print("test accuracy per seed: " + ", ".join(f"{a:.4f}" for a in out["test_accuracy"]))
     if args.json:

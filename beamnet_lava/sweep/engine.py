@@ -26,6 +26,7 @@ from beamnet_lava.sweep.plan import LOCK, Lock, Sweep
 
 POLL_S = 0.25            # driver: how often live lines refresh
 REPORT_S = 0.5           # worker: at most one progress message per this many seconds
+START_ATTEMPTS = 2       # embedded Ray start-up tries
 
 
 def _ray():
@@ -71,8 +72,18 @@ class Engine:
                 raise BeamnetError(f"--address {self.address}: could not connect to a Ray cluster "
                                    f"({exc.__class__.__name__}: {str(exc).splitlines()[0]})") from None
         else:
-            ray.init(address="local", num_cpus=self.workers * self.threads,
-                     _node_ip_address="127.0.0.1", object_store_memory=200 * 1024 ** 2, **common)
+            for attempt in range(1, START_ATTEMPTS + 1):
+                try:     # Ray gives its raylet 30 s to register: an overloaded machine can miss it
+                    ray.init(address="local", num_cpus=self.workers * self.threads,
+                             _node_ip_address="127.0.0.1", object_store_memory=200 * 1024 ** 2, **common)
+                    break
+                except Exception as exc:  # noqa: BLE001 - Ray raises a bare Exception on time-outs
+                    ray.shutdown()
+                    if attempt == START_ATTEMPTS:
+                        raise BeamnetError(
+                            f"the embedded Ray did not start ({str(exc).splitlines()[0]}); load "
+                            f"average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: try again "
+                            "when the machine is less busy") from None
         self.seconds_to_start = time.perf_counter() - t0
         return self
 
