@@ -88,10 +88,11 @@ def group_rows(rows: list[dict[str, Any]]) -> list[Group]:
                 break
         else:
             groups.append(Group(cfg, [r]))
-    keys = sorted({k for g in groups for k in g.key if k != "model"})
-    varying = [k for k in keys if len({json.dumps(g.key.get(k), sort_keys=True) for g in groups}) > 1]
-    for g in groups:
+    for g in groups:      # keys that tell this group from the other groups of its model
         model = g.key.get("model") or g.rows[0].get("model") or "run"
+        same = [h for h in groups if h.key.get("model") == g.key.get("model")]
+        keys = sorted({k for h in same for k in h.key if k != "model"})
+        varying = [k for k in keys if len({json.dumps(h.key.get(k), sort_keys=True) for h in same}) > 1]
         g.label = " ".join([str(model)] + [f"{k}={g.key.get(k)}" for k in varying])
     return groups
 
