@@ -195,3 +195,13 @@ def test_ctrl_c_stops_the_workers_and_keeps_finished_runs(tmp_path):
     assert any(p.get("note", "").startswith("interrupted") for p in manifest["points"])
     assert not (out / LOCK).read_text()          # the lock was released
 
+
+
+def test_an_unreachable_cluster_address_is_one_line(tmp_path):
+    import socket
+    with socket.socket() as s:          # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = runner.invoke(app, ["sweep", "--model", "ann", "--set", "epochs=1", "--address", f"127.0.0.1:{port}",
+                            "--out", str(tmp_path / "s")])
+    assert r.exit_code == 1 and "no Ray cluster answers there" in r.output

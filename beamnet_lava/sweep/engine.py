@@ -65,6 +65,7 @@ class Engine:
         if self.address:
             import beamnet_lava
 
+            _reachable(self.address)
             try:   # ship this package to the cluster; its nodes need the dependencies installed
                 ray.init(address=self.address, runtime_env={
                     "py_modules": [str(Path(beamnet_lava.__file__).parent)]}, **common)
@@ -95,6 +96,22 @@ class Engine:
         return {"engine": "ray", "ray_version": ray.__version__,
                 "address": self.address or "embedded (127.0.0.1)", "workers": self.workers,
                 "threads_per_worker": self.threads, "seconds_to_start": self.seconds_to_start}
+
+
+def _reachable(address: str, timeout_s: float = 10.0) -> None:
+    """A ``host:port`` cluster address must accept a TCP connection: Ray itself retries an
+    unreachable one without end."""
+    import re
+    import socket
+
+    m = re.fullmatch(r"(?:ray://)?\[?([^\]]+?)\]?:(\d+)", address.strip())
+    if not m:
+        return          # "auto" and other forms Ray resolves itself
+    try:
+        socket.create_connection((m.group(1), int(m.group(2))), timeout=timeout_s).close()
+    except OSError as exc:
+        raise BeamnetError(f"--address {address}: no Ray cluster answers there ({exc}); start one "
+                           "with `ray start --head` or drop --address for an embedded Ray") from None
 
 
 def _run_point(config: dict[str, Any], run_dir: str, threads: int, slot: int, board) -> dict[str, Any]:
