@@ -104,7 +104,7 @@ def estimate(values, unit: str) -> Estimate:
         return Estimate(np.nan, np.nan, np.nan, np.nan, 0, unit)
     low, high = _interval((x,), _mean, paired=False)
     std = float(np.std(x, ddof=1)) if len(x) > 1 else np.nan
-    return Estimate(float(x.mean()), std, low, high, int(len(x)), unit)
+    return Estimate(float(x.mean()), std, low, high, len(x), unit)
 
 
 def difference(a, b, unit: str, paired: bool) -> Difference:

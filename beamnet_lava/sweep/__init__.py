@@ -5,11 +5,19 @@ engine.py: running the points on Ray (embedded or a cluster) with live progress.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from beamnet_lava import config as config_mod
-from beamnet_lava.sweep.plan import MANIFEST, RESULTS, Sweep, iter_run_dirs, parse_grid, parse_seeds
+from beamnet_lava.sweep.plan import (
+    MANIFEST,
+    RESULTS,
+    Sweep,
+    iter_run_dirs,
+    parse_grid,
+    parse_seeds,
+)
 
 __all__ = ["MANIFEST", "RESULTS", "Sweep", "iter_run_dirs", "plan", "run_sweep"]
 

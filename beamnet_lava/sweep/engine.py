@@ -17,9 +17,10 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.sweep.plan import LOCK, Lock, Sweep
@@ -58,7 +59,7 @@ class Engine:
     threads: int
     seconds_to_start: float = 0.0
 
-    def __enter__(self) -> "Engine":
+    def __enter__(self) -> Engine:
         ray = _ray()
         t0 = time.perf_counter()
         common = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
@@ -162,7 +163,7 @@ class _Board:
 
 
 def run(sweep: Sweep, *, workers: int | None = None, threads: int | None = None,
-        address: str | None = None, display: "Display | None" = None,
+        address: str | None = None, display: Display | None = None,
         on_point: Callable[[Any, dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Run every incomplete point of ``sweep``; returns the manifest's summary.
 
@@ -267,8 +268,13 @@ class Display:
     """Rich live view: an overall bar and one line per worker slot."""
 
     def __init__(self, console=None) -> None:
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=console)

@@ -20,9 +20,10 @@ import json
 import os
 import re
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from beamnet_lava import config as config_mod
 from beamnet_lava.errors import BeamnetError
@@ -226,7 +227,7 @@ class Lock:
     path: Path
     _fd: int | None = None
 
-    def __enter__(self) -> "Lock":
+    def __enter__(self) -> Lock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
