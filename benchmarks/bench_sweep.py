@@ -3,6 +3,10 @@ another, side by side in one process; the embedded Ray's start-up cost; determin
 
     python benchmarks/bench_sweep.py [--epochs 10] [--workers 2] [--json out.json]
 
+Measured (--epochs 2, shared machine at load 5.6-8.7): sequential 361 s, sweep 66 / 57 s,
+6.4x (contention on the busy machine inflates it; 2 cores bound pure parallelism near 2x),
+identical metrics and checkpoints twice; docs/sweeps.md.
+
 Sequential: :func:`beamnet_lava.training.trainer.train` in a loop in this process with
 torch on every core (what a plain shell loop gets). Parallel: ``beamnet-lava sweep``'s
 library call (embedded Ray, ``workers`` tasks of cores / workers threads each), timed from
