@@ -150,6 +150,7 @@ def train(
     force: bool = typer.Option(False, help="Train into a non-empty run directory."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Also write metrics to this JSON file ('-' for stdout)."),
     mlflow_uri: Optional[str] = typer.Option(None, help="Also log params/metrics/artifacts to MLflow at this URI (needs mlflow)."),
+    device: str = typer.Option("auto", help="Training device: auto (CUDA when torch sees one), cpu or cuda; checkpoints always load on a CPU."),
 ) -> None:
     """Train a model and keep its best-on-validation checkpoint."""
     from beamnet_lava import config as config_mod
@@ -175,7 +176,7 @@ def train(
                       time_steps=time_steps, hidden=hidden_sizes, lr=lr,
                       batch_size=batch_size).items() if v is not None})
     cfg = cfg.replace(**overrides)
-    metrics = run_training(cfg, out_dir, force=force, progress=json_out != "-")
+    metrics = run_training(cfg, out_dir, force=force, progress=json_out != "-", device=device)
     tracking.log_run(mlflow_uri, f"train {cfg.model} {out_dir.name}", cfg.to_dict(), metrics,
                      metrics.get("history"), out_dir)
     if json_out:
@@ -396,20 +397,28 @@ def evaluate(
 @app.command()
 @_user_errors
 def compare(
-    run_dirs: list[Path] = typer.Argument(..., help="Run directories (trained, optionally evaluated)."),
+    run_dirs: list[Path] = typer.Argument(..., help="Run directories (trained, optionally evaluated) or sweep folders."),
     figure: Optional[Path] = typer.Option(None, help="Also write a comparison figure to this PNG file [default: none]."),
     force: bool = typer.Option(False, help="Overwrite an existing figure."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the table as JSON ('-' for stdout)."),
 ) -> None:
-    """Side-by-side table of runs, computed with DuckDB over their Parquet records."""
+    """Side-by-side table of runs (DuckDB over their Parquet records), then runs grouped by
+    config over seeds: mean, std, 95 % bootstrap CI, and each group's difference from the first."""
+    from beamnet_lava.evaluation import groups
     from beamnet_lava.evaluation.compare import compare as run_compare
 
     check_outputs([Out(figure, "--figure", force=force, suffix=".png"),
                    Out(json_out, "--json", stdout=True)], inputs=run_dirs)
-    rows = run_compare(run_dirs, figure=figure, force=force)
+    rows = run_compare(groups.expand(run_dirs), figure=figure, force=force)
     if figure is not None:
         rundir.register(figure, None)
-    if _wrote_json_only(json_out, rows):
+    stats = groups.report(rows)
+    if _wrote_json_only(json_out, {"runs": rows, **stats}):
+        return
+    if len(rows) > 6:
+        out.print(groups.render(stats, rows))
+        if figure is not None:
+            out.print(f"figure: {figure}")
         return
     oods = sorted({k for r in rows for k in r["ood_auroc"]})
     table = Table(title=f"{rows[0]['n_samples']} test samples of {rows[0]['split']}")
@@ -434,6 +443,7 @@ def compare(
     out.print(table)
     out.print("energy: spiking models on Loihi's per-operation model (a synaptic op includes its "
               "weight read); the ANN as fp32 MACs, then + one read of every weight (Horowitz 2014)")
+    out.print(groups.render(stats, rows))
     if figure is not None:
         out.print(f"figure: {figure}")
 
@@ -559,6 +569,52 @@ def ingest(
               f"CPU simulation for {m['agreement_with_cpu']['spike_trains']:.1%} of "
               f"{m['n_samples']} samples; compare with: beamnet-lava compare "
               + " ".join(m["records"]), highlight=False)
+
+
+@app.command()
+@_user_errors
+def sweep(
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Sweep folder: sweep.json, results.parquet, runs/<point>/ (re-run to resume)."),
+    config: Optional[Path] = typer.Option(None, help="Base YAML/JSON config [default: the --model's defaults]."),
+    model: Optional[str] = typer.Option(None, help="Model when no --config is given (see train)."),
+    seeds: str = typer.Option("0", help="Seeds: 0-4, or 0,3,7."),
+    grid: Optional[list[str]] = typer.Option(None, help="Settings to sweep: --grid n_memory=100,150 (repeatable; the product is run)."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a base config key for every point: --set epochs=5 (repeatable)."),
+    workers: Optional[int] = typer.Option(None, help="Points trained at once [default: the cores / --threads; a cluster: its CPUs]."),
+    threads: Optional[int] = typer.Option(None, help="torch/BLAS threads per worker [default: cores / workers; on a cluster 1]."),
+    address: Optional[str] = typer.Option(None, help="An existing Ray cluster (e.g. 10.0.0.5:6379) [default: an embedded local Ray]."),
+    mlflow_uri: Optional[str] = typer.Option(None, help="Also log every point as an MLflow run (one experiment per sweep)."),
+    mlflow_experiment: Optional[str] = typer.Option(None, help="MLflow experiment name [default: the sweep folder's name]."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Also write the summary as JSON ('-' for stdout)."),
+) -> None:
+    """Train every seed x setting of a base config on Ray, one ordinary run dir per point."""
+    from beamnet_lava import config as config_mod
+    from beamnet_lava.evaluation import tracking
+    from beamnet_lava.sweep import plan, run_sweep
+
+    tracking.check_available(mlflow_uri)
+    overrides = dict(config_mod.parse_override(item) for item in (set_ or []))
+    planned = plan(config, seeds, grid, out_dir, model=model, overrides=overrides)
+    on_point = tracking.sweep_logger(mlflow_uri, mlflow_experiment or out_dir.resolve().name, planned)
+    try:
+        summary = run_sweep(planned, workers=workers, threads=threads, address=address,
+                            progress=json_out != "-", console=err, on_point=on_point)
+    except KeyboardInterrupt:
+        err.print(f"[bold red]interrupted:[/] finished runs are kept in {out_dir}; run the same "
+                  "command again to resume", highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
+    summary.pop("records")
+    if json_out:
+        write_json(json_out, summary)
+    c = summary["counts"]
+    if json_out != "-":
+        out.print(f"sweep of {summary['points']} points: {c.get('ok', 0)} trained, "
+                  f"{c.get('skipped', 0)} already complete, {c.get('failed', 0)} failed -> {out_dir} "
+                  f"(sweep.json, results.parquet); compare them: beamnet-lava compare {out_dir}")
+    for pid, error in summary["failed"].items():
+        err.print(f"[bold red]failed:[/] {pid}: {error}", highlight=False, soft_wrap=True)
+    if summary["failed"]:
+        raise typer.Exit(1)
 
 
 data_app = typer.Typer(no_args_is_help=True, help="Prepare datasets (event streams from images).")

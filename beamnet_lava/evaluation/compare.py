@@ -20,6 +20,7 @@ from beamnet_lava import rundir
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation import records
 from beamnet_lava.evaluation.evaluate import EVALUATION_DIR
+from beamnet_lava.evaluation.groups import split_family
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.metrics.calibration import brier, ece, nll
 from beamnet_lava.metrics.ood import auroc
@@ -112,7 +113,7 @@ def compare(run_dirs: list[str | Path], figure: str | Path | None = None,
     if not run_dirs:
         raise BeamnetError("give one or more run directories to compare")
     rows = [summarize_run(d) for d in run_dirs]
-    splits = {r["split"] for r in rows}
+    splits = {split_family(r["split"]) for r in rows}      # seeds differ: evaluation/groups.py
     if len(splits) > 1:
         raise BeamnetError("these runs were tested on different splits, so their numbers are not "
                            "comparable: " + "; ".join(f"{r['run']}: {r['split']}" for r in rows))

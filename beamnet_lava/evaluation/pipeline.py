@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import beamnet_lava.evaluation.records as records
 import beamnet_lava.training  # noqa: F401  (registers the train / calibrate hooks)
@@ -27,19 +27,22 @@ from beamnet_lava.training import trainer
 
 
 def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = False,
-          progress: bool = True) -> dict[str, Any]:
+          progress: bool = True, device: str = "cpu",
+          listener: Callable | None = None) -> dict[str, Any]:
     """Train ``cfg`` and write config, best (calibrated) checkpoint, records and metrics into
     ``out_dir``; returns the metrics (``metrics.json``).
 
     The run directory is built aside and swapped in when complete (rundir.py):
-    ``force`` replaces an earlier run there, never anything else.
+    ``force`` replaces an earlier run there, never anything else. ``device`` and
+    ``listener``: as :func:`beamnet_lava.training.trainer.train`.
     """
     with rundir.building(Path(out_dir), rundir.RUN, force=force) as out:
-        return _train(cfg, out, progress)
+        return _train(cfg, out, progress, device, listener)
 
 
-def _train(cfg: config_mod.TrainConfig, out: Path, progress: bool) -> dict[str, Any]:
-    done = trainer.train(cfg, out, progress=progress)
+def _train(cfg: config_mod.TrainConfig, out: Path, progress: bool, device: str,
+           listener: Callable | None) -> dict[str, Any]:
+    done = trainer.train(cfg, out, progress=progress, device=device, listener=listener)
     out, data, history = done.out, done.data, done.history
     extra = dict(done.metrics)
     # the checkpoint is re-saved with the config trained, not the one read back from it

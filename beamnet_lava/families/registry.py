@@ -22,7 +22,7 @@ from beamnet_lava.errors import BeamnetError
 # Every hook a family can provide: name -> (stage package that registers it, what it does).
 HOOKS: dict[str, tuple[str, str]] = {
     "build": ("models", "build(cfg, n_in, n_out) -> torch.nn.Module, the untrained model"),
-    "train": ("training", "train(cfg, data, out_dir, bar) -> (metrics, history); saves checkpoint.pt"),
+    "train": ("training", "train(cfg, data, out_dir, on_batch, on_epoch, device) -> (metrics, history); saves checkpoint.pt"),
     "calibrate": ("training", "calibrate(run, cfg, data) -> calibration dict stored in checkpoint.pt"),
     "export": ("netx_export", "export(run, out_path, force) -> the exported file, read back and validated"),
     "read": ("netx_export", "read(path) -> the validated exported file (has .describe())"),

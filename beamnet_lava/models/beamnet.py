@@ -200,7 +200,7 @@ class BeamNet(torch.nn.Module):
         steps = noise.noise_step(np.asarray(sample_keys, dtype=np.int64)[:, None], window, np.arange(T),
                                  T, noise.key_span(self.cfg.max_windows, T))
         eps = noise.noise_block(self.hw.seed, self.n_memory, steps, self.hw.delta)   # (B, T, N)
-        return torch.from_numpy(eps).permute(0, 2, 1).double()
+        return torch.from_numpy(eps).permute(0, 2, 1).double().to(self.weight.device)
 
     def memory(self, drive: torch.Tensor, eps: torch.Tensor,
                potentials: list[torch.Tensor] | None = None) -> torch.Tensor:
@@ -240,7 +240,7 @@ class BeamNet(torch.nn.Module):
     def window_spikes(self, intensity: np.ndarray, sample_keys: np.ndarray, k: int = 0,
                       potentials: list[torch.Tensor] | None = None) -> torch.Tensor:
         """Memory spikes ``(B, N, T)`` of window ``k`` (Eq. 7, 21-22, 8-10)."""
-        times = torch.from_numpy(self.encode_times(intensity))
+        times = torch.from_numpy(self.encode_times(intensity)).to(self.weight.device)
         return self.memory(self.drive(times), self.noise(sample_keys, k), potentials)
 
     def window(self, intensity: np.ndarray, sample_keys: np.ndarray, k: int = 0) -> WindowOutput:
@@ -279,7 +279,7 @@ class BeamNet(torch.nn.Module):
         """
         cfg = self.cfg
         if run_window is None:
-            run_window = lambda x, keys, k: self.window_spikes(x, keys, k).numpy()  # noqa: E731
+            run_window = lambda x, keys, k: self.window_spikes(x, keys, k).cpu().numpy()  # noqa: E731
         loop = cfg.bidirectional if bidirectional is None else bidirectional
         n_windows = cfg.max_windows if loop else 1
         base = np.asarray(intensity, dtype=np.float64)
@@ -288,11 +288,11 @@ class BeamNet(torch.nn.Module):
         done = np.zeros(b, dtype=bool)
         used = np.zeros(b, dtype=np.int64)
         counts = spikes = alpha = prev_p = None
-        patterns = self.patterns.double().numpy()
+        patterns = self.patterns.double().cpu().numpy()
         for k in range(n_windows):
             s = np.asarray(run_window(x, sample_keys, k), dtype=np.float64)
             n = s[..., cfg.burn_in:].sum(-1)
-            a = self.readout_alpha(torch.from_numpy(n)).numpy()
+            a = self.readout_alpha(torch.from_numpy(n).to(self.weight.device)).cpu().numpy()
             if k == 0:
                 counts, spikes, alpha = n.copy(), s.copy(), a.copy()
             else:   # converged samples keep the window they converged in

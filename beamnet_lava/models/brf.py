@@ -58,7 +58,7 @@ class ResonatorNeuron(torch.nn.Module):
         self.b_offset = torch.nn.Parameter(_uniform(n, b_offset_init, generator))
 
     def init_state(self, batch: int) -> brf.State:
-        z = torch.zeros(batch, self.omega.numel())
+        z = torch.zeros(batch, self.omega.numel(), device=self.omega.device)
         return brf.State(z, z, z)
 
     def forward(self, state: brf.State, drive: torch.Tensor) -> tuple[brf.State, torch.Tensor]:
@@ -119,7 +119,7 @@ class LeakyReadout(torch.nn.Module):
 
     def forward(self, spikes: torch.Tensor) -> torch.Tensor:
         drive = torch.einsum("kh,bht->btk", self.weight, spikes)
-        v = torch.zeros(spikes.shape[0], self.weight.shape[0])
+        v = torch.zeros(spikes.shape[0], self.weight.shape[0], device=self.weight.device)
         total = torch.zeros_like(v)
         for t in range(drive.shape[1]):
             v = self.alpha * v + (1 - self.alpha) * drive[:, t]

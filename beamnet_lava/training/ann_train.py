@@ -16,11 +16,11 @@ from beamnet_lava.training.loop import fit_epochs
 
 @implements("ann", hook="train")
 def train_ann(cfg: ANNConfig, data: Split, out: Path, on_batch: Callable[[int, float], None],
-              on_epoch: Callable[[int, float], None]):
-    model = checkpoint.build_model(cfg, data.x_train.shape[1], data.n_classes)
+              on_epoch: Callable[[int, float], None], device: torch.device | str = "cpu"):
+    model = checkpoint.build_model(cfg, data.x_train.shape[1], data.n_classes).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     x_tr, y_tr = torch.from_numpy(data.x_train.astype(np.float32)), torch.from_numpy(data.y_train)
-    x_va = torch.from_numpy(data.x_val.astype(np.float32))
+    x_va = torch.from_numpy(data.x_val.astype(np.float32)).to(device)
 
     def batch_loss(x, y):
         logits = model(x)
@@ -29,8 +29,8 @@ def train_ann(cfg: ANNConfig, data: Split, out: Path, on_batch: Callable[[int, f
     def validate(m):
         m.eval()
         with torch.no_grad():
-            return float((m(x_va).argmax(1).numpy() == data.y_val).mean()), {}
+            return float((m(x_va).argmax(1).cpu().numpy() == data.y_val).mean()), {}
 
     history = fit_epochs(cfg, model, opt, x_tr, y_tr, batch_loss, validate, on_batch, on_epoch,
-                         checkpoint.saver(out, cfg))
+                         checkpoint.saver(out, cfg), device=device)
     return {"hidden": model.sizes[1:-1]}, history

@@ -24,7 +24,7 @@ from beamnet_lava.neurons.noise import sample_keys
 def evidential_loss(alpha: torch.Tensor, labels: np.ndarray, kl_weight: float) -> torch.Tensor:
     """Expected cross-entropy under Dir(alpha) + KL(Dir(alpha~) || Dir(1)) on non-target evidence."""
     k = alpha.shape[1]
-    y = F.one_hot(torch.from_numpy(labels), k).to(alpha.dtype)
+    y = F.one_hot(torch.from_numpy(labels).to(alpha.device), k).to(alpha.dtype)
     s = alpha.sum(1, keepdim=True)
     expected_ce = (y * (torch.digamma(s) - torch.digamma(alpha))).sum(1)
     a_t = y + (1 - y) * alpha
@@ -70,7 +70,7 @@ def race_loss(race: torch.Tensor, pattern_class: torch.Tensor, labels: np.ndarra
     onehot = F.one_hot(pattern_class, n_classes).T.to(z.dtype)          # (K, N)
     masked = z[:, None, :] + torch.log(onehot.clamp_min(1e-30))[None]    # (B, K, N)
     scores = torch.logsumexp(masked, dim=2)
-    return F.cross_entropy(scores, torch.from_numpy(labels))
+    return F.cross_entropy(scores, torch.from_numpy(labels).to(scores.device))
 
 
 WEIGHT_ROUNDING_LIMIT = 0.05     # share of the initial weights' L1 mass the 8-bit mantissas may lose
@@ -186,14 +186,17 @@ def summarize(model: BeamNet, res: dict[str, np.ndarray], labels: np.ndarray) ->
 def train_beamnet(cfg: BeamnetConfig, data: Split, out: Path,
                   on_batch: Callable[[int, float], None],
                   on_epoch: Callable[[int, float], None],
-                  save_best: Callable[[BeamNet, int, float], None]) -> tuple[BeamNet, list[dict]]:
-    """Train; returns the model (last epoch) and the per-epoch history."""
+                  save_best: Callable[[BeamNet, int, float], None],
+                  device: torch.device | str = "cpu") -> tuple[BeamNet, list[dict]]:
+    """Train on ``device`` (patterns are stored on the CPU first); returns the model (last
+    epoch) and the per-epoch history."""
     if cfg.augment_shift:
         _image_side(data.x_train.shape[1])      # fail before k-means, not at the first batch
     x_tr, x_va = encoder_intensity(data.x_train, cfg), encoder_intensity(data.x_val, cfg)
     model = BeamNet(cfg, x_tr.shape[1], data.n_classes)
     model.init_from_data(x_tr, data.y_train, cfg.seed)
     warn_weight_resolution(model)
+    model.to(device)
     trained = [model.readout] + ([model.weight] if cfg.train_weights else [])
     opt = torch.optim.Adam(trained, lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
@@ -229,7 +232,7 @@ def train_beamnet(cfg: BeamnetConfig, data: Split, out: Path,
                 from beamnet_lava.errors import BeamnetError
                 raise BeamnetError(f"training diverged at epoch {epoch}; lower --lr")
             loss_sum += float(loss.detach()) * len(idx)
-            correct += float((out_w.alpha.argmax(1).numpy() == data.y_train[idx]).sum())
+            correct += float((out_w.alpha.argmax(1).cpu().numpy() == data.y_train[idx]).sum())
             on_batch(epoch, loss_sum / (i + len(idx)))
         res = run_model(model, x_va, keys_va, bidirectional=False)
         val = summarize(model, res, data.y_val)
@@ -285,9 +288,11 @@ def evaluate_run(model: BeamNet, data: Split, out: Path) -> dict[str, Any]:
 
 @implements("beamnet", hook="train")
 def train_hook(cfg: BeamnetConfig, data: Split, out: Path, on_batch: Callable[[int, float], None],
-               on_epoch: Callable[[int, float], None]) -> tuple[dict[str, Any], list[dict]]:
+               on_epoch: Callable[[int, float], None], device: torch.device | str = "cpu",
+               ) -> tuple[dict[str, Any], list[dict]]:
     """The registry's ``train``: :func:`train_beamnet`, keeping the best epoch in ``out``."""
-    _, history = train_beamnet(cfg, data, out, on_batch, on_epoch, checkpoint.saver(out, cfg))
+    _, history = train_beamnet(cfg, data, out, on_batch, on_epoch, checkpoint.saver(out, cfg),
+                               device)
     return {}, history
 
 

@@ -25,10 +25,11 @@ def evaluate_seq(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> 
     """Accuracy, hidden spikes per sample and predictions (eval mode) on inputs ``x`` (n, C, T)."""
     model.eval()
     preds, spikes = [], 0.0
+    device = next(model.parameters()).device
     with torch.no_grad():
         for i in range(0, len(x), batch_size):
-            logits, z = model(torch.from_numpy(x[i:i + batch_size]))
-            preds.append(logits.argmax(1).numpy())
+            logits, z = model(torch.from_numpy(x[i:i + batch_size]).to(device))
+            preds.append(logits.argmax(1).cpu().numpy())
             spikes += float(z.sum())
     pred = np.concatenate(preds) if preds else np.zeros(0, dtype=np.int64)
     n = max(len(y), 1)
@@ -49,20 +50,21 @@ def evaluate_fixed(model, x: np.ndarray, y: np.ndarray, dataset: str, batch_size
 
 @implements("brf-rsnn", "rf-rsnn", "alif-rsnn", hook="train")
 def train_seq(cfg: SeqConfig, data: Split, out: Path, on_batch: Callable[[int, float], None],
-              on_epoch: Callable[[int, float], None]) -> tuple[dict[str, Any], list[dict[str, float]]]:
+              on_epoch: Callable[[int, float], None], device: torch.device | str = "cpu",
+              ) -> tuple[dict[str, Any], list[dict[str, float]]]:
     # One intra-op thread: the per-step ops are tiny, and on this 2-core machine torch's
     # default threading made an epoch of digits-seq ~10x slower (21 s vs 2 s, measured).
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _train_seq(cfg, data, out, on_batch, on_epoch)
+        return _train_seq(cfg, data, out, on_batch, on_epoch, device)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train_seq(cfg, data, out, on_batch, on_epoch):
+def _train_seq(cfg, data, out, on_batch, on_epoch, device):
     x_tr, x_va, x_te = (sequence_inputs(data, part, cfg.time_steps) for part in ("train", "val", "test"))
-    model = checkpoint.build_model(cfg, x_tr.shape[1], data.n_classes)
+    model = checkpoint.build_model(cfg, x_tr.shape[1], data.n_classes).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
 
     def batch_loss(x, y):
@@ -75,7 +77,8 @@ def _train_seq(cfg, data, out, on_batch, on_epoch):
         return val_acc, {"val_spikes_per_sample": val_spikes}
 
     history = fit_epochs(cfg, model, opt, torch.from_numpy(x_tr), torch.from_numpy(data.y_train),
-                         batch_loss, validate, on_batch, on_epoch, checkpoint.saver(out, cfg), after_step=model.project)
+                         batch_loss, validate, on_batch, on_epoch, checkpoint.saver(out, cfg),
+                         after_step=model.project, device=device)
     best = checkpoint.load_run(out).model
     test_acc, test_spikes, _ = evaluate_seq(best, x_te, data.y_test)
     extra: dict[str, Any] = {

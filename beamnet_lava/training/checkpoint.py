@@ -28,7 +28,7 @@ def save_checkpoint(path: Path, model, cfg: config_mod.TrainConfig, epoch: int,
                     val_accuracy: float, calibration: dict | None = None) -> None:
     """``calibration``: scalars fitted on validation after training (e.g. a temperature)."""
     state = {"format": FORMAT, "config": cfg.to_dict(), "sizes": list(model.sizes), "epoch": epoch,
-             "val_accuracy": val_accuracy, "state_dict": model.state_dict(),
+             "val_accuracy": val_accuracy, "state_dict": _cpu_state(model),
              "calibration": dict(calibration or {})}
     buffer = io.BytesIO()   # torch.save names the archive after the file: keep bytes name-free
     torch.save(state, buffer)
@@ -39,6 +39,17 @@ def save_checkpoint(path: Path, model, cfg: config_mod.TrainConfig, epoch: int,
 def saver(out: Path, cfg: config_mod.TrainConfig):
     """``save(model, epoch, val_accuracy)``: keep ``model`` as ``out``'s best checkpoint."""
     return lambda model, epoch, acc: save_checkpoint(out / CHECKPOINT, model, cfg, epoch, acc)
+
+
+def _cpu_state(model) -> dict:
+    """``model.state_dict()`` with every tensor on the CPU (a GPU-trained run loads anywhere);
+    a CPU model's state dict is returned as is, so its checkpoint bytes do not change."""
+    state = model.state_dict()
+    if all(t.device.type == "cpu" for t in state.values()):
+        return state
+    cpu = type(state)((k, t.cpu()) for k, t in state.items())
+    cpu._metadata = getattr(state, "_metadata", None)   # module versions, as state_dict() keeps them
+    return cpu
 
 
 @dataclass

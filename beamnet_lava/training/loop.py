@@ -13,8 +13,11 @@ from beamnet_lava.errors import BeamnetError
 def fit_epochs(cfg, model: torch.nn.Module, opt: torch.optim.Optimizer, x_tr: torch.Tensor,
                y_tr: torch.Tensor, batch_loss: Callable, validate: Callable,
                on_batch: Callable[[int, float], None], on_epoch: Callable[[int, float], None],
-               save: Callable, after_step: Callable[[], None] | None = None) -> list[dict[str, Any]]:
+               save: Callable, after_step: Callable[[], None] | None = None,
+               device: torch.device | str = "cpu") -> list[dict[str, Any]]:
     """Seeded shuffles (``cfg.seed``), optimiser steps, validation per epoch, best checkpoint.
+
+    Batches are moved to ``device`` (where ``model`` already is); shuffles stay on the CPU.
 
     ``batch_loss(x, y) -> (loss, correct, spikes or None)``; ``validate(model) ->
     (accuracy, extra history fields)``; ``save(model, epoch, accuracy)`` keeps the best.
@@ -29,7 +32,7 @@ def fit_epochs(cfg, model: torch.nn.Module, opt: torch.optim.Optimizer, x_tr: to
         total, correct, loss_sum, spikes = 0, 0, 0.0, None
         for i in range(0, len(perm), cfg.batch_size):
             idx = perm[i:i + cfg.batch_size]
-            loss, n_correct, n_spikes = batch_loss(x_tr[idx], y_tr[idx])
+            loss, n_correct, n_spikes = batch_loss(x_tr[idx].to(device), y_tr[idx].to(device))
             opt.zero_grad()
             loss.backward()
             opt.step()

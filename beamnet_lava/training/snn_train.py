@@ -21,19 +21,20 @@ def evaluate_model(model: CubaSNN, spikes: np.ndarray, labels: np.ndarray,
     """Accuracy and predictions of ``model`` (eval mode) on encoded ``spikes``."""
     preds = []
     model.eval()
+    device = next(model.parameters()).device
     with torch.no_grad():
         for i in range(0, len(spikes), batch_size):
-            out = model(torch.from_numpy(spikes[i:i + batch_size]))
-            preds.append(predict_from_counts(out.sum(-1).numpy()))
+            out = model(torch.from_numpy(spikes[i:i + batch_size]).to(device))
+            preds.append(predict_from_counts(out.sum(-1).cpu().numpy()))
     pred = np.concatenate(preds) if preds else np.zeros(0, dtype=np.int64)
     return float((pred == labels).mean()) if len(labels) else 0.0, pred
 
 
 @implements("snn", hook="train")
 def train_snn(cfg: SNNConfig, data: Split, out: Path, on_batch: Callable[[int, float], None],
-              on_epoch: Callable[[int, float], None]):
+              on_epoch: Callable[[int, float], None], device: torch.device | str = "cpu"):
     x_tr, x_va = (data.spikes(part, cfg.time_steps) for part in ("train", "val"))
-    model = checkpoint.build_model(cfg, x_tr.shape[1], data.n_classes)
+    model = checkpoint.build_model(cfg, x_tr.shape[1], data.n_classes).to(device)
     slayer = import_slayer()
     loss_fn = slayer.loss.SpikeRate(true_rate=cfg.true_rate, false_rate=cfg.false_rate,
                                     reduction="sum")
@@ -45,5 +46,5 @@ def train_snn(cfg: SNNConfig, data: Split, out: Path, on_batch: Callable[[int, f
 
     history = fit_epochs(cfg, model, opt, torch.from_numpy(x_tr), torch.from_numpy(data.y_train),
                          batch_loss, lambda m: (evaluate_model(m, x_va, data.y_val)[0], {}),
-                         on_batch, on_epoch, checkpoint.saver(out, cfg))
+                         on_batch, on_epoch, checkpoint.saver(out, cfg), device=device)
     return {}, history

@@ -1,0 +1,207 @@
+"""beamnet-lava sweep: planning and the folder (fast), and real sweeps on an embedded Ray (slow)."""
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from beamnet_lava.cli import app
+from beamnet_lava.config import BeamnetConfig
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.evaluation import groups
+from beamnet_lava.evaluation.compare import compare
+from beamnet_lava.sweep import plan
+from beamnet_lava.sweep.plan import LOCK, Lock, parse_grid, parse_seeds
+from beamnet_lava.training.checkpoint import load_run
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_seeds_and_grid_parse_typed_values():
+    assert parse_seeds("0-4") == [0, 1, 2, 3, 4]
+    assert parse_seeds("0,3,7") == [0, 3, 7] and parse_seeds("0-2,5") == [0, 1, 2, 5]
+    for bad in ("4-2", "a", "-1", ""):
+        with pytest.raises(BeamnetError, match="--seeds"):
+            parse_seeds(bad)
+    grid = parse_grid(["n_memory=100,150", "lr=1e-4,3e-4", "fit_eta=true,false"], BeamnetConfig())
+    assert grid == {"n_memory": [100, 150], "lr": [1e-4, 3e-4], "fit_eta": [True, False]}
+    from beamnet_lava.config import SNNConfig
+    assert parse_grid(["hidden=[64],[128,64]"], SNNConfig()) == {"hidden": [[64], [128, 64]]}
+
+
+@pytest.mark.parametrize("item, message", [("n_memroy=1,2", "not a config key"),
+                                           ("seed=1,2", "--seeds"), ("model=ann", "one model"),
+                                           ("lr", "key=v1,v2")])
+def test_grid_errors_fail_the_whole_sweep(item, message):
+    with pytest.raises(BeamnetError, match=message):
+        parse_grid([item], BeamnetConfig())
+
+
+def test_points_are_the_product_with_seeds_innermost(tmp_path):
+    sweep = plan(None, "0-1", ["n_memory=10,20", "lr=1e-3"], tmp_path / "s", model="beamnet",
+                 overrides={"epochs": 1})
+    assert [p.id for p in sweep.points] == ["n_memory=10_lr=0.001_seed=0", "n_memory=10_lr=0.001_seed=1",
+                                            "n_memory=20_lr=0.001_seed=0", "n_memory=20_lr=0.001_seed=1"]
+    assert sweep.point_config(sweep.points[3]) == {**sweep.base, "n_memory": 20, "lr": 1e-3, "seed": 1}
+    assert sweep.base["epochs"] == 1
+
+
+def test_two_sweeps_into_one_folder_are_refused(tmp_path):
+    with Lock(tmp_path / LOCK):
+        with pytest.raises(BeamnetError, match="another sweep is writing"):
+            with Lock(tmp_path / LOCK):
+                pass
+    with Lock(tmp_path / LOCK):      # released on exit: the next sweep may start
+        pass
+
+
+def test_a_folder_of_something_else_or_another_base_config_is_refused(tmp_path):
+    (tmp_path / "mine.txt").write_text("user data")
+    with pytest.raises(BeamnetError, match="not empty"):
+        plan(None, "0", None, tmp_path, model="ann").check_manifest()
+    s = plan(None, "0", None, tmp_path / "s", model="ann")
+    s.out.mkdir()
+    s.write_manifest({p.id: {"status": "pending"} for p in s.points}, {}, "now")
+    plan(None, "0-3", ["lr=1e-2"], tmp_path / "s", model="ann").check_manifest()   # same base: resumes
+    with pytest.raises(BeamnetError, match="another base config"):
+        plan(None, "0", None, tmp_path / "s", model="ann", overrides={"epochs": 2}).check_manifest()
+
+
+def test_cli_grid_error_is_one_line(tmp_path):
+    r = runner.invoke(app, ["sweep", "--model", "beamnet", "--grid", "n_memroy=1", "--out", str(tmp_path / "s")])
+    assert r.exit_code == 1 and "not a config key of model beamnet" in r.output
+    assert "Traceback" not in r.output and not (tmp_path / "s").exists()
+
+
+# -- real sweeps on an embedded Ray -------------------------------------------------------------
+
+def _cli(*args, cwd: Path, background: bool = False):
+    """The real command in a fresh process (run in ``cwd``: MLflow puts artifacts in ./mlruns)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "beamnet_lava.cli", *map(str, args)]
+    if background:
+        return subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True,    # Ctrl-C as in a terminal, also
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # under nohup
+    return subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=900)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+TIMING = ("train_seconds", "seconds_per_epoch")
+
+
+def _metrics(run: Path) -> dict:
+    m = json.loads((run / "metrics.json").read_text())
+    return {k: v for k, v in m.items() if k not in TIMING and k != "history"}
+
+
+@pytest.mark.slow
+def test_tiny_sweep_on_embedded_ray_failure_mlflow_resume(tmp_path):
+    """2 seeds x 2 settings of BEAM-Net (digits, N = 10/20, 1 epoch) plus a bad value
+    (w_inh = 1.5 breaks Proposition 3.3): the bad points fail with their error, the rest
+    finish, every point is a run dir the other verbs read, one MLflow run per point; then a
+    deleted point is retrained on resume, byte for byte."""
+    out, uri = tmp_path / "sweep", f"sqlite:///{tmp_path / 'mlflow.db'}"
+    args = ["sweep", "--model", "beamnet", "--seeds", "0-1", "--grid", "n_memory=10,20",
+            "--grid", "w_inh=3.0,1.5", "--set", "epochs=1", "--out", out, "--workers", "2"]
+    first = _cli(*args, "--mlflow-uri", uri, "--json", tmp_path / "summary.json", cwd=tmp_path)
+    assert first.returncode == 1, first.stderr          # some points failed: the exit says so
+    assert "Traceback" not in first.stderr
+    manifest = json.loads((out / "sweep.json").read_text())
+    assert manifest["counts"] == {"ok": 4, "failed": 4}
+    assert manifest["engine"]["workers"] == 2 and manifest["engine"]["threads_per_worker"] == 1
+    for p in manifest["points"]:
+        if p["setting"]["w_inh"] == 1.5:
+            assert p["status"] == "failed" and "w_inh=1.5" in p["error"] and "Proposition 3.3" in p["error"]
+        else:
+            assert p["status"] == "ok"
+            assert load_run(out / p["run_dir"]).config.n_memory == p["setting"]["n_memory"]
+    table = pq.read_table(out / "results.parquet").to_pylist()
+    assert [r["id"] for r in table] == [p["id"] for p in manifest["points"]]
+    ok = [r for r in table if r["status"] == "ok"]
+    assert all(0.5 < r["test_accuracy"] <= 1 and r["ece"] >= 0 for r in ok)
+    for r in ok:
+        assert r["test_accuracy"] == json.loads((Path(r["run_dir"]) / "metrics.json").read_text())["test_accuracy"]
+
+    # the other verbs read the points: compare groups them over the two seeds
+    rows = compare(groups.expand([out]))
+    rep = groups.report(rows)
+    assert [len(g["runs"]) for g in rep["groups"]] == [2, 2]
+    assert rep["differences"][0]["metrics"]["accuracy"]["paired"]
+
+    # MLflow: one experiment named after the sweep, one run per finished point
+    import mlflow
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    exp = client.get_experiment_by_name("sweep")
+    runs = client.search_runs([exp.experiment_id])
+    assert sorted(r.info.run_name for r in runs) == sorted(r["id"] for r in ok)
+    for r in runs:
+        assert r.data.params["n_memory"] in ("10", "20") and r.data.params["w_inh"] == "3.0"
+        assert [m.step for m in client.get_metric_history(r.info.run_id, "epoch.val_accuracy")] == [1]
+        local = Path(r.info.artifact_uri.removeprefix("file://"))
+        names = {a.path for a in client.list_artifacts(r.info.run_id)}
+        assert {"checkpoint.pt", "predictions.parquet", "history.parquet", "reliability.png"} <= names
+        assert local.is_dir()
+
+    # resume: a deleted point is retrained, the others are skipped; same seed, same bytes
+    gone = out / "runs" / "n_memory=10_w_inh=3.0_seed=1"
+    before, sha = _metrics(gone), _sha(gone / "checkpoint.pt")
+    kept = _sha(out / "runs" / "n_memory=20_w_inh=3.0_seed=0" / "checkpoint.pt")
+    import shutil
+    shutil.rmtree(gone)
+    second = _cli(*args, cwd=tmp_path)
+    assert second.returncode == 1
+    counts = json.loads((out / "sweep.json").read_text())["counts"]
+    assert counts == {"skipped": 3, "ok": 1, "failed": 4}
+    assert _metrics(gone) == before and _sha(gone / "checkpoint.pt") == sha
+    assert _sha(out / "runs" / "n_memory=20_w_inh=3.0_seed=0" / "checkpoint.pt") == kept
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_workers_and_keeps_finished_runs(tmp_path):
+    out = tmp_path / "sweep"
+    proc = _cli("sweep", "--model", "ann", "--seeds", "0-5", "--set", "epochs=60", "--out", out,
+                "--workers", "2", cwd=tmp_path, background=True)
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline:       # wait for a first finished point
+            m = out / "sweep.json"
+            if m.is_file() and json.loads(m.read_text())["counts"].get("ok"):
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("no point finished in 300 s")
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    manifest = json.loads((out / "sweep.json").read_text())
+    done = [p for p in manifest["points"] if p["status"] == "ok"]
+    assert done and all((out / p["run_dir"] / "metrics.json").is_file() for p in done)
+    assert all(p["status"] in ("ok", "pending") for p in manifest["points"])
+    assert any(p.get("note", "").startswith("interrupted") for p in manifest["points"])
+    assert not (out / LOCK).read_text()          # the lock was released
+
+
+
+def test_an_unreachable_cluster_address_is_one_line(tmp_path):
+    import socket
+    with socket.socket() as s:          # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = runner.invoke(app, ["sweep", "--model", "ann", "--set", "epochs=1", "--address", f"127.0.0.1:{port}",
+                            "--out", str(tmp_path / "s")])
+    assert r.exit_code == 1 and "no Ray cluster answers there" in r.output
