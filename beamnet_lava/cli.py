@@ -406,10 +406,11 @@ def compare(
     config over seeds: mean, std, 95 % bootstrap CI, and each group's difference from the first."""
     from beamnet_lava.evaluation import groups
     from beamnet_lava.evaluation.compare import compare as run_compare
+    from beamnet_lava.sweep.plan import expand as expand_sweeps
 
     check_outputs([Out(figure, "--figure", force=force, suffix=".png"),
                    Out(json_out, "--json", stdout=True)], inputs=run_dirs)
-    rows = run_compare(groups.expand(run_dirs), figure=figure, force=force)
+    rows = run_compare(expand_sweeps(run_dirs), figure=figure, force=force)
     if figure is not None:
         rundir.register(figure, None)
     stats = groups.report(rows)

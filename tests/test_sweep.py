@@ -18,7 +18,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation import groups
 from beamnet_lava.evaluation.compare import compare
 from beamnet_lava.sweep import plan
-from beamnet_lava.sweep.plan import LOCK, Lock, parse_grid, parse_seeds
+from beamnet_lava.sweep.plan import LOCK, Lock, expand, parse_grid, parse_seeds
 from beamnet_lava.training.checkpoint import load_run
 
 runner = CliRunner()
@@ -135,7 +135,7 @@ def test_tiny_sweep_on_embedded_ray_failure_mlflow_resume(tmp_path):
         assert r["test_accuracy"] == json.loads((Path(r["run_dir"]) / "metrics.json").read_text())["test_accuracy"]
 
     # the other verbs read the points: compare groups them over the two seeds
-    rows = compare(groups.expand([out]))
+    rows = compare(expand([out]))
     rep = groups.report(rows)
     assert [len(g["runs"]) for g in rep["groups"]] == [2, 2]
     assert rep["differences"][0]["metrics"]["accuracy"]["paired"]

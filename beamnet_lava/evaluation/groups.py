@@ -38,22 +38,6 @@ def split_family(description: str | None) -> str | None:
     return None if description is None else re.sub(r"seed=\d+", "seed=*", description)
 
 
-def expand(paths: list[Path]) -> list[Path]:
-    """Run directories, with each sweep folder (holding sweep.json) replaced by its finished runs."""
-    from beamnet_lava.sweep.plan import MANIFEST, iter_run_dirs
-
-    out: list[Path] = []
-    for p in paths:
-        if (Path(p) / MANIFEST).is_file():
-            runs = list(iter_run_dirs(p))
-            if not runs:
-                raise BeamnetError(f"sweep {p} has no finished runs yet")
-            out += runs
-        else:
-            out.append(Path(p))
-    return out
-
-
 def _config(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / "config.json"
     if not path.is_file():       # an evaluation folder of an exported file: its own group

@@ -258,3 +258,17 @@ def iter_run_dirs(sweep_dir: str | Path) -> Iterator[Path]:
         run = d / p["run_dir"]
         if (run / checkpoint.METRICS).is_file():
             yield run
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Run directories, with each sweep folder (holding sweep.json) replaced by its finished runs."""
+    out: list[Path] = []
+    for p in paths:
+        if (Path(p) / MANIFEST).is_file():
+            runs = list(iter_run_dirs(p))
+            if not runs:
+                raise BeamnetError(f"sweep {p} has no finished runs yet")
+            out += runs
+        else:
+            out.append(Path(p))
+    return out
