@@ -88,7 +88,7 @@ def train(
     else:
         cfg = config_mod.default_for(model or "snn")
     try:
-        hidden_sizes = [int(h) for h in hidden.split(",")] if hidden else None
+        hidden_sizes = [int(h) for h in hidden.split(",")] if hidden is not None else None
     except ValueError:
         raise BeamnetError(f"--hidden {hidden!r} must be comma-separated integers, e.g. 128,64") from None
     overrides = dict(config_mod.parse_override(item) for item in (set_ or []))
@@ -301,7 +301,7 @@ def energy(
     from beamnet_lava.evaluation.energy_report import energy as run_energy
 
     try:
-        ns = [int(v) for v in sweep.split(",")] if sweep else None
+        ns = [int(v) for v in sweep.split(",")] if sweep is not None else None
     except ValueError:
         raise BeamnetError(f"--sweep {sweep!r} must be comma-separated integers, e.g. 25,50,100") from None
     report = run_energy(run_dir, sweep=ns, epochs=epochs, out=out_dir or run_dir, force=force,

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from beamnet_lava import fixed_point
+from beamnet_lava.checks import SEED_MAX
 from beamnet_lava.errors import BeamnetError
 
 DATASETS = ("digits", "mnist", "saccade-digits", "saccade-mnist", "nmnist", "shd", "dvsgesture")
-SEED_MAX = 2**32 - 1     # numpy's legacy seeding (np.random.seed) takes 0..2**32-1
 
 
 def _fail(name: str, value: Any, why: str) -> None:

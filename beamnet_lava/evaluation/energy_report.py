@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from beamnet_lava import budget, checks
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation.predict import Predictions, model_inputs, predict, temperature
@@ -63,10 +64,21 @@ def energy(run_dir: str | Path, *, sweep: list[int] | None = None, epochs: int |
            out: str | Path | None = None, force: bool = False, data_dir: str | None = None,
            energy_constants: str | Path | None = None, samples: int | None = None,
            progress: bool = True) -> dict[str, Any]:
+    checks.count("--samples", samples)
+    checks.count("--epochs", epochs)
+    if sweep is not None and (not sweep or any(checks.count("--sweep", n) is None for n in sweep)):
+        raise BeamnetError(f"--sweep {sweep!r} must list one or more N, e.g. 25,50,100")
     constants = load_constants("loihi1", energy_constants)
     run = load_run(run_dir)
     cfg = run.config
     data = load_data(cfg, data_dir)
+    if sweep:
+        if not isinstance(cfg, BeamnetConfig):
+            raise BeamnetError(f"--sweep varies BEAM-Net's memory neurons N; {run_dir} is a "
+                               f"{cfg.model} run")
+        for n in sweep:     # every point fits before the first one trains
+            budget.check_train(cfg.replace(n_memory=n, epochs=epochs or cfg.epochs), data,
+                               f"the sweep point N={n}")
     x, y = model_inputs(cfg, data, "test")[:samples], data.y_test[:samples]
     t = None if isinstance(cfg, BeamnetConfig) else temperature(run, model_inputs(cfg, data, "val"),
                                                                 data.y_val)
@@ -74,11 +86,6 @@ def energy(run_dir: str | Path, *, sweep: list[int] | None = None, epochs: int |
     report: dict[str, Any] = {"run_dir": str(run_dir), "split": data.description,
                               "n_samples": int(len(y)), **breakdown(run, pred, constants)}
     if sweep:
-        if not isinstance(cfg, BeamnetConfig):
-            raise BeamnetError(f"--sweep varies BEAM-Net's memory neurons N; {run_dir} is a "
-                               f"{cfg.model} run")
-        if any(n < 1 for n in sweep):
-            raise BeamnetError(f"--sweep {sweep}: every N must be >= 1")
         report["sweep"] = n_sweep(cfg, sweep, epochs, x, y, data, constants, progress)
         if out is not None:
             out = Path(out)

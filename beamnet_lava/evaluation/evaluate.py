@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from beamnet_lava import checks
 from beamnet_lava.config import BeamnetConfig, SeqConfig
 from beamnet_lava.data.ood import make_ood, parse_ood
 from beamnet_lava.evaluation import records
@@ -67,6 +68,8 @@ def run_meta(run: LoadedRun, data_description: str, part: str, which: str) -> di
 
 def evaluate(target: str | Path, **kwargs) -> dict[str, Any]:
     """Evaluate a run directory (training model) or an exported ``.net`` file (on Lava)."""
+    checks.run_options(samples=kwargs.get("samples"), lanes=kwargs.get("lanes"),
+                       timeout_s=kwargs.get("timeout_s"))
     return evaluate_file(target, **kwargs) if Path(target).is_file() else evaluate_run(target, **kwargs)
 
 

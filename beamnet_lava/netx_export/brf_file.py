@@ -26,6 +26,7 @@ import numpy as np
 from beamnet_lava import brf
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.extension import has_group, open_extension
+from beamnet_lava.netx_export.netx_file import read_attrs, read_string
 
 EXTENSION_VERSION = 1
 NEURON_TYPES = {True: "BALANCED_RESONATOR", False: "RESONATOR"}
@@ -107,13 +108,6 @@ def is_brf(path: str | Path) -> bool:
     return has_group(path, "brf")
 
 
-def _string(ds) -> str:
-    value = ds[()]
-    if isinstance(value, np.ndarray):
-        value = value.reshape(-1)[0]
-    return value.decode("ascii") if isinstance(value, bytes) else str(value)
-
-
 def read_brf(path: str | Path) -> BrfFile:
     """Read and validate a BRF export; every problem is a clear BeamnetError."""
     from beamnet_lava.config import from_dict
@@ -127,35 +121,44 @@ def read_brf(path: str | Path) -> BrfFile:
         missing = [k for k in keys if k not in f]
         if missing:
             raise bad(f"is missing {', '.join(missing)}")
-        attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
+        attrs = read_attrs(f, p)
+
+        def whole(key: str, ndim: int = 0) -> np.ndarray:
+            ds = f[key]
+            if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in "biu":
+                raise bad(f"{key} must hold integers")
+            a = np.asarray(ds[()], dtype=np.int64)
+            if a.ndim != ndim:
+                raise bad(f"{key} has {a.ndim} dimension(s), expected {ndim}")
+            return a
+
         for key in ("time_steps", "input_levels", "dataset", "n_classes"):
             if key not in attrs:
                 raise bad(f"has no root attribute '{key}'")
-        ntype = _string(f["layer/1/neuron/type"])
+        ntype = read_string(f["layer/1/neuron/type"])
         if ntype not in NEURON_TYPES.values():
             raise bad(f"layer 1 neuron type {ntype!r} is not {' or '.join(NEURON_TYPES.values())}")
-        if _string(f["layer/2/neuron/type"]) != READOUT_TYPE:
+        if read_string(f["layer/2/neuron/type"]) != READOUT_TYPE:
             raise bad(f"layer 2 neuron type must be {READOUT_TYPE}")
-        for key, want in (("frac_bits", brf.FRAC), ("q_decay", brf.Q_DECAY_INT)):
-            if int(f[f"layer/1/neuron/{key}"][()]) != want:
-                raise bad(f"layer 1 {key}={int(f[f'layer/1/neuron/{key}'][()])}; this reader "
-                          f"implements {key}={want} only")
-        params = brf.FixedParams(np.asarray(f["layer/1/neuron/omega_dt"][()], np.int64),
-                                 np.asarray(f["layer/1/neuron/b_dt"][()], np.int64),
-                                 ntype == NEURON_TYPES[True], int(f["layer/1/neuron/delta_int"][()]))
+        for key, want in (("1/neuron/frac_bits", brf.FRAC), ("1/neuron/q_decay", brf.Q_DECAY_INT),
+                          ("2/neuron/frac_bits", brf.FRAC)):
+            if f"layer/{key}" in f and int(whole(f"layer/{key}")) != want:
+                raise bad(f"layer/{key}={int(whole(f'layer/{key}'))}; this reader implements "
+                          f"{want} only")
+        params = brf.FixedParams(whole("layer/1/neuron/omega_dt", 1), whole("layer/1/neuron/b_dt", 1),
+                                 ntype == NEURON_TYPES[True], int(whole("layer/1/neuron/delta_int")))
+        if not 0 < params.delta_int <= brf.ONE:
+            raise bad(f"layer/1/neuron/delta_int={params.delta_int} is outside 1..{brf.ONE}")
         try:
             params.check()
         except BeamnetError as exc:
             raise bad(str(exc)) from None
 
         def mantissas(key: str) -> tuple[np.ndarray, int]:
-            w = np.asarray(f[f"layer/{key}"][()])
-            exp = int(f[f"layer/{key}_exp"][()])
+            w = whole(f"layer/{key}", 2)
+            exp = int(whole(f"layer/{key}_exp"))
             if not 0 <= exp <= brf.MAX_WEIGHT_EXP:
                 raise bad(f"layer/{key}_exp={exp} is outside 0..{brf.MAX_WEIGHT_EXP}")
-            if not np.issubdtype(w.dtype, np.integer):
-                raise bad(f"layer/{key} holds non-integer weights")
-            w = w.astype(np.int64)
             mant = w >> exp
             if (mant << exp != w).any() or mant.min(initial=0) < brf.MANT_MIN or \
                     mant.max(initial=0) > brf.MANT_MAX or (mant % 2).any():
@@ -164,14 +167,35 @@ def read_brf(path: str | Path) -> BrfFile:
 
         layers = {"neuron": params, "weight": mantissas("1/weight"),
                   "weight_rec": mantissas("1/weight_rec"), "weight_out": mantissas("2/weight"),
-                  "alpha": int(f["layer/2/neuron/alpha"][()])}
-        config = from_dict(json.loads(f["brf"].attrs["config_json"]))
+                  "alpha": int(whole("layer/2/neuron/alpha"))}
+        raw = f["brf"].attrs.get("config_json")
+        raw = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        if not isinstance(raw, str):
+            raise bad("brf config_json is missing or not a string")
+        try:
+            config = from_dict(json.loads(raw))
+        except ValueError as exc:
+            raise bad(f"brf config_json is not valid JSON ({exc})") from None
+        except BeamnetError as exc:
+            raise bad(f"brf config_json: {exc}") from None
+        if config.model not in ("brf-rsnn", "rf-rsnn") or \
+                (config.model == "brf-rsnn") != (ntype == NEURON_TYPES[True]):
+            raise bad(f"brf config_json is a {config.model!r} config, which does not match "
+                      f"its {ntype} neurons")
+        for key, value in (("time_steps", config.time_steps), ("seed", config.seed),
+                           ("dataset", config.dataset), ("model", config.model)):
+            if attrs.get(key, value) != value:
+                raise bad(f"root attribute {key}={attrs[key]!r} disagrees with its config_json "
+                          f"{key}={value!r}")
     h = params.omega_dt.shape[0]
     if layers["weight"][0].shape[0] != h or layers["weight_rec"][0].shape != (h, h) or \
             layers["weight_out"][0].shape[1] != h:
         raise bad(f"layer shapes disagree with {h} hidden neurons")
     if not 0 <= layers["alpha"] <= brf.ONE:
         raise bad(f"readout alpha={layers['alpha']} is outside 0..{brf.ONE}")
+    if layers["weight_out"][0].shape[0] != attrs["n_classes"]:
+        raise bad(f"root attribute n_classes={attrs['n_classes']} disagrees with the "
+                  f"{layers['weight_out'][0].shape[0]} readout neurons")
     return BrfFile(p, attrs, config, layers)
 
 

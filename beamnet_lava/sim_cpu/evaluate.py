@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from beamnet_lava import budget, checks
 from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
@@ -66,8 +67,14 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
                 bidirectional: bool | None = None,
                 energy_constants: str | Path | None = None) -> dict[str, Any]:
     """Run ``samples`` samples of ``dataset``'s ``part`` split through the file on Lava."""
+    from beamnet_lava.metrics.energy import load_constants
     from beamnet_lava.netx_export.beamnet_file import is_beamnet
     from beamnet_lava.netx_export.brf_file import is_brf
+
+    checks.run_options(samples=samples, time_steps=time_steps, chunk_samples=chunk_samples,
+                       lanes=lanes, timeout_s=timeout_s, seed_=seed)
+    if energy_constants is not None:
+        load_constants("loihi1", energy_constants)   # a bad file fails now, not after the run
 
     if is_brf(path):
         from beamnet_lava.sim_cpu.brf_run import run_brf_dataset
@@ -98,6 +105,7 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
                            f"{net.input_size} inputs")
     x, labels = take_samples(x, y, samples, dataset, part)
     n = len(x)
+    budget.check_run(n, net.input_size, [l.size for l in net.layers], window)
     spikes = data.spikes(part, window, n)
     spikes, result = run_snn(net, spikes, window, precision=precision, backend=backend,
                              chunk_samples=chunk_samples, timeout_s=timeout_s, progress=progress)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from beamnet_lava import config as config_mod
+from beamnet_lava import budget, config as config_mod
 from beamnet_lava._quiet import import_slayer
 from beamnet_lava.data import load_split
 from beamnet_lava.data.datasets import Split
@@ -45,7 +45,6 @@ def _prepare_out_dir(out: Path, force: bool) -> None:
         if not force:
             raise BeamnetError(f"run directory {out} is not empty; pass --force to train over it "
                                "or choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
 
 
 class _Bar:
@@ -85,6 +84,8 @@ def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, force: bool = Fal
     _prepare_out_dir(out, force)
     seed_everything(cfg.seed)
     data = load_data(cfg)
+    budget.check_train(cfg, data)
+    out.mkdir(parents=True, exist_ok=True)      # only once the data loaded and the sizes fit
     write_json(out / checkpoint.CONFIG, {**cfg.to_dict(), "split_description": data.description})
     t0 = time.perf_counter()
     n_batches = (len(data.y_train) + cfg.batch_size - 1) // cfg.batch_size
