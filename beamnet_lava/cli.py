@@ -17,7 +17,8 @@ from rich.table import Table
 from beamnet_lava.errors import BeamnetError, BeamnetWarning
 from beamnet_lava.io_utils import write_json
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# rich_markup_mode=None: help text is shown as written (rich markup would eat "[default ...]")
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Train spiking networks (lava-dl SLAYER), export them to NetX HDF5, "
                        "run them on Lava.")
 err = Console(stderr=True)
@@ -35,6 +36,13 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
         _default_showwarning(message, category, filename, lineno, file, line)
 
 
+def _one_line(exc: BaseException) -> str:
+    """A message on one line (an error quoting a library's multi-line text stays one line)."""
+    from rich.markup import escape
+
+    return escape(" ".join(str(exc).split()))
+
+
 def _user_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -42,7 +50,8 @@ def _user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except BeamnetError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {_one_line(exc)}", highlight=False, soft_wrap=True,
+                      markup=True)
             raise typer.Exit(1) from None
     return wrapper
 
@@ -335,7 +344,7 @@ def energy(
         out.print(f"sweep figure: {report['figure']}")
 
 
-data_app = typer.Typer(no_args_is_help=True, help="Prepare datasets (event streams from images).")
+data_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Prepare datasets (event streams from images).")
 app.add_typer(data_app, name="data")
 
 
@@ -380,7 +389,29 @@ def data_saccade(
 
 
 def main() -> None:
-    app()
+    """The console script: a usage error (an option typer cannot parse) is one line too, exit 2."""
+    import sys
+
+    try:    # typer >= 0.20 vendors click; older typer uses click itself
+        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+    except ImportError:  # pragma: no cover
+        from click.exceptions import NoArgsIsHelpError, UsageError
+
+    try:
+        rc = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        print(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        sys.exit(exc.exit_code)
+    except UsageError as exc:
+        where = f"beamnet-lava {exc.ctx.command_path.split(' ', 1)[1]}" \
+            if exc.ctx and " " in exc.ctx.command_path else "beamnet-lava"
+        err.print(f"[bold red]error:[/] {_one_line(exc.format_message())} (see {where} --help)",
+                  highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("[bold red]error:[/] interrupted", highlight=False)
+        sys.exit(130)
+    sys.exit(rc if isinstance(rc, int) else 0)
 
 
 if __name__ == "__main__":
