@@ -4,14 +4,11 @@ Driven in-process through typer's runner (the same `app` the console script runs
 the usage-error and --help cases go through the console script itself.
 """
 import json
-import math
 import os
-import pickle
 import subprocess
 import sys
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 import torch
@@ -30,29 +27,11 @@ def one_line_error(args, needle, exit_code=1):
     r = runner.invoke(app, [str(a) for a in args])
     lines = [l for l in r.output.splitlines() if l.strip()]
     assert r.exit_code == exit_code, (args, r.output)
-    assert "Traceback" not in r.output and r.exception is None or isinstance(r.exception, SystemExit), \
-        (args, r.output)
+    assert "Traceback" not in r.output, (args, r.output)
+    assert r.exception is None or isinstance(r.exception, SystemExit), (args, r.exception)
     assert len(lines) == 1 and lines[0].startswith("error:"), (args, r.output)
     assert needle in lines[0], (args, needle, lines[0])
     return lines[0]
-
-
-@pytest.fixture(scope="module")
-def beamnet_run(tmp_path_factory):
-    from beamnet_lava.training.trainer import train
-
-    out = tmp_path_factory.mktemp("bn") / "run"
-    train(config_mod.BeamnetConfig(epochs=1, n_memory=12, seed=1), out, progress=False)
-    return out
-
-
-@pytest.fixture(scope="module")
-def beamnet_net(beamnet_run, tmp_path_factory):
-    from beamnet_lava.netx_export import export_run
-
-    path = tmp_path_factory.mktemp("bn_net") / "bn.net"
-    export_run(beamnet_run, path)
-    return path
 
 
 # -- config: typed checks, --set parsing, YAML ---------------------------------------------------
@@ -157,14 +136,14 @@ def test_bad_run_options(tiny_net, tmp_path):
         one_line_error(["run", tiny_net, *extra], needle)
 
 
-def test_bad_evaluate_and_energy_options(tiny_run, tiny_net, beamnet_run):
+def test_bad_evaluate_and_energy_options(tiny_run, tiny_net, tiny_beamnet_run):
     one_line_error(["evaluate", tiny_net, "--timeout", "0"], "--timeout 0.0")
     one_line_error(["evaluate", tiny_run, "--samples", "0"], "--samples 0")
     one_line_error(["energy", tiny_run, "--samples", "0"], "--samples 0")
     one_line_error(["energy", tiny_run, "--samples", "-1"], "--samples -1")
-    one_line_error(["energy", beamnet_run, "--sweep", ""], "--sweep '' must be comma-separated")
-    one_line_error(["energy", beamnet_run, "--sweep", "25", "--epochs", "0"], "--epochs 0")
-    line = one_line_error(["energy", beamnet_run, "--sweep", "25,10000000"], "sweep point N=10000000")
+    one_line_error(["energy", tiny_beamnet_run, "--sweep", ""], "--sweep '' must be comma-separated")
+    one_line_error(["energy", tiny_beamnet_run, "--sweep", "25", "--epochs", "0"], "--epochs 0")
+    line = one_line_error(["energy", tiny_beamnet_run, "--sweep", "25,10000000"], "sweep point N=10000000")
     assert "GiB of memory" in line
 
 
@@ -221,10 +200,6 @@ def test_netx_file_recording_absurd_time_steps(tiny_net, tmp_path):
     assert "limit" in line and "--time-steps" in line
 
 
-def _beamnet_set(key, value):
-    return _set(key, value)
-
-
 def _logits(fn):
     def edit(f):
         a = f["beamnet/readout/logits"][()]
@@ -269,8 +244,8 @@ BEAMNET_CASES = [
 
 
 @pytest.mark.parametrize("edit, needle", BEAMNET_CASES)
-def test_bad_beamnet_fields(beamnet_net, tmp_path, edit, needle):
-    path = edited_copy(beamnet_net, tmp_path, edit)
+def test_bad_beamnet_fields(tiny_beamnet_net, tmp_path, edit, needle):
+    path = edited_copy(tiny_beamnet_net, tmp_path, edit)
     one_line_error(["run", path, "--samples", "2"], needle)
 
 
@@ -279,15 +254,8 @@ def test_empty_beamnet_group(tiny_net, tmp_path):
     one_line_error(["run", path], "no extension_version attribute")
 
 
-def test_bad_brf_fields(tmp_path):
-    brf = Path("/nonexistent")
-    from beamnet_lava.training.trainer import train
-    from beamnet_lava.netx_export import export_run
-
-    run = tmp_path / "brf"
-    train(config_mod.SeqConfig(epochs=1, hidden=(4,), seed=0), run, progress=False)
-    brf = tmp_path / "brf.net"
-    export_run(run, brf)
+def test_bad_brf_fields(tiny_brf_net, tmp_path):
+    brf = tiny_brf_net
     for edit, needle in [(_set("@time_steps", 3), "time_steps=3 disagrees"),
                          (_set("@input_levels", 0), "input_levels=0"),
                          (_set("layer/1/neuron/omega_dt", np.array([b"x"] * 4)), "must hold integers"),

@@ -396,8 +396,16 @@ def _check_h5(path: Path) -> None:
     with f:
         missing = [k for k in ("spikes/times", "spikes/units", "labels", "extra/keys",
                                "extra/speaker") if k not in f]
-    if missing:
-        raise BeamnetError(f"{path} lacks {', '.join(missing)}: not an SHD file")
+        if missing:
+            raise BeamnetError(f"{path} lacks {', '.join(missing)}: not an SHD file")
+        times, units, labels = f["spikes/times"], f["spikes/units"], f["labels"]
+        if not (len(times) == len(units) == len(labels)):
+            raise BeamnetError(f"{path} has {len(times)} spike-time rows, {len(units)} unit rows "
+                               f"and {len(labels)} labels: every sample needs one of each")
+        for i in range(len(times)):      # one spike = one time and one unit
+            if len(times[i]) != len(units[i]):
+                raise BeamnetError(f"{path}: sample {i} has {len(times[i])} spike times but "
+                                   f"{len(units[i])} units; is the file damaged?")
 
 
 # -- DVS Gesture ------------------------------------------------------------------------------

@@ -212,10 +212,30 @@ def read_beamnet(path: str | Path) -> BeamnetFile:
                       "(the noise keys of its config)")
         if alpha_0 != config.alpha_0:
             raise bad(f"readout/alpha_0={alpha_0} disagrees with its config_json alpha_0={config.alpha_0}")
-        for key, value in (("time_steps", config.time_steps), ("seed", config.seed),
-                           ("dataset", config.dataset)):
-            if attrs.get(key, value) != value:
+        for key, value in (("model", "beamnet"), ("time_steps", config.time_steps),
+                           ("seed", config.seed), ("dataset", config.dataset),
+                           ("encoding", config.encoding), ("n_classes", k),
+                           ("event_downsample", config.event_downsample),
+                           ("event_polarity", config.event_polarity),
+                           ("event_window_ms", config.event_window_ms)):
+            if key not in attrs:
+                raise bad(f"has no root attribute '{key}' (every beamnet-lava export records it)")
+            if attrs[key] != value:
                 raise bad(f"root attribute {key}={attrs[key]!r} disagrees with its config_json "
                           f"{key}={value!r}")
+        stock = {"layer/0/type": "input", "layer/1/type": "dense"}
+        for key, want in stock.items():
+            if key not in f or read_string(f[key]) != want:
+                raise bad(f"{key} must be '{want}' (the stock NetX part of the file)")
+        for key, want in (("layer/0/shape", d), ("layer/1/shape", n),
+                          ("layer/1/neuron/vThMant", config.theta_mant),
+                          ("layer/1/neuron/iDecay", params.du), ("layer/1/neuron/vDecay", params.dv),
+                          ("layer/1/neuron/refDelay", 1)):
+            if key not in f:
+                raise bad(f"missing {key}")
+            ds = f[key]
+            got = _array(f, key, bad, ndim=ds.ndim if isinstance(ds, h5py.Dataset) else 0).reshape(-1)
+            if got.size != 1 or got[0] != want:
+                raise bad(f"{key}={got.tolist()} disagrees with the extension ({want})")
         return BeamnetFile(p, config, weight, delay, params, logits, alpha_0, eta, patterns,
                            pattern_class, key_span)

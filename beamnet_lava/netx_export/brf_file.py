@@ -193,6 +193,23 @@ def read_brf(path: str | Path) -> BrfFile:
         raise bad(f"layer shapes disagree with {h} hidden neurons")
     if not 0 <= layers["alpha"] <= brf.ONE:
         raise bad(f"readout alpha={layers['alpha']} is outside 0..{brf.ONE}")
+    with h5py.File(p, "r") as f:
+        for key, want in (("layer/0/type", "input"), ("layer/1/type", "dense_rec"),
+                          ("layer/2/type", "dense")):
+            if key not in f or read_string(f[key]) != want:
+                raise bad(f"{key} must be '{want}' (the stock NetX part of the file)")
+        for key, want in (("layer/0/shape", layers["weight"][0].shape[1]), ("layer/1/shape", h),
+                          ("layer/2/shape", layers["weight_out"][0].shape[0])):
+            ds = f.get(key)
+            got = whole(key, 1) if isinstance(ds, h5py.Dataset) and ds.ndim == 1 else None
+            if got is None or got.tolist() != [want]:
+                raise bad(f"{key} must be [{want}] (the layer's neurons)")
+    for key, value in (("encoding", "events" if config.dataset == "shd" else "pixel-sequence"),
+                       ("event_downsample", config.event_downsample),
+                       ("event_polarity", config.event_polarity),
+                       ("event_window_ms", config.event_window_ms), ("beamnet_format", 1)):
+        if attrs.get(key) != value:
+            raise bad(f"root attribute {key}={attrs.get(key)!r} must be {value!r} (its config_json)")
     if layers["weight_out"][0].shape[0] != attrs["n_classes"]:
         raise bad(f"root attribute n_classes={attrs['n_classes']} disagrees with the "
                   f"{layers['weight_out'][0].shape[0]} readout neurons")

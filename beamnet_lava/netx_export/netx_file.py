@@ -171,6 +171,8 @@ def _integers(path: Path, where: str, values: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
         raise _bad(path, f"{where} holds non-integer values; NetX expects integers in hardware "
                          "units (export with slayer's quantization)")
+    if values.size and np.abs(values).max() > 2**53:
+        raise _bad(path, f"{where} holds values beyond any fixed-point range (up to {np.abs(values).max():g})")
     return values.astype(np.int64)
 
 
