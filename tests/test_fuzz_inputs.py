@@ -80,7 +80,8 @@ def apply_h5(src: Path, dst: Path, mutation) -> bool:
                 del f.attrs[name]
                 return True
             f.attrs[name] = value
-            return not (type(before) is type(value) and before == value)
+            return before is None or isinstance(before, (str, bytes)) != isinstance(value, str) \
+                or not np.array_equal(np.asarray(before), np.asarray(value))
         _, key, how, value, index = mutation
         old = np.asarray(f[key][()])
         if how == "drop":

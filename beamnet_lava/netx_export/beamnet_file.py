@@ -31,6 +31,8 @@ from beamnet_lava.netx_export.extension import has_group, open_extension
 
 EXTENSION_VERSION = 1
 NEURON_TYPE = "BEAMNET_BAYES_LIF"
+ROOT_ATTRS = ("beamnet_format", "model", "dataset", "encoding", "time_steps", "n_classes", "seed",
+              "event_downsample", "event_polarity", "event_window_ms")
 
 
 def write_beamnet(f: h5py.File, model) -> None:
@@ -156,7 +158,7 @@ def read_beamnet(path: str | Path) -> BeamnetFile:
             if f"bayes_lif/{field.name}" not in ext:
                 what = "noise seed" if field.name == "seed" else "parameter"
                 raise bad(f"missing beamnet/bayes_lif/{field.name} (the Bayesian LIF {what})")
-        attrs = read_attrs(f, p)
+        attrs = read_attrs(f, p, ROOT_ATTRS)
         raw = ext.attrs.get("config_json")
         raw = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
         if not isinstance(raw, str):

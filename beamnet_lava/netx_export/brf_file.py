@@ -31,6 +31,8 @@ from beamnet_lava.netx_export.netx_file import read_attrs, read_string
 EXTENSION_VERSION = 1
 NEURON_TYPES = {True: "BALANCED_RESONATOR", False: "RESONATOR"}
 READOUT_TYPE = "LEAKY_INTEGRATOR_READOUT"
+ROOT_ATTRS = ("beamnet_format", "model", "dataset", "encoding", "time_steps", "n_classes", "seed",
+              "input_levels", "event_downsample", "event_polarity", "event_window_ms")
 
 
 def write_brf(f: h5py.File, model, cfg, input_levels: int) -> None:
@@ -121,7 +123,7 @@ def read_brf(path: str | Path) -> BrfFile:
         missing = [k for k in keys if k not in f]
         if missing:
             raise bad(f"is missing {', '.join(missing)}")
-        attrs = read_attrs(f, p)
+        attrs = read_attrs(f, p, ROOT_ATTRS)
 
         def whole(key: str, ndim: int = 0) -> np.ndarray:
             ds = f[key]

@@ -92,9 +92,14 @@ ATTRS: dict[str, tuple[str, Any]] = {
 }
 
 
-def read_attrs(f: h5py.File, path: Path) -> dict[str, Any]:
+def read_attrs(f: h5py.File, path: Path, known: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The file's root attributes as Python values, each of beamnet-lava's checked
-    (type, range): a bad one is refused before it can reach a run."""
+    (type, range): a bad one is refused before it can reach a run. ``known``: the only
+    attributes a format allows (our extensions); None allows any (stock NetX files)."""
+    unknown = sorted(set(f.attrs) - set(known)) if known is not None else []
+    if unknown:
+        raise _bad(path, f"root attribute(s) {', '.join(unknown)} are not part of this format "
+                         f"(it records {', '.join(known)})")
     from beamnet_lava.checks import SEED_MAX
 
     attrs = {k: (v.item() if isinstance(v, np.ndarray) and v.size == 1 else v)
