@@ -6,7 +6,7 @@ verb estimates the bytes of its largest arrays first and refuses, in one line,
 when they exceed the limit: ``needs ~X GiB, limit Y GiB; lower --Z``.
 
 The limit is :data:`FRACTION` of the memory the machine has available now
-(``MemAvailable`` in ``/proc/meminfo``; psutil elsewhere), or
+(``MemAvailable`` in ``/proc/meminfo``; psutil or sysconf elsewhere), or
 ``$BEAMNET_LAVA_MEMORY_GIB`` when set. The estimates count the arrays that grow
 with the sizes (spike rasters, state kept for the gradient, parameters with
 their Adam moments) and leave out what does not (Python, torch, Lava's own
@@ -30,14 +30,17 @@ ADAM = 4                     # a trained parameter: value, gradient, two Adam mo
 
 
 def available_bytes() -> int:
-    """Memory available to new allocations now."""
+    """Memory available to new allocations now (Linux: MemAvailable; else psutil if installed,
+    else the free physical pages)."""
     meminfo = Path("/proc/meminfo")
     if meminfo.is_file():
         for line in meminfo.read_text().splitlines():
             if line.startswith("MemAvailable:"):
                 return int(line.split()[1]) * 1024
-    import psutil
-
+    try:
+        import psutil
+    except ImportError:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     return int(psutil.virtual_memory().available)
 
 
