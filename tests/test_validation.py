@@ -351,3 +351,14 @@ def test_help_shows_every_default():
         assert needle in text, needle
     r = _script("run", "--help")
     assert "[default: recorded in the file]" in " ".join(r.stdout.split())
+
+
+def test_beamnet_file_recording_absurd_time_steps(tiny_beamnet_net, tmp_path):
+    def edit(f):
+        _config(time_steps=10_000_000)(f)
+        f.attrs["time_steps"] = 10_000_000
+        del f["beamnet/noise/key_span"]
+        f["beamnet/noise/key_span"] = 3 * 10_000_000
+    path = edited_copy(tiny_beamnet_net, tmp_path, edit)
+    line = one_line_error(["run", path, "--samples", "4"], "needs ~")
+    assert "running 4 samples of 10000000 steps" in line

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from beamnet_lava import checks
+from beamnet_lava import budget, checks
 from beamnet_lava.config import BeamnetConfig, SeqConfig
 from beamnet_lava.data.ood import make_ood, parse_ood
 from beamnet_lava.evaluation import records
@@ -168,6 +168,8 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
             return snn_predictions(prob, yy, layers, fan_outs, t, constants)
     data = load_data(cfg, data_dir)
     x, y = take_samples(model_inputs(cfg, data, part), data.part(part)[1], samples, cfg.dataset, part)
+    sizes = [run.model.n_memory] * 2 if isinstance(cfg, BeamnetConfig) else [l.size for l in net.layers]
+    budget.check_run(len(y), x.shape[1], sizes, cfg.time_steps, state=budget.F64)
     out_dir = Path(out) if out is not None else Path(str(path) + ".evaluation")
     report = _evaluate(run, data.description, data.name, part, x, y, names, predictor, out_dir,
                        figures, {"file": str(path), "backend": f"lava {backend} {precision}",
