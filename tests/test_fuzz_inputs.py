@@ -67,6 +67,9 @@ def h5_mutation(draw, keys: list[str], attrs: list[str]):
     return ("data", key, how, draw(BAD), draw(st.integers(0, 10**6)))
 
 
+OPTIONAL = ("inFeatures", "outFeatures", "refDelay", "gradedSpike")   # NetX fields with defaults
+
+
 def apply_h5(src: Path, dst: Path, mutation) -> bool:
     """Write ``src`` edited by ``mutation`` to ``dst``; False when the edit changed nothing."""
     shutil.copy(src, dst)
@@ -86,7 +89,8 @@ def apply_h5(src: Path, dst: Path, mutation) -> bool:
         old = np.asarray(f[key][()])
         if how == "drop":
             del f[key]
-            return True
+            return key.rsplit("/", 1)[-1] not in OPTIONAL
+
         if how == "poke" and old.size and old.dtype.kind in "biuf" and not isinstance(value, str):
             new = old.astype(np.float64).copy()
             new.flat[index % old.size] = value
@@ -223,7 +227,8 @@ def _config_json_property(tiny_beamnet_net, key, value):
             cfg[key] = value
             f["beamnet"].attrs["config_json"] = json.dumps(cfg)
         bf = refused_or_valid(lambda p: read_beamnet(p).to_model() and read_beamnet(p), dst)
-        if bf is not None and not (type(old) is type(value) and old == value):
+        same = old == value and isinstance(old, bool) == isinstance(value, bool)
+        if bf is not None and not same:
             assert bf.config.to_dict()[key] != old, f"{key}={value!r} silently ignored"
 
 

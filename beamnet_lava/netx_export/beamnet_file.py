@@ -202,6 +202,8 @@ def read_beamnet(path: str | Path) -> BeamnetFile:
                       f"n_classes={attrs.get('n_classes')}")
         if delay.min() < 0 or delay.max() > fixed_point.MAX_DELAY:
             raise bad(f"delays {delay.min()}..{delay.max()} are beyond Loihi's limit 0..{fixed_point.MAX_DELAY}")
+        if delay.max() > config.dt_max:
+            raise bad(f"delays up to {delay.max()} exceed its config_json dt_max={config.dt_max}")
         if weight.min() < fixed_point.WEIGHT_MIN or weight.max() > fixed_point.WEIGHT_MAX:
             raise bad("weights are outside the 8-bit mantissa range")
         if patterns.min() < 0 or patterns.max() > 1:
@@ -214,7 +216,10 @@ def read_beamnet(path: str | Path) -> BeamnetFile:
                       "(the noise keys of its config)")
         if alpha_0 != config.alpha_0:
             raise bad(f"readout/alpha_0={alpha_0} disagrees with its config_json alpha_0={config.alpha_0}")
-        for key, value in (("model", "beamnet"), ("time_steps", config.time_steps),
+        if config.n_memory != n:
+            raise bad(f"config_json n_memory={config.n_memory} disagrees with the {n} rows of "
+                      "layer/1/weight")
+        for key, value in (("beamnet_format", 1), ("model", "beamnet"), ("time_steps", config.time_steps),
                            ("seed", config.seed), ("dataset", config.dataset),
                            ("encoding", config.encoding), ("n_classes", k),
                            ("event_downsample", config.event_downsample),

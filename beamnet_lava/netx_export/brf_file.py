@@ -119,7 +119,8 @@ def read_brf(path: str | Path) -> BrfFile:
         keys = ("layer/1/weight", "layer/1/weight_rec", "layer/1/weight_exp", "layer/1/weight_rec_exp",
                 "layer/1/neuron/type", "layer/1/neuron/omega_dt", "layer/1/neuron/b_dt",
                 "layer/1/neuron/frac_bits", "layer/1/neuron/delta_int", "layer/1/neuron/q_decay",
-                "layer/2/weight", "layer/2/weight_exp", "layer/2/neuron/type", "layer/2/neuron/alpha")
+                "layer/2/weight", "layer/2/weight_exp", "layer/2/neuron/type", "layer/2/neuron/alpha",
+                "layer/2/neuron/frac_bits")
         missing = [k for k in keys if k not in f]
         if missing:
             raise bad(f"is missing {', '.join(missing)}")
@@ -144,7 +145,7 @@ def read_brf(path: str | Path) -> BrfFile:
             raise bad(f"layer 2 neuron type must be {READOUT_TYPE}")
         for key, want in (("1/neuron/frac_bits", brf.FRAC), ("1/neuron/q_decay", brf.Q_DECAY_INT),
                           ("2/neuron/frac_bits", brf.FRAC)):
-            if f"layer/{key}" in f and int(whole(f"layer/{key}")) != want:
+            if int(whole(f"layer/{key}")) != want:
                 raise bad(f"layer/{key}={int(whole(f'layer/{key}'))}; this reader implements "
                           f"{want} only")
         params = brf.FixedParams(whole("layer/1/neuron/omega_dt", 1), whole("layer/1/neuron/b_dt", 1),
@@ -193,6 +194,8 @@ def read_brf(path: str | Path) -> BrfFile:
     if layers["weight"][0].shape[0] != h or layers["weight_rec"][0].shape != (h, h) or \
             layers["weight_out"][0].shape[1] != h:
         raise bad(f"layer shapes disagree with {h} hidden neurons")
+    if config.hidden[0] != h:
+        raise bad(f"config_json hidden={list(config.hidden)} disagrees with the {h} recurrent neurons")
     if not 0 <= layers["alpha"] <= brf.ONE:
         raise bad(f"readout alpha={layers['alpha']} is outside 0..{brf.ONE}")
     with h5py.File(p, "r") as f:
