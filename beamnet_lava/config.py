@@ -298,6 +298,9 @@ class BeamnetConfig(TrainConfig):
             _fail("rate_target", self.rate_target, "must be a fraction in (0, 1) (spec: 0.01-0.05)")
         if not 0 < self.theta_mant <= fixed_point.VTH_MAX:
             _fail("theta_mant", self.theta_mant, f"must be in 1..{fixed_point.VTH_MAX} (vThMant)")
+        if not 1 <= round(self.theta_0 * self.theta_mant) <= fixed_point.VTH_MAX:
+            _fail("theta_0", self.theta_0, f"times theta_mant={self.theta_mant} must round to a "
+                  f"threshold mantissa in 1..{fixed_point.VTH_MAX}")
         if self.w_inh * self.theta_0 * self.theta_mant * 64 >= 2 ** 23:
             _fail("w_inh", self.w_inh, "times theta overflows Loihi's 24-bit state; lower theta_mant")
 

@@ -67,7 +67,8 @@ def h5_mutation(draw, keys: list[str], attrs: list[str]):
     return ("data", key, how, draw(BAD), draw(st.integers(0, 10**6)))
 
 
-OPTIONAL = ("inFeatures", "outFeatures", "refDelay", "gradedSpike")   # NetX fields with defaults
+# NetX fields with defaults (a dense layer's size defaults to its weight's rows)
+OPTIONAL = ("inFeatures", "outFeatures", "refDelay", "gradedSpike", "shape")
 
 
 def apply_h5(src: Path, dst: Path, mutation) -> bool:

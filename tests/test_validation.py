@@ -362,3 +362,9 @@ def test_beamnet_file_recording_absurd_time_steps(tiny_beamnet_net, tmp_path):
     path = edited_copy(tiny_beamnet_net, tmp_path, edit)
     line = one_line_error(["run", path, "--samples", "4"], "needs ~")
     assert "running 4 samples of 10000000 steps" in line
+
+
+def test_theta_that_rounds_to_a_zero_threshold(tmp_path):
+    """Found by the fuzz suite: theta_0 > 0 but theta_0 x theta_mant rounds to 0."""
+    one_line_error(["train", "--out", tmp_path / "r", "--model", "beamnet", "--set", "theta_0=1e-9"],
+                   "theta_0=1e-09 times theta_mant=4096 must round to a threshold mantissa")
