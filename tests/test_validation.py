@@ -368,3 +368,13 @@ def test_theta_that_rounds_to_a_zero_threshold(tmp_path):
     """Found by the fuzz suite: theta_0 > 0 but theta_0 x theta_mant rounds to 0."""
     one_line_error(["train", "--out", tmp_path / "r", "--model", "beamnet", "--set", "theta_0=1e-9"],
                    "theta_0=1e-09 times theta_mant=4096 must round to a threshold mantissa")
+
+
+def test_garbage_checkpoint_message_never_suggests_unsafe_loading(tiny_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "garbage"
+    shutil.copytree(tiny_run, run)
+    (run / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    line = one_line_error(["evaluate", run], "could not be loaded")
+    assert "weights_only" not in line

@@ -256,13 +256,13 @@ def read_netx(path: str | Path) -> NetxNetwork:
                 weight = weight.reshape(size, -1)
             if weight.ndim != 2 or weight.shape[0] != size or weight.shape[1] < 1:
                 raise _bad(p, f"{where} weight has shape {weight.shape}, expected ({size}, inputs)")
+            if prev_size is not None and weight.shape[1] != prev_size:
+                raise _bad(p, f"{where} weight expects {weight.shape[1]} inputs but the layer "
+                              f"below has {prev_size} neurons")
             for key, n in (("outFeatures", size), ("inFeatures", weight.shape[1])):
                 if key in g and _scalar(g, key, p, where) != n:
                     raise _bad(p, f"{where}/{key}={_scalar(g, key, p, where):g} disagrees with its "
                                   f"weight of shape {weight.shape}")
-            if prev_size is not None and weight.shape[1] != prev_size:
-                raise _bad(p, f"{where} weight expects {weight.shape[1]} inputs but the layer "
-                              f"below has {prev_size} neurons")
             weight = _integers(p, f"{where} weight", weight)
             _in_range(p, where, weight, fixed_point.WEIGHT_MIN, fixed_point.WEIGHT_MAX, "weight")
             vth, idec, vdec = _read_neuron(g, p, where)

@@ -115,9 +115,13 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     try:
         try:
             state = torch.load(ckpt, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError:
-            raise BeamnetError(f"{ckpt} holds Python objects other than tensors and plain values: "
-                               "refused, since loading them could run code; re-train the run") from None
+        except pickle.UnpicklingError as exc:   # torch's text advises weights_only=False: never pass it on
+            if "Unsupported global" in str(exc):
+                raise BeamnetError(f"{ckpt} holds Python objects other than tensors and plain "
+                                   "values: refused, since loading them could run code; re-train "
+                                   "the run") from None
+            raise BeamnetError(f"{ckpt} could not be loaded (not a torch checkpoint, or damaged); "
+                               "is it a beamnet-lava checkpoint?") from None
         version = state.get("format") if isinstance(state, dict) else None
         if version not in (1, FORMAT):
             raise BeamnetError(f"{ckpt} has checkpoint format {version!r}; this beamnet-lava reads "
