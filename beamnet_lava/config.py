@@ -441,6 +441,9 @@ def default_for(model: str) -> TrainConfig:
 def from_dict(d: dict[str, Any]) -> TrainConfig:
     if not isinstance(d, dict):
         raise BeamnetError(f"config: must be a mapping of keys to values, found {type(d).__name__}")
+    odd = [k for k in d if not isinstance(k, str)]
+    if odd:
+        raise BeamnetError(f"config: keys must be names, found {odd[0]!r}")
     model = d.get("model", "snn")
     cls = CONFIGS.get(model) if isinstance(model, str) else None
     if cls is None:

@@ -107,6 +107,9 @@ def apply_h5(src: Path, dst: Path, mutation) -> bool:
         f[key] = new
         if new.size == old.size and new.dtype.kind == old.dtype.kind:   # a reshape changes nothing
             return not np.array_equal(new.reshape(-1), old.reshape(-1))
+        if new.size == old.size and {new.dtype.kind, old.dtype.kind} <= set("biuf"):
+            # same numbers in another numeric type (True for 1, 1.0 for 1): no change in value
+            return not np.array_equal(new.reshape(-1).astype(np.float64), old.reshape(-1).astype(np.float64))
         return True
 
 

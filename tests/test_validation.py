@@ -378,3 +378,10 @@ def test_garbage_checkpoint_message_never_suggests_unsafe_loading(tiny_run, tmp_
     (run / "checkpoint.pt").write_bytes(b"not a checkpoint")
     line = one_line_error(["evaluate", run], "could not be loaded")
     assert "weights_only" not in line
+
+
+def test_yaml_with_a_non_string_key(tmp_path):
+    """Found by the fuzz suite: '?' is YAML for {None: None}."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("?\n")
+    one_line_error(["train", "--out", tmp_path / "r", "--config", cfg], "keys must be names")
