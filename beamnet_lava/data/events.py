@@ -406,6 +406,10 @@ def _check_h5(path: Path) -> None:
             if len(times[i]) != len(units[i]):
                 raise BeamnetError(f"{path}: sample {i} has {len(times[i])} spike times but "
                                    f"{len(units[i])} units; is the file damaged?")
+            t = np.asarray(times[i], dtype=np.float64)
+            if len(t) and (not np.all(np.isfinite(t)) or t.min() < 0):
+                raise BeamnetError(f"{path}: sample {i} has spike times that are not finite "
+                                   "seconds >= 0; is the file damaged?")
 
 
 # -- DVS Gesture ------------------------------------------------------------------------------
