@@ -49,6 +49,7 @@ import numpy as np
 from beamnet_lava.errors import BeamnetError
 
 CACHE_VERSION = 2
+SHD_MAX_S = 1e9         # SHD spike times are seconds: anything beyond is damage (and overflows us)
 NMNIST_RECORD = 5        # bytes per N-MNIST event: x, y, polarity + 23-bit timestamp (40 bits)
 POLARITY = ("split", "merge", "on_only")
 
@@ -407,9 +408,9 @@ def _check_h5(path: Path) -> None:
                 raise BeamnetError(f"{path}: sample {i} has {len(times[i])} spike times but "
                                    f"{len(units[i])} units; is the file damaged?")
             t = np.asarray(times[i], dtype=np.float64)
-            if len(t) and (not np.all(np.isfinite(t)) or t.min() < 0):
-                raise BeamnetError(f"{path}: sample {i} has spike times that are not finite "
-                                   "seconds >= 0; is the file damaged?")
+            if len(t) and (not np.all(np.isfinite(t)) or t.min() < 0 or t.max() > SHD_MAX_S):
+                raise BeamnetError(f"{path}: sample {i} has spike times outside 0..{SHD_MAX_S:g} "
+                                   "seconds; is the file damaged?")
 
 
 # -- DVS Gesture ------------------------------------------------------------------------------
