@@ -24,6 +24,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from beamnet_lava import config as config_mod
 from beamnet_lava.errors import BeamnetError
 
+# a cast of NaN or 1e30 to an integer is how a reader silently makes garbage: make it fail
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
 settings.register_profile("fast", max_examples=20, deadline=None, derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                  HealthCheck.too_slow])

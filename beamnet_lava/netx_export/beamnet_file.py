@@ -125,6 +125,8 @@ def _array(f: h5py.File, key: str, bad, *, ndim: int, integer: bool = False) -> 
         raise bad(f"{key} holds NaN or infinite values")
     if integer and np.any(a != np.round(a)):
         raise bad(f"{key} holds fractional values; it must hold whole numbers")
+    if integer and a.size and np.abs(a).max() > 2**53:
+        raise bad(f"{key} holds values beyond any fixed-point range (up to {np.abs(a).max():g})")
     return a
 
 

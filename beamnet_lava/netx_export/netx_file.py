@@ -142,7 +142,7 @@ def _size(path: Path, where: str, ds: Any) -> int:
     """A layer's ``shape``: positive whole numbers; the layer size is their product."""
     shape = _numeric(path, f"{where}/shape", ds).reshape(-1)
     if not shape.size or not np.all(np.isfinite(shape)) or np.any(shape < 1) \
-            or np.any(shape != np.round(shape)):
+            or np.any(shape > 2**31) or np.any(shape != np.round(shape)):
         raise _bad(path, f"{where}/shape {shape.tolist()} must be positive whole numbers")
     return int(np.prod(shape.astype(np.int64)))
 
