@@ -49,7 +49,8 @@ class _OneLineErrors(typer.core.TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, cls=_OneLineErrors,
+# rich_markup_mode=None: help text is shown as written (rich markup would eat "[default ...]")
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=_OneLineErrors, rich_markup_mode=None,
                   help="Train spiking networks (lava-dl SLAYER), export them to NetX HDF5, "
                        "run them on Lava.")
 err = Console(stderr=True)
@@ -67,6 +68,13 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
         _default_showwarning(message, category, filename, lineno, file, line)
 
 
+def _one_line(exc: BaseException) -> str:
+    """A message on one line (an error quoting a library's multi-line text stays one line)."""
+    from rich.markup import escape
+
+    return escape(" ".join(str(exc).split()))
+
+
 def _user_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -74,7 +82,8 @@ def _user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except BeamnetError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {_one_line(exc)}", highlight=False, soft_wrap=True,
+                      markup=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt as exc:       # Ctrl-C, SIGTERM, SIGHUP (interrupts.py)
             err.print(f"[bold red]{getattr(exc, 'message', 'interrupted')}[/]", highlight=False)
@@ -168,7 +177,7 @@ def train(
     else:
         cfg = config_mod.default_for(model or config_mod.DEFAULT_MODEL)
     try:
-        hidden_sizes = [int(h) for h in hidden.split(",")] if hidden else None
+        hidden_sizes = [int(h) for h in hidden.split(",")] if hidden is not None else None
     except ValueError:
         raise BeamnetError(f"--hidden {hidden!r} must be comma-separated integers, e.g. 128,64") from None
     overrides = dict(config_mod.parse_override(item) for item in (set_ or []))
@@ -465,7 +474,7 @@ def energy(
     from beamnet_lava.evaluation.energy_report import energy as run_energy
 
     try:
-        ns = [int(v) for v in sweep.split(",")] if sweep else None
+        ns = [int(v) for v in sweep.split(",")] if sweep is not None else None
     except ValueError:
         raise BeamnetError(f"--sweep {sweep!r} must be comma-separated integers, e.g. 25,50,100") from None
     input_file(energy_constants, "--energy-constants")
@@ -618,7 +627,7 @@ def sweep(
         raise typer.Exit(1)
 
 
-data_app = typer.Typer(no_args_is_help=True, help="Prepare datasets (event streams from images).")
+data_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Prepare datasets (event streams from images).")
 app.add_typer(data_app, name="data")
 
 

@@ -17,11 +17,61 @@ from typing import Any, ClassVar
 
 from beamnet_lava.names import DATASETS, SEQUENCE_DATASETS, SEQUENCE_LENGTHS, SHD_STEPS
 from beamnet_lava.neurons import brf, fixed_point
+from beamnet_lava.checks import SEED_MAX
 from beamnet_lava.errors import BeamnetError
 
 
 def _fail(name: str, value: Any, why: str) -> None:
     raise BeamnetError(f"config: {name}={value!r} {why}")
+
+
+def _typed(name: str, value: Any, kind: str) -> Any:
+    """``value`` as the scalar type ``kind`` ('int', 'float', 'str', 'bool') or a clear error.
+
+    Strict on purpose: an int field takes 3 or 3.0 but refuses 2.5 (no silent
+    truncation), numbers are finite (NaN and inf are refused), and a quoted
+    number in YAML is a string, not a number.
+    """
+    if kind == "bool":
+        if not isinstance(value, bool):
+            _fail(name, value, "must be true or false")
+        return value
+    if kind == "str":
+        if not isinstance(value, str):
+            _fail(name, value, "must be a string")
+        return value
+    if isinstance(value, str):
+        _fail(name, value, f"must be a{'n integer' if kind == 'int' else ' number'}, found a string "
+              "(write the number without quotes)")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        _fail(name, value, f"must be a{'n integer' if kind == 'int' else ' number'}")
+    if not math.isfinite(value):
+        _fail(name, value, "must be a finite number")
+    if kind == "int":
+        if value != int(value):
+            _fail(name, value, "must be a whole number")
+        return int(value)
+    return float(value)
+
+
+def _check_types(cfg: "TrainConfig") -> None:
+    """Every field holds the type its annotation names (ints really ints, numbers finite,
+    strings where strings belong); ints given as 3.0 are stored as 3."""
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        kind = str(f.type)
+        if kind.endswith("| None"):
+            if value is None:
+                continue
+            kind = kind[:-len("| None")].strip()
+        if kind.startswith("tuple["):
+            item = kind[len("tuple["):].split(",")[0].strip(" ]")
+            if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+                _fail(f.name, value, f"must be a list of {item} values")
+            value = tuple(_typed(f.name, v, item) for v in value)
+        else:
+            value = _typed(f.name, value, kind)
+        object.__setattr__(cfg, f.name, value)
 
 
 @dataclass(frozen=True)
@@ -47,10 +97,13 @@ class TrainConfig:
     MODELS: ClassVar[tuple[str, ...]] = ()            # the model family names this class configures
 
     def __post_init__(self) -> None:
+        _check_types(self)
         self.validate()
 
     def validate(self) -> None:
         self.validate_model()
+        if not 0 <= self.seed <= SEED_MAX:
+            _fail("seed", self.seed, f"must be in 0..{SEED_MAX}")
         if self.dataset not in self.DATASETS:
             _fail("dataset", self.dataset, f"is not a known dataset for model {self.model}; "
                   f"choose one of {', '.join(self.DATASETS)}")
@@ -121,6 +174,9 @@ class SNNConfig(TrainConfig):
             _fail("threshold", self.threshold,
                   f"gives vThMant={vth}; Loihi needs 1..{fixed_point.VTH_MAX} "
                   f"(threshold in (0, {fixed_point.VTH_MAX / fixed_point.W_SCALE:.0f}])")
+        for name in ("tau_grad", "scale_grad"):
+            if not getattr(self, name) > 0:
+                _fail(name, getattr(self, name), "must be > 0 (slayer surrogate gradient)")
         if not (0 < self.false_rate < self.true_rate <= 1):
             _fail("true_rate/false_rate", (self.true_rate, self.false_rate),
                   "need 0 < false_rate < true_rate <= 1")
@@ -233,6 +289,11 @@ class BeamnetConfig(TrainConfig):
                   f"{self.t_ref + math.ceil(self.tau_spread)} so coincidences fall inside the window")
         if self.t_ref < math.ceil(self.tau_spread):
             _fail("t_ref", self.t_ref, "must be >= tau_spread so spike times t_ref - tau*x are >= 0")
+        if not 0 <= self.input_floor < 1:
+            _fail("input_floor", self.input_floor, "must be a fraction in [0, 1) (inputs below it emit no spike)")
+        for name in ("gamma", "lambda_td", "kl_weight", "rate_weight", "kl_anneal_epochs"):
+            if not getattr(self, name) >= 0:
+                _fail(name, getattr(self, name), "must be >= 0")
         if not 0 <= self.input_dropout < 1:
             _fail("input_dropout", self.input_dropout, "must be a fraction in [0, 1)")
         if not 0 <= self.augment_shift <= 4:
@@ -245,6 +306,9 @@ class BeamnetConfig(TrainConfig):
             _fail("rate_target", self.rate_target, "must be a fraction in (0, 1) (spec: 0.01-0.05)")
         if not 0 < self.theta_mant <= fixed_point.VTH_MAX:
             _fail("theta_mant", self.theta_mant, f"must be in 1..{fixed_point.VTH_MAX} (vThMant)")
+        if not 1 <= round(self.theta_0 * self.theta_mant) <= fixed_point.VTH_MAX:
+            _fail("theta_0", self.theta_0, f"times theta_mant={self.theta_mant} must round to a "
+                  f"threshold mantissa in 1..{fixed_point.VTH_MAX}")
         if self.w_inh * self.theta_0 * self.theta_mant * fixed_point.W_SCALE >= 2 ** 23:
             _fail("w_inh", self.w_inh, "times theta overflows Loihi's 24-bit state; lower theta_mant")
 
@@ -336,7 +400,8 @@ class SeqConfig(TrainConfig):
         return SEQUENCE_LENGTHS[self.dataset]
 
     def __post_init__(self) -> None:
-        if self.dataset in self.DATASETS and int(self.time_steps) == 0:
+        _check_types(self)
+        if self.dataset in self.DATASETS and self.time_steps == 0:
             object.__setattr__(self, "time_steps", self.sequence_length)   # 0: the data's length
         super().__post_init__()
 
@@ -389,9 +454,16 @@ def default_for(model: str) -> TrainConfig:
 
 def from_dict(d: dict[str, Any]) -> TrainConfig:
     """A config from a mapping that names its ``model`` (a checkpoint's, an export's)."""
+    if not isinstance(d, dict):
+        raise BeamnetError(f"config: must be a mapping of keys to values, found {type(d).__name__}")
+    odd = [k for k in d if not isinstance(k, str)]
+    if odd:
+        raise BeamnetError(f"config: keys must be names, found {odd[0]!r}")
     if "model" not in d:
         raise BeamnetError("config: no model key; name the model family (model: beamnet, ...)")
     model = d["model"]
+    if not isinstance(model, str):
+        raise BeamnetError(f"config: model={model!r} is not a known model; name the model family")
     cls = config_class(model)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(d) - names)
@@ -401,14 +473,35 @@ def from_dict(d: dict[str, Any]) -> TrainConfig:
     d = dict(d)
     for key, typ in cls.TUPLES.items():
         if key in d and d[key] is not None:
-            try:
-                d[key] = tuple(typ(v) for v in d[key])
-            except (TypeError, ValueError):
-                raise BeamnetError(f"config: {key}={d[key]!r} must be a list of {typ.__name__}") from None
+            if isinstance(d[key], (str, bytes, dict)) or not hasattr(d[key], "__iter__"):
+                raise BeamnetError(f"config: {key}={d[key]!r} must be a list of {typ.__name__}")
+            d[key] = tuple(_typed(key, v, typ.__name__) for v in d[key])
     try:
         return cls(**d)
     except TypeError as exc:  # wrong value types
         raise BeamnetError(f"config: {exc}") from None
+
+
+def _yaml_loader():
+    """yaml's SafeLoader that also reads ``1e-3`` / ``1e30`` as floats (YAML 1.2; 1.1 wants a dot)."""
+    import re
+
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
+    return Loader
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """A YAML parse error in one line (yaml's own message spans several)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -418,16 +511,16 @@ def parse_override(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise BeamnetError(f"--set {text!r} must look like key=value, e.g. --set w_inh=3.5")
     key, _, raw = text.partition("=")
+    key = key.strip()
+    if not key:
+        raise BeamnetError(f"--set {text!r} has no key before '='; write key=value, e.g. --set w_inh=3.5")
+    if not raw.strip():
+        raise BeamnetError(f"--set {text!r} has no value after '='; write {key}=VALUE")
     try:
-        value = yaml.safe_load(raw)
+        value = yaml.load(raw, Loader=_yaml_loader())   # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError:
         value = raw
-    if isinstance(value, str):   # YAML 1.1 reads "2e-4" (no dot) as a string
-        try:
-            value = float(value)
-        except ValueError:
-            pass
-    return key.strip(), value
+    return key, value
 
 
 def load(path: str | Path, model: str | None = None) -> TrainConfig:
@@ -437,17 +530,21 @@ def load(path: str | Path, model: str | None = None) -> TrainConfig:
     that family; a file that names another family is refused. Neither: ``DEFAULT_MODEL``.
     """
     p = Path(path)
+    if p.is_dir():
+        raise BeamnetError(f"config file {p} is a folder; give a YAML or JSON file")
     if not p.is_file():
         raise BeamnetError(f"config file {p} does not exist")
-    text = p.read_text()
     try:
+        text = p.read_text(encoding="utf-8")
         if p.suffix in (".yaml", ".yml"):
             import yaml
-            data = yaml.safe_load(text) or {}
+            data = yaml.load(text, Loader=_yaml_loader()) or {}   # noqa: S506 - a SafeLoader subclass
         else:
             data = json.loads(text)
+    except UnicodeDecodeError:
+        raise BeamnetError(f"config file {p} is not UTF-8 text (a binary file?)") from None
     except Exception as exc:  # noqa: BLE001 - any parse error is the user's file
-        raise BeamnetError(f"config file {p} could not be parsed: {exc}") from None
+        raise BeamnetError(f"config file {p} could not be parsed: {_yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise BeamnetError(f"config file {p} must hold a mapping of keys to values")
     if model and data.get("model", model) != model:

@@ -33,3 +33,37 @@ def tiny_net(tiny_run, tmp_path_factory):
     path = tmp_path_factory.mktemp("nets") / "tiny.net"
     export_run(tiny_run, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_beamnet_run(tmp_path_factory):
+    """A real (tiny) BEAM-Net run: 12 memory neurons, one epoch on digits."""
+    from beamnet_lava.config import BeamnetConfig
+    from beamnet_lava.training.trainer import train
+
+    out = tmp_path_factory.mktemp("runs") / "tiny_beamnet"
+    train(BeamnetConfig(epochs=1, n_memory=12, seed=1), out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_beamnet_net(tiny_beamnet_run, tmp_path_factory):
+    from beamnet_lava.netx_export import export_run
+
+    path = tmp_path_factory.mktemp("nets") / "tiny_beamnet.net"
+    export_run(tiny_beamnet_run, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_brf_net(tmp_path_factory):
+    """A real (tiny) BRF export: 4 resonators, one epoch on digits-seq."""
+    from beamnet_lava.config import SeqConfig
+    from beamnet_lava.netx_export import export_run
+    from beamnet_lava.training.trainer import train
+
+    run = tmp_path_factory.mktemp("runs") / "tiny_brf"
+    train(SeqConfig(epochs=1, hidden=(4,), seed=0), run, progress=False)
+    path = tmp_path_factory.mktemp("nets") / "tiny_brf.net"
+    export_run(run, path)
+    return path

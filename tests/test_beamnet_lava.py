@@ -99,7 +99,7 @@ def test_energy_per_inference_comes_from_the_run(bn_file):
 
 
 def test_bad_run_requests(bn_file):
-    with pytest.raises(BeamnetError, match="--lanes must be >= 1"):
+    with pytest.raises(BeamnetError, match="--lanes 0 must be a whole number >= 1"):
         run_dataset(bn_file, "digits", 3, lanes=0, progress=False)
     with pytest.raises(BeamnetError, match="outside 1..360"):
         run_dataset(bn_file, "digits", 1000, progress=False)

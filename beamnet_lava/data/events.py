@@ -49,6 +49,8 @@ import numpy as np
 from beamnet_lava.errors import BeamnetError
 
 CACHE_VERSION = 2
+SHD_MAX_S = 1e9         # SHD spike times are seconds: anything beyond is damage (and overflows us)
+NMNIST_RECORD = 5        # bytes per N-MNIST event: x, y, polarity + 23-bit timestamp (40 bits)
 POLARITY = ("split", "merge", "on_only")
 
 
@@ -207,7 +209,15 @@ class EventSet:
 def pack(samples: Iterable[np.ndarray], labels: Iterable[int], sensor, window_ms: float,
          description: str) -> EventSet:
     """Pack per-sample structured event arrays (fields x, y, t, p) into an :class:`EventSet`."""
-    samples, labels = list(samples), np.asarray(list(labels), dtype=np.int64)
+    samples = list(samples)
+    try:
+        labels = np.asarray(list(labels), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise BeamnetError(f"{description}: labels are not numbers; is this the right dataset?") from None
+    if len(labels) and (not np.all(np.isfinite(labels)) or labels.min() < 0
+                        or np.any(labels != np.round(labels))):
+        raise BeamnetError(f"{description}: labels must be integers >= 0; is this the right dataset?")
+    labels = labels.astype(np.int64)
     lengths = np.array([len(s) for s in samples], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
 
@@ -224,6 +234,10 @@ def pack(samples: Iterable[np.ndarray], labels: Iterable[int], sensor, window_ms
         if len(values) and (values.min() < 0 or values.max() >= size):
             raise BeamnetError(f"{description}: event {field} values span {values.min()}..{values.max()}, "
                                f"outside the {w} x {h} sensor; is this the right dataset?")
+    raw_t = cat("t", np.float64)
+    if len(raw_t) and (not np.all(np.isfinite(raw_t)) or raw_t.min() < 0):
+        raise BeamnetError(f"{description}: event times must be finite and >= 0 "
+                           f"(found {raw_t.min()}..{raw_t.max()}); is the file damaged?")
     t = cat("t", np.int64)
     if not len(t) or (t.min() >= 0 and t.max() < 2 ** 31):   # recordings under 35 minutes
         t = t.astype(np.int32)                                 # halve the memory and cache size
@@ -270,7 +284,13 @@ def nmnist_files(root: Path, part: str) -> tuple[list[str], list[int]]:
                 if not path[-1].isdigit():   # tonic: label = int(path[-1])
                     raise BeamnetError(f"{path}/{fname}: N-MNIST .bin files must sit in a "
                                        "folder named after their digit (Train/3/00001.bin)")
-                files.append(os.path.join(path, fname))
+                full = os.path.join(path, fname)
+                size = os.path.getsize(full)
+                if size % NMNIST_RECORD:
+                    raise BeamnetError(f"{full} has {size} bytes, not a whole number of "
+                                       f"{NMNIST_RECORD}-byte N-MNIST event records: truncated or "
+                                       "not an N-MNIST file; re-extract it")
+                files.append(full)
                 labels.append(int(path[-1]))
     return files, labels
 
@@ -377,8 +397,20 @@ def _check_h5(path: Path) -> None:
     with f:
         missing = [k for k in ("spikes/times", "spikes/units", "labels", "extra/keys",
                                "extra/speaker") if k not in f]
-    if missing:
-        raise BeamnetError(f"{path} lacks {', '.join(missing)}: not an SHD file")
+        if missing:
+            raise BeamnetError(f"{path} lacks {', '.join(missing)}: not an SHD file")
+        times, units, labels = f["spikes/times"], f["spikes/units"], f["labels"]
+        if not (len(times) == len(units) == len(labels)):
+            raise BeamnetError(f"{path} has {len(times)} spike-time rows, {len(units)} unit rows "
+                               f"and {len(labels)} labels: every sample needs one of each")
+        for i in range(len(times)):      # one spike = one time and one unit
+            if len(times[i]) != len(units[i]):
+                raise BeamnetError(f"{path}: sample {i} has {len(times[i])} spike times but "
+                                   f"{len(units[i])} units; is the file damaged?")
+            t = np.asarray(times[i], dtype=np.float64)
+            if len(t) and (not np.all(np.isfinite(t)) or t.min() < 0 or t.max() > SHD_MAX_S):
+                raise BeamnetError(f"{path}: sample {i} has spike times outside 0..{SHD_MAX_S:g} "
+                                   "seconds; is the file damaged?")
 
 
 # -- DVS Gesture ------------------------------------------------------------------------------

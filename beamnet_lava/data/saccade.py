@@ -62,6 +62,10 @@ class SaccadeParams:
             if not ok:
                 raise BeamnetError(f"saccade: {name}={getattr(self, name)!r} must be "
                                    f"{'>= 1' if name in ('scale', 'steps') else '> 0' if name != 'amplitude' else '>= 0'}")
+        if self.steps > self.saccade_ms * 1000:   # timestamps are whole microseconds
+            raise BeamnetError(f"saccade: steps={self.steps} samples a {self.saccade_ms:g} ms saccade "
+                               f"more often than once per microsecond (the N-MNIST timestamp "
+                               f"resolution); use at most {int(self.saccade_ms * 1000)}")
         if 3 * self.saccade_ms * 1000 >= TIMESTAMP_LIMIT:
             raise BeamnetError(f"saccade: saccade_ms={self.saccade_ms} makes recordings longer than "
                                f"the N-MNIST format's 23-bit microsecond timestamps ({TIMESTAMP_LIMIT} us)")

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from beamnet_lava.data.loading import load_data, model_inputs
+from beamnet_lava import budget, checks
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation.pipeline import train
 from beamnet_lava.evaluation.predict import Predictions, predict, temperature
@@ -61,23 +62,29 @@ def energy(run_dir: str | Path, *, sweep: list[int] | None = None, epochs: int |
            out: str | Path | None = None, force: bool = False, data_dir: str | None = None,
            energy_constants: str | Path | None = None, samples: int | None = None,
            progress: bool = True) -> dict[str, Any]:
+    checks.count("--samples", samples)
+    checks.count("--epochs", epochs)
+    if sweep is not None and (not sweep or any(checks.count("--sweep", n) is None for n in sweep)):
+        raise BeamnetError(f"--sweep {sweep!r} must list one or more N, e.g. 25,50,100")
     constants = load_constants("loihi1", energy_constants)
     run = load_run(run_dir)
     cfg = run.config
     data = load_data(cfg, data_dir)
-    x, y = model_inputs(cfg, data, "test")[:samples], data.y_test[:samples]
     family = family_of(cfg)
+    if sweep:
+        if not family.sweep_key:
+            raise BeamnetError(f"--sweep varies BEAM-Net's memory neurons N; {run_dir} is a "
+                               f"{cfg.model} run")
+        for n in sweep:     # every point fits before the first one trains
+            budget.check_train(cfg.replace(**{family.sweep_key: n}, epochs=epochs or cfg.epochs),
+                               data, f"the sweep point N={n}")
+    x, y = model_inputs(cfg, data, "test")[:samples], data.y_test[:samples]
     t = (temperature(run, model_inputs(cfg, data, "val"), data.y_val)
          if family.probabilities == "temperature" else None)
     pred = predict(run, x, y, "test", temperature_=t, constants=constants)
     report: dict[str, Any] = {"run_dir": str(run_dir), "split": data.description,
                               "n_samples": int(len(y)), **breakdown(run, pred, constants)}
     if sweep:
-        if not family.sweep_key:
-            raise BeamnetError(f"--sweep varies BEAM-Net's memory neurons N; {run_dir} is a "
-                               f"{cfg.model} run")
-        if any(n < 1 for n in sweep):
-            raise BeamnetError(f"--sweep {sweep}: every N must be >= 1")
         report["sweep"] = n_sweep(cfg, family.sweep_key, sweep, epochs, x, y, data, constants, progress)
         if out is not None:
             out = Path(out)

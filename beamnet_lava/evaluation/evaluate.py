@@ -18,7 +18,7 @@ import beamnet_lava.evaluation.lava_files  # noqa: F401  (registers the file_pre
 import beamnet_lava.evaluation.panels  # noqa: F401  (registers the raster hooks)
 import beamnet_lava.evaluation.records as records
 import beamnet_lava.netx_export  # noqa: F401  (registers the read hooks)
-from beamnet_lava import rundir
+from beamnet_lava import budget, checks, rundir
 from beamnet_lava.data.loading import load_data, model_inputs
 from beamnet_lava.data.ood import make_ood, parse_ood
 from beamnet_lava.errors import BeamnetError
@@ -74,6 +74,8 @@ def run_meta(run: LoadedRun, data_description: str, part: str, which: str) -> di
 
 def evaluate(target: str | Path, **kwargs) -> dict[str, Any]:
     """Evaluate a run directory (training model) or an exported ``.net`` file (on Lava)."""
+    checks.run_options(samples=kwargs.get("samples"), lanes=kwargs.get("lanes"),
+                       timeout_s=kwargs.get("timeout_s"))
     return evaluate_file(target, **kwargs) if Path(target).is_file() else evaluate_run(target, **kwargs)
 
 
@@ -140,6 +142,8 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
     _check_loop(loop, cfg, path)
     data = load_data(cfg, data_dir)
     x, y = take_samples(model_inputs(cfg, data, part), data.part(part)[1], samples, cfg.dataset, part)
+    budget.check_run(len(y), x.shape[1], list(run.model.sizes[1:]), cfg.time_steps,
+                     state=budget.F64)
     calibration = {} if "temperature" not in run.calibration else {
         "temperature": run.calibration["temperature"],
         "calibration": "temperature fitted on the validation split (stored in the file)"}

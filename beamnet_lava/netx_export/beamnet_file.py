@@ -28,11 +28,14 @@ from beamnet_lava.config import from_dict
 from beamnet_lava.neurons import fixed_point, noise
 from beamnet_lava.neurons.bayes_lif import BayesLIFParams
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.rundir import RUN_ID_ATTR
 from beamnet_lava.families import implements
 from beamnet_lava.netx_export.extension import open_extension
 
 EXTENSION_VERSION = 1
 NEURON_TYPE = "BEAMNET_BAYES_LIF"
+ROOT_ATTRS = ("beamnet_format", "model", "dataset", "encoding", "time_steps", "n_classes", "seed",
+              "event_downsample", "event_polarity", "event_window_ms", RUN_ID_ATTR)
 
 
 def write_beamnet(f: h5py.File, model) -> None:
@@ -114,13 +117,46 @@ class BeamnetFile:
         return model.eval()
 
 
+def _array(f: h5py.File, key: str, bad, *, ndim: int, integer: bool = False) -> np.ndarray:
+    """A numeric dataset of ``ndim`` dimensions, finite (and whole numbers when ``integer``)."""
+    ds = f[key]
+    if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in "biuf":
+        raise bad(f"{key} must be an array of numbers")
+    a = np.asarray(ds[()], dtype=np.float64)
+    if a.ndim != ndim:
+        raise bad(f"{key} has {a.ndim} dimension(s), expected {ndim}")
+    if not np.all(np.isfinite(a)):
+        raise bad(f"{key} holds NaN or infinite values")
+    if integer and np.any(a != np.round(a)):
+        raise bad(f"{key} holds fractional values; it must hold whole numbers")
+    if integer and a.size and np.abs(a).max() > 2**53:
+        raise bad(f"{key} holds values beyond any fixed-point range (up to {np.abs(a).max():g})")
+    return a
+
+
+def _positive(f: h5py.File, key: str, bad) -> float:
+    value = _array(f, key, bad, ndim=0)
+    if not value > 0:
+        raise bad(f"{key}={float(value)!r} must be > 0")
+    return float(value)
+
+
 @implements("beamnet", hook="read")
 def read_beamnet(path: str | Path) -> BeamnetFile:
-    """Read and validate a BEAM-Net export; every problem is a clear BeamnetError."""
+    """Read and validate a BEAM-Net export; every problem is a clear BeamnetError.
+
+    Every field is checked: types, shapes against the weight matrix, finiteness,
+    Loihi's ranges, and agreement with the training config it carries (the Lava
+    processes read the file's values, the reference model the config's, so a
+    disagreement would silently break their parity).
+    """
+    from beamnet_lava.netx_export.netx_file import read_attrs, read_string
+
     p = Path(path)
     with open_extension(p, "beamnet", EXTENSION_VERSION, "BEAM-Net") as (f, bad):
         ext = f["beamnet"]
         for key in ("layer/1/weight", "layer/1/delay", "beamnet/readout/logits",
+                    "beamnet/readout/alpha_0", "beamnet/readout/eta",
                     "beamnet/topdown/patterns", "beamnet/pattern_class", "beamnet/noise/key_span"):
             if key not in f:
                 raise bad(f"missing {key}")
@@ -128,27 +164,92 @@ def read_beamnet(path: str | Path) -> BeamnetFile:
             if f"bayes_lif/{field.name}" not in ext:
                 what = "noise seed" if field.name == "seed" else "parameter"
                 raise bad(f"missing beamnet/bayes_lif/{field.name} (the Bayesian LIF {what})")
+        attrs = read_attrs(f, p, ROOT_ATTRS)
+        raw = ext.attrs.get("config_json")
+        raw = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        if not isinstance(raw, str):
+            raise bad("beamnet config_json is missing or not a string")
         try:
-            config = from_dict(json.loads(ext.attrs["config_json"]))
-        except (KeyError, ValueError) as exc:
-            raise bad(f"beamnet config_json is missing or invalid ({exc})") from None
-        weight = np.asarray(f["layer/1/weight"][()]).astype(np.int64)
-        delay = np.asarray(f["layer/1/delay"][()]).astype(np.int64)
-        logits = np.asarray(ext["readout/logits"][()], dtype=np.float32)
-        patterns = np.asarray(ext["topdown/patterns"][()], dtype=np.float32)
-        pattern_class = np.asarray(ext["pattern_class"][()]).astype(np.int64)
-        params = BayesLIFParams(**{fl.name: int(ext[f"bayes_lif/{fl.name}"][()]) for fl in fields(BayesLIFParams)})
+            config = from_dict(json.loads(raw))
+        except ValueError as exc:
+            raise bad(f"beamnet config_json is not valid JSON ({exc})") from None
+        except BeamnetError as exc:
+            raise bad(f"beamnet config_json: {exc}") from None
+        if config.model != "beamnet":
+            raise bad(f"beamnet config_json is a {config.model!r} config, not a BEAM-Net one")
+        ntype = read_string(f["layer/1/neuron/type"]) if "layer/1/neuron/type" in f else "?"
+        if ntype != NEURON_TYPE:
+            raise bad(f"layer 1 neuron type {ntype!r} is not {NEURON_TYPE}")
+        weight = _array(f, "layer/1/weight", bad, ndim=2, integer=True).astype(np.int64)
+        delay = _array(f, "layer/1/delay", bad, ndim=2, integer=True).astype(np.int64)
+        logits = _array(f, "beamnet/readout/logits", bad, ndim=2).astype(np.float32)
+        if not np.all(np.isfinite(logits)):
+            raise bad("beamnet/readout/logits overflow float32")
+        patterns = _array(f, "beamnet/topdown/patterns", bad, ndim=2).astype(np.float32)
+        pattern_class = _array(f, "beamnet/pattern_class", bad, ndim=1, integer=True).astype(np.int64)
+        values = {fl.name: _array(f, f"beamnet/bayes_lif/{fl.name}", bad, ndim=0, integer=True)
+                  for fl in fields(BayesLIFParams)}
+        try:
+            params = BayesLIFParams(**{k: int(v) for k, v in values.items()})
+        except ValueError as exc:
+            raise bad(f"beamnet/bayes_lif: {exc}") from None
+        alpha_0 = _positive(f, "beamnet/readout/alpha_0", bad)
+        eta = _positive(f, "beamnet/readout/eta", bad)
+        key_span = int(_array(f, "beamnet/noise/key_span", bad, ndim=0, integer=True))
         n, d = weight.shape
+        k = logits.shape[0]
         shapes = {"layer/1/delay": (delay.shape, (n, d)), "readout/logits": (logits.shape[1:], (n,)),
                   "topdown/patterns": (patterns.shape, (n, d)), "pattern_class": (pattern_class.shape, (n,))}
         for key, (got, want) in shapes.items():
             if tuple(got) != tuple(want):
                 raise bad(f"{key} has shape {tuple(got)}, inconsistent with weight {weight.shape}")
+        if k < 2 or attrs.get("n_classes", k) != k:
+            raise bad(f"readout/logits has {k} class rows; the file records "
+                      f"n_classes={attrs.get('n_classes')}")
         if delay.min() < 0 or delay.max() > fixed_point.MAX_DELAY:
             raise bad(f"delays {delay.min()}..{delay.max()} are beyond Loihi's limit 0..{fixed_point.MAX_DELAY}")
+        if delay.max() > config.dt_max:
+            raise bad(f"delays up to {delay.max()} exceed its config_json dt_max={config.dt_max}")
         if weight.min() < fixed_point.WEIGHT_MANT_MIN or weight.max() > fixed_point.WEIGHT_MANT_MAX:
             raise bad(f"weights {weight.min()}..{weight.max()} are outside the 8-bit mantissa range "
                       f"{fixed_point.WEIGHT_MANT_MIN}..{fixed_point.WEIGHT_MANT_MAX}")
-        return BeamnetFile(p, config, weight, delay, params, logits, float(ext["readout/alpha_0"][()]),
-                           float(ext["readout/eta"][()]), patterns, pattern_class,
-                           int(ext["noise/key_span"][()]))
+        if patterns.min() < 0 or patterns.max() > 1:
+            raise bad("topdown/patterns must lie in [0, 1] (stored input patterns c_j)")
+        if pattern_class.min() < 0 or pattern_class.max() >= k:
+            raise bad(f"pattern_class values must be classes 0..{k - 1}")
+        want_span = config.max_windows * config.time_steps
+        if key_span != want_span:
+            raise bad(f"noise/key_span={key_span} must be max_windows x time_steps = {want_span} "
+                      "(the noise keys of its config)")
+        if alpha_0 != config.alpha_0:
+            raise bad(f"readout/alpha_0={alpha_0} disagrees with its config_json alpha_0={config.alpha_0}")
+        if config.n_memory != n:
+            raise bad(f"config_json n_memory={config.n_memory} disagrees with the {n} rows of "
+                      "layer/1/weight")
+        for key, value in (("beamnet_format", 1), ("model", "beamnet"), ("time_steps", config.time_steps),
+                           ("seed", config.seed), ("dataset", config.dataset),
+                           ("encoding", config.encoding), ("n_classes", k),
+                           ("event_downsample", config.event_downsample),
+                           ("event_polarity", config.event_polarity),
+                           ("event_window_ms", config.event_window_ms)):
+            if key not in attrs:
+                raise bad(f"has no root attribute '{key}' (every beamnet-lava export records it)")
+            if attrs[key] != value:
+                raise bad(f"root attribute {key}={attrs[key]!r} disagrees with its config_json "
+                          f"{key}={value!r}")
+        stock = {"layer/0/type": "input", "layer/1/type": "dense"}
+        for key, want in stock.items():
+            if key not in f or read_string(f[key]) != want:
+                raise bad(f"{key} must be '{want}' (the stock NetX part of the file)")
+        for key, want in (("layer/0/shape", d), ("layer/1/shape", n),
+                          ("layer/1/neuron/vThMant", config.theta_mant),
+                          ("layer/1/neuron/iDecay", params.du), ("layer/1/neuron/vDecay", params.dv),
+                          ("layer/1/neuron/refDelay", 1)):
+            if key not in f:
+                raise bad(f"missing {key}")
+            ds = f[key]
+            got = _array(f, key, bad, ndim=ds.ndim if isinstance(ds, h5py.Dataset) else 0).reshape(-1)
+            if got.size != 1 or got[0] != want:
+                raise bad(f"{key}={got.tolist()} disagrees with the extension ({want})")
+        return BeamnetFile(p, config, weight, delay, params, logits, alpha_0, eta, patterns,
+                           pattern_class, key_span)

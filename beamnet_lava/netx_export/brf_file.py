@@ -29,14 +29,17 @@ from beamnet_lava.config import from_dict
 from beamnet_lava.data.sequences import LEVELS
 from beamnet_lava.neurons import brf, fixed_point
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.rundir import RUN_ID_ATTR
 from beamnet_lava.families import implements
 from beamnet_lava.netx_export.export import publish
 from beamnet_lava.netx_export.extension import open_extension
-from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, root_attrs
+from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, read_attrs, read_string
 
 EXTENSION_VERSION = 1
 NEURON_TYPES = {True: "BALANCED_RESONATOR", False: "RESONATOR"}
 READOUT_TYPE = "LEAKY_INTEGRATOR_READOUT"
+ROOT_ATTRS = ("beamnet_format", "model", "dataset", "encoding", "time_steps", "n_classes", "seed",
+              "input_levels", "event_downsample", "event_polarity", "event_window_ms", RUN_ID_ATTR)
 
 
 def write_brf(f: h5py.File, model, cfg, input_levels: int) -> None:
@@ -110,13 +113,6 @@ class BrfFile:
                 f"{self.time_steps}-step sequences)")
 
 
-def _string(ds) -> str:
-    value = ds[()]
-    if isinstance(value, np.ndarray):
-        value = value.reshape(-1)[0]
-    return value.decode("ascii") if isinstance(value, bytes) else str(value)
-
-
 @implements("brf-rsnn", "rf-rsnn", hook="read")
 def read_brf(path: str | Path) -> BrfFile:
     """Read and validate a BRF export; every problem is a clear BeamnetError."""
@@ -125,39 +121,49 @@ def read_brf(path: str | Path) -> BrfFile:
         keys = ("layer/1/weight", "layer/1/weight_rec", "layer/1/weight_exp", "layer/1/weight_rec_exp",
                 "layer/1/neuron/type", "layer/1/neuron/omega_dt", "layer/1/neuron/b_dt",
                 "layer/1/neuron/frac_bits", "layer/1/neuron/delta_int", "layer/1/neuron/q_decay",
-                "layer/2/weight", "layer/2/weight_exp", "layer/2/neuron/type", "layer/2/neuron/alpha")
+                "layer/2/weight", "layer/2/weight_exp", "layer/2/neuron/type", "layer/2/neuron/alpha",
+                "layer/2/neuron/frac_bits")
         missing = [k for k in keys if k not in f]
         if missing:
             raise bad(f"is missing {', '.join(missing)}")
-        attrs = root_attrs(f)
+        attrs = read_attrs(f, p, ROOT_ATTRS)
+
+        def whole(key: str, ndim: int = 0) -> np.ndarray:
+            ds = f[key]
+            if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in "biu":
+                raise bad(f"{key} must hold integers")
+            a = np.asarray(ds[()], dtype=np.int64)
+            if a.ndim != ndim:
+                raise bad(f"{key} has {a.ndim} dimension(s), expected {ndim}")
+            return a
+
         for key in ("time_steps", "input_levels", "dataset", "n_classes"):
             if key not in attrs:
                 raise bad(f"has no root attribute '{key}'")
-        ntype = _string(f["layer/1/neuron/type"])
+        ntype = read_string(f["layer/1/neuron/type"])
         if ntype not in NEURON_TYPES.values():
             raise bad(f"layer 1 neuron type {ntype!r} is not {' or '.join(NEURON_TYPES.values())}")
-        if _string(f["layer/2/neuron/type"]) != READOUT_TYPE:
+        if read_string(f["layer/2/neuron/type"]) != READOUT_TYPE:
             raise bad(f"layer 2 neuron type must be {READOUT_TYPE}")
-        for key, want in (("frac_bits", brf.FRAC), ("q_decay", brf.Q_DECAY_INT)):
-            if int(f[f"layer/1/neuron/{key}"][()]) != want:
-                raise bad(f"layer 1 {key}={int(f[f'layer/1/neuron/{key}'][()])}; this reader "
-                          f"implements {key}={want} only")
-        params = brf.FixedParams(np.asarray(f["layer/1/neuron/omega_dt"][()], np.int64),
-                                 np.asarray(f["layer/1/neuron/b_dt"][()], np.int64),
-                                 ntype == NEURON_TYPES[True], int(f["layer/1/neuron/delta_int"][()]))
+        for key, want in (("1/neuron/frac_bits", brf.FRAC), ("1/neuron/q_decay", brf.Q_DECAY_INT),
+                          ("2/neuron/frac_bits", brf.FRAC)):
+            if int(whole(f"layer/{key}")) != want:
+                raise bad(f"layer/{key}={int(whole(f'layer/{key}'))}; this reader implements "
+                          f"{want} only")
+        params = brf.FixedParams(whole("layer/1/neuron/omega_dt", 1), whole("layer/1/neuron/b_dt", 1),
+                                 ntype == NEURON_TYPES[True], int(whole("layer/1/neuron/delta_int")))
+        if not 0 < params.delta_int <= brf.ONE:
+            raise bad(f"layer/1/neuron/delta_int={params.delta_int} is outside 1..{brf.ONE}")
         try:
             params.check()
         except BeamnetError as exc:
             raise bad(str(exc)) from None
 
         def mantissas(key: str) -> tuple[np.ndarray, int]:
-            w = np.asarray(f[f"layer/{key}"][()])
-            exp = int(f[f"layer/{key}_exp"][()])
+            w = whole(f"layer/{key}", 2)
+            exp = int(whole(f"layer/{key}_exp"))
             if not 0 <= exp <= brf.MAX_WEIGHT_EXP:
                 raise bad(f"layer/{key}_exp={exp} is outside 0..{brf.MAX_WEIGHT_EXP}")
-            if not np.issubdtype(w.dtype, np.integer):
-                raise bad(f"layer/{key} holds non-integer weights")
-            w = w.astype(np.int64)
             mant = w >> exp
             if (mant << exp != w).any() or mant.min(initial=0) < fixed_point.WEIGHT_MANT_MIN or \
                     mant.max(initial=0) > fixed_point.WEIGHT_MANT_MAX or (mant % 2).any():
@@ -166,14 +172,54 @@ def read_brf(path: str | Path) -> BrfFile:
 
         layers = {"neuron": params, "weight": mantissas("1/weight"),
                   "weight_rec": mantissas("1/weight_rec"), "weight_out": mantissas("2/weight"),
-                  "alpha": int(f["layer/2/neuron/alpha"][()])}
-        config = from_dict(json.loads(f["brf"].attrs["config_json"]))
+                  "alpha": int(whole("layer/2/neuron/alpha"))}
+        raw = f["brf"].attrs.get("config_json")
+        raw = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        if not isinstance(raw, str):
+            raise bad("brf config_json is missing or not a string")
+        try:
+            config = from_dict(json.loads(raw))
+        except ValueError as exc:
+            raise bad(f"brf config_json is not valid JSON ({exc})") from None
+        except BeamnetError as exc:
+            raise bad(f"brf config_json: {exc}") from None
+        if config.model not in ("brf-rsnn", "rf-rsnn") or \
+                (config.model == "brf-rsnn") != (ntype == NEURON_TYPES[True]):
+            raise bad(f"brf config_json is a {config.model!r} config, which does not match "
+                      f"its {ntype} neurons")
+        for key, value in (("time_steps", config.time_steps), ("seed", config.seed),
+                           ("dataset", config.dataset), ("model", config.model)):
+            if attrs.get(key, value) != value:
+                raise bad(f"root attribute {key}={attrs[key]!r} disagrees with its config_json "
+                          f"{key}={value!r}")
     h = params.omega_dt.shape[0]
     if layers["weight"][0].shape[0] != h or layers["weight_rec"][0].shape != (h, h) or \
             layers["weight_out"][0].shape[1] != h:
         raise bad(f"layer shapes disagree with {h} hidden neurons")
+    if config.hidden[0] != h:
+        raise bad(f"config_json hidden={list(config.hidden)} disagrees with the {h} recurrent neurons")
     if not 0 <= layers["alpha"] <= brf.ONE:
         raise bad(f"readout alpha={layers['alpha']} is outside 0..{brf.ONE}")
+    with h5py.File(p, "r") as f:
+        for key, want in (("layer/0/type", "input"), ("layer/1/type", "dense_rec"),
+                          ("layer/2/type", "dense")):
+            if key not in f or read_string(f[key]) != want:
+                raise bad(f"{key} must be '{want}' (the stock NetX part of the file)")
+        for key, want in (("layer/0/shape", layers["weight"][0].shape[1]), ("layer/1/shape", h),
+                          ("layer/2/shape", layers["weight_out"][0].shape[0])):
+            ds = f.get(key)
+            got = whole(key, 1) if isinstance(ds, h5py.Dataset) and ds.ndim == 1 else None
+            if got is None or got.tolist() != [want]:
+                raise bad(f"{key} must be [{want}] (the layer's neurons)")
+    for key, value in (("encoding", "events" if config.dataset == "shd" else "pixel-sequence"),
+                       ("event_downsample", config.event_downsample),
+                       ("event_polarity", config.event_polarity),
+                       ("event_window_ms", config.event_window_ms), ("beamnet_format", 1)):
+        if attrs.get(key) != value:
+            raise bad(f"root attribute {key}={attrs.get(key)!r} must be {value!r} (its config_json)")
+    if layers["weight_out"][0].shape[0] != attrs["n_classes"]:
+        raise bad(f"root attribute n_classes={attrs['n_classes']} disagrees with the "
+                  f"{layers['weight_out'][0].shape[0]} readout neurons")
     return BrfFile(p, attrs, config, layers)
 
 

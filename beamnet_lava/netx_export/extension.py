@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import h5py
+import numpy as np
 
 from beamnet_lava.errors import BeamnetError
 
@@ -29,8 +30,13 @@ def open_extension(path: str | Path, group: str, version: int,
     with f:
         if group not in f:
             raise bad(f"has no /{group} extension group (not a {what} export)")
+        if not isinstance(f[group], h5py.Group):
+            raise bad(f"/{group} is not a group (not a {what} export)")
         found = f[group].attrs.get("extension_version")
-        if found != version:
+        if found is None:
+            raise bad(f"/{group} has no extension_version attribute: an incomplete {what} "
+                      "export; re-export it")
+        if np.ndim(found) != 0 or found != version:
             raise bad(f"{what} extension version {found!r} is not supported by this beamnet-lava "
                       f"(it reads version {version}); upgrade or re-export")
         yield f, bad

@@ -26,6 +26,7 @@ import numpy as np
 
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.rundir import RUN_ID_ATTR
 from beamnet_lava.families import implements
 
 FORMAT_VERSION = 1
@@ -90,20 +91,89 @@ def _bad(path: Path, msg: str) -> BeamnetError:
     return BeamnetError(f"{path}: {msg}")
 
 
+# root attributes beamnet-lava writes: name -> (kind, lowest allowed value or allowed strings)
+ATTRS: dict[str, tuple[str, Any]] = {
+    "beamnet_format": ("int", 1), "time_steps": ("int", 1), "n_classes": ("int", 2),
+    "seed": ("int", 0), "input_levels": ("int", 1), "event_downsample": ("int", 1),
+    "temperature": ("float", 0.0), "event_window_ms": ("float", 0.0),
+    "model": ("str", None), "dataset": ("str", None), "encoding": ("str", None),
+    "event_polarity": ("str", ("split", "merge", "on_only")),
+    RUN_ID_ATTR: ("str", None), "nir_dt": ("float", 0.0), "nir_source": ("str", None),
+}
+
+
+def read_attrs(f: h5py.File, path: Path, known: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The file's root attributes as Python values, each of beamnet-lava's checked
+    (type, range): a bad one is refused before it can reach a run. ``known``: the only
+    attributes a format allows (our extensions); None allows any (stock NetX files)."""
+    unknown = sorted(set(f.attrs) - set(known)) if known is not None else []
+    if unknown:
+        raise _bad(path, f"root attribute(s) {', '.join(unknown)} are not part of this format "
+                         f"(it records {', '.join(known)})")
+    from beamnet_lava.checks import SEED_MAX
+
+    attrs = {k: (v.item() if isinstance(v, np.ndarray) and v.size == 1 else v)
+             for k, v in f.attrs.items()}
+    attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in attrs.items()}
+    attrs = {k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else v) for k, v in attrs.items()}
+    for key, (kind, low) in ATTRS.items():
+        if key not in attrs:
+            continue
+        value = attrs[key]
+        if kind == "str":
+            if not isinstance(value, str) or (low and value not in low):
+                raise _bad(path, f"root attribute {key}={value!r} must be "
+                                 + (f"one of {', '.join(low)}" if low else "a string"))
+            continue
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not np.isfinite(value) or (kind == "int" and value != int(value)):
+            raise _bad(path, f"root attribute {key}={value!r} must be a finite "
+                             f"{'whole number' if kind == 'int' else 'number'}")
+        if value < low or (key == "temperature" and value <= 0) or (key == "seed" and value > SEED_MAX):
+            bound = {"temperature": "> 0", "seed": f"in 0..{SEED_MAX}"}.get(key, f">= {low}")
+            raise _bad(path, f"root attribute {key}={value!r} must be {bound}")
+        attrs[key] = int(value) if kind == "int" else float(value)
+    if attrs.get("beamnet_format", FORMAT_VERSION) != FORMAT_VERSION:
+        raise _bad(path, f"beamnet_format {attrs['beamnet_format']} is not the version this "
+                         f"beamnet-lava reads ({FORMAT_VERSION}); re-export it")
+    return attrs
+
+
+def _numeric(path: Path, where: str, ds: Any) -> np.ndarray:
+    """A dataset as float64 numbers, or a clear error (strings, compound types)."""
+    if not isinstance(ds, h5py.Dataset):
+        raise _bad(path, f"{where} is a group, not an array")
+    if ds.dtype.kind not in "biuf":
+        raise _bad(path, f"{where} holds {ds.dtype} values, not numbers")
+    return np.asarray(ds[()], dtype=np.float64)
+
+
+def _size(path: Path, where: str, ds: Any) -> int:
+    """A layer's ``shape``: positive whole numbers; the layer size is their product."""
+    shape = _numeric(path, f"{where}/shape", ds).reshape(-1)
+    if not shape.size or not np.all(np.isfinite(shape)) or np.any(shape < 1) \
+            or np.any(shape > 2**31) or np.any(shape != np.round(shape)):
+        raise _bad(path, f"{where}/shape {shape.tolist()} must be positive whole numbers")
+    return int(np.prod(shape.astype(np.int64)))
+
+
 def _scalar(group: h5py.Group, key: str, path: Path, where: str) -> float:
     if key not in group:
         raise _bad(path, f"{where} has no '{key}'; a NetX CUBA neuron needs type, vThMant, iDecay, vDecay")
-    value = np.asarray(group[key][()]).reshape(-1)
+    value = _numeric(path, f"{where}/{key}", group[key]).reshape(-1)
     if value.size != 1:
         raise _bad(path, f"{where}/{key} must be a scalar, found shape {value.shape}")
     return float(value[0])
 
 
-def _string(ds: h5py.Dataset) -> str:
+def read_string(ds: Any) -> str:
+    """A NetX string field (``[b'dense']``, ``b'CUBA'``); '?' when it is not one."""
+    if not isinstance(ds, h5py.Dataset):
+        return "?"
     value = ds[()]
     if isinstance(value, np.ndarray):
-        value = value.reshape(-1)[0]
-    return value.decode("ascii") if isinstance(value, bytes) else str(value)
+        value = value.reshape(-1)[0] if value.size else b"?"
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _in_range(path: Path, where: str, values: np.ndarray, lo: int, hi: int, what: str) -> None:
@@ -116,6 +186,8 @@ def _integers(path: Path, where: str, values: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
         raise _bad(path, f"{where} holds non-integer values; NetX expects integers in hardware "
                          "units (export with slayer's quantization)")
+    if values.size and np.abs(values).max() > 2**53:
+        raise _bad(path, f"{where} holds values beyond any fixed-point range (up to {np.abs(values).max():g})")
     return values.astype(np.int64)
 
 
@@ -123,11 +195,16 @@ def _read_neuron(group: h5py.Group, path: Path, where: str) -> tuple[int, int, i
     if "neuron" not in group:
         raise _bad(path, f"{where} has no neuron description")
     neuron = group["neuron"]
-    ntype = _string(neuron["type"]) if "type" in neuron else "?"
+    ntype = read_string(neuron["type"]) if "type" in neuron else "?"
     if ntype not in RUNNABLE_NEURONS:
         raise _bad(path, f"{where} has neuron type '{ntype}'; beamnet-lava runs CUBA/LOIHI neurons only")
     vals = [_scalar(neuron, k, path, f"{where}/neuron") for k in ("vThMant", "iDecay", "vDecay")]
     arr = _integers(path, f"{where}/neuron", np.array(vals))
+    if "refDelay" in neuron and _scalar(neuron, "refDelay", path, f"{where}/neuron") != 1:
+        raise _bad(path, f"{where}/neuron refDelay must be 1 (beamnet-lava runs CUBA neurons "
+                         "without a refractory period)")
+    if "gradedSpike" in neuron and _scalar(neuron, "gradedSpike", path, f"{where}/neuron"):
+        raise _bad(path, f"{where}/neuron has graded spikes; beamnet-lava runs binary spikes only")
     _in_range(path, f"{where}/neuron", arr[:1], 0, fixed_point.VTH_MAX, "vThMant")
     _in_range(path, f"{where}/neuron", arr[1:], 0, fixed_point.DECAY_UNITY, "iDecay/vDecay")
     return int(arr[0]), int(arr[1]), int(arr[2])
@@ -160,7 +237,7 @@ def read_netx(path: str | Path) -> NetxNetwork:
     with open_hdf5(p) as f:
         if "layer" not in f or not isinstance(f["layer"], h5py.Group) or len(f["layer"]) == 0:
             raise _bad(p, "is HDF5 but not a NetX network (no '/layer' group of layers)")
-        attrs = root_attrs(f)
+        attrs = read_attrs(f, p)
         group = f["layer"]
         names = sorted(group.keys(), key=lambda s: int(s) if s.isdigit() else -1)
         if [n for n in names] != [str(i) for i in range(len(names))]:
@@ -171,17 +248,21 @@ def read_netx(path: str | Path) -> NetxNetwork:
         for i, name in enumerate(names):
             g = group[name]
             where = f"layer {i}"
-            kind = _string(g["type"]) if "type" in g else None
+            if not isinstance(g, h5py.Group):
+                raise _bad(p, f"{where} is not a group of layer fields")
+            kind = read_string(g["type"]) if "type" in g else None
             if kind is None:
                 raise _bad(p, f"{where} has no 'type'")
             if kind == "input":
                 if i != 0:
                     raise _bad(p, f"{where}: an input layer must come first")
+                if "shape" not in g:
+                    raise _bad(p, f"{where} (input) has no 'shape'")
                 if "neuron" not in g:
-                    input_size = int(np.prod(g["shape"][()]))
+                    input_size = _size(p, where, g["shape"])
                     prev_size = input_size
                     continue
-                size = int(np.prod(g["shape"][()]))
+                size = _size(p, where, g["shape"])
                 vth, idec, vdec = _read_neuron(g, p, where)
                 layers.append(Layer(i, "input", size, vth, idec, vdec))
                 input_size = input_size or size
@@ -192,23 +273,32 @@ def read_netx(path: str | Path) -> NetxNetwork:
                               "dense_rec layers only")
             if "weight" not in g:
                 raise _bad(p, f"{where} has no weight")
-            weight = np.asarray(g["weight"][()], dtype=np.float64)
-            size = int(np.prod(g["shape"][()])) if "shape" in g else weight.shape[0]
-            if weight.ndim == 1:
+            weight = _numeric(p, f"{where} weight", g["weight"])
+            size = _size(p, where, g["shape"]) if "shape" in g else (weight.shape or (0,))[0]
+            if weight.ndim == 1 and weight.size and weight.size % size == 0:
                 weight = weight.reshape(size, -1)
-            if weight.ndim != 2 or weight.shape[0] != size:
+            if weight.ndim != 2 or weight.shape[0] != size or weight.shape[1] < 1:
                 raise _bad(p, f"{where} weight has shape {weight.shape}, expected ({size}, inputs)")
             if prev_size is not None and weight.shape[1] != prev_size:
                 raise _bad(p, f"{where} weight expects {weight.shape[1]} inputs but the layer "
                               f"below has {prev_size} neurons")
+            for key, n in (("outFeatures", size), ("inFeatures", weight.shape[1])):
+                if key in g and _scalar(g, key, p, where) != n:
+                    raise _bad(p, f"{where}/{key}={_scalar(g, key, p, where):g} disagrees with its "
+                                  f"weight of shape {weight.shape}")
             weight = _integers(p, f"{where} weight", weight)
+            _in_range(p, where, weight, fixed_point.WEIGHT_MIN, fixed_point.WEIGHT_MAX, "weight")
             vth, idec, vdec = _read_neuron(g, p, where)
             bias = delay = None
             if "bias" in g:
-                bias = _integers(p, f"{where} bias", np.asarray(g["bias"][()], dtype=np.float64))
+                bias = _integers(p, f"{where} bias", _numeric(p, f"{where} bias", g["bias"]).reshape(-1))
+                if bias.size not in (1, size):
+                    raise _bad(p, f"{where} bias has {bias.size} values for {size} neurons")
                 _in_range(p, where, bias, fixed_point.BIAS_MIN, fixed_point.BIAS_MAX, "bias")
             if "delay" in g:
-                delay = _integers(p, f"{where} delay", np.asarray(g["delay"][()], dtype=np.float64))
+                delay = _integers(p, f"{where} delay", _numeric(p, f"{where} delay", g["delay"]))
+                if delay.shape != weight.shape:
+                    raise _bad(p, f"{where} delay has shape {delay.shape}, its weight {weight.shape}")
                 _in_range(p, where, delay, 0, fixed_point.MAX_DELAY, "delay")
             weight_rec = None
             if kind == "dense_rec":
@@ -226,4 +316,7 @@ def read_netx(path: str | Path) -> NetxNetwork:
             prev_size = size
         if not layers:
             raise _bad(p, "has no layer with neurons")
+        if attrs.get("n_classes", layers[-1].size) != layers[-1].size:
+            raise _bad(p, f"root attribute n_classes={attrs['n_classes']} disagrees with the "
+                          f"{layers[-1].size} output neurons")
     return NetxNetwork(p, layers, int(input_size), attrs)

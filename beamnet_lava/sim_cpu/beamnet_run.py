@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from beamnet_lava import budget
+from beamnet_lava.budget import F64
 from beamnet_lava.data import load_split, times_to_raster
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
@@ -161,6 +163,7 @@ def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: i
                       options=cfg.to_dict())
     x, y = take_samples(*data.part(part), samples, dataset, part)
     n = len(x)
+    budget.check_run(n, bf.input_size, [bf.n_memory] * 2, cfg.time_steps, state=F64)
     intensity = encoder_intensity(x, cfg)
     if intensity.shape[1] != bf.input_size:
         raise BeamnetError(f"{dataset} gives {intensity.shape[1]} encoder neurons but {bf.path} "

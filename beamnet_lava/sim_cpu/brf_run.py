@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from beamnet_lava import budget
+from beamnet_lava.budget import F64
 from beamnet_lava.neurons import brf
 from beamnet_lava.data.sequences import LENGTHS, SEQ_DATASETS, load_sequences, sequence_levels
 from beamnet_lava.errors import BeamnetError
@@ -116,6 +118,7 @@ def run_brf_dataset(path: str | Path, dataset: str | None = None, samples: int |
     seed = int(net.attrs.get("seed", 0) if seed is None else seed)
     data = load_sequences(dataset, seed=seed, data_dir=data_dir, options=net.attrs)
     _, labels = take_samples(*data.part(part), samples, dataset, part)
+    budget.check_run(len(labels), net.input_size, net.sizes, window, state=F64)
     levels = sequence_levels(data, part, window, len(labels))
     if levels.shape[1] != net.input_size:
         raise BeamnetError(f"{dataset} gives {levels.shape[1]} input channels but {net.path} expects "

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from beamnet_lava import budget, checks
 from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import Family, families, family_of_file, implements
@@ -92,6 +93,12 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
                 energy_constants: str | Path | None = None) -> RunReport:
     """Run ``samples`` samples of ``dataset``'s ``part`` split through the file on Lava
     (the ``lava_run`` hook of the family the file names)."""
+    from beamnet_lava.metrics.energy import load_constants
+
+    checks.run_options(samples=samples, time_steps=time_steps, chunk_samples=chunk_samples,
+                       lanes=None if lanes == AUTO else lanes, timeout_s=timeout_s, seed_=seed)
+    if energy_constants is not None:
+        load_constants("loihi1", energy_constants)   # a bad file fails now, not after the run
     family = file_family(path)
     extra = family_options(family, path, lanes=lanes, bidirectional=bidirectional,
                            energy_constants=energy_constants)
@@ -124,6 +131,7 @@ def run_snn_dataset(path: str | Path, dataset: str | None = None, samples: int |
                            f"{net.input_size} inputs")
     x, labels = take_samples(x, y, samples, dataset, part)
     n = len(x)
+    budget.check_run(n, net.input_size, [l.size for l in net.layers], window)
     spikes = data.spikes(part, window, n)
     spikes, result, lanes = run_snn(net, spikes, window, precision=precision, backend=backend,
                                     chunk_samples=chunk_samples, timeout_s=timeout_s,

@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from beamnet_lava import checks
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
 import beamnet_lava.sim_cpu.watchdog as watchdog
@@ -64,6 +65,7 @@ class LavaNetwork:
             raise BeamnetError(f"window must be >= 1 time step, got {window}")
         if chunk_samples < 1:
             raise BeamnetError(f"chunk_samples must be >= 1, got {chunk_samples}")
+        checks.seconds("timeout", timeout_s)   # 0 fails every run, NaN disables the watchdog
         self.spec.check(precision)
         self.window = window
         self.precision = precision

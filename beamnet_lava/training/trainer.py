@@ -17,7 +17,7 @@ from typing import Any, Callable
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import beamnet_lava.training.checkpoint as checkpoint
-from beamnet_lava import config as config_mod
+from beamnet_lava import budget, config as config_mod
 from beamnet_lava.data.datasets import Split
 from beamnet_lava.data.loading import load_data
 from beamnet_lava.families import family_of
@@ -80,6 +80,8 @@ def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, progress: bool = 
     dev = resolve_device(device)
     seed_everything(cfg.seed)
     data = load_data(cfg)
+    budget.check_train(cfg, data)
+    out.mkdir(parents=True, exist_ok=True)      # only once the data loaded and the sizes fit
     write_json(out / checkpoint.CONFIG, {**cfg.to_dict(), "split_description": data.description})
     t0 = time.perf_counter()
     n_batches = (len(data.y_train) + cfg.batch_size - 1) // cfg.batch_size
