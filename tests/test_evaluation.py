@@ -265,7 +265,7 @@ def test_mlflow_is_optional(ann_run, tmp_path, monkeypatch):
     else:
         assert r.exit_code == 0, r.output
         assert any((tmp_path / "mlruns").rglob("evaluation.json"))
-    assert runner.invoke(app, ["evaluate", str(out), "--ood", "none"]).exit_code == 0
+    assert runner.invoke(app, ["evaluate", str(out), "--ood", "none", "--force"]).exit_code == 0
 
 
 # -- exported files on Lava give the same evaluation as the training model -------------------

@@ -336,11 +336,12 @@ def _script(*args):
 
 
 def test_usage_errors_are_one_line():
+    """Exit 1, like every other error the user can fix (README)."""
     for args, needle in [(("run", "x.net", "--seed", "abc"), "Invalid value for '--seed'"),
                          (("nope",), "No such command"), (("train", "--frob"), "No such option")]:
         r = _script(*args)
         lines = [l for l in r.stderr.splitlines() if l.strip()]
-        assert r.returncode == 2 and len(lines) == 1 and needle in lines[0], (args, r.stderr)
+        assert r.returncode == 1 and len(lines) == 1 and needle in lines[0], (args, r.stderr)
 
 
 def test_help_shows_every_default():

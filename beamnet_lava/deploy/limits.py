@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from beamnet_lava.neurons import fixed_point
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -29,10 +31,10 @@ LIMITS: dict[str, Limit] = {
     "state_bits": Limit(24, "neuron state u, v (signed)", "proc/lif/models.py:80-81, 100-101"),
     "decay_bits": Limit(12, "current / voltage decays du, dv (4096 = no decay)",
                         "proc/lif/models.py:82-83, 92-93"),
-    "vth_max": Limit((1 << 17) - 1, "threshold mantissa vth (unsigned 17 bits)",
+    "vth_max": Limit(fixed_point.VTH_MAX, "threshold mantissa vth (unsigned 17 bits)",
                      "proc/lif/models.py:257"),
-    "bias_min": Limit(-(1 << 12), "bias mantissa (signed 13 bits)", "proc/lif/models.py:254"),
-    "bias_max": Limit((1 << 12) - 1, "bias mantissa (signed 13 bits)", "proc/lif/models.py:254"),
+    "bias_min": Limit(fixed_point.BIAS_MIN, "bias mantissa (signed 13 bits)", "proc/lif/models.py:254"),
+    "bias_max": Limit(fixed_point.BIAS_MAX, "bias mantissa (signed 13 bits)", "proc/lif/models.py:254"),
     "graded_bits": Limit(24, "graded spike payload", "proc/graded/models.py:48-49; "
                          "proc/sdn/models.py:174-175"),
     "cores_per_chip": Limit(120, "virtual neuro-cores per Loihi 2 chip in Lava's mapper",

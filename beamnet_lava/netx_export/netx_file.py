@@ -287,7 +287,9 @@ def read_netx(path: str | Path) -> NetxNetwork:
                     raise _bad(p, f"{where}/{key}={_scalar(g, key, p, where):g} disagrees with its "
                                   f"weight of shape {weight.shape}")
             weight = _integers(p, f"{where} weight", weight)
-            _in_range(p, where, weight, fixed_point.WEIGHT_MIN, fixed_point.WEIGHT_MAX, "weight")
+            # a stock file may hold an odd 255: lava truncates it to the mantissa bound 254
+            _in_range(p, where, weight, fixed_point.WEIGHT_MANT_MIN, fixed_point.WEIGHT_MANT_MAX + 1,
+                      "weight")
             vth, idec, vdec = _read_neuron(g, p, where)
             bias = delay = None
             if "bias" in g:

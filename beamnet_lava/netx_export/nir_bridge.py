@@ -271,7 +271,7 @@ def beamnet_core_to_nir(bf, dt: float = DT):
 
     p = bf.params
     n, d_in = bf.weight.shape
-    core = Layer(1, "dense", n, p.theta >> 6, p.du, p.dv, bf.weight, None, bf.delay,
+    core = Layer(1, "dense", n, p.theta // fixed_point.W_SCALE, p.du, p.dv, bf.weight, None, bf.delay,
                  None)
     if p.du == 0 or p.dv == 0:
         raise BeamnetError(f"{bf.path}: du={p.du}, dv={p.dv}: a decay of 0 is an infinite NIR "
@@ -297,7 +297,7 @@ def beamnet_core_to_nir(bf, dt: float = DT):
     meta = {"dt": dt, "integration": INTEGRATION, "source": "beamnet-lava",
             "beamnet_lava_version": __version__, "family": "beamnet",
             "seed": int(getattr(bf.config, "seed", 0)), "deterministic_core": True,
-            "loihi_layers": [{"iDecay": p.du, "vDecay": p.dv, "vThMant": p.theta >> 6,
+            "loihi_layers": [{"iDecay": p.du, "vDecay": p.dv, "vThMant": p.theta // fixed_point.W_SCALE,
                               "w_inh": p.w_inh, "d_syn": p.d_syn}],
             "time_steps": int(bf.config.time_steps), "dropped": dropped}
     graph = nir.NIRGraph(nodes=nodes, edges=edges, type_check=True)
