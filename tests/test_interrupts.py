@@ -58,7 +58,7 @@ def _start(net: Path, tmp_path: Path, name: str) -> subprocess.Popen:
     log = tmp_path / f"{name}.err"
     with open(log, "w") as err:
         proc = subprocess.Popen([str(BIN), "run", str(net), "--part", "train", "--time-steps", "64",
-                                 "--chunk", "1"], cwd=tmp_path, env=env, start_new_session=True,
+                                 "--chunk", "1", "--lanes", "1"], cwd=tmp_path, env=env, start_new_session=True,
                                 stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_as_a_shell_job)
     proc.log = log
     return proc

@@ -122,7 +122,7 @@ def test_recurrent_float_identical_in_any_lane_count(seq_net):
 def test_cli_lanes_option(tiny_net):
     runner = CliRunner()
     r = runner.invoke(app, ["run", str(tiny_net), "--samples", "5", "--lanes", "x"])
-    assert r.exit_code == 1 and "--lanes must be a positive integer or 'auto'" in r.output
+    assert r.exit_code == 1 and "must be a positive integer or 'auto'" in r.output
     r = runner.invoke(app, ["run", str(tiny_net), "--samples", "5", "--lanes", "2", "--json", "-"])
     assert r.exit_code == 0 and '"lanes": 2' in r.output
 

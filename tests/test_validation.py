@@ -124,15 +124,17 @@ def test_shipped_presets_fit_a_small_machine(name, n, inputs):
 
 # -- run / evaluate / energy options ---------------------------------------------------------------
 
-def test_bad_run_options(tiny_net, tmp_path):
+def test_bad_run_options(tiny_net, tiny_beamnet_net, tmp_path):
     bad_constants = tmp_path / "e.json"
     bad_constants.write_text("[1, 2]")
+    # a BEAM-Net file takes --energy-constants: a bad table is refused before the run
+    one_line_error(["run", tiny_beamnet_net, "--energy-constants", bad_constants], str(bad_constants))
     for extra, needle in [(["--time-steps", "0"], "--time-steps 0 must be a whole number >= 1"),
                           (["--chunk", "0"], "--chunk 0"), (["--samples", "0"], "--samples 0"),
                           (["--timeout", "0"], "--timeout 0.0 must be a finite number of seconds"),
                           (["--timeout", "nan"], "--timeout nan"), (["--lanes", "0"], "--lanes 0"),
                           (["--seed", "-1"], "--seed -1"),
-                          (["--energy-constants", bad_constants], str(bad_constants))]:
+                          (["--energy-constants", bad_constants], "--energy-constants does not apply")]:
         one_line_error(["run", tiny_net, *extra], needle)
 
 
@@ -249,8 +251,11 @@ def test_bad_beamnet_fields(tiny_beamnet_net, tmp_path, edit, needle):
     one_line_error(["run", path, "--samples", "2"], needle)
 
 
-def test_empty_beamnet_group(tiny_net, tmp_path):
-    path = edited_copy(tiny_net, tmp_path, lambda f: f.create_group("beamnet"))
+def test_empty_beamnet_group(tiny_beamnet_net, tmp_path):
+    def empty(f):
+        del f["beamnet"]
+        f.create_group("beamnet")
+    path = edited_copy(tiny_beamnet_net, tmp_path, empty)
     one_line_error(["run", path], "no extension_version attribute")
 
 

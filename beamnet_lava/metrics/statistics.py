@@ -70,9 +70,11 @@ def _interval(data: tuple[np.ndarray, ...], statistic, paired: bool) -> tuple[fl
     (a few seeds can make its acceleration 0/0); equal ends when every resample agrees."""
     from scipy import stats
 
-    values = statistic(*data, axis=-1)
-    if all(np.ptp(d) == 0 for d in data) or min(len(d) for d in data) < 2:
-        return (float(values), float(values)) if min(len(d) for d in data) >= 2 else (np.nan, np.nan)
+    if min(len(d) for d in data) < 2:               # no spread to resample (or nothing at all)
+        return np.nan, np.nan
+    if all(np.ptp(d) == 0 for d in data):
+        value = float(statistic(*data, axis=-1))
+        return value, value
     for method in ("BCa", "percentile"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")     # scipy warns, then returns NaN, when BCa is undefined
@@ -123,4 +125,5 @@ def difference(a, b, unit: str, paired: bool) -> Difference:
         return Difference(float(d.mean()) if len(d) else np.nan, low, high, unit, True)
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     low, high = _interval((a, b), _mean_diff, paired=False)
-    return Difference(float(a.mean() - b.mean()), low, high, unit, False)
+    mean = float(a.mean() - b.mean()) if len(a) and len(b) else np.nan
+    return Difference(mean, low, high, unit, False)

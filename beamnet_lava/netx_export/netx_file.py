@@ -299,8 +299,9 @@ def read_netx(path: str | Path) -> NetxNetwork:
                 _in_range(p, where, bias, fixed_point.BIAS_MIN, fixed_point.BIAS_MAX, "bias")
             if "delay" in g:
                 delay = _integers(p, f"{where} delay", _numeric(p, f"{where} delay", g["delay"]))
-                if delay.shape != weight.shape:
-                    raise _bad(p, f"{where} delay has shape {delay.shape}, its weight {weight.shape}")
+                if delay.shape not in (weight.shape, weight.shape[:1]):   # per synapse or per neuron
+                    raise _bad(p, f"{where} delay has shape {delay.shape}; its weight {weight.shape} "
+                                  f"takes {weight.shape} (per synapse) or {weight.shape[:1]} (per neuron)")
                 _in_range(p, where, delay, 0, fixed_point.MAX_DELAY, "delay")
             weight_rec = None
             if kind == "dense_rec":

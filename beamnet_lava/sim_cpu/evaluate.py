@@ -97,11 +97,11 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
 
     checks.run_options(samples=samples, time_steps=time_steps, chunk_samples=chunk_samples,
                        lanes=None if lanes == AUTO else lanes, timeout_s=timeout_s, seed_=seed)
-    if energy_constants is not None:
-        load_constants("loihi1", energy_constants)   # a bad file fails now, not after the run
     family = file_family(path)
     extra = family_options(family, path, lanes=lanes, bidirectional=bidirectional,
                            energy_constants=energy_constants)
+    if energy_constants is not None:
+        load_constants("loihi1", energy_constants)   # a bad file fails now, not after the run
     return family.hook("lava_run")(path, dataset, samples, part=part, precision=precision,
                                    backend=backend, time_steps=time_steps, data_dir=data_dir,
                                    seed=seed, timeout_s=timeout_s, chunk_samples=chunk_samples,

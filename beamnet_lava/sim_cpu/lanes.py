@@ -43,9 +43,9 @@ def parse_lanes(value: int | str) -> int | str:
         try:
             value = int(value)
         except ValueError:
-            raise BeamnetError(f"--lanes must be a positive integer or 'auto', got {value!r}") from None
+            raise BeamnetError(f"--lanes {value}: must be a positive integer or 'auto'") from None
     if int(value) < 1:
-        raise BeamnetError(f"--lanes must be >= 1 or 'auto', got {value}")
+        raise BeamnetError(f"--lanes {value}: must be >= 1 or 'auto'")
     return int(value)
 
 
