@@ -134,12 +134,18 @@ class FitReport:
         return asdict(self)
 
 
+# registry family -> the row of FAMILY_PROCESSES its files use (stock NetX SNNs: "netx")
+_FIT_ROWS = {"snn": "netx", "brf-rsnn": "brf", "rf-rsnn": "brf"}
+
+
 def family_of(f: h5py.File) -> str:
-    """Model family from the file's extension group (NIR imports are plain NetX)."""
-    for group, family in (("beamnet", "beamnet"), ("beamnet_stock", "beamnet-stock"), ("brf", "brf")):
-        if group in f:
-            return family
-    return "netx"
+    """The file's family as the registry routes it (its ``model`` attribute; a stock lava-dl
+    or NIR-imported file is the SNN family), named by its :data:`FAMILY_PROCESSES` row."""
+    from beamnet_lava.families import family_of_file
+    from beamnet_lava.netx_export.netx_file import root_attrs
+
+    name = family_of_file(f.filename, root_attrs(f), "layer" in f).name
+    return _FIT_ROWS.get(name, name)
 
 
 def _string(ds) -> str:
