@@ -25,7 +25,7 @@ def test_default_digits_pipeline_meets_targets(tmp_path):
     assert report["layer_parity"]["layer0"] == 1.0
     assert report["accuracy"] >= 0.9
     assert report["accuracy"] == pytest.approx(metrics["test_accuracy"])
-    (tmp_path / "report.json").write_text(json.dumps(report))
+    (tmp_path / "report.json").write_text(json.dumps(report.to_dict()))
 
 
 def test_default_beamnet_on_digits(tmp_path):
