@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from beamnet_lava.evaluation import groups
+from beamnet_lava.evaluation.compare import split_family
 from beamnet_lava.metrics import statistics
 
 
@@ -89,7 +90,7 @@ def test_groups_by_config_ignoring_the_seed_with_paired_seed_differences(tmp_pat
 
 
 def test_splits_differing_only_in_seed_are_one_family():
-    assert groups.split_family("digits; seeded split seed=3 fractions=(0.6, 0.2, 0.2)") == \
-        groups.split_family("digits; seeded split seed=0 fractions=(0.6, 0.2, 0.2)")
-    assert groups.split_family("digits; seed=0 fractions=(0.6, 0.2, 0.2)") != \
-        groups.split_family("digits; seed=0 fractions=(0.8, 0.1, 0.1)")
+    assert split_family("digits; seeded split seed=3 fractions=(0.6, 0.2, 0.2)") == \
+        split_family("digits; seeded split seed=0 fractions=(0.6, 0.2, 0.2)")
+    assert split_family("digits; seed=0 fractions=(0.6, 0.2, 0.2)") != \
+        split_family("digits; seed=0 fractions=(0.8, 0.1, 0.1)")

@@ -11,6 +11,7 @@ recompute every number from the records alone.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,6 @@ from beamnet_lava import rundir
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation import records
 from beamnet_lava.evaluation.evaluate import EVALUATION_DIR
-from beamnet_lava.evaluation.groups import split_family
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.metrics.calibration import brier, ece, nll
 from beamnet_lava.metrics.ood import auroc
@@ -42,6 +42,11 @@ FROM read_parquet($path)
 """
 _PROBABILITIES = "SELECT label, COLUMNS('^p[0-9]+$') FROM read_parquet($path)"
 _OOD_SCORE = "SELECT ood_score FROM read_parquet($path)"
+
+
+def split_family(description: str | None) -> str | None:
+    """A split description with its seed blanked: runs of one config over seeds share it."""
+    return None if description is None else re.sub(r"seed=\d+", "seed=*", description)
 
 
 def _calibration(con, path: str) -> dict[str, float]:

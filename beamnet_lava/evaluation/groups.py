@@ -14,7 +14,6 @@ hence the same test samples), and "not distinguishable" when it contains 0.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.evaluation.compare import records_dir
 from beamnet_lava.metrics import statistics
 
 IGNORED = ("seed", "data_dir", "split_description")
@@ -31,11 +31,6 @@ METRICS = ("accuracy", "ece", "nll", "brier", "active_fraction", "energy_nJ")
 PER_SAMPLE = {"accuracy": "correct", "nll": "p_label", "brier": "brier", "energy_nJ": "energy_nJ",
               "active_fraction": "active_fraction"}
 SEEDS, SAMPLES = "seeds", "test samples"
-
-
-def split_family(description: str | None) -> str | None:
-    """A split description with its seed blanked: runs of one config over seeds share it."""
-    return None if description is None else re.sub(r"seed=\d+", "seed=*", description)
 
 
 def _config(run_dir: str | Path) -> dict[str, Any]:
@@ -85,7 +80,6 @@ def _per_sample(row: dict[str, Any], column: str) -> np.ndarray:
     import pyarrow.parquet as pq
 
     from beamnet_lava.evaluation import records
-    from beamnet_lava.evaluation.compare import records_dir
 
     path = records_dir(row["run"]) / records.PREDICTIONS
     x = pq.read_table(path, columns=[column]).column(column).to_numpy().astype(np.float64)

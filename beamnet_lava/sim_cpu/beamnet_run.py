@@ -35,7 +35,7 @@ from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
 from beamnet_lava.sim_cpu.report import RunReport
 from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
 from beamnet_lava.sim_cpu.lanes import AUTO, choose_lanes, parse_lanes
-from beamnet_lava.sim_cpu.lanes import run as run_lanes
+from beamnet_lava.sim_cpu.runner import run_lanes
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 
 

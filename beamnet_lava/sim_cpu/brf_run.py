@@ -39,7 +39,7 @@ from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
 from beamnet_lava.sim_cpu.report import RunReport
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 from beamnet_lava.sim_cpu.lanes import AUTO, choose_lanes, tile
-from beamnet_lava.sim_cpu.lanes import run as run_lanes
+from beamnet_lava.sim_cpu.runner import run_lanes
 from beamnet_lava.sim_cpu.lanes import synapse as laned_synapse
 
 

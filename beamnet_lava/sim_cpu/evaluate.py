@@ -20,7 +20,7 @@ from beamnet_lava.sim_cpu.report import RunReport
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 from beamnet_lava.sim_cpu.graph import NetxSpec
 from beamnet_lava.sim_cpu.lanes import AUTO, choose_lanes
-from beamnet_lava.sim_cpu.lanes import run as run_lanes
+from beamnet_lava.sim_cpu.runner import run_lanes
 
 
 def synaptic_events(net: NetxNetwork, input_spikes: np.ndarray, layers: list[np.ndarray]) -> list[int]:

@@ -19,7 +19,6 @@ of stock processes one sample at a time.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 
 import numpy as np
 
@@ -94,32 +93,3 @@ def synapse(weights: np.ndarray, lanes: int, **params):
     from beamnet_lava.processes.lane_dense.process import LaneDense
 
     return LaneDense(weights=weights, lanes=lanes, **params)
-
-
-def run(spec, spikes: np.ndarray, window: int, lanes: int, *, chunk_samples: int = 32,
-        progress: Callable[[int], None] | None = None,
-        before_stop: Callable[[], None] | None = None, **runner_options):
-    """Stream ``spikes`` ``(n, inputs, window)`` through ``spec`` (built for ``lanes`` lanes).
-
-    Returns the runner's :class:`~beamnet_lava.sim_cpu.runner.StreamResult` with every
-    layer unpacked to ``(n, neurons, window)``; ``progress`` is told samples done,
-    ``before_stop`` runs after the last step, while the processes' Vars are readable.
-    """
-    from beamnet_lava.sim_cpu.runner import LavaNetwork, StreamResult
-
-    n = len(spikes)
-    done = [0]
-
-    def advance(groups: int) -> None:
-        step = min(groups * lanes, n - done[0])
-        done[0] += step
-        if progress:
-            progress(step)
-
-    with LavaNetwork(spec, window, chunk_samples=max(1, chunk_samples // lanes),
-                     **runner_options) as lava:
-        result = lava.run(pack(spikes, lanes), progress=advance)
-        if before_stop:
-            before_stop()
-    return StreamResult([unpack(layer, lanes, n) for layer in result.layers], result.seconds,
-                        result.compile_seconds, result.steps, result.stream_spikes)

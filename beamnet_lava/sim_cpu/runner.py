@@ -25,6 +25,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
 import beamnet_lava.sim_cpu.watchdog as watchdog
 from beamnet_lava.sim_cpu.backends import run_config
+from beamnet_lava.sim_cpu import lanes as lanes_mod
 from beamnet_lava.sim_cpu.graph import LavaSpec, NetxSpec
 
 DEFAULT_TIMEOUT_S = 300.0
@@ -177,3 +178,30 @@ class LavaNetwork:
             seg = np.asarray(r[off:off + n * self.window]).reshape(n, self.window, -1)
             layers.append(seg.transpose(0, 2, 1).copy())
         return StreamResult(layers, t_run, self.compile_seconds, step, stream_spikes)
+
+
+def run_lanes(spec, spikes: np.ndarray, window: int, lanes: int, *, chunk_samples: int = 32,
+        progress: Callable[[int], None] | None = None,
+        before_stop: Callable[[], None] | None = None, **runner_options):
+    """Stream ``spikes`` ``(n, inputs, window)`` through ``spec`` (built for ``lanes`` lanes).
+
+    Returns the runner's :class:`~beamnet_lava.sim_cpu.runner.StreamResult` with every
+    layer unpacked to ``(n, neurons, window)``; ``progress`` is told samples done,
+    ``before_stop`` runs after the last step, while the processes' Vars are readable.
+    """
+    n = len(spikes)
+    done = [0]
+
+    def advance(groups: int) -> None:
+        step = min(groups * lanes, n - done[0])
+        done[0] += step
+        if progress:
+            progress(step)
+
+    with LavaNetwork(spec, window, chunk_samples=max(1, chunk_samples // lanes),
+                     **runner_options) as lava:
+        result = lava.run(lanes_mod.pack(spikes, lanes), progress=advance)
+        if before_stop:
+            before_stop()
+    return StreamResult([lanes_mod.unpack(layer, lanes, n) for layer in result.layers], result.seconds,
+                        result.compile_seconds, result.steps, result.stream_spikes)
