@@ -34,7 +34,7 @@ from beamnet_lava.config import SNNConfig
 from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.netx_export import export_run, read_netx
 from beamnet_lava.netx_export.nir_bridge import export_nir, import_nir, read_nir
-from beamnet_lava.netx_export.nir_peers import norse_layers, snntorch_layers
+from beamnet_lava.netx_export.nir_peers import norse_layers, snntorch_layers, snntorch_sequential_spikes
 from beamnet_lava.sim_cpu.spike_inputs import run_inputs
 from beamnet_lava.evaluation.pipeline import train
 
@@ -75,17 +75,7 @@ def snntorch_made(work: Path, x: np.ndarray) -> dict:
     net = torch.nn.Sequential(l1, s1, l2, s2)
     nir.write(work / "snntorch.nir", export_to_nir(net, torch.zeros(1, 16), ignore_dims=[0]))
     import_nir(work / "snntorch.nir", work / "snntorch.net", force=True)
-    own = [[], []]
-    for m in (s1, s2):
-        m.reset_mem()
-    with torch.no_grad():
-        for t in range(x.shape[1]):
-            h = torch.from_numpy(x[:, t].astype(np.float32))
-            for k, module in enumerate(net):
-                h = module(h)
-                if k % 2:
-                    own[k // 2].append(h.numpy().astype(bool))
-    own = [np.stack(o, axis=1) for o in own]
+    own = snntorch_sequential_spikes(net, (s1, s2), x)
     return agreement(lava_layers(work / "snntorch.net", x, work), own)
 
 

@@ -18,7 +18,7 @@ from beamnet_lava.netx_export.nir_bridge import (
     import_nir,
     read_nir,
 )
-from beamnet_lava.netx_export.nir_peers import (
+from beamnet_lava.netx_export.nir_peers import (snntorch_sequential_spikes,
     euler_layers,
     norse_layers,
     snntorch_layers,
@@ -176,17 +176,7 @@ def test_snntorch_made_graph_runs_on_lava_with_its_spikes_and_ties(tmp_path):
     x = _spikes((6, 6, 3), 0.5, 2)
     x[0, 0] = [1, 0, 0]                               # ties: v == 1.0 == threshold
     x[0, 1] = [0, 1, 1]
-    own = [[] for _ in neurons]
-    for m in neurons:
-        m.reset_mem()
-    with torch.no_grad():
-        for t in range(x.shape[1]):
-            h = torch.from_numpy(x[:, t].astype(np.float32))
-            for k, module in enumerate(net):
-                h = module(h)
-                if k % 2:
-                    own[k // 2].append(h.numpy().astype(bool))
-    own = [np.stack(o, axis=1) for o in own]
+    own = snntorch_sequential_spikes(net, neurons, x)
     assert not own[0][0, 0, 0] and not own[0][0, 1, 0]      # snnTorch: ties do not fire
     ours = _lava(tmp_path / "snntorch.net", x, tmp_path)
     for a, b in zip(ours, own):

@@ -161,3 +161,22 @@ def euler_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
                 cur[k] = h
         prev = cur
     return [out[k] for k in lifs]
+
+
+def snntorch_sequential_spikes(net, neurons, spikes: np.ndarray) -> list[np.ndarray]:
+    """snnTorch's own simulation of ``net`` (a ``Sequential`` alternating Linear and spiking
+    layers ``neurons``, ``init_hidden=True``) on ``spikes`` ``(n, steps, inputs)``: every spiking
+    layer's output as a bool ``(n, steps, neurons)`` array."""
+    import torch
+
+    own: list[list[np.ndarray]] = [[] for _ in neurons]
+    for m in neurons:
+        m.reset_mem()
+    with torch.no_grad():
+        for t in range(spikes.shape[1]):
+            h = torch.from_numpy(spikes[:, t].astype(np.float32))
+            for k, module in enumerate(net):
+                h = module(h)
+                if k % 2:
+                    own[k // 2].append(h.numpy().astype(bool))
+    return [np.stack(o, axis=1) for o in own]
