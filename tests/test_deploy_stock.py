@@ -1,5 +1,7 @@
 """The stock-process BEAM-Net variant (``export --target loihi2``): Lava vs its training-side
 model spike for spike, the inhibition's 8-bit encoding, inspect's verdict, refusals."""
+import re
+
 import numpy as np
 import pytest
 
@@ -72,6 +74,53 @@ def test_refusals(stock, tiny_run, tmp_path):
         export_stock(stock / "run", stock / "stock.net")
     with pytest.raises(BeamnetError, match="needs INRC-only microcode"):
         write_bundle(stock / "exact.net", tmp_path / "job", samples=2)
+
+
+def _crafted(src, dst, key, value):
+    import shutil
+
+    import h5py
+
+    shutil.copy(src, dst)
+    with h5py.File(dst, "r+") as f:
+        if key.startswith("@"):
+            f.attrs[key[1:]] = value
+        elif key.startswith("beamnet_stock@"):
+            f["beamnet_stock"].attrs[key.split("@")[1]] = value
+        else:
+            del f[key]
+            if value is not None:
+                f[key] = value
+    return dst
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("layer/1/weight", np.full((30, 64), 300), "outside the 8-bit range"),
+    ("layer/1/weight", np.full((30, 64), np.nan), "NaN or infinite"),
+    ("layer/1/delay", np.full((30, 64), 63), "beyond Loihi's limit"),
+    ("layer/1/delay", np.zeros((30, 5), dtype=int), "shapes disagree"),
+    ("layer/1/weight_rec", np.full((30, 30), 3), "not an 8-bit mantissa"),
+    ("layer/1/weight_rec_exp", 9, "outside lava Dense's 0..7"),
+    ("layer/1/neuron/iDecay", 4096, "iDecay=4096 is outside 0..4095"),
+    ("layer/1/neuron/vThMant", 0, "vThMant=0 is outside"),
+    ("layer/1/neuron/vDecay", 1.5, "fractional"),
+    ("beamnet_stock/readout/logits", np.zeros((10, 7)), "expected (classes, 30)"),
+    ("beamnet_stock/readout/alpha_0", -1.0, "must be > 0"),
+    ("beamnet_stock/readout/eta", None, "missing beamnet_stock/readout/eta"),
+    ("beamnet_stock@config_json", "{not json", "not valid JSON"),
+    ("beamnet_stock@config_json", '{"model": "ann"}', "not a BEAM-Net one"),
+    ("@time_steps", 7, "padded window"),
+])
+def test_crafted_stock_files_are_refused_before_lava(stock, tmp_path, key, value, message):
+    from typer.testing import CliRunner
+
+    from beamnet_lava.cli import app
+
+    bad = _crafted(stock / "stock.net", tmp_path / "bad.net", key, value)
+    with pytest.raises(BeamnetError, match=re.escape(message)):
+        read_stock(bad)
+    res = CliRunner().invoke(app, ["run", str(bad), "--samples", "2"])
+    assert res.exit_code == 1 and message in res.output and "Traceback" not in res.output
 
 
 @pytest.mark.slow

@@ -36,10 +36,11 @@ import h5py
 import numpy as np
 
 from beamnet_lava.neurons.bayes_lif import dec
+from beamnet_lava.neurons import fixed_point
 from beamnet_lava.neurons.fixed_point import W_SCALE
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
-from beamnet_lava.netx_export.extension import open_extension
+from beamnet_lava.netx_export.extension import open_extension, read_array, read_config
 from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
 
 GROUP = "beamnet_stock"
@@ -120,24 +121,67 @@ def write_stock(sb: StockBeamnet, out: Path, attrs: dict) -> None:
 
 @implements("beamnet-stock", hook="read")
 def read_stock(path: str | Path) -> StockBeamnet:
-    from beamnet_lava.config import from_dict
-    from beamnet_lava.deploy import stock_graph
+    """Read and validate a stock BEAM-Net file; every problem is one clear BeamnetError.
+
+    Each array and parameter is checked against what the stock processes accept (8-bit
+    weight mantissas, delays 0..62, 12-bit decays, a 17-bit threshold mantissa) and
+    against the training config it carries, before anything reaches Lava.
+    """
+    from beamnet_lava.netx_export.netx_file import read_string
 
     with open_extension(path, GROUP, EXTENSION_VERSION, "stock BEAM-Net") as (f, bad):
-        try:
-            ext = f[GROUP]
-            config = from_dict(json.loads(ext.attrs["config_json"]))
-            readout = (np.asarray(ext["readout/logits"][()], dtype=np.float64),
-                       float(ext["readout/alpha_0"][()]), float(ext["readout/eta"][()]))
-            window = int(f.attrs["time_steps"])
-            layer = stock_graph.load(path)
-        except KeyError as exc:
-            raise bad(f"is missing {exc}") from None
-    sb = StockBeamnet(Path(path), config, layer["weight"], layer["delay"], layer["w_rec"],
-                      layer["w_rec_exp"], layer["du"], layer["dv"], layer["vth"], window, *readout)
-    if sb.delay.shape != sb.weight.shape or sb.w_rec.shape != (sb.n_memory,) * 2:
-        raise BeamnetError(f"{path}: layer 1 weight, delay and weight_rec shapes disagree")
-    return sb
+        config = read_config(f, GROUP, bad)
+        if config.model != "beamnet":
+            raise bad(f"{GROUP} config_json is a {config.model!r} config, not a BEAM-Net one")
+
+        def whole(key: str, ndim: int = 0) -> np.ndarray:
+            return read_array(f, key, bad, ndim=ndim, integer=True).astype(np.int64)
+
+        def positive(key: str) -> float:
+            value = float(read_array(f, key, bad, ndim=0))
+            if not value > 0:
+                raise bad(f"{key}={value!r} must be > 0")
+            return value
+
+        if "layer/1/type" not in f or read_string(f["layer/1/type"]) != "dense_rec":
+            raise bad("layer/1 is not the dense_rec layer `export --target loihi2` writes")
+        weight, delay = whole("layer/1/weight", 2), whole("layer/1/delay", 2)
+        w_rec_exp = int(whole("layer/1/weight_rec_exp"))
+        w_rec_full = whole("layer/1/weight_rec", 2)
+        du, dv, vth = (int(whole(f"layer/1/neuron/{k}")) for k in ("iDecay", "vDecay", "vThMant"))
+        logits = read_array(f, f"{GROUP}/readout/logits", bad, ndim=2)
+        alpha_0, eta = positive(f"{GROUP}/readout/alpha_0"), positive(f"{GROUP}/readout/eta")
+        window = f.attrs.get("time_steps")
+        n, d = weight.shape
+        if delay.shape != (n, d) or w_rec_full.shape != (n, n):
+            raise bad(f"layer 1 weight {weight.shape}, delay {delay.shape} and weight_rec "
+                      f"{w_rec_full.shape} shapes disagree")
+        if logits.shape[1:] != (n,) or logits.shape[0] < 2:
+            raise bad(f"{GROUP}/readout/logits has shape {logits.shape}; expected (classes, {n})")
+        if not 0 <= w_rec_exp <= 7:
+            raise bad(f"layer/1/weight_rec_exp={w_rec_exp} is outside lava Dense's 0..7")
+        w_rec = w_rec_full >> w_rec_exp
+        for key, w in (("weight", weight), ("weight_rec", w_rec)):
+            if w.min() < fixed_point.WEIGHT_MANT_MIN or w.max() > fixed_point.WEIGHT_MANT_MAX:
+                raise bad(f"layer/1/{key} mantissas {w.min()}..{w.max()} are outside the 8-bit range "
+                          f"{fixed_point.WEIGHT_MANT_MIN}..{fixed_point.WEIGHT_MANT_MAX}")
+        if (w_rec << w_rec_exp != w_rec_full).any():
+            raise bad("layer/1/weight_rec is not an 8-bit mantissa << weight_rec_exp")
+        if delay.min() < 0 or delay.max() > fixed_point.MAX_DELAY:
+            raise bad(f"delays {delay.min()}..{delay.max()} are beyond Loihi's limit 0..{fixed_point.MAX_DELAY}")
+        for key, value in (("iDecay", du), ("vDecay", dv)):
+            if not 0 <= value < fixed_point.DECAY_UNITY:
+                raise bad(f"layer/1/neuron/{key}={value} is outside 0..{fixed_point.DECAY_UNITY - 1}")
+        if not 0 < vth <= fixed_point.VTH_MAX:
+            raise bad(f"layer/1/neuron/vThMant={vth} is outside 1..{fixed_point.VTH_MAX}")
+        if config.n_memory != n:
+            raise bad(f"config_json n_memory={config.n_memory} disagrees with the {n} rows of layer/1/weight")
+        want_window = config.time_steps + int(delay.max()) + 2
+        if window is None or np.ndim(window) != 0 or window != want_window:
+            raise bad(f"root attribute time_steps={window!r} must be the padded window "
+                      f"T + max delay + 2 = {want_window}")
+    return StockBeamnet(Path(path), config, weight, delay, w_rec, w_rec_exp, du, dv, vth,
+                        int(window), logits, alpha_0, eta)
 
 
 class StockSpec(LavaSpec):

@@ -24,13 +24,12 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from beamnet_lava.config import from_dict
 from beamnet_lava.neurons import fixed_point, noise
 from beamnet_lava.neurons.bayes_lif import BayesLIFParams
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.rundir import RUN_ID_ATTR
 from beamnet_lava.families import implements
-from beamnet_lava.netx_export.extension import open_extension
+from beamnet_lava.netx_export.extension import open_extension, read_array, read_config
 
 EXTENSION_VERSION = 1
 NEURON_TYPE = "BEAMNET_BAYES_LIF"
@@ -117,25 +116,8 @@ class BeamnetFile:
         return model.eval()
 
 
-def _array(f: h5py.File, key: str, bad, *, ndim: int, integer: bool = False) -> np.ndarray:
-    """A numeric dataset of ``ndim`` dimensions, finite (and whole numbers when ``integer``)."""
-    ds = f[key]
-    if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in "biuf":
-        raise bad(f"{key} must be an array of numbers")
-    a = np.asarray(ds[()], dtype=np.float64)
-    if a.ndim != ndim:
-        raise bad(f"{key} has {a.ndim} dimension(s), expected {ndim}")
-    if not np.all(np.isfinite(a)):
-        raise bad(f"{key} holds NaN or infinite values")
-    if integer and np.any(a != np.round(a)):
-        raise bad(f"{key} holds fractional values; it must hold whole numbers")
-    if integer and a.size and np.abs(a).max() > 2**53:
-        raise bad(f"{key} holds values beyond any fixed-point range (up to {np.abs(a).max():g})")
-    return a
-
-
 def _positive(f: h5py.File, key: str, bad) -> float:
-    value = _array(f, key, bad, ndim=0)
+    value = read_array(f, key, bad, ndim=0)
     if not value > 0:
         raise bad(f"{key}={float(value)!r} must be > 0")
     return float(value)
@@ -165,29 +147,20 @@ def read_beamnet(path: str | Path) -> BeamnetFile:
                 what = "noise seed" if field.name == "seed" else "parameter"
                 raise bad(f"missing beamnet/bayes_lif/{field.name} (the Bayesian LIF {what})")
         attrs = read_attrs(f, p, ROOT_ATTRS)
-        raw = ext.attrs.get("config_json")
-        raw = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        if not isinstance(raw, str):
-            raise bad("beamnet config_json is missing or not a string")
-        try:
-            config = from_dict(json.loads(raw))
-        except ValueError as exc:
-            raise bad(f"beamnet config_json is not valid JSON ({exc})") from None
-        except BeamnetError as exc:
-            raise bad(f"beamnet config_json: {exc}") from None
+        config = read_config(f, "beamnet", bad)
         if config.model != "beamnet":
             raise bad(f"beamnet config_json is a {config.model!r} config, not a BEAM-Net one")
         ntype = read_string(f["layer/1/neuron/type"]) if "layer/1/neuron/type" in f else "?"
         if ntype != NEURON_TYPE:
             raise bad(f"layer 1 neuron type {ntype!r} is not {NEURON_TYPE}")
-        weight = _array(f, "layer/1/weight", bad, ndim=2, integer=True).astype(np.int64)
-        delay = _array(f, "layer/1/delay", bad, ndim=2, integer=True).astype(np.int64)
-        logits = _array(f, "beamnet/readout/logits", bad, ndim=2).astype(np.float32)
+        weight = read_array(f, "layer/1/weight", bad, ndim=2, integer=True).astype(np.int64)
+        delay = read_array(f, "layer/1/delay", bad, ndim=2, integer=True).astype(np.int64)
+        logits = read_array(f, "beamnet/readout/logits", bad, ndim=2).astype(np.float32)
         if not np.all(np.isfinite(logits)):
             raise bad("beamnet/readout/logits overflow float32")
-        patterns = _array(f, "beamnet/topdown/patterns", bad, ndim=2).astype(np.float32)
-        pattern_class = _array(f, "beamnet/pattern_class", bad, ndim=1, integer=True).astype(np.int64)
-        values = {fl.name: _array(f, f"beamnet/bayes_lif/{fl.name}", bad, ndim=0, integer=True)
+        patterns = read_array(f, "beamnet/topdown/patterns", bad, ndim=2).astype(np.float32)
+        pattern_class = read_array(f, "beamnet/pattern_class", bad, ndim=1, integer=True).astype(np.int64)
+        values = {fl.name: read_array(f, f"beamnet/bayes_lif/{fl.name}", bad, ndim=0, integer=True)
                   for fl in fields(BayesLIFParams)}
         try:
             params = BayesLIFParams(**{k: int(v) for k, v in values.items()})
@@ -195,7 +168,7 @@ def read_beamnet(path: str | Path) -> BeamnetFile:
             raise bad(f"beamnet/bayes_lif: {exc}") from None
         alpha_0 = _positive(f, "beamnet/readout/alpha_0", bad)
         eta = _positive(f, "beamnet/readout/eta", bad)
-        key_span = int(_array(f, "beamnet/noise/key_span", bad, ndim=0, integer=True))
+        key_span = int(read_array(f, "beamnet/noise/key_span", bad, ndim=0, integer=True))
         n, d = weight.shape
         k = logits.shape[0]
         shapes = {"layer/1/delay": (delay.shape, (n, d)), "readout/logits": (logits.shape[1:], (n,)),
@@ -248,7 +221,7 @@ def read_beamnet(path: str | Path) -> BeamnetFile:
             if key not in f:
                 raise bad(f"missing {key}")
             ds = f[key]
-            got = _array(f, key, bad, ndim=ds.ndim if isinstance(ds, h5py.Dataset) else 0).reshape(-1)
+            got = read_array(f, key, bad, ndim=ds.ndim if isinstance(ds, h5py.Dataset) else 0).reshape(-1)
             if got.size != 1 or got[0] != want:
                 raise bad(f"{key}={got.tolist()} disagrees with the extension ({want})")
         return BeamnetFile(p, config, weight, delay, params, logits, alpha_0, eta, patterns,

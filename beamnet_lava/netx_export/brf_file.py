@@ -25,14 +25,13 @@ import h5py
 import numpy as np
 
 from beamnet_lava import rundir
-from beamnet_lava.config import from_dict
 from beamnet_lava.data.sequences import LEVELS
 from beamnet_lava.neurons import brf, fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.rundir import RUN_ID_ATTR
 from beamnet_lava.families import implements
 from beamnet_lava.netx_export.export import publish
-from beamnet_lava.netx_export.extension import open_extension
+from beamnet_lava.netx_export.extension import open_extension, read_array, read_config
 from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, read_attrs, read_string
 
 EXTENSION_VERSION = 1
@@ -129,13 +128,7 @@ def read_brf(path: str | Path) -> BrfFile:
         attrs = read_attrs(f, p, ROOT_ATTRS)
 
         def whole(key: str, ndim: int = 0) -> np.ndarray:
-            ds = f[key]
-            if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in "biu":
-                raise bad(f"{key} must hold integers")
-            a = np.asarray(ds[()], dtype=np.int64)
-            if a.ndim != ndim:
-                raise bad(f"{key} has {a.ndim} dimension(s), expected {ndim}")
-            return a
+            return read_array(f, key, bad, ndim=ndim, integer=True, kinds="biu").astype(np.int64)
 
         for key in ("time_steps", "input_levels", "dataset", "n_classes"):
             if key not in attrs:
@@ -173,16 +166,7 @@ def read_brf(path: str | Path) -> BrfFile:
         layers = {"neuron": params, "weight": mantissas("1/weight"),
                   "weight_rec": mantissas("1/weight_rec"), "weight_out": mantissas("2/weight"),
                   "alpha": int(whole("layer/2/neuron/alpha"))}
-        raw = f["brf"].attrs.get("config_json")
-        raw = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        if not isinstance(raw, str):
-            raise bad("brf config_json is missing or not a string")
-        try:
-            config = from_dict(json.loads(raw))
-        except ValueError as exc:
-            raise bad(f"brf config_json is not valid JSON ({exc})") from None
-        except BeamnetError as exc:
-            raise bad(f"brf config_json: {exc}") from None
+        config = read_config(f, "brf", bad)
         if config.model not in ("brf-rsnn", "rf-rsnn") or \
                 (config.model == "brf-rsnn") != (ntype == NEURON_TYPES[True]):
             raise bad(f"brf config_json is a {config.model!r} config, which does not match "

@@ -40,3 +40,45 @@ def open_extension(path: str | Path, group: str, version: int,
             raise bad(f"{what} extension version {found!r} is not supported by this beamnet-lava "
                       f"(it reads version {version}); upgrade or re-export")
         yield f, bad
+
+
+def read_config(f: h5py.File, group: str, bad: Callable[[str], BeamnetError]):
+    """The training config an extension carries as ``/group``'s ``config_json`` attribute.
+
+    Checked like a config file (``config.from_dict``); every problem is ``bad(...)``.
+    """
+    import json
+
+    from beamnet_lava.config import from_dict
+
+    raw = f[group].attrs.get("config_json")
+    raw = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    if not isinstance(raw, str):
+        raise bad(f"{group} config_json is missing or not a string")
+    try:
+        return from_dict(json.loads(raw))
+    except ValueError as exc:
+        raise bad(f"{group} config_json is not valid JSON ({exc})") from None
+    except BeamnetError as exc:
+        raise bad(f"{group} config_json: {exc}") from None
+
+
+def read_array(f: h5py.File, key: str, bad: Callable[[str], BeamnetError], *, ndim: int,
+               integer: bool = False, kinds: str = "biuf") -> np.ndarray:
+    """Dataset ``key`` as float64: ``ndim`` dimensions, a dtype of ``kinds``, finite values
+    (whole numbers within any fixed-point range when ``integer``)."""
+    ds = f.get(key)
+    if ds is None:
+        raise bad(f"missing {key}")
+    if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in kinds:
+        raise bad(f"{key} must hold integers" if kinds == "biu" else f"{key} must be an array of numbers")
+    a = np.asarray(ds[()], dtype=np.float64)
+    if a.ndim != ndim:
+        raise bad(f"{key} has {a.ndim} dimension(s), expected {ndim}")
+    if not np.all(np.isfinite(a)):
+        raise bad(f"{key} holds NaN or infinite values")
+    if integer and np.any(a != np.round(a)):
+        raise bad(f"{key} holds fractional values; it must hold whole numbers")
+    if integer and a.size and np.abs(a).max() > 2**53:
+        raise bad(f"{key} holds values beyond any fixed-point range (up to {np.abs(a).max():g})")
+    return a
