@@ -58,6 +58,49 @@ def test_stock_lava_dl_file_matches_hand_counts(stock_file):
     assert r.verdict.startswith("fits stock Loihi 2 processes")
 
 
+def _conv_net(path, pool: bool):
+    """A lava-dl conv network exported by slayer's own blocks: conv (3x3, pad 1) -> pool or a
+    strided conv -> flatten -> dense, on an 8x8 one-channel input."""
+    from beamnet_lava._quiet import import_slayer
+
+    slayer = import_slayer()
+    p = {"threshold": 1.0, "current_decay": 0.25, "voltage_decay": 0.03, "requires_grad": False}
+    torch.manual_seed(0)
+    second = (slayer.block.cuba.Pool(p, 2, weight_scale=2) if pool
+              else slayer.block.cuba.Conv(p, 4, 4, 3, stride=2, padding=1))
+    blocks = [slayer.block.cuba.Conv(p, 1, 4, 3, padding=1), second,
+              slayer.block.cuba.Flatten(), slayer.block.cuba.Dense(p, 4 * 4 * 4, 10)]
+    x = torch.zeros(1, 1, 8, 8, 4)
+    for b in blocks:
+        x = b(x)
+    with torch.no_grad():                # every kernel weight non-zero: counts are exact
+        for b in (blocks[0], blocks[3]) + (() if pool else (blocks[1],)):
+            b.synapse.weight.fill_(0.5)
+    with h5py.File(path, "w") as f:
+        layer = f.create_group("layer")
+        for i, b in enumerate(blocks):
+            b.export_hdf5(layer.create_group(str(i)))
+    return path
+
+
+def test_lava_dl_conv_networks(tmp_path):
+    r = inspect_file(_conv_net(tmp_path / "conv.net", pool=False))
+    conv, strided, flat, dense = r.layers
+    # 3x3 kernel, padding 1 on 8x8: (2 + 3 * 6 + 2)^2 = 484 connections per channel pair
+    assert (conv.neurons, conv.synapses, conv.fan_in_max, conv.fan_out_max) == (256, 4 * 484, 9, 36)
+    # stride 2 over 8x8 with padding 1: 4x4 outputs per channel; rows 2+3+3+3 taps each way
+    assert (strided.neurons, strided.synapses, strided.fan_in_max) == (64, 4 * 4 * 11 * 11, 36)
+    assert (flat.kind, flat.neurons, flat.cores_estimate) == ("flatten", 0, 0)
+    assert (dense.neurons, dense.fan_in_max) == (10, 64) and not r.failures
+    assert [p.process for p in r.processes if p.process.startswith("Conv")] == \
+        ["Conv synapses -> layer 0", "Conv synapses -> layer 1"]
+    assert r.verdict.startswith("fits stock") and r.estimate["cores"] == 3
+    pooled = inspect_file(_conv_net(tmp_path / "pool.net", pool=True))
+    assert [(f.where, "create_pool raises NotImplementedError" in f.problem) for f in pooled.failures] \
+        == [("layer 1", True)]
+    assert pooled.verdict.startswith("does not fit")
+
+
 def test_snn_family(tiny_net):
     with h5py.File(tiny_net) as f:
         ws = [np.asarray(f[f"layer/{i}/weight"][()]) for i in range(len(f["layer"]))]

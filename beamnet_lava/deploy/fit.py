@@ -199,18 +199,87 @@ def _neuron_checks(g: h5py.Group, where: str, failures: list[Failure]) -> None:
                                 "lower the threshold or scale weights and threshold down together"))
 
 
-def _layer(g: h5py.Group, index: int, prev: int | None, failures: list[Failure],
-           warnings: list[str]) -> LayerFit:
+#: NetX layer types lava-dl 0.6's netx loader refuses (lib/dl/netx/hdf5.py:547-561, 625-632)
+#: and what to do instead.
+_UNBUILT = {
+    "pool": "replace pooling by a strided conv layer (lava-dl's PilotNet SNN does) and re-export",
+    "convT": "replace the transposed convolution by a conv layer on upsampled input, or run it "
+             "on the host",
+    "unpool": "drop the unpooling or run that stage on the host",
+    "average": "replace averaging by a dense or conv layer with equal weights and re-export",
+}
+
+
+def _conv_stats(g: h5py.Group, fit: LayerFit, weight: np.ndarray, shape: np.ndarray,
+                prev_shape: tuple[int, ...] | None, where: str, failures: list[Failure],
+                warnings: list[str]) -> None:
+    """Synapses, fan-in / fan-out and weight bits of a NetX conv layer, counted on its
+    unrolled connections (what each neuron receives, padding included) with torch's conv2d
+    at the file's stride, padding, dilation and groups."""
+    import torch
+
+    def pair(key: str, default: int) -> tuple[int, int]:
+        v = np.asarray(g[key][()]).reshape(-1) if key in g else np.array([default])
+        return (int(v[0]), int(v[-1]))
+
+    stride, padding, dilation = pair("stride", 1), pair("padding", 0), pair("dilation", 1)
+    groups = int(_scalar(g, "groups", 1))
+    w = weight.reshape(weight.shape[:4]).astype(np.int64)          # (out, in / groups, kH, kW)
+    out_c, out_h, out_w = (int(x) for x in shape[:3])
+    if prev_shape is not None and len(prev_shape) == 3:
+        in_shape = prev_shape
+    else:                                # the smallest input that gives this output
+        in_shape = (w.shape[1] * groups,) + tuple(
+            (o - 1) * s - 2 * p + d * (k - 1) + 1
+            for o, s, p, d, k in zip((out_h, out_w), stride, padding, dilation, w.shape[2:]))
+        warnings.append(f"{where}: conv input shape {in_shape} inferred from the output shape "
+                        "(no input layer gives it)")
+    if w.shape[0] != out_c or in_shape[0] != w.shape[1] * groups:
+        failures.append(Failure(where, f"conv weight {w.shape} (groups {groups}) does not match "
+                                f"input channels {in_shape[0]} / output channels {out_c}",
+                                "re-export the network"))
+        return
+    mask = torch.from_numpy((w[:, :, ::-1, ::-1] != 0).astype(np.float64).copy())  # netx flips
+    x = torch.ones((1,) + tuple(in_shape), dtype=torch.float64, requires_grad=True)
+    fan_in = torch.nn.functional.conv2d(x, mask, stride=stride, padding=padding,
+                                        dilation=dilation, groups=groups)
+    if tuple(fan_in.shape[1:]) != (out_c, out_h, out_w):
+        failures.append(Failure(where, f"conv of input {tuple(in_shape)} gives "
+                                f"{tuple(fan_in.shape[1:])}, the file says {(out_c, out_h, out_w)}",
+                                "re-export the network"))
+        return
+    fan_in.sum().backward()
+    fan_out = x.grad
+    fit.synapses = int(fan_in.sum().item())
+    fit.fan_in_max, fit.fan_in_mean = int(fan_in.max().item()), float(fan_in.mean().item())
+    fit.fan_out_max, fit.fan_out_mean = int(fan_out.max().item()), float(fan_out.mean().item())
+    fit.weight_exp = int(_scalar(g, "weight_exp", 0))
+    mant = w >> fit.weight_exp
+    fit.weight_min, fit.weight_max = int(mant.min(initial=0)), int(mant.max(initial=0))
+    fit.loihi2_weight_bits = _weight_bits(mant, where, failures)
+    warnings.append(f"{where}: conv synapses counted unrolled ({fit.synapses} connections from "
+                    f"{int(np.count_nonzero(w))} kernel weights); how lava-loihi stores shared "
+                    "conv weights is not public")
+
+
+def _layer(g: h5py.Group, index: int, prev: int | None, prev_shape: tuple[int, ...] | None,
+           failures: list[Failure], warnings: list[str]) -> LayerFit:
     where = f"layer {index}"
     kind = _string(g["type"]) if "type" in g else "?"
     shape = np.asarray(g["shape"][()]).reshape(-1) if "shape" in g else None
     ntype = _string(g["neuron/type"]) if "neuron/type" in g else ("none" if kind == "input" else "?")
     weight = np.asarray(g["weight"][()]) if "weight" in g else None
     neurons = int(np.prod(shape)) if shape is not None else (weight.shape[0] if weight is not None else 0)
+    if kind == "flatten":               # a reshape between layers: no neurons, no synapses
+        return LayerFit(index, kind, "none", 0)
     fit = LayerFit(index, kind, ntype, neurons)
-    if kind not in ("input", "dense", "dense_rec"):
+    if kind in _UNBUILT:
+        failures.append(Failure(where, f"lava-dl netx cannot build '{kind}' layers (lib/dl/netx/"
+                                f"hdf5.py: create_{kind} raises NotImplementedError), so no Lava "
+                                "process exists for it", _UNBUILT[kind]))
+    elif kind not in ("input", "dense", "dense_rec", "conv"):
         warnings.append(f"{where} is a '{kind}' layer: neurons counted from its shape, synapse "
-                        "statistics not computed (this inspector reads input/dense layers)")
+                        "statistics not computed (this inspector reads input, dense and conv layers)")
     kindinfo = NEURONS.get(ntype)
     if kindinfo is not None:
         fit.state, fit.state_bits = kindinfo.state, kindinfo.state_bits
@@ -220,6 +289,8 @@ def _layer(g: h5py.Group, index: int, prev: int | None, failures: list[Failure],
                                 "SDNN neurons, or write the neuron's microcode"))
     if "neuron" in g:
         _neuron_checks(g["neuron"], where, failures)
+    if weight is not None and kind == "conv" and shape is not None:
+        _conv_stats(g, fit, weight, shape, prev_shape, where, failures, warnings)
     if weight is not None and kind in ("dense", "dense_rec"):
         w = weight.astype(np.int64).reshape(neurons, -1)
         if prev is not None and w.shape[1] != prev:
@@ -274,6 +345,9 @@ def _placements(fits: list[LayerFit], family: str) -> list[Placement]:
                      "host process; spikes cross onto the chip through lava-loihi's "
                      "embedded I/O adapter (lava.proc.embedded_io.spike)")]
     for fit in fits:
+        if fit.kind == "conv":
+            out.append(Placement(f"Conv synapses -> layer {fit.index}", CHIP,
+                                 "stock lava.proc.conv Conv: public Loihi 2 model", fit.index))
         if fit.kind in ("dense", "dense_rec"):
             syn = "DelayDense" if fit.delay_max else "Dense"
             out.append(Placement(f"{syn} synapses -> layer {fit.index}", CHIP,
@@ -285,7 +359,7 @@ def _placements(fits: list[LayerFit], family: str) -> list[Placement]:
         if kind is not None:
             out.append(Placement(f"{kind.process}, layer {fit.index}", kind.placement,
                                  kind.note or "stock neuron: public Loihi 2 model", fit.index))
-        elif fit.kind != "input" or fit.neuron_type != "none":
+        elif fit.kind not in ("input", "flatten") or fit.neuron_type != "none":
             out.append(Placement(f"unknown neuron '{fit.neuron_type}', layer {fit.index}", HOST,
                                  "no Loihi 2 model known", fit.index))
     out.append(Placement("NxToPyAdapter + output sink", HOST,
@@ -349,10 +423,15 @@ def inspect_file(path: str | Path, target: str = "loihi2") -> FitReport:
         names = sorted(f["layer"].keys(), key=lambda s: int(s) if s.isdigit() else 1 << 30)
         fits: list[LayerFit] = []
         prev: int | None = None
+        prev_shape: tuple[int, ...] | None = None
         for i, name in enumerate(names):
-            fit = _layer(f["layer"][name], i, prev, failures, warnings)
+            g = f["layer"][name]
+            fit = _layer(g, i, prev, prev_shape, failures, warnings)
             fits.append(fit)
-            prev = fit.neurons
+            if fit.kind != "flatten":            # a reshape keeps the neurons below it
+                prev = fit.neurons
+                prev_shape = (tuple(int(v) for v in np.asarray(g["shape"][()]).reshape(-1))
+                              if "shape" in g else None)
         _message_bits(f, fits, family)
     placements = _placements(fits, family)
     estimate = _estimate(fits, placements)
