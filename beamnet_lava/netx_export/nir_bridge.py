@@ -55,7 +55,8 @@ DT = 1e-4                        # snnTorch's hard-coded NIR time step; Norse: f
 INTEGRATION = "forward-euler"
 GRID_TOLERANCE = 0.01            # off-grid parameters accepted up to 1 % of a grid step
 META_KEY = "beamnet_lava"        # graph metadata: one JSON string (NIR keeps scalars/strings only)
-_SUPPORTED = "Input, Output, Linear, Affine (zero bias), Delay, CubaLIF"
+_SUPPORTED = ("Input, Output, Linear, Affine (a bias only into LIF), Delay, CubaLIF, LIF "
+              "(snnTorch's Leaky)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,9 +115,11 @@ def _check_exportable(net: NetxNetwork) -> None:
         if l.i_decay == 0 or l.v_decay == 0:
             raise BeamnetError(f"{where} has iDecay={l.i_decay}, vDecay={l.v_decay}: a decay of 0 "
                                "is an infinite NIR time constant (tau = dt*4096/decay); refused")
-        if l.bias is not None and np.any(l.bias):
-            raise BeamnetError(f"{where} has a neuron bias; NIR's CubaLIF has no voltage bias "
-                               "(v_leak would change the leak too)")
+        if l.bias is not None and np.any(l.bias) and l.i_decay != fixed_point.DECAY_UNITY:
+            raise BeamnetError(f"{where} has a neuron bias and a synaptic current (iDecay="
+                               f"{l.i_decay}); NIR's CubaLIF has no voltage bias (v_leak would "
+                               "change the leak too); only a layer with iDecay 4096 (a NIR LIF) "
+                               "carries one, as an Affine bias")
         ex = extras.get(l.index, {})
         if ex.get("gradedSpike"):
             raise BeamnetError(f"{where} emits graded spikes; NIR's CubaLIF spikes are binary")
@@ -142,10 +145,20 @@ def delay_matrix(l: Layer) -> np.ndarray:
         raise BeamnetError(f"layer {l.index} delay shape {d.shape} does not fit weight {shape}") from None
 
 
+def _biased(l: Layer) -> bool:
+    return l.bias is not None and bool(np.any(l.bias))
+
+
 def _cuba_node(l: Layer, dt: float):
+    """The layer's neuron node: a CubaLIF, or a LIF (snnTorch's Leaky) when the layer has a
+    bias, which only a layer without synaptic current (iDecay 4096) can carry."""
     import nir
 
     n = l.size
+    if _biased(l):
+        return nir.LIF(tau=np.full(n, dt * fixed_point.DECAY_UNITY / l.v_decay),
+                       r=np.full(n, fixed_point.DECAY_UNITY / l.v_decay), v_leak=np.zeros(n),
+                       v_threshold=np.full(n, l.v_th_mant / fixed_point.W_SCALE), v_reset=np.zeros(n))
     return nir.CubaLIF(
         tau_syn=np.full(n, dt * fixed_point.DECAY_UNITY / l.i_decay),
         tau_mem=np.full(n, dt * fixed_point.DECAY_UNITY / l.v_decay),
@@ -163,10 +176,13 @@ def _delay_branches(nodes: dict, edges: list, l: Layer, prev: str, prev_size: in
 
     w = l.weight.astype(np.float64) / fixed_point.W_SCALE
     delay = delay_matrix(l)
-    for d in (np.unique(delay[l.weight != 0]) if np.any(l.weight) else [0]):
+    for k, d in enumerate(np.unique(delay[l.weight != 0]) if np.any(l.weight) else [0]):
         d = int(d)
         lin = f"linear{i}" if d == 0 else f"linear{i}_d{d}"
-        nodes[lin] = nir.Linear(weight=np.where(delay == d, w, 0.0))
+        weight = np.where(delay == d, w, 0.0)
+        nodes[lin] = (nir.Affine(weight=weight, bias=np.broadcast_to(l.bias, (l.size,)).astype(np.float64)
+                                 / fixed_point.W_SCALE)
+                      if _biased(l) and k == 0 else nir.Linear(weight=weight))
         if d == 0:
             edges.append((prev, lin))
         else:
@@ -213,6 +229,7 @@ class NirExport:
     delay_branches: int
     recurrent: int
     dropped: list[str] = field(default_factory=list)
+    neuron_nodes: str = "CubaLIF"          # the NIR node type(s) of its layers
 
     def describe(self) -> str:
         extra = []
@@ -221,7 +238,7 @@ class NirExport:
         if self.recurrent:
             extra.append(f"{self.recurrent} recurrent Linear")
         sizes = " -> ".join(str(n) for n in self.neurons)
-        return (f"{self.path} (NIR {_nir_version()}: {self.layers} CubaLIF layers {sizes}"
+        return (f"{self.path} (NIR {_nir_version()}: {self.layers} {self.neuron_nodes} layers {sizes}"
                 f"{', ' + ', '.join(extra) if extra else ''}; dt = {DT:g} s, forward Euler)")
 
 
@@ -254,7 +271,8 @@ def export_nir(source: str | Path, out: str | Path, *, force: bool = False,
         nir.write(tmp, graph)
         read_nir(tmp)                      # refuse to publish a file we could not read back
     kinds = [type(node).__name__ for node in graph.nodes.values()]
-    return NirExport(out, layers, sizes, kinds.count("Delay"), recurrent, dropped)
+    neurons = "/".join(k for k in ("CubaLIF", "LIF") if k in kinds)
+    return NirExport(out, layers, sizes, kinds.count("Delay"), recurrent, dropped, neurons)
 
 
 def beamnet_core_to_nir(bf, dt: float = DT):
@@ -490,12 +508,16 @@ def nir_to_layers(graph, path: Path, *, dt: float | None = None, tolerance: floa
     dt = float(dt or meta.get("dt") or _scalar_meta(graph, "dt") or DT)
     grid = _Grid(tolerance, round_off_grid, path)
     for name, node in nodes.items():
-        if not isinstance(node, (nir.Input, nir.Output, nir.Linear, nir.Affine, nir.Delay, nir.CubaLIF)):
+        if not isinstance(node, (nir.Input, nir.Output, nir.Linear, nir.Affine, nir.Delay, nir.CubaLIF,
+                                 nir.LIF)):
             raise BeamnetError(f"{path}: node {name!r} is a NIR {type(node).__name__}, which has no "
                                f"Lava CUBA equivalent; beamnet-lava imports {_SUPPORTED}")
         for key, val in vars(node).items():
             if isinstance(val, np.ndarray) and val.dtype.kind in "fc" and not np.all(np.isfinite(val)):
                 raise BeamnetError(f"{path}: node {name!r} parameter {key} holds NaN or inf")
+    voltage_only = {name for name, node in nodes.items() if isinstance(node, nir.LIF)}
+    for name in voltage_only:
+        nodes[name] = lif_as_cuba(nodes[name], dt)
     inputs = [k for k, v in nodes.items() if isinstance(v, nir.Input)]
     outputs = [k for k, v in nodes.items() if isinstance(v, nir.Output)]
     if len(inputs) != 1 or len(outputs) != 1:
@@ -562,7 +584,7 @@ def nir_to_layers(graph, path: Path, *, dt: float | None = None, tolerance: floa
                                f"node (found {sorted(targets)})")
         lif_name = next(iter(targets))
         layer, rec_names = _make_layer(nodes, preds, lif_name, branches, source, len(layers),
-                                       size_of(source), dt, grid, path)
+                                       size_of(source), dt, grid, path, lif_name in voltage_only)
         layer_size[lif_name] = layer.size
         layers.append(layer)
         visited.update([lin for lin, _ in branches] + rec_names + [lif_name])
@@ -583,7 +605,27 @@ def nir_to_layers(graph, path: Path, *, dt: float | None = None, tolerance: floa
     return NirImport(path, layers, input_size, attrs, grid.worst, grid.worst_where, dt)
 
 
-def _make_layer(nodes, preds, lif_name, branches, source, index, n_pre, dt, grid, path):
+def lif_as_cuba(node, dt: float):
+    """NIR's ``LIF`` (``tau dv/dt = (v_leak - v) + r I``, the input ``I`` itself: snnTorch's
+    Leaky) as the ``CubaLIF`` it equals under forward Euler at ``dt``: a synaptic current
+    that keeps nothing from one step to the next (``tau_syn = dt``, ``w_in = 1``:
+    ``I = input``), which is Lava's CUBA neuron with ``iDecay = 4096``."""
+    import nir
+
+    tau = np.asarray(node.tau, dtype=np.float64)
+    return nir.CubaLIF(tau_syn=np.full_like(tau, dt), tau_mem=tau, r=node.r, v_leak=node.v_leak,
+                       v_threshold=node.v_threshold,
+                       v_reset=np.zeros_like(tau) if node.v_reset is None else node.v_reset,
+                       w_in=np.ones_like(tau))
+
+
+def _make_layer(nodes, preds, lif_name, branches, source, index, n_pre, dt, grid, path,
+                voltage_only=False):
+    """One NetX CUBA layer from a CubaLIF node and the Linear branches into it.
+
+    ``voltage_only``: the node was a NIR ``LIF`` (its current is the input itself), so an
+    Affine bias into it is a constant voltage input per step, Lava's neuron bias
+    (``bias_mant << 6`` added to ``v`` each step: ``bias_mant = 64 * gain * b``)."""
     import nir
 
     lif = nodes[lif_name]
@@ -625,8 +667,12 @@ def _make_layer(nodes, preds, lif_name, branches, source, index, n_pre, dt, grid
             raise BeamnetError(f"{path}: Linear {name!r} has weight shape {w.shape}; expected "
                                f"({n}, {n_in}) to chain")
         if isinstance(node, nir.Affine) and np.any(np.asarray(node.bias) != 0):
-            raise BeamnetError(f"{path}: Affine {name!r} has a non-zero bias; a constant input "
-                               "current has no Loihi CUBA equivalent here")
+            if not voltage_only:
+                raise BeamnetError(f"{path}: Affine {name!r} has a non-zero bias into a CubaLIF; a "
+                                   "constant input current has no Loihi CUBA equivalent here (into "
+                                   "a LIF it is Lava's neuron bias)")
+            biases.append(grid(np.broadcast_to(np.asarray(node.bias, dtype=np.float64), (n,))
+                               * gain * fixed_point.W_SCALE, f"Affine {name!r} bias*64"))
         scaled = w * gain[:, None] * fixed_point.W_SCALE
         ints = grid(scaled, f"Linear {name!r} weight*64")
         if ints.min(initial=0) < fixed_point.WEIGHT_MANT_MIN or ints.max(initial=0) > fixed_point.WEIGHT_MANT_MAX:
@@ -635,6 +681,7 @@ def _make_layer(nodes, preds, lif_name, branches, source, index, n_pre, dt, grid
                                "(lower the threshold and weights together)")
         return ints
 
+    biases: list[np.ndarray] = []
     weight = np.zeros((n, n_pre), dtype=np.int64)
     delay = np.zeros((n, n_pre), dtype=np.int64)
     for lin, d in branches:
@@ -658,7 +705,11 @@ def _make_layer(nodes, preds, lif_name, branches, source, index, n_pre, dt, grid
         raise BeamnetError(f"{path}: {where} is recurrent and has synaptic delays; lava-dl's "
                            "RecurrentDense applies one delay matrix to both synapse sets, so "
                            "NetX cannot hold it")
-    return (Layer(index, "dense", n, v_th_mant, i_decay, v_decay, weight, None,
+    bias = np.sum(biases, axis=0) if biases else None
+    if bias is not None and (bias.min() < fixed_point.BIAS_MIN or bias.max() > fixed_point.BIAS_MAX):
+        raise BeamnetError(f"{path}: {where} bias spans {bias.min()}..{bias.max()} in units of 1/64; "
+                           f"Lava's 13-bit bias mantissa holds {fixed_point.BIAS_MIN}..{fixed_point.BIAS_MAX}")
+    return (Layer(index, "dense", n, v_th_mant, i_decay, v_decay, weight, bias,
                   delay if np.any(delay) else None, weight_rec), rec)
 
 
@@ -696,6 +747,8 @@ def write_netx_layers(f: h5py.File, imported: NirImport) -> None:
             g.create_dataset("weight_rec", data=l.weight_rec.astype(np.float64))
         if l.delay is not None:
             g.create_dataset("delay", data=l.delay.astype(np.float64))
+        if l.bias is not None:
+            g.create_dataset("bias", data=l.bias.astype(np.float64))
         for key, value in (("type", "CUBA"), ("iDecay", l.i_decay), ("vDecay", l.v_decay),
                            ("vThMant", l.v_th_mant), ("refDelay", 1), ("gradedSpike", False)):
             g.create_dataset(f"neuron/{key}", data=value)

@@ -49,13 +49,15 @@ def snntorch_layers(graph, spikes: np.ndarray) -> list[np.ndarray]:
     with contextlib.redirect_stdout(io.StringIO()):      # snnTorch prints while importing
         net = import_from_nir(graph)
 
+    kinds = (snn.Synaptic, snn.RSynaptic, snn.Leaky, snn.RLeaky)     # CubaLIF / LIF nodes
+
     def step(x):
         for m in net.modules():
-            if isinstance(m, (snn.Synaptic, snn.RSynaptic)):
+            if isinstance(m, kinds):
                 m.reset_mem()
         for t in range(x.shape[1]):
             net(x[:, t])
-    return _run(net, (snn.Synaptic, snn.RSynaptic), spikes, step)
+    return _run(net, kinds, spikes, step)
 
 
 def norse_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
