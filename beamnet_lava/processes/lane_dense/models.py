@@ -18,11 +18,24 @@ EXACT = 2 ** 53          # float64 sums of integers below this are exact
 
 class _LaneModel(PyLoihiProcessModel):
     """Send last step's accumulation, then accumulate this step's input of every lane:
-    ``A = S W^T`` with ``S`` the ``(lanes, inputs)`` view of the input vector."""
+    ``A = S W^T`` with ``S`` the ``(lanes, inputs)`` view of the input vector.
+
+    What the product needs derives from the ``weights`` Var on the first step (lava's
+    ``Dense`` models scale their weights there too: the Vars are not set yet in
+    ``__init__``) and again after any ``Var.set`` (:meth:`on_var_update`).
+    """
+
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)
+        self._lanes = proc_params["lanes"]
+        self._w_t: np.ndarray | None = None
+
+    def on_var_update(self) -> None:
+        """lava's hook after a ``Var.set``: derive the product's weights again."""
+        self._w_t = None
 
     def _prepare(self) -> None:
         self._w_t = np.ascontiguousarray(self.weights.T, dtype=np.float64)
-        self._lanes = self.proc_params["lanes"]
 
     def _accumulate(self, s_in: np.ndarray) -> np.ndarray:
         if self.proc_params["num_message_bits"] == 0:
@@ -30,7 +43,7 @@ class _LaneModel(PyLoihiProcessModel):
         return (s_in.reshape(self._lanes, -1).astype(np.float64) @ self._w_t).reshape(-1)
 
     def run_spk(self) -> None:
-        if not hasattr(self, "_w_t"):
+        if self._w_t is None:
             self._prepare()
         self.a_out.send(self.a_buff)
         self.a_buff = self._output(self._accumulate(self.s_in.recv()))

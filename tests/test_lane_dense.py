@@ -1,0 +1,48 @@
+"""LaneDense against lava-nc's Dense: each lane identical to its own Dense, both precisions,
+also after the weights are changed through their Var between two runs."""
+import numpy as np
+import pytest
+from lava.magma.core.run_conditions import RunSteps
+from lava.magma.core.run_configs import Loihi2SimCfg
+from lava.proc import io
+from lava.proc.dense.process import Dense
+
+import beamnet_lava.processes.lane_dense.models  # noqa: F401  (registers the models)
+from beamnet_lava.processes.lane_dense.process import LaneDense
+from beamnet_lava.sim_cpu import watchdog
+
+
+def _run(conn, spikes, tag, new_weights, split):
+    """Run ``split`` steps, set the weights Var to ``new_weights``, run the rest."""
+    steps = spikes.shape[1]
+    src = io.source.RingBuffer(data=spikes)
+    sink = io.sink.RingBuffer(shape=conn.a_out.shape, buffer=steps)
+    src.s_out.connect(conn.s_in)
+    conn.a_out.connect(sink.a_in)
+    cfg = Loihi2SimCfg(select_tag=tag)
+    try:
+        watchdog.guarded(lambda: src.create_runtime(run_cfg=cfg), lambda: src.runtime, 120, "compile")
+        watchdog.guarded(lambda: src.run(condition=RunSteps(num_steps=split)), lambda: src.runtime, 120, "run")
+        conn.weights.set(new_weights)
+        watchdog.guarded(lambda: src.run(condition=RunSteps(num_steps=steps - split)),
+                         lambda: src.runtime, 120, "run")
+        out = sink.data.get()
+    finally:
+        src.stop()
+    return out
+
+
+@pytest.mark.parametrize("tag", ["fixed_pt", "floating_pt"])
+def test_each_lane_is_a_dense_also_after_a_weight_set(tag):
+    rng = np.random.default_rng(1)
+    lanes, n_out, n_in, T = 3, 5, 8, 24
+    w1, w2 = (2 * rng.integers(-60, 60, size=(n_out, n_in)) for _ in range(2))
+    spikes = (rng.random((lanes, n_in, T)) < 0.3).astype(np.int32)
+    ours = _run(LaneDense(weights=w1, lanes=lanes), spikes.reshape(lanes * n_in, T), tag, w2, 10)
+    for k in range(lanes):
+        ref = _run(Dense(weights=w1), spikes[k], tag, w2, 10)
+        assert np.abs(ref[:, :11]).sum() > 0 and np.abs(ref[:, 11:]).sum() > 0
+        assert np.array_equal(ours[k * n_out:(k + 1) * n_out], ref)
+    # the set took effect: the old weights give different sums after step 10
+    stale = _run(LaneDense(weights=w1, lanes=lanes), spikes.reshape(lanes * n_in, T), tag, w1, 10)
+    assert not np.array_equal(stale[:, 11:], ours[:, 11:]) and np.array_equal(stale[:, :11], ours[:, :11])
