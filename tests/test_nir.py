@@ -1,4 +1,6 @@
 """The NIR bridge against the real peers: nir 1.0.8, snnTorch 1.0.0, Norse 1.1.0 (tiny graphs)."""
+import re
+
 import h5py
 import nir
 import numpy as np
@@ -14,7 +16,6 @@ from beamnet_lava.netx_export.nir_bridge import (
     DT,
     delay_matrix,
     export_nir,
-    export_refusal,
     import_nir,
     read_nir,
 )
@@ -276,11 +277,22 @@ def test_recurrent_graph_matches_norse_simulation(tmp_path):
 
 # --- refusals and bad input -------------------------------------------------------------------
 
-@pytest.mark.parametrize("family,word", [("beamnet", "Dirichlet"), ("brf-rsnn", "damping"),
-                                         ("rf-rsnn", "rotation"), ("ann", "no spiking")])
+@pytest.mark.parametrize("family,word", [("brf-rsnn", "damping"), ("rf-rsnn", "rotation"),
+                                         ("ann", "no spiking"), ("alif-rsnn", "baseline"),
+                                         ("beamnet-stock", "--deterministic")])
 def test_families_that_nir_cannot_carry_are_refused_with_the_reason(family, word):
-    assert word in export_refusal(family, deterministic=False)
-    assert export_refusal("snn", False) is None and export_refusal(None, False) is None
+    from beamnet_lava.families import get_family
+
+    fam = get_family(family)
+    assert word in fam.refusal("to_nir") and not fam.has("to_nir")
+    with pytest.raises(BeamnetError, match=re.escape(word)):
+        fam.hook("to_nir")
+    for exporting in ("snn", "beamnet"):          # these two have the hook, no refusal
+        assert get_family(exporting).has("to_nir") and not get_family(exporting).refusal("to_nir")
+    with pytest.raises(BeamnetError, match="Dirichlet"):   # BEAM-Net: only its core, when asked
+        get_family("beamnet").hook("to_nir")("x.net", False)
+    with pytest.raises(BeamnetError, match="BEAM-Net files only"):
+        get_family("snn").hook("to_nir")("x.net", True)
 
 
 @pytest.mark.parametrize("edit,msg", [

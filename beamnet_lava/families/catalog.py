@@ -7,6 +7,11 @@ from beamnet_lava.families.registry import Family, register_family
 
 NOT_EXPORTABLE_SEQ = ("alif-rsnn runs are a training baseline; export supports brf-rsnn and "
                       "rf-rsnn")
+# why a family has no NIR form (the `to_nir` hook, docs/nir.md "What is refused")
+NIR_BRF = ("BRF cannot be represented in NIR: its damping multiplies the neuron state, NIR has no "
+           "such node and rejects custom node types")
+NIR_RF = ("RF (resonate-and-fire) cannot be represented exactly in NIR: Lava's fixed-point rotation "
+          "of the complex state has no composition of NIR's real nodes")
 
 register_family(Family(
     "snn", SNNConfig, "rate-coded SLAYER CUBA SNN", "SLAYER CUBA network (rate or event inputs)",
@@ -19,24 +24,28 @@ register_family(Family(
     "ann", ANNConfig, "ANN-MLP baseline", "MLP baseline (plain torch)",
     inputs="images",
     no_export="an ANN-MLP baseline has no spiking network to export to NetX (evaluate it with "
-              "`beamnet-lava evaluate` instead)"))
+              "`beamnet-lava evaluate` instead)",
+    refuses={"to_nir": "an ANN-MLP baseline has no spiking network to export"}))
 _FILE_BRF = ("an exported recurrent (BRF/RF) network is evaluated through its run directory "
              "(training model), or run on Lava with `beamnet-lava run` (parity, spikes, energy)")
 register_family(Family(
     "brf-rsnn", SeqConfig, "BRF recurrent SNN", "recurrent SNN of balanced resonate-and-fire "
     "neurons on sequences", inputs="sequences", lanes=True, run_energy_constants=True,
-    no_file_evaluation=_FILE_BRF))
+    no_file_evaluation=_FILE_BRF, refuses={"to_nir": NIR_BRF}))
 register_family(Family(
     "rf-rsnn", SeqConfig, "RF recurrent SNN", "recurrent SNN of resonate-and-fire neurons on "
     "sequences", inputs="sequences", lanes=True, run_energy_constants=True,
-    no_file_evaluation=_FILE_BRF))
+    no_file_evaluation=_FILE_BRF, refuses={"to_nir": NIR_RF}))
 register_family(Family(
     "alif-rsnn", SeqConfig, "ALIF recurrent SNN", "recurrent SNN of slayer ALIF neurons on "
-    "sequences", inputs="sequences", no_export=NOT_EXPORTABLE_SEQ))
+    "sequences", inputs="sequences", no_export=NOT_EXPORTABLE_SEQ,
+    refuses={"to_nir": NOT_EXPORTABLE_SEQ}))
 _STOCK = ("the stock-process BEAM-Net variant is written by `beamnet-lava export RUN_DIR --target "
           "loihi2` from a BEAM-Net run; train, evaluate and export that run instead")
 register_family(Family(
     "beamnet-stock", BeamnetConfig, "BEAM-Net, stock Lava processes (Loihi 2 variant)",
     "BEAM-Net's deterministic core from stock Lava processes (export --target loihi2)",
     inputs="images", trained=False, no_file_evaluation=_STOCK,
-    refuses={hook: _STOCK for hook in ("build", "train", "calibrate", "export", "predict", "raster")}))
+    refuses={**{hook: _STOCK for hook in ("build", "train", "calibrate", "export", "predict", "raster")},
+             "to_nir": "export its BEAM-Net run with `--format nir --deterministic` (the same "
+                       "deterministic core, with its inhibition trace's decay listed)"}))

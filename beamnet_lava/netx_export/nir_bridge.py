@@ -24,8 +24,9 @@ Per-synapse delays become one ``Delay(d dt) -> Linear(W masked to delay d)`` bra
 distinct delay; a recurrent layer (NetX ``dense_rec``) a ``Linear`` back edge, which
 carries the previous step's spikes (as nirtorch's interpreter and Lava's Dense do).
 
-:func:`export_refusal` is the one place that decides, per model family, what can be
-exported; everything else here is family-agnostic.
+Which family exports what is the registry's: each family's ``to_nir`` hook (the SNN's here,
+BEAM-Net's core in :mod:`beamnet_lava.netx_export.beamnet_nir`) or its one-line refusal
+(families/catalog.py); everything else here is family-agnostic.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ import numpy as np
 from beamnet_lava import __version__
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.families import get_family, implements, register_hook
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.netx_file import (
     FORMAT_VERSION,
@@ -60,38 +62,21 @@ _SUPPORTED = ("Input, Output, Linear, Affine (a bias only into LIF), Delay, Cuba
 
 
 # ---------------------------------------------------------------------------------------------
-# family decisions (hook for the model-family registry)
+# the family hook: every family exports to NIR through its ``to_nir`` hook or refuses it with
+# its reason (``Family.refuses["to_nir"]``, declared in families/catalog.py)
 
-def export_refusal(family: str | None, deterministic: bool) -> str | None:
-    """Why a file of ``family`` cannot be exported to NIR (None: it can).
-
-    - SNN (and stock lava-dl files, family None): CUBA dense layers map exactly.
-    - BEAM-Net: its stochastic threshold (Eq. 9), adaptive threshold (Eq. 10), separate
-      inhibition trace and Dirichlet readout (Eq. 12-15) have no NIR node.
-    - BRF: its damping multiplies the state (b(t) depends on the threshold trace); NIR has
-      no such node and rejects custom node types.
-    - RF: a resonator is a complex (rotating) state; NIR's real-valued nodes cannot compose
-      Lava's fixed-point rotation exactly, so it is refused rather than approximated.
-    """
-    if family == "beamnet":
-        if deterministic:
-            return None                      # the Delta -> 0 core: beamnet_core_to_nir
-        return ("BEAM-Net's stochastic threshold (Eq. 9), adaptive threshold (Eq. 10) and "
-                "Dirichlet readout (Eq. 12-15) have no NIR node; only its Delta -> 0 core "
-                "could be exported, with --deterministic")
-    if family == "brf-rsnn":
-        return ("BRF cannot be represented in NIR: its damping multiplies the neuron state, NIR "
-                "has no such node and rejects custom node types")
-    if family == "rf-rsnn":
-        return ("RF (resonate-and-fire) cannot be represented exactly in NIR: Lava's fixed-point "
-                "rotation of the complex state has no composition of NIR's real nodes")
-    if family == "ann":
-        return "an ANN-MLP baseline has no spiking network to export"
-    return None
+register_hook("to_nir", "netx_export",
+              "to_nir(path, deterministic) -> NirGraph: the graph of an exported file (the "
+              "layer and dropped-feature counts come from the graph and its metadata)")
 
 
-# ---------------------------------------------------------------------------------------------
-# export: NetX -> NIR
+@implements("snn", hook="to_nir")
+def snn_to_nir(path: Path, deterministic: bool):
+    """A CUBA SNN file (ours, stock lava-dl, NIR-imported): its layers map exactly."""
+    if deterministic:
+        raise BeamnetError(f"{path}: --deterministic applies to BEAM-Net files only")
+    return netx_to_nir(read_netx(path))
+
 
 def _neuron_extras(path: Path) -> dict[int, dict[str, Any]]:
     """``refDelay`` / ``gradedSpike`` of every layer (read_netx does not keep them)."""
@@ -149,7 +134,7 @@ def _biased(l: Layer) -> bool:
     return l.bias is not None and bool(np.any(l.bias))
 
 
-def _cuba_node(l: Layer, dt: float):
+def neuron_node(l: Layer, dt: float):
     """The layer's neuron node: a CubaLIF, or a LIF (snnTorch's Leaky) when the layer has a
     bias, which only a layer without synaptic current (iDecay 4096) can carry."""
     import nir
@@ -169,7 +154,7 @@ def _cuba_node(l: Layer, dt: float):
         w_in=np.full(n, fixed_point.DECAY_UNITY / l.i_decay))
 
 
-def _delay_branches(nodes: dict, edges: list, l: Layer, prev: str, prev_size: int, lif: str,
+def delay_branches(nodes: dict, edges: list, l: Layer, prev: str, prev_size: int, lif: str,
                     i: int, dt: float) -> None:
     """``prev -> [Delay(d dt) ->] Linear(W masked to delay d) -> lif``, one per distinct delay."""
     import nir
@@ -202,8 +187,8 @@ def netx_to_nir(net: NetxNetwork, dt: float = DT):
     loihi = []
     for i, l in enumerate(net.layers):
         lif = f"lif{i}"
-        _delay_branches(nodes, edges, l, prev, prev_size, lif, i, dt)
-        nodes[lif] = _cuba_node(l, dt)
+        delay_branches(nodes, edges, l, prev, prev_size, lif, i, dt)
+        nodes[lif] = neuron_node(l, dt)
         if l.weight_rec is not None:
             nodes[f"rec{i}"] = nir.Linear(weight=l.weight_rec.astype(np.float64) / fixed_point.W_SCALE)
             edges += [(lif, f"rec{i}"), (f"rec{i}", lif)]
@@ -255,114 +240,52 @@ def export_nir(source: str | Path, out: str | Path, *, force: bool = False,
 
     source, out = Path(source), Path(out)
     refuse_overwrite(out, force)
-    with _as_export_file(source, deterministic) as (path, family):
-        if family == "beamnet":
-            from beamnet_lava.netx_export.beamnet_file import read_beamnet
-
-            bf = read_beamnet(path)
-            graph, dropped = beamnet_core_to_nir(bf)
-            sizes, layers, recurrent = [bf.input_size, bf.n_memory], 1, 1
-        else:
-            net = read_netx(path)
-            graph, dropped = netx_to_nir(net), []
-            sizes = [net.input_size] + [l.size for l in net.layers]
-            layers, recurrent = len(net.layers), sum(l.weight_rec is not None for l in net.layers)
+    with _as_export_file(source) as (path, family):
+        graph = family.hook("to_nir")(path, deterministic)
+    meta = _our_metadata(graph)
+    kinds = [type(node).__name__ for node in graph.nodes.values()]
+    neurons = [k for k, node in graph.nodes.items() if isinstance(node, (nir.CubaLIF, nir.LIF))]
+    sizes = [int(np.prod(list(graph.nodes["input"].input_type.values())[0]))] + \
+        [int(np.asarray(graph.nodes[k].v_threshold).size) for k in neurons]
+    recurrent = sum(1 for a, b in graph.edges if isinstance(graph.nodes[a], nir.Linear)
+                    and any(e == (b, a) for e in graph.edges))
     with atomic_path(out) as tmp:
         nir.write(tmp, graph)
         read_nir(tmp)                      # refuse to publish a file we could not read back
-    kinds = [type(node).__name__ for node in graph.nodes.values()]
-    neurons = "/".join(k for k in ("CubaLIF", "LIF") if k in kinds)
-    return NirExport(out, layers, sizes, kinds.count("Delay"), recurrent, dropped, neurons)
-
-
-def beamnet_core_to_nir(bf, dt: float = DT):
-    """BEAM-Net's Delta -> 0 core as NIR, and the list of what was dropped.
-
-    Kept: the coincidence synapses (one Delay -> Linear branch per distinct delay), the
-    memory neurons' CUBA dynamics (du, dv, theta_0; Eq. 8) and the lateral inhibition as a
-    recurrent Linear of weight -w_inh (Prop. 3.3) into the memory current. Dropped: the
-    logistic threshold noise (Eq. 9, Delta -> 0), the adaptive threshold (Eq. 10, gamma ->
-    0), the inhibition trace's own decay (it takes the current decay du) and the Dirichlet
-    readout with the top-down loop (Eq. 12-17).
-    """
-    import nir
-
-    p = bf.params
-    n, d_in = bf.weight.shape
-    core = Layer(1, "dense", n, p.theta // fixed_point.W_SCALE, p.du, p.dv, bf.weight, None, bf.delay,
-                 None)
-    if p.du == 0 or p.dv == 0:
-        raise BeamnetError(f"{bf.path}: du={p.du}, dv={p.dv}: a decay of 0 is an infinite NIR "
-                           "time constant; refused")
-    nodes: dict[str, Any] = {"input": nir.Input(input_type={"input": np.array([d_in])})}
-    edges: list[tuple[str, str]] = []
-    _delay_branches(nodes, edges, core, "input", d_in, "memory", 0, dt)
-    lif = _cuba_node(core, dt)
-    lif.v_threshold = np.full(n, p.theta / fixed_point.DECAY_UNITY)     # theta in state units
-    nodes["memory"] = lif
-    inhibition = -(p.w_inh / fixed_point.DECAY_UNITY) * (np.ones((n, n)) - np.eye(n))
-    nodes["inhibition"] = nir.Linear(weight=inhibition)
-    edges += [("memory", "inhibition"), ("inhibition", "memory")]
-    nodes["output"] = nir.Output(output_type={"output": np.array([n])})
-    edges.append(("memory", "output"))
-    dropped = [f"stochastic threshold (Eq. 9): Delta = {p.delta} state units -> 0",
-               f"adaptive threshold (Eq. 10): gamma = {p.gamma} -> 0",
-               "Dirichlet readout and top-down loop (Eq. 12-17): the graph outputs memory spikes",
-               "the current/voltage state is not rounded toward zero on a 2^-12 grid (NIR is real-valued)"]
-    if p.d_syn != p.du:
-        dropped.append(f"inhibition trace decay d_syn = {p.d_syn}: the recurrent Linear decays "
-                       f"with the current decay du = {p.du} instead")
-    meta = {"dt": dt, "integration": INTEGRATION, "source": "beamnet-lava",
-            "beamnet_lava_version": __version__, "family": "beamnet",
-            "seed": int(getattr(bf.config, "seed", 0)), "deterministic_core": True,
-            "loihi_layers": [{"iDecay": p.du, "vDecay": p.dv, "vThMant": p.theta // fixed_point.W_SCALE,
-                              "w_inh": p.w_inh, "d_syn": p.d_syn}],
-            "time_steps": int(bf.config.time_steps), "dropped": dropped}
-    graph = nir.NIRGraph(nodes=nodes, edges=edges, type_check=True)
-    graph.metadata = {META_KEY: json.dumps(meta, sort_keys=True), "dt": dt, "integration": INTEGRATION}
-    return graph, dropped
-
-
-def _family_of_file(path: Path) -> str | None:
-    """The family a file names (registry routing), None for a plain CUBA SNN file."""
-    from beamnet_lava.netx_export.export import file_family
-
-    name = file_family(path).name
-    return None if name == "snn" else name
+    return NirExport(out, len(neurons), sizes, kinds.count("Delay"), recurrent,
+                     list(meta.get("dropped", [])),
+                     "/".join(k for k in ("CubaLIF", "LIF") if k in kinds))
 
 
 @contextlib.contextmanager
-def _as_export_file(source: Path, deterministic: bool) -> Iterator[tuple[Path, str | None]]:
+def _as_export_file(source: Path) -> Iterator[tuple[Path, Any]]:
     """``(file, family)`` for ``source``: the file itself, or a run directory exported to a
-    temporary NetX file; refused here when the family cannot be carried."""
+    temporary NetX file; refused here, before any export, when the family has no NIR form."""
+    from beamnet_lava.netx_export.export import export_run, file_family
+
     if source.is_dir():
-        from beamnet_lava.netx_export.export import export_run
         from beamnet_lava.training.checkpoint import load_run
 
-        family = load_run(source).config.model
-        reason = export_refusal(family, deterministic)
-        if reason:
-            raise BeamnetError(f"{source}: cannot export to NIR: {reason}")
-        if deterministic and family != "beamnet":
-            raise BeamnetError(f"{source}: --deterministic applies to BEAM-Net runs only")
-        with tempfile.TemporaryDirectory(prefix="beamnet-nir-") as tmp:
-            path = Path(tmp) / "model.net"
-            export_run(source, path)
-            yield path, family
-        return
-    if not source.exists():
+        family = get_family(load_run(source).config.model)
+    elif source.exists():
+        family = file_family(source)
+    else:
         raise BeamnetError(f"{source}: no such file or run directory")
-    family = _family_of_file(source)
-    reason = export_refusal(family, deterministic)
+    reason = family.refusal("to_nir")
     if reason:
         raise BeamnetError(f"{source}: cannot export to NIR: {reason}")
-    if deterministic and family != "beamnet":
-        raise BeamnetError(f"{source}: --deterministic applies to BEAM-Net files only")
-    yield source, family
+    if not source.is_dir():
+        yield source, family
+        return
+    with tempfile.TemporaryDirectory(prefix="beamnet-nir-") as tmp:
+        path = Path(tmp) / "model.net"
+        export_run(source, path)
+        yield path, family
 
 
 # ---------------------------------------------------------------------------------------------
 # import: NIR -> NetX
+
 
 def is_nir(path: str | Path) -> bool:
     """Whether ``path`` is an HDF5 file in NIR's layout (``/version`` and ``/node``)."""
