@@ -44,6 +44,24 @@ def test_the_six_families_are_registered_with_every_hook_they_provide():
     assert [f.name for f in families.families() if f.lanes] == ["snn", "beamnet", "brf-rsnn", "rf-rsnn"]
 
 
+def test_feature_hooks_are_provided_or_refused_by_every_family():
+    """NIR (netx_export) and Loihi 2 (deploy) join the registry with register_hook: every
+    family implements each of their hooks or says in one line why not."""
+    import beamnet_lava.deploy  # noqa: F401  (registers fit_profile, bundle_case, loihi2_variant)
+    import beamnet_lava.netx_export  # noqa: F401  (registers to_nir)
+    import beamnet_lava.sim_cpu.spike_inputs  # noqa: F401  (registers spike_inputs)
+
+    provided = {"to_nir": {"snn", "beamnet"},
+                "fit_profile": {"snn", "beamnet", "beamnet-stock", "brf-rsnn", "rf-rsnn"},
+                "bundle_case": {"snn", "beamnet-stock"}, "loihi2_variant": {"beamnet"},
+                "spike_inputs": {"snn"}}
+    for hook, names in provided.items():
+        assert hook in families.HOOKS
+        for fam in families.families():
+            assert fam.has(hook) == (fam.name in names), (hook, fam.name)
+            assert bool(fam.refusal(hook)) == (fam.name not in names), (hook, fam.name)
+
+
 def test_unknown_family_is_one_clear_error_never_an_snn():
     with pytest.raises(BeamnetError, match="unknown model family 'gpt'; known families: snn, beamnet"):
         families.get_family("gpt")

@@ -37,6 +37,17 @@ def test_beamnet_needs_deterministic_and_says_what_is_dropped(bn_file, tmp_path)
     assert r.delay_branches == n_delays > 1
     with pytest.raises(BeamnetError, match="inhibition"):    # -w_inh is beyond NetX's 8-bit weights
         import_nir(tmp_path / "bn.nir", tmp_path / "back.net")
+    assert (r.layers, r.neuron_nodes, r.recurrent) == (1, "CubaLIF", 1)      # memory + inhibition
+    assert r.neurons == [bf.input_size, bf.n_memory]
+
+
+def test_own_spike_inputs_are_for_snn_files_only(bn_file, tmp_path):
+    from beamnet_lava.sim_cpu.spike_inputs import run_inputs
+
+    np.save(tmp_path / "x.npy", np.zeros((1, 4, 64), dtype=bool))
+    with pytest.raises(BeamnetError, match="--inputs runs CUBA SNN files"):
+        run_inputs(bn_file, tmp_path / "x.npy", record=tmp_path / "r.npz")
+    assert not (tmp_path / "r.npz").exists()
 
 
 def test_delay_branches_match_our_lava_run_of_the_core(bn_file, tmp_path):

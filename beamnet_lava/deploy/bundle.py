@@ -23,6 +23,7 @@ import numpy as np
 
 from beamnet_lava.deploy import job_readout
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.families import implements, register_hook
 
 #: The stack the bundle was built and tested with (lava-nc's and lava-dl's newest releases).
 REQUIREMENTS = """\
@@ -178,8 +179,11 @@ def _stock_beamnet_case(src: Path, samples: int, part: str, dataset: str | None,
                 "output_offset": StockSpec.reset_offset}}
 
 
-#: family -> how its inputs and expected outputs are made (families with microcode: none)
-BUNDLERS = {"netx": _netx_case, "beamnet-stock": _stock_beamnet_case}
+register_hook("bundle_case", "deploy", "bundle_case(src, samples, part, dataset, data_dir, seed, "
+              "timeout_s) -> inputs, labels and expected outputs of an INRC job (files of stock "
+              "processes only)")
+implements("snn", hook="bundle_case")(_netx_case)
+implements("beamnet-stock", hook="bundle_case")(_stock_beamnet_case)
 
 
 def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, *,
@@ -188,21 +192,24 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
                  timeout_s: float = 300.0) -> dict[str, Any]:
     """Write the job folder ``out_dir`` for ``netx_file``; returns its ``bundle.json``."""
     from beamnet_lava.deploy.fit import MICROCODE, inspect_file
+    from beamnet_lava.netx_export.export import file_family
 
     src, out = Path(netx_file), Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
         raise BeamnetError(f"{out} exists and is not empty; pass --force to replace it")
     fit = inspect_file(src)
     micro = [p.process for p in fit.processes if p.placement == MICROCODE]
-    if micro or fit.family not in BUNDLERS:
-        raise BeamnetError(f"{src}: {'; '.join(micro) or fit.family} needs INRC-only microcode, "
-                           "which no bundle can carry; bundle a file of stock processes (for "
-                           "BEAM-Net: `beamnet-lava export RUN --target loihi2`), see "
-                           "`beamnet-lava inspect`")
+    family = file_family(src)
+    if micro:
+        raise BeamnetError(f"{src}: {'; '.join(micro)} needs INRC-only microcode, which no bundle "
+                           "can carry; bundle a file of stock processes (for BEAM-Net: "
+                           "`beamnet-lava export RUN --target loihi2`), see `beamnet-lava inspect`")
+    if not family.has("bundle_case"):
+        raise BeamnetError(f"{src}: {family.refusal('bundle_case')}")
     if fit.failures:
         raise BeamnetError(f"{src} does not fit Loihi 2: " + "; ".join(
             f"{f.where}: {f.problem}" for f in fit.failures))
-    case = BUNDLERS[fit.family](src, samples, part, dataset, data_dir, seed, timeout_s)
+    case = family.hook("bundle_case")(src, samples, part, dataset, data_dir, seed, timeout_s)
     spikes, labels, expected = case["spikes"], case["labels"], case["expected"]
     info = case["meta"]
     window = int(info.pop("window"))

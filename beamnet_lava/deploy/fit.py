@@ -9,8 +9,9 @@ Python-only, runs on the host CPU; ``microcode``: custom neuron that needs
 INRC-only microcode, else falls back to the host); hard-limit violations with
 their fix; and a core count labelled as an estimate with its assumptions.
 
-Everything family-specific is in :data:`NEURONS` and :data:`FAMILY_PROCESSES`
-(one row per neuron type / model family), so a model-family registry can own them.
+Everything family-specific is in :data:`NEURONS` (one row per neuron type) and each
+family's ``fit_profile`` hook (registered here, refused in families/catalog.py by the
+families that have no exported file).
 Every hardware number comes from :mod:`beamnet_lava.deploy.limits`.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 
 from beamnet_lava.deploy.limits import LIMITS, limit, table
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.families import implements, register_hook
 
 CHIP, HOST, MICROCODE = "chip", "host", "microcode"
 
@@ -67,15 +69,35 @@ NEURONS: dict[str, NeuronKind] = {
         "Python-only readout: runs on the host, fed by spikes leaving the chip"),
 }
 
-#: Host-side processes every family adds around the layers in the file.
-FAMILY_PROCESSES: dict[str, list[tuple[str, str, str]]] = {
-    "netx": [("spike counts -> class (argmax)", HOST, "done by the host from output spikes")],
-    "beamnet": [("DirichletReadout (Eq. 12-15)", HOST, "Python-only process (float math)"),
-                ("top-down loop (Eq. 16-17)", HOST, "host-side re-encoding between windows")],
-    "beamnet-stock": [("Dirichlet readout of memory spike counts (Eq. 12-15)", HOST,
-                       "host, from the spikes leaving the chip")],
-    "brf": [],
-}
+@dataclass(frozen=True)
+class FitProfile:
+    """What the fit report needs to know of a family (its ``fit_profile`` hook).
+
+    ``row``: the name the report gives the family (``netx`` for CUBA SNN files, ours or
+    stock lava-dl); ``processes``: the host-side (or chip) processes the family adds around
+    the layers in the file; ``graded_input_bits``: message bits layer 1 receives when its
+    input is graded, not binary spikes (BRF: 8-bit pixel levels, Dense num_message_bits=8).
+    """
+
+    row: str
+    processes: tuple[tuple[str, str, str], ...] = ()
+    graded_input_bits: int | None = None
+
+
+register_hook("fit_profile", "deploy", "fit_profile() -> FitProfile: how `inspect` names the "
+              "family and which processes it adds around its file's layers")
+
+_NETX = FitProfile("netx", (("spike counts -> class (argmax)", HOST, "done by the host from output spikes"),))
+_BEAMNET = FitProfile("beamnet", (("DirichletReadout (Eq. 12-15)", HOST, "Python-only process (float math)"),
+                                  ("top-down loop (Eq. 16-17)", HOST, "host-side re-encoding between windows")))
+_STOCK = FitProfile("beamnet-stock", (("Dirichlet readout of memory spike counts (Eq. 12-15)", HOST,
+                                       "host, from the spikes leaving the chip"),))
+_BRF = FitProfile("brf", (), graded_input_bits=8)
+
+implements("snn", hook="fit_profile")(lambda: _NETX)
+implements("beamnet", hook="fit_profile")(lambda: _BEAMNET)
+implements("beamnet-stock", hook="fit_profile")(lambda: _STOCK)
+implements("brf-rsnn", "rf-rsnn", hook="fit_profile")(lambda: _BRF)
 
 
 @dataclass
@@ -134,18 +156,13 @@ class FitReport:
         return asdict(self)
 
 
-# registry family -> the row of FAMILY_PROCESSES its files use (stock NetX SNNs: "netx")
-_FIT_ROWS = {"snn": "netx", "brf-rsnn": "brf", "rf-rsnn": "brf"}
-
-
-def family_of(f: h5py.File) -> str:
+def profile_of(f: h5py.File) -> FitProfile:
     """The file's family as the registry routes it (its ``model`` attribute; a stock lava-dl
-    or NIR-imported file is the SNN family), named by its :data:`FAMILY_PROCESSES` row."""
+    or NIR-imported file is the SNN family): its ``fit_profile``."""
     from beamnet_lava.families import family_of_file
     from beamnet_lava.netx_export.netx_file import root_attrs
 
-    name = family_of_file(f.filename, root_attrs(f), "layer" in f).name
-    return _FIT_ROWS.get(name, name)
+    return family_of_file(f.filename, root_attrs(f), "layer" in f).hook("fit_profile")()
 
 
 def _string(ds) -> str:
@@ -331,16 +348,16 @@ def _layer(g: h5py.Group, index: int, prev: int | None, prev_shape: tuple[int, .
     return fit
 
 
-def _message_bits(f: h5py.File, fits: list[LayerFit], family: str) -> None:
+def _message_bits(fits: list[LayerFit], profile: FitProfile) -> None:
     """Bits of what each layer receives: binary spikes, or graded payloads."""
     for fit in fits:
-        if family == "brf" and fit.index == 1:
-            fit.message_bits = 8                 # pixel levels, Dense num_message_bits=8 (brf_run)
+        if profile.graded_input_bits and fit.index == 1:
+            fit.message_bits = profile.graded_input_bits
         elif fit.index > 0 and fits[fit.index - 1].neuron_type == "SDNN":
             fit.message_bits = limit("graded_bits")
 
 
-def _placements(fits: list[LayerFit], family: str) -> list[Placement]:
+def _placements(fits: list[LayerFit], profile: FitProfile) -> list[Placement]:
     out = [Placement("input source (lava.proc.io / memory-mapped spikes) + PyToNxAdapter", HOST,
                      "host process; spikes cross onto the chip through lava-loihi's "
                      "embedded I/O adapter (lava.proc.embedded_io.spike)")]
@@ -364,7 +381,7 @@ def _placements(fits: list[LayerFit], family: str) -> list[Placement]:
                                  "no Loihi 2 model known", fit.index))
     out.append(Placement("NxToPyAdapter + output sink", HOST,
                          "output spikes leave the chip through lava-loihi's embedded I/O"))
-    out += [Placement(name, where, why) for name, where, why in FAMILY_PROCESSES[family]]
+    out += [Placement(name, where, why) for name, where, why in profile.processes]
     return out
 
 
@@ -419,7 +436,7 @@ def inspect_file(path: str | Path, target: str = "loihi2") -> FitReport:
     with f:
         if "layer" not in f or not len(f["layer"]):
             raise BeamnetError(f"{p}: is HDF5 but not a NetX network (no '/layer' group)")
-        family = family_of(f)
+        profile = profile_of(f)
         names = sorted(f["layer"].keys(), key=lambda s: int(s) if s.isdigit() else 1 << 30)
         fits: list[LayerFit] = []
         prev: int | None = None
@@ -432,8 +449,8 @@ def inspect_file(path: str | Path, target: str = "loihi2") -> FitReport:
                 prev = fit.neurons
                 prev_shape = (tuple(int(v) for v in np.asarray(g["shape"][()]).reshape(-1))
                               if "shape" in g else None)
-        _message_bits(f, fits, family)
-    placements = _placements(fits, family)
+        _message_bits(fits, profile)
+    placements = _placements(fits, profile)
     estimate = _estimate(fits, placements)
-    return FitReport(str(p), family, target, fits, placements, failures, warnings, estimate,
+    return FitReport(str(p), profile.row, target, fits, placements, failures, warnings, estimate,
                      _verdict(failures, placements))

@@ -70,14 +70,12 @@ def export_target(run_dir: Path, output: Path, target: str, force: bool, out: Co
 
     if target != "loihi2":
         raise BeamnetError(f"unknown --target {target!r}; export knows loihi2")
-    model = load_run(run_dir).config.model
-    if model != "beamnet":
-        raise BeamnetError(f"{run_dir} is a {model} run: --target loihi2 makes BEAM-Net's "
-                           "stock-process variant; export snn runs without --target (they are "
-                           "stock already) and check any file with `beamnet-lava inspect`")
-    from beamnet_lava.deploy.stock_beamnet import export_stock
+    from beamnet_lava.families import family_of
 
-    sb = export_stock(run_dir, output, force=force)
+    family = family_of(load_run(run_dir).config)
+    if not family.has("loihi2_variant"):
+        raise BeamnetError(f"{run_dir} is a {family.name} run: {family.refusal('loihi2_variant')}")
+    sb = family.hook("loihi2_variant")(run_dir, output, force=force)
     out.print(f"exported {run_dir} to {output} (stock Lava processes: DelayDense -> {sb.n_memory} "
               f"LIF with recurrent inhibition, no noise, no adaptive threshold; {sb.window}-step "
               f"windows; readout on the host)")

@@ -39,7 +39,7 @@ from beamnet_lava.neurons.bayes_lif import dec
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.neurons.fixed_point import W_SCALE
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import implements
+from beamnet_lava.families import implements, register_hook
 from beamnet_lava.netx_export.extension import open_extension, read_array, read_config
 from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
 
@@ -243,6 +243,11 @@ def reference_spikes(sb: StockBeamnet, raster: np.ndarray) -> np.ndarray:
     return out
 
 
+register_hook("loihi2_variant", "deploy", "loihi2_variant(run_dir, out, force) -> the family's "
+              "stock-process variant, written by `export --target loihi2`")
+
+
+@implements("beamnet", hook="loihi2_variant")
 def export_stock(run_dir: str | Path, out: str | Path, force: bool = False) -> StockBeamnet:
     """``export RUN --target loihi2``: the stock variant of a trained BEAM-Net run, atomically."""
     import tempfile

@@ -16,10 +16,16 @@ from typing import Any
 import numpy as np
 
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.families import implements, register_hook
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.netx_file import read_netx
 from beamnet_lava.sim_cpu.evaluate import run_snn, synaptic_events
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
+
+
+register_hook("spike_inputs", "sim_cpu", "spike_inputs(path) -> the NetX network `run --inputs` "
+              "drives with the user's own spikes (layer by layer, no encoder)")
+implements("snn", hook="spike_inputs")(read_netx)
 
 
 def load_spikes(path: str | Path) -> np.ndarray:
@@ -48,12 +54,12 @@ def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path 
     """Run the user's input spikes through a NetX SNN on Lava; optionally save every layer."""
     from beamnet_lava.netx_export.export import file_family
 
-    if file_family(netx_path).name != "snn":
-        raise BeamnetError(f"{netx_path}: --inputs runs CUBA SNN files (NetX or NIR); BEAM-Net "
-                           "and BRF files take their encoders' inputs from a dataset")
+    family = file_family(netx_path)
+    if not family.has("spike_inputs"):
+        raise BeamnetError(f"{netx_path}: {family.refusal('spike_inputs')}")
     if record is not None:
         refuse_overwrite(Path(record), force)
-    net = read_netx(netx_path)
+    net = family.hook("spike_inputs")(netx_path)
     spikes = load_spikes(inputs)
     n, steps, n_in = spikes.shape
     if n_in != net.input_size:
