@@ -153,9 +153,12 @@ def figure_plot(rows: list[dict[str, Any]], path: str | Path, force: bool = Fals
             if oods:
                 ax.legend(fontsize=7)
         elif extra is not None:
-            ax.bar(x - 0.2, vals, 0.4, label="per op (Loihi) / MACs (ANN)")
-            ax.bar(x + 0.2, extra, 0.4, label="+ weight reads (ANN)")
-            ax.set_yscale("log")
+            # a linear axis with the values written on the bars: bars on a log axis start at
+            # an arbitrary floor, so their heights would misstate the ratios between runs
+            for dx, v, label in ((-0.2, vals, "per op (Loihi) / MACs (ANN)"),
+                                 (0.2, extra, "+ weight reads (ANN)")):
+                ax.bar_label(ax.bar(x + dx, v, 0.4, label=label), fmt="%.0f", fontsize=6)
+            ax.margins(y=0.15)
             ax.legend(fontsize=7)
         else:
             ax.bar(x, vals)

@@ -199,12 +199,14 @@ def fig_windows(runs: list[RunRecord]) -> bytes:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5, 3))
     width = 0.8 / len(runs)
+    most = 1
     for j, r in enumerate(runs):
         counts = np.bincount(np.asarray(r.predictions["windows"], dtype=np.int64))[1:]
+        most = max(most, len(counts))
         x = np.arange(1, len(counts) + 1) + (j - (len(runs) - 1) / 2) * width
-        ax.bar(x, counts, width, label=r.name)
+        ax.bar_label(ax.bar(x, counts, width, label=r.name), fontsize=6)
     ax.set(xlabel="windows used", ylabel="test samples", title="windows per sample (Theorem 3.6)")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xticks(range(1, most + 1))              # a count of windows is a whole number
     ax.legend(fontsize=7)
     fig.tight_layout()
     return _png(fig)
