@@ -1,9 +1,10 @@
 """The stock-process BEAM-Net variant (``export --target loihi2``): Lava vs its training-side
 model spike for spike, the inhibition's 8-bit encoding, inspect's verdict, refusals."""
+import shutil
+
 import numpy as np
 import pytest
 
-from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.deploy.fit import inspect_file
 from beamnet_lava.deploy.stock_beamnet import (
     _inhibition,
@@ -13,17 +14,14 @@ from beamnet_lava.deploy.stock_beamnet import (
 )
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.beamnet_file import read_beamnet
-from beamnet_lava.evaluation.pipeline import train
 
 
 @pytest.fixture(scope="module")
-def stock(tmp_path_factory):
-    from beamnet_lava.netx_export import export_run
-
+def stock(beamnet30, tmp_path_factory):
+    """``exact.net`` (the shared BEAM-Net export) and its stock variant ``stock.net``."""
     root = tmp_path_factory.mktemp("stock")
-    train(BeamnetConfig(epochs=1, n_memory=30, seed=2), root / "run", progress=False)
-    export_run(root / "run", root / "exact.net")
-    export_stock(root / "run", root / "stock.net")
+    shutil.copy(beamnet30 / "bn.net", root / "exact.net")
+    export_stock(beamnet30 / "run", root / "stock.net")
     return root
 
 
@@ -48,6 +46,29 @@ def test_lava_matches_the_training_side_model_spike_for_spike(stock):
     assert r["accuracy"] == r["reference_accuracy"] and 0.0 <= r["ece"] <= 1.0
 
 
+@pytest.mark.slow
+def test_run_dataset_runs_a_stock_file_from_a_fresh_python_without_cli_or_deploy(stock):
+    """The family's declared provider module is imported by the registry: a Python caller
+    of ``run_dataset`` needs no ``import beamnet_lava.deploy...`` by hand."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import json, sys\n"
+            "from beamnet_lava.sim_cpu.evaluate import run_dataset\n"
+            "assert not any(m == 'beamnet_lava.cli' or m.startswith('beamnet_lava.deploy') "
+            "for m in sys.modules), sorted(m for m in sys.modules if 'deploy' in m or 'cli' in m)\n"
+            f"r = run_dataset({str(stock / 'stock.net')!r}, 'digits', 4, progress=False)\n"
+            "print(json.dumps([r.model, r.n_samples, r.spike_parity, r.spikes['memory']]))\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=600, check=False)
+    assert res.returncode == 0, res.stderr[-2000:]
+    model, n, parity, spikes = __import__("json").loads(res.stdout.strip().splitlines()[-1])
+    assert (model, n, parity) == ("beamnet-stock", 4, 1.0) and spikes > 0
+
+
 def test_inspect_says_it_fits_stock_processes(stock):
     r = inspect_file(stock / "stock.net")
     assert r.family == "beamnet-stock" and not r.failures
@@ -59,7 +80,7 @@ def test_inspect_says_it_fits_stock_processes(stock):
     assert r.layers[1].recurrent_synapses == 30 * 29 and r.verdict.startswith("fits stock")
 
 
-def test_refusals(stock, tiny_run, tmp_path):
+def test_refusals(stock, beamnet30, tiny_run, tmp_path):
     from typer.testing import CliRunner
 
     from beamnet_lava.cli import app
@@ -69,7 +90,7 @@ def test_refusals(stock, tiny_run, tmp_path):
                                    "--target", "loihi2"])
     assert res.exit_code == 1 and "stock already" in res.output
     with pytest.raises(BeamnetError, match="already exists"):
-        export_stock(stock / "run", stock / "stock.net")
+        export_stock(beamnet30 / "run", stock / "stock.net")
     with pytest.raises(BeamnetError, match="needs INRC-only microcode"):
         write_bundle(stock / "exact.net", tmp_path / "job", samples=2)
 

@@ -8,7 +8,6 @@ import pytest
 from typer.testing import CliRunner
 
 from beamnet_lava.cli import app
-from beamnet_lava.config import SeqConfig
 from beamnet_lava.data import load_split
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.netx_file import read_netx
@@ -89,16 +88,10 @@ def test_stock_netx_file_in_lanes(tmp_path):
     assert report["parity"] == 1.0
 
 
-@pytest.fixture(scope="module", params=["brf-rsnn", "rf-rsnn"])
-def seq_net(request, tmp_path_factory):
-    from beamnet_lava.netx_export import export_run
-    from beamnet_lava.evaluation.pipeline import train
-
-    root = tmp_path_factory.mktemp(request.param)
-    train(SeqConfig(model=request.param, epochs=1, hidden=(16,), seed=1), root / "run",
-          progress=False)
-    export_run(root / "run", root / "seq.net")
-    return root / "seq.net"
+@pytest.fixture(scope="module", params=["brf32", "rf8"])
+def seq_net(request):
+    """A BRF and an RF network (the shared session runs)."""
+    return request.getfixturevalue(request.param) / "seq.net"
 
 
 def test_recurrent_networks_identical_in_any_lane_count(seq_net):
@@ -128,15 +121,8 @@ def test_cli_lanes_option(tiny_net):
 
 
 @pytest.fixture(scope="module")
-def bn_file(tmp_path_factory):
-    from beamnet_lava.config import BeamnetConfig
-    from beamnet_lava.netx_export import export_run
-    from beamnet_lava.evaluation.pipeline import train
-
-    root = tmp_path_factory.mktemp("bnlanes")
-    train(BeamnetConfig(epochs=1, n_memory=30, seed=2), root / "run", progress=False)
-    export_run(root / "run", root / "bn.net")
-    return root / "bn.net"
+def bn_file(beamnet30):
+    return beamnet30 / "bn.net"
 
 
 def test_beamnet_defaults_to_auto_lanes_with_parity(bn_file):
