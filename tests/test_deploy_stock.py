@@ -18,10 +18,11 @@ from beamnet_lava.netx_export.beamnet_file import read_beamnet
 
 @pytest.fixture(scope="module")
 def stock(beamnet30, tmp_path_factory):
-    """``exact.net`` (the shared BEAM-Net export) and its stock variant ``stock.net``."""
+    """A copy of the shared BEAM-Net run (``run``, ``exact.net``) and its stock variant ``stock.net``."""
     root = tmp_path_factory.mktemp("stock")
+    shutil.copytree(beamnet30 / "run", root / "run")
     shutil.copy(beamnet30 / "bn.net", root / "exact.net")
-    export_stock(beamnet30 / "run", root / "stock.net")
+    export_stock(root / "run", root / "stock.net")
     return root
 
 
@@ -80,7 +81,7 @@ def test_inspect_says_it_fits_stock_processes(stock):
     assert r.layers[1].recurrent_synapses == 30 * 29 and r.verdict.startswith("fits stock")
 
 
-def test_refusals(stock, beamnet30, tiny_run, tmp_path):
+def test_refusals(stock, tiny_run, tmp_path):
     from typer.testing import CliRunner
 
     from beamnet_lava.cli import app
@@ -90,7 +91,7 @@ def test_refusals(stock, beamnet30, tiny_run, tmp_path):
                                    "--target", "loihi2"])
     assert res.exit_code == 1 and "stock already" in res.output
     with pytest.raises(BeamnetError, match="already exists"):
-        export_stock(beamnet30 / "run", stock / "stock.net")
+        export_stock(stock / "run", stock / "stock.net")
     with pytest.raises(BeamnetError, match="needs INRC-only microcode"):
         write_bundle(stock / "exact.net", tmp_path / "job", samples=2)
 
