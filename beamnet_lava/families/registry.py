@@ -91,7 +91,9 @@ class Family:
         """The family's ``name`` hook; a one-line error naming what is missing otherwise."""
         if name not in HOOKS:
             raise KeyError(f"unknown hook {name!r}; hooks are {', '.join(HOOKS)}")
-        found = self.hooks.get(name) or self._provided(name)
+        found = self.hooks.get(name)
+        if found is None and not self.refusal(name):
+            found = self._provided(name)
         if found is None:
             reason = self.refusal(name)
             raise BeamnetError(f"{self.name}: {reason}" if reason else
@@ -99,11 +101,11 @@ class Family:
         return found
 
     def has(self, name: str) -> bool:
-        return name in self.hooks or self._provided(name) is not None
+        return name in self.hooks or (not self.refusal(name) and self._provided(name) is not None)
 
     def _provided(self, name: str) -> Callable[..., Any] | None:
         """Import the declared ``providers`` (once each; Python caches modules) and return
-        hook ``name`` if one of them registered it."""
+        hook ``name`` if one of them registered it (a refused hook imports nothing)."""
         for module in self.providers:
             if name in self.hooks:
                 break
