@@ -35,8 +35,8 @@ notebooks: install
 	    --output-dir ../runs/notebooks "$$nb" || exit 1; done
 	@echo "notebooks rendered to runs/notebooks/*.html"
 
-# Fast suite (a few minutes on 2 cores), after the import layering (import-linter, the
-# contracts in pyproject.toml) and lint (ruff) checks.
+# Fast suite (a few minutes on 2 cores: README "Tests" has the measured figures), after the
+# import layering (import-linter, the contracts in pyproject.toml) and lint (ruff) checks.
 test: install lint
 	$(BIN)/python -m pytest -m "not slow" -q
 
@@ -44,7 +44,8 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/ruff check beamnet_lava tests benchmarks
 
-# Slow end-to-end tests (full training, >=100-sample parity); CI runs them too.
+# Slow end-to-end tests (full training, >=100-sample parity, signals other than Ctrl-C, the
+# SQLite MLflow store, Ray, INRC bundles); CI runs them too.
 test-slow: install
 	$(BIN)/python -m pytest -m slow -q
 

@@ -279,7 +279,6 @@ def run(
     force: bool = typer.Option(False, help="Overwrite an existing --record file."),
 ) -> None:
     """Run an exported network on Lava and compare it with the training model."""
-    import beamnet_lava.deploy.stock_beamnet  # noqa: F401  (registers the beamnet-stock hooks)
     from beamnet_lava.netx_export.nir_bridge import netx_view
     from beamnet_lava.sim_cpu.evaluate import run_dataset
     from beamnet_lava.sim_cpu.lanes import parse_lanes
@@ -357,7 +356,6 @@ def evaluate(
     mlflow_uri: Optional[str] = typer.Option(None, help="Also log the evaluation to MLflow at this URI (needs mlflow)."),
 ) -> None:
     """Accuracy, calibration, uncertainty, OOD AUROC and energy of a trained run."""
-    import beamnet_lava.deploy.stock_beamnet  # noqa: F401  (registers the beamnet-stock hooks)
     from beamnet_lava.evaluation import tracking
     from beamnet_lava.evaluation.evaluate import evaluate
     from beamnet_lava.sim_cpu.lanes import parse_lanes

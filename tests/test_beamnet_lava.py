@@ -2,21 +2,15 @@
 import numpy as np
 import pytest
 
-from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.errors import BeamnetError
 from helpers import edited_copy
-from beamnet_lava.netx_export import export_run
 from beamnet_lava.netx_export.beamnet_file import read_beamnet
 from beamnet_lava.sim_cpu.evaluate import run_dataset
-from beamnet_lava.evaluation.pipeline import train
 
 
 @pytest.fixture(scope="module")
-def bn_file(tmp_path_factory):
-    root = tmp_path_factory.mktemp("bnlava")
-    train(BeamnetConfig(epochs=1, n_memory=30, seed=2), root / "run", progress=False)
-    export_run(root / "run", root / "bn.net")
-    return root / "bn.net"
+def bn_file(beamnet30):
+    return beamnet30 / "bn.net"
 
 
 def test_round_trip_parity_on_lava(bn_file):

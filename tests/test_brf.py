@@ -143,30 +143,29 @@ def test_model_parameters_stay_valid_after_projection():
     brf.check_params(model.hidden.neuron.omega.detach().numpy(), model.hidden.neuron.b_offset.detach().numpy())
 
 
-@pytest.fixture(scope="module")
-def brf_run(tmp_path_factory):
+@pytest.mark.slow
+def test_tiny_brf_training_beats_chance(tmp_path):
+    """Four epochs on every training sample learn (slow; the fast suite's BRF tests use the
+    shared one-epoch run ``brf32``)."""
     from beamnet_lava.evaluation.pipeline import train
 
-    out = tmp_path_factory.mktemp("brf") / "run"
-    metrics = train(SeqConfig(model="brf-rsnn", epochs=4, hidden=(32,), seed=1), out, progress=False)
-    return out, metrics
-
-
-def test_tiny_brf_training_beats_chance(brf_run):
-    out, m = brf_run
+    out = tmp_path / "run"
+    m = train(SeqConfig(model="brf-rsnn", epochs=4, hidden=(32,), seed=1), out, progress=False)
     assert {"config.json", "checkpoint.pt", "metrics.json"} <= {p.name for p in out.iterdir()}
     assert len(m["history"]) == 4 and m["spikes_per_sample"] > 0
     assert m["test_accuracy"] > 0.2                   # chance: 0.1 (10 digits)
     assert m["test_accuracy_fixed"] > 0.2
 
 
-def test_brf_checkpoint_is_byte_deterministic(tmp_path):
+def test_brf_checkpoint_is_byte_deterministic(rf8, tmp_path):
+    """The same config trained again (here, later in the same process) gives the same bytes."""
     from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.training.checkpoint import load_run
 
     cfg = SeqConfig(model="rf-rsnn", epochs=1, hidden=(8,), seed=2, split=(0.2, 0.1, 0.7))
-    train(cfg, tmp_path / "a", progress=False)
+    assert load_run(rf8 / "run").config == cfg            # the config the shared run trained
     train(cfg, tmp_path / "b", progress=False)
-    assert (tmp_path / "a/checkpoint.pt").read_bytes() == (tmp_path / "b/checkpoint.pt").read_bytes()
+    assert (rf8 / "run/checkpoint.pt").read_bytes() == (tmp_path / "b/checkpoint.pt").read_bytes()
 
 
 def test_alif_rsnn_trains_and_keeps_no_state(tmp_path):
@@ -189,15 +188,11 @@ def test_alif_rsnn_trains_and_keeps_no_state(tmp_path):
 
 # -- export -> load -> run on Lava ---------------------------------------------------------------
 @pytest.fixture(scope="module")
-def brf_net(brf_run, tmp_path_factory):
-    from beamnet_lava.netx_export import export_run
-
-    path = tmp_path_factory.mktemp("brfnet") / "brf.net"
-    export_run(brf_run[0], path)
-    return path
+def brf_net(brf32):
+    return brf32 / "seq.net"
 
 
-def test_export_roundtrip_matches_the_training_model(brf_run, brf_net):
+def test_export_roundtrip_matches_the_training_model(brf32, brf_net):
     from beamnet_lava.data.sequences import load_sequences, to_levels
     from beamnet_lava.models.brf import fixed_forward
     from beamnet_lava.netx_export.brf_file import read_brf
@@ -205,7 +200,7 @@ def test_export_roundtrip_matches_the_training_model(brf_run, brf_net):
 
     net = read_brf(brf_net)
     assert net.neuron_type == "BALANCED_RESONATOR" and "RF" not in net.neuron_type
-    model = load_run(brf_run[0]).model
+    model = load_run(brf32 / "run").model
     x = to_levels(load_sequences("digits-seq").x_test[:30], "digits-seq")
     a, b = model.forward_fixed(x, 16), fixed_forward(net.layers, x)
     assert (a.predictions == b.predictions).all() and (a.hidden_spikes == b.hidden_spikes).all()

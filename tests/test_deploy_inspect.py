@@ -7,10 +7,7 @@ import pytest
 import torch
 from helpers import edited_copy
 
-from beamnet_lava.config import BeamnetConfig, SeqConfig
 from beamnet_lava.deploy.fit import inspect_file
-from beamnet_lava.netx_export import export_run
-from beamnet_lava.evaluation.pipeline import train
 
 # hand-made weights (hardware units after slayer's x64 scale) and per-neuron delays
 W = np.array([[1.0, 0, -0.5, 0], [0, 0, 2.0, 0.25], [0, 0, 0, 0]])
@@ -113,11 +110,8 @@ def test_snn_family(tiny_net):
 
 
 @pytest.fixture(scope="module")
-def beamnet_file(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fitbn")
-    train(BeamnetConfig(epochs=1, n_memory=30, seed=2), root / "run", progress=False)
-    export_run(root / "run", root / "bn.net")
-    return root / "bn.net"
+def beamnet_file(beamnet30):
+    return beamnet30 / "bn.net"
 
 
 def test_beamnet_family(beamnet_file):
@@ -137,14 +131,11 @@ def test_beamnet_family(beamnet_file):
     assert not r.failures and r.verdict.startswith("needs INRC microcode")
 
 
-def test_brf_family(tmp_path):
+def test_brf_family(rf8):
     from beamnet_lava.netx_export.brf_file import read_brf
 
-    train(SeqConfig(model="rf-rsnn", epochs=1, hidden=(8,), seed=2, split=(0.2, 0.1, 0.7)),
-          tmp_path / "run", progress=False)
-    export_run(tmp_path / "run", tmp_path / "rf.net")
-    net = read_brf(tmp_path / "rf.net")
-    r = inspect_file(tmp_path / "rf.net")
+    net = read_brf(rf8 / "seq.net")
+    r = inspect_file(rf8 / "seq.net")
     hid, out = r.layers[1], r.layers[2]
     (w, _), (w_rec, _), (w_out, _) = (net.layers[k] for k in ("weight", "weight_rec", "weight_out"))
     assert r.family == "brf" and hid.neurons == 8 and out.neurons == 10

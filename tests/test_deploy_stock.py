@@ -1,11 +1,11 @@
 """The stock-process BEAM-Net variant (``export --target loihi2``): Lava vs its training-side
 model spike for spike, the inhibition's 8-bit encoding, inspect's verdict, refusals."""
 import re
+import shutil
 
 import numpy as np
 import pytest
 
-from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.deploy.fit import inspect_file
 from beamnet_lava.deploy.stock_beamnet import (
     _inhibition,
@@ -15,16 +15,14 @@ from beamnet_lava.deploy.stock_beamnet import (
 )
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.beamnet_file import read_beamnet
-from beamnet_lava.evaluation.pipeline import train
 
 
 @pytest.fixture(scope="module")
-def stock(tmp_path_factory):
-    from beamnet_lava.netx_export import export_run
-
+def stock(beamnet30, tmp_path_factory):
+    """A copy of the shared BEAM-Net run (``run``, ``exact.net``) and its stock variant ``stock.net``."""
     root = tmp_path_factory.mktemp("stock")
-    train(BeamnetConfig(epochs=1, n_memory=30, seed=2), root / "run", progress=False)
-    export_run(root / "run", root / "exact.net")
+    shutil.copytree(beamnet30 / "run", root / "run")
+    shutil.copy(beamnet30 / "bn.net", root / "exact.net")
     export_stock(root / "run", root / "stock.net")
     return root
 
@@ -48,6 +46,29 @@ def test_lava_matches_the_training_side_model_spike_for_spike(stock):
     assert r["model"] == "beamnet-stock" and r["spikes"]["memory"] > 0
     assert r["parity"] == 1.0 and r["prediction_agreement"] == 1.0
     assert r["accuracy"] == r["reference_accuracy"] and 0.0 <= r["ece"] <= 1.0
+
+
+@pytest.mark.slow
+def test_run_dataset_runs_a_stock_file_from_a_fresh_python_without_cli_or_deploy(stock):
+    """The family's declared provider module is imported by the registry: a Python caller
+    of ``run_dataset`` needs no ``import beamnet_lava.deploy...`` by hand."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import json, sys\n"
+            "from beamnet_lava.sim_cpu.evaluate import run_dataset\n"
+            "assert not any(m == 'beamnet_lava.cli' or m.startswith('beamnet_lava.deploy') "
+            "for m in sys.modules), sorted(m for m in sys.modules if 'deploy' in m or 'cli' in m)\n"
+            f"r = run_dataset({str(stock / 'stock.net')!r}, 'digits', 4, progress=False)\n"
+            "print(json.dumps([r.model, r.n_samples, r.spike_parity, r.spikes['memory']]))\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=600, check=False)
+    assert res.returncode == 0, res.stderr[-2000:]
+    model, n, parity, spikes = __import__("json").loads(res.stdout.strip().splitlines()[-1])
+    assert (model, n, parity) == ("beamnet-stock", 4, 1.0) and spikes > 0
 
 
 def test_inspect_says_it_fits_stock_processes(stock):

@@ -233,11 +233,10 @@ def test_energy_of_an_ann_run_and_sweep_refused(ann_run, tmp_path):
         energy(out, sweep=[10, 20])
 
 
-def test_beamnet_energy_sweep_measures_activity(tmp_path):
+def test_beamnet_energy_sweep_measures_activity(beamnet30, tmp_path):
     from beamnet_lava.evaluation.energy_report import energy
 
-    run = tmp_path / "bn"
-    train(BeamnetConfig(epochs=1, n_memory=20, seed=1), run, progress=False)
+    run = beamnet30 / "run"                  # the shared BEAM-Net run, N = 30 (read only)
     rep = energy(run, sweep=[10, 30], epochs=1, out=tmp_path / "e", samples=60, progress=False)
     small, big = rep["sweep"]
     # every memory neuron is updated every step: energy grows with N at measured activity
@@ -245,7 +244,7 @@ def test_beamnet_energy_sweep_measures_activity(tmp_path):
     assert big["ann_parameters"] > small["ann_parameters"]
     assert 0 < small["active_fraction"] <= 1
     act = rep["activity_per_inference"]
-    assert act["neuron_updates"] == 20 * BeamnetConfig().time_steps * act["windows"]
+    assert act["neuron_updates"] == 30 * BeamnetConfig().time_steps * act["windows"]
     assert rep["eq25_nJ"]["total"] > 0
     assert (tmp_path / "e" / "energy_sweep.png").stat().st_size > 1000
     assert json.loads((tmp_path / "e" / "energy_sweep.json").read_text())["sweep"][0]["n_memory"] == 10
@@ -307,12 +306,11 @@ def test_exported_beamnet_evaluated_on_lava_matches_training_model(tmp_path):
     assert rows[0]["accuracy"] == rows[1]["accuracy"]
 
 
-def test_brf_run_has_records_and_evaluates(tmp_path):
-    from beamnet_lava.config import SeqConfig
+def test_brf_run_has_records_and_evaluates(brf32, tmp_path):
     from beamnet_lava.netx_export import export_run
 
-    run = tmp_path / "brf"
-    metrics = train(SeqConfig(epochs=1, hidden=(16,), seed=2), run, progress=False)
+    run = brf32 / "run"                     # the shared BRF run (its training wrote metrics.json)
+    metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["temperature"] > 0
     rep = evaluate_run(run, ood="shuffled", samples=40, out=tmp_path / "e")
     assert (tmp_path / "e" / "raster.png").stat().st_size > 1000

@@ -17,7 +17,6 @@ from beamnet_lava._quiet import import_slayer
 from beamnet_lava.cli import app
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation.evaluate import evaluate_run
-import beamnet_lava.deploy.stock_beamnet  # noqa: F401  (registers the beamnet-stock hooks)
 from beamnet_lava.netx_export import file_family, read_export
 from beamnet_lava.netx_export.netx_file import NetxNetwork
 from beamnet_lava.sim_cpu.evaluate import run_dataset
@@ -31,7 +30,8 @@ def test_the_six_families_are_registered_with_every_hook_they_provide():
     assert families.names(trained_only=True) == FAMILIES
     assert families.names() == FAMILIES + VARIANTS
     for fam in families.families():
-        assert set(fam.expected_hooks()) <= set(fam.hooks), (fam.name, set(fam.expected_hooks()) - set(fam.hooks))
+        missing = [h for h in fam.expected_hooks() if not fam.has(h)]   # has(): imports providers
+        assert not missing, (fam.name, missing)
         assert set(fam.hooks) <= set(families.HOOKS)
         if fam.trained:
             assert fam.name in fam.config_class.MODELS
@@ -186,3 +186,26 @@ def test_a_feature_hook_is_provided_or_refused_by_every_family(monkeypatch):
     with pytest.raises(BeamnetError, match="model family snn has no fit_report"):
         snn.hook("fit_report")           # neither provided nor refused: the registry test fails
     assert "fit_report" in snn.expected_hooks() and "fit_report" not in snn.hooks
+
+
+def test_a_family_declared_with_a_provider_module_finds_its_hooks_from_any_entry_point(
+        monkeypatch, tmp_path):
+    """``Family.providers``: the registry imports the module on the first lookup of a hook
+    not registered yet (how beamnet-stock's hooks in deploy/ reach ``run_dataset``)."""
+    from beamnet_lava.families import registry
+
+    (tmp_path / "toy_provider.py").write_text(
+        "from beamnet_lava.families import implements\n\n"
+        "@implements('toy', hook='read')\n"
+        "def read(path):\n"
+        "    return ('toy file', path)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "toy_provider", raising=False)
+    monkeypatch.setattr(registry, "_FAMILIES", dict(registry._FAMILIES))
+    toy = families.register_family(families.Family(
+        "toy", config.BeamnetConfig, "toy", "toy", trained=False, providers=("toy_provider",)))
+    assert "toy_provider" not in sys.modules and not toy.hooks
+    assert toy.hook("read")("x.net") == ("toy file", "x.net") and "toy_provider" in sys.modules
+    assert toy.has("read") and not toy.has("lava_run")
+    with pytest.raises(BeamnetError, match="model family toy has no lava_run"):
+        toy.hook("lava_run")          # the provider was imported and does not give it

@@ -8,7 +8,6 @@ import pytest
 from typer.testing import CliRunner
 
 from beamnet_lava.cli import app
-from beamnet_lava.config import SeqConfig
 from beamnet_lava.data import load_split
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.netx_file import read_netx
@@ -89,24 +88,19 @@ def test_stock_netx_file_in_lanes(tmp_path):
     assert report["parity"] == 1.0
 
 
-@pytest.fixture(scope="module", params=["brf-rsnn", "rf-rsnn"])
-def seq_net(request, tmp_path_factory):
-    from beamnet_lava.netx_export import export_run
-    from beamnet_lava.evaluation.pipeline import train
-
-    root = tmp_path_factory.mktemp(request.param)
-    train(SeqConfig(model=request.param, epochs=1, hidden=(16,), seed=1), root / "run",
-          progress=False)
-    export_run(root / "run", root / "seq.net")
-    return root / "seq.net"
+@pytest.fixture(scope="module", params=["brf32", "rf8"])
+def seq_net(request):
+    """A BRF and an RF network (the shared session runs)."""
+    return request.getfixturevalue(request.param) / "seq.net"
 
 
 def test_recurrent_networks_identical_in_any_lane_count(seq_net):
-    one = run_dataset(seq_net, "digits-seq", 7, lanes=1, progress=False)
+    # 5 samples of 64 steps: lanes 3 packs them 3 + 2 (a partial last pack), auto all 5
+    one = run_dataset(seq_net, "digits-seq", 5, lanes=1, progress=False)
     assert one["lanes"] == 1 and one["spikes"]["layer0"] > 0
     for lanes in (3, AUTO):
-        laned = run_dataset(seq_net, "digits-seq", 7, lanes=lanes, progress=False)
-        assert laned["lanes"] == (3 if lanes == 3 else 7)
+        laned = run_dataset(seq_net, "digits-seq", 5, lanes=lanes, progress=False)
+        assert laned["lanes"] == (3 if lanes == 3 else 5)
         # identical hidden spike trains to the fixed-point forward, as one lane is
         assert laned["layer_parity"] == one["layer_parity"] == {"layer0": 1.0, "layer1": 1.0}
         assert laned["predictions"] == one["predictions"]
@@ -114,8 +108,8 @@ def test_recurrent_networks_identical_in_any_lane_count(seq_net):
 
 
 def test_recurrent_float_identical_in_any_lane_count(seq_net):
-    one = run_dataset(seq_net, "digits-seq", 7, precision="float", lanes=1, progress=False)
-    three = run_dataset(seq_net, "digits-seq", 7, precision="float", lanes=3, progress=False)
+    one = run_dataset(seq_net, "digits-seq", 5, precision="float", lanes=1, progress=False)
+    three = run_dataset(seq_net, "digits-seq", 5, precision="float", lanes=3, progress=False)
     assert one["predictions"] == three["predictions"] and one["spikes"] == three["spikes"]
 
 
@@ -128,15 +122,8 @@ def test_cli_lanes_option(tiny_net):
 
 
 @pytest.fixture(scope="module")
-def bn_file(tmp_path_factory):
-    from beamnet_lava.config import BeamnetConfig
-    from beamnet_lava.netx_export import export_run
-    from beamnet_lava.evaluation.pipeline import train
-
-    root = tmp_path_factory.mktemp("bnlanes")
-    train(BeamnetConfig(epochs=1, n_memory=30, seed=2), root / "run", progress=False)
-    export_run(root / "run", root / "bn.net")
-    return root / "bn.net"
+def bn_file(beamnet30):
+    return beamnet30 / "bn.net"
 
 
 def test_beamnet_defaults_to_auto_lanes_with_parity(bn_file):

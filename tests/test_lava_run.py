@@ -20,7 +20,10 @@ def test_tiny_end_to_end_parity(tiny_net):
     assert report["samples_per_s"] > 0 and report["steps_per_s"] > 0
 
 
+@pytest.mark.slow
 def test_streaming_matches_one_sample_at_a_time(tiny_net):
+    """Four Lava networks (slow); the fast suite checks streaming through spike parity with the
+    training model on samples across chunk boundaries (test_tiny_end_to_end_parity)."""
     x = load_split("digits", seed=3).x_test[:3]
     spikes = rate_encode(x, 8)
     with LavaNetwork(tiny_net, 8, chunk_samples=2) as lava:

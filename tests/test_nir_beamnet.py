@@ -4,24 +4,18 @@ import numpy as np
 import pytest
 from helpers import edited_copy
 
-from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.data import load_split, times_to_raster
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.netx_export import export_run
 from beamnet_lava.netx_export.beamnet_file import read_beamnet
 from beamnet_lava.netx_export.nir_bridge import DT, export_nir, import_nir
 from beamnet_lava.netx_export.nir_peers import euler_layers
 from beamnet_lava.sim_cpu.beamnet_run import BeamnetSpec
 from beamnet_lava.sim_cpu.runner import LavaNetwork
-from beamnet_lava.evaluation.pipeline import train
 
 
 @pytest.fixture(scope="module")
-def bn_file(tmp_path_factory):
-    root = tmp_path_factory.mktemp("bnnir")
-    train(BeamnetConfig(epochs=1, n_memory=30, seed=2), root / "run", progress=False)
-    export_run(root / "run", root / "bn.net")
-    return root / "bn.net"
+def bn_file(beamnet30):
+    return beamnet30 / "bn.net"
 
 
 def test_beamnet_needs_deterministic_and_says_what_is_dropped(bn_file, tmp_path):

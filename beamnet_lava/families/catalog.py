@@ -62,6 +62,7 @@ register_family(Family(
     "beamnet-stock", BeamnetConfig, "BEAM-Net, stock Lava processes (Loihi 2 variant)",
     "BEAM-Net's deterministic core from stock Lava processes (export --target loihi2)",
     inputs="images", trained=False, no_file_evaluation=_STOCK,
+    providers=("beamnet_lava.deploy.stock_beamnet",),   # its read and lava_run hooks
     refuses={**{hook: _STOCK for hook in ("build", "train", "calibrate", "export", "predict", "raster")},
              "to_nir": "export its BEAM-Net run with `--format nir --deterministic` (the same "
                        "deterministic core, with its inhibition trace's decay listed)",

@@ -10,10 +10,12 @@ A verb asks the record (``family_of(cfg).hook("train")``), never ``isinstance(cf
 This module sits low in the layering (it imports only :mod:`beamnet_lava.errors`), so
 every stage can import it; a stage only ever calls hooks of its own layer or below,
 which its package imports (e.g. ``beamnet_lava/training/__init__.py`` imports the
-training modules that register ``train``).
+training modules that register ``train``). Hooks kept outside the stage packages are
+declared by module name in the record (``Family.providers``) and imported on first use.
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -57,6 +59,12 @@ class Family:
       ``export --target loihi2``'s stock-process BEAM-Net): it is no ``--model`` choice and
       refuses the training hooks.
 
+    - ``providers``: modules (dotted names) that register hooks of this family from
+      outside the stage packages (the plugin pattern: e.g. ``beamnet-stock``'s hooks live
+      in :mod:`beamnet_lava.deploy.stock_beamnet`). The registry imports them on the first
+      lookup of a hook not registered yet, so any entry point (the CLI, a Python caller of
+      ``run_dataset``) finds the hook without importing the provider by hand.
+
     ``hooks``: the behaviour attached by the stages (:data:`HOOKS`); ``refuses``: hook ->
     the one-line reason the family does not provide it (for hooks a feature module adds
     with :func:`register_hook`).
@@ -75,6 +83,7 @@ class Family:
     no_export: str = ""
     no_file_evaluation: str = ""
     trained: bool = True
+    providers: tuple[str, ...] = ()
     hooks: dict[str, Callable[..., Any]] = field(default_factory=dict)
     refuses: dict[str, str] = field(default_factory=dict)
 
@@ -83,6 +92,8 @@ class Family:
         if name not in HOOKS:
             raise KeyError(f"unknown hook {name!r}; hooks are {', '.join(HOOKS)}")
         found = self.hooks.get(name)
+        if found is None and not self.refusal(name):
+            found = self._provided(name)
         if found is None:
             reason = self.refusal(name)
             raise BeamnetError(f"{self.name}: {reason}" if reason else
@@ -90,7 +101,16 @@ class Family:
         return found
 
     def has(self, name: str) -> bool:
-        return name in self.hooks
+        return name in self.hooks or (not self.refusal(name) and self._provided(name) is not None)
+
+    def _provided(self, name: str) -> Callable[..., Any] | None:
+        """Import the declared ``providers`` (once each; Python caches modules) and return
+        hook ``name`` if one of them registered it (a refused hook imports nothing)."""
+        for module in self.providers:
+            if name in self.hooks:
+                break
+            importlib.import_module(module)
+        return self.hooks.get(name)
 
     def refusal(self, name: str) -> str:
         """Why the family does not provide hook ``name`` ("" when it should)."""
