@@ -20,11 +20,18 @@ def test_run_dir_contents(tiny_run, tiny_config):
 
 
 def test_training_is_reproducible(tmp_path, tiny_config, tiny_run):
+    """The same seed gives the same bytes, also when the config is the one a run dir
+    recorded (read back from JSON: fresh string objects, which pickle would otherwise
+    write differently from the interned literals of a config built in code)."""
     from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.training.checkpoint import load_run
 
-    again = train(tiny_config, tmp_path / "again", progress=False)
+    recorded = load_run(tiny_run).config
+    assert recorded == tiny_config
+    again = train(recorded, tmp_path / "again", progress=False)
     first = json.loads((tiny_run / "metrics.json").read_text())
     assert again["history"][-1]["loss"] == first["history"][-1]["loss"]
+    assert (tmp_path / "again" / "checkpoint.pt").read_bytes() == (tiny_run / "checkpoint.pt").read_bytes()
 
 
 def test_stock_lava_dl_loads_the_export(tiny_net):

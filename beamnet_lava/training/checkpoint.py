@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import sys
 import math
 import pickle
 from dataclasses import dataclass
@@ -29,13 +30,28 @@ def build_model(cfg: config_mod.TrainConfig, n_in: int, n_out: int):
 def save_checkpoint(path: Path, model, cfg: config_mod.TrainConfig, epoch: int,
                     val_accuracy: float, calibration: dict | None = None) -> None:
     """``calibration``: scalars fitted on validation after training (e.g. a temperature)."""
-    state = {"format": FORMAT, "config": cfg.to_dict(), "sizes": list(model.sizes), "epoch": epoch,
+    state = {"format": FORMAT, "config": _interned(cfg.to_dict()), "sizes": list(model.sizes), "epoch": epoch,
              "val_accuracy": val_accuracy, "state_dict": _cpu_state(model),
              "calibration": dict(calibration or {})}
     buffer = io.BytesIO()   # torch.save names the archive after the file: keep bytes name-free
     torch.save(state, buffer)
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getvalue())
+
+
+def _interned(value):
+    """``value`` with every string interned. pickle writes a string once and then refers to
+    it by identity, so a config read back from JSON (fresh string objects) would pickle to
+    other bytes than the same config built in code (interned literals, e.g. the value
+    ``"split"`` is the same object as the key ``"split"``): interned, equal configs give
+    byte-identical checkpoints however they were made."""
+    if isinstance(value, str):
+        return sys.intern(value)
+    if isinstance(value, dict):
+        return {_interned(k): _interned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interned(v) for v in value]
+    return value
 
 
 def saver(out: Path, cfg: config_mod.TrainConfig):
