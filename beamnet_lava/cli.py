@@ -518,7 +518,7 @@ def energy(
 @_user_errors
 def report(
     run_dirs: list[Path] = typer.Argument(..., help="Run directories (trained; evaluated and run on Lava if you want those sections filled)."),
-    output: Path = typer.Option(..., "--output", "-o", help="Report file: .pdf or .html."),
+    output: list[Path] = typer.Option(..., "--output", "-o", help="Report file: .pdf or .html (repeat -o for both)."),
     title: Optional[str] = typer.Option(None, help="Document title [default: the runs and today's date]."),
     force: bool = typer.Option(False, help="Overwrite an existing report."),
 ) -> None:
@@ -526,7 +526,8 @@ def report(
     from beamnet_lava.evaluation.report import report as build_report
 
     info = build_report(run_dirs, output, force=force, title=title)
-    out.print(f"report of {len(info['runs'])} run(s), {info['figures']} figures -> {info['report']}")
+    out.print(f"report of {len(info['runs'])} run(s), {info['figures']} figures -> "
+              f"{' and '.join(info['reports'])}")
 
 
 @app.command()

@@ -1,7 +1,8 @@
-"""The Python 3.11 shim for lava-nc 0.10 (beamnet_lava.compat)."""
+"""Import shims: the Python 3.11 shim for lava-nc 0.10 (beamnet_lava.compat) and the quiet, lazy SLAYER import (beamnet_lava._quiet)."""
 import dataclasses
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -49,3 +50,25 @@ def test_shim_leaves_other_modules_dataclasses_alone():
 
     assert Elsewhere.__hash__ is None  # eq dataclass outside var_model stays unhashable
     assert compat.apply() is False       # already applied in this process: no-op
+
+
+def test_slayer_imports_quietly_without_its_object_detection_until_used():
+    # a fresh interpreter: whether torchvision got imported is a per-process fact
+    code = textwrap.dedent("""
+        import inspect, sys
+        from beamnet_lava._quiet import import_slayer
+        slayer = import_slayer()
+        from lava.lib.dl import netx
+        inspect.getmodule(import_slayer)          # probes every module's __file__
+        print("deferred", "torchvision" in sys.modules)
+        box = slayer.obd.bbox                     # first use loads the real package
+        print("loaded", "torchvision" in sys.modules, box.__name__, type(slayer.obd).__name__)
+        from lava.lib.dl.slayer.object_detection.boundingbox import utils
+        print("submodule", utils.__name__)
+    """)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == [
+        "deferred False",
+        "loaded True lava.lib.dl.slayer.object_detection.boundingbox module",
+        "submodule lava.lib.dl.slayer.object_detection.boundingbox.utils"]

@@ -9,7 +9,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 def test_the_walkthroughs_exist():
     names = [p.stem for p in NOTEBOOKS]
-    assert names[:5] == ["01_quickstart", "02_beamnet", "03_energy", "04_event_data", "05_brf"]
+    assert names[:6] == ["01_quickstart", "02_beamnet", "03_energy", "04_event_data", "05_brf",
+                         "06_deployment"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -113,3 +113,21 @@ def test_reliability_count_panel_counts_every_sample():
     assert heights == [float(c) for _, c, _, _ in reliability_bins(prob, labels)]
     assert sum(heights) == 500
     plt.close(fig)
+
+
+def test_one_call_writes_pdf_and_html_from_one_reading(evaluated_run, tmp_path):
+    pdf, page = tmp_path / "r.pdf", tmp_path / "r.html"
+    res = CliRunner().invoke(app, ["report", str(evaluated_run), "-o", str(pdf), "-o", str(page)])
+    assert res.exit_code == 0, res.output
+    assert pdf.read_bytes().startswith(b"%PDF") and "<h2>Comparison</h2>" in page.read_text()
+    # the HTML is the one a single-format call writes (same records, same sections)
+    info = report([evaluated_run], tmp_path / "alone.html")
+    assert info["reports"] == [str(tmp_path / "alone.html")]
+    strip = re.compile(r"<img src='data:image/png;base64,[^']*'")
+    assert strip.sub("", page.read_text()) == strip.sub("", (tmp_path / "alone.html").read_text())
+    # every target is checked before anything is written
+    with pytest.raises(BeamnetError, match="already exists"):
+        report([evaluated_run], [tmp_path / "new.html", pdf])
+    assert not (tmp_path / "new.html").exists()
+    with pytest.raises(BeamnetError, match="the same file twice"):
+        report([evaluated_run], [tmp_path / "x.pdf", tmp_path / "x.pdf"])

@@ -423,23 +423,29 @@ def _pdf(sections: list[Section], title: str, path: Path) -> None:
                       rightMargin=1.5 * cm, topMargin=1.5 * cm, bottomMargin=1.5 * cm).build(story)
 
 
-def report(run_dirs: list[str | Path], out: str | Path, *, force: bool = False,
+def report(run_dirs: list[str | Path], out: str | Path | list[str | Path], *, force: bool = False,
            title: str | None = None) -> dict[str, Any]:
-    """Write the report of ``run_dirs`` to ``out`` (``.pdf`` or ``.html``); returns its data."""
-    out = Path(out)
-    if out.suffix.lower() not in FORMATS:
-        raise BeamnetError(f"report {out}: the file name must end in .pdf or .html")
-    refuse_overwrite(out, force)
+    """Write the report of ``run_dirs`` to ``out`` (``.pdf`` or ``.html``; a list of paths
+    writes each from one reading of the records, e.g. both formats); returns its data."""
+    outs = [Path(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
+    for o in outs:                                    # every target checked before any work
+        if o.suffix.lower() not in FORMATS:
+            raise BeamnetError(f"report {o}: the file name must end in .pdf or .html")
+        refuse_overwrite(o, force)
+    if len({o.resolve() for o in outs}) < len(outs):
+        raise BeamnetError(f"report: {', '.join(map(str, outs))}: the same file twice")
     rows = compare(list(run_dirs))
     runs = [collect(d, row) for d, row in zip(run_dirs, rows)]
     title = title or (f"beamnet-lava report: {', '.join(r.name for r in runs)} "
                       f"({_dt.date.today().isoformat()})")
     sections = build_sections(runs, rows)
-    with atomic_path(out) as tmp:
-        if out.suffix.lower() == ".pdf":
-            _pdf(sections, title, tmp)
-        else:
-            tmp.write_text(_html(sections, title))
-    return {"report": str(out), "title": title, "runs": [str(r.run_dir) for r in runs],
-            "comparison": rows, "sections": [s.title for s in sections],
+    for o in outs:
+        with atomic_path(o) as tmp:
+            if o.suffix.lower() == ".pdf":
+                _pdf(sections, title, tmp)
+            else:
+                tmp.write_text(_html(sections, title))
+    return {"report": str(outs[0]), "reports": [str(o) for o in outs], "title": title,
+            "runs": [str(r.run_dir) for r in runs], "comparison": rows,
+            "sections": [s.title for s in sections],
             "figures": sum(len(s.figures) for s in sections)}

@@ -64,11 +64,11 @@ def norse_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
     """Norse's ``from_nir(graph, dt=dt)`` network (Euler; recurrence via nirtorch's state)."""
     import warnings
 
-    import norse.torch as norse
-    from norse.torch.utils.import_nir import CubaLIF
-
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():      # Norse's import and from_nir warn about torch APIs
         warnings.simplefilter("ignore")
+        import norse.torch as norse
+        from norse.torch.utils.import_nir import CubaLIF
+
         net = norse.from_nir(graph, dt=dt)
 
     def step(x):
