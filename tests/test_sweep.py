@@ -264,7 +264,8 @@ def ray_head():
         while "Ray runtime started" not in (temp / "head.log").read_text():
             assert head.poll() is None and time.time() < deadline, (temp / "head.log").read_text()
             time.sleep(1)
-        yield {"address": f"127.0.0.1:{port}", "token": token, "temp": temp, "sid": head.pid}
+        yield {"address": f"127.0.0.1:{port}", "client": f"ray://127.0.0.1:{client_port}",
+               "token": token, "temp": temp, "sid": head.pid}
     finally:
         head.terminate()            # `ray start --block` drains the node and stops its processes
         try:
@@ -326,3 +327,11 @@ def test_sweep_on_a_real_local_ray_cluster(ray_head, tmp_path):
     leftover = [c for c in _session_processes(ray_head["sid"]).values()
                 if "_run_point" in c or "_Board" in c]
     assert not leftover, leftover
+
+    # Ray Client (ray://: the head's client server) runs the same sweep the same way
+    client = _cli("sweep", "--model", "ann", "--seeds", "0", "--set", "epochs=1", "--address",
+                  ray_head["client"], "--out", "client", cwd=tmp_path, env=auth)
+    assert client.returncode == 0, client.stderr
+    manifest = json.loads((tmp_path / "client" / "sweep.json").read_text())
+    assert manifest["counts"] == {"ok": 1} and manifest["engine"]["address"] == ray_head["client"]
+    assert _metrics(tmp_path / "client" / "runs" / "seed=0") == _metrics(out / "runs" / "seed=0")
