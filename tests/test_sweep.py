@@ -54,6 +54,14 @@ def test_points_are_the_product_with_seeds_innermost(tmp_path):
     assert sweep.base["epochs"] == 1
 
 
+def test_a_relative_data_dir_is_made_absolute_for_the_workers(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)            # as train reads it: from the current folder
+    s = plan(None, "0", None, "s", model="ann", overrides={"dataset": "mnist", "data_dir": "data/mnist"})
+    assert s.base["data_dir"] == str(tmp_path / "data" / "mnist")
+    assert s.point_config(s.points[0])["data_dir"] == str(tmp_path / "data" / "mnist")
+    assert plan(None, "0", None, "s", model="ann").base["data_dir"] is None
+
+
 def test_two_sweeps_into_one_folder_are_refused(tmp_path):
     with Lock(tmp_path / LOCK):
         with pytest.raises(BeamnetError, match="another sweep is writing"):
