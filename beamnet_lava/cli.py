@@ -589,6 +589,7 @@ def sweep(
     seeds: str = typer.Option("0", help="Seeds: 0-4, or 0,3,7."),
     grid: Optional[list[str]] = typer.Option(None, help="Settings to sweep: --grid n_memory=100,150 (repeatable; the product is run)."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a base config key for every point: --set epochs=5 (repeatable)."),
+    data_dir: Optional[str] = typer.Option(None, help="Dataset folder, as for train (made absolute: every worker reads it) [default: the config's]."),
     workers: Optional[int] = typer.Option(None, help="Points trained at once [default: the cores / --threads; a cluster: its CPUs]."),
     threads: Optional[int] = typer.Option(None, help="torch/BLAS threads per worker [default: cores / workers; on a cluster 1]."),
     address: Optional[str] = typer.Option(None, help="An existing Ray cluster (e.g. 10.0.0.5:6379) [default: an embedded local Ray]."),
@@ -603,6 +604,8 @@ def sweep(
 
     tracking.check_available(mlflow_uri)
     overrides = dict(config_mod.parse_override(item) for item in (set_ or []))
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
     planned = plan(config, seeds, grid, out_dir, model=model, overrides=overrides)
     on_point = tracking.sweep_logger(mlflow_uri, mlflow_experiment or out_dir.resolve().name, planned)
     try:

@@ -54,6 +54,14 @@ def test_points_are_the_product_with_seeds_innermost(tmp_path):
     assert sweep.base["epochs"] == 1
 
 
+def test_a_relative_data_dir_is_made_absolute_for_the_workers(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)            # as train reads it: from the current folder
+    s = plan(None, "0", None, "s", model="ann", overrides={"dataset": "mnist", "data_dir": "data/mnist"})
+    assert s.base["data_dir"] == str(tmp_path / "data" / "mnist")
+    assert s.point_config(s.points[0])["data_dir"] == str(tmp_path / "data" / "mnist")
+    assert plan(None, "0", None, "s", model="ann").base["data_dir"] is None
+
+
 def test_two_sweeps_into_one_folder_are_refused(tmp_path):
     with Lock(tmp_path / LOCK):
         with pytest.raises(BeamnetError, match="another sweep is writing"):
@@ -83,9 +91,9 @@ def test_cli_grid_error_is_one_line(tmp_path):
 
 # -- real sweeps on an embedded Ray -------------------------------------------------------------
 
-def _cli(*args, cwd: Path, background: bool = False):
+def _cli(*args, cwd: Path, background: bool = False, env: dict | None = None):
     """The real command in a fresh process (run in ``cwd``: MLflow puts artifacts in ./mlruns)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", **(env or {})}
     cmd = [sys.executable, "-m", "beamnet_lava.cli", *map(str, args)]
     if background:
         return subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -205,3 +213,133 @@ def test_an_unreachable_cluster_address_is_one_line(tmp_path):
     r = runner.invoke(app, ["sweep", "--model", "ann", "--set", "epochs=1", "--address", f"127.0.0.1:{port}",
                             "--out", str(tmp_path / "s")])
     assert r.exit_code == 1 and "no Ray cluster answers there" in r.output
+
+
+# -- a real Ray cluster (--address) ---------------------------------------------------------------
+
+def _free_ports(n: int) -> list[int]:
+    import socket
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def _session_processes(sid: int) -> dict[int, str]:
+    """pid -> command line of every live process in session ``sid`` (Linux /proc)."""
+    found = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[3]) == sid and fields[0] != "Z":     # state, ppid, pgrp, session
+                found[int(d.name)] = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@pytest.fixture
+def ray_head():
+    """A real single-node Ray cluster: ``ray start --head --block`` on 127.0.0.1 with its own
+    temp dir, token and session, started without this worktree on its PYTHONPATH (so its
+    workers can only run the package the driver ships). At the end only this node is stopped:
+    SIGTERM to its ``ray start`` (never ``ray stop``, which stops every Ray on the machine),
+    and no process of its session may survive (the group is killed only as a fallback)."""
+    import secrets
+    import shutil
+    import tempfile
+
+    temp = Path(tempfile.mkdtemp(prefix="rayh", dir="/tmp"))   # short: Ray's socket paths
+    port, client_port = _free_ports(2)
+    token = secrets.token_hex(32)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RAY_ADDRESS")}
+    env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token, RAY_USAGE_STATS_ENABLED="0")
+    log = (temp / "head.log").open("w")
+    head = subprocess.Popen(
+        [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block",
+         "--node-ip-address=127.0.0.1", f"--port={port}", f"--ray-client-server-port={client_port}",
+         "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats",
+         f"--temp-dir={temp / 't'}", "--object-store-memory=200000000"],
+        env=env, cwd=temp, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while "Ray runtime started" not in (temp / "head.log").read_text():
+            assert head.poll() is None and time.time() < deadline, (temp / "head.log").read_text()
+            time.sleep(1)
+        yield {"address": f"127.0.0.1:{port}", "client": f"ray://127.0.0.1:{client_port}",
+               "token": token, "temp": temp, "sid": head.pid}
+    finally:
+        head.terminate()            # `ray start --block` drains the node and stops its processes
+        try:
+            head.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGTERM)
+        deadline = time.time() + 30
+        while _session_processes(head.pid) and time.time() < deadline:
+            time.sleep(0.5)
+        left = _session_processes(head.pid)
+        if left:
+            os.killpg(head.pid, signal.SIGKILL)
+        log.close()
+        shutil.rmtree(temp, ignore_errors=True)
+        assert not left, f"Ray processes survived the head node's stop: {left}"
+
+
+@pytest.mark.slow
+def test_sweep_on_a_real_local_ray_cluster(ray_head, tmp_path):
+    """`--address` against a running single-node cluster: the points train on its workers
+    from the shipped package into the driver's (relative) --out, the manifest records the
+    cluster, and the command disconnects without shutting the cluster down."""
+    address, temp = ray_head["address"], ray_head["temp"]
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": ray_head["token"]}
+    args = ["sweep", "--model", "ann", "--seeds", "0-1", "--set", "epochs=1", "--address", address]
+
+    # the cluster wants a token: without RAY_AUTH_MODE=token one line says what to set
+    no_auth = _cli(*args, "--out", "refused", cwd=tmp_path, env={"RAY_AUTH_MODE": "disabled"})
+    assert no_auth.returncode == 1 and "Traceback" not in no_auth.stderr
+    assert "could not connect" in no_auth.stderr and "RAY_AUTH_MODE=token" in no_auth.stderr
+
+    done = _cli(*args, "--out", "rel", cwd=tmp_path, env=auth)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "rel"                       # relative to the driver, not to the cluster
+    assert not (temp / "rel").exists()
+    manifest = json.loads((out / "sweep.json").read_text())
+    assert manifest["engine"]["address"] == address and manifest["engine"]["workers"] == 2
+    assert manifest["engine"]["threads_per_worker"] == 1 and manifest["counts"] == {"ok": 2}
+    for p in manifest["points"]:
+        # the workers ran the package the driver shipped (runtime_env py_modules)
+        assert p["package"].startswith(str(temp / "t")) and "py_modules_files" in p["package"]
+        run = load_run(out / p["run_dir"])
+        assert run.config.seed == p["seed"] and 0.1 < p["test_accuracy"] <= 1
+    assert [r["status"] for r in pq.read_table(out / "results.parquet").to_pylist()] == ["ok", "ok"]
+
+    # the cluster is still up, all its CPUs free again, and the sweep's driver has ended
+    probe = subprocess.run([sys.executable, "-c", (
+        "import json, ray, ray._private.state as state\n"
+        f"ray.init(address={address!r}, logging_level='ERROR', log_to_driver=False)\n"
+        "me = ray.get_runtime_context().get_job_id()\n"
+        "print(json.dumps({'alive': sum(n['Alive'] for n in ray.nodes()),\n"
+        "    'cpu': ray.available_resources().get('CPU'),\n"
+        "    'jobs': [j['IsDead'] for j in state.jobs() if j['JobID'] != me]}))\n"
+        "ray.shutdown()\n")], env={**os.environ, **auth}, capture_output=True, text=True, timeout=120)
+    assert probe.returncode == 0, probe.stderr
+    state = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert state["alive"] == 1 and state["cpu"] == 2.0
+    assert state["jobs"] and all(state["jobs"])      # every earlier driver (the sweep) is dead
+    leftover = [c for c in _session_processes(ray_head["sid"]).values()
+                if "_run_point" in c or "_Board" in c]
+    assert not leftover, leftover
+
+    # Ray Client (ray://: the head's client server) runs the same sweep the same way
+    client = _cli("sweep", "--model", "ann", "--seeds", "0", "--set", "epochs=1", "--address",
+                  ray_head["client"], "--out", "client", cwd=tmp_path, env=auth)
+    assert client.returncode == 0, client.stderr
+    manifest = json.loads((tmp_path / "client" / "sweep.json").read_text())
+    assert manifest["counts"] == {"ok": 1} and manifest["engine"]["address"] == ray_head["client"]
+    assert _metrics(tmp_path / "client" / "runs" / "seed=0") == _metrics(out / "runs" / "seed=0")

@@ -24,10 +24,16 @@ __all__ = ["MANIFEST", "RESULTS", "Sweep", "iter_run_dirs", "plan", "run_sweep"]
 
 def plan(config: str | Path | None, seeds: str, grid: list[str] | None, out: str | Path,
          model: str | None = None, overrides: dict[str, Any] | None = None) -> Sweep:
-    """The sweep of ``config`` (a YAML/JSON file, or ``model``'s defaults) plus ``overrides``."""
+    """The sweep of ``config`` (a YAML/JSON file, or ``model``'s defaults) plus ``overrides``.
+
+    A relative ``data_dir`` (as ``train`` reads it: from the current folder) is made
+    absolute, as are the run directories (engine.py): a cluster's workers run elsewhere.
+    """
     base = config_mod.load(config) if config else config_mod.default_for(model or "snn")
     if overrides:
         base = base.replace(**overrides)
+    if base.data_dir:
+        base = base.replace(data_dir=str(Path(base.data_dir).expanduser().resolve()))
     return Sweep(Path(out), base.to_dict(), parse_seeds(seeds), parse_grid(grid, base),
                  str(config) if config else None)
 

@@ -72,7 +72,8 @@ class Engine:
                     "py_modules": [str(Path(beamnet_lava.__file__).parent)]}, **common)
             except (ConnectionError, ValueError, RuntimeError) as exc:
                 raise BeamnetError(f"--address {self.address}: could not connect to a Ray cluster "
-                                   f"({exc.__class__.__name__}: {str(exc).splitlines()[0]})") from None
+                                   f"({exc.__class__.__name__}: {str(exc).splitlines()[0]})"
+                                   + _auth_hint()) from None
         else:
             for attempt in range(1, START_ATTEMPTS + 1):
                 try:     # Ray gives its raylet 30 s to register: an overloaded machine can miss it
@@ -97,6 +98,16 @@ class Engine:
         return {"engine": "ray", "ray_version": ray.__version__,
                 "address": self.address or "embedded (127.0.0.1)", "workers": self.workers,
                 "threads_per_worker": self.threads, "seconds_to_start": self.seconds_to_start}
+
+
+def _auth_hint() -> str:
+    """Ray (2.59+) turns token authentication on for a ``ray start --head`` when a token exists
+    (~/.ray/auth_token), but a driver given an explicit address sends no token unless
+    ``RAY_AUTH_MODE=token``: the refusal then only shows as a failed connection."""
+    if os.environ.get("RAY_AUTH_MODE", "").lower() == "token":
+        return ""
+    return ("; if the cluster uses token authentication, set RAY_AUTH_MODE=token (the token is "
+            "read from RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)")
 
 
 def _reachable(address: str, timeout_s: float = 10.0) -> None:
@@ -146,6 +157,7 @@ def _run_point(config: dict[str, Any], run_dir: str, threads: int, slot: int, bo
     result["seconds"] = time.perf_counter() - t0
     result["warnings"] = sorted({str(w.message) for w in caught})
     result["host"] = os.uname().nodename
+    result["package"] = str(Path(config_mod.__file__).parent)   # the copy of this package that ran
     return result
 
 
@@ -212,8 +224,8 @@ def run(sweep: Sweep, *, workers: int | None = None, threads: int | None = None,
                     while queue and free:
                         p, slot = queue.pop(0), free.pop(0)
                         records[p.id] = {"status": "running", "slot": slot}
-                        ref = task.remote(sweep.point_config(p), str(sweep.run_dir(p)), n_threads,
-                                          slot, board)
+                        ref = task.remote(sweep.point_config(p), str(sweep.run_dir(p).resolve()),
+                                          n_threads, slot, board)   # absolute: a cluster's cwd differs
                         inflight[ref] = (p, slot)
                         if display:
                             display.assign(slot, p.id)
