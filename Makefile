@@ -51,10 +51,13 @@ notebooks: install
 	    --output-dir ../runs/notebooks "$$nb" || exit 1; done
 	@echo "notebooks rendered to runs/notebooks/*.html"
 
-# Fast suite (a few minutes on 2 cores: README "Tests" has the measured figures), after the
+# Fast suite (about 2 minutes on 2 cores: README "Tests" has the measured figures), after the
 # import layering (import-linter, the contracts in pyproject.toml) and lint (ruff) checks.
+# Both cores (pytest-xdist, one worker per test module so module fixtures train once;
+# TEST_WORKERS=0 runs it in one process), one torch/BLAS thread per worker.
+TEST_WORKERS ?= 2
 test: install lint
-	$(BIN)/python -m pytest -m "not slow" -q
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -m "not slow" -q -n $(TEST_WORKERS) --dist loadscope
 
 lint: install
 	$(BIN)/lint-imports

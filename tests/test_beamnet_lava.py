@@ -66,6 +66,7 @@ def test_lanes_change_speed_not_results(bn_file):
     assert [s["memory_spikes"] for s in one["samples"]] == [s["memory_spikes"] for s in three["samples"]]
 
 
+@pytest.mark.slow  # three Lava windows per sample
 def test_top_down_loop_on_lava_matches_the_training_model(bn_file):
     report = run_dataset(bn_file, "digits", 12, lanes=4, bidirectional=True, progress=False)
     assert report["bidirectional"] is True

@@ -81,6 +81,7 @@ def test_readout_temperature_fits_the_confidence_of_a_spike():
     assert fit_calibration(counts, logits, labels, 1.0, temperature=False)[0] == 1.0
 
 
+@pytest.mark.slow  # three BEAM-Net trainings
 def test_regularised_training_is_seeded_and_changes_the_weights(small_cfg, tmp_path):
     """augment_shift and input_dropout draw from the run's seed: same bytes twice, new weights."""
     import torch

@@ -168,6 +168,7 @@ def test_brf_checkpoint_is_byte_deterministic(rf8, tmp_path):
     assert (rf8 / "run/checkpoint.pt").read_bytes() == (tmp_path / "b/checkpoint.pt").read_bytes()
 
 
+@pytest.mark.slow  # end to end training
 def test_alif_rsnn_trains_and_keeps_no_state(tmp_path):
     from beamnet_lava.training.checkpoint import load_run
     from beamnet_lava.evaluation.pipeline import train
@@ -258,6 +259,7 @@ def test_stock_netx_refuses_a_brf_file(brf_net):
         hdf5.Network(net_config=str(brf_net))
 
 
+@pytest.mark.slow  # end to end training
 def test_cli_rf_rsnn_train_export_run(tmp_path):
     """Vanilla RF through the command line: train, export (RESONATOR type), Lava run with parity."""
     import json

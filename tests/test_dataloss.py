@@ -257,6 +257,7 @@ except BeamnetError as exc:
 """
 
 
+@pytest.mark.slow  # two real trainings; the lock itself: test_two_processes_never_both_write_one_file
 def test_a_second_train_into_the_same_folder_is_refused_while_the_first_runs(tmp_path):
     out, lock = tmp_path / "run", tmp_path / ".run.lock"
     second = _python("-c", _TRAINER, str(out), "1", str(lock))

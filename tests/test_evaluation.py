@@ -233,6 +233,7 @@ def test_energy_of_an_ann_run_and_sweep_refused(ann_run, tmp_path):
         energy(out, sweep=[10, 20])
 
 
+@pytest.mark.slow  # end to end (the SNN file path stays fast)
 def test_beamnet_energy_sweep_measures_activity(beamnet30, tmp_path):
     from beamnet_lava.evaluation.energy_report import energy
 
@@ -287,6 +288,7 @@ def test_exported_snn_evaluated_on_lava_matches_training_model(tiny_run, tiny_ne
     assert lava["ood"]["inverted"]["auroc"] == pytest.approx(ref["ood"]["inverted"]["auroc"])
 
 
+@pytest.mark.slow  # end to end (the SNN file path stays fast)
 def test_exported_beamnet_evaluated_on_lava_matches_training_model(tmp_path):
     from beamnet_lava.evaluation.evaluate import evaluate
     from beamnet_lava.netx_export import export_run

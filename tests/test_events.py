@@ -69,6 +69,7 @@ def test_encode_bin_round_trips_through_tonic(tmp_path):
         encode_bin(events([(0, 240, 5, 1)]))
 
 
+@pytest.mark.slow  # a full tonic folder
 def test_nmnist_full_folder_goes_through_tonics_class_in_sorted_order(tmp_path):
     """With train.zip and >= 10,000 .bin files tonic's NMNIST class itself reads the folder."""
     root = tmp_path / "NMNIST"

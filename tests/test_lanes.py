@@ -53,7 +53,7 @@ def _layers(net, spikes, window, precision, lanes):
     return result.layers, used
 
 
-@pytest.mark.parametrize("precision", ["fixed", "float"])
+@pytest.mark.parametrize("precision", ["fixed", pytest.param("float", marks=pytest.mark.slow)])
 def test_snn_spike_trains_identical_in_any_lane_count(tiny_net, precision):
     net = read_netx(tiny_net)
     window = int(net.attrs["time_steps"])
@@ -74,6 +74,7 @@ def test_snn_run_defaults_to_auto_lanes_with_parity(tiny_net):
     assert all(v == 1.0 for v in report["layer_parity"].values())
 
 
+@pytest.mark.slow  # end to end; fixed-point lanes stay fast
 def test_stock_netx_file_in_lanes(tmp_path):
     """A file lava-dl's slayer blocks wrote (its own weight scaling and exponents)."""
     path = _stock_file(tmp_path / "stock.net", with_input_layer=False)
@@ -88,7 +89,7 @@ def test_stock_netx_file_in_lanes(tmp_path):
     assert report["parity"] == 1.0
 
 
-@pytest.fixture(scope="module", params=["brf32", "rf8"])
+@pytest.fixture(scope="module", params=["brf32", pytest.param("rf8", marks=pytest.mark.slow)])
 def seq_net(request):
     """A BRF and an RF network (the shared session runs)."""
     return request.getfixturevalue(request.param) / "seq.net"
@@ -107,6 +108,7 @@ def test_recurrent_networks_identical_in_any_lane_count(seq_net):
         assert laned["spikes"] == one["spikes"] and laned["spike_bit_agreement"] == 1.0
 
 
+@pytest.mark.slow  # end to end; fixed-point lanes stay fast
 def test_recurrent_float_identical_in_any_lane_count(seq_net):
     one = run_dataset(seq_net, "digits-seq", 5, precision="float", lanes=1, progress=False)
     three = run_dataset(seq_net, "digits-seq", 5, precision="float", lanes=3, progress=False)

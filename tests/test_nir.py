@@ -95,6 +95,7 @@ def test_round_trip_of_an_snn_run_dir_is_integer_exact(tiny_run, tmp_path):
     assert float(g.metadata["dt"]) == DT and "forward-euler" in str(g.metadata["integration"])
 
 
+@pytest.mark.slow  # the run-dir round trip stays fast
 def test_round_trip_of_a_stock_lava_dl_file_with_delays(tmp_path):
     src = _stock_file(tmp_path / "stock.net", delays=True)
     r = export_nir(src, tmp_path / "s.nir")
