@@ -2,34 +2,17 @@
 also after the weights are changed through their Var between two runs."""
 import numpy as np
 import pytest
-from lava.magma.core.run_conditions import RunSteps
-from lava.magma.core.run_configs import Loihi2SimCfg
-from lava.proc import io
+from helpers import run_connection
 from lava.proc.dense.process import Dense
 
 import beamnet_lava.processes.lane_dense.models  # noqa: F401  (registers the models)
 from beamnet_lava.processes.lane_dense.process import LaneDense
-from beamnet_lava.sim_cpu import watchdog
 
 
 def _run(conn, spikes, tag, new_weights, split):
     """Run ``split`` steps, set the weights Var to ``new_weights``, run the rest."""
-    steps = spikes.shape[1]
-    src = io.source.RingBuffer(data=spikes)
-    sink = io.sink.RingBuffer(shape=conn.a_out.shape, buffer=steps)
-    src.s_out.connect(conn.s_in)
-    conn.a_out.connect(sink.a_in)
-    cfg = Loihi2SimCfg(select_tag=tag)
-    try:
-        watchdog.guarded(lambda: src.create_runtime(run_cfg=cfg), lambda: src.runtime, 120, "compile")
-        watchdog.guarded(lambda: src.run(condition=RunSteps(num_steps=split)), lambda: src.runtime, 120, "run")
-        conn.weights.set(new_weights)
-        watchdog.guarded(lambda: src.run(condition=RunSteps(num_steps=steps - split)),
-                         lambda: src.runtime, 120, "run")
-        out = sink.data.get()
-    finally:
-        src.stop()
-    return out
+    return run_connection(conn, spikes, tag, [split, spikes.shape[1] - split],
+                          between=lambda c: c.weights.set(new_weights))[0]
 
 
 @pytest.mark.parametrize("tag", ["fixed_pt", "floating_pt"])

@@ -1,32 +1,16 @@
 """RingDelayDense against lava-nc's DelayDense: identical outputs, both precisions."""
 import numpy as np
 import pytest
-from lava.magma.core.run_conditions import RunSteps
-from lava.magma.core.run_configs import Loihi2SimCfg
-from lava.proc import io
+from helpers import run_connection
 from lava.proc.dense.process import DelayDense
 
 import beamnet_lava.processes.ring_delay_dense.models  # noqa: F401  (registers the models)
 from beamnet_lava.processes.ring_delay_dense.process import RingDelayDense
-from beamnet_lava.sim_cpu import watchdog
 
 
 def _run(conn_factory, spikes, tag):
     steps = spikes.shape[1] + 8
-    src = io.source.RingBuffer(data=np.pad(spikes, ((0, 0), (0, 8))))
-    conn = conn_factory()
-    sink = io.sink.RingBuffer(shape=conn.a_out.shape, buffer=steps)
-    src.s_out.connect(conn.s_in)
-    conn.a_out.connect(sink.a_in)
-    cfg = Loihi2SimCfg(select_tag=tag)
-    try:
-        watchdog.guarded(lambda: src.create_runtime(run_cfg=cfg), lambda: src.runtime, 120, "compile")
-        watchdog.guarded(lambda: src.run(condition=RunSteps(num_steps=steps)), lambda: src.runtime, 120, "run")
-        out = sink.data.get()
-        events = conn.synaptic_events.get() if hasattr(conn, "synaptic_events") else None
-    finally:
-        src.stop()
-    return out, events
+    return run_connection(conn_factory(), np.pad(spikes, ((0, 0), (0, 8))), tag, [steps])
 
 
 @pytest.mark.parametrize("tag", ["fixed_pt", "floating_pt"])
