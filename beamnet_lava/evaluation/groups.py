@@ -161,15 +161,22 @@ def render(stats: dict[str, Any], rows: list[dict[str, Any]]):
     for g in stats["groups"]:
         t.add_column(f"{g['label']}\n{len(g['runs'])} run(s), seeds {','.join(map(str, g['seeds']))}",
                      justify="right")
-    names = [m for m in _metric_names(rows)]
+    names = list(_metric_names(rows))
+
+    def label(m: str) -> str:
+        return LABELS.get(m, m.replace("ood_auroc_", "OOD AUROC "))
+
+    def unit(e: dict) -> str:
+        return "seeds" if e["unit"] == SEEDS else "samples"
+
     for m in names:
         cells = []
         for g in stats["groups"]:
             e = g["metrics"].get(m)
             cells.append("n/a (one run; ECE/AUROC need seeds)" if e is None else
                          f"{_fmt(e['mean'])} ± {_fmt(e['std'])} [{_fmt(e['low'])}, {_fmt(e['high'])}] "
-                         f"{'seeds' if e['unit'] == SEEDS else 'samples'}")
-        t.add_row(LABELS.get(m, m.replace("ood_auroc_", "OOD AUROC ")), *cells)
+                         f"{unit(e)}")
+        t.add_row(label(m), *cells)
     parts = [t]
     if stats["differences"]:
         d = Table(title=f"difference from {stats['groups'][0]['label']}: delta [{pct} % bootstrap CI]")
@@ -182,8 +189,7 @@ def render(stats: dict[str, Any], rows: list[dict[str, Any]]):
                 v = x["metrics"].get(m)
                 cells.append("n/a (no common unit)" if v is None else
                              f"{_fmt(v['delta'], '+')} [{_fmt(v['low'])}, {_fmt(v['high'])}] {v['verdict']} "
-                             f"({'seeds' if v['unit'] == SEEDS else 'samples'}"
-                             f"{', paired' if v['paired'] else ''})")
-            d.add_row(LABELS.get(m, m.replace("ood_auroc_", "OOD AUROC ")), *cells)
+                             f"({unit(v)}{', paired' if v['paired'] else ''})")
+            d.add_row(label(m), *cells)
         parts.append(d)
     return RichGroup(*parts)
