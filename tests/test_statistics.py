@@ -87,6 +87,13 @@ def test_groups_by_config_ignoring_the_seed_with_paired_seed_differences(tmp_pat
     assert diff["accuracy"]["paired"] and diff["accuracy"]["delta"] == pytest.approx(0.02)
     assert diff["accuracy"]["verdict"] == "higher"               # +0.02 on every seed
     assert diff["ece"]["verdict"] == "not distinguishable"       # equal on every seed
+    from rich.console import Console
+
+    console = Console(record=True, width=250)
+    console.print(groups.render(rep, rows))
+    text = console.export_text()
+    assert "+0.02 [" in text and "higher (seeds, paired)" in text
+    assert "not distinguishable (seeds, paired)" in text and "ECE (15 bins)" in text
 
 
 def test_splits_differing_only_in_seed_are_one_family():
