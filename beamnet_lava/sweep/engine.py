@@ -36,7 +36,7 @@ def _ray():
     try:
         import ray
     except ImportError:
-        raise BeamnetError("beamnet-lava sweep needs Ray: pip install 'ray>=2.9' "
+        raise BeamnetError("beamnet-lava sweep needs Ray: pip install 'ray[client]>=2.9' "
                            "(or pip install 'beamnet-lava[sweep]')") from None
     return ray
 
