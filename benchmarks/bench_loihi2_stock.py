@@ -19,7 +19,7 @@ from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.deploy.stock_beamnet import export_stock
 from beamnet_lava.netx_export import export_run
 from beamnet_lava.sim_cpu.evaluate import run_dataset
-from beamnet_lava.evaluation.pipeline import train
+from _common import run_or_train
 
 
 def main() -> None:
@@ -29,10 +29,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="also write both reports' summaries here")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="beamnet-stock-bench-"))
-    run = args.run
-    if run is None:
-        run = work / "run"
-        train(BeamnetConfig(), run, progress=False)
+    run = run_or_train(args.run, BeamnetConfig(), work)
     export_run(run, work / "exact.net")
     export_stock(run, work / "stock.net")
     rows = {name: run_dataset(work / f"{name}.net", samples=args.samples, progress=False)

@@ -36,7 +36,7 @@ from beamnet_lava.netx_export import export_run, read_netx
 from beamnet_lava.netx_export.nir_bridge import export_nir, import_nir, read_nir
 from beamnet_lava.netx_export.nir_peers import norse_layers, snntorch_layers, snntorch_sequential_spikes
 from beamnet_lava.sim_cpu.spike_inputs import run_inputs
-from beamnet_lava.evaluation.pipeline import train
+from _common import run_or_train
 
 
 def lava_layers(path: Path, x: np.ndarray, work: Path) -> list[np.ndarray]:
@@ -104,10 +104,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="beamnet-bench-nir-"))
-    run_dir = args.run_dir
-    if run_dir is None:
-        run_dir = work / "run"
-        train(SNNConfig(), run_dir, progress=False)
+    run_dir = run_or_train(args.run_dir, SNNConfig(), work)
     export_run(run_dir, work / "model.net")
     export_nir(work / "model.net", work / "model.nir")
     seed = int(read_netx(work / "model.net").attrs["seed"])

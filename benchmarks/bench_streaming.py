@@ -21,7 +21,7 @@ from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.netx_export import export_run, read_netx
 from beamnet_lava.sim_cpu import LavaNetwork
 from beamnet_lava.sim_cpu.evaluate import run_dataset
-from beamnet_lava.evaluation.pipeline import train
+from _common import run_or_train
 
 
 def main() -> None:
@@ -33,10 +33,7 @@ def main() -> None:
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="beamnet-bench-"))
-    run_dir = args.run_dir
-    if run_dir is None:
-        run_dir = work / "run"
-        train(SNNConfig(), run_dir, progress=False)
+    run_dir = run_or_train(args.run_dir, SNNConfig(), work)
     net_path = work / "model.net"
     export_run(run_dir, net_path)
     window = int(read_netx(net_path).attrs["time_steps"])
