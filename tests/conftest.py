@@ -1,13 +1,52 @@
+import os
+import shutil
 import sys
 from pathlib import Path
+from typing import Callable
 
 import beamnet_lava  # noqa: F401  - applies the lava-nc shim before any lava import
 import pytest
+from filelock import FileLock
 
 from beamnet_lava.config import SNNConfig
 
 TESTS = Path(__file__).parent
 sys.path.insert(0, str(TESTS))
+
+
+def _listing(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def shared(tmp_path_factory, name: str, build: Callable[[Path], None]):
+    """Build ``name`` once per test session, also across pytest-xdist workers.
+
+    ``build(root)`` fills the empty folder ``root``. The first worker to ask builds it under
+    a file lock (in the basetemp folder every worker of one session shares); the others
+    wait for it and use the same files. So a shared folder is read-only for tests (copy it
+    to write): each user checks at the end of its session that no file in it changed.
+    Returns ``(root, check)``; ``check()`` raises if the folder changed.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent                     # the session's folder, shared by the workers
+    root = base / "shared" / name
+    root.parent.mkdir(parents=True, exist_ok=True)
+    built = root.with_name(name + ".built")
+    with FileLock(str(root) + ".lock"):
+        if not built.exists():
+            shutil.rmtree(root, ignore_errors=True)   # a half-built folder of a crashed worker
+            root.mkdir()
+            build(root)
+            built.touch()
+    before = _listing(root)
+
+    def check() -> None:
+        after = _listing(root)
+        assert after == before, (f"a test changed the shared read-only fixture {name}: "
+                                 f"{sorted(set(after.items()) ^ set(before.items()))[:5]}")
+    return root, check
 
 
 
@@ -16,43 +55,60 @@ def tiny_config() -> SNNConfig:
     return SNNConfig(epochs=2, hidden=(24,), time_steps=8, seed=3)
 
 
+def _trained(tmp_path_factory, name: str, config, leaf: str, net: str | None = None,
+             stage: str = "pipeline"):
+    """A real run of ``config`` on its dataset at ``ROOT/leaf`` (and its export at
+    ``ROOT/net``), trained once per session for every worker: yields ROOT, then checks the
+    tests left it as it was. ``stage``: ``pipeline`` (`beamnet-lava train`: calibrated, with
+    records) or ``trainer`` (training alone)."""
+    def build(root: Path) -> None:
+        from beamnet_lava.evaluation import pipeline
+        from beamnet_lava.netx_export import export_run
+        from beamnet_lava.training import trainer
+
+        (pipeline if stage == "pipeline" else trainer).train(config, root / leaf, progress=False)
+        if net:
+            export_run(root / leaf, root / net)
+
+    root, check = shared(tmp_path_factory, name, build)
+    yield root
+    check()
+
+
 @pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory, tiny_config):
-    """A real (tiny) training run on digits: config, checkpoint, metrics."""
-    from beamnet_lava.evaluation.pipeline import train
-
-    out = tmp_path_factory.mktemp("runs") / "tiny"
-    train(tiny_config, out, progress=False)
-    return out
+def _tiny(tmp_path_factory, tiny_config):
+    yield from _trained(tmp_path_factory, "tiny", tiny_config, "tiny", "tiny.net")
 
 
 @pytest.fixture(scope="session")
-def tiny_net(tiny_run, tmp_path_factory):
-    from beamnet_lava.netx_export import export_run
-
-    path = tmp_path_factory.mktemp("nets") / "tiny.net"
-    export_run(tiny_run, path)
-    return path
+def tiny_run(_tiny):
+    """A real (tiny) training run on digits: config, checkpoint, metrics (read-only)."""
+    return _tiny / "tiny"
 
 
 @pytest.fixture(scope="session")
-def tiny_beamnet_run(tmp_path_factory):
-    """A real (tiny) BEAM-Net run: 12 memory neurons, one epoch on digits."""
+def tiny_net(_tiny):
+    """tiny_run exported to NetX (read-only)."""
+    return _tiny / "tiny.net"
+
+
+@pytest.fixture(scope="session")
+def _tiny_beamnet(tmp_path_factory):
     from beamnet_lava.config import BeamnetConfig
-    from beamnet_lava.training.trainer import train
 
-    out = tmp_path_factory.mktemp("runs") / "tiny_beamnet"
-    train(BeamnetConfig(epochs=1, n_memory=12, seed=1), out, progress=False)
-    return out
+    yield from _trained(tmp_path_factory, "tiny_beamnet", BeamnetConfig(epochs=1, n_memory=12, seed=1),
+                        "tiny_beamnet", "tiny_beamnet.net", stage="trainer")
 
 
 @pytest.fixture(scope="session")
-def tiny_beamnet_net(tiny_beamnet_run, tmp_path_factory):
-    from beamnet_lava.netx_export import export_run
+def tiny_beamnet_run(_tiny_beamnet):
+    """A real (tiny) BEAM-Net run: 12 memory neurons, one epoch on digits (read-only)."""
+    return _tiny_beamnet / "tiny_beamnet"
 
-    path = tmp_path_factory.mktemp("nets") / "tiny_beamnet.net"
-    export_run(tiny_beamnet_run, path)
-    return path
+
+@pytest.fixture(scope="session")
+def tiny_beamnet_net(_tiny_beamnet):
+    return _tiny_beamnet / "tiny_beamnet.net"
 
 
 @pytest.fixture(scope="session")
@@ -61,50 +117,39 @@ def beamnet30(tmp_path_factory):
     ``ROOT/run`` and ``ROOT/bn.net``, trained once for the lanes, Lava round-trip, NIR,
     inspect and stock-variant tests (read-only: write elsewhere)."""
     from beamnet_lava.config import BeamnetConfig
-    from beamnet_lava.evaluation.pipeline import train
-    from beamnet_lava.netx_export import export_run
 
-    root = tmp_path_factory.mktemp("beamnet30")
-    train(BeamnetConfig(epochs=1, n_memory=30, seed=2), root / "run", progress=False)
-    export_run(root / "run", root / "bn.net")
-    return root
+    yield from _trained(tmp_path_factory, "beamnet30", BeamnetConfig(epochs=1, n_memory=30, seed=2),
+                        "run", "bn.net")
 
 
 def _seq_run(tmp_path_factory, name, **options):
     """A real (small) recurrent run on digits-seq (one epoch, 20 % of the samples for training)
-    and its export: ``ROOT/run``, ``ROOT/seq.net``."""
+    and its export: ``ROOT/run``, ``ROOT/seq.net`` (read-only)."""
     from beamnet_lava.config import SeqConfig
-    from beamnet_lava.evaluation.pipeline import train
-    from beamnet_lava.netx_export import export_run
 
-    root = tmp_path_factory.mktemp(name)
-    train(SeqConfig(epochs=1, split=(0.2, 0.1, 0.7), **options), root / "run", progress=False)
-    export_run(root / "run", root / "seq.net")
-    return root
+    yield from _trained(tmp_path_factory, name,
+                        SeqConfig(epochs=1, split=(0.2, 0.1, 0.7), **options), "run", "seq.net")
 
 
 @pytest.fixture(scope="session")
 def brf32(tmp_path_factory):
     """BRF-RSNN, 32 resonators (seed 1), shared by the BRF, lanes and evaluation tests
     (read-only: write elsewhere)."""
-    return _seq_run(tmp_path_factory, "brf32", model="brf-rsnn", hidden=(32,), seed=1)
+    yield from _seq_run(tmp_path_factory, "brf32", model="brf-rsnn", hidden=(32,), seed=1)
 
 
 @pytest.fixture(scope="session")
 def rf8(tmp_path_factory):
     """RF-RSNN, 8 resonators (seed 2), shared by the BRF determinism, lanes and inspect tests."""
-    return _seq_run(tmp_path_factory, "rf8", model="rf-rsnn", hidden=(8,), seed=2)
+    yield from _seq_run(tmp_path_factory, "rf8", model="rf-rsnn", hidden=(8,), seed=2)
 
 
 @pytest.fixture(scope="session")
 def tiny_brf_net(tmp_path_factory):
-    """A real (tiny) BRF export: 4 resonators, one epoch on 20 % of digits-seq."""
+    """A real (tiny) BRF export: 4 resonators, one epoch on 20 % of digits-seq (read-only)."""
     from beamnet_lava.config import SeqConfig
-    from beamnet_lava.netx_export import export_run
-    from beamnet_lava.training.trainer import train
 
-    run = tmp_path_factory.mktemp("runs") / "tiny_brf"
-    train(SeqConfig(epochs=1, hidden=(4,), seed=0, split=(0.2, 0.1, 0.7)), run, progress=False)
-    path = tmp_path_factory.mktemp("nets") / "tiny_brf.net"
-    export_run(run, path)
-    return path
+    for root in _trained(tmp_path_factory, "tiny_brf",
+                         SeqConfig(epochs=1, hidden=(4,), seed=0, split=(0.2, 0.1, 0.7)),
+                         "tiny_brf", "tiny_brf.net", stage="trainer"):
+        yield root / "tiny_brf.net"

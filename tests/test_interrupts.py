@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -86,13 +87,86 @@ def _gone(pgid: int, segments: set[str], within: float) -> tuple[list[int], set[
         time.sleep(0.1)
 
 
-# SIGINT (Ctrl-C, the whole group) in the fast suite; SIGTERM and SIGHUP take the same
-# "terminated by" path as each other, SIGKILL the children's own: slow (make test-slow, CI)
+def _children(pid: int) -> set[int]:
+    """Live (non-zombie) child processes of ``pid``."""
+    kids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                kids.add(int(entry.name))
+    return kids
+
+
+def test_ctrl_c_in_a_lava_run_ends_its_children_and_segments(tiny_net):
+    """The handlers the CLI installs, in this process: Ctrl-C while a real Lava run is under
+    way raises Interrupted within seconds, with every Lava child ended and its /dev/shm
+    segments unlinked (the commands themselves, each signal: the subprocess tests below)."""
+    from beamnet_lava import interrupts
+    from beamnet_lava.sim_cpu.evaluate import run_dataset
+
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()     # multiprocessing's own, for this process's lifetime
+    me, before = os.getpid(), _children(os.getpid())
+    saved = {s: signal.getsignal(s) for s in interrupts.SIGNALS}
+    seen: dict = {}
+
+    def ctrl_c() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            kids = _children(me) - before
+            segments = _segments(sorted(kids | {me}))
+            if len(kids) >= 4 and segments:
+                time.sleep(0.5)                            # a few Lava steps into the run
+                seen.update(kids=_children(me) - before, segments=_segments(sorted(kids | {me})))
+                seen["t0"] = time.monotonic()
+                os.kill(me, signal.SIGINT)
+                return
+            time.sleep(0.05)
+
+    interrupts.install()
+    try:
+        threading.Thread(target=ctrl_c, daemon=True).start()
+        with pytest.raises(interrupts.Interrupted) as info:
+            # 1,078 train samples x 64 steps: minutes of Lava time unless interrupted
+            run_dataset(tiny_net, "digits", part="train", time_steps=64, chunk_samples=1, lanes=1,
+                        progress=False)
+        elapsed = time.monotonic() - seen["t0"]
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+        interrupts.fired = None
+    assert info.value.signum == signal.SIGINT and info.value.exit_code == 130
+    assert len(seen["kids"]) >= 4 and seen["segments"]
+    assert elapsed < 5.0, f"took {elapsed:.1f} s to stop"
+    alive, left = _gone_pids(seen["kids"], seen["segments"], within=5.0)
+    assert not alive, f"Lava children left: {alive}"
+    assert not left, f"/dev/shm segments left: {sorted(left)}"
+
+
+def _gone_pids(pids: set[int], segments: set[str], within: float):
+    deadline = time.monotonic() + within
+    while True:
+        alive = {p for p in pids if Path(f"/proc/{p}").exists()
+                 and Path(f"/proc/{p}/stat").read_text().split(")")[-1].split()[0] != "Z"}
+        left = {s for s in segments if os.path.exists(s)}
+        if (not alive and not left) or time.monotonic() > deadline:
+            return alive, left
+        time.sleep(0.1)
+
+
+# The commands: SIGINT (Ctrl-C, the whole group), SIGTERM and SIGHUP (the "terminated by"
+# path), SIGKILL (the children's own watch of their parent); slow (make test-slow, CI): the
+# test above is the fast one
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [
     signal.SIGINT,
-    pytest.param(signal.SIGTERM, marks=pytest.mark.slow),
-    pytest.param(signal.SIGHUP, marks=pytest.mark.slow),
-    pytest.param(signal.SIGKILL, marks=pytest.mark.slow)], ids=lambda s: signal.Signals(s).name)
+    signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=lambda s: signal.Signals(s).name)
 def test_signal_ends_run_and_its_lava_children(sig, tiny_net, tmp_path):
     name = signal.Signals(sig).name
     proc = _start(tiny_net, tmp_path, name)
