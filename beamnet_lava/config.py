@@ -270,6 +270,9 @@ class BeamnetConfig(TrainConfig):
             _fail("alpha_0", self.alpha_0, "must be > 0: Eq. 12 needs a proper Dirichlet prior")
         if not self.eta > 0:
             _fail("eta", self.eta, "must be > 0 (Eq. 12)")
+        if not math.isfinite(3 * self.tau_m / self.tau_s):
+            _fail("tau_m", self.tau_m, f"is too large for tau_s={self.tau_s} (3 tau_m / tau_s, "
+                  "Theorem 3.6's window bound, overflows)")
         bound = self.window_bound
         if not 1 <= self.max_windows <= bound:
             _fail("max_windows", self.max_windows,
@@ -306,11 +309,14 @@ class BeamnetConfig(TrainConfig):
             _fail("rate_target", self.rate_target, "must be a fraction in (0, 1) (spec: 0.01-0.05)")
         if not 0 < self.theta_mant <= fixed_point.VTH_MAX:
             _fail("theta_mant", self.theta_mant, f"must be in 1..{fixed_point.VTH_MAX} (vThMant)")
-        if not 1 <= round(self.theta_0 * self.theta_mant) <= fixed_point.VTH_MAX:
+        product = self.theta_0 * self.theta_mant        # short-circuit: round(1e308 * 4096) overflows
+        if not (product < fixed_point.VTH_MAX + 1 and 1 <= round(product) <= fixed_point.VTH_MAX):
             _fail("theta_0", self.theta_0, f"times theta_mant={self.theta_mant} must round to a "
                   f"threshold mantissa in 1..{fixed_point.VTH_MAX}")
-        if self.w_inh * self.theta_0 * self.theta_mant * fixed_point.W_SCALE >= 2 ** 23:
-            _fail("w_inh", self.w_inh, "times theta overflows Loihi's 24-bit state; lower theta_mant")
+        for name in ("w_inh", "gamma", "delta"):
+            if getattr(self, name) * self.theta_0 * self.theta_mant * fixed_point.W_SCALE >= 2 ** 23:
+                _fail(name, getattr(self, name), "times theta overflows Loihi's 24-bit state; "
+                      "lower it or theta_mant")
 
     @property
     def window_bound(self) -> int:
@@ -430,6 +436,11 @@ class SeqConfig(TrainConfig):
                      "alif_refractory_decay"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 _fail(name, getattr(self, name), "must be a fraction in [0, 1] (12-bit decay)")
+        for name, low in (("alif_threshold", 1), ("alif_threshold_step", 0)):
+            mant = fixed_point.threshold_mant(getattr(self, name))
+            if not low <= mant <= fixed_point.VTH_MAX:
+                _fail(name, getattr(self, name), f"gives a mantissa of {mant} (x64); Loihi needs "
+                      f"{low}..{fixed_point.VTH_MAX}")
 
 
 DEFAULT_MODEL = "snn"   # --model when neither the flag nor the config file names one

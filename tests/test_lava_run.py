@@ -76,10 +76,15 @@ def test_stock_netx_file_runs_with_parity(tmp_path):
     assert report["parity"] == 1.0 and report["spikes"]["layer0"] > 0
 
 
-def test_stock_netx_file_with_input_layer_runs_in_float(tmp_path):
+def test_stock_netx_file_with_input_layer_is_refused_in_fixed_point(tmp_path):
     path = _stock_file(tmp_path / "stock_in.net", with_input_layer=True)
     with pytest.raises(BeamnetError, match="input layer has neurons"):
         run_dataset(path, "digits", 3, time_steps=10, progress=False)
+
+
+@pytest.mark.slow   # a float Lava run of the same file
+def test_stock_netx_file_with_input_layer_runs_in_float(tmp_path):
+    path = _stock_file(tmp_path / "stock_in.net", with_input_layer=True)
     report = run_dataset(path, "digits", 3, time_steps=10, precision="float", progress=False)
     assert report["parity"] is None and "input" in report["parity_note"]
     assert report["spikes"]["layer0"] > 0 and set(report["spikes"]) == {"layer0", "layer1", "layer2"}
@@ -119,3 +124,29 @@ def test_watchdog_reports_a_failing_process_model_quickly():
     assert time.monotonic() - t0 < 15      # seconds, not a hang (grace for the traceback: 3 s)
     assert not any(a.is_alive() for a in src.runtime._messaging_infrastructure.actors
                    if not getattr(a, "_closed", False))
+
+
+def test_lava_dl_affine_readout_is_refused_with_the_reason(tmp_path):
+    """slayer's cuba.Affine block (a non-spiking readout) exports vThMant 2**18 - 1; it has no
+    output spikes to read predictions from: one line naming the layer and the fix."""
+    import h5py
+    import torch
+    from typer.testing import CliRunner
+
+    from beamnet_lava._quiet import import_slayer
+    from beamnet_lava.cli import app
+
+    slayer = import_slayer()
+    p = {"threshold": 1.0, "current_decay": 0.25, "voltage_decay": 0.03, "requires_grad": False}
+    hidden, readout = slayer.block.cuba.Dense(p, 64, 16), slayer.block.cuba.Affine(p, 16, 10)
+    readout(hidden(torch.zeros(1, 64, 5)))
+    path = tmp_path / "affine.net"
+    with h5py.File(path, "w") as f:
+        layer = f.create_group("layer")
+        hidden.export_hdf5(layer.create_group("0"))
+        readout.export_hdf5(layer.create_group("1"))
+    with pytest.raises(BeamnetError, match=r"layer 1 is a lava-dl Affine layer .*cuba\.Dense"):
+        run_dataset(path, "digits", 2, progress=False)
+    res = CliRunner().invoke(app, ["run", str(path), "--samples", "2"])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert res.output.count("\n") == 1 and "lava-dl Affine layer" in res.output

@@ -132,6 +132,7 @@ def test_exported_nir_runs_in_snntorch_and_norse_exactly_on_the_grid(tmp_path):
     assert ours[0].sum() > 10 and ours[1].sum() > 0
 
 
+@pytest.mark.slow   # 200 steps in three simulators; the grid test above is the fast one
 def test_exported_trained_snn_agrees_with_peers_over_200_steps(tiny_net, tmp_path):
     export_nir(tiny_net, tmp_path / "t.nir")
     x = _spikes((3, 200, 64), 0.2, 1)
@@ -264,6 +265,7 @@ def _recurrent_graph(with_back_edge=True):
     return nir.NIRGraph(nodes=nodes, edges=edges)
 
 
+@pytest.mark.slow   # three Lava runs; the recurrent import's structure test above is fast
 def test_recurrent_graph_matches_norse_simulation(tmp_path):
     x = _spikes((3, 6, 3), 0.5, 3)
     nir.write(tmp_path / "rec.nir", _recurrent_graph())
@@ -346,6 +348,8 @@ def _retype(f):
         edges=[("input", "w"), ("w", "lif")], type_check=False)), "Output"),
     (lambda p: _nir_file(p, "t.nir", lambda f: f["node/nodes/w/weight"].__setitem__(
         (0, 0), 0.3)), "off the Loihi grid"),
+    (lambda p: _nir_file(p, "t.nir", lambda f: f["node/nodes/lif/v_threshold"].__setitem__(
+        ..., 0.0)), "has threshold 0"),
 ])
 def test_bad_nir_input_is_one_line_exit_1_nothing_written(tmp_path, make, msg):
     src = make(tmp_path)

@@ -51,6 +51,15 @@ YAML_CASES = [
     ("model: beamnet\nfit_eta: 1\n", "fit_eta=1 must be true or false"),
     ("a: [1\n", "could not be parsed: expected ',' or ']'"),
     ("- 1\n- 2\n", "must hold a mapping"),
+    # finite but absurd: each fixed-point conversion overflowed (a traceback) before
+    ("threshold: 1.0e+308\n", "threshold=1e+308 gives vThMant="),
+    ("threshold: -1.0e+308\n", "threshold=-1e+308 gives vThMant="),
+    ("model: beamnet\ntau_m: 1.0e+308\n", "tau_m=1e+308 is too large"),
+    ("model: beamnet\ntheta_0: 1.0e+308\n", "theta_0=1e+308 times theta_mant"),
+    ("model: beamnet\ndelta: 1.0e+308\n", "delta=1e+308 times theta overflows"),
+    ("model: beamnet\ngamma: 1.0e+308\n", "gamma=1e+308 times theta overflows"),
+    ("model: alif-rsnn\ndataset: digits-seq\nalif_threshold: 1.0e+308\n", "alif_threshold=1e+308 gives"),
+    ("model: alif-rsnn\ndataset: digits-seq\nalif_threshold_step: -1.0\n", "alif_threshold_step=-1.0 gives"),
 ]
 
 
@@ -121,11 +130,11 @@ def test_shipped_presets_fit_a_small_machine(name, n, inputs):
 
 # -- run / evaluate / energy options ---------------------------------------------------------------
 
-def test_bad_run_options(tiny_net, tiny_beamnet_net, tmp_path):
+def test_bad_run_options(tiny_net, shared_beamnet_net, tmp_path):
     bad_constants = tmp_path / "e.json"
     bad_constants.write_text("[1, 2]")
     # a BEAM-Net file takes --energy-constants: a bad table is refused before the run
-    one_line_error(["run", tiny_beamnet_net, "--energy-constants", bad_constants], str(bad_constants))
+    one_line_error(["run", shared_beamnet_net, "--energy-constants", bad_constants], str(bad_constants))
     for extra, needle in [(["--time-steps", "0"], "--time-steps 0 must be a whole number >= 1"),
                           (["--chunk", "0"], "--chunk 0"), (["--samples", "0"], "--samples 0"),
                           (["--timeout", "0"], "--timeout 0.0 must be a finite number of seconds"),
@@ -135,14 +144,14 @@ def test_bad_run_options(tiny_net, tiny_beamnet_net, tmp_path):
         one_line_error(["run", tiny_net, *extra], needle)
 
 
-def test_bad_evaluate_and_energy_options(tiny_run, tiny_net, tiny_beamnet_run):
+def test_bad_evaluate_and_energy_options(tiny_run, tiny_net, shared_beamnet_run):
     one_line_error(["evaluate", tiny_net, "--timeout", "0"], "--timeout 0.0")
     one_line_error(["evaluate", tiny_run, "--samples", "0"], "--samples 0")
     one_line_error(["energy", tiny_run, "--samples", "0"], "--samples 0")
     one_line_error(["energy", tiny_run, "--samples", "-1"], "--samples -1")
-    one_line_error(["energy", tiny_beamnet_run, "--sweep", ""], "--sweep '' must be comma-separated")
-    one_line_error(["energy", tiny_beamnet_run, "--sweep", "25", "--epochs", "0"], "--epochs 0")
-    line = one_line_error(["energy", tiny_beamnet_run, "--sweep", "25,10000000"], "sweep point N=10000000")
+    one_line_error(["energy", shared_beamnet_run, "--sweep", ""], "--sweep '' must be comma-separated")
+    one_line_error(["energy", shared_beamnet_run, "--sweep", "25", "--epochs", "0"], "--epochs 0")
+    line = one_line_error(["energy", shared_beamnet_run, "--sweep", "25,10000000"], "sweep point N=10000000")
     assert "GiB of memory" in line
 
 
@@ -174,6 +183,7 @@ NETX_CASES = [
     (_set("layer/0/weight", np.zeros(7)), "weight has shape"),
     (_set("layer/0/shape", np.array([b"x"])), "shape"),
     (_set("layer/0/neuron/vThMant", np.array([b"x"])), "not numbers"),
+    (_set("layer/1/neuron/vThMant", 0), "vThMant is 0: a zero threshold fires on any positive input"),
     (_set("layer/0/neuron/gradedSpike", True), "graded spikes"),
     (_set("layer/0/outFeatures", 7), "disagrees with its weight"),
     (_set("@time_steps", "sixteen"), "time_steps='sixteen' must be a finite whole number"),
@@ -199,12 +209,17 @@ def test_netx_file_recording_absurd_time_steps(tiny_net, tmp_path):
     assert "limit" in line and "--time-steps" in line
 
 
-def _logits(fn):
+def _replace(key, fn):
+    """Replace dataset ``key`` by ``fn(its array)`` (so the edits fit any network's size)."""
     def edit(f):
-        a = f["beamnet/readout/logits"][()]
-        del f["beamnet/readout/logits"]
-        f["beamnet/readout/logits"] = fn(a)
+        a = f[key][()]
+        del f[key]
+        f[key] = fn(a)
     return edit
+
+
+def _logits(fn):
+    return _replace("beamnet/readout/logits", fn)
 
 
 def _config(**changes):
@@ -227,12 +242,12 @@ BEAMNET_CASES = [
     (_set("beamnet/readout/alpha_0", 2.0), "disagrees with its config_json alpha_0"),
     (_set("beamnet/bayes_lif/theta", -1), "beamnet/bayes_lif"),
     (_set("beamnet/bayes_lif/du", 2.5), "fractional"),
-    (_set("beamnet/pattern_class", np.full(12, 99)), "pattern_class values"),
-    (_set("beamnet/topdown/patterns", np.full((12, 64), 7.0)), "patterns must lie in [0, 1]"),
-    (_set("layer/1/weight", np.full((12, 64), 0.5)), "fractional"),
-    (_set("layer/1/weight", np.zeros(12)), "dimension"),
-    (_set("layer/1/weight", np.array([b"w"] * 12)), "array of numbers"),
-    (_set("layer/1/delay", np.full((12, 64), 99)), "delays"),
+    (_replace("beamnet/pattern_class", lambda a: np.full_like(a, 99)), "pattern_class values"),
+    (_replace("beamnet/topdown/patterns", lambda a: np.full(a.shape, 7.0)), "patterns must lie in [0, 1]"),
+    (_replace("layer/1/weight", lambda a: np.full(a.shape, 0.5)), "fractional"),
+    (_replace("layer/1/weight", lambda a: np.zeros(len(a))), "dimension"),
+    (_replace("layer/1/weight", lambda a: np.array([b"w"] * len(a))), "array of numbers"),
+    (_replace("layer/1/delay", lambda a: np.full_like(a, 99)), "delays"),
     (_config(alpha_0=0.0), "alpha_0=0.0 must be > 0"),
     (_config(eta=-1.0), "eta=-1.0 must be > 0"),
     (lambda f: f["beamnet"].attrs.__setitem__("config_json", "[1, 2]"), "must be a mapping"),
@@ -243,21 +258,21 @@ BEAMNET_CASES = [
 
 
 @pytest.mark.parametrize("edit, needle", BEAMNET_CASES)
-def test_bad_beamnet_fields(tiny_beamnet_net, tmp_path, edit, needle):
-    path = edited_copy(tiny_beamnet_net, tmp_path, edit)
+def test_bad_beamnet_fields(shared_beamnet_net, tmp_path, edit, needle):
+    path = edited_copy(shared_beamnet_net, tmp_path, edit)
     one_line_error(["run", path, "--samples", "2"], needle)
 
 
-def test_empty_beamnet_group(tiny_beamnet_net, tmp_path):
+def test_empty_beamnet_group(shared_beamnet_net, tmp_path):
     def empty(f):
         del f["beamnet"]
         f.create_group("beamnet")
-    path = edited_copy(tiny_beamnet_net, tmp_path, empty)
+    path = edited_copy(shared_beamnet_net, tmp_path, empty)
     one_line_error(["run", path], "no extension_version attribute")
 
 
-def test_bad_brf_fields(tiny_brf_net, tmp_path):
-    brf = tiny_brf_net
+def test_bad_brf_fields(shared_brf_net, tmp_path):
+    brf = shared_brf_net
     for edit, needle in [(_set("@time_steps", 3), "time_steps=3 disagrees"),
                          (_set("@input_levels", 0), "input_levels=0"),
                          (_set("layer/1/neuron/omega_dt", np.array([b"x"] * 4)), "must hold integers"),
@@ -358,13 +373,13 @@ def test_help_shows_every_default():
     assert "[default: recorded in the file]" in " ".join(r.stdout.split())
 
 
-def test_beamnet_file_recording_absurd_time_steps(tiny_beamnet_net, tmp_path):
+def test_beamnet_file_recording_absurd_time_steps(shared_beamnet_net, tmp_path):
     def edit(f):
         _config(time_steps=10_000_000)(f)
         f.attrs["time_steps"] = 10_000_000
         del f["beamnet/noise/key_span"]
         f["beamnet/noise/key_span"] = 3 * 10_000_000
-    path = edited_copy(tiny_beamnet_net, tmp_path, edit)
+    path = edited_copy(shared_beamnet_net, tmp_path, edit)
     line = one_line_error(["run", path, "--samples", "4"], "needs ~")
     assert "running 4 samples of 10000000 steps" in line
 

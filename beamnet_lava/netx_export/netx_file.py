@@ -205,6 +205,10 @@ def _read_neuron(group: h5py.Group, path: Path, where: str) -> tuple[int, int, i
                          "without a refractory period)")
     if "gradedSpike" in neuron and _scalar(neuron, "gradedSpike", path, f"{where}/neuron"):
         raise _bad(path, f"{where}/neuron has graded spikes; beamnet-lava runs binary spikes only")
+    if arr[0] == fixed_point.SLAYER_AFFINE_VTH:
+        raise _bad(path, f"{where} is a lava-dl Affine layer (vThMant {arr[0]}: slayer's never-fire "
+                         "threshold, a readout of currents, not spikes); beamnet-lava reads "
+                         "predictions from output spikes: export that layer as slayer.block.cuba.Dense")
     _in_range(path, f"{where}/neuron", arr[:1], 0, fixed_point.VTH_MAX, "vThMant")
     _in_range(path, f"{where}/neuron", arr[1:], 0, fixed_point.DECAY_UNITY, "iDecay/vDecay")
     return int(arr[0]), int(arr[1]), int(arr[2])
@@ -291,6 +295,10 @@ def read_netx(path: str | Path) -> NetxNetwork:
             _in_range(p, where, weight, fixed_point.WEIGHT_MANT_MIN, fixed_point.WEIGHT_MANT_MAX + 1,
                       "weight")
             vth, idec, vdec = _read_neuron(g, p, where)
+            if vth == 0:      # an input layer's neuron may pass spikes through at threshold 0
+                raise _bad(p, f"{where}/neuron vThMant is 0: a zero threshold fires on any "
+                              "positive input (a threshold rounded away?); NetX thresholds of "
+                              "dense layers are >= 1 (1/64)")
             bias = delay = None
             if "bias" in g:
                 bias = _integers(p, f"{where} bias", _numeric(p, f"{where} bias", g["bias"]).reshape(-1))

@@ -581,6 +581,9 @@ def _make_layer(nodes, preds, lif_name, branches, source, index, n_pre, dt, grid
     v_th_mant = int(grid(np.array([vth * fixed_point.W_SCALE]), f"{where} threshold*64")[0])
     if v_th_mant > fixed_point.VTH_MAX:
         raise BeamnetError(f"{path}: {where} threshold {vth:g} exceeds Loihi's 17-bit mantissa")
+    if v_th_mant == 0:
+        raise BeamnetError(f"{path}: {where} has threshold 0, which fires on any positive input; "
+                           "refused (Lava's thresholds are >= 1/64)")
     gain = a * params["w_in"] * b * params["r"]              # folded into the incoming weights
 
     def weights(name: str, n_in: int) -> np.ndarray:

@@ -34,11 +34,23 @@ VTH_MAX = (1 << 17) - 1
 WEIGHT_MANT_MIN, WEIGHT_MANT_MAX = -256, 254
 BIAS_MIN, BIAS_MAX = -(1 << 12), (1 << 12) - 1
 MAX_DELAY = 62
+# the threshold lava-dl 0.6's slayer writes for an Affine (non-spiking) block: "set the maximum
+# possible threshold" (lava/lib/dl/slayer/block/base.py, AbstractAffine.export_hdf5)
+SLAYER_AFFINE_VTH = (1 << 18) - 1
+
+
+SATURATE = 1 << 62     # beyond every fixed-point range here: what an absurd value converts to
+
+
+def saturating_int(x: float) -> int:
+    """``int(x)`` clamped to +-SATURATE (NaN to SATURATE), so that a range check refuses an
+    absurd value (1e308, inf) instead of the conversion raising OverflowError."""
+    return int(min(max(x, -SATURATE), SATURATE)) if x == x else SATURATE
 
 
 def threshold_mant(threshold: float) -> int:
-    """Hardware threshold mantissa of a slayer float threshold."""
-    return int(threshold * W_SCALE)
+    """Hardware threshold mantissa of a slayer float threshold (saturating)."""
+    return saturating_int(threshold * W_SCALE)
 
 
 def decay_of_tau(tau: float, dt: float = 1.0) -> int:
