@@ -51,13 +51,14 @@ notebooks: install
 	    --output-dir ../runs/notebooks "$$nb" || exit 1; done
 	@echo "notebooks rendered to runs/notebooks/*.html"
 
-# Fast suite (about 2 minutes on 2 cores: README "Tests" has the measured figures), after the
+# Fast suite (about a minute on 2 cores: README "Tests" has the measured figures), after the
 # import layering (import-linter, the contracts in pyproject.toml) and lint (ruff) checks.
-# Both cores (pytest-xdist, one worker per test module so module fixtures train once;
-# TEST_WORKERS=0 runs it in one process), one torch/BLAS thread per worker.
+# Both cores (pytest-xdist, one worker per test module so module fixtures train once; the
+# session trainings are shared by the workers, tests/conftest.py; TEST_WORKERS=0 runs it in
+# one process), one torch/BLAS thread per worker; nbmake's plugin only for test-notebooks.
 TEST_WORKERS ?= 2
 test: install lint
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -m "not slow" -q -n $(TEST_WORKERS) --dist loadscope
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -m "not slow" -q -p no:nbmake -n $(TEST_WORKERS) --dist loadscope
 
 lint: install
 	$(BIN)/lint-imports

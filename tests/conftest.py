@@ -55,18 +55,15 @@ def tiny_config() -> SNNConfig:
     return SNNConfig(epochs=2, hidden=(24,), time_steps=8, seed=3)
 
 
-def _trained(tmp_path_factory, name: str, config, leaf: str, net: str | None = None,
-             stage: str = "pipeline"):
+def _trained(tmp_path_factory, name: str, config, leaf: str, net: str | None = None):
     """A real run of ``config`` on its dataset at ``ROOT/leaf`` (and its export at
     ``ROOT/net``), trained once per session for every worker: yields ROOT, then checks the
-    tests left it as it was. ``stage``: ``pipeline`` (`beamnet-lava train`: calibrated, with
-    records) or ``trainer`` (training alone)."""
+    tests left it as it was."""
     def build(root: Path) -> None:
-        from beamnet_lava.evaluation import pipeline
+        from beamnet_lava.evaluation.pipeline import train
         from beamnet_lava.netx_export import export_run
-        from beamnet_lava.training import trainer
 
-        (pipeline if stage == "pipeline" else trainer).train(config, root / leaf, progress=False)
+        train(config, root / leaf, progress=False)
         if net:
             export_run(root / leaf, root / net)
 
@@ -90,25 +87,6 @@ def tiny_run(_tiny):
 def tiny_net(_tiny):
     """tiny_run exported to NetX (read-only)."""
     return _tiny / "tiny.net"
-
-
-@pytest.fixture(scope="session")
-def _tiny_beamnet(tmp_path_factory):
-    from beamnet_lava.config import BeamnetConfig
-
-    yield from _trained(tmp_path_factory, "tiny_beamnet", BeamnetConfig(epochs=1, n_memory=12, seed=1),
-                        "tiny_beamnet", "tiny_beamnet.net", stage="trainer")
-
-
-@pytest.fixture(scope="session")
-def tiny_beamnet_run(_tiny_beamnet):
-    """A real (tiny) BEAM-Net run: 12 memory neurons, one epoch on digits (read-only)."""
-    return _tiny_beamnet / "tiny_beamnet"
-
-
-@pytest.fixture(scope="session")
-def tiny_beamnet_net(_tiny_beamnet):
-    return _tiny_beamnet / "tiny_beamnet.net"
 
 
 @pytest.fixture(scope="session")
@@ -145,11 +123,18 @@ def rf8(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def tiny_brf_net(tmp_path_factory):
-    """A real (tiny) BRF export: 4 resonators, one epoch on 20 % of digits-seq (read-only)."""
-    from beamnet_lava.config import SeqConfig
+def shared_beamnet_run(beamnet30):
+    """beamnet30's run, for tests that only need some BEAM-Net run (read-only)."""
+    return beamnet30 / "run"
 
-    for root in _trained(tmp_path_factory, "tiny_brf",
-                         SeqConfig(epochs=1, hidden=(4,), seed=0, split=(0.2, 0.1, 0.7)),
-                         "tiny_brf", "tiny_brf.net", stage="trainer"):
-        yield root / "tiny_brf.net"
+
+@pytest.fixture(scope="session")
+def shared_beamnet_net(beamnet30):
+    """beamnet30's NetX file (read-only: edit a copy)."""
+    return beamnet30 / "bn.net"
+
+
+@pytest.fixture(scope="session")
+def shared_brf_net(brf32):
+    """brf32's NetX file, for tests that only need some BRF file (read-only: edit a copy)."""
+    return brf32 / "seq.net"

@@ -157,6 +157,7 @@ def test_tiny_brf_training_beats_chance(tmp_path):
     assert m["test_accuracy_fixed"] > 0.2
 
 
+@pytest.mark.slow   # two trainings; the SNN's and BEAM-Net's same-seed tests are the fast ones
 def test_brf_checkpoint_is_byte_deterministic(rf8, tmp_path):
     """The same config trained again (here, later in the same process) gives the same bytes."""
     from beamnet_lava.evaluation.pipeline import train
@@ -218,6 +219,7 @@ def test_lava_fixed_run_is_identical_to_the_fixed_point_forward(brf_net):
     assert r["synaptic_events"]["layer1"] > 0
 
 
+@pytest.mark.slow   # the fixed-point run above is the fast one
 def test_lava_float_run(brf_net):
     from beamnet_lava.sim_cpu.evaluate import run_dataset
 
@@ -288,6 +290,7 @@ def test_cli_rf_rsnn_train_export_run(tmp_path):
     assert r.exit_code == 1 and "exceeds 1/delta" in r.output
 
 
+@pytest.mark.slow   # a training, a Lava run and an evaluation; the BRF Lava run above is the fast one
 def test_brf_on_shd_train_export_run_evaluate(tmp_path, monkeypatch):
     """SHD (tonic layout, format-exact tiny files) -> BRF-RSNN -> export -> Lava parity -> evaluate."""
     from test_events import write_shd

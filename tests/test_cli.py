@@ -1,6 +1,8 @@
 """The command line, driven in-process through typer's runner."""
 import json
 
+import pytest
+
 from typer.testing import CliRunner
 
 from beamnet_lava.cli import app
@@ -53,6 +55,36 @@ def test_clear_one_line_errors(tmp_path):
         assert "Traceback" not in r.output
 
 
+def test_coarse_weight_resolution_warns_and_the_default_does_not():
+    """The check `train` runs on BEAM-Net's initial weights (the CLI's one-line form: below)."""
+    import warnings
+
+    from beamnet_lava.config import BeamnetConfig
+    from beamnet_lava.data.images import load_digits
+    from beamnet_lava.errors import BeamnetWarning
+    from beamnet_lava.models.beamnet import BeamNet, encoder_intensity
+    from beamnet_lava.training.beamnet_train import WEIGHT_ROUNDING_LIMIT, warn_weight_resolution
+
+    x, y, _ = load_digits()
+
+    def lost(**options):
+        cfg = BeamnetConfig(n_memory=20, **options)
+        intensity = encoder_intensity(x[:600], cfg)
+        model = BeamNet(cfg, intensity.shape[1], 10)
+        model.init_from_data(intensity, y[:600], cfg.seed)      # the patterns train() stores
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            share = warn_weight_resolution(model)
+        return share, [w for w in caught if issubclass(w.category, BeamnetWarning)]
+
+    coarse, warned = lost(theta_mant=128)
+    assert coarse > WEIGHT_ROUNDING_LIMIT and len(warned) == 1
+    assert "raise theta_mant" in str(warned[0].message)
+    fine, warned = lost()
+    assert fine < WEIGHT_ROUNDING_LIMIT and not warned
+
+
+@pytest.mark.slow   # two BEAM-Net trainings through the CLI; the check itself: the test above
 def test_coarse_beamnet_weights_warn_once_in_one_line(tmp_path):
     """theta_mant too small for the weights: the run goes on, with a one-line warning saying what to raise."""
     r = runner.invoke(app, ["train", "--model", "beamnet", "--out", str(tmp_path / "coarse"),

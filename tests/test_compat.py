@@ -52,6 +52,7 @@ def test_shim_leaves_other_modules_dataclasses_alone():
     assert compat.apply() is False       # already applied in this process: no-op
 
 
+@pytest.mark.slow   # a fresh interpreter importing torchvision and torch._dynamo: ~10 s
 def test_slayer_imports_quietly_without_its_object_detection_until_used():
     # a fresh interpreter: whether torchvision got imported is a per-process fact
     code = textwrap.dedent("""

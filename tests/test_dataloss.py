@@ -9,7 +9,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import h5py
@@ -207,11 +206,12 @@ def test_compare_refuses_a_folder_mixing_two_runs(tmp_path):
 
 # -- two writers at once ---------------------------------------------------------------------------
 _WRITER = """
-import sys, time
+import os, sys
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import write_bytes
-folder, me, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
-while time.time() < start:
+folder, me, ready = sys.argv[1], sys.argv[2], sys.argv[3]
+open(f"{ready}/{me}", "w").close()           # imported: wait (spinning) for the other writer
+while not (os.path.exists(f"{ready}/A") and os.path.exists(f"{ready}/B")):
     pass
 won = 0
 for i in range(40):
@@ -231,14 +231,15 @@ def _python(*args, **kw):
 
 
 def test_two_processes_never_both_write_one_file(tmp_path):
-    start = time.time() + 3
-    procs = [_python("-c", _WRITER, str(tmp_path), me, str(start)) for me in "AB"]
+    out, ready = tmp_path / "out", tmp_path / "ready"
+    out.mkdir(), ready.mkdir()
+    procs = [_python("-c", _WRITER, str(out), me, str(ready)) for me in "AB"]
     won = [int(p.communicate(timeout=120)[0]) for p in procs]
     assert sum(won) == 40                              # every file has exactly one author...
     for i in range(40):
-        data = (tmp_path / f"t{i}").read_bytes()
+        data = (out / f"t{i}").read_bytes()
         assert data in (b"A" * 100000, b"B" * 100000)  # ...whole
-    assert sorted(os.listdir(tmp_path)) == sorted(f"t{i}" for i in range(40))
+    assert sorted(os.listdir(out)) == sorted(f"t{i}" for i in range(40))
 
 
 _TRAINER = """

@@ -253,6 +253,7 @@ def test_beamnet_energy_sweep_measures_activity(beamnet30, tmp_path):
         energy(run, sweep=[10], epochs=1, out=tmp_path / "e", samples=10, progress=False)
 
 
+@pytest.mark.slow   # two evaluations, one logging to MLflow (test_tracking.py: the same, slow too)
 def test_mlflow_is_optional(ann_run, tmp_path, monkeypatch):
     out, _ = ann_run
     uri = (tmp_path / "mlruns").as_uri()

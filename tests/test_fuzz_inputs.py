@@ -171,7 +171,7 @@ def _netx_property(tiny_net, mutation):
     _check_mutated_file(tiny_net, read_netx, _netx_print, mutation, valid)
 
 
-def _beamnet_property(tiny_beamnet_net, mutation):
+def _beamnet_property(shared_beamnet_net, mutation):
     from beamnet_lava.netx_export.beamnet_file import read_beamnet
 
     def read(path):
@@ -183,13 +183,13 @@ def _beamnet_property(tiny_beamnet_net, mutation):
         assert np.isfinite(bf.readout_logits).all() and bf.eta > 0 and bf.alpha_0 > 0
         assert bf.key_span == bf.config.max_windows * bf.config.time_steps
 
-    _check_mutated_file(tiny_beamnet_net, read, _beamnet_print, mutation, valid)
+    _check_mutated_file(shared_beamnet_net, read, _beamnet_print, mutation, valid)
 
 
-def _brf_property(tiny_brf_net, mutation):
+def _brf_property(shared_brf_net, mutation):
     from beamnet_lava.netx_export.brf_file import read_brf
 
-    _check_mutated_file(tiny_brf_net, read_brf, _brf_print, mutation)
+    _check_mutated_file(shared_brf_net, read_brf, _brf_print, mutation)
 
 
 NETX_ATTRS = ["time_steps", "n_classes", "seed", "temperature", "dataset", "encoding",
@@ -209,11 +209,11 @@ def _given_h5(fixture_name: str, attrs: list[str], prop, profile, slow: bool):
 
 test_netx_mutations = _given_h5("tiny_net", NETX_ATTRS, _netx_property, FAST, False)
 test_netx_mutations_long = _given_h5("tiny_net", NETX_ATTRS, _netx_property, LONG, True)
-test_beamnet_mutations = _given_h5("tiny_beamnet_net", NETX_ATTRS, _beamnet_property, FAST, False)
-test_beamnet_mutations_long = _given_h5("tiny_beamnet_net", NETX_ATTRS, _beamnet_property, LONG, True)
+test_beamnet_mutations = _given_h5("shared_beamnet_net", NETX_ATTRS, _beamnet_property, FAST, False)
+test_beamnet_mutations_long = _given_h5("shared_beamnet_net", NETX_ATTRS, _beamnet_property, LONG, True)
 BRF_ATTRS = NETX_ATTRS + ["input_levels", "model"]
-test_brf_mutations = _given_h5("tiny_brf_net", BRF_ATTRS, _brf_property, FAST, False)
-test_brf_mutations_long = _given_h5("tiny_brf_net", BRF_ATTRS, _brf_property, LONG, True)
+test_brf_mutations = _given_h5("shared_brf_net", BRF_ATTRS, _brf_property, FAST, False)
+test_brf_mutations_long = _given_h5("shared_brf_net", BRF_ATTRS, _brf_property, LONG, True)
 
 
 # -- extension config_json -----------------------------------------------------------------------
@@ -222,12 +222,12 @@ YAML_VALUES = st.one_of(BAD, st.text(max_size=8), st.none(), st.lists(BAD, max_s
                         st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True))
 
 
-def _config_json_property(tiny_beamnet_net, key, value):
+def _config_json_property(shared_beamnet_net, key, value):
     from beamnet_lava.netx_export.beamnet_file import read_beamnet
 
     with tempfile.TemporaryDirectory() as tmp:
         dst = Path(tmp) / "mutated.net"
-        shutil.copy(tiny_beamnet_net, dst)
+        shutil.copy(shared_beamnet_net, dst)
         with h5py.File(dst, "r+") as f:
             cfg = json.loads(f["beamnet"].attrs["config_json"])
             old = cfg.get(key)
@@ -247,9 +247,9 @@ def beamnet_config_keys():
 def _given_config_json(profile, slow):
     @settings(profile)
     @given(data=st.data())
-    def test(tiny_beamnet_net, beamnet_config_keys, data):
+    def test(shared_beamnet_net, beamnet_config_keys, data):
         key = data.draw(st.sampled_from(beamnet_config_keys), label="key")
-        _config_json_property(tiny_beamnet_net, key, data.draw(YAML_VALUES, label="value"))
+        _config_json_property(shared_beamnet_net, key, data.draw(YAML_VALUES, label="value"))
     return pytest.mark.slow(test) if slow else test
 
 

@@ -44,6 +44,7 @@ def test_own_spike_inputs_are_for_snn_files_only(bn_file, tmp_path):
     assert not (tmp_path / "r.npz").exists()
 
 
+@pytest.mark.slow   # a Lava run and the NIR graph's simulation; the structure tests are fast
 def test_delay_branches_match_our_lava_run_of_the_core(bn_file, tmp_path):
     bf = read_beamnet(bn_file)
     p = bf.params

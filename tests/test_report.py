@@ -48,14 +48,21 @@ def evaluated_run(tiny_run, tmp_path_factory):
     return run
 
 
+@pytest.fixture(scope="module")
+def html_report(evaluated_run, tmp_path_factory):
+    """One HTML report of the evaluated run: ``(path, report()'s info)``."""
+    out = tmp_path_factory.mktemp("html") / "report.html"
+    return out, report([evaluated_run], out)
+
+
 def _row(rows, label):
     return next(r for r in rows if r and r[0] == label)
 
 
-def test_html_numbers_are_the_records_numbers(evaluated_run, tmp_path):
-    out = tmp_path / "report.html"
-    info = report([evaluated_run], out)
+def test_html_numbers_are_the_records_numbers(evaluated_run, html_report):
+    out, info = html_report
     assert out.is_file() and info["figures"] >= 5
+    assert info["reports"] == [str(out)]
     parser = _Tables()
     parser.feed(out.read_text())
     # recompute from the Parquet records with pyarrow, independently of DuckDB and the report
@@ -75,18 +82,6 @@ def test_html_numbers_are_the_records_numbers(evaluated_run, tmp_path):
         assert f"<h2>{title}</h2>" in html
     assert "predictions.parquet" in html and "history.parquet" in html
     assert len(re.findall(r"<img src='data:image/png;base64,", html)) == info["figures"]
-
-
-def test_pdf_written_atomically_and_never_overwritten(evaluated_run, tmp_path):
-    out = tmp_path / "report.pdf"
-    report([evaluated_run], out)
-    data = out.read_bytes()
-    assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
-    with pytest.raises(BeamnetError, match="already exists"):
-        report([evaluated_run], out)
-    assert out.read_bytes() == data
-    report([evaluated_run], out, force=True)
-    assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]      # no partial files left
 
 
 def test_cli_refuses_other_suffixes_in_one_line(evaluated_run, tmp_path):
@@ -115,19 +110,26 @@ def test_reliability_count_panel_counts_every_sample():
     plt.close(fig)
 
 
-def test_one_call_writes_pdf_and_html_from_one_reading(evaluated_run, tmp_path):
+@pytest.mark.slow   # a PDF and an HTML rendering, then a PDF again; the HTML test above is the fast one
+def test_one_call_writes_pdf_and_html_atomically_and_never_overwrites(evaluated_run, html_report,
+                                                                     tmp_path):
     pdf, page = tmp_path / "r.pdf", tmp_path / "r.html"
     res = CliRunner().invoke(app, ["report", str(evaluated_run), "-o", str(pdf), "-o", str(page)])
     assert res.exit_code == 0, res.output
-    assert pdf.read_bytes().startswith(b"%PDF") and "<h2>Comparison</h2>" in page.read_text()
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
     # the HTML is the one a single-format call writes (same records, same sections)
-    info = report([evaluated_run], tmp_path / "alone.html")
-    assert info["reports"] == [str(tmp_path / "alone.html")]
     strip = re.compile(r"<img src='data:image/png;base64,[^']*'")
-    assert strip.sub("", page.read_text()) == strip.sub("", (tmp_path / "alone.html").read_text())
-    # every target is checked before anything is written
+    assert "<h2>Comparison</h2>" in page.read_text()
+    assert strip.sub("", page.read_text()) == strip.sub("", html_report[0].read_text())
+    # never overwritten without --force; every target is checked before anything is written
+    with pytest.raises(BeamnetError, match="already exists"):
+        report([evaluated_run], pdf)
     with pytest.raises(BeamnetError, match="already exists"):
         report([evaluated_run], [tmp_path / "new.html", pdf])
-    assert not (tmp_path / "new.html").exists()
+    assert not (tmp_path / "new.html").exists() and pdf.read_bytes() == data
     with pytest.raises(BeamnetError, match="the same file twice"):
         report([evaluated_run], [tmp_path / "x.pdf", tmp_path / "x.pdf"])
+    report([evaluated_run], pdf, force=True)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.pdf"]   # no partial files

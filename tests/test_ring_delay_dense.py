@@ -13,7 +13,7 @@ def _run(conn_factory, spikes, tag):
     return run_connection(conn_factory(), np.pad(spikes, ((0, 0), (0, 8))), tag, [steps])
 
 
-@pytest.mark.parametrize("tag", ["fixed_pt", "floating_pt"])
+@pytest.mark.parametrize("tag", ["fixed_pt", pytest.param("floating_pt", marks=pytest.mark.slow)])
 def test_identical_to_delay_dense(tag):
     rng = np.random.default_rng(0)
     n_out, n_in, T = 7, 12, 30
