@@ -77,16 +77,17 @@ def _tiny(tmp_path_factory, tiny_config):
     yield from _trained(tmp_path_factory, "tiny", tiny_config, "tiny", "tiny.net")
 
 
-@pytest.fixture(scope="session")
-def tiny_run(_tiny):
-    """A real (tiny) training run on digits: config, checkpoint, metrics (read-only)."""
-    return _tiny / "tiny"
+def _part(name: str, root: str, leaf: str, doc: str):
+    """A session fixture ``name``: the path ``leaf`` inside the shared fixture ``root``."""
+    def part(request):
+        return request.getfixturevalue(root) / leaf
+    part.__doc__ = doc
+    return pytest.fixture(scope="session", name=name)(part)
 
 
-@pytest.fixture(scope="session")
-def tiny_net(_tiny):
-    """tiny_run exported to NetX (read-only)."""
-    return _tiny / "tiny.net"
+tiny_run = _part("tiny_run", "_tiny", "tiny",
+                 "A real (tiny) training run on digits: config, checkpoint, metrics (read-only).")
+tiny_net = _part("tiny_net", "_tiny", "tiny.net", "tiny_run exported to NetX (read-only).")
 
 
 @pytest.fixture(scope="session")
@@ -122,19 +123,7 @@ def rf8(tmp_path_factory):
     yield from _seq_run(tmp_path_factory, "rf8", model="rf-rsnn", hidden=(8,), seed=2)
 
 
-@pytest.fixture(scope="session")
-def shared_beamnet_run(beamnet30):
-    """beamnet30's run, for tests that only need some BEAM-Net run (read-only)."""
-    return beamnet30 / "run"
-
-
-@pytest.fixture(scope="session")
-def shared_beamnet_net(beamnet30):
-    """beamnet30's NetX file (read-only: edit a copy)."""
-    return beamnet30 / "bn.net"
-
-
-@pytest.fixture(scope="session")
-def shared_brf_net(brf32):
-    """brf32's NetX file, for tests that only need some BRF file (read-only: edit a copy)."""
-    return brf32 / "seq.net"
+# for tests that only need some file of a family (read-only: edit a copy)
+shared_beamnet_run = _part("shared_beamnet_run", "beamnet30", "run", "beamnet30's run.")
+shared_beamnet_net = _part("shared_beamnet_net", "beamnet30", "bn.net", "beamnet30's NetX file.")
+shared_brf_net = _part("shared_brf_net", "brf32", "seq.net", "brf32's NetX file.")

@@ -19,8 +19,9 @@ import pytest
 BIN = Path(sys.executable).with_name("beamnet-lava")
 
 
-def _group(pgid: int) -> list[int]:
-    """Live (non-zombie) processes of process group ``pgid``."""
+def _live(field: int, value: int) -> list[int]:
+    """Live (non-zombie) processes whose /proc stat field ``field`` (after the name: 1 = parent,
+    2 = process group) is ``value``."""
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -30,9 +31,14 @@ def _group(pgid: int) -> list[int]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[2]) == pgid and fields[0] != "Z":
+        if int(fields[field]) == value and fields[0] != "Z":
             pids.append(int(entry.name))
     return pids
+
+
+def _group(pgid: int) -> list[int]:
+    """Live processes of process group ``pgid``."""
+    return _live(2, pgid)
 
 
 def _segments(pids: list[int]) -> set[str]:
@@ -88,18 +94,8 @@ def _gone(pgid: int, segments: set[str], within: float) -> tuple[list[int], set[
 
 
 def _children(pid: int) -> set[int]:
-    """Live (non-zombie) child processes of ``pid``."""
-    kids = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[1]) == pid and fields[0] != "Z":
-                kids.add(int(entry.name))
-    return kids
+    """Live child processes of ``pid``."""
+    return set(_live(1, pid))
 
 
 def test_ctrl_c_in_a_lava_run_ends_its_children_and_segments(tiny_net):
