@@ -27,6 +27,7 @@ import numpy as np
 from beamnet_lava.deploy.limits import LIMITS, limit, table
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements, register_hook
+from beamnet_lava.neurons import fixed_point
 
 CHIP, HOST, MICROCODE = "chip", "host", "microcode"
 
@@ -210,7 +211,12 @@ def _neuron_checks(g: h5py.Group, where: str, failures: list[Failure]) -> None:
                                     f"({LIMITS['decay_bits'].source})",
                                     "export decays as round(4096 * (1 - exp(-dt / tau)))"))
     vth = _scalar(g, "vThMant")
-    if vth is not None and not 0 <= vth <= limit("vth_max"):
+    if vth == fixed_point.SLAYER_AFFINE_VTH:
+        failures.append(Failure(where, f"vThMant={vth}: a lava-dl Affine layer (slayer's never-fire "
+                                "threshold, beyond the unsigned 17-bit one: "
+                                f"{LIMITS['vth_max'].source}), a readout of currents",
+                                "export the layer as slayer.block.cuba.Dense to read spikes"))
+    elif vth is not None and not 0 <= vth <= limit("vth_max"):
         failures.append(Failure(where, f"vThMant={vth} exceeds the unsigned 17-bit threshold "
                                 f"({LIMITS['vth_max'].source})",
                                 "lower the threshold or scale weights and threshold down together"))
