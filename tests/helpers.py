@@ -41,3 +41,20 @@ def run_connection(conn, spikes, tag, segments, between=None):
     finally:
         src.stop()
     return out, events
+
+
+def lava_dl_affine_file(path, n_in, n_hidden, n_out):
+    """A NetX file written by lava-dl's own slayer blocks: a cuba.Dense hidden layer and a
+    cuba.Affine readout (slayer exports its threshold as vThMant 2**18 - 1, never fires)."""
+    import torch
+
+    from beamnet_lava._quiet import import_slayer
+
+    slayer = import_slayer()
+    p = {"threshold": 1.0, "current_decay": 0.25, "voltage_decay": 0.03, "requires_grad": False}
+    hidden, readout = slayer.block.cuba.Dense(p, n_in, n_hidden), slayer.block.cuba.Affine(p, n_hidden, n_out)
+    readout(hidden(torch.zeros(1, n_in, 5)))
+    with h5py.File(path, "w") as f:
+        hidden.export_hdf5(f.create_group("layer/0"))
+        readout.export_hdf5(f.create_group("layer/1"))
+    return path

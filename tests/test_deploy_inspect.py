@@ -189,16 +189,8 @@ def test_cli_inspect_json_and_errors(stock_file, tmp_path):
 
 def test_lava_dl_affine_readout_is_named_as_such(tmp_path):
     """slayer's cuba.Affine exports vThMant 2**18 - 1 (never fires): inspect says what it is."""
-    from beamnet_lava._quiet import import_slayer
+    from helpers import lava_dl_affine_file
 
-    slayer = import_slayer()
-    p = {"threshold": 1.0, "current_decay": 0.25, "voltage_decay": 0.03, "requires_grad": False}
-    hidden, readout = slayer.block.cuba.Dense(p, 6, 4), slayer.block.cuba.Affine(p, 4, 3)
-    readout(hidden(torch.zeros(1, 6, 5)))
-    path = tmp_path / "affine.net"
-    with h5py.File(path, "w") as f:
-        hidden.export_hdf5(f.create_group("layer/0"))
-        readout.export_hdf5(f.create_group("layer/1"))
-    r = inspect_file(path)
+    r = inspect_file(lava_dl_affine_file(tmp_path / "affine.net", 6, 4, 3))
     assert [f.where for f in r.failures] == ["layer 1"]
     assert "lava-dl Affine layer" in r.failures[0].problem and "cuba.Dense" in r.failures[0].fix

@@ -129,22 +129,12 @@ def test_watchdog_reports_a_failing_process_model_quickly():
 def test_lava_dl_affine_readout_is_refused_with_the_reason(tmp_path):
     """slayer's cuba.Affine block (a non-spiking readout) exports vThMant 2**18 - 1; it has no
     output spikes to read predictions from: one line naming the layer and the fix."""
-    import h5py
-    import torch
+    from helpers import lava_dl_affine_file
     from typer.testing import CliRunner
 
-    from beamnet_lava._quiet import import_slayer
     from beamnet_lava.cli import app
 
-    slayer = import_slayer()
-    p = {"threshold": 1.0, "current_decay": 0.25, "voltage_decay": 0.03, "requires_grad": False}
-    hidden, readout = slayer.block.cuba.Dense(p, 64, 16), slayer.block.cuba.Affine(p, 16, 10)
-    readout(hidden(torch.zeros(1, 64, 5)))
-    path = tmp_path / "affine.net"
-    with h5py.File(path, "w") as f:
-        layer = f.create_group("layer")
-        hidden.export_hdf5(layer.create_group("0"))
-        readout.export_hdf5(layer.create_group("1"))
+    path = lava_dl_affine_file(tmp_path / "affine.net", 64, 16, 10)
     with pytest.raises(BeamnetError, match=r"layer 1 is a lava-dl Affine layer .*cuba\.Dense"):
         run_dataset(path, "digits", 2, progress=False)
     res = CliRunner().invoke(app, ["run", str(path), "--samples", "2"])
