@@ -199,17 +199,15 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
         raise BeamnetError(f"{out} exists and is not empty; pass --force to replace it")
     fit = inspect_file(src)
     micro = [p.process for p in fit.processes if p.placement == MICROCODE]
-    family = file_family(src)
     if micro:
         raise BeamnetError(f"{src}: {'; '.join(micro)} needs INRC-only microcode, which no bundle "
                            "can carry; bundle a file of stock processes (for BEAM-Net: "
                            "`beamnet-lava export RUN --target loihi2`), see `beamnet-lava inspect`")
-    if not family.has("bundle_case"):
-        raise BeamnetError(f"{src}: {family.refusal('bundle_case')}")
+    bundle_case = file_family(src).hook("bundle_case", subject=src)
     if fit.failures:
         raise BeamnetError(f"{src} does not fit Loihi 2: " + "; ".join(
             f"{f.where}: {f.problem}" for f in fit.failures))
-    case = family.hook("bundle_case")(src, samples, part, dataset, data_dir, seed, timeout_s)
+    case = bundle_case(src, samples, part, dataset, data_dir, seed, timeout_s)
     spikes, labels, expected = case["spikes"], case["labels"], case["expected"]
     info = case["meta"]
     window = int(info.pop("window"))

@@ -26,7 +26,8 @@ import numpy as np
 
 from beamnet_lava.deploy.limits import LIMITS, limit, table
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import implements, register_hook
+from beamnet_lava.families import family_of_file, implements, register_hook
+from beamnet_lava.netx_export.netx_file import AFFINE, AFFINE_FIX, root_attrs
 from beamnet_lava.neurons import fixed_point
 
 CHIP, HOST, MICROCODE = "chip", "host", "microcode"
@@ -160,9 +161,6 @@ class FitReport:
 def profile_of(f: h5py.File) -> FitProfile:
     """The file's family as the registry routes it (its ``model`` attribute; a stock lava-dl
     or NIR-imported file is the SNN family): its ``fit_profile``."""
-    from beamnet_lava.families import family_of_file
-    from beamnet_lava.netx_export.netx_file import root_attrs
-
     return family_of_file(f.filename, root_attrs(f), "layer" in f).hook("fit_profile")()
 
 
@@ -212,10 +210,8 @@ def _neuron_checks(g: h5py.Group, where: str, failures: list[Failure]) -> None:
                                     "export decays as round(4096 * (1 - exp(-dt / tau)))"))
     vth = _scalar(g, "vThMant")
     if vth == fixed_point.SLAYER_AFFINE_VTH:
-        failures.append(Failure(where, f"vThMant={vth}: a lava-dl Affine layer (slayer's never-fire "
-                                "threshold, beyond the unsigned 17-bit one: "
-                                f"{LIMITS['vth_max'].source}), a readout of currents",
-                                "export the layer as slayer.block.cuba.Dense to read spikes"))
+        failures.append(Failure(where, f"{AFFINE}, beyond the unsigned 17-bit threshold "
+                                f"({LIMITS['vth_max'].source})", f"{AFFINE_FIX} to read spikes"))
     elif vth is not None and not 0 <= vth <= limit("vth_max"):
         failures.append(Failure(where, f"vThMant={vth} exceeds the unsigned 17-bit threshold "
                                 f"({LIMITS['vth_max'].source})",

@@ -73,9 +73,8 @@ def export_target(run_dir: Path, output: Path, target: str, force: bool, out: Co
     from beamnet_lava.families import family_of
 
     family = family_of(load_run(run_dir).config)
-    if not family.has("loihi2_variant"):
-        raise BeamnetError(f"{run_dir} is a {family.name} run: {family.refusal('loihi2_variant')}")
-    sb = family.hook("loihi2_variant")(run_dir, output, force=force)
+    variant = family.hook("loihi2_variant", subject=f"{run_dir} is a {family.name} run")
+    sb = variant(run_dir, output, force=force)
     out.print(f"exported {run_dir} to {output} (stock Lava processes: DelayDense -> {sb.n_memory} "
               f"LIF with recurrent inhibition, no noise, no adaptive threshold; {sb.window}-step "
               f"windows; readout on the host)")

@@ -131,11 +131,10 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
     precision, backend = precision or "fixed", backend or "cpu"
     timeout_s = timeout_s or DEFAULT_TIMEOUT_S
     family, exported = read_export(path)
-    if not family.has("file_predictor"):
-        raise BeamnetError(f"{path}: {family.no_file_evaluation or family.no_export}")
+    file_predictor = family.hook("file_predictor", subject=path)
     if lanes is not None and not family.lanes:
         raise BeamnetError(f"--lanes does not apply to {path}, a {family.name} file ({family.title})")
-    run, predictor = family.hook("file_predictor")(
+    run, predictor = file_predictor(
         exported, part=part, loop=loop, constants=constants, precision=precision, backend=backend,
         lanes=lanes, timeout_s=timeout_s)
     cfg = run.config

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from beamnet_lava.errors import BeamnetError
@@ -87,8 +88,9 @@ class Family:
     hooks: dict[str, Callable[..., Any]] = field(default_factory=dict)
     refuses: dict[str, str] = field(default_factory=dict)
 
-    def hook(self, name: str) -> Callable[..., Any]:
-        """The family's ``name`` hook; a one-line error naming what is missing otherwise."""
+    def hook(self, name: str, subject: str | Path | None = None) -> Callable[..., Any]:
+        """The family's ``name`` hook; a one-line error naming what is missing otherwise,
+        after ``subject`` (the file or run asked about; default: the family's name)."""
         if name not in HOOKS:
             raise KeyError(f"unknown hook {name!r}; hooks are {', '.join(HOOKS)}")
         found = self.hooks.get(name)
@@ -96,7 +98,7 @@ class Family:
             found = self._provided(name)
         if found is None:
             reason = self.refusal(name)
-            raise BeamnetError(f"{self.name}: {reason}" if reason else
+            raise BeamnetError(f"{subject or self.name}: {reason}" if reason else
                                f"model family {self.name} has no {name} ({HOOKS[name][1]})")
         return found
 

@@ -13,7 +13,6 @@ import h5py
 
 from beamnet_lava import rundir
 from beamnet_lava.names import EVENT_DATASETS
-from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import Family, family_of, family_of_file, implements
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.beamnet_file import read_beamnet, write_beamnet
@@ -34,10 +33,7 @@ def export_run(run_dir: str | Path, out: str | Path, force: bool = False):
     out = Path(out)
     refuse_overwrite(out, force)
     run = load_run(run_dir)
-    family = family_of(run.config)
-    if not family.has("export"):
-        raise BeamnetError(f"{run_dir}: {family.no_export}")
-    return family.hook("export")(run, out, force)
+    return family_of(run.config).hook("export", subject=run_dir)(run, out, force)
 
 
 def file_family(path: str | Path) -> Family:

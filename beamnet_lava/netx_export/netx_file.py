@@ -191,6 +191,12 @@ def _integers(path: Path, where: str, values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64)
 
 
+#: a layer lava-dl's slayer exported from a cuba.Affine block, and what to do (read_netx, inspect)
+AFFINE = (f"a lava-dl Affine layer (vThMant {fixed_point.SLAYER_AFFINE_VTH}: slayer's never-fire "
+          "threshold, a readout of currents, not spikes)")
+AFFINE_FIX = "export that layer as slayer.block.cuba.Dense"
+
+
 def _read_neuron(group: h5py.Group, path: Path, where: str) -> tuple[int, int, int]:
     if "neuron" not in group:
         raise _bad(path, f"{where} has no neuron description")
@@ -206,9 +212,8 @@ def _read_neuron(group: h5py.Group, path: Path, where: str) -> tuple[int, int, i
     if "gradedSpike" in neuron and _scalar(neuron, "gradedSpike", path, f"{where}/neuron"):
         raise _bad(path, f"{where}/neuron has graded spikes; beamnet-lava runs binary spikes only")
     if arr[0] == fixed_point.SLAYER_AFFINE_VTH:
-        raise _bad(path, f"{where} is a lava-dl Affine layer (vThMant {arr[0]}: slayer's never-fire "
-                         "threshold, a readout of currents, not spikes); beamnet-lava reads "
-                         "predictions from output spikes: export that layer as slayer.block.cuba.Dense")
+        raise _bad(path, f"{where} is {AFFINE}; beamnet-lava reads predictions from output "
+                         f"spikes: {AFFINE_FIX}")
     _in_range(path, f"{where}/neuron", arr[:1], 0, fixed_point.VTH_MAX, "vThMant")
     _in_range(path, f"{where}/neuron", arr[1:], 0, fixed_point.DECAY_UNITY, "iDecay/vDecay")
     return int(arr[0]), int(arr[1]), int(arr[2])

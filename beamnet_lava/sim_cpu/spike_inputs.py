@@ -54,12 +54,10 @@ def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path 
     """Run the user's input spikes through a NetX SNN on Lava; optionally save every layer."""
     from beamnet_lava.netx_export.export import file_family
 
-    family = file_family(netx_path)
-    if not family.has("spike_inputs"):
-        raise BeamnetError(f"{netx_path}: {family.refusal('spike_inputs')}")
+    read = file_family(netx_path).hook("spike_inputs", subject=netx_path)
     if record is not None:
         refuse_overwrite(Path(record), force)
-    net = family.hook("spike_inputs")(netx_path)
+    net = read(netx_path)
     spikes = load_spikes(inputs)
     n, steps, n_in = spikes.shape
     if n_in != net.input_size:

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import io
-import sys
 import math
 import pickle
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
