@@ -229,7 +229,7 @@ def export(
     if format_ not in ("netx", "nir"):
         raise BeamnetError(f"--format {format_!r}: choose netx or nir")
     if format_ == "nir":
-        from beamnet_lava.netx_export.nir_bridge import export_nir
+        from beamnet_lava.nir.bridge import export_nir
 
         result = export_nir(run_dir, output, force=force, deterministic=deterministic)
         out.print(f"exported {run_dir} to {result.describe()}")
@@ -250,7 +250,7 @@ def import_(
     round_: bool = typer.Option(False, "--round", help="Round off-grid parameters onto Loihi's integers (the largest error is reported)."),
 ) -> None:
     """Import a NIR graph of Linear/Delay -> CubaLIF layers as a NetX file for Lava."""
-    from beamnet_lava.netx_export.nir_bridge import import_nir
+    from beamnet_lava.nir.bridge import import_nir
 
     result = import_nir(nir_file, output, force=force, dt=dt, round_off_grid=round_)
     out.print(f"imported {nir_file} to {result.describe()}")
@@ -279,7 +279,7 @@ def run(
     force: bool = typer.Option(False, help="Overwrite an existing --record file."),
 ) -> None:
     """Run an exported network on Lava and compare it with the training model."""
-    from beamnet_lava.netx_export.nir_bridge import netx_view
+    from beamnet_lava.nir.bridge import netx_view
     from beamnet_lava.sim_cpu.evaluate import run_dataset
     from beamnet_lava.sim_cpu.lanes import parse_lanes
 

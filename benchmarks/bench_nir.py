@@ -33,8 +33,8 @@ import beamnet_lava  # noqa: F401  (lava shim)
 from beamnet_lava.config import SNNConfig
 from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.netx_export import export_run, read_netx
-from beamnet_lava.netx_export.nir_bridge import export_nir, import_nir, read_nir
-from beamnet_lava.netx_export.nir_peers import norse_layers, snntorch_layers, snntorch_sequential_spikes
+from beamnet_lava.nir.bridge import export_nir, import_nir, read_nir
+from beamnet_lava.nir.peers import norse_layers, snntorch_layers, snntorch_sequential_spikes
 from beamnet_lava.sim_cpu.spike_inputs import run_inputs
 from _common import run_or_train
 

@@ -45,10 +45,10 @@ def test_the_six_families_are_registered_with_every_hook_they_provide():
 
 
 def test_feature_hooks_are_provided_or_refused_by_every_family():
-    """NIR (netx_export) and Loihi 2 (deploy) join the registry with register_hook: every
+    """NIR (nir) and Loihi 2 (deploy) join the registry with register_hook: every
     family implements each of their hooks or says in one line why not."""
     import beamnet_lava.deploy  # noqa: F401  (registers fit_profile, bundle_case, loihi2_variant)
-    import beamnet_lava.netx_export  # noqa: F401  (registers to_nir)
+    import beamnet_lava.nir  # noqa: F401  (registers to_nir)
     import beamnet_lava.sim_cpu.spike_inputs  # noqa: F401  (registers spike_inputs)
 
     provided = {"to_nir": {"snn", "beamnet"},

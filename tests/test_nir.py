@@ -12,14 +12,14 @@ from typer.testing import CliRunner
 from beamnet_lava.cli import app
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export import export_run, read_netx
-from beamnet_lava.netx_export.nir_bridge import (
+from beamnet_lava.nir.bridge import (
     DT,
     delay_matrix,
     export_nir,
     import_nir,
     read_nir,
 )
-from beamnet_lava.netx_export.nir_peers import (snntorch_sequential_spikes,
+from beamnet_lava.nir.peers import (snntorch_sequential_spikes,
     euler_layers,
     norse_layers,
     snntorch_layers,

@@ -7,8 +7,8 @@ from helpers import edited_copy
 from beamnet_lava.data import load_split, times_to_raster
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.beamnet_file import read_beamnet
-from beamnet_lava.netx_export.nir_bridge import DT, export_nir, import_nir
-from beamnet_lava.netx_export.nir_peers import euler_layers
+from beamnet_lava.nir.bridge import DT, export_nir, import_nir
+from beamnet_lava.nir.peers import euler_layers
 from beamnet_lava.sim_cpu.beamnet_run import BeamnetSpec
 from beamnet_lava.sim_cpu.runner import LavaNetwork
 

@@ -1,9 +1,9 @@
 """Model -> NetX HDF5, and NetX HDF5 -> a validated description to build Lava from.
 
-Importing the package registers every family's ``export``, ``read`` and ``to_nir`` hooks.
+Importing the package registers every family's ``export`` and ``read`` hooks (``to_nir``:
+:mod:`beamnet_lava.nir`).
 """
 from beamnet_lava.netx_export import brf_file  # noqa: F401  (registers the BRF/RF hooks)
-from beamnet_lava.netx_export import beamnet_nir, nir_bridge  # noqa: F401  (the to_nir hooks)
 from beamnet_lava.netx_export.export import export_run, file_family, read_export
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
 

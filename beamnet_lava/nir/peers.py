@@ -17,7 +17,7 @@ import io
 
 import numpy as np
 
-from beamnet_lava.netx_export.nir_bridge import DT, flatten_graph
+from beamnet_lava.nir.bridge import DT, flatten_graph
 
 
 def _run(module, layer_types, spikes: np.ndarray, step) -> list[np.ndarray]:

@@ -25,7 +25,7 @@ distinct delay; a recurrent layer (NetX ``dense_rec``) a ``Linear`` back edge, w
 carries the previous step's spikes (as nirtorch's interpreter and Lava's Dense do).
 
 Which family exports what is the registry's: each family's ``to_nir`` hook (the SNN's here,
-BEAM-Net's core in :mod:`beamnet_lava.netx_export.beamnet_nir`) or its one-line refusal
+BEAM-Net's core in :mod:`beamnet_lava.nir.beamnet`) or its one-line refusal
 (families/catalog.py); everything else here is family-agnostic.
 """
 from __future__ import annotations
@@ -65,7 +65,7 @@ _SUPPORTED = ("Input, Output, Linear, Affine (a bias only into LIF), Delay, Cuba
 # the family hook: every family exports to NIR through its ``to_nir`` hook or refuses it with
 # its reason (``Family.refuses["to_nir"]``, declared in families/catalog.py)
 
-register_hook("to_nir", "netx_export",
+register_hook("to_nir", "nir",
               "to_nir(path, deterministic) -> NirGraph: the graph of an exported file (the "
               "layer and dropped-feature counts come from the graph and its metadata)")
 

@@ -1,6 +1,6 @@
 """BEAM-Net's NIR form: its Delta -> 0 deterministic core (``export --format nir --deterministic``).
 
-The family's own NIR stage (the ``to_nir`` hook of :mod:`beamnet_lava.netx_export.nir_bridge`):
+The family's own NIR stage (the ``to_nir`` hook of :mod:`beamnet_lava.nir.bridge`):
 what NIR can carry of BEAM-Net and what it must drop, decided here and nowhere else.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.netx_export.netx_file import Layer
-from beamnet_lava.netx_export.nir_bridge import DT, INTEGRATION, META_KEY, delay_branches, neuron_node
+from beamnet_lava.nir.bridge import DT, INTEGRATION, META_KEY, delay_branches, neuron_node
 
 NOT_DETERMINISTIC = ("BEAM-Net's stochastic threshold (Eq. 9), adaptive threshold (Eq. 10) and "
                      "Dirichlet readout (Eq. 12-15) have no NIR node; only its Delta -> 0 core "
