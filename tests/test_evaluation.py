@@ -136,12 +136,29 @@ def test_evaluate_then_compare_agree(ann_run, tiny_run, tmp_path):
     rep = evaluate_run(out, ood="inverted,noise")
     assert set(rep["ood"]) == {"inverted", "noise"}
     assert (out / "evaluation" / "reliability.png").stat().st_size > 1000
+    assert (out / "evaluation" / "risk_coverage.png").stat().st_size > 1000
+    assert rep["figures"]["risk_coverage"].endswith("risk_coverage.png")
+    # misclassification detection from the records, by scikit-learn directly
+    from sklearn.metrics import roc_auc_score
+
+    table = records.read_table(out / "evaluation" / records.PREDICTIONS)
+    wrong = ~table["correct"].astype(bool)
+    assert rep["auroc_wrong_total"] == pytest.approx(roc_auc_score(wrong, table["total"]))
+    assert rep["selective"]["confidence"]["auroc_wrong"] == pytest.approx(
+        roc_auc_score(wrong, -table["confidence"]))
+    assert set(rep["selective"]) == {"total", "confidence"}        # an MLP has no Eq. 14-15 split
+    assert rep["aurc"] >= (wrong.mean() ** 2) / 2 and rep["eaurc"] >= 0
+    kept = table["accept_coverage"] <= 0.9
+    assert kept.mean() <= 0.9 and rep["accuracy_at_90_coverage"] >= rep["accuracy"]
     tiny = evaluate_run(tiny_run, ood="shuffled", out=tmp_path / "tiny_eval")
     assert (tmp_path / "tiny_eval" / "raster.png").stat().st_size > 1000
     assert tiny["spikes_per_sample"] > 0 and tiny["energy_per_inference_nJ"] > 0
     rows = compare([out, tiny_run], figure=tmp_path / "cmp.png")
     assert (tmp_path / "cmp.png").stat().st_size > 1000
     assert [r["model"] for r in rows] == ["ann", "snn"] and set(rows[0]["ood_auroc"]) == {"inverted", "noise"}
+    for key in ("auroc_wrong_total", "aurc", "eaurc", "accuracy_at_95_coverage"):
+        assert rows[0][key] == pytest.approx(rep[key])          # DuckDB's records = evaluate's
+    assert "auroc_wrong_epistemic" not in rows[0]                 # undefined for an MLP
     # the tiny SNN run was not evaluated into its run dir: compare uses its training records
     assert summarize_run(tiny_run)["n_samples"] == json.loads((tiny_run / "metrics.json").read_text())["n_test"]
     with pytest.raises(BeamnetError, match="already exists"):

@@ -27,6 +27,7 @@ from beamnet_lava.families import family_of
 from beamnet_lava.io_utils import write_json
 from beamnet_lava.metrics.calibration import brier, ece, nll, reliability_diagram
 from beamnet_lava.metrics.energy import load_constants
+from beamnet_lava.metrics import selective
 from beamnet_lava.metrics.ood import auroc
 from beamnet_lava.netx_export.export import read_export
 from beamnet_lava.sim_cpu.common import take_samples
@@ -62,7 +63,21 @@ def summarize(p: Predictions) -> dict[str, Any]:
         "total_correct": _mean(p.total, ok), "total_wrong": _mean(p.total, ~ok),
         "min_aleatoric": None if np.all(np.isnan(p.aleatoric)) else float(np.nanmin(p.aleatoric)),
         "min_epistemic": None if np.all(np.isnan(p.epistemic)) else float(np.nanmin(p.epistemic)),
+        **{k: _finite(v) for k, v in selective.summary(p.score_columns()).items()},
+        "selective_ranking": selective.RANKING,
     }
+
+
+def _finite(v: float) -> float | None:
+    return float(v) if v is not None and np.isfinite(v) else None
+
+
+def selective_report(p: Predictions) -> dict[str, dict[str, float | None]]:
+    """Every defined uncertainty score's misclassification AUROC, AURC, E-AURC and accuracy
+    at 90 / 95 % coverage (metrics/selective.py)."""
+    ok = p.prediction == p.labels
+    return {name: {k: _finite(v) for k, v in selective.score_summary(x, ok).items()}
+            for name, x in selective.scores_of(p.score_columns()).items()}
 
 
 def run_meta(run: LoadedRun, data_description: str, part: str, which: str) -> dict[str, Any]:
@@ -203,6 +218,7 @@ def _write_evaluation(run: LoadedRun, split: str, data_name: str, part: str, x: 
         report["calibration"] = "eta (Eq. 12) fitted on the validation split" if cfg.fit_eta else "none"
         report["active_fraction_per_step"] = pred.extras["active_fraction_per_step"]
     report["energy_breakdown_nJ"] = pred.extras.get("breakdown_nJ") or pred.extras.get("energy")
+    report["selective"] = selective_report(pred)
     records.write_table(out_dir / records.PREDICTIONS, pred.table(), run_meta(run, split, part, part))
     report["ood"] = {}
     for name in names:
@@ -215,6 +231,9 @@ def _write_evaluation(run: LoadedRun, split: str, data_name: str, part: str, x: 
         label = f"{cfg.model}, {data_name} {part}" + (" (MNIST-10k split)" if "10k" in split else "")
         reliability_diagram(pred.prob, y, out_dir / "reliability.png", label)
         report["figures"] = {"reliability": str(out_dir / "reliability.png")}
+        selective.risk_coverage_figure(selective.scores_of(pred.score_columns()),
+                                       pred.prediction == y, out_dir / "risk_coverage.png", label)
+        report["figures"]["risk_coverage"] = str(out_dir / "risk_coverage.png")
         raster = raster_plot(run, x[:1], int(y[0]), out_dir / "raster.png", label)
         if raster is not None:
             report["figures"]["raster"] = str(raster)

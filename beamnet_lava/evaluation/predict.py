@@ -21,6 +21,7 @@ from beamnet_lava.data.loading import model_inputs
 from beamnet_lava.data.sequences import as_sequences
 from beamnet_lava.families import family_of, implements
 from beamnet_lava.metrics.calibration import brier_per_sample, fit_temperature, softmax
+from beamnet_lava.metrics import selective
 from beamnet_lava.metrics.energy import Activity, ann_nJ, breakdown_nJ, load_constants, per_op_nJ
 from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty, entropy
 from beamnet_lava.models.beamnet import encoder_intensity
@@ -56,6 +57,12 @@ class Predictions:
     def prediction(self) -> np.ndarray:
         return self.prob.argmax(axis=1)
 
+    def score_columns(self) -> dict[str, np.ndarray]:
+        """``correct`` and the uncertainty scores, as the records name them (metrics/selective.py)."""
+        return {"correct": self.prediction == self.labels, "total": self.total,
+                "aleatoric": self.aleatoric, "epistemic": self.epistemic,
+                "confidence": self.prob.max(1)}
+
     def table(self) -> dict[str, np.ndarray]:
         """Columns of ``predictions.parquet`` (one row per sample)."""
         n = len(self.labels)
@@ -69,6 +76,7 @@ class Predictions:
             "ood_score": self.ood_score, "spikes": self.spikes.astype(np.int64),
             "active_fraction": self.active_fraction, "windows": self.windows.astype(np.int64),
             "energy_nJ": self.energy_nJ, "energy_mem_nJ": self.energy_mem_nJ,
+            "accept_coverage": selective.acceptance_coverage(self.total),
         }
         for c in range(self.prob.shape[1]):
             cols[f"p{c}"] = self.prob[:, c]
