@@ -342,3 +342,28 @@ def test_brf_run_has_records_and_evaluates(brf32, tmp_path):
     export_run(run, net)
     r = runner.invoke(app, ["evaluate", str(net)])
     assert r.exit_code == 1 and "recurrent (BRF/RF)" in r.output
+
+
+def test_probe_uncertainty_on_lava_matches_the_training_model(beamnet30, tmp_path):
+    """uncertainty=probe: the probe window runs as the same Lava processes (w_inh 0, its own
+    seed); every per-sample number and the energy equal the training model's."""
+    from beamnet_lava.evaluation.evaluate import evaluate
+
+    run, net = beamnet30 / "run", beamnet30 / "bn.net"
+    kw = dict(ood="noise", samples=12, uncertainty="probe", figures=False)
+    lava = evaluate(net, lanes=4, out=tmp_path / "lava", **kw)
+    ref = evaluate(run, out=tmp_path / "ref", **kw)
+    base = evaluate(run, out=tmp_path / "base", **{**kw, "uncertainty": None})
+    assert lava["uncertainty_score"].startswith("vacuity") and base["uncertainty_score"].startswith("epistemic")
+    for name in (records.PREDICTIONS, records.ood_file("noise")):
+        _same_tables(tmp_path / "lava", tmp_path / "ref", name)
+        a, b = records.read_table(tmp_path / "lava" / name), records.read_table(tmp_path / "ref" / name)
+        for col in ("total", "aleatoric", "epistemic", "vacuity", "ood_score"):
+            np.testing.assert_allclose(a[col], b[col], rtol=0, atol=1e-9, err_msg=col)
+    probe, window = (records.read_table(tmp_path / d / records.PREDICTIONS) for d in ("ref", "base"))
+    # the probe is paid for: more spikes (no inhibition) and one more window of neuron updates
+    assert (probe["spikes"] > window["spikes"]).any() and (probe["spikes"] >= window["spikes"]).all()
+    assert ref["energy_per_inference_nJ"] > 1.5 * base["energy_per_inference_nJ"]
+    np.testing.assert_array_equal(probe["vacuity"], window["vacuity"])   # the same inference window
+    with pytest.raises(BeamnetError, match="uncertainty"):
+        evaluate(run, out=tmp_path / "bad", **{**kw, "uncertainty": "maybe"})

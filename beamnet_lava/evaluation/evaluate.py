@@ -8,6 +8,7 @@ as ``evaluation.json``, Parquet records and PNG figures.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,8 @@ LAVA_OPTIONS = {"precision": "--precision", "lanes": "--lanes", "timeout_s": "--
 def evaluate_run(run_dir: str | Path, *, ood: str | None = "all", part: str = "test",
                  samples: int | None = None, loop: bool | None = None, out: str | Path | None = None,
                  data_dir: str | None = None, energy_constants: str | Path | None = None,
-                 figures: bool = True, force: bool = False, **lava: Any) -> dict[str, Any]:
+                 figures: bool = True, force: bool = False, uncertainty: str | None = None,
+                 **lava: Any) -> dict[str, Any]:
     """Evaluate a run directory with its training model; writes records and figures.
 
     ``lava``: the Lava options of :func:`evaluate_file`; given for a run directory they
@@ -113,7 +115,7 @@ def evaluate_run(run_dir: str | Path, *, ood: str | None = "all", part: str = "t
     t0 = time.perf_counter()
     names = parse_ood(ood)
     constants = load_constants("loihi1", energy_constants)
-    run = load_run(run_dir)
+    run = with_uncertainty(load_run(run_dir), uncertainty, run_dir)
     cfg = run.config
     _check_loop(loop, cfg, run_dir)
     data = load_data(cfg, data_dir)
@@ -137,7 +139,7 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
                   data_dir: str | None = None, energy_constants: str | Path | None = None,
                   figures: bool = True, precision: str | None = None, backend: str | None = None,
                   lanes: int | str | None = None, timeout_s: float | None = None,
-                  force: bool = False) -> dict[str, Any]:
+                  force: bool = False, uncertainty: str | None = None) -> dict[str, Any]:
     """Evaluate an exported network by simulating it on Lava (every OOD set too); the file's
     family provides the predictor (its ``file_predictor`` hook)."""
     t0 = time.perf_counter()
@@ -152,6 +154,7 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
     run, predictor = file_predictor(
         exported, part=part, loop=loop, constants=constants, precision=precision, backend=backend,
         lanes=lanes, timeout_s=timeout_s)
+    run = with_uncertainty(run, uncertainty, path)
     cfg = run.config
     _check_loop(loop, cfg, path)
     data = load_data(cfg, data_dir)
@@ -165,6 +168,18 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
                      rundir.evaluation_folder(path, out), figures,
                      {"file": str(path), "backend": f"lava {backend} {precision}",
                       "bidirectional": _loop_state(loop, cfg)}, calibration, t0, force)
+
+
+def with_uncertainty(run: LoadedRun, uncertainty: str | None, where) -> LoadedRun:
+    """``run`` read out with BEAM-Net's ``uncertainty`` mode (``window`` or ``probe``) instead of
+    the one it was trained with: the readout changes, the trained network does not."""
+    if uncertainty is None or uncertainty == getattr(run.config, "uncertainty", None):
+        return run
+    if run.config.model != "beamnet":
+        raise BeamnetError(f"--uncertainty applies to BEAM-Net; {where} is {run.config.model}")
+    cfg = dataclasses.replace(run.config, uncertainty=uncertainty)     # validates the value
+    run.model.cfg = cfg
+    return dataclasses.replace(run, config=cfg)
 
 
 def _loop_state(loop: bool | None, cfg) -> bool:
