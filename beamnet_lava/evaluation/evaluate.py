@@ -46,6 +46,7 @@ def _mean(x: np.ndarray, mask: np.ndarray) -> float | None:
 def summarize(p: Predictions) -> dict[str, Any]:
     """Every per-set metric of the evaluation from per-sample predictions."""
     ok = p.prediction == p.labels
+    spoke = p.active_fraction > 0
     epi_c, epi_w = _mean(p.epistemic, ok), _mean(p.epistemic, ~ok)
     return {
         "n_samples": int(len(p.labels)), "accuracy": float(ok.mean()),
@@ -60,6 +61,8 @@ def summarize(p: Predictions) -> dict[str, Any]:
         "uncertainty_score": p.score_name,
         "epistemic_correct": epi_c, "epistemic_wrong": epi_w,
         "epistemic_ratio_wrong_correct": (epi_w / epi_c) if epi_c and epi_w is not None else None,
+        # among the samples whose neurons spiked: silent ones keep the prior (docs/beamnet.md)
+        "epistemic_ratio_spiking": _ratio(_mean(p.epistemic, ~ok & spoke), _mean(p.epistemic, ok & spoke)),
         "aleatoric_correct": _mean(p.aleatoric, ok), "aleatoric_wrong": _mean(p.aleatoric, ~ok),
         "total_correct": _mean(p.total, ok), "total_wrong": _mean(p.total, ~ok),
         "min_aleatoric": None if np.all(np.isnan(p.aleatoric)) else float(np.nanmin(p.aleatoric)),
@@ -67,6 +70,10 @@ def summarize(p: Predictions) -> dict[str, Any]:
         **{k: _finite(v) for k, v in selective.summary(p.score_columns()).items()},
         "selective_ranking": selective.RANKING,
     }
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
 
 
 def _finite(v: float) -> float | None:
@@ -234,6 +241,8 @@ def _write_evaluation(run: LoadedRun, split: str, data_name: str, part: str, x: 
         report["active_fraction_per_step"] = pred.extras["active_fraction_per_step"]
     report["energy_breakdown_nJ"] = pred.extras.get("breakdown_nJ") or pred.extras.get("energy")
     report["selective"] = selective_report(pred)
+    if "eq25_nJ" in pred.extras:      # BEAM-Net: Eq. 25 in measured form (metrics/energy.py)
+        report["energy_eq25_nJ"] = pred.extras["eq25_nJ"]
     records.write_table(out_dir / records.PREDICTIONS, pred.table(), run_meta(run, split, part, part))
     report["ood"] = {}
     for name in names:

@@ -279,8 +279,8 @@ class BeamNet(torch.nn.Module):
     @torch.no_grad()
     def infer(self, intensity: np.ndarray, sample_keys: np.ndarray,
               bidirectional: bool | None = None,
-              run_window: Callable[[np.ndarray, np.ndarray, int], np.ndarray] | None = None,
-              ) -> dict[str, np.ndarray]:
+              run_window: Callable[..., np.ndarray] | None = None,
+              probe: bool | None = None) -> dict[str, np.ndarray]:
         """Inference with the optional top-down loop (Eq. 16, 17); numpy results per sample.
 
         ``run_window(intensity, sample_keys, k, probe=False)`` returns the memory spikes
@@ -288,7 +288,8 @@ class BeamNet(torch.nn.Module):
         :func:`probe_params`); by default this model computes them, and a Lava
         back-end can pass its own, so the loop itself exists once. With
         ``uncertainty: probe`` the result also holds ``probe_spikes``: the probe
-        window on the input as given (no top-down), after the loop.
+        window on the input as given (no top-down), after the loop (``probe``: run it or not,
+        default as configured).
         """
         cfg = self.cfg
         if run_window is None:
@@ -322,7 +323,7 @@ class BeamNet(torch.nn.Module):
             x = np.where(done[:, None], x, np.clip(base + cfg.lambda_td * q @ patterns, 0.0, 1.0))
             prev_p = p
         out = {"counts": counts, "spikes": spikes, "alpha": alpha, "windows": used}
-        if cfg.uncertainty == "probe":
+        if cfg.uncertainty == "probe" if probe is None else probe:
             out["probe_spikes"] = np.asarray(run_window(base, sample_keys, 0, probe=True),
                                              dtype=np.float64)
         return out
