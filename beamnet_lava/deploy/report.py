@@ -9,17 +9,44 @@ from rich.table import Table
 from beamnet_lava.io_utils import write_json
 
 
-def print_fit(path: Path, target: str, json_out: str | None, out: Console) -> None:
+def core_table(report, title: str) -> Table:
+    """The per-core model's layers in the shape of Intel's compiler table: dense rows print
+    neurons // cores and SynMem words // cores as Intel does (the heaviest core after the slash
+    where it differs); tiled rows (conv, pool, input) the tile's neurons and its name."""
+    t = Table(title=title)
+    for col in ("layer", "AxonIn", "NeuronGr", "Neurons", "SynMem", "AxonMap", "Cores", "tile",
+                "binds"):
+        t.add_column(col, justify="left" if col in ("tile", "binds") else "right")
+
+    def pair(mean: int, peak: int) -> str:
+        return str(mean) if mean == peak else f"{mean} / {peak}"
+
+    for lc in report.estimate["per_core"]:
+        tile = "-" if lc["tile"] is None else "Conv({}, {}, {})".format(*lc["tile"])
+        t.add_row(str(lc["index"]), "-" if lc["axon_in"] is None else str(lc["axon_in"]),
+                  str(lc["neuron_groups"]), str(lc["neurons_per_core"]) if lc["tile"] else
+                  pair(lc["neurons_per_core_mean"], lc["neurons_per_core"]),
+                  pair(lc["syn_mem_mean"], lc["syn_mem"]),
+                  "-" if lc["axon_map"] is None else str(lc["axon_map"]), str(lc["cores"]), tile,
+                  (lc["binding"] or "-") + ("" if lc["fits"] else " (does not fit)"))
+    e = report.estimate
+    t.add_section()
+    t.add_row("total", "", "", "", "", "", str(e["cores"]), f"{e['chips']} chip(s)", "")
+    return t
+
+
+def print_fit(path: Path, target: str, json_out: str | None, out: Console,
+              skip_layers: int = 0) -> None:
     from beamnet_lava.deploy.fit import inspect_file
 
-    report = inspect_file(path, target)
+    report = inspect_file(path, target, skip_layers=skip_layers)
     if json_out:
         write_json(json_out, report.to_dict())
     if json_out == "-":
         return
     t = Table(title=f"{path} on {target} ({report.family} family): per layer")
     for col in ("layer", "type", "neuron", "neurons", "synapses", "fan-in max/mean",
-                "fan-out max/mean", "weights (bits)", "delays", "msg bits", "state", "cores (est.)"):
+                "fan-out max/mean", "weights (bits)", "delays", "msg bits", "state", "cores"):
         t.add_column(col, justify="right" if col not in ("type", "neuron", "state") else "left")
     for l in report.layers:
         w = "-" if l.weight_min is None else (f"{l.weight_min}..{l.weight_max} "
@@ -30,6 +57,8 @@ def print_fit(path: Path, target: str, json_out: str | None, out: Console) -> No
                   f"{l.fan_in_max}/{l.fan_in_mean:.1f}", f"{l.fan_out_max}/{l.fan_out_mean:.1f}",
                   w, d, str(l.message_bits), l.state or "-", str(l.cores_estimate))
     out.print(t)
+    out.print(core_table(report, "Loihi 2 cores per layer (per-core resource model, in the shape "
+                                 "of Intel's compiler table; untested on hardware)"))
     p = Table(title="where each process would run under Loihi2HwCfg")
     for col in ("process", "runs on", "why"):
         p.add_column(col)
@@ -41,8 +70,9 @@ def print_fit(path: Path, target: str, json_out: str | None, out: Console) -> No
     for w in report.warnings:
         out.print(f"[yellow]note[/] {w}", highlight=False)
     e = report.estimate
-    out.print(f"{e['label']}: {e['cores']} neuro-core(s), {e['chips']} chip(s); assumptions: "
-              + "; ".join(e["assumptions"]), highlight=False)
+    out.print(f"{e['label']}: {e['cores']} neuro-core(s), {e['chips']} chip(s)"
+              + (f" (first {e['skip_layers']} layer(s) on the host)" if e["skip_layers"] else "")
+              + "; assumptions: " + "; ".join(e["assumptions"]), highlight=False)
     out.print(f"verdict: {report.verdict}", highlight=False)
 
 
