@@ -279,8 +279,8 @@ def _conv_stats(g: h5py.Group, fit: LayerFit, weight: np.ndarray, shape: np.ndar
     fit.weight_min, fit.weight_max = int(mant.min(initial=0)), int(mant.max(initial=0))
     fit.loihi2_weight_bits = _weight_bits(mant, where, failures)
     warnings.append(f"{where}: conv synapses counted unrolled ({fit.synapses} connections from "
-                    f"{int(np.count_nonzero(w))} kernel weights); how lava-loihi stores shared "
-                    "conv weights is not public")
+                    f"{int(np.count_nonzero(w))} kernel weights); its cores and synaptic memory "
+                    "come from the shared kernel (per-core model)")
 
 
 def _layer(g: h5py.Group, index: int, prev: int | None, prev_shape: tuple[int, ...] | None,
