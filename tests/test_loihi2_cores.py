@@ -208,3 +208,25 @@ def test_lava_dl_conv_pool_flatten_network(tmp_path):
     assert sorted(per) == [0, 1, 3]                         # flatten takes no core
     assert tuple(per[0]["tile"]) == (8, 8, 4) and tuple(per[1]["tile"]) == (4, 4, 4)
     assert per[3]["axon_in"] == 64 and r.estimate["cores"] == 3
+
+
+def test_cli_prints_intels_table_shape_and_json(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from beamnet_lava.cli import app
+
+    if not LAVA_DL.is_dir():
+        pytest.skip(f"{LAVA_DL} is absent (see ../shared/data/reference/README.md)")
+    sdnn = LAVA_DL / "tutorials/pilotnet_sdnn_network.net"
+    res = CliRunner().invoke(app, ["inspect", str(sdnn), "--skip-layers", "1", "--json",
+                                   str(tmp_path / "fit.json")], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())             # rich wraps at the console's width
+    assert "Conv(4, 32, 24)" in text and "61 neuro-core(s), 1 chip(s)" in text
+    data = json.loads((tmp_path / "fit.json").read_text())
+    assert data["estimate"]["cores"] == 61 and data["estimate"]["skip_layers"] == 1
+    assert [lc["cores"] for lc in data["estimate"]["per_core"]] == [25, 13, 3, 3, 2, 12, 1, 1, 1]
+    res = CliRunner().invoke(app, ["inspect", str(sdnn), "--skip-layers", "-1"])
+    assert res.exit_code == 1 and "must be 0 or more" in res.output

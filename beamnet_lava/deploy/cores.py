@@ -33,9 +33,9 @@ from beamnet_lava.deploy.limits import limit
 
 #: Resource names as Intel's per-core table heads them.
 NEURONS, GROUPS, AXON_IN, AXON_MAP, SYN_MEM, AXON_LIST = (
-    "Neurons", "NeuronGr", "AxonIn", "AxonMap", "SynMem", "SynMem per axon")
+    "Neurons", "NeuronGr", "AxonIn", "AxonMap", "SynMem", "SynMem/axon")
 #: A conv's columns split although every resource would fit (Intel's tiles are powers of two).
-POW2_TILE = "power-of-two tile"
+POW2_TILE = "pow2 tile"
 
 
 def capacities() -> dict[str, int]:
