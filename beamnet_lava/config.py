@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from beamnet_lava.names import DATASETS, SEQUENCE_DATASETS, SEQUENCE_LENGTHS, SHD_STEPS
+from beamnet_lava.names import DATASETS, SEQUENCE_DATASETS, SEQUENCE_LENGTHS, SHD_STEPS, UNCERTAINTY_MODES
 from beamnet_lava.neurons import brf, fixed_point
 from beamnet_lava.checks import SEED_MAX
 from beamnet_lava.errors import BeamnetError
@@ -309,7 +309,7 @@ class BeamnetConfig(TrainConfig):
             _fail("n_memory/pop_size", (self.n_memory, self.pop_size), "must be >= 1")
         if not 0 <= self.burn_in < self.time_steps:
             _fail("burn_in", self.burn_in, "must be in 0..time_steps-1")
-        if self.uncertainty not in ("window", "probe"):
+        if self.uncertainty not in UNCERTAINTY_MODES:
             _fail("uncertainty", self.uncertainty, "must be window (Eq. 12-15 of the inference "
                   "window) or probe (plus a probe window read as posterior samples)")
         if not self.probe_tau > 0:

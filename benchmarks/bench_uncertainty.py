@@ -29,6 +29,7 @@ import beamnet_lava  # noqa: F401  (lava shim)
 from beamnet_lava import config as config_mod
 from beamnet_lava.evaluation import records
 from beamnet_lava.evaluation.evaluate import evaluate_file, evaluate_run
+from beamnet_lava.evaluation.groups import SEEDS
 from beamnet_lava.metrics import statistics
 from beamnet_lava.training.checkpoint import METRICS
 
@@ -86,10 +87,10 @@ def lava_time(run: Path, work: Path, samples: int | None) -> dict[str, dict]:
     for mode in ("window", "probe"):
         folder = work / "lava" / mode
         t0 = time.perf_counter()
-        rep = evaluate_file(net, ood="none", samples=samples, out=folder, force=True, figures=False,
+        rep = evaluate_file(net, ood=None, samples=samples, out=folder, force=True, figures=False,
                             uncertainty=mode)
         seconds = time.perf_counter() - t0
-        ref = evaluate_run(run, ood="none", samples=samples, out=work / "lava" / f"ref-{mode}",
+        ref = evaluate_run(run, ood=None, samples=samples, out=work / "lava" / f"ref-{mode}",
                            force=True, figures=False, uncertainty=mode)
         a, b = (records.read_table(f / records.PREDICTIONS) for f in (folder, work / "lava" / f"ref-{mode}"))
         out[mode] = {"samples": rep["n_samples"], "seconds": seconds,
@@ -117,6 +118,8 @@ def main() -> None:
     ap.add_argument("--lava-samples", type=int, default=None,
                     help="test samples of the Lava timing (default: all; 0 skips it)")
     ap.add_argument("--json", default=None, help="write every number to this JSON file")
+    ap.add_argument("--reuse", action="store_true",
+                    help="read evaluations already in --runs instead of evaluating again")
     args = ap.parse_args()
     from beamnet_lava.evaluation.pipeline import train
 
@@ -132,17 +135,20 @@ def main() -> None:
             for mode in modes:
                 group = f"{name}-{mode}" if mode else name
                 folder = base / "evaluation" / f"{group}_s{seed}"
-                rep = evaluate_run(run, ood="all", out=folder, force=True, uncertainty=mode)
+                if args.reuse and (folder / "evaluation.json").is_file():
+                    rep = json.loads((folder / "evaluation.json").read_text())
+                else:
+                    rep = evaluate_run(run, ood="all", out=folder, force=True, uncertainty=mode)
                 per[group][seed] = measure(rep, folder)
                 print(f"seed {seed} {group:15s} accuracy {rep['accuracy']:.4f}  error AUROC total "
                       f"{rep.get('auroc_wrong_total') or float('nan'):.3f}", flush=True)
-    est = {g: {k: statistics.estimate([per[g][s].get(k, np.nan) for s in seeds], statistics.SEEDS)
+    est = {g: {k: statistics.estimate([per[g][s].get(k, np.nan) for s in seeds], SEEDS)
                for k, _, _ in ROWS} for g in GROUPS}
     diffs = {}
     for g in ("beamnet-window", "snn", "ann"):
         a = [per["beamnet-probe"][s]["auroc_wrong_total"] for s in seeds]
         b = [per[g][s]["auroc_wrong_total"] for s in seeds]
-        diffs[g] = statistics.difference(a, b, statistics.SEEDS, paired=True)
+        diffs[g] = statistics.difference(a, b, SEEDS, paired=True)
     split = json.loads((base / f"beamnet_s{seeds[0]}" / "config.json").read_text()).get("dataset")
     print(f"\n{split}: seeds {','.join(map(str, seeds))}; mean [95 % bootstrap CI over seeds]\n")
     print("| | BEAM-Net, probe | BEAM-Net, window (default) | rate SNN | ANN-MLP |")

@@ -367,3 +367,19 @@ def test_probe_uncertainty_on_lava_matches_the_training_model(beamnet30, tmp_pat
     np.testing.assert_array_equal(probe["vacuity"], window["vacuity"])   # the same inference window
     with pytest.raises(BeamnetError, match="uncertainty"):
         evaluate(run, out=tmp_path / "bad", **{**kw, "uncertainty": "maybe"})
+
+
+def test_cli_evaluate_prints_error_detection_and_reads_beamnet_with_the_probe(beamnet30, ann_run, tmp_path):
+    res = runner.invoke(app, ["evaluate", str(beamnet30 / "run"), "--ood", "noise", "--samples", "40",
+                              "--uncertainty", "probe", "-o", str(tmp_path / "ev")])
+    assert res.exit_code == 0, res.output
+    for needle in ("error AUROC, total", "error AUROC, epistemic", "AURC / E-AURC", "vacuity"):
+        assert needle in res.output
+    rep = json.loads((tmp_path / "ev" / "evaluation.json").read_text())
+    assert rep["windows_mean"] == 1 and rep["spikes_per_sample"] > 0
+    assert (tmp_path / "ev" / "risk_coverage.png").stat().st_size > 1000
+    res = runner.invoke(app, ["evaluate", str(ann_run[0]), "--uncertainty", "probe", "--ood", "none",
+                              "-o", str(tmp_path / "ann")])
+    assert res.exit_code == 1 and "applies to BEAM-Net" in res.output
+    res = runner.invoke(app, ["evaluate", str(beamnet30 / "run"), "--uncertainty", "maybe"])
+    assert res.exit_code == 1 and "window" in res.output and "Traceback" not in res.output
