@@ -27,6 +27,7 @@ import numpy as np
 from beamnet_lava.deploy.limits import LIMITS, limit, table
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import family_of_file, implements, register_hook
+from beamnet_lava.families.contracts import FitProfileHook
 from beamnet_lava.netx_export.netx_file import AFFINE, AFFINE_FIX, root_attrs
 from beamnet_lava.neurons import fixed_point
 
@@ -86,8 +87,9 @@ class FitProfile:
     graded_input_bits: int | None = None
 
 
-register_hook("fit_profile", "deploy", "fit_profile() -> FitProfile: how `inspect` names the "
-              "family and which processes it adds around its file's layers")
+NO_FILE = "it has no exported file to inspect, bundle or vary"   # ann, alif-rsnn: no export
+
+register_hook("fit_profile", "deploy", FitProfileHook, refuses={"ann": NO_FILE, "alif-rsnn": NO_FILE})
 
 _NETX = FitProfile("netx", (("spike counts -> class (argmax)", HOST, "done by the host from output spikes"),))
 _BEAMNET = FitProfile("beamnet", (("DirichletReadout (Eq. 12-15)", HOST, "Python-only process (float math)"),
