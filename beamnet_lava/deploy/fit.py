@@ -11,7 +11,7 @@ their fix; and the neuro-cores per layer from the per-core resource model
 (:mod:`beamnet_lava.deploy.cores`), labelled as an estimate with its assumptions.
 
 Everything family-specific is in :data:`NEURONS` (one row per neuron type) and each
-family's ``fit_profile`` hook (registered here, refused in families/catalog.py by the
+family's ``fit_profile`` hook (registered here, with the refusals of the
 families that have no exported file).
 Every hardware number comes from :mod:`beamnet_lava.deploy.limits`.
 """
