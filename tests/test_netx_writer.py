@@ -184,6 +184,15 @@ def test_recurrent_and_extension_neurons_round_trip(tmp_path):
         lavadl_network(path)
 
 
+def test_a_closed_writer_takes_no_more_layers():
+    with NetxWriter() as w:
+        w.input(3)
+        data = w.getvalue()
+        with pytest.raises(ValueError, match="finished"):
+            w.input(4)
+    assert data[:8] == b"\x89HDF\r\n\x1a\n" and not w.file.id.valid
+
+
 def test_pool_layers_are_not_built_by_lava_dl(tmp_path):
     w = NetxWriter()
     w.input([1, 4, 4])
