@@ -182,7 +182,7 @@ def with_uncertainty(run: LoadedRun, uncertainty: str | None, where) -> LoadedRu
     the one it was trained with: the readout changes, the trained network does not."""
     if uncertainty is None or uncertainty == getattr(run.config, "uncertainty", None):
         return run
-    if run.config.model != "beamnet":
+    if not hasattr(run.config, "uncertainty"):         # a config without read-out modes
         raise BeamnetError(f"--uncertainty applies to BEAM-Net; {where} is {run.config.model}")
     cfg = dataclasses.replace(run.config, uncertainty=uncertainty)     # validates the value
     run.model.cfg = cfg
