@@ -383,3 +383,21 @@ def test_cli_evaluate_prints_error_detection_and_reads_beamnet_with_the_probe(be
     assert res.exit_code == 1 and "applies to BEAM-Net" in res.output
     res = runner.invoke(app, ["evaluate", str(beamnet30 / "run"), "--uncertainty", "maybe"])
     assert res.exit_code == 1 and "window" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.slow   # trains and exports its own BEAM-Net with uncertainty: probe
+def test_run_of_a_probe_export_keeps_parity_and_counts_the_probe(tmp_path):
+    from beamnet_lava.netx_export import export_run
+
+    run, net = tmp_path / "run", tmp_path / "bn.net"
+    train(BeamnetConfig(epochs=1, n_memory=20, seed=5, uncertainty="probe"), run, progress=False)
+    export_run(run, net)
+    res = runner.invoke(app, ["run", str(net), "--samples", "16", "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["spike_parity"] == 1.0 and rep["prediction_agreement"] == 1.0   # probe spikes too
+    probe = rep["probe"]
+    assert probe["spikes"] == probe["lava_memory_spikes"] > 0 and probe["tau"] == 0.35
+    assert rep["max_uncertainty_difference"] < 1e-12
+    activity = rep["energy_per_inference"]["activity"]
+    assert activity["windows"] == 2 and activity["neuron_updates"] == 20 * 32 * 2
