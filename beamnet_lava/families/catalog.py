@@ -1,4 +1,4 @@
-"""The model families (six trained ones and one file-only export variant), declared once each (their hooks live in their own stage modules).
+"""The model families (six trained ones, the file-only export variant and lava-dl files), declared once each (their hooks live in their own stage modules).
 
 Adding a family: one :func:`register_family` here plus its stage modules (docs/families.md).
 """
@@ -67,3 +67,15 @@ register_family(Family(
              "to_nir": "export its BEAM-Net run with `--format nir --deterministic` (the same "
                        "deterministic core, with its inhibition trace's decay listed)",
              "loihi2_variant": "it is the stock variant already", "spike_inputs": _NO_SPIKES}))
+_LAVADL = ("a lava-dl network from elsewhere (conv, pool, SDNN, readout) is run with `beamnet-lava "
+           "run FILE --inputs X.npy`; it records no training run or dataset encoding")
+register_family(Family(
+    "lavadl", SNNConfig, "lava-dl NetX network (conv, pool, flatten, SDNN, current readout)",
+    "any NetX file lava-dl writes that the dense SNN path does not run (docs/lavadl.md)",
+    inputs="spikes", trained=False,
+    providers=("beamnet_lava.netx_export.lavadl_file", "beamnet_lava.sim_cpu.lavadl_run"),
+    refuses={**{hook: _LAVADL for hook in ("build", "train", "calibrate", "export", "predict",
+                                           "raster", "lava_run", "file_predictor")},
+             "to_nir": "export of lava-dl conv networks to NIR is not supported",
+             "fit_profile": _NO_FILE, "bundle_case": "bundling lava-dl conv networks is not supported yet",
+             "loihi2_variant": "a lava-dl network is made of stock processes already"}))

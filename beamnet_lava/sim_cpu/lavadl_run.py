@@ -1,0 +1,112 @@
+"""``beamnet-lava run FILE --inputs X.npy`` for lava-dl NetX files (conv, pool, SDNN, readout).
+
+The report has the keys of the dense path's (``spike_inputs.run_inputs``) plus the lava-dl
+specifics: the input mode, each layer's delay, class predictions (most output spikes, or the
+largest summed current of a readout) and energy per inference from measured counts, where a
+conv or pool layer's synaptic events are each spike's actual fan-out (the non-zero taps of the
+kernel that reach an output position from it, edges and stride included), not a dense count.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.families import implements
+from beamnet_lava.io_utils import atomic_path, refuse_overwrite
+from beamnet_lava.netx_export.lavadl_file import LavadlNetwork, read_lavadl
+from beamnet_lava.sim_cpu.lavadl_graph import LavadlOptions, LavadlResult, predictions, run_lavadl
+
+implements("lavadl", hook="spike_inputs")(read_lavadl)
+
+
+def load_inputs(path: str | Path) -> np.ndarray:
+    """A numeric array from ``path`` (.npy): per-step inputs (samples, steps, ...) or static
+    images (samples, ...); checked against the network by the runner."""
+    p = Path(path)
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except FileNotFoundError:
+        raise BeamnetError(f"{p}: no such file") from None
+    except (ValueError, OSError) as exc:
+        raise BeamnetError(f"{p}: not a .npy array ({str(exc).splitlines()[0]})") from None
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
+        raise BeamnetError(f"{p}: inputs must be a numeric .npy array")
+    if arr.ndim < 2 or 0 in arr.shape:
+        raise BeamnetError(f"{p}: inputs have shape {arr.shape}; give (samples, steps, inputs) "
+                           "or static images (samples, inputs)")
+    return arr
+
+
+def synaptic_events(net: LavadlNetwork, inputs: np.ndarray | None, result: LavadlResult) -> list[int]:
+    """Synaptic events delivered into each recorded layer: every non-zero message (a spike,
+    or a graded SDNN message) times its actual fan-out into that layer (conv and pool: the
+    kernel taps that reach an output position; dense: non-zero weights). An input block's
+    neurons take their inputs directly (no synapses): 0."""
+    events, pre = [], inputs
+    layers = iter(result.layers)
+    for block in net.blocks:
+        if block.kind == "flatten" or (block.kind == "input" and block.neuron is None):
+            continue
+        out = next(layers)
+        if block.kind == "input":
+            events.append(0)
+        else:
+            active = np.count_nonzero(pre.reshape(-1, pre.shape[-1]), axis=0)   # per presynaptic neuron
+            events.append(int(active.astype(np.int64) @ block.fan_out()))
+        pre = out
+    return events
+
+
+def energy_per_inference(net: LavadlNetwork, result: LavadlResult, events: list[int],
+                         constants: dict) -> dict[str, Any]:
+    """Loihi's per-operation energy from the counts of this run, per sample (nJ)."""
+    from beamnet_lava.metrics.energy import per_op_nJ
+
+    n, window = result.layers[0].shape[:2]
+    spiking = [(b, layer) for b, layer in zip(net.layers, result.layers) if b.neuron.kind != "readout"]
+    updates = sum(b.size for b, _ in spiking) * window
+    fired = sum(int(np.count_nonzero(layer)) for _, layer in spiking) / n
+    return {"breakdown_nJ": per_op_nJ(sum(events) / n, updates, fired, fired, constants),
+            "constants_source": constants.get("source", "")}
+
+
+def run_lavadl_inputs(net: LavadlNetwork, inputs: str | Path, *, record: str | Path | None = None,
+                      force: bool = False, options: LavadlOptions | None = None,
+                      energy_constants: str | Path | None = None) -> dict[str, Any]:
+    """Run the inputs in ``inputs`` (.npy) through ``net`` on Lava; optionally save every layer
+    (``record``, .npz: ``layer<i>`` = (samples, steps, neurons), NetX (C, H, W) order)."""
+    from beamnet_lava.metrics.energy import load_constants
+
+    options = options or LavadlOptions()
+    if record is not None:
+        refuse_overwrite(Path(record), force)
+    constants = load_constants("loihi1", energy_constants)
+    x = load_inputs(inputs)
+    result = run_lavadl(net, x, options)
+    n = len(x)
+    per_step = result.input_mode != "bias"
+    feed = np.asarray(x).reshape(n, result.window, -1) if per_step else None
+    events = synaptic_events(net, feed, result)
+    if record is not None:
+        with atomic_path(record) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **{name: (a.astype(bool) if a.dtype == np.uint8 else a)
+                                       for name, a in zip(result.names, result.layers)})
+    graded = {name: b.neuron.graded for name, b in zip(result.names, net.layers)}
+    return {
+        "file": str(net.path), "inputs": str(inputs), "n_samples": n, "time_steps": result.window,
+        "input_mode": result.input_mode, "precision": options.precision, "backend": options.backend,
+        "input_spikes": int(np.count_nonzero(feed)) if per_step else None,
+        "spikes": {k: int(np.count_nonzero(a)) for k, a in zip(result.names, result.layers)},
+        "graded": graded,
+        "neurons": {k: b.size for k, b in zip(result.names, net.layers)},
+        "delays": dict(zip(result.names, result.delays)),
+        "synaptic_events": dict(zip(result.names, events)),
+        "predictions": predictions(result).tolist(),
+        "energy_per_inference": energy_per_inference(net, result, events, constants),
+        "record": None if record is None else str(record),
+        "steps": result.steps, "run_seconds": result.seconds, "compile_seconds": result.compile_seconds,
+        "steps_per_s": result.steps / result.seconds if result.seconds else None,
+    }

@@ -1,0 +1,227 @@
+"""lava-dl NetX files on Lava: lava-dl's own reference data reproduced bit for bit (tiny.net,
+PilotNet LIF, PilotNet SDNN), the current readout of its bootstrap MNIST network, and every
+parameter of a crafted conv file checked before Lava sees it."""
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.netx_export import file_family, read_export
+from beamnet_lava.netx_export.lavadl_file import is_lavadl, read_lavadl
+from beamnet_lava.sim_cpu.lavadl_graph import LavadlOptions, run_lavadl
+from beamnet_lava.sim_cpu.spike_inputs import run_inputs
+
+LAVA_DL = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference" / "lava-dl"
+TINY = LAVA_DL / "tiny.net"
+PILOTNET_LIF = LAVA_DL / "gts" / "pilotnet_lif"
+PILOTNET_SDNN = LAVA_DL / "gts" / "pilotnet_sdnn"
+BOOTSTRAP = LAVA_DL / "tutorials" / "bootstrap_mnist_network.net"
+
+
+def test_tiny_net_reproduces_lava_dl_reference_spikes_exactly():
+    """lava-dl's test_tinynet data (SLAYER's spikes of tiny.net, image as the input bias): the
+    Lava run's window step j is SLAYER's step j + 1 (SLAYER delays every block's output by one
+    step), for layer 1 and the output alike."""
+    bias = np.load(LAVA_DL / "gts" / "tinynet" / "input_bias.npy")          # (W, H, C)
+    result = run_lavadl(TINY, bias.transpose(2, 1, 0)[None], LavadlOptions(time_steps=17))
+    assert result.input_mode == "bias" and result.delays == [0, 1, 2]
+    for ours, name in ((result.layers[1][0], "layer1"), (result.layers[2][0], "output")):
+        gt = np.load(LAVA_DL / "gts" / "tinynet" / f"{name}.npy")[0]
+        gt = gt.reshape(-1, gt.shape[-1]).T                                  # (16 steps, neurons)
+        assert gt.sum() > 50
+        np.testing.assert_array_equal(ours[:15], gt[1:])
+        assert np.abs(ours[1:16].astype(int) - gt[1:]).sum() > 0           # the offset matters
+
+
+@pytest.mark.slow
+def test_pilotnet_lif_every_layer_identical_to_lava_dl_reference():
+    """gts/pilotnet_lif: the input layer, 5 conv and 3 dense layers' spikes over all 24 recorded
+    steps. The reference indexes raw Lava steps (index t = step t + 1, no per-layer shift) and
+    was recorded with resets every 17 steps; run with two windows of 17 steps."""
+    img = np.load(PILOTNET_LIF / "image.npy").transpose(2, 1, 0)
+    net = read_lavadl(PILOTNET_LIF / "network.net")
+    result = run_lavadl(net, np.stack([img, img]), LavadlOptions(time_steps=17), keep_streams=True)
+    names = ["input"] + [f"conv-{i}" for i in range(5)] + [f"fc-{i}" for i in range(3)]
+    from beamnet_lava.sim_cpu.lavadl_graph import _netx_order
+
+    for k, name in enumerate(names):
+        gt = np.load(PILOTNET_LIF / f"{name}.npy")
+        gt = gt.transpose(2, 1, 0, 3) if gt.ndim == 4 else gt               # (C, H, W, T)
+        gt = gt.reshape(-1, gt.shape[-1]).T
+        ours = _netx_order(result.streams[k], net.layers[k])[:24]
+        assert gt.sum() > 0
+        np.testing.assert_array_equal(ours, gt, err_msg=name)
+
+
+def test_bootstrap_mnist_current_readout_runs_and_reads(tmp_path):
+    """lava-dl's bootstrap MNIST network ends in a dense layer without neurons: its currents are
+    the readout, equal to its weights times the previous layer's spikes, step for step."""
+    fam, net = read_export(BOOTSTRAP)
+    assert fam.name == "lavadl" and net.output.neuron.kind == "readout" and net.output.size == 10
+    images = np.random.default_rng(0).integers(0, 80, (3, 784))
+    np.save(tmp_path / "images.npy", images)
+    report = run_inputs(BOOTSTRAP, tmp_path / "images.npy", time_steps=8, record=tmp_path / "r.npz",
+                        progress=False)
+    assert report["input_mode"] == "bias" and report["graded"]["layer3"]
+    rec = np.load(tmp_path / "r.npz")
+    with h5py.File(BOOTSTRAP) as f:
+        w = f["layer/3/weight"][()]
+    assert rec["layer2"].any() and rec["layer3"].shape == (3, 8, 10)
+    np.testing.assert_array_equal(rec["layer3"], np.einsum("oi,nti->nto", w, rec["layer2"].astype(int)))
+    assert report["predictions"] == rec["layer3"].sum(axis=1).argmax(axis=1).tolist()
+
+
+def test_dense_only_stock_files_stay_on_the_snn_path():
+    assert not is_lavadl(LAVA_DL / "tutorials" / "mnist_network.net")
+    assert file_family(LAVA_DL / "tutorials" / "mnist_network.net").name == "snn"
+    assert is_lavadl(TINY) and is_lavadl(BOOTSTRAP) and is_lavadl(PILOTNET_SDNN / "network.net")
+
+
+# -- crafted conv files: every parameter checked --------------------------------------------------
+
+def _conv_file(path, *, in_shape=(2, 8, 8), out_c=4, kernel=3, stride=2, padding=1, dilation=1,
+               groups=1, weight=None, shape=None, pool=None, extra=None):
+    """input (no neurons) -> conv -> [pool] -> flatten -> dense 3, as slayer's blocks write them."""
+    rng = np.random.default_rng(0)
+    c, h, w = in_shape
+    oh = (h + 2 * padding - dilation * (kernel - 1) - 1) // max(stride, 1) + 1 if stride else h
+    ow = (w + 2 * padding - dilation * (kernel - 1) - 1) // max(stride, 1) + 1 if stride else w
+    if weight is None:
+        weight = rng.integers(-20, 21, (out_c, c // max(groups, 1), kernel, kernel)).astype(np.float32)
+    neuron = {"type": "CUBA", "iDecay": 1024, "vDecay": 128, "vThMant": 80, "refDelay": 1}
+    with h5py.File(path, "w") as f:
+        g = f.create_group("layer")
+        g.create_dataset("0/type", (1,), "S10", [b"input"])
+        g["0/shape"] = np.array(in_shape)
+        g.create_dataset("1/type", (1,), "S10", [b"conv"])
+        g["1/shape"] = np.array(shape or (out_c, oh, ow))
+        g["1/weight"] = weight
+        for key, v in (("kernelSize", [kernel, kernel]), ("stride", [stride, stride]),
+                       ("padding", [padding, padding]), ("dilation", [dilation, dilation])):
+            g[f"1/{key}"] = np.array(v)
+        g["1/groups"] = groups
+        for k, v in neuron.items():
+            g[f"1/neuron/{k}"] = v
+        prev = (out_c, oh, ow)
+        i = 2
+        if pool is not None:
+            g.create_dataset(f"{i}/type", (1,), "S10", [b"pool"])
+            g[f"{i}/weight"] = pool
+            g[f"{i}/kernelSize"] = np.array([2, 2])
+            g[f"{i}/stride"] = np.array([2, 2])
+            prev = (out_c, oh // 2, ow // 2)
+            g[f"{i}/shape"] = np.array(prev)
+            for k, v in neuron.items():
+                g[f"{i}/neuron/{k}"] = v
+            i += 1
+        g.create_dataset(f"{i}/type", (1,), "S10", [b"flatten"])
+        g[f"{i}/shape"] = np.array([int(np.prod(prev)), 1, 1])
+        g.create_dataset(f"{i + 1}/type", (1,), "S10", [b"dense"])
+        g[f"{i + 1}/shape"] = np.array([3])
+        g[f"{i + 1}/weight"] = rng.integers(-30, 31, (3, int(np.prod(prev)))).astype(np.float32)
+        for k, v in neuron.items():
+            g[f"{i + 1}/neuron/{k}"] = v
+        for key, value in (extra or {}).items():
+            if key in f:
+                del f[key]
+            f[key] = value
+    return path
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(shape=(4, 5, 5)), "conv shapes do not chain"),
+    (dict(kernel=11, padding=0, shape=(4, 1, 1)), "kernel spans 11 along the height"),
+    (dict(stride=0), r"layer 1/stride: stride \(must be >= 1\) out of range"),
+    (dict(dilation=0), r"layer 1/dilation: dilation \(must be >= 1\) out of range"),
+    (dict(in_shape=(3, 8, 8), out_c=4, groups=2), "groups=2 does not divide"),
+    (dict(weight=np.full((4, 2, 3, 3), np.nan, np.float32)), "NaN"),
+    (dict(weight=np.full((4, 2, 3, 3), 300, np.float32)), r"layer 1/weight: weights \(Loihi's 8-bit mantissas\) out of range \[-256, 255\]"),
+    (dict(weight=np.full((4, 2, 3, 3), 1.5, np.float32)), "non-integer"),
+    (dict(pool=np.array([[[[1, 2], [1, 1]]]], np.float32)), "is not a pooling kernel"),
+    (dict(pool=np.ones((2, 2, 3), np.float32)), "is not a pooling kernel"),
+    (dict(extra={"layer/1/neuron/iDecay": 5000}), r"neuron/iDecay: iDecay out of range \[0, 4096\]"),
+    (dict(extra={"layer/1/neuron/type": "FOO"}), "neuron type 'FOO'"),
+])
+def test_bad_conv_files_are_refused_in_one_line(tmp_path, kwargs, message):
+    path = _conv_file(tmp_path / "bad.net", **kwargs)
+    with pytest.raises(BeamnetError, match=message) as info:
+        read_lavadl(path)
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
+
+
+def test_state_memory_is_estimated_before_anything_is_allocated(tmp_path, monkeypatch):
+    path = _conv_file(tmp_path / "ok.net")
+    read_lavadl(path)
+    monkeypatch.setenv("BEAMNET_LAVA_MEMORY_GIB", "1e-9")
+    with pytest.raises(BeamnetError, match="neuron state .* needs ~.* GiB of memory"):
+        read_lavadl(path)
+
+
+def test_conv_pool_network_fixed_and_float_agree_with_a_numpy_model(tmp_path):
+    """A crafted conv -> sum pool -> flatten -> dense file: Lava's stock Conv (pooling as a
+    depthwise Conv of one repeated value) in fixed and float point gives the spikes of a plain
+    torch model of the same integer arithmetic (float LIF with exact decays)."""
+    path = _conv_file(tmp_path / "pool.net", in_shape=(2, 8, 8), out_c=4, stride=1, padding=1,
+                      pool=np.full((1, 1, 2, 2), 24, np.float32))
+    net = read_lavadl(path)
+    spikes = (np.random.default_rng(1).random((3, 12, 2, 8, 8)) < 0.3).astype(np.uint8)
+    fixed = run_lavadl(net, spikes, LavadlOptions(precision="fixed"))
+    flt = run_lavadl(net, spikes, LavadlOptions(precision="float"))
+    ref = _torch_reference(net, spikes)
+    assert [d for d in fixed.delays] == [1, 2, 3]
+    for ours_f, ours_x, r in zip(fixed.layers, flt.layers, ref):
+        assert r.sum() > 0
+        np.testing.assert_array_equal(ours_x, r)
+        assert (ours_f == r).mean() > 0.99      # fixed point rounds the decays
+
+
+def _torch_reference(net, spikes):
+    """Float CUBA dynamics of ``net`` on ``spikes`` (n, T, C, H, W), from rest in every sample
+    (each Lava layer's window starts its synapses' steps later: step j answers input step j)."""
+    n, T = spikes.shape[:2]
+    x = torch.tensor(spikes, dtype=torch.float64)
+    outs = []
+    for b in net.blocks[1:]:
+        if b.kind == "flatten":
+            x = x.reshape(n, T, -1)
+            continue
+        if b.kind == "conv":
+            a = torch.nn.functional.conv2d(x.reshape(n * T, *x.shape[2:]), torch.tensor(b.weight, dtype=torch.float64),
+                                           stride=b.stride, padding=b.padding, dilation=b.dilation, groups=b.groups)
+        elif b.kind == "pool":
+            c = b.in_shape[0]
+            k = torch.full((c, 1, *b.kernel), float(b.pool_weight), dtype=torch.float64)
+            a = torch.nn.functional.conv2d(x.reshape(n * T, *x.shape[2:]), k, stride=b.stride, groups=c)
+        else:
+            a = x.reshape(n * T, -1) @ torch.tensor(b.weight, dtype=torch.float64).T
+        a = a.reshape(n, T, *a.shape[1:])
+        u = torch.zeros_like(a[:, 0])
+        v = torch.zeros_like(a[:, 0])
+        s_all = []
+        for t in range(T):
+            u = u * (1 - b.neuron.i_decay / 4096) + a[:, t]
+            v = v * (1 - b.neuron.v_decay / 4096) + u
+            s = (v > b.neuron.vth).double()
+            v = v * (1 - s)
+            s_all.append(s)
+        x = torch.stack(s_all, dim=1)
+        outs.append(x.reshape(n, T, -1).numpy().astype(np.uint8))
+    return outs
+
+
+def test_conv_fan_out_counts_each_spikes_actual_synapses(tmp_path):
+    """A conv layer's synaptic events per input spike equal the non-zero entries of its column
+    in the dense matrix of the same convolution (edges, stride and zero taps included)."""
+    path = _conv_file(tmp_path / "f.net", in_shape=(2, 7, 7), out_c=3, kernel=3, stride=2, padding=1)
+    block = read_lavadl(path).blocks[1]
+    block.weight[0, 0, 1, 1] = 0                                         # a zero tap does not count
+    eye = torch.eye(2 * 7 * 7, dtype=torch.float64).reshape(-1, 2, 7, 7)
+    # non-zero per (input neuron, output neuron) through a non-zero tap: |w| avoids cancellation
+    dense = torch.nn.functional.conv2d(eye, torch.tensor(np.abs(block.weight), dtype=torch.float64),
+                                       stride=2, padding=1)
+    expected = (dense.reshape(eye.shape[0], -1) != 0).sum(dim=1).numpy()
+    np.testing.assert_array_equal(block.fan_out(), expected)
+    assert expected.min() < expected.max()
