@@ -136,7 +136,7 @@ def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = No
 
             report = run_inputs(path, inputs, record=record, force=force, precision=precision,
                                 backend=backend, chunk_samples=chunk, timeout_s=timeout,
-                                progress=_progress(json_out))
+                                progress=_progress(json_out), time_steps=time_steps)
             report["file"] = str(netx_file)
             return report
         report = run_dataset(path, dataset, samples, part=part, precision=precision,
