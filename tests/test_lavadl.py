@@ -225,3 +225,21 @@ def test_conv_fan_out_counts_each_spikes_actual_synapses(tmp_path):
     expected = (dense.reshape(eye.shape[0], -1) != 0).sum(dim=1).numpy()
     np.testing.assert_array_equal(block.fan_out(), expected)
     assert expected.min() < expected.max()
+
+
+@pytest.mark.slow
+def test_pilotnet_sdnn_output_identical_to_lava_dl_reference():
+    """lava-dl's test_pilotnet_sdnn: input.npy's frame on the input Delta's a_in for 9 steps,
+    the Sigma readout's 9 values (raw Lava steps: index t = step t + 1) exactly."""
+    frame = np.load(PILOTNET_SDNN / "input.npy")[..., 0].transpose(2, 1, 0)      # (C, H, W)
+    result = run_lavadl(PILOTNET_SDNN / "network.net", np.repeat(frame[None, None], 9, axis=1),
+                        LavadlOptions(), keep_streams=True)
+    assert result.input_mode == "values" and result.delays[-1] == 8
+    gt = np.load(PILOTNET_SDNN / "output.npy")[0]
+    assert np.abs(gt).sum() > 0
+    np.testing.assert_array_equal(result.streams[-1][:9, 0], gt)
+
+
+def test_sdnn_float_is_refused_with_the_reason():
+    with pytest.raises(BeamnetError, match="SDNN layers run in fixed point"):
+        run_lavadl(PILOTNET_SDNN / "network.net", np.zeros((1, 2, 3, 33, 100)), LavadlOptions(precision="float"))

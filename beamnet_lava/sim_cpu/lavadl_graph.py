@@ -37,7 +37,8 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.lavadl_file import READOUT, LavadlNetwork, read_lavadl
 import beamnet_lava.sim_cpu.watchdog as watchdog
 from beamnet_lava.sim_cpu.backends import run_config
-from beamnet_lava.sim_cpu.lavadl_procs import port_shape
+from beamnet_lava.neurons.fixed_point import DECAY_UNITY
+from beamnet_lava.sim_cpu import lavadl_procs as procs
 
 INPUT_MODES = ("auto", "spikes", "values", "bias")
 
@@ -80,13 +81,12 @@ class LavadlResult:
         return self.output.astype(np.float64).sum(axis=1)
 
 
-def _lava_order(values: np.ndarray, block) -> np.ndarray:
-    """(..., C*H*W) values in NetX order as (..., prod(port shape)) in Lava's order."""
-    shape = port_shape(block)
-    if len(shape) == 1:
-        return values
-    lead = values.shape[:-1]
-    return values.reshape(*lead, *block.shape).transpose(*range(len(lead)), -1, -2, -3).reshape(*lead, -1)
+def to_port(rows: np.ndarray, net: LavadlNetwork, shape: tuple[int, ...]) -> np.ndarray:
+    """``(steps, C*H*W)`` input rows in NetX order as rows of a Lava port of ``shape``."""
+    if len(shape) != 3:
+        return rows
+    c, h, w = net.input_shape
+    return rows.reshape(-1, c, h, w).transpose(0, 3, 2, 1).reshape(len(rows), -1)
 
 
 def _netx_order(values: np.ndarray, block) -> np.ndarray:
@@ -98,63 +98,98 @@ def _netx_order(values: np.ndarray, block) -> np.ndarray:
     return values.reshape(*lead, w, h, c).transpose(*range(len(lead)), -1, -2, -3).reshape(*lead, -1)
 
 
-@dataclass
-class _Stage:
-    block: object
-    delay: int
-    out: object          # OutPort of what is recorded
-    neuron: object       # the neuron process (None for a current readout)
-    dtype: str
+def port_shape(block) -> tuple[int, ...]:
+    """The Lava port shape of a block's neurons: (W, H, C), or (N,) for dense/flatten and
+    1-D inputs (as netx)."""
+    c, h, w = block.shape
+    if block.kind in ("dense", "flatten") or (block.kind == "input" and h == w == 1):
+        return (c * h * w,)
+    return (w, h, c)
 
 
-def _connect(out, in_port, src_block, dst_shape: tuple[int, ...]) -> None:
-    """``out`` -> ``in_port``, reshaped from the source's port shape when they differ
-    (flatten: Lava's (W, H, C) to C-order (C, H, W), as netx)."""
-    src_shape = port_shape(src_block)
-    if tuple(src_shape) == tuple(dst_shape):
-        out.connect(in_port)
-    elif len(src_shape) == 3 and len(dst_shape) == 1:
-        out.transpose([2, 1, 0]).flatten().connect(in_port)
-    else:
-        out.reshape(dst_shape).connect(in_port)
+def _values(values: np.ndarray, block) -> np.ndarray:
+    """Per-neuron values in NetX's (C, H, W) C-order as an array of the block's port shape."""
+    values = np.asarray(values).reshape(-1)
+    return values.reshape(block.shape).transpose(2, 1, 0) if len(port_shape(block)) == 3 else values
 
 
-def build(net: LavadlNetwork, window: int | None, precision: str, input_mode: str):
-    """The Lava graph of ``net``: ``(entry InPort or None, stages)``; ``window`` None: no resets."""
-    from beamnet_lava.sim_cpu import lavadl_procs as procs
+def _neuron_kind(block) -> str:
+    n = block.neuron
+    if n.kind == "SDNN":
+        return "delta" if block.kind == "input" else "sigma" if n.sigma_output else "sigma_delta"
+    return "readout" if n.kind == READOUT else "cuba"
 
-    entry, stages, prev_block, prev_out, delay = None, [], None, None, 0
+
+def plan(net: LavadlNetwork, precision: str, input_mode: str) -> list[dict]:
+    """The stages :func:`beamnet_lava.sim_cpu.lavadl_procs.build` instantiates: each block with
+    neurons (or a readout) with its synapse, in Lava's units and (W, H, C) order (module doc of
+    :mod:`~beamnet_lava.sim_cpu.lavadl_procs`)."""
+    fixed = precision == "fixed"
+    stages, delay, prev = [], 0, None
     for block in net.blocks:
-        if block.kind == "flatten":
-            continue                      # a reshape: the next connection does it
-        graded = block.neuron is not None and block.neuron.graded
-        dtype = ("int32" if precision == "fixed" else "float64") if graded else "uint8"
-        if block.kind == "input":
-            if block.neuron is None:
-                continue
-            cell = procs.neuron(block, precision, window, 1, input_block=True)
-            if input_mode != "bias":
-                entry = cell.a_in
-            stages.append(_Stage(block, 0, cell.s_out, cell, dtype))
-            prev_block, prev_out = block, cell.s_out
+        if block.kind == "flatten" or block.neuron is None:
             continue
-        bits = 0 if prev_block is None and input_mode == "spikes" else \
-            procs.message_bits(prev_block) if prev_block is not None else procs.SDNN_MESSAGE_BITS
-        syn = procs.synapse(block, precision, bits)
-        delay += 1
-        if prev_out is None:
-            entry = syn.s_in
-        else:
-            _connect(prev_out, syn.s_in, prev_block, syn.s_in.shape)
-        cell = procs.neuron(block, precision, window, 1 + delay)
-        if cell is None:                  # current readout: the synapse's output is recorded
-            stages.append(_Stage(block, delay, syn.a_out, None, dtype))
-            prev_block, prev_out = block, syn.a_out
-            continue
-        syn.a_out.connect(cell.a_in)
-        stages.append(_Stage(block, delay, cell.s_out, cell, dtype))
-        prev_block, prev_out = block, cell.s_out
-    return entry, stages
+        n = block.neuron
+        stage = {"kind": block.kind, "neuron": _neuron_kind(block), "shape": port_shape(block)}
+        if block.kind != "input":
+            delay += 1
+            if prev is None:
+                bits = 0 if input_mode == "spikes" else procs.SDNN_MESSAGE_BITS
+            else:
+                bits = procs.SDNN_MESSAGE_BITS if prev.neuron.graded else 0
+            stage["message_bits"] = bits
+            if block.kind in ("conv", "pool"):
+                kernel = _lava_kernel(block)
+                c, h, w = block.in_shape
+                stage.update(weight=kernel if fixed else kernel.astype(float), in_shape=(w, h, c),
+                             stride=block.stride[::-1], padding=block.padding[::-1],
+                             dilation=block.dilation[::-1], groups=block.groups)
+            elif fixed:
+                weight, bits_w, exp = _optimized(block.weight)
+                stage.update(weight=weight, weight_exp=exp, num_weight_bits=bits_w)
+            else:
+                stage["weight"] = block.weight.astype(float)
+        stage["delay"] = delay
+        bias = np.zeros(port_shape(block)) if block.bias is None else _values(block.bias, block)
+        if stage["neuron"] == "cuba":
+            if fixed:
+                stage.update(du=n.i_decay - 1, dv=n.v_decay, vth=n.vth, bias=bias.astype(np.int32))
+            else:
+                stage.update(du=n.i_decay / DECAY_UNITY, dv=n.v_decay / DECAY_UNITY, vth=float(n.vth),
+                             bias=bias.astype(float))
+        elif stage["neuron"] in ("delta", "sigma_delta"):
+            stage.update(vth=n.vth, bias=bias.astype(np.int32))
+        stages.append(stage)
+        prev = block
+    return stages
+
+
+def _lava_kernel(block) -> np.ndarray:
+    """A conv/pool block's kernel as lava.proc.conv takes it: (out, kW, kH, in/groups)."""
+    if block.kind == "pool":
+        kh, kw = block.kernel
+        return np.full((block.in_shape[0], kw, kh, 1), block.pool_weight, np.int64)
+    # netx create_conv: weight[:, :, ::-1, ::-1] transposed (0, 3, 2, 1)
+    return np.ascontiguousarray(block.weight[:, :, ::-1, ::-1].transpose(0, 3, 2, 1))
+
+
+def _optimized(weight: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """netx's ``optimize_weight_bits`` (an all-zero matrix, which it divides by, kept as is)."""
+    if not np.any(weight):
+        return weight.astype(int), 8, 0
+    from beamnet_lava._quiet import import_slayer
+
+    import_slayer()
+    from lava.lib.dl.netx.utils import optimize_weight_bits
+
+    w, bits, exp, _ = optimize_weight_bits(weight)
+    return w, bits, exp
+
+
+def _dtype(block, precision: str) -> str:
+    if not block.neuron.graded:
+        return "uint8"
+    return "int32" if precision == "fixed" else "float64"
 
 
 def _resolve_mode(net: LavadlNetwork, inputs: np.ndarray, mode: str) -> str:
@@ -271,14 +306,18 @@ class LavadlRun:
         n = len(x)
         if n == 0:
             raise BeamnetError("no samples to run")
-        entry, stages = build(net, window if (opt.reset and not net.sdnn) else None, opt.precision, mode)
-        tail = max(s.delay for s in stages)
-        total = n * window + tail
-        sizes = [s.block.size for s in stages]
+        steps = plan(net, opt.precision, mode)
+        blocks = net.layers
+        delays = [st["delay"] for st in steps]
+        dtypes = [_dtype(b, opt.precision) for b in blocks]
+        total = n * window + max(delays)
+        sizes = [b.size for b in blocks]
         item = {"uint8": 1, "int32": 4, "float64": 8}
-        need = total * (net.input_size * 8 + sum(z * item[s.dtype] for z, s in zip(sizes, stages))) * 2
+        need = total * (net.input_size * 8 + sum(z * item[d] for z, d in zip(sizes, dtypes))) * 2
         budget.check(need, f"running {n} samples of {window} steps through {net.path}",
                      "lower the number of samples or steps")
+        entry, built = procs.build(steps, window if (opt.reset and not net.sdnn) else None,
+                                   opt.precision, feed_input=mode != "bias")
 
         self._tmp = tempfile.TemporaryDirectory(prefix="beamnet-lavadl-")
         folder = Path(self._tmp.name)
@@ -286,31 +325,23 @@ class LavadlRun:
         from beamnet_lava.processes.array_io.process import ArrayRecorder, ArraySource
 
         records = []
-        for i, (stage, size) in enumerate(zip(stages, sizes)):
+        for i, ((out, _), size, dtype) in enumerate(zip(built, sizes, dtypes)):
             path = folder / f"layer{i}.bin"
-            records.append(np.memmap(path, dtype=stage.dtype, mode="w+", shape=(total, size)))
+            records.append(np.memmap(path, dtype=dtype, mode="w+", shape=(total, size)))
             records[-1].flush()
-            shape = tuple(stage.out.shape)
-            stage.out.connect(ArrayRecorder(shape=shape, path=str(path), steps=total,
-                                                  dtype=stage.dtype).a_in)
-        first = stages[0].block if stages[0].delay == 0 else None
+            out.connect(ArrayRecorder(shape=tuple(out.shape), path=str(path), steps=total, dtype=dtype).a_in)
+        cell0 = built[0][1]
         if mode == "bias":
-            cell = stages[0].neuron
-            cell.bias_mant.init = _lava_order(x[0], first).reshape(cell.bias_mant.shape).astype(
-                np.int32 if opt.precision == "fixed" else float)
+            cell0.bias_mant.init = self._bias(x[0])
         else:
             dtype = "uint8" if mode == "spikes" else ("int32" if opt.precision == "fixed" else "float64")
             src_path = folder / "input.bin"
             feed = np.memmap(src_path, dtype=dtype, mode="w+", shape=(total, net.input_size))
-            rows = x.reshape(n * window, net.input_size)
-            if len(tuple(entry.shape)) == 3:              # (C, H, W) rows -> Lava's (W, H, C)
-                c, h, w = net.input_shape
-                rows = rows.reshape(-1, c, h, w).transpose(0, 3, 2, 1).reshape(n * window, -1)
-            feed[:n * window] = rows
+            feed[:n * window] = to_port(x.reshape(n * window, net.input_size), net, tuple(entry.shape))
             feed.flush()
             source = ArraySource(shape=tuple(entry.shape), path=str(src_path), steps=total, dtype=dtype)
             source.s_out.connect(entry)
-        self._anchor = stages[0].neuron if stages[0].neuron is not None else stages[-1].neuron
+        self._anchor = next((cell for _, cell in built if cell is not None), None)
         if self._anchor is None:
             raise BeamnetError(f"{net.path}: nothing to run (a readout alone)")
         t0 = time.perf_counter()
@@ -322,9 +353,7 @@ class LavadlRun:
         per_call = 1 if mode == "bias" else max(1, opt.chunk_samples)
         while step < total:
             if mode == "bias" and 0 < done < n and step == done * window:
-                cell = stages[0].neuron
-                cell.bias_mant.set(_lava_order(x[done], first).reshape(cell.bias_mant.shape).astype(
-                    np.int32 if opt.precision == "fixed" else float))
+                cell0.bias_mant.set(self._bias(x[done]))
             todo = min(per_call * window if done < n else total - step, total - step)
             t0 = time.perf_counter()
             self._steps(todo)
@@ -335,13 +364,17 @@ class LavadlRun:
             if opt.progress and newly:
                 opt.progress(newly)
         layers = []
-        for stage, rec in zip(stages, records):
-            d = stage.delay
+        for block, d, rec in zip(blocks, delays, records):
             seg = np.asarray(rec[d:d + n * window]).reshape(n, window, -1)
-            layers.append(_netx_order(seg, stage.block).copy())
+            layers.append(_netx_order(seg, block).copy())
         streams = [np.asarray(r).copy() for r in records] if keep_streams else []
-        return LavadlResult(layers, [f"layer{s.block.index}" for s in stages], [s.delay for s in stages],
+        return LavadlResult(layers, [f"layer{b.index}" for b in blocks], delays,
                             window, mode, t_run, compile_s, step, streams)
+
+    def _bias(self, image: np.ndarray) -> np.ndarray:
+        """A static image as the input neurons' bias_mant (Lava order and type)."""
+        block = self.net.input_block
+        return _values(image, block).astype(np.int32 if self.options.precision == "fixed" else float)
 
 
 def run_lavadl(path, inputs: np.ndarray, options: LavadlOptions | None = None,
@@ -357,4 +390,4 @@ def predictions(result: LavadlResult) -> np.ndarray:
     return result.scores().argmax(axis=1)
 
 
-__all__ = ["LavadlOptions", "LavadlResult", "LavadlRun", "READOUT", "build", "predictions", "run_lavadl"]
+__all__ = ["LavadlOptions", "LavadlResult", "LavadlRun", "plan", "predictions", "run_lavadl"]
