@@ -331,9 +331,12 @@ def bundle(
     part: str = typer.Option("test", help="Split part the samples come from."),
     data_dir: DataDir() = None,
     force: Force("Replace a non-empty --out folder.") = False,
+    inputs: Optional[Path] = typer.Option(None, help="Your own inputs instead of a dataset, as for `run --inputs` (required for lava-dl files from elsewhere, which record no encoding)."),
+    time_steps: Optional[int] = typer.Option(None, help="Steps per sample [default: recorded in the file]; with static images in --inputs, the window of each."),
 ) -> None:
     """INRC job folder: network, inputs, expected CPU outputs, run_loihi2.py, Slurm script (untested on hardware)."""
-    meta = verbs.bundle(netx_file, out_dir, samples=samples, part=part, data_dir=data_dir, force=force)
+    meta = verbs.bundle(netx_file, out_dir, samples=samples, part=part, data_dir=data_dir, force=force,
+                        inputs=inputs, time_steps=time_steps)
     present.bundled(meta, out_dir)
 
 

@@ -227,11 +227,14 @@ def inspect(netx_file: Path, *, target: str = "loihi2", json_out: str | None = N
 
 
 def bundle(netx_file: Path, out_dir: Path, *, samples: int = 16, part: str = "test",
-           data_dir: str | None = None, force: bool = False) -> dict[str, Any]:
+           data_dir: str | None = None, force: bool = False, inputs: Path | None = None,
+           time_steps: int | None = None) -> dict[str, Any]:
     """``bundle``: an INRC job folder; returns its metadata."""
     from beamnet_lava.deploy.bundle import write_bundle
 
-    return write_bundle(netx_file, out_dir, samples, part=part, data_dir=data_dir, force=force)
+    input_file(inputs, "--inputs")
+    return write_bundle(netx_file, out_dir, samples, part=part, data_dir=data_dir, force=force,
+                        inputs=inputs, time_steps=time_steps)
 
 
 def ingest(results: Path, out_dir: Path, *, force: bool = False) -> dict[str, Any]:

@@ -93,9 +93,9 @@ def test_lava_dl_conv_networks(tmp_path):
         ["Conv synapses -> layer 0", "Conv synapses -> layer 1"]
     assert r.verdict.startswith("fits stock") and r.estimate["cores"] == 3
     pooled = inspect_file(_conv_net(tmp_path / "pool.net", pool=True))
-    assert [(f.where, "create_pool raises NotImplementedError" in f.problem) for f in pooled.failures] \
-        == [("layer 1", True)]
-    assert pooled.verdict.startswith("does not fit")
+    # lava-dl's netx cannot build pool layers; beamnet-lava runs them as a depthwise stock Conv
+    # (docs/lavadl.md), which maps like any conv
+    assert not pooled.failures and pooled.verdict.startswith("fits stock")
 
 
 def test_snn_family(tiny_net):

@@ -243,3 +243,57 @@ def test_pilotnet_sdnn_output_identical_to_lava_dl_reference():
 def test_sdnn_float_is_refused_with_the_reason():
     with pytest.raises(BeamnetError, match="SDNN layers run in fixed point"):
         run_lavadl(PILOTNET_SDNN / "network.net", np.zeros((1, 2, 3, 33, 100)), LavadlOptions(precision="float"))
+
+
+# -- INRC bundles of lava-dl files ---------------------------------------------------------------
+
+def _run_job(bundle: Path) -> dict:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update({"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"})
+    res = subprocess.run([sys.executable, "run_loihi2.py", "--cpu"], cwd=bundle, env=env,
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return __import__("json").loads((bundle / "results.json").read_text())
+
+
+@pytest.mark.parametrize("case", ["tiny_static_image", "conv_pool_spikes"])
+def test_bundle_of_a_lava_dl_file_reproduces_its_expected_outputs(tmp_path, case):
+    """`bundle FILE --inputs X.npy [--time-steps T]`: the job builds the same stock processes
+    from the shipped plan (lavadl_procs.py) and its CPU branch reproduces the expected outputs."""
+    from beamnet_lava.deploy.bundle import write_bundle
+
+    if case == "tiny_static_image":
+        src = TINY
+        bias = np.load(LAVA_DL / "gts" / "tinynet" / "input_bias.npy").transpose(2, 1, 0)
+        np.save(tmp_path / "x.npy", np.stack([bias, bias[:, ::-1]]).astype(np.int64))
+        steps = 12
+    else:
+        src = _conv_file(tmp_path / "pool.net", in_shape=(2, 8, 8), out_c=4, stride=1, padding=1,
+                         pool=np.full((1, 1, 2, 2), 24, np.float32))
+        np.save(tmp_path / "x.npy", np.random.default_rng(2).random((3, 10, 2, 8, 8)) < 0.3)
+        steps = None
+    meta = write_bundle(src, tmp_path / "job", samples=4, inputs=tmp_path / "x.npy", time_steps=steps)
+    assert meta["graph"] == "lavadl" and meta["expected"]["accuracy"] is None
+    expected = np.load(tmp_path / "job" / "expected_output_spikes.npy")
+    assert expected.sum() > 0
+    result = _run_job(tmp_path / "job")
+    assert result["agreement"]["spike_trains"] == 1.0 and result["accuracy"] is None
+
+
+def test_bundle_of_a_lava_dl_file_needs_inputs(tmp_path):
+    from beamnet_lava.deploy.bundle import write_bundle
+
+    with pytest.raises(BeamnetError, match="records no dataset encoding: give --inputs"):
+        write_bundle(TINY, tmp_path / "job")
+
+
+def test_inspect_reads_the_current_readout_and_pooling():
+    """lava-dl's bootstrap MNIST network (a dense layer without neurons) fits; no '?' neuron."""
+    from beamnet_lava.deploy.fit import inspect_file
+
+    fit = inspect_file(BOOTSTRAP)
+    assert not fit.failures and "?" not in str(fit.to_dict())

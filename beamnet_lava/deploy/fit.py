@@ -31,6 +31,7 @@ from beamnet_lava.netx_export.netx_file import AFFINE, AFFINE_FIX, root_attrs
 from beamnet_lava.neurons import fixed_point
 
 CHIP, HOST, MICROCODE = "chip", "host", "microcode"
+READOUT = "readout"      # a dense layer without a neuron group (lava-dl's bootstrap MNIST)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,10 @@ NEURONS: dict[str, NeuronKind] = {
         "beamnet_lava BRF (vanilla resonate-and-fire)", MICROCODE,
         "x, y: 32 bits (16 fractional)", 32,
         "custom neuron; lava's own RF process has no public Loihi 2 model either"),
+    READOUT: NeuronKind(
+        "lava.proc.lif LIF integrator (lava-dl netx's dense layer without neurons)", CHIP,
+        "u, v: 24 bits", 24, "a current readout: its Dense's currents are the output "
+                             "(beamnet-lava records them; docs/lavadl.md)"),
     "LEAKY_INTEGRATOR_READOUT": NeuronKind(
         "beamnet_lava LeakyReadout", HOST, "membrane: 32 bits", 32,
         "Python-only readout: runs on the host, fed by spikes leaving the chip"),
@@ -221,7 +226,6 @@ def _neuron_checks(g: h5py.Group, where: str, failures: list[Failure]) -> None:
 #: NetX layer types lava-dl 0.6's netx loader refuses (lib/dl/netx/hdf5.py:547-561, 625-632)
 #: and what to do instead.
 _UNBUILT = {
-    "pool": "replace pooling by a strided conv layer (lava-dl's PilotNet SNN does) and re-export",
     "convT": "replace the transposed convolution by a conv layer on upsampled input, or run it "
              "on the host",
     "unpool": "drop the unpooling or run that stage on the host",
@@ -286,7 +290,8 @@ def _layer(g: h5py.Group, index: int, prev: int | None, prev_shape: tuple[int, .
     where = f"layer {index}"
     kind = _string(g["type"]) if "type" in g else "?"
     shape = np.asarray(g["shape"][()]).reshape(-1) if "shape" in g else None
-    ntype = _string(g["neuron/type"]) if "neuron/type" in g else ("none" if kind == "input" else "?")
+    ntype = _string(g["neuron/type"]) if "neuron/type" in g else (
+        "none" if kind == "input" else READOUT if kind == "dense" else "?")
     weight = np.asarray(g["weight"][()]) if "weight" in g else None
     neurons = int(np.prod(shape)) if shape is not None else (weight.shape[0] if weight is not None else 0)
     if kind == "flatten":               # a reshape between layers: no neurons, no synapses

@@ -77,5 +77,5 @@ register_family(Family(
     refuses={**{hook: _LAVADL for hook in ("build", "train", "calibrate", "export", "predict",
                                            "raster", "lava_run", "file_predictor")},
              "to_nir": "export of lava-dl conv networks to NIR is not supported",
-             "fit_profile": _NO_FILE, "bundle_case": "bundling lava-dl conv networks is not supported yet",
+             "fit_profile": _NO_FILE,
              "loihi2_variant": "a lava-dl network is made of stock processes already"}))

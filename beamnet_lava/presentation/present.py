@@ -339,9 +339,10 @@ def fit_report(report, path: Path, target: str, json_out: str | None) -> None:
 
 def bundled(meta: dict[str, Any], out_dir: Path) -> None:
     """``bundle``: the INRC job folder written."""
+    acc = meta["expected"]["accuracy"]
+    acc = "no labels" if acc is None else f"accuracy {acc:.4f}"
     out.print(f"wrote {out_dir}: {meta['n_samples']} {meta['dataset']} {meta['part']} samples, "
-              f"expected outputs from the CPU fixed_pt simulation (accuracy "
-              f"{meta['expected']['accuracy']:.4f}); on INRC: sbatch {out_dir}/job.slurm; "
+              f"expected outputs from the CPU fixed_pt simulation ({acc}); on INRC: sbatch {out_dir}/job.slurm; "
               f"then beamnet-lava ingest {out_dir}/results.json -o RUN_DIR")
 
 

@@ -89,6 +89,24 @@ def to_port(rows: np.ndarray, net: LavadlNetwork, shape: tuple[int, ...]) -> np.
     return rows.reshape(-1, c, h, w).transpose(0, 3, 2, 1).reshape(len(rows), -1)
 
 
+def entry_shape(net: LavadlNetwork) -> tuple[int, ...]:
+    """The Lava port shape the input goes to: the input block's neurons, else the first
+    synapse's input ((W, H, C) for a conv or pool, (N,) for a dense)."""
+    if net.input_block is not None:
+        return port_shape(net.input_block)
+    first = next(b for b in net.blocks if b.kind not in ("input", "flatten"))
+    c, h, w = first.in_shape
+    return (w, h, c) if first.kind in ("conv", "pool") else (c * h * w,)
+
+
+def to_port_order(values: np.ndarray, block) -> np.ndarray:
+    """(..., C*H*W) values of a block in NetX order as its Lava port order, flattened."""
+    if len(port_shape(block)) == 1:
+        return values
+    lead = values.shape[:-1]
+    return values.reshape(*lead, *block.shape).transpose(*range(len(lead)), -1, -2, -3).reshape(*lead, -1)
+
+
 def _netx_order(values: np.ndarray, block) -> np.ndarray:
     shape = port_shape(block)
     if len(shape) == 1:
@@ -192,7 +210,7 @@ def _dtype(block, precision: str) -> str:
     return "int32" if precision == "fixed" else "float64"
 
 
-def _resolve_mode(net: LavadlNetwork, inputs: np.ndarray, mode: str) -> str:
+def resolve_mode(net: LavadlNetwork, inputs: np.ndarray, mode: str) -> str:
     if mode not in INPUT_MODES:
         raise BeamnetError(f"input mode {mode!r}: choose {', '.join(INPUT_MODES)}")
     has_input = net.input_block is not None
@@ -214,7 +232,7 @@ def _resolve_mode(net: LavadlNetwork, inputs: np.ndarray, mode: str) -> str:
     return mode
 
 
-def _shape_inputs(net: LavadlNetwork, inputs: np.ndarray, mode: str, window: int | None) -> tuple[np.ndarray, int]:
+def shape_inputs(net: LavadlNetwork, inputs: np.ndarray, mode: str, window: int | None) -> tuple[np.ndarray, int]:
     """``(n, T, n_in)`` (per-step modes) or ``(n, n_in)`` (bias), and the window T."""
     x = np.asarray(inputs)
     n_in, in_shape = net.input_size, net.input_shape
@@ -300,8 +318,8 @@ class LavadlRun:
 
     def run(self, inputs: np.ndarray, keep_streams: bool = False) -> LavadlResult:
         opt, net = self.options, self.net
-        mode = _resolve_mode(net, np.asarray(inputs), opt.input_mode)
-        x, window = _shape_inputs(net, inputs, mode, opt.time_steps)
+        mode = resolve_mode(net, np.asarray(inputs), opt.input_mode)
+        x, window = shape_inputs(net, inputs, mode, opt.time_steps)
         _check_values(net, x, mode, opt.precision)
         n = len(x)
         if n == 0:

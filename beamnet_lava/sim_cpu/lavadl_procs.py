@@ -123,12 +123,13 @@ def build(plan: list[dict], window: int | None, precision: str, feed_input: bool
     return entry, built
 
 
-def save_plan(plan: list[dict], path) -> None:
-    """The plan as one .npz (``<stage>.<field>`` arrays), for a job bundle."""
-    np.savez(path, **{f"{i}.{k}": np.asarray(v) for i, stage in enumerate(plan) for k, v in stage.items()})
+def plan_arrays(plan: list[dict]) -> dict[str, np.ndarray]:
+    """The plan as ``<stage>.<field>`` arrays (saved with ``np.savez`` into a job bundle)."""
+    return {f"{i}.{k}": np.asarray(v) for i, stage in enumerate(plan) for k, v in stage.items()}
 
 
 def load_plan(path) -> list[dict]:
+    """A plan saved from :func:`plan_arrays`."""
     with np.load(Path(path), allow_pickle=False) as f:
         stages: dict[int, dict] = {}
         for key in f.files:
