@@ -229,13 +229,15 @@ def run(
     inputs: Optional[Path] = typer.Option(None, help="Your own inputs instead of a dataset: .npy (samples, steps, inputs) spikes, or for a lava-dl input block per-step values or static images (samples, inputs) with --time-steps (docs/lavadl.md)."),
     record: Optional[Path] = typer.Option(None, help="With --inputs: save every layer's spikes to this .npz (layer<i>: samples x steps x neurons)."),
     force: Force("Overwrite an existing --record file.") = False,
+    workers: Optional[int] = typer.Option(None, help="With --inputs: shard the samples over this many Ray workers (results identical to one process) [default: one process]."),
+    address: Optional[str] = typer.Option(None, help="With --inputs: an existing Ray cluster (e.g. 10.0.0.5:6379) to shard over [default: an embedded local Ray]."),
 ) -> None:
     """Run an exported network on Lava and compare it with the training model."""
     report = verbs.run(netx_file, dataset=_value(dataset), samples=samples, part=part,
                        precision=_value(precision), backend=_value(backend), time_steps=time_steps,
                        data_dir=data_dir, seed=seed, timeout=timeout, chunk=chunk, lanes=lanes, loop=loop,
                        energy_constants=energy_constants, json_out=json_out, inputs=inputs,
-                       record=record, force=force)
+                       record=record, force=force, workers=workers, address=address)
     if inputs is not None:
         present.input_run(report, json_out, _value(precision), netx_file, record)
     else:

@@ -118,8 +118,9 @@ def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = No
         data_dir: str | None = None, seed: int | None = None, timeout: float = 300.0, chunk: int = 32,
         lanes: str | None = None, loop: bool | None = None, energy_constants: Path | None = None,
         json_out: str | None = None, inputs: Path | None = None, record: Path | None = None,
-        force: bool = False):
-    """``run``: a dataset run (a RunReport) or, with ``inputs``, a run of the user's spikes (a dict)."""
+        force: bool = False, workers: int | None = None, address: str | None = None):
+    """``run``: a dataset run (a RunReport) or, with ``inputs``, a run of the user's spikes (a dict);
+    ``workers``/``address``: the inputs' samples sharded over Ray (sweep/shard.py)."""
     from beamnet_lava.nir.bridge import netx_view
     from beamnet_lava.sim_cpu.evaluate import run_dataset
 
@@ -130,7 +131,19 @@ def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = No
                   inputs=[netx_file, energy_constants, inputs])
     if record is not None and inputs is None:
         raise BeamnetError("--record needs --inputs (a dataset run reports with --json)")
+    if (workers is not None or address is not None) and inputs is None:
+        raise BeamnetError("--workers/--address shard the samples of --inputs over Ray; dataset "
+                           "runs are not sharded yet: export the samples with --inputs")
     with netx_view(netx_file) as path:
+        if inputs is not None and (workers is not None or address is not None):
+            from beamnet_lava.sweep.shard import run_inputs_sharded
+
+            report = run_inputs_sharded(path, inputs, workers=workers or 2, address=address,
+                                        record=record, force=force, precision=precision,
+                                        backend=backend, chunk_samples=chunk, timeout_s=timeout,
+                                        time_steps=time_steps)
+            report["file"] = str(netx_file)
+            return report
         if inputs is not None:
             from beamnet_lava.sim_cpu.spike_inputs import run_inputs
 

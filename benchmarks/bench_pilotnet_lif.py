@@ -27,7 +27,7 @@ import numpy as np
 
 import beamnet_lava  # noqa: F401  (lava shim)
 from beamnet_lava.netx_export.lavadl_file import read_lavadl
-from beamnet_lava.sim_cpu.lavadl_graph import LavadlOptions, _netx_order, run_lavadl
+from beamnet_lava.sim_cpu.lavadl_graph import LavadlOptions, netx_order, run_lavadl
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference" / "lava-dl" / "gts" / "pilotnet_lif"
 NAMES = ["input"] + [f"conv-{i}" for i in range(5)] + [f"fc-{i}" for i in range(3)]
@@ -50,7 +50,7 @@ def main() -> None:
         gt = np.load(REF / f"{name}.npy")
         gt = gt.transpose(2, 1, 0, 3) if gt.ndim == 4 else gt
         gt = gt.reshape(-1, gt.shape[-1]).T
-        ours = _netx_order(parity_run.streams[k], net.layers[k])[:len(gt)]
+        ours = netx_order(parity_run.streams[k], net.layers[k])[:len(gt)]
         layers[name] = {"neurons": int(gt.shape[1]), "reference_spikes": int(gt.sum()),
                         "identical_entries": float((ours == gt).mean()),
                         "identical": bool(np.array_equal(ours, gt))}

@@ -45,13 +45,13 @@ def test_pilotnet_lif_every_layer_identical_to_lava_dl_reference():
     net = read_lavadl(PILOTNET_LIF / "network.net")
     result = run_lavadl(net, np.stack([img, img]), LavadlOptions(time_steps=17), keep_streams=True)
     names = ["input"] + [f"conv-{i}" for i in range(5)] + [f"fc-{i}" for i in range(3)]
-    from beamnet_lava.sim_cpu.lavadl_graph import _netx_order
+    from beamnet_lava.sim_cpu.lavadl_graph import netx_order
 
     for k, name in enumerate(names):
         gt = np.load(PILOTNET_LIF / f"{name}.npy")
         gt = gt.transpose(2, 1, 0, 3) if gt.ndim == 4 else gt               # (C, H, W, T)
         gt = gt.reshape(-1, gt.shape[-1]).T
-        ours = _netx_order(result.streams[k], net.layers[k])[:24]
+        ours = netx_order(result.streams[k], net.layers[k])[:24]
         assert gt.sum() > 0
         np.testing.assert_array_equal(ours, gt, err_msg=name)
 
@@ -297,3 +297,50 @@ def test_inspect_reads_the_current_readout_and_pooling():
 
     fit = inspect_file(BOOTSTRAP)
     assert not fit.failures and "?" not in str(fit.to_dict())
+
+
+@pytest.mark.slow
+def test_run_sharded_over_ray_is_identical_to_one_process(tmp_path):
+    """`run FILE --inputs X --workers 2`: two Ray tasks, merged report and record identical to
+    one process (counts, predictions, every layer's spikes)."""
+    from beamnet_lava.sweep.shard import run_inputs_sharded
+
+    src = _conv_file(tmp_path / "pool.net", in_shape=(2, 8, 8), out_c=4, stride=1, padding=1,
+                     pool=np.full((1, 1, 2, 2), 24, np.float32))
+    np.save(tmp_path / "x.npy", np.random.default_rng(3).random((5, 10, 2, 8, 8)) < 0.3)
+    one = run_inputs(src, tmp_path / "x.npy", record=tmp_path / "one.npz", progress=False)
+    two = run_inputs_sharded(src, tmp_path / "x.npy", workers=2, record=tmp_path / "two.npz")
+    assert two["shards"] == [3, 2]
+    for key in ("n_samples", "spikes", "synaptic_events", "predictions", "input_spikes"):
+        assert one[key] == two[key], key
+    a, b = np.load(tmp_path / "one.npz"), np.load(tmp_path / "two.npz")
+    assert sorted(a.files) == sorted(b.files)
+    for k in a.files:
+        np.testing.assert_array_equal(a[k], b[k])
+    np.testing.assert_allclose(one["energy_per_inference"]["breakdown_nJ"]["total"],
+                               two["energy_per_inference"]["breakdown_nJ"]["total"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("precision", ["fixed", "float"])
+def test_lanes_give_the_spikes_of_one_lane(tmp_path, precision):
+    """Lanes stack samples on the channel axis (Conv groups x lanes, LaneDense): every layer's
+    spikes equal the one-lane run's, the last group zero-padded (5 samples in lanes of 2)."""
+    path = _conv_file(tmp_path / "pool.net", in_shape=(2, 8, 8), out_c=4, stride=1, padding=1,
+                      pool=np.full((1, 1, 2, 2), 24, np.float32))
+    spikes = (np.random.default_rng(4).random((5, 10, 2, 8, 8)) < 0.3).astype(np.uint8)
+    one = run_lavadl(path, spikes, LavadlOptions(precision=precision))
+    two = run_lavadl(path, spikes, LavadlOptions(precision=precision, lanes=2))
+    assert two.lanes == 2 and two.steps < one.steps
+    for a, b in zip(one.layers, two.layers):
+        assert a.sum() > 0
+        np.testing.assert_array_equal(a, b)
+
+
+def test_lanes_with_static_images_on_an_input_block():
+    bias = np.load(LAVA_DL / "gts" / "tinynet" / "input_bias.npy").transpose(2, 1, 0)
+    images = np.stack([bias, bias[:, ::-1], bias[:, :, ::-1]])
+    one = run_lavadl(TINY, images, LavadlOptions(time_steps=8))
+    laned = run_lavadl(TINY, images, LavadlOptions(time_steps=8, lanes=3))
+    for a, b in zip(one.layers, laned.layers):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(one.layers[-1][0], one.layers[-1][1])

@@ -233,9 +233,8 @@ def _lavadl_case(src: Path, samples: int, part: str, dataset: str | None, data_d
                                          chunk_samples=max(1, len(x)))
     result = lavadl_graph.run_lavadl(net, x, options)
     n, window = len(x), result.window
-    rows = np.asarray(x).reshape(n * window, net.input_size)
-    port = lavadl_graph.entry_shape(net)
-    feed = lavadl_graph.to_port(rows, net, port).reshape(n, window, -1).transpose(0, 2, 1)
+    feed = lavadl_graph.pack(np.asarray(x).reshape(n, window, -1), 1, lavadl_graph.entry_shape(net))
+    feed = feed.transpose(0, 2, 1)                                    # (samples, port order, T)
     out_block = net.output
     expected = lavadl_graph.to_port_order(result.output, out_block).transpose(0, 2, 1)
     plan = lavadl_graph.plan(net, "fixed", mode)

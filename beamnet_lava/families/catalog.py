@@ -72,10 +72,10 @@ _LAVADL = ("a lava-dl network from elsewhere (conv, pool, SDNN, readout) is run 
 register_family(Family(
     "lavadl", SNNConfig, "lava-dl NetX network (conv, pool, flatten, SDNN, current readout)",
     "any NetX file lava-dl writes that the dense SNN path does not run (docs/lavadl.md)",
-    inputs="spikes", trained=False,
+    inputs="spikes", trained=False, lanes=True,
     providers=("beamnet_lava.netx_export.lavadl_file", "beamnet_lava.sim_cpu.lavadl_run"),
     refuses={**{hook: _LAVADL for hook in ("build", "train", "calibrate", "export", "predict",
-                                           "raster", "lava_run", "file_predictor")},
+                                           "raster", "file_predictor")},
              "to_nir": "export of lava-dl conv networks to NIR is not supported",
              "fit_profile": _NO_FILE,
              "loihi2_variant": "a lava-dl network is made of stock processes already"}))

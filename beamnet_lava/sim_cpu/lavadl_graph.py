@@ -55,6 +55,7 @@ class LavadlOptions:
     timeout_s: float = 300.0
     progress: Callable[[int], None] | None = None   # told how many samples finished
     reset: bool = True                   # CUBA layers reset at each window start
+    lanes: int | str = 1                 # samples side by side per Lava step (or "auto")
 
 
 @dataclass
@@ -71,6 +72,7 @@ class LavadlResult:
     compile_seconds: float
     steps: int
     streams: list[np.ndarray] = field(default_factory=list)   # raw per-step records (keep_streams)
+    lanes: int = 1
 
     @property
     def output(self) -> np.ndarray:
@@ -79,14 +81,6 @@ class LavadlResult:
     def scores(self) -> np.ndarray:
         """Per sample and output neuron: spike counts, or summed currents/values."""
         return self.output.astype(np.float64).sum(axis=1)
-
-
-def to_port(rows: np.ndarray, net: LavadlNetwork, shape: tuple[int, ...]) -> np.ndarray:
-    """``(steps, C*H*W)`` input rows in NetX order as rows of a Lava port of ``shape``."""
-    if len(shape) != 3:
-        return rows
-    c, h, w = net.input_shape
-    return rows.reshape(-1, c, h, w).transpose(0, 3, 2, 1).reshape(len(rows), -1)
 
 
 def entry_shape(net: LavadlNetwork) -> tuple[int, ...]:
@@ -107,13 +101,9 @@ def to_port_order(values: np.ndarray, block) -> np.ndarray:
     return values.reshape(*lead, *block.shape).transpose(*range(len(lead)), -1, -2, -3).reshape(*lead, -1)
 
 
-def _netx_order(values: np.ndarray, block) -> np.ndarray:
-    shape = port_shape(block)
-    if len(shape) == 1:
-        return values
-    lead = values.shape[:-1]
-    c, h, w = block.shape
-    return values.reshape(*lead, w, h, c).transpose(*range(len(lead)), -1, -2, -3).reshape(*lead, -1)
+def netx_order(stream: np.ndarray, block) -> np.ndarray:
+    """A one-lane raw record ``(steps, port)`` of a block in NetX's (C, H, W) order."""
+    return unpack(stream[None], 1, 1, port_shape(block))[0]
 
 
 def port_shape(block) -> tuple[int, ...]:
@@ -131,6 +121,37 @@ def _values(values: np.ndarray, block) -> np.ndarray:
     return values.reshape(block.shape).transpose(2, 1, 0) if len(port_shape(block)) == 3 else values
 
 
+def _laned(shape: tuple[int, ...], lanes: int) -> tuple[int, ...]:
+    """A port shape with ``lanes`` lanes stacked on its last (channel) axis."""
+    return (*shape[:-1], shape[-1] * lanes)
+
+
+def pack(x: np.ndarray, lanes: int, shape: tuple[int, ...]) -> np.ndarray:
+    """``(n, T, C*H*W)`` (NetX order) -> ``(groups, T, prod(laned port))``: ``lanes`` samples
+    side by side on the channel axis of a port of ``shape`` (W, H, C) or (N,), zero-padded."""
+    n, steps = x.shape[:2]
+    groups = -(-n // lanes)
+    padded = np.zeros((groups * lanes, steps, x.shape[2]), x.dtype)
+    padded[:n] = x
+    if len(shape) == 3:
+        w, h, c = shape
+        v = padded.reshape(groups, lanes, steps, c, h, w).transpose(0, 2, 5, 4, 1, 3)
+    else:
+        v = padded.reshape(groups, lanes, steps, -1).transpose(0, 2, 1, 3)
+    return v.reshape(groups, steps, -1)
+
+
+def unpack(x: np.ndarray, lanes: int, n: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Inverse of :func:`pack`: ``(groups, T, laned port)`` -> the first ``n`` ``(n, T, C*H*W)``."""
+    groups, steps = x.shape[:2]
+    if len(shape) == 3:
+        w, h, c = shape
+        v = x.reshape(groups, steps, w, h, lanes, c).transpose(0, 4, 1, 5, 3, 2)
+    else:
+        v = x.reshape(groups, steps, lanes, -1).transpose(0, 2, 1, 3)
+    return v.reshape(groups * lanes, steps, -1)[:n]
+
+
 def _neuron_kind(block) -> str:
     n = block.neuron
     if n.kind == "SDNN":
@@ -138,7 +159,7 @@ def _neuron_kind(block) -> str:
     return "readout" if n.kind == READOUT else "cuba"
 
 
-def plan(net: LavadlNetwork, precision: str, input_mode: str) -> list[dict]:
+def plan(net: LavadlNetwork, precision: str, input_mode: str, lanes: int = 1) -> list[dict]:
     """The stages :func:`beamnet_lava.sim_cpu.lavadl_procs.build` instantiates: each block with
     neurons (or a readout) with its synapse, in Lava's units and (W, H, C) order (module doc of
     :mod:`~beamnet_lava.sim_cpu.lavadl_procs`)."""
@@ -148,7 +169,8 @@ def plan(net: LavadlNetwork, precision: str, input_mode: str) -> list[dict]:
         if block.kind == "flatten" or block.neuron is None:
             continue
         n = block.neuron
-        stage = {"kind": block.kind, "neuron": _neuron_kind(block), "shape": port_shape(block)}
+        stage = {"kind": block.kind, "neuron": _neuron_kind(block), "shape": _laned(port_shape(block), lanes),
+                 "lanes": lanes}
         if block.kind != "input":
             delay += 1
             if prev is None:
@@ -159,9 +181,10 @@ def plan(net: LavadlNetwork, precision: str, input_mode: str) -> list[dict]:
             if block.kind in ("conv", "pool"):
                 kernel = _lava_kernel(block)
                 c, h, w = block.in_shape
-                stage.update(weight=kernel if fixed else kernel.astype(float), in_shape=(w, h, c),
+                kernel = np.tile(kernel, (lanes, 1, 1, 1))     # lane-major output channels
+                stage.update(weight=kernel if fixed else kernel.astype(float), in_shape=(w, h, lanes * c),
                              stride=block.stride[::-1], padding=block.padding[::-1],
-                             dilation=block.dilation[::-1], groups=block.groups)
+                             dilation=block.dilation[::-1], groups=lanes * block.groups)
             elif fixed:
                 weight, bits_w, exp = _optimized(block.weight)
                 stage.update(weight=weight, weight_exp=exp, num_weight_bits=bits_w)
@@ -169,6 +192,7 @@ def plan(net: LavadlNetwork, precision: str, input_mode: str) -> list[dict]:
                 stage["weight"] = block.weight.astype(float)
         stage["delay"] = delay
         bias = np.zeros(port_shape(block)) if block.bias is None else _values(block.bias, block)
+        bias = np.tile(bias, (1,) * (bias.ndim - 1) + (lanes,))     # along channels / neurons
         if stage["neuron"] == "cuba":
             if fixed:
                 stage.update(du=n.i_decay - 1, dv=n.v_decay, vth=n.vth, bias=bias.astype(np.int32))
@@ -324,14 +348,16 @@ class LavadlRun:
         n = len(x)
         if n == 0:
             raise BeamnetError("no samples to run")
-        steps = plan(net, opt.precision, mode)
         blocks = net.layers
+        lanes = self._lanes(n)
+        groups = -(-n // lanes)
+        steps = plan(net, opt.precision, mode, lanes)
         delays = [st["delay"] for st in steps]
         dtypes = [_dtype(b, opt.precision) for b in blocks]
-        total = n * window + max(delays)
-        sizes = [b.size for b in blocks]
+        total = groups * window + max(delays)
+        sizes = [lanes * b.size for b in blocks]
         item = {"uint8": 1, "int32": 4, "float64": 8}
-        need = total * (net.input_size * 8 + sum(z * item[d] for z, d in zip(sizes, dtypes))) * 2
+        need = total * (lanes * net.input_size * 8 + sum(z * item[d] for z, d in zip(sizes, dtypes))) * 2
         budget.check(need, f"running {n} samples of {window} steps through {net.path}",
                      "lower the number of samples or steps")
         entry, built = procs.build(steps, window if (opt.reset and not net.sdnn) else None,
@@ -349,13 +375,16 @@ class LavadlRun:
             records[-1].flush()
             out.connect(ArrayRecorder(shape=tuple(out.shape), path=str(path), steps=total, dtype=dtype).a_in)
         cell0 = built[0][1]
+        in_port = entry_shape(net)
         if mode == "bias":
-            cell0.bias_mant.init = self._bias(x[0])
+            images = pack(x[:, None, :], lanes, in_port)[:, 0]          # (groups, laned port)
+            cast = np.int32 if opt.precision == "fixed" else float
+            cell0.bias_mant.init = images[0].reshape(cell0.bias_mant.shape).astype(cast)
         else:
             dtype = "uint8" if mode == "spikes" else ("int32" if opt.precision == "fixed" else "float64")
             src_path = folder / "input.bin"
-            feed = np.memmap(src_path, dtype=dtype, mode="w+", shape=(total, net.input_size))
-            feed[:n * window] = to_port(x.reshape(n * window, net.input_size), net, tuple(entry.shape))
+            feed = np.memmap(src_path, dtype=dtype, mode="w+", shape=(total, lanes * net.input_size))
+            feed[:groups * window] = pack(x, lanes, in_port).reshape(groups * window, -1)
             feed.flush()
             source = ArraySource(shape=tuple(entry.shape), path=str(src_path), steps=total, dtype=dtype)
             source.s_out.connect(entry)
@@ -368,31 +397,38 @@ class LavadlRun:
         compile_s = time.perf_counter() - t0
 
         t_run, step, done = 0.0, 0, 0
-        per_call = 1 if mode == "bias" else max(1, opt.chunk_samples)
+        per_call = 1 if mode == "bias" else max(1, opt.chunk_samples // lanes)
         while step < total:
-            if mode == "bias" and 0 < done < n and step == done * window:
-                cell0.bias_mant.set(self._bias(x[done]))
-            todo = min(per_call * window if done < n else total - step, total - step)
+            if mode == "bias" and 0 < done < groups and step == done * window:
+                cell0.bias_mant.set(images[done].reshape(cell0.bias_mant.shape).astype(cast))
+            todo = min(per_call * window if done < groups else total - step, total - step)
             t0 = time.perf_counter()
             self._steps(todo)
             t_run += time.perf_counter() - t0
             step += todo
-            newly = min(n, step // window) - done
-            done += newly
+            newly = min(groups, step // window) - done
             if opt.progress and newly:
-                opt.progress(newly)
+                opt.progress(min(n, (done + newly) * lanes) - min(n, done * lanes))
+            done += newly
         layers = []
         for block, d, rec in zip(blocks, delays, records):
-            seg = np.asarray(rec[d:d + n * window]).reshape(n, window, -1)
-            layers.append(_netx_order(seg, block).copy())
+            seg = np.asarray(rec[d:d + groups * window]).reshape(groups, window, -1)
+            layers.append(unpack(seg, lanes, n, port_shape(block)).copy())
         streams = [np.asarray(r).copy() for r in records] if keep_streams else []
         return LavadlResult(layers, [f"layer{b.index}" for b in blocks], delays,
-                            window, mode, t_run, compile_s, step, streams)
+                            window, mode, t_run, compile_s, step, streams, lanes)
 
-    def _bias(self, image: np.ndarray) -> np.ndarray:
-        """A static image as the input neurons' bias_mant (Lava order and type)."""
-        block = self.net.input_block
-        return _values(image, block).astype(np.int32 if self.options.precision == "fixed" else float)
+    def _lanes(self, n: int) -> int:
+        """Lanes for ``n`` samples: 1 for SDNN (one stream), else as asked (``auto``: within
+        the memory bound of :mod:`beamnet_lava.sim_cpu.lanes`)."""
+        from beamnet_lava.sim_cpu.lanes import choose_lanes
+
+        if self.net.sdnn:
+            if self.options.lanes not in (1, "auto"):
+                raise BeamnetError(f"{self.net.path}: sigma-delta layers are one stream; they run "
+                                   "in one lane (--lanes 1)")
+            return 1
+        return choose_lanes(self.options.lanes, n, self.net.input_size + sum(b.size for b in self.net.layers))
 
 
 def run_lavadl(path, inputs: np.ndarray, options: LavadlOptions | None = None,

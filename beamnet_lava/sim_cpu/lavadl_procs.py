@@ -2,7 +2,10 @@
 lava-nc only, so INRC job bundles ship this file and build the very same graph).
 
 A plan (made by :func:`beamnet_lava.sim_cpu.lavadl_graph.plan` from a validated file) is a list
-of stages, plain dicts of numbers and arrays already in Lava's units and (W, H, C) order. What
+of stages, plain dicts of numbers and arrays already in Lava's units and (W, H, C) order.
+Lanes (``lanes`` samples side by side in one graph) stack along the channel axis: a conv or
+pool of ``lanes`` lanes is one stock ``Conv`` with ``lanes`` times the groups and its kernel
+repeated per lane (groups never mix channels of different lanes), a dense one ``LaneDense``. What
 each NetX block becomes (``fixed``: the parameters lava-dl 0.6's ``netx.hdf5.Network`` would
 give the same file, so a run computes what netx computes; ``float``: the same processes'
 floating-point models, in the float units of :mod:`beamnet_lava.sim_cpu.graph`):
@@ -50,6 +53,14 @@ def _connect(out, in_port) -> None:
 
 
 def _synapse(stage: dict, fixed: bool):
+    lanes = int(stage.get("lanes", 1))
+    if stage["kind"] == "dense" and lanes > 1:      # one weight matrix shared by the lanes
+        from beamnet_lava.sim_cpu.lanes import synapse   # (beamnet-lava runs only; bundles: 1 lane)
+
+        params = dict(num_message_bits=int(stage["message_bits"]))
+        if fixed:
+            params.update(weight_exp=int(stage["weight_exp"]), num_weight_bits=int(stage["num_weight_bits"]))
+        return synapse(stage["weight"], lanes, **params)
     if stage["kind"] in ("conv", "pool"):
         from lava.proc.conv.process import Conv
 

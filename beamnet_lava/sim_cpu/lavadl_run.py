@@ -111,3 +111,67 @@ def run_lavadl_inputs(net: LavadlNetwork, inputs: str | Path, *, record: str | P
         "steps": result.steps, "run_seconds": result.seconds, "compile_seconds": result.compile_seconds,
         "steps_per_s": result.steps / result.seconds if result.seconds else None,
     }
+
+
+@implements("lavadl", hook="lava_run")
+def run_lavadl_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None, *,
+                       part: str = "test", precision: str = "fixed", backend: str = "cpu",
+                       time_steps: int | None = None, data_dir: str | None = None,
+                       seed: int | None = None, timeout_s: float = 300.0, chunk_samples: int = 32,
+                       progress: bool = True, lanes: int | str = 1):
+    """A dataset through a lava-dl file: its encoded spikes (rate-coded images, binned events)
+    into the first synapse, or as per-step 0/1 values into an input block's neurons. There is no
+    training model to compare with, so the report has accuracy and activity, no parity."""
+    from beamnet_lava import budget
+    from beamnet_lava.data import load_split
+    from beamnet_lava.metrics.energy import load_constants
+    from beamnet_lava.sim_cpu.common import lava_progress, take_samples
+    from beamnet_lava.sim_cpu.report import RunReport
+
+    net = read_lavadl(path)
+    attrs = net.attrs
+    dataset = dataset or attrs.get("dataset") or "digits"
+    window = int(time_steps or attrs.get("time_steps") or 0)
+    if window < 1:
+        raise BeamnetError(f"{net.path} does not record its time steps (a lava-dl file); pass "
+                           "--time-steps, or run your own inputs with --inputs X.npy")
+    if net.sdnn:
+        raise BeamnetError(f"{net.path}: sigma-delta networks take graded frames, not a dataset's "
+                           "spikes; run them with --inputs X.npy")
+    seed = int(attrs.get("seed", 0) if seed is None else seed)
+    data = load_split(dataset, seed=seed, data_dir=data_dir, options=attrs)
+    x, y = data.part(part)
+    if x.shape[1] != net.input_size:
+        raise BeamnetError(f"{dataset} samples have {x.shape[1]} features but {net.path} expects "
+                           f"{net.input_size} inputs {net.input_shape}")
+    x, labels = take_samples(x, y, samples, dataset, part)
+    n = len(x)
+    budget.check_run(n, net.input_size, [b.size for b in net.layers], window)
+    spikes = data.spikes(part, window, n).astype(np.uint8).transpose(0, 2, 1)     # (n, T, inputs)
+    mode = "values" if net.input_block is not None else "spikes"
+    with lava_progress(precision, "samples", progress) as bar:
+        task = bar.add_task("run", total=n)
+        result = run_lavadl(net, spikes, LavadlOptions(
+            time_steps=window, precision=precision, backend=backend, input_mode=mode,
+            chunk_samples=chunk_samples, timeout_s=timeout_s, lanes=lanes,
+            progress=lambda k: bar.advance(task, k)))
+    events = synaptic_events(net, spikes, result)
+    pred = predictions(result)
+    why = ("layer 0 is an input block with neurons" if net.input_block is not None else
+           "it has conv/pool layers" if any(b.kind in ("conv", "pool") for b in net.blocks) else
+           "it has a current readout")
+    report = RunReport(
+        file=str(net.path), model="lavadl", dataset=dataset, split=data.description, part=part,
+        n_samples=n, time_steps=window, precision=precision, backend=backend,
+        accuracy=float((pred == labels).mean()),
+        spikes={k: int(np.count_nonzero(a)) for k, a in zip(result.names, result.layers)},
+        synaptic_events=dict(zip(result.names, events)),
+        neurons={k: b.size for k, b in zip(result.names, net.layers)},
+        steps=result.steps, run_seconds=result.seconds, compile_seconds=result.compile_seconds,
+        steps_per_s=result.steps / result.seconds if result.seconds else None,
+        samples_per_s=n / result.seconds if result.seconds else None,
+        predictions=pred.tolist(),
+        parity_note=f"no training-model reference: a lava-dl network from elsewhere ({why})",
+        details={"input_spikes": int(spikes.sum()), "lanes": result.lanes, "input_mode": mode})
+    report.energy_per_inference = energy_per_inference(net, result, events, load_constants("loihi1"))
+    return report
