@@ -344,3 +344,38 @@ def test_lanes_with_static_images_on_an_input_block():
     for a, b in zip(one.layers, laned.layers):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(one.layers[-1][0], one.layers[-1][1])
+
+
+def test_a_slayer_exported_conv_pool_network_matches_slayer_spike_for_spike(tmp_path):
+    """slayer's own Conv -> Pool -> Flatten -> Dense blocks (no input layer: the input shape
+    comes from the data), exported with export_hdf5: every Lava layer's spikes equal SLAYER's
+    forward pass. Every slayer block delays its output by one step (delay_shift, the default)
+    as every Lava synapse does, so a layer behind d synapses at SLAYER step j + d is Lava's
+    window step j (a window starts d steps later in Lava's stream)."""
+    from beamnet_lava._quiet import import_slayer
+
+    slayer = import_slayer()
+    p = {"threshold": 1.0, "current_decay": 0.25, "voltage_decay": 0.03, "requires_grad": False}
+    torch.manual_seed(0)
+    blocks = [slayer.block.cuba.Conv(p, 2, 6, 3, padding=1, weight_scale=3),
+              slayer.block.cuba.Pool(p, 2, weight_scale=2), slayer.block.cuba.Flatten(),
+              slayer.block.cuba.Dense(p, 6 * 4 * 4, 5, weight_scale=3)]
+    spikes = (torch.rand(3, 2, 8, 8, 12) < 0.3).float()
+    outs, x = [], spikes
+    with torch.no_grad():
+        for b in blocks:
+            x = b(x)
+            if not isinstance(b, slayer.block.cuba.Flatten):
+                outs.append(x.reshape(x.shape[0], -1, x.shape[-1]).permute(0, 2, 1).numpy())
+    path = tmp_path / "slayer.net"
+    with h5py.File(path, "w") as f:
+        layer = f.create_group("layer")
+        for i, b in enumerate(blocks):
+            b.export_hdf5(layer.create_group(str(i)))
+    np.save(tmp_path / "x.npy", spikes.permute(0, 4, 1, 2, 3).numpy().astype(bool))   # (n, T, C, H, W)
+    report = run_inputs(path, tmp_path / "x.npy", record=tmp_path / "r.npz", progress=False)
+    rec = np.load(tmp_path / "r.npz")
+    assert report["delays"] == {"layer0": 1, "layer1": 2, "layer3": 3}
+    for (name, d), ref in zip(report["delays"].items(), outs):
+        assert ref.sum() > 0, name
+        np.testing.assert_array_equal(rec[name][:, :12 - d], ref[:, d:].astype(bool), err_msg=name)

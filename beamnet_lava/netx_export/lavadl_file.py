@@ -189,6 +189,11 @@ class LavadlNetwork:
         return lanes * neurons * STATE_BYTES
 
 
+class InputShapeUnknown(BeamnetError):
+    """A file without an input layer whose first layer is a conv or pool: its input (C, H, W)
+    must come from the data (``read_lavadl(path, input_shape=...)``)."""
+
+
 def _bad(path: Path, msg: str) -> BeamnetError:
     return BeamnetError(f"{path}: {msg}")
 
@@ -411,8 +416,11 @@ def _dense(path: Path, g: h5py.Group, where: str, i: int, in_shape, shape) -> Bl
 
 
 @implements(LAVADL, hook="read")
-def read_lavadl(path: str | Path, check_memory: bool = True) -> LavadlNetwork:
-    """Open ``path`` and return its validated description, or raise one BeamnetError."""
+def read_lavadl(path: str | Path, check_memory: bool = True,
+                input_shape: tuple[int, ...] | None = None) -> LavadlNetwork:
+    """Open ``path`` and return its validated description, or raise one BeamnetError.
+    ``input_shape`` (C, H, W): the input of a file without an input layer whose first layer
+    is a conv or pool (slayer exports the blocks only; lava-dl's netx asks for it too)."""
     p = Path(path)
     with open_hdf5(p) as f:
         if "layer" not in f or not isinstance(f["layer"], h5py.Group) or not len(f["layer"]):
@@ -450,7 +458,7 @@ def read_lavadl(path: str | Path, check_memory: bool = True) -> LavadlNetwork:
                 prev = shape
                 continue
             if prev is None:
-                prev = _first_input(p, g, kind, where)
+                prev = _first_input(p, g, kind, where, input_shape)
             if kind == "flatten":
                 size = int(np.prod(prev))
                 if shape is not None and int(np.prod(shape)) != size:
@@ -490,13 +498,22 @@ def read_lavadl(path: str | Path, check_memory: bool = True) -> LavadlNetwork:
     return net
 
 
-def _first_input(path: Path, g: h5py.Group, kind: str, where: str) -> tuple[int, int, int]:
-    """The input shape of a file without an input layer, from its first layer's fields."""
+def _first_input(path: Path, g: h5py.Group, kind: str, where: str,
+                 given: tuple[int, ...] | None) -> tuple[int, int, int]:
+    """The input shape of a file without an input layer: ``given``, else from its first
+    (dense) layer's weight."""
+    if given is not None:
+        shape = tuple(int(v) for v in given)
+        if len(shape) == 1:
+            shape = (shape[0], 1, 1)
+        if len(shape) != 3 or min(shape) < 1:
+            raise _bad(path, f"input shape {given} must be (C, H, W)")
+        return shape
     if kind == "dense" and "weight" in g and isinstance(g["weight"], h5py.Dataset) and g["weight"].ndim == 2:
         return (int(g["weight"].shape[1]), 1, 1)
-    raise _bad(path, f"{where}: the file has no input layer, so the input shape of its first "
-                     f"layer ({kind}) is unknown; export it with an input block (lava-dl's "
-                     "netx needs input_shape then too)")
+    raise InputShapeUnknown(f"{path}: {where}: the file has no input layer, so the input shape of its first "
+                     f"layer ({kind}) is unknown; give inputs shaped (samples, steps, C, H, W) "
+                     "(or export an input block; lava-dl's netx needs input_shape too)")
 
 
 def _check_network(net: LavadlNetwork) -> None:

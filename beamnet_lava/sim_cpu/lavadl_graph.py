@@ -19,8 +19,9 @@ layers reset (``LIFReset``) at the first step of each of their windows (``reset_
 of each sample's own window. SDNN layers (``Sigma``/``Delta``) have no reset in Lava, so
 the samples of an SDNN run are one stream (as frames of a video), in order.
 
-Compared with lava-dl's SLAYER (``delay_shift`` on every block), the Lava spikes are one
-step earlier: SLAYER's step ``j + 1`` is Lava's window step ``j`` (tiny.net: docs/lavadl.md).
+Compared with lava-dl's SLAYER (``delay_shift`` on every block, its default), which keeps the
+blocks' one-step latency in its time axis: a layer behind ``d`` synapses at SLAYER step ``j + d``
+is its window step ``j`` here (docs/lavadl.md; lava-dl's tiny.net reference aligns at one step).
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ import numpy as np
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements, register_hook
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
-from beamnet_lava.netx_export.lavadl_file import LavadlNetwork
+from beamnet_lava.netx_export.lavadl_file import InputShapeUnknown, LavadlNetwork, read_lavadl
 from beamnet_lava.netx_export.netx_file import read_netx
 from beamnet_lava.sim_cpu.evaluate import run_snn, synaptic_events
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
@@ -61,7 +61,15 @@ def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path 
     read = file_family(netx_path).hook("spike_inputs", subject=netx_path)
     if record is not None:
         refuse_overwrite(Path(record), force)
-    net = read(netx_path)
+    try:
+        net = read(netx_path)
+    except InputShapeUnknown:               # a conv-first slayer export: shape from the inputs
+        from beamnet_lava.sim_cpu.lavadl_run import load_inputs
+
+        x = load_inputs(inputs)
+        if x.ndim != 5:
+            raise
+        net = read_lavadl(netx_path, input_shape=tuple(x.shape[2:]))
     if isinstance(net, LavadlNetwork):      # conv, pool, SDNN, input block, readout
         from beamnet_lava.sim_cpu.lavadl_graph import LavadlOptions
         from beamnet_lava.sim_cpu.lavadl_run import run_lavadl_inputs
