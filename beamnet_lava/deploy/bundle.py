@@ -24,6 +24,8 @@ import numpy as np
 from beamnet_lava.deploy import job_readout
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements, register_hook
+from beamnet_lava.deploy.fit import NO_FILE
+from beamnet_lava.families.contracts import BundleCaseHook
 
 PLAN_FILE = "lavadl_plan.npz"      # a lava-dl network's stages (sim_cpu/lavadl_procs.py)
 
@@ -152,7 +154,7 @@ def bundle_inputs(net, dataset: str | None, samples: int | None, part: str,
 
 
 def _netx_case(src: Path, samples: int, part: str, dataset: str | None, data_dir: str | None,
-               seed: int | None, timeout_s: float, inputs: str | Path | None = None,
+               seed: int | None, timeout_s: float, *, inputs: str | Path | None = None,
                time_steps: int | None = None) -> dict[str, Any]:
     """A NetX file of CUBA dense layers: lava-dl's netx loader builds it in the job."""
     from beamnet_lava.netx_export.netx_file import read_netx
@@ -176,7 +178,7 @@ def _netx_case(src: Path, samples: int, part: str, dataset: str | None, data_dir
 
 
 def _stock_beamnet_case(src: Path, samples: int, part: str, dataset: str | None,
-                        data_dir: str | None, seed: int | None, timeout_s: float,
+                        data_dir: str | None, seed: int | None, timeout_s: float, *,
                         inputs: str | Path | None = None, time_steps: int | None = None) -> dict[str, Any]:
     """BEAM-Net's stock variant: the job builds it with the shipped ``stock_graph.py``."""
     if inputs is not None or time_steps is not None:
@@ -201,7 +203,7 @@ def _stock_beamnet_case(src: Path, samples: int, part: str, dataset: str | None,
 
 
 def _lavadl_case(src: Path, samples: int, part: str, dataset: str | None, data_dir: str | None,
-                 seed: int | None, timeout_s: float, inputs: str | Path | None = None,
+                 seed: int | None, timeout_s: float, *, inputs: str | Path | None = None,
                  time_steps: int | None = None) -> dict[str, Any]:
     """A lava-dl file (conv, pool, SDNN, readout): the job builds the graph of stock processes
     from the plan this writes (``lavadl_plan.npz``) with the shipped ``lavadl_procs.py``, the
@@ -249,9 +251,12 @@ def _lavadl_case(src: Path, samples: int, part: str, dataset: str | None, data_d
                 "reset_offset": 1, "output_offset": int(result.delays[-1])}}
 
 
-register_hook("bundle_case", "deploy", "bundle_case(src, samples, part, dataset, data_dir, seed, "
-              "timeout_s) -> inputs, labels and expected outputs of an INRC job (files of stock "
-              "processes only)")
+_MICROCODE = ("its neurons need INRC-only microcode, which no bundle can carry (see `beamnet-lava "
+              "inspect`)")
+register_hook("bundle_case", "deploy", BundleCaseHook, refuses={
+    "beamnet": "the exact BEAM-Net's Bayesian LIF needs INRC-only microcode; bundle its stock variant "
+               "(`beamnet-lava export RUN --target loihi2`)",
+    "brf-rsnn": _MICROCODE, "rf-rsnn": _MICROCODE, "ann": NO_FILE, "alif-rsnn": NO_FILE})
 implements("snn", hook="bundle_case")(_netx_case)
 implements("beamnet-stock", hook="bundle_case")(_stock_beamnet_case)
 implements("lavadl", hook="bundle_case")(_lavadl_case)

@@ -15,6 +15,7 @@ import numpy as np
 
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
+from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.lavadl_file import LavadlNetwork, read_lavadl
 from beamnet_lava.sim_cpu import spike_inputs  # noqa: F401  (registers the spike_inputs hook)
@@ -114,14 +115,14 @@ def run_lavadl_inputs(net: LavadlNetwork, inputs: str | Path, *, record: str | P
 
 
 @implements("lavadl", hook="lava_run")
-def run_lavadl_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None, *,
-                       part: str = "test", precision: str = "fixed", backend: str = "cpu",
-                       time_steps: int | None = None, data_dir: str | None = None,
-                       seed: int | None = None, timeout_s: float = 300.0, chunk_samples: int = 32,
-                       progress: bool = True, lanes: int | str = 1):
+def run_lavadl_dataset(path: str | Path, options: RunOptions):
     """A dataset through a lava-dl file: its encoded spikes (rate-coded images, binned events)
     into the first synapse, or as per-step 0/1 values into an input block's neurons. There is no
     training model to compare with, so the report has accuracy and activity, no parity."""
+    o = options
+    dataset, samples, part, precision, backend = o.dataset, o.samples, o.part, o.precision, o.backend
+    time_steps, data_dir, seed, timeout_s = o.time_steps, o.data_dir, o.seed, o.timeout_s
+    chunk_samples, progress, lanes = o.chunk_samples, o.progress, "auto" if o.lanes is None else o.lanes
     from beamnet_lava import budget
     from beamnet_lava.data import load_split
     from beamnet_lava.metrics.energy import load_constants
