@@ -52,7 +52,7 @@ def test_feature_hooks_are_provided_or_refused_by_every_family():
     import beamnet_lava.sim_cpu.spike_inputs  # noqa: F401  (registers spike_inputs)
 
     provided = {"to_nir": {"snn", "beamnet"},
-                "fit_profile": {"snn", "beamnet", "beamnet-stock", "brf-rsnn", "rf-rsnn"},
+                "fit_profile": {"snn", "beamnet", "beamnet-stock", "brf-rsnn", "rf-rsnn", "lavadl"},
                 "bundle_case": {"snn", "beamnet-stock", "lavadl"}, "loihi2_variant": {"beamnet"},
                 "spike_inputs": {"snn", "lavadl"}}
     for hook, names in provided.items():

@@ -277,7 +277,7 @@ def test_bundle_of_a_lava_dl_file_reproduces_its_expected_outputs(tmp_path, case
         np.save(tmp_path / "x.npy", np.random.default_rng(2).random((3, 10, 2, 8, 8)) < 0.3)
         steps = None
     meta = write_bundle(src, tmp_path / "job", samples=4, inputs=tmp_path / "x.npy", time_steps=steps)
-    assert meta["graph"] == "lavadl" and meta["expected"]["accuracy"] is None
+    assert meta["graph"] == "plan" and meta["expected"]["accuracy"] is None
     expected = np.load(tmp_path / "job" / "expected_output_spikes.npy")
     assert expected.sum() > 0
     result = _run_job(tmp_path / "job")

@@ -245,7 +245,7 @@ def _lavadl_case(src: Path, samples: int, part: str, dataset: str | None, data_d
             "expected": np.ascontiguousarray(expected.astype(np.int64 if out_block.neuron.graded else np.uint8)),
             "files": {PLAN_FILE: lavadl_procs.plan_arrays(plan)}, "meta": {
                 "dataset": f"inputs {Path(inputs).name}", "part": "-", "split": "given inputs (no labels)",
-                "window": window, "graph": "lavadl", "plan": PLAN_FILE, "model": None,
+                "window": window, "graph": "plan", "plan": PLAN_FILE, "model": None,
                 "input_mode": mode, "reset": not net.sdnn, "labels_known": False,
                 "graded_output": out_block.neuron.graded, "order": "Lava port order (W, H, C) flattened",
                 "reset_offset": 1, "output_offset": int(result.delays[-1])}}

@@ -415,7 +415,6 @@ def _dense(path: Path, g: h5py.Group, where: str, i: int, in_shape, shape) -> Bl
     return Block(i, "dense", in_shape, (n_out, 1, 1), weight=weight)
 
 
-@implements(LAVADL, hook="read")
 def read_lavadl(path: str | Path, check_memory: bool = True,
                 input_shape: tuple[int, ...] | None = None) -> LavadlNetwork:
     """Open ``path`` and return its validated description, or raise one BeamnetError.
@@ -552,3 +551,10 @@ def is_lavadl(path: str | Path) -> bool:
                     and read_string(g["neuron"]["type"]) == "SDNN":
                 return True
     return False
+
+
+@implements(LAVADL, hook="read")
+def read_file(path: Path) -> LavadlNetwork:
+    """The family's ``read`` hook: :func:`read_lavadl` of a file with an input layer (or a dense
+    first layer)."""
+    return read_lavadl(path)

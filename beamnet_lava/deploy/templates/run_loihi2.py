@@ -161,7 +161,7 @@ def main(argv=None) -> int:
                           "SLURM, PARTITION/BOARD and LOIHI_GEN were set directly")
             print(slurm_note, file=sys.stderr)
 
-    if meta.get("graph") == "lavadl":       # conv/pool/SDNN/readout: the plan, stock processes
+    if meta.get("graph") == "plan":         # lava-dl conv/pool/SDNN/readout: stock processes of a plan
         import lavadl_procs
 
         plan = lavadl_procs.load_plan(HERE / meta["plan"])
