@@ -379,3 +379,17 @@ def test_a_slayer_exported_conv_pool_network_matches_slayer_spike_for_spike(tmp_
     for (name, d), ref in zip(report["delays"].items(), outs):
         assert ref.sum() > 0, name
         np.testing.assert_array_equal(rec[name][:, :12 - d], ref[:, d:].astype(bool), err_msg=name)
+
+
+@pytest.mark.slow
+def test_bootstrap_mnist_runs_on_the_mnist_split_from_its_file_alone():
+    """`run bootstrap_mnist_network.net --dataset mnist --time-steps 16`: the input block's
+    neurons take the images scaled by the block's weight; lava-dl's trained network keeps its
+    accuracy on Lava (first 100 test images of the MNIST-10k split)."""
+    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from tests_paths import MNIST_DIR
+
+    report = run_dataset(BOOTSTRAP, "mnist", 100, time_steps=16, data_dir=str(MNIST_DIR), lanes=50,
+                         progress=False)
+    assert report["model"] == "lavadl" and report["accuracy"] >= 0.97
+    assert report["spikes"]["layer3"] > 0 and report["parity"] is None
