@@ -39,6 +39,8 @@ from beamnet_lava.neurons import fixed_point
 from beamnet_lava.neurons.fixed_point import W_SCALE
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements, register_hook
+from beamnet_lava.families.contracts import Loihi2VariantHook, RunOptions
+from beamnet_lava.deploy.fit import NO_FILE
 from beamnet_lava.netx_export.extension import open_extension, read_array, read_config
 from beamnet_lava.netx_export.netx_writer import NetxWriter, cuba
 from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
@@ -231,8 +233,14 @@ def reference_spikes(sb: StockBeamnet, raster: np.ndarray) -> np.ndarray:
     return out
 
 
-register_hook("loihi2_variant", "deploy", "loihi2_variant(run_dir, out, force) -> the family's "
-              "stock-process variant, written by `export --target loihi2`")
+_NO_VARIANT = ("--target loihi2 makes BEAM-Net's stock-process variant; {what} (check any file "
+               "with `beamnet-lava inspect`)")
+_RESONATORS = _NO_VARIANT.format(what="resonators have no stock Lava process, so there is no stock "
+                                      "variant of them")
+register_hook("loihi2_variant", "deploy", Loihi2VariantHook, refuses={
+    "snn": _NO_VARIANT.format(what="export snn runs without --target (they are stock already)"),
+    "brf-rsnn": _RESONATORS, "rf-rsnn": _RESONATORS, "ann": NO_FILE, "alif-rsnn": NO_FILE,
+    "beamnet-stock": "it is the stock variant already"})
 
 
 @implements("beamnet", hook="loihi2_variant")
@@ -336,20 +344,18 @@ def run_stock_dataset(path: str | Path, dataset: str | None = None, samples: int
 
 
 @implements("beamnet-stock", hook="lava_run")
-def run_stock(path: str | Path, dataset: str | None = None, samples: int | None = None, *,
-              part: str = "test", precision: str = "fixed", backend: str = "cpu",
-              time_steps: int | None = None, data_dir: str | None = None, seed: int | None = None,
-              timeout_s: float = 300.0, chunk_samples: int = 32, progress: bool = True):
+def run_stock(path: str | Path, options: RunOptions):
     """``beamnet-lava run`` of a stock variant file: :func:`run_stock_dataset` as a RunReport."""
     from beamnet_lava.sim_cpu.report import RunReport
 
-    for flag, value in (("--time-steps", time_steps), ("--seed", seed)):
+    o = options
+    for flag, value in (("--time-steps", o.time_steps), ("--seed", o.seed)):
         if value is not None:
             raise BeamnetError(f"{flag} does not apply to {path}: a stock BEAM-Net file runs the "
                                "window and split it was exported with")
-    d = run_stock_dataset(path, dataset, samples, part=part, precision=precision, backend=backend,
-                          data_dir=data_dir, timeout_s=timeout_s, chunk_samples=chunk_samples,
-                          progress=progress)
+    d = run_stock_dataset(path, o.dataset, o.samples, part=o.part, precision=o.precision,
+                          backend=o.backend, data_dir=o.data_dir, timeout_s=o.timeout_s,
+                          chunk_samples=o.chunk_samples, progress=o.progress)
     fields = ("file", "model", "dataset", "split", "part", "n_samples", "time_steps", "precision",
               "backend", "accuracy", "spikes", "synaptic_events", "neurons", "steps",
               "run_seconds", "compile_seconds", "steps_per_s", "samples_per_s", "predictions",

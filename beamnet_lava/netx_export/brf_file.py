@@ -33,6 +33,7 @@ from beamnet_lava.netx_export.netx_writer import NetxWriter, leaky_readout, reso
 
 EXTENSION_VERSION = 1
 NEURON_TYPES = {True: "BALANCED_RESONATOR", False: "RESONATOR"}
+NEURON_OF_KIND = {"brf": NEURON_TYPES[True], "rf": NEURON_TYPES[False]}   # SeqConfig.kind -> its neurons
 READOUT_TYPE = "LEAKY_INTEGRATOR_READOUT"
 ROOT_ATTRS = ("beamnet_format", "model", "dataset", "encoding", "time_steps", "n_classes", "seed",
               "input_levels", "event_downsample", "event_polarity", "event_window_ms", RUN_ID_ATTR)
@@ -143,8 +144,7 @@ def read_brf(path: str | Path) -> BrfFile:
                   "weight_rec": mantissas("1/weight_rec"), "weight_out": mantissas("2/weight"),
                   "alpha": int(whole("layer/2/neuron/alpha"))}
         config = read_config(f, "brf", bad)
-        if config.model not in ("brf-rsnn", "rf-rsnn") or \
-                (config.model == "brf-rsnn") != (ntype == NEURON_TYPES[True]):
+        if NEURON_OF_KIND.get(getattr(config, "kind", None)) != ntype:
             raise bad(f"brf config_json is a {config.model!r} config, which does not match "
                       f"its {ntype} neurons")
         for key, value in (("time_steps", config.time_steps), ("seed", config.seed),
