@@ -171,7 +171,12 @@ class FitReport:
 def profile_of(f: h5py.File) -> FitProfile:
     """The file's family as the registry routes it (its ``model`` attribute; a stock lava-dl
     or NIR-imported file is the SNN family): its ``fit_profile``."""
-    return family_of_file(f.filename, root_attrs(f), "layer" in f).hook("fit_profile")()
+    family = family_of_file(f.filename, root_attrs(f), "layer" in f)
+    if family.has("fit_profile"):
+        return family.hook("fit_profile")()
+    # a file-only family without a profile of its own (lava-dl conv files, CSNN): its layers
+    # are stock lava-dl layers, its output spike counts read by the host
+    return FitProfile(family.name, _NETX.processes)
 
 
 def _string(ds) -> str:
