@@ -25,6 +25,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from beamnet_lava import budget
 from beamnet_lava.deploy import cores as core_model
 from beamnet_lava.deploy.limits import LIMITS, limit, table
 from beamnet_lava.errors import BeamnetError
@@ -264,6 +265,12 @@ def _conv_stats(g: h5py.Group, fit: LayerFit, weight: np.ndarray, shape: np.ndar
         v = np.asarray(g[key][()]).reshape(-1) if key in g else np.array([default])
         return (int(v[0]), int(v[-1]))
 
+    if len(shape) != 3 or weight.ndim < 4 or math.prod(weight.shape[4:]) != 1:
+        failures.append(Failure(where, f"a {fit.kind} layer needs a (C, H, W) shape and an (out, "
+                                f"in / groups, kH, kW) kernel; the file has shape "
+                                f"{tuple(int(v) for v in shape)} and kernel {weight.shape}",
+                                "re-export the network"))
+        return
     stride, padding, dilation = pair("stride", 1), pair("padding", 0), pair("dilation", 1)
     groups = int(_scalar(g, "groups", 1)) if groups is None else groups
     w = weight.reshape(weight.shape[:4]).astype(np.int64)          # (out, in / groups, kH, kW)
@@ -281,6 +288,9 @@ def _conv_stats(g: h5py.Group, fit: LayerFit, weight: np.ndarray, shape: np.ndar
                                 f"input channels {in_shape[0]} / output channels {out_c}",
                                 "re-export the network"))
         return
+    budget.check(8.0 * (3 * math.prod(in_shape) + 2 * out_c * out_h * out_w + w.size),
+                 f"{where}: counting the {fit.kind} layer's unrolled synapses",
+                 "its declared shape is implausibly large: check the file")
     mask = torch.from_numpy((w[:, :, ::-1, ::-1] != 0).astype(np.float64).copy())  # netx flips
     x = torch.ones((1,) + tuple(in_shape), dtype=torch.float64, requires_grad=True)
     fan_in = torch.nn.functional.conv2d(x, mask, stride=stride, padding=padding,
@@ -337,7 +347,10 @@ def _layer(g: h5py.Group, index: int, prev: int | None, prev_shape: tuple[int, .
     if kind == "pool" and shape is not None and len(shape) == 3:
         _conv_stats(g, fit, _pool_kernel(g, int(shape[0])), shape, prev_shape, where, failures,
                     warnings, groups=int(shape[0]))
-    if weight is not None and kind in ("dense", "dense_rec"):
+    if weight is not None and kind in ("dense", "dense_rec") and (not neurons or weight.size % neurons):
+        failures.append(Failure(where, f"weight of shape {weight.shape} does not split over the "
+                                f"layer's {neurons} neurons", "re-export the network"))
+    elif weight is not None and kind in ("dense", "dense_rec"):
         w = weight.astype(np.int64).reshape(neurons, -1)
         if prev is not None and w.shape[1] != prev:
             failures.append(Failure(where, f"weight expects {w.shape[1]} inputs, the layer below "
@@ -394,12 +407,13 @@ def _spec(g: h5py.Group, fit: LayerFit, prev: int | None) -> core_model.LayerSpe
     shape = tuple(int(v) for v in np.asarray(g["shape"][()]).reshape(-1)) if "shape" in g else (fit.neurons,)
     shape = shape if math.prod(shape) == fit.neurons else (fit.neurons,)
     if fit.kind in ("dense", "dense_rec"):
-        inputs = (prev or 0) if "weight" not in g else int(np.asarray(g["weight"][()]).reshape(fit.neurons, -1).shape[1])
+        size = int(np.prod(g["weight"].shape)) if "weight" in g else 0
+        inputs = size // fit.neurons if size and size % fit.neurons == 0 else (prev or 0)
         inputs += fit.neurons if fit.recurrent_synapses or "weight_rec" in g else 0
         delay_bits = int(fit.delay_max).bit_length() if fit.delay_max else 0
         return core_model.LayerSpec(fit.index, fit.kind, (fit.neurons,), inputs,
                                     max(1, fit.loihi2_weight_bits or 8), delay_bits)
-    if fit.kind == "conv" and "weight" in g:
+    if fit.kind == "conv" and "weight" in g and g["weight"].ndim >= 4 and len(shape) == 3:
         w = np.asarray(g["weight"][()])
         kernel = tuple(int(v) for v in w.shape[:4])
         return core_model.LayerSpec(fit.index, fit.kind, shape, 0, _twos_complement_bits(w), 0, kernel)
