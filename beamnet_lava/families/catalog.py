@@ -12,8 +12,19 @@ NIR_BRF = ("BRF cannot be represented in NIR: its damping multiplies the neuron 
            "such node and rejects custom node types")
 NIR_RF = ("RF (resonate-and-fire) cannot be represented exactly in NIR: Lava's fixed-point rotation "
           "of the complex state has no composition of NIR's real nodes")
-# The refusals of feature hooks (spike_inputs, fit_profile, bundle_case, loihi2_variant) are
-# declared by their own modules (register_hook(..., refuses=...)); to_nir's are here for now.
+# The refusals of feature hooks (spike_inputs, fit_profile, bundle_case, loihi2_variant) by the
+# families below are declared by the feature modules (register_hook(..., refuses=...)); to_nir's
+# are here for now. A new family may refuse a feature hook in its own record; these are the usual
+# texts for that:
+_MICROCODE = ("its neurons need INRC-only microcode, which no bundle can carry (see `beamnet-lava "
+              "inspect`)")
+_NO_FILE = "it has no exported file to inspect, bundle or vary"
+_NO_VARIANT = ("--target loihi2 makes BEAM-Net's stock-process variant; {what} (check any file "
+               "with `beamnet-lava inspect`)")
+_NO_SPIKES = ("--inputs runs CUBA SNN files (NetX or NIR); this family's files take their "
+              "encoders' inputs from a dataset")
+_NO_DEPLOY = {"spike_inputs": _NO_SPIKES, "fit_profile": _NO_FILE, "bundle_case": _NO_FILE,
+              "loihi2_variant": _NO_FILE}
 
 register_family(Family(
     "snn", SNNConfig, "rate-coded SLAYER CUBA SNN", "SLAYER CUBA network (rate or event inputs)",

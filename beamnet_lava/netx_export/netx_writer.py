@@ -101,10 +101,26 @@ class NetxWriter:
         self._layers = self.file.create_group("layer")
         self.kinds: list[str] = []
 
+    def __enter__(self) -> "NetxWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop the in-memory file (nothing is written anywhere); publish or getvalue first."""
+        if self.file.id.valid:
+            self.file.close()
+
     # -- layers ---------------------------------------------------------------------------
+    def _new_layer(self) -> h5py.Group:
+        if not self.file.id.valid:
+            raise ValueError("this NetxWriter's file is finished (published or closed); start a new one")
+        return self._layers.create_group(str(len(self.kinds)))
+
     def layer(self, kind: str) -> h5py.Group:
         """A new ``/layer/<i>`` group holding only its ``type`` (for fields of your own)."""
-        g = self._layers.create_group(str(len(self.kinds)))
+        g = self._new_layer()
         g.create_dataset("type", (1,), LAYER_TYPE_DTYPE, [kind.encode("ascii")])
         self.kinds.append(kind)
         return g
@@ -201,7 +217,7 @@ class NetxWriter:
     def slayer_block(self, block) -> h5py.Group:
         """A lava-dl slayer block writes its own layer group (``block.export_hdf5``), so its
         values are slayer's exactly (quantization, weight-norm removal, delays)."""
-        g = self._layers.create_group(str(len(self.kinds)))
+        g = self._new_layer()
         block.export_hdf5(g)
         kind = g["type"][0]
         self.kinds.append(kind.decode() if isinstance(kind, bytes) else str(kind))
@@ -236,8 +252,7 @@ class NetxWriter:
     # -- the file ---------------------------------------------------------------------------
     def getvalue(self) -> bytes:
         """The finished file's bytes (closes the in-memory file)."""
-        if self.file.id.valid:
-            self.file.close()
+        self.close()
         return self._buffer.getvalue()
 
     def publish(self, out: str | Path, read: Callable[[Path], Any], *, force: bool = False,
@@ -301,6 +316,9 @@ def lavadl_network(path: str | Path):
     why = lavadl_buildable(path)
     if why is not None:
         raise BeamnetError(f"{path}: lava-dl's netx loader cannot build this file: {why}")
+    from beamnet_lava._quiet import import_slayer
+
+    import_slayer()                      # lava-dl's import noise stays off stdout (--json -)
     from lava.lib.dl import netx
 
     try:
