@@ -97,14 +97,6 @@ def entry_shape(net: LavadlNetwork) -> tuple[int, ...]:
     return (w, h, c) if first.kind in ("conv", "pool") else (c * h * w,)
 
 
-def to_port_order(values: np.ndarray, block) -> np.ndarray:
-    """(..., C*H*W) values of a block in NetX order as its Lava port order, flattened."""
-    if len(port_shape(block)) == 1:
-        return values
-    lead = values.shape[:-1]
-    return values.reshape(*lead, *block.shape).transpose(*range(len(lead)), -1, -2, -3).reshape(*lead, -1)
-
-
 def netx_order(stream: np.ndarray, block) -> np.ndarray:
     """A one-lane raw record ``(steps, port)`` of a block in NetX's (C, H, W) order."""
     return unpack(stream[None], 1, 1, port_shape(block))[0]
