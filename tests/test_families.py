@@ -22,11 +22,11 @@ from beamnet_lava.netx_export.netx_file import NetxNetwork
 from beamnet_lava.sim_cpu.evaluate import run_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = ("snn", "beamnet", "ann", "brf-rsnn", "rf-rsnn", "alif-rsnn")
+FAMILIES = ("snn", "beamnet", "ann", "brf-rsnn", "rf-rsnn", "alif-rsnn", "csnn")
 VARIANTS = ("beamnet-stock",)        # file-only: written by export --target loihi2
 
 
-def test_the_six_families_are_registered_with_every_hook_they_provide():
+def test_the_seven_families_are_registered_with_every_hook_they_provide():
     assert families.names(trained_only=True) == FAMILIES
     assert families.names() == FAMILIES + VARIANTS
     for fam in families.families():
