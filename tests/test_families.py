@@ -51,7 +51,7 @@ def test_feature_hooks_are_provided_or_refused_by_every_family():
     import beamnet_lava.nir  # noqa: F401  (registers to_nir)
     import beamnet_lava.sim_cpu.spike_inputs  # noqa: F401  (registers spike_inputs)
 
-    provided = {"to_nir": {"snn", "beamnet"},
+    provided = {"to_nir": {"snn", "beamnet", "csnn"},
                 "fit_profile": {"snn", "beamnet", "beamnet-stock", "brf-rsnn", "rf-rsnn"},
                 "bundle_case": {"snn", "beamnet-stock"}, "loihi2_variant": {"beamnet"},
                 "spike_inputs": {"snn"}}

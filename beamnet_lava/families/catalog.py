@@ -59,8 +59,7 @@ register_family(Family(
 register_family(Family(
     "csnn", CSNNConfig, "convolutional SLAYER CUBA SNN", "convolutional SLAYER CUBA network "
     "(conv, pool, dense; images or event frames; docs/csnn.md)", inputs="spikes",
-    refuses={"to_nir": "NIR export of a CSNN is not built yet (docs/csnn.md)",
-             "spike_inputs": "--inputs runs dense CUBA SNN files; run a CSNN file on a dataset",
+    refuses={"spike_inputs": "--inputs runs dense CUBA SNN files; run a CSNN file on a dataset",
              "fit_profile": "the Loihi 2 fit report does not model conv layers yet",
              "bundle_case": "INRC bundles of conv networks are not built yet",
              "loihi2_variant": _NO_VARIANT.format(
