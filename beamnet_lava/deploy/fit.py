@@ -11,7 +11,7 @@ their fix; and the neuro-cores per layer from the per-core resource model
 (:mod:`beamnet_lava.deploy.cores`), labelled as an estimate with its assumptions.
 
 Everything family-specific is in :data:`NEURONS` (one row per neuron type) and each
-family's ``fit_profile`` hook (registered here, refused in families/catalog.py by the
+family's ``fit_profile`` hook (registered here, with the refusals of the
 families that have no exported file).
 Every hardware number comes from :mod:`beamnet_lava.deploy.limits`.
 """
@@ -29,6 +29,7 @@ from beamnet_lava.deploy import cores as core_model
 from beamnet_lava.deploy.limits import LIMITS, limit, table
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import family_of_file, implements, register_hook
+from beamnet_lava.families.contracts import FitProfileHook
 from beamnet_lava.netx_export.netx_file import AFFINE, AFFINE_FIX, root_attrs
 from beamnet_lava.neurons import fixed_point
 
@@ -88,8 +89,9 @@ class FitProfile:
     graded_input_bits: int | None = None
 
 
-register_hook("fit_profile", "deploy", "fit_profile() -> FitProfile: how `inspect` names the "
-              "family and which processes it adds around its file's layers")
+NO_FILE = "it has no exported file to inspect, bundle or vary"   # ann, alif-rsnn: no export
+
+register_hook("fit_profile", "deploy", FitProfileHook, refuses={"ann": NO_FILE, "alif-rsnn": NO_FILE})
 
 _NETX = FitProfile("netx", (("spike counts -> class (argmax)", HOST, "done by the host from output spikes"),))
 _BEAMNET = FitProfile("beamnet", (("DirichletReadout (Eq. 12-15)", HOST, "Python-only process (float math)"),

@@ -133,20 +133,26 @@ class CSNN(torch.nn.Module):
 
     def export_hdf5(self, handle) -> None:
         """slayer's own export of every block into ``layer/<i>`` (a clone's: slayer strips
-        weight normalisation from the block it exports), after the ``input`` layer a
-        neuron-less ``slayer.block.cuba.Input`` writes: the input shape, which lava-dl's
-        netx needs to build the first convolution."""
+        weight normalisation from the block it exports), after the ``input`` layer of
+        :func:`input_block` (the input shape, which lava-dl's netx needs for the first
+        convolution). The family's export writes the same through the NetX writer."""
         twin = self.clone()
         layer = handle.create_group("layer")
-        source = import_slayer().block.cuba.Input(None)      # no neurons: the shape only
-        source.input_shape = torch.Size(self.input_shape)   # (C, H, W), as slayer records it
-        source.export_hdf5(layer.create_group("0"))
+        input_block(self.input_shape).export_hdf5(layer.create_group("0"))
         for i, block in enumerate(twin.blocks):
             block.export_hdf5(layer.create_group(f"{i + 1}"))
 
     def synapse_weights(self) -> list[torch.Tensor]:
         """Each neuron block's quantised weights as slayer applies them."""
         return [b.synapse.pre_hook_fx(b.synapse.weight) for b in self.neuron_blocks]
+
+
+def input_block(shape: tuple[int, int, int]):
+    """A neuron-less ``slayer.block.cuba.Input`` of ``shape`` (C, H, W): its ``export_hdf5``
+    writes the ``input`` layer (type and shape only) a conv network's NetX file starts with."""
+    block = import_slayer().block.cuba.Input(None)
+    block.input_shape = torch.Size(shape)      # (C, H, W), as slayer records it
+    return block
 
 
 def spec_of(cfg: CSNNConfig, n_in: int) -> tuple[tuple[int, int, int], tuple[ConvLayer, ...]]:

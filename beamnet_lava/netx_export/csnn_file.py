@@ -25,7 +25,7 @@ import torch
 from beamnet_lava.config import CSNNConfig, ConvLayer, layer_shapes
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
-from beamnet_lava.models.csnn import CSNN
+from beamnet_lava.models.csnn import CSNN, input_block
 from beamnet_lava.names import EVENT_DATASETS
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.netx_export.netx_file import (_integers, _numeric, _read_neuron, open_hdf5,
@@ -275,9 +275,16 @@ def read_csnn(path: str | Path) -> CsnnFile:
 
 @implements("csnn", hook="export")
 def export_csnn(run, out: Path, force: bool = False) -> CsnnFile:
-    """slayer's own ``export_hdf5`` of every block, plus the root attributes of the run."""
-    from beamnet_lava.netx_export.export import _export_layered
+    """Through the one NetX writer: the ``input`` layer a neuron-less ``slayer.block.cuba.Input``
+    writes (the input shape), then every block's own ``export_hdf5`` (a clone's: slayer strips
+    weight normalisation from the block it exports), plus the root attributes of the run."""
+    from beamnet_lava.netx_export.export import root_attrs_of
+    from beamnet_lava.netx_export.netx_writer import NetxWriter
 
+    w = NetxWriter()
+    w.slayer_block(input_block(run.model.input_shape))
+    w.slayer_blocks(run.model.clone().blocks)
     events = run.config.dataset in EVENT_DATASETS
-    return _export_layered(run, out, force, lambda f, m: m.export_hdf5(f),
-                           "events" if events else run.config.encoding, read_csnn)
+    w.attrs(root_attrs_of(run, "events" if events else run.config.encoding, run.model.sizes[-1]))
+    w.stamp(run.run_dir)
+    return w.publish(out, read_csnn, force=force, run_dir=run.run_dir)

@@ -21,16 +21,15 @@ import io
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
-
 import h5py
 import numpy as np
 import torch
 
-from beamnet_lava import budget, checks
+from beamnet_lava import budget
 from beamnet_lava.data import load_split
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
+from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.models.csnn import encode, fan_outs
 from beamnet_lava.models.snn import predict_from_counts
 from beamnet_lava.netx_export.csnn_file import CsnnFile, read_csnn
@@ -132,14 +131,12 @@ def layer_events(net: CsnnFile, spikes: np.ndarray, layers: list[np.ndarray]) ->
 
 
 @implements("csnn", hook="lava_run")
-def run_csnn_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None, *,
-                     part: str = "test", precision: str = "fixed", backend: str = "cpu",
-                     time_steps: int | None = None, data_dir: str | None = None,
-                     seed: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                     chunk_samples: int = 32, progress: bool = True, **_: Any) -> RunReport:
+def run_csnn_dataset(path: str | Path, options: RunOptions) -> RunReport:
     """A CSNN file on Lava, against the training model rebuilt from the same file."""
-    checks.run_options(samples=samples, time_steps=time_steps, chunk_samples=chunk_samples,
-                       timeout_s=timeout_s, seed_=seed)
+    o = options
+    dataset, samples, part, precision, backend = o.dataset, o.samples, o.part, o.precision, o.backend
+    time_steps, data_dir, seed, timeout_s = o.time_steps, o.data_dir, o.seed, o.timeout_s
+    chunk_samples, progress = o.chunk_samples, o.progress
     net = read_csnn(path)
     attrs = net.attrs
     cfg = net.config()

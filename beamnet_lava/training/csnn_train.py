@@ -20,7 +20,7 @@ from beamnet_lava._quiet import import_slayer
 from beamnet_lava.config import CSNNConfig
 from beamnet_lava.data.datasets import Split
 from beamnet_lava.families import implements
-from beamnet_lava.models.csnn import CSNN, encode
+from beamnet_lava.models.csnn import CSNN, encode, train_bytes
 from beamnet_lava.models.snn import predict_from_counts
 from beamnet_lava.training.loop import fit_epochs
 
@@ -89,3 +89,12 @@ def train_csnn(cfg: CSNNConfig, data: Split, out: Path, on_batch: Callable[[int,
                          batch_loss, validate, on_batch, on_epoch, checkpoint.saver(out, cfg),
                          after_step=None if sched is None else sched.step, device=device)
     return {}, history
+
+
+@implements("csnn", hook="train_memory")
+def train_memory(cfg: CSNNConfig, n_samples: int, n_inputs: int, n_classes: int) -> tuple[float, str]:
+    """The split's input spikes, parameters with Adam moments, every layer's state for a batch
+    (:func:`beamnet_lava.models.csnn.train_bytes`); a stack that does not chain on the data's
+    input shape is refused here, before training starts."""
+    return train_bytes(cfg, n_samples, n_inputs, n_classes), ("lower the channels in layers, "
+                                                              "--time-steps or --batch-size")
