@@ -37,12 +37,16 @@ def _model(layers=TINY, shape=(1, 8, 8), seed=0, scale=3.0) -> CSNN:
     return model.eval()
 
 
-def _write(model: CSNN, path: Path, attrs: dict | None = None) -> Path:
-    with h5py.File(path, "w") as f:
-        model.export_hdf5(f)
-        f.attrs["model"] = "csnn"
-        for k, v in (attrs or {}).items():
-            f.attrs[k] = v
+def _write(model: CSNN, path: Path) -> Path:
+    """What the family's export writes (through the NetX writer), without a run directory."""
+    from beamnet_lava.models.csnn import input_block
+    from beamnet_lava.netx_export.netx_writer import NetxWriter
+
+    w = NetxWriter()
+    w.slayer_block(input_block(model.input_shape))
+    w.slayer_blocks(model.clone().blocks)
+    w.attrs({"model": "csnn"})
+    path.write_bytes(w.getvalue())
     return path
 
 
@@ -184,8 +188,8 @@ def test_lava_run_has_full_spike_parity_with_pooling(tmp_path):
     assert [l.shape for l in result.layers] == [r.shape for r in ref]
     assert all(np.array_equal(a, b) for a, b in zip(result.layers, ref))
     assert all(int(l.sum()) > 0 for l in ref[:-1])          # a test of something: layers fire
-    with pytest.raises(BeamnetError, match="--precision fixed"):
-        run_csnn(net, spikes, 10, precision="float", progress=False)
+    laned = run_csnn(net, spikes, 10, progress=False, timeout_s=120, lanes=3)   # side by side
+    assert laned.lanes == 3 and all(np.array_equal(a, b) for a, b in zip(laned.layers, ref))
 
 
 @pytest.fixture(scope="module")
@@ -212,8 +216,9 @@ def test_train_export_run_evaluate_through_the_registry(csnn_run):
     report = run_dataset(run_dir / "model.net", samples=6, progress=False, timeout_s=120)
     assert report.model == "csnn" and report.spike_parity == 1.0 and report.prediction_agreement == 1.0
     assert list(report.neurons.values()) == [256, 64, 16, 10]
-    with pytest.raises(BeamnetError, match="--lanes does not apply"):
-        run_dataset(run_dir / "model.net", samples=2, lanes=2, progress=False)
+    laned = run_dataset(run_dir / "model.net", samples=6, lanes=3, progress=False, timeout_s=120)
+    assert laned.details["lanes"] == 3 and laned.spike_parity == 1.0
+    assert laned.predictions == report.predictions
     r = CliRunner().invoke(app, ["evaluate", str(run_dir / "model.net"), "--samples", "5", "--ood", "none",
                                  "--json", "-"])
     assert r.exit_code == 0, r.output

@@ -13,8 +13,8 @@ import torch
 from beamnet_lava._quiet import import_slayer
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export import read_netx
-from beamnet_lava.netx_export.netx_writer import (LAYER_TYPE_DTYPE, NetxWriter, cuba, lavadl_buildable,
-                                                  lavadl_network, leaky_readout, resonator)
+from beamnet_lava.netx_export.netx_writer import (LAYER_TYPE_DTYPE, NetxWriter, bayes_lif, cuba,
+                                                  lavadl_buildable, lavadl_network, leaky_readout, resonator)
 
 NEURON = {"threshold": 1.25, "current_decay": 0.25, "voltage_decay": 0.03, "requires_grad": False}
 HW = (80, 1024, 123)        # vThMant, iDecay, vDecay of NEURON (slayer's device_params)
@@ -254,3 +254,22 @@ def test_every_netx_file_is_written_by_the_writer():
     offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
                  if p.name != "netx_writer.py" and pattern.search(p.read_text())]
     assert offenders == ["models/snn.py"]    # CubaSNN.export_hdf5: slayer's own block export
+
+
+def test_what_our_exporters_write_lava_dl_builds_or_is_named_unbuildable(tiny_run, tmp_path):
+    """Read-back through lava-dl: the SNN export and the NIR importer's file (stock CUBA layers)
+    are built by lava-dl's netx; BEAM-Net's extension neuron is named as what it cannot build."""
+    from beamnet_lava.netx_export import export_run
+    from beamnet_lava.nir.bridge import export_nir, import_nir
+
+    export_run(tiny_run, tmp_path / "snn.net")
+    export_nir(tiny_run, tmp_path / "snn.nir")
+    import_nir(tmp_path / "snn.nir", tmp_path / "back.net")
+    for name in ("snn.net", "back.net"):
+        net = lavadl_network(tmp_path / name)
+        assert [l.out.shape for l in net.layers][-1] == (10,)
+    w = NetxWriter()                                  # BEAM-Net's layout (beamnet_file.write_beamnet)
+    w.input(4)
+    w.dense(np.full((3, 4), 2), bayes_lif(4096, 410, 400), features=False, delay=np.zeros((3, 4), int))
+    (tmp_path / "bn.net").write_bytes(w.getvalue())
+    assert lavadl_buildable(tmp_path / "bn.net") == "layer 1 has BEAMNET_BAYES_LIF neurons"

@@ -108,7 +108,7 @@ def csnn_file(net, *, part: str, loop: bool | None, constants: dict, precision: 
     def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
         spikes = encode(cfg, xx)
         result = run_csnn(net, spikes, cfg.time_steps, precision=precision, backend=backend,
-                          timeout_s=timeout_s, progress=False)
+                          timeout_s=timeout_s, progress=False, lanes="auto" if lanes is None else lanes)
         counts = [spikes.sum(-1).astype(np.int32)] + [l.sum(-1, dtype=np.int32) for l in result.layers]
         prob = softmax(counts[-1].astype(np.float64) / t)
         return csnn_predictions(prob, yy, counts, fans, cfg.time_steps, t, constants)

@@ -1,4 +1,4 @@
-"""The model families (seven trained ones and one file-only export variant), declared once each (their hooks live in their own stage modules).
+"""The model families (seven trained ones, the file-only export variant and lava-dl files), declared once each (their hooks live in their own stage modules).
 
 Adding a family: one :func:`register_family` here plus its stage modules (docs/families.md).
 """
@@ -55,10 +55,9 @@ register_family(Family(
     refuses={"to_nir": NOT_EXPORTABLE_SEQ}))
 register_family(Family(
     "csnn", CSNNConfig, "convolutional SLAYER CUBA SNN", "convolutional SLAYER CUBA network "
-    "(conv, pool, dense; images or event frames; docs/csnn.md)", inputs="spikes",
-    refuses={"spike_inputs": "--inputs runs dense CUBA SNN files; run a CSNN file on a dataset",
-             "fit_profile": "the Loihi 2 fit report does not model conv layers yet",
-             "bundle_case": "INRC bundles of conv networks are not built yet",
+    "(conv, pool, dense; images or event frames; docs/csnn.md)", inputs="spikes", lanes=True,
+    refuses={"bundle_case": "INRC bundles of CSNN files are not built yet (bundle a lava-dl file "
+                            "with --inputs)",
              "loihi2_variant": _NO_VARIANT.format(
                  what="a CSNN is made of stock lava-dl blocks already")}))
 _STOCK = ("the stock-process BEAM-Net variant is written by `beamnet-lava export RUN_DIR --target "
@@ -72,3 +71,14 @@ register_family(Family(
                                          "raster")},
              "to_nir": "export its BEAM-Net run with `--format nir --deterministic` (the same "
                        "deterministic core, with its inhibition trace's decay listed)"}))
+_LAVADL = ("a lava-dl network from elsewhere (conv, pool, SDNN, readout) is run with `beamnet-lava "
+           "run FILE --inputs X.npy`; it records no training run or dataset encoding")
+register_family(Family(
+    "lavadl", SNNConfig, "lava-dl NetX network (conv, pool, flatten, SDNN, current readout)",
+    "any NetX file lava-dl writes that the dense SNN path does not run (docs/lavadl.md)",
+    inputs="spikes", trained=False, lanes=True,
+    providers=("beamnet_lava.netx_export.lavadl_file", "beamnet_lava.sim_cpu.lavadl_run"),
+    refuses={**{hook: _LAVADL for hook in ("build", "train", "calibrate", "train_memory", "export",
+                                           "predict", "raster", "file_predictor")},
+             "to_nir": "export of lava-dl conv networks to NIR is not supported",
+             "loihi2_variant": "a lava-dl network is made of stock processes already"}))

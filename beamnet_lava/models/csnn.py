@@ -131,17 +131,6 @@ class CSNN(torch.nn.Module):
         twin.load_state_dict(self.state_dict())
         return twin.train(self.training)
 
-    def export_hdf5(self, handle) -> None:
-        """slayer's own export of every block into ``layer/<i>`` (a clone's: slayer strips
-        weight normalisation from the block it exports), after the ``input`` layer of
-        :func:`input_block` (the input shape, which lava-dl's netx needs for the first
-        convolution). The family's export writes the same through the NetX writer."""
-        twin = self.clone()
-        layer = handle.create_group("layer")
-        input_block(self.input_shape).export_hdf5(layer.create_group("0"))
-        for i, block in enumerate(twin.blocks):
-            block.export_hdf5(layer.create_group(f"{i + 1}"))
-
     def synapse_weights(self) -> list[torch.Tensor]:
         """Each neuron block's quantised weights as slayer applies them."""
         return [b.synapse.pre_hook_fx(b.synapse.weight) for b in self.neuron_blocks]

@@ -316,6 +316,9 @@ def lavadl_network(path: str | Path):
     why = lavadl_buildable(path)
     if why is not None:
         raise BeamnetError(f"{path}: lava-dl's netx loader cannot build this file: {why}")
+    from beamnet_lava._quiet import import_slayer
+
+    import_slayer()                      # lava-dl's import noise stays off stdout (--json -)
     from lava.lib.dl import netx
 
     try:

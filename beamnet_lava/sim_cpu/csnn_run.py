@@ -1,27 +1,19 @@
-"""``beamnet-lava run`` of a CSNN file: lava-dl's netx conv and dense blocks on Lava, with parity.
+"""``beamnet-lava run`` of a CSNN file: conv-run's Lava path for lava-dl files, with parity.
 
-lava-dl 0.6's ``netx.hdf5.Network`` builds ``conv``, ``flatten`` and ``dense`` layers from
-stock Lava processes (``lava.proc.conv`` convolutions, ``Dense``, CUBA ``LIF`` neurons with
-resets) but not ``pool`` layers. A sum-pooling layer with weight ``w`` and a k x k window is
-the depthwise convolution of kernel ``w * ones(k, k)``, stride k, one group per channel:
-the pool layer is handed to netx as exactly that ``conv`` layer (:func:`pool_as_conv`), so
-pooling runs on the same stock ``lava.proc.conv`` process as the convolutions (which is what
-maps onto Loihi 2's convolution support) and the file itself stays lava-dl's pool layer.
-
-Input spikes come flat in the (channel, row, column) order of the data; netx's processes are
-(x, y, channel), so the source is connected through a reshape/transpose of the first
-layer's input port and each recorded layer through the transpose back (as netx's own
-flatten does).
-
-Fixed point only: netx's blocks are its bit-accurate models.
+The file is lava-dl's own format (conv / pool / flatten / dense layers), so it runs through
+the one Lava builder of lava-dl files (:mod:`beamnet_lava.sim_cpu.lavadl_graph`: stock
+``lava.proc.conv`` convolutions, a sum pool as the depthwise convolution of its constant
+kernel, flatten as a port reshape, ``Dense``, CUBA neurons with per-sample resets; lanes and
+both precisions), and every layer's spikes are compared with the training model rebuilt
+from the same file (:meth:`CsnnFile.to_model`). The CSNN's blocks have ``delay_shift=False``,
+so layer ``i``'s step ``j`` answers input step ``j`` in both (the runner removes Lava's
+per-layer synapse latency).
 """
 from __future__ import annotations
 
-import io
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-import h5py
 import numpy as np
 import torch
 
@@ -34,80 +26,51 @@ from beamnet_lava.models.csnn import encode, fan_outs
 from beamnet_lava.models.snn import predict_from_counts
 from beamnet_lava.netx_export.csnn_file import CsnnFile, read_csnn
 from beamnet_lava.sim_cpu.common import lava_progress, take_samples
-from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
+from beamnet_lava.netx_export.lavadl_file import read_file
+from beamnet_lava.sim_cpu.lanes import AUTO
+from beamnet_lava.sim_cpu.lavadl_graph import LavadlOptions, run_lavadl
 from beamnet_lava.sim_cpu.report import RunReport
-from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S, LavaNetwork, StreamResult
+from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 
+from beamnet_lava.sim_cpu import spike_inputs  # noqa: E402,F401  (registers the spike_inputs hook)
 
-def pool_as_conv(src: h5py.File, dst: h5py.File) -> None:
-    """Copy ``src`` into ``dst`` with every ``pool`` layer written as the ``conv`` layer it is:
-    depthwise (groups = channels), kernel ``w * ones(k, k)`` per channel, same stride."""
-    src.copy(src["layer"], dst, "layer")
-    for g in dst["layer"].values():
-        if bytes(g["type"][0]).decode() != "pool":
-            continue
-        w = np.asarray(g["weight"][()]).reshape(-1)[0]
-        k = int(np.asarray(g["kernelSize"][()]).reshape(-1)[0])
-        c = int(np.asarray(g["shape"][()])[0])
-        del g["type"], g["weight"]
-        g.create_dataset("type", (1,), "S10", [b"conv"])
-        g.create_dataset("weight", data=np.full((c, 1, k, k), w, dtype=np.float32))
-        g.create_dataset("inChannels", data=c)
-        g.create_dataset("outChannels", data=c)
-        g.create_dataset("groups", data=c)
-
-
-class CsnnSpec(LavaSpec):
-    """A validated CSNN file for the streaming runner (:class:`LavaNetwork`)."""
-
-    def __init__(self, net: CsnnFile) -> None:
-        self.net = net
-        self.path = net.path
-        self.input_size = net.input_size
-        self.sizes = [l.size for l in net.neuron_layers]
-        self.reset_offset = 1              # the first layer is a synapse: one step in
-        self._tmp: tempfile.TemporaryDirectory | None = None
-
-    def check(self, precision: str) -> None:
-        if precision != "fixed":
-            raise BeamnetError(f"{self.path}: a CSNN file runs with --precision fixed (lava-dl's "
-                               "bit-accurate netx blocks); float conv processes are not built yet")
-
-    def build(self, window: int, precision: str) -> LavaGraph:
-        from beamnet_lava._quiet import import_slayer
-
-        import_slayer()
-        from lava.lib.dl.netx import hdf5
-
-        buffer = io.BytesIO()
-        with h5py.File(self.path, "r") as src, h5py.File(buffer, "w") as dst:
-            pool_as_conv(src, dst)
-        self._tmp = tempfile.TemporaryDirectory(prefix="beamnet-lava-csnn-")
-        path = Path(self._tmp.name) / "network.net"
-        path.write_bytes(buffer.getvalue())
-        proc = hdf5.Network(net_config=str(path), reset_interval=window,
-                            reset_offset=self.reset_offset)
-        c, h, w = self.net.input_shape
-        def entry_view(port):           # flat (C, H, W) order -> netx's (x, y, channel)
-            return port.reshape((c, h, w)).transpose([2, 1, 0])
-        outputs = []
-        for block, layer in zip(proc.layers, self.net.neuron_layers):
-            out = block.out
-            outputs.append(out.transpose([2, 1, 0]).flatten() if len(layer.shape) == 3 else out)
-        return LavaGraph(proc.inp, outputs, self.sizes, self.reset_offset, entry_view)
+implements("csnn", hook="spike_inputs")(read_file)   # run --inputs: lava-dl's reader and runner
 
 
 def run_csnn(net: CsnnFile, spikes: np.ndarray, window: int, *, precision: str = "fixed",
              backend: str = "cpu", chunk_samples: int = 32, timeout_s: float = DEFAULT_TIMEOUT_S,
-             progress: bool = True) -> StreamResult:
-    """Stream input spikes ``(n, inputs, window)`` through the CSNN on Lava (compiled once)."""
-    spec = CsnnSpec(net)
+             progress: bool = True, lanes: int | str = 1) -> CsnnRun:
+    """Stream input spikes ``(n, inputs, window)`` through the CSNN file on Lava; every neuron
+    layer's spikes come back as ``(n, neurons, window)`` uint8 in (C, H, W) order."""
+    spikes = np.asarray(spikes)
+    if spikes.ndim != 3 or spikes.shape[1] != net.input_size or spikes.shape[2] != window:
+        raise BeamnetError(f"input spikes have shape {spikes.shape}; {net.path} needs "
+                           f"(samples, {net.input_size}, {window})")
     with lava_progress(precision, "samples", progress) as bar:
         task = bar.add_task("run", total=len(spikes))
-        with LavaNetwork(spec, window, precision=precision, backend=backend,
-                         chunk_samples=chunk_samples, timeout_s=timeout_s) as lava:
-            result = lava.run(spikes, progress=lambda k: bar.advance(task, k))
-    return result
+        res = run_lavadl(net.path, spikes.astype(np.uint8).transpose(0, 2, 1), LavadlOptions(
+            time_steps=window, precision=precision, backend=backend, input_mode="spikes",
+            chunk_samples=chunk_samples, timeout_s=timeout_s, lanes=lanes,
+            progress=lambda k: bar.advance(task, k)))
+    layers = [np.ascontiguousarray(l.transpose(0, 2, 1)) for l in res.layers]
+    return CsnnRun(layers, res.names, res.seconds, res.compile_seconds, res.steps, res.lanes)
+
+
+@dataclass
+class CsnnRun:
+    layers: list[np.ndarray]          # (n, neurons, T) per neuron layer
+    names: list[str]                  # "layer<NetX index>"
+    seconds: float
+    compile_seconds: float
+    steps: int
+    lanes: int
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.layers[-1]
+
+    def spike_counts(self) -> list[int]:
+        return [int(l.sum(dtype=np.int64)) for l in self.layers]
 
 
 def reference_layers(net: CsnnFile, spikes: np.ndarray, batch: int = 256) -> list[np.ndarray]:
@@ -156,9 +119,10 @@ def run_csnn_dataset(path: str | Path, options: RunOptions) -> RunReport:
     budget.check_run(n, net.input_size, [l.size for l in net.neuron_layers], window)
     spikes = encode(cfg, data.spikes(part, window, n) if data.events is not None else x)
     result = run_csnn(net, spikes, window, precision=precision, backend=backend,
-                      chunk_samples=chunk_samples, timeout_s=timeout_s, progress=progress)
+                      chunk_samples=chunk_samples, timeout_s=timeout_s, progress=progress,
+                      lanes=AUTO if o.lanes is None else o.lanes)
     pred = predict_from_counts(result.output.sum(axis=-1))
-    names = [f"layer{l.index}" for l in net.neuron_layers]
+    names = result.names
     report = RunReport(
         file=str(net.path), model="csnn", dataset=dataset, split=data.description, part=part,
         n_samples=n, time_steps=window, precision=precision, backend=backend,
@@ -169,7 +133,7 @@ def run_csnn_dataset(path: str | Path, options: RunOptions) -> RunReport:
         steps=result.steps, run_seconds=result.seconds, compile_seconds=result.compile_seconds,
         steps_per_s=result.steps / result.seconds if result.seconds else None,
         samples_per_s=n / result.seconds if result.seconds else None,
-        predictions=pred.tolist(), details={"input_spikes": int(spikes.sum()), "lanes": 1})
+        predictions=pred.tolist(), details={"input_spikes": int(spikes.sum()), "lanes": result.lanes})
     t0 = time.perf_counter()
     ref = reference_layers(net, spikes)
     same = [(a == b).reshape(n, -1).all(axis=1) for a, b in zip(result.layers, ref)]

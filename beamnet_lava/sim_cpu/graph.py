@@ -93,9 +93,6 @@ class LavaGraph:
     outputs: list                 # one OutPort per layer (spikes)
     sizes: list[int]
     reset_offset: int             # NetX's reset phase parameter of layer 0 (see module doc)
-    # the source's flat OutPort -> the port connected to ``entry`` (a reshape/transpose view
-    # for an entry of another shape, e.g. a conv layer's (x, y, channel) input); None: as is
-    entry_view: object = None
 
 
 def reset_offset_of(net: NetxNetwork) -> int:

@@ -113,8 +113,7 @@ class LavaNetwork:
 
         graph = self.spec.build(self.window, self.precision)
         self._source = SpikeSource(shape=(inputs.shape[1],), path=str(input_path), steps=steps)
-        source = self._source.s_out if graph.entry_view is None else graph.entry_view(self._source.s_out)
-        source.connect(graph.entry)
+        self._source.s_out.connect(graph.entry)
         for port, size, path in zip(graph.outputs, graph.sizes, outputs):
             port.connect(SpikeRecorder(shape=(size,), path=str(path), steps=steps).a_in)
         t0 = time.perf_counter()
