@@ -182,3 +182,63 @@ def snntorch_sequential_spikes(net, neurons, spikes: np.ndarray) -> list[np.ndar
                 if k % 2:
                     own[k // 2].append(h.numpy().astype(bool))
     return [np.stack(o, axis=1) for o in own]
+
+
+def snntorch_chain(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
+    """snnTorch's own neurons stepping a chain graph whose importer fails on it.
+
+    snnTorch 1.0's ``import_from_nir`` cannot build the NIR paper's Braille graphs (nirtorch
+    2.6: ``'GraphModule' object has no attribute 'items'`` on the recurrent subgraph) and its
+    ``RSynaptic(reset_delay=False)`` raises in its own forward (``rsynaptic.py``: an undefined
+    ``spk``). So each CubaLIF node becomes what snnTorch's importer maps it to,
+    ``Synaptic(alpha, beta, threshold / w_scale, reset_mechanism="zero", reset_delay=False)``
+    (``import_nir.py``), fed ``Linear(x[t]) + Linear_rec(spikes[t - 1])`` with torch's own
+    Linear layers, which is ``RSynaptic``'s recurrence (its ``recurrent(self.spk)``, zero spikes
+    before the first step: a recurrent Affine's bias counts from step 0)."""
+    import nir
+    import snntorch as snn
+    import torch
+
+    nodes, edges = flatten_graph(graph)
+    lifs = [k for k in _topological(nodes, edges, [k for k, v in nodes.items() if isinstance(v, nir.Input)])
+            if isinstance(nodes[k], nir.CubaLIF)]
+
+    def linear(node):
+        m = torch.nn.Linear(node.weight.shape[1], node.weight.shape[0], bias=isinstance(node, nir.Affine))
+        m.weight.data = torch.tensor(np.asarray(node.weight), dtype=torch.float32)
+        if isinstance(node, nir.Affine):
+            m.bias.data = torch.tensor(np.asarray(node.bias), dtype=torch.float32)
+        return m
+
+    layers = []
+    for k in lifs:
+        node = nodes[k]
+        ins = [a for a, b in edges if b == k]
+        rec = [a for a in ins if (k, a) in edges]
+        ff = [a for a in ins if a not in rec]
+        if len(ff) != 1 or len(rec) > 1:
+            raise ValueError(f"{k}: snntorch_chain takes one Linear in and at most one back edge")
+        w_scale = float(np.ravel(node.w_in * dt / node.tau_syn)[0])
+        cell = snn.Synaptic(alpha=float(1 - dt / np.ravel(node.tau_syn)[0]),
+                            beta=float(1 - dt / np.ravel(node.tau_mem)[0]),
+                            threshold=float(np.ravel(node.v_threshold)[0] / w_scale),
+                            reset_mechanism="zero", reset_delay=False)
+        layers.append((linear(nodes[ff[0]]), linear(nodes[rec[0]]) if rec else None, cell))
+    x = torch.from_numpy(np.asarray(spikes, dtype=np.float32))
+    out: list[list[np.ndarray]] = [[] for _ in layers]
+    state = [None] * len(layers)
+    with torch.no_grad():
+        for t in range(x.shape[1]):
+            h = x[:, t]
+            for i, (ff, rc, cell) in enumerate(layers):
+                if state[i] is None:
+                    syn, mem = cell.init_synaptic()
+                    spk = torch.zeros(x.shape[0], ff.out_features)
+                else:
+                    syn, mem, spk = state[i]
+                cur = ff(h) + (rc(spk) if rc is not None else 0)
+                spk, syn, mem = cell(cur, syn, mem)
+                state[i] = (syn, mem, spk)
+                out[i].append(spk.numpy().astype(bool))
+                h = spk
+    return [np.stack(o, axis=1) for o in out]
