@@ -34,7 +34,7 @@ import contextlib
 import json
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ from beamnet_lava.neurons import fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import get_family, implements, register_hook
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
+from beamnet_lava.nir import channels
 from beamnet_lava.netx_export.netx_file import (
     Layer,
     NetxNetwork,
@@ -88,15 +89,18 @@ def _neuron_extras(path: Path) -> dict[int, dict[str, Any]]:
 
 def _check_exportable(net: NetxNetwork) -> None:
     extras = _neuron_extras(net.path)
-    for l in net.layers:
+    for u in unfold(net):
+        l = u.layer
         where = f"{net.path}: layer {l.index}"
         if l.kind != "dense":
             raise BeamnetError(f"{where} is a NetX input block with neurons; NIR export takes "
                                "files whose first layer is dense")
-        if l.i_decay == 0 or l.v_decay == 0:
+        if l.i_decay == 0 or (l.v_decay == 0 and l.i_decay != fixed_point.DECAY_UNITY):
             raise BeamnetError(f"{where} has iDecay={l.i_decay}, vDecay={l.v_decay}: a decay of 0 "
-                               "is an infinite NIR time constant (tau = dt*4096/decay); refused")
-        if l.bias is not None and np.any(l.bias) and l.i_decay != fixed_point.DECAY_UNITY:
+                               "is an infinite NIR time constant (tau = dt*4096/decay); only a "
+                               "layer without current and leak (iDecay 4096, vDecay 0: NIR's IF) "
+                               "has one; refused")
+        if u.voltage_bias is not None and l.i_decay != fixed_point.DECAY_UNITY:
             raise BeamnetError(f"{where} has a neuron bias and a synaptic current (iDecay="
                                f"{l.i_decay}); NIR's CubaLIF has no voltage bias (v_leak would "
                                "change the leak too); only a layer with iDecay 4096 (a NIR LIF) "
@@ -126,44 +130,80 @@ def delay_matrix(l: Layer) -> np.ndarray:
         raise BeamnetError(f"layer {l.index} delay shape {d.shape} does not fit weight {shape}") from None
 
 
-def _biased(l: Layer) -> bool:
-    return l.bias is not None and bool(np.any(l.bias))
+@dataclass
+class _Unfolded:
+    """A layer without its always-on units (nir/channels.py): ``current_bias`` is the weight
+    column of the always-on source (a constant input current, NIR units), ``voltage_bias``
+    Lava's neuron bias (NIR units); either may be None."""
+
+    layer: Layer
+    current_bias: np.ndarray | None
+    voltage_bias: np.ndarray | None
 
 
-def neuron_node(l: Layer, dt: float):
-    """The layer's neuron node: a CubaLIF, or a LIF (snnTorch's Leaky) when the layer has a
-    bias, which only a layer without synaptic current (iDecay 4096) can carry."""
+def unfold(net: NetxNetwork) -> list[_Unfolded]:
+    """``net``'s layers with the always-on units an import added folded back into biases."""
+    on = channels.of(net)
+    out = []
+    for k, l in enumerate(net.layers):
+        weight, delay, rec = l.weight, delay_matrix(l), l.weight_rec
+        bias = None if l.bias is None else np.broadcast_to(l.bias, (l.size,)).astype(np.float64)
+        size = l.size - on[k + 1]
+        weight, delay, current = weight[:size], delay[:size], None
+        if rec is not None:
+            rec = rec[:size, :size]
+        if bias is not None:
+            bias = bias[:size]
+        if on[k]:
+            current = weight[:, -1].astype(np.float64) / fixed_point.W_SCALE
+            weight, delay = weight[:, :-1], delay[:, :-1]
+        plain = replace(l, size=size, weight=weight, delay=delay if np.any(delay) else None,
+                        weight_rec=rec, bias=bias)
+        out.append(_Unfolded(plain, current if current is not None and np.any(current) else None,
+                             bias / fixed_point.W_SCALE if bias is not None and np.any(bias) else None))
+    return out
+
+
+def neuron_node(u: _Unfolded, dt: float):
+    """The layer's neuron node: IF (no current, no leak), a LIF (snnTorch's Leaky) when a
+    layer without synaptic current has a bias, else a CubaLIF (whose bias, an always-on
+    channel on Lava, is a constant input current)."""
     import nir
 
-    n = l.size
-    if _biased(l):
+    l, n = u.layer, u.layer.size
+    vth = np.full(n, l.v_th_mant / fixed_point.W_SCALE)
+    if l.i_decay == fixed_point.DECAY_UNITY and l.v_decay == 0:
+        return nir.IF(r=np.ones(n), v_threshold=vth, v_reset=np.zeros(n))
+    if u.voltage_bias is not None:
         return nir.LIF(tau=np.full(n, dt * fixed_point.DECAY_UNITY / l.v_decay),
                        r=np.full(n, fixed_point.DECAY_UNITY / l.v_decay), v_leak=np.zeros(n),
-                       v_threshold=np.full(n, l.v_th_mant / fixed_point.W_SCALE), v_reset=np.zeros(n))
+                       v_threshold=vth, v_reset=np.zeros(n))
     return nir.CubaLIF(
         tau_syn=np.full(n, dt * fixed_point.DECAY_UNITY / l.i_decay),
         tau_mem=np.full(n, dt * fixed_point.DECAY_UNITY / l.v_decay),
         r=np.full(n, fixed_point.DECAY_UNITY / l.v_decay),
         v_leak=np.zeros(n),
-        v_threshold=np.full(n, l.v_th_mant / fixed_point.W_SCALE),
+        v_threshold=vth,
         v_reset=np.zeros(n),
         w_in=np.full(n, fixed_point.DECAY_UNITY / l.i_decay))
 
 
-def delay_branches(nodes: dict, edges: list, l: Layer, prev: str, prev_size: int, lif: str,
+def delay_branches(nodes: dict, edges: list, u: _Unfolded, prev: str, prev_size: int, lif: str,
                     i: int, dt: float) -> None:
-    """``prev -> [Delay(d dt) ->] Linear(W masked to delay d) -> lif``, one per distinct delay."""
+    """``prev -> [Delay(d dt) ->] Linear(W masked to delay d) -> lif``, one per distinct delay;
+    the first is an Affine carrying the layer's bias, if any."""
     import nir
 
+    l = u.layer
+    bias = sum(b for b in (u.current_bias, u.voltage_bias) if b is not None)
     w = l.weight.astype(np.float64) / fixed_point.W_SCALE
     delay = delay_matrix(l)
     for k, d in enumerate(np.unique(delay[l.weight != 0]) if np.any(l.weight) else [0]):
         d = int(d)
         lin = f"linear{i}" if d == 0 else f"linear{i}_d{d}"
         weight = np.where(delay == d, w, 0.0)
-        nodes[lin] = (nir.Affine(weight=weight, bias=np.broadcast_to(l.bias, (l.size,)).astype(np.float64)
-                                 / fixed_point.W_SCALE)
-                      if _biased(l) and k == 0 else nir.Linear(weight=weight))
+        nodes[lin] = (nir.Affine(weight=weight, bias=np.asarray(bias, dtype=np.float64))
+                      if k == 0 and not np.isscalar(bias) else nir.Linear(weight=weight))
         if d == 0:
             edges.append((prev, lin))
         else:
@@ -177,14 +217,16 @@ def netx_to_nir(net: NetxNetwork, dt: float = DT):
     import nir
 
     _check_exportable(net)
-    nodes: dict[str, Any] = {"input": nir.Input(input_type={"input": np.array([net.input_size])})}
+    n_in = channels.user_input_size(net)
+    nodes: dict[str, Any] = {"input": nir.Input(input_type={"input": np.array([n_in])})}
     edges: list[tuple[str, str]] = []
-    prev, prev_size = "input", net.input_size
+    prev, prev_size = "input", n_in
     loihi = []
-    for i, l in enumerate(net.layers):
+    for i, u in enumerate(unfold(net)):
+        l = u.layer
         lif = f"lif{i}"
-        delay_branches(nodes, edges, l, prev, prev_size, lif, i, dt)
-        nodes[lif] = neuron_node(l, dt)
+        delay_branches(nodes, edges, u, prev, prev_size, lif, i, dt)
+        nodes[lif] = neuron_node(u, dt)
         if l.weight_rec is not None:
             nodes[f"rec{i}"] = nir.Linear(weight=l.weight_rec.astype(np.float64) / fixed_point.W_SCALE)
             edges += [(lif, f"rec{i}"), (f"rec{i}", lif)]
@@ -192,7 +234,8 @@ def netx_to_nir(net: NetxNetwork, dt: float = DT):
         prev, prev_size = lif, l.size
     nodes["output"] = nir.Output(output_type={"output": np.array([prev_size])})
     edges.append((prev, "output"))
-    attrs = {k: v for k, v in net.attrs.items() if isinstance(v, (str, int, float, bool))}
+    attrs = {k: v for k, v in net.attrs.items() if isinstance(v, (str, int, float, bool))
+             and k != channels.ATTR}
     meta = {"dt": dt, "integration": INTEGRATION, "source": "beamnet-lava",
             "beamnet_lava_version": __version__, "family": attrs.get("model", "netx"),
             "seed": attrs.get("seed"), "loihi_layers": loihi, "netx_attrs": attrs,
@@ -240,7 +283,7 @@ def export_nir(source: str | Path, out: str | Path, *, force: bool = False,
         graph = family.hook("to_nir")(path, deterministic)
     meta = _our_metadata(graph)
     kinds = [type(node).__name__ for node in graph.nodes.values()]
-    neurons = [k for k, node in graph.nodes.items() if isinstance(node, (nir.CubaLIF, nir.LIF))]
+    neurons = [k for k, node in graph.nodes.items() if isinstance(node, (nir.CubaLIF, nir.LIF, nir.IF))]
     sizes = [int(np.prod(list(graph.nodes["input"].input_type.values())[0]))] + \
         [int(np.asarray(graph.nodes[k].v_threshold).size) for k in neurons]
     recurrent = sum(1 for a, b in graph.edges if isinstance(graph.nodes[a], nir.Linear)
@@ -250,7 +293,7 @@ def export_nir(source: str | Path, out: str | Path, *, force: bool = False,
         read_nir(tmp)                      # refuse to publish a file we could not read back
     return NirExport(out, len(neurons), sizes, kinds.count("Delay"), recurrent,
                      list(meta.get("dropped", [])),
-                     "/".join(k for k in ("CubaLIF", "LIF") if k in kinds))
+                     "/".join(k for k in ("CubaLIF", "LIF", "IF") if k in kinds))
 
 
 @contextlib.contextmanager

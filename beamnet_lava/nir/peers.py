@@ -21,11 +21,14 @@ from beamnet_lava.nir.bridge import DT, flatten_graph
 
 
 def _run(module, layer_types, spikes: np.ndarray, step) -> list[np.ndarray]:
+    return _run_modules([m for m in module.modules() if isinstance(m, layer_types)], spikes, step)
+
+
+def _run_modules(mods, spikes: np.ndarray, step) -> list[np.ndarray]:
     import torch
 
     records: dict[int, list] = {}
     hooks = []
-    mods = [m for m in module.modules() if isinstance(m, layer_types)]
     for k, m in enumerate(mods):
         def hook(_m, _inp, out, k=k):
             z = out[0] if isinstance(out, tuple) else out
@@ -61,21 +64,33 @@ def snntorch_layers(graph, spikes: np.ndarray) -> list[np.ndarray]:
 
 
 def norse_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
-    """Norse's ``from_nir(graph, dt=dt)`` network (Euler; recurrence via nirtorch's state)."""
+    """Norse's ``from_nir(graph, dt=dt)`` network (Euler; recurrence via nirtorch's state):
+    the spikes of every neuron module (CubaLIF, LIF, IF), in graph order."""
     import warnings
 
     with warnings.catch_warnings():      # Norse's import and from_nir warn about torch APIs
         warnings.simplefilter("ignore")
         import norse.torch as norse
+        from norse.torch.module.iaf import IAFCell
+        from norse.torch.module.lif_box import LIFBoxCell
         from norse.torch.utils.import_nir import CubaLIF
 
         net = norse.from_nir(graph, dt=dt)
+
+    nodes, edges = flatten_graph(graph)
+    order = {k: i for i, k in enumerate(_topological(nodes, edges, [k for k, v in nodes.items()
+                                                                    if type(v).__name__ == "Input"]))}
+    kinds = (CubaLIF, IAFCell, LIFBoxCell)
+    named = [(name, m) for name, m in net.named_modules() if isinstance(m, kinds)]
+    tops = [(name, m) for name, m in named
+            if not any(name.startswith(other + ".") for other, _ in named if other != name)]
+    tops.sort(key=lambda nm: order.get(nm[0].replace("_", "."), order.get(nm[0], len(order))))
 
     def step(x):
         state = None
         for t in range(x.shape[1]):
             _, state = net(x[:, t], state)
-    return _run(net, (CubaLIF,), spikes, step)
+    return _run_modules([m for _, m in tops], spikes, step)
 
 
 def _topological(nodes: dict, edges: list, roots: list[str]) -> list[str]:
@@ -114,7 +129,8 @@ def _topological(nodes: dict, edges: list, roots: list[str]) -> list[str]:
 
 
 def euler_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
-    """The NIR equations integrated by forward Euler at ``dt`` (float64), per CubaLIF node."""
+    """The NIR equations integrated by forward Euler at ``dt`` (float64), per neuron node
+    (CubaLIF, LIF, IF)."""
     import nir
 
     nodes, edges = flatten_graph(graph)
@@ -123,10 +139,15 @@ def euler_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
         preds[b].append(a)
     order = _topological(nodes, edges, [k for k, v in nodes.items() if isinstance(v, nir.Input)])
     rank = {k: i for i, k in enumerate(order)}      # a pred ranked later is a back edge
-    lifs = [k for k in order if isinstance(nodes[k], nir.CubaLIF)]
+    lifs = [k for k in order if isinstance(nodes[k], (nir.CubaLIF, nir.LIF, nir.IF))]
     x = np.asarray(spikes, dtype=np.float64)
     n, steps = x.shape[:2]
-    prev: dict[str, np.ndarray] = {}
+    # a back edge carries the previous step's output; before the first step a back-edge
+    # Affine outputs its bias (zero spikes in: snnTorch's RSynaptic; nirtorch starts it at 0)
+    prev: dict[str, np.ndarray] = {p: np.broadcast_to(np.asarray(nodes[p].bias, dtype=np.float64),
+                                                      (n, np.asarray(nodes[p].weight).shape[0]))
+                                   for p in nodes if isinstance(nodes[p], nir.Affine)
+                                   and any(rank.get(b, -1) <= rank.get(p, -1) for a, b in edges if a == p)}
     state: dict[str, list] = {}
     history: dict[str, list] = {}
     out = {k: np.zeros((n, steps, np.asarray(nodes[k].v_threshold).size), bool) for k in lifs}
@@ -150,10 +171,15 @@ def euler_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
                 past = history[k]
                 cur[k] = np.stack([past[-1 - di][:, j] if len(past) > di else np.zeros(n)
                                    for j, di in enumerate(d)], axis=1)
-            elif isinstance(node, nir.CubaLIF):
+            elif isinstance(node, (nir.CubaLIF, nir.LIF, nir.IF)):
                 i_syn, v = state.get(k, (0.0, 0.0))
-                i_syn = i_syn + dt / node.tau_syn * (-i_syn + node.w_in * h)
-                v = v + dt / node.tau_mem * (node.v_leak - v + node.r * i_syn)
+                if isinstance(node, nir.CubaLIF):
+                    i_syn = i_syn + dt / node.tau_syn * (-i_syn + node.w_in * h)
+                    v = v + dt / node.tau_mem * (node.v_leak - v + node.r * i_syn)
+                elif isinstance(node, nir.LIF):
+                    v = v + dt / node.tau * (node.v_leak - v + node.r * h)
+                else:                        # IF: v += r I per step (Norse's IAFCell, Sinabs)
+                    v = v + node.r * h
                 z = v > node.v_threshold
                 v = np.where(z, node.v_reset, v)
                 state[k] = (i_syn, v)
