@@ -23,6 +23,7 @@ from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, Layer, read_netx
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.nir import channels, scale
+from beamnet_lava.nir import conv as conv_mod
 from beamnet_lava.nir.bridge import DT, _our_metadata, _scalar_meta, flatten_graph, is_nir, read_nir
 from beamnet_lava.nir.nodes import Neuron, Passive, Synapse, convert
 
@@ -115,10 +116,13 @@ def nir_to_layers(graph, path: Path, *, dt: float | None = None, tolerance: floa
             raise BeamnetError(f"{path}: edge {a!r} -> {b!r} names a node that does not exist")
         preds[b].append(a)
         succs[a].append(b)
+    input_shape = tuple(int(v) for v in np.asarray(list(nodes[inputs[0]].input_type.values())[0]).reshape(-1))
+    if conv_mod.is_conv_graph(conv):
+        return conv_mod.walk(nodes, conv, preds, succs, inputs[0], outputs[0], input_shape, dt,
+                             round_off_grid, path, meta)
     grid = _Grid(tolerance, round_off_grid, path)
     plans = _walk(nodes, conv, preds, succs, inputs[0], outputs[0], dt, grid, path)
-    input_size = int(np.prod(list(nodes[inputs[0]].input_type.values())[0]))
-    return _scale_layers(plans, input_size, meta, dt, round_off_grid, path)
+    return _scale_layers(plans, int(np.prod(input_shape)), meta, dt, round_off_grid, path)
 
 
 def _walk(nodes, conv, preds, succs, inp: str, out: str, dt: float, grid: _Grid, path: Path) -> list[_Plan]:
@@ -326,6 +330,10 @@ def import_nir(source: str | Path, out: str | Path, *, force: bool = False, dt: 
     refuse_overwrite(out, force)
     graph = read_nir(source)
     imported = nir_to_layers(graph, source, dt=dt, tolerance=tolerance, round_off_grid=round_off_grid)
+    if isinstance(imported, conv_mod.ConvImport):
+        imported.write(out, force=force)
+        imported.path = out
+        return imported
     with atomic_path(out) as tmp:
         with h5py.File(tmp, "w") as f:
             write_netx_layers(f, imported)

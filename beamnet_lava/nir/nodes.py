@@ -193,3 +193,74 @@ def _matrix(node, name: str, path: Path) -> np.ndarray:
 @register_node(nir.Input, nir.Output, nir.Delay)
 def passive(node, dt: float, name: str, path: Path) -> Passive:
     return Passive(type(node).__name__)
+
+
+# --- convolutional nodes: composed with what follows them into one NetX layer (nir/conv.py)
+
+@dataclass(frozen=True)
+class Conv:
+    kind: str
+    weight: np.ndarray          # (out, in / groups, kH, kW)
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+    bias: np.ndarray | None     # (out,) or None
+
+
+@dataclass(frozen=True)
+class Pool:
+    kind: str                   # SumPool2d or AvgPool2d
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Reshape:
+    kind: str                   # Flatten
+    start_dim: int
+    end_dim: int
+
+
+def _pair(value, what: str, name: str, path: Path) -> tuple[int, int]:
+    arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    if arr.size == 1:
+        arr = np.repeat(arr, 2)
+    if arr.size != 2 or np.any(arr != np.round(arr)) or np.any(arr < 0):
+        raise BeamnetError(f"{path}: {name!r} {what} is {value!r}; two whole numbers >= 0 are needed")
+    return int(arr[0]), int(arr[1])
+
+
+@register_node(nir.Conv2d)
+def conv2d(node, dt: float, name: str, path: Path) -> Conv:
+    w = np.asarray(node.weight, dtype=np.float64)
+    if w.ndim != 4:
+        raise BeamnetError(f"{path}: Conv2d {name!r} has a weight of shape {w.shape}; (out, in, kH, kW) is needed")
+    if isinstance(node.padding, str):
+        raise BeamnetError(f"{path}: Conv2d {name!r} has padding {node.padding!r}; give it in pixels")
+    stride, dilation = _pair(node.stride, "stride", name, path), _pair(node.dilation, "dilation", name, path)
+    if min(stride) < 1 or min(dilation) < 1:
+        raise BeamnetError(f"{path}: Conv2d {name!r} has stride {stride} / dilation {dilation}; both must be >= 1")
+    groups = int(node.groups)
+    if groups < 1 or w.shape[0] % groups:
+        raise BeamnetError(f"{path}: Conv2d {name!r} has {groups} groups for {w.shape[0]} output channels")
+    bias = None if node.bias is None else np.broadcast_to(
+        np.asarray(node.bias, dtype=np.float64).reshape(-1), (w.shape[0],)).copy()
+    return Conv("Conv2d", w, stride, _pair(node.padding, "padding", name, path), dilation, groups,
+                bias if bias is not None and np.any(bias) else None)
+
+
+@register_node(nir.SumPool2d, nir.AvgPool2d)
+def pool2d(node, dt: float, name: str, path: Path) -> Pool:
+    kernel = _pair(node.kernel_size, "kernel_size", name, path)
+    stride = _pair(node.stride, "stride", name, path)
+    if min(kernel) < 1 or min(stride) < 1:
+        raise BeamnetError(f"{path}: {type(node).__name__} {name!r} has kernel {kernel} / stride {stride}; "
+                           "both must be >= 1")
+    return Pool(type(node).__name__, kernel, stride, _pair(node.padding, "padding", name, path))
+
+
+@register_node(nir.Flatten)
+def flatten(node, dt: float, name: str, path: Path) -> Reshape:
+    return Reshape("Flatten", int(node.start_dim), int(node.end_dim))

@@ -268,3 +268,70 @@ def snntorch_chain(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray
                 out[i].append(spk.numpy().astype(bool))
                 h = spk
     return [np.stack(o, axis=1) for o in out]
+
+
+def norse_unbatched_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
+    """Norse's ``from_nir`` network stepped one sample at a time (``spikes`` ``(samples, steps,
+    *input_shape)``): graphs exported unbatched, such as Sinabs's N-MNIST CNN whose ``Flatten``
+    has ``start_dim = 0``, only run that way. Returns per neuron module ``(samples, steps,
+    neurons)`` bool arrays, neurons in C-order of the module's (C, H, W) output."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import norse.torch as norse
+        from norse.torch.module.iaf import IAFCell
+        from norse.torch.module.lif_box import LIFBoxCell
+        from norse.torch.utils.import_nir import CubaLIF
+
+        net = norse.from_nir(graph, dt=dt)
+    nodes, edges = flatten_graph(graph)
+    order = {k: i for i, k in enumerate(_topological(nodes, edges, [k for k, v in nodes.items()
+                                                                    if type(v).__name__ == "Input"]))}
+    kinds = (CubaLIF, IAFCell, LIFBoxCell)
+    named = [(name, m) for name, m in net.named_modules() if isinstance(m, kinds)]
+    mods = [m for name, m in sorted(named, key=lambda nm: order.get(nm[0], len(order)))
+            if not any(name.startswith(o + ".") for o, _ in named if o != name)]
+    current: list = []
+    hooks = [m.register_forward_hook(lambda _m, _i, out, k=k: current.__setitem__(
+        k, (out[0] if isinstance(out, tuple) else out).detach().numpy().reshape(-1).astype(bool)))
+        for k, m in enumerate(mods)]
+    out: list[list] = [[] for _ in mods]
+    try:
+        with torch.no_grad():
+            for sample in np.asarray(spikes, dtype=np.float32):
+                state, steps = None, [[] for _ in mods]
+                for t in range(sample.shape[0]):
+                    current[:] = [None] * len(mods)
+                    _, state = net(torch.from_numpy(sample[t]), state)
+                    for k in range(len(mods)):
+                        steps[k].append(current[k])
+                for k in range(len(mods)):
+                    out[k].append(np.stack(steps[k]))
+    finally:
+        for h in hooks:
+            h.remove()
+    return [np.stack(o) for o in out]
+
+
+def saccade_frames(n: int, steps: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """N-MNIST-format inputs without N-MNIST: ``n`` scikit-learn digits (upscaled 3x to 24 x 24)
+    recorded by the simulated saccades of :mod:`beamnet_lava.data.saccade` on a 34 x 34 sensor
+    (amplitude 10 px), binned at 1 ms as the NIR paper feeds its CNN (tonic's ``ToFrame``,
+    ``time_window=1e3``: channel = polarity) and clipped to 0/1. Returns ``(frames (n, steps,
+    2, 34, 34) bool, labels)``."""
+    from beamnet_lava.data.images import load_digits
+    from beamnet_lava.data.saccade import SaccadeParams, images_to_events
+
+    x, y, _ = load_digits()
+    pick = np.random.default_rng(seed).choice(len(x), n, replace=False)
+    params = SaccadeParams(scale=3, amplitude=10.0)
+    events = images_to_events(x[pick].reshape(n, 8, 8), params)
+    frames = np.zeros((n, steps, 2, 34, 34), bool)
+    for k, ev in enumerate(events):
+        t = ev["t"] // 1000
+        keep = t < steps
+        frames[k, t[keep], ev["p"][keep], ev["y"][keep], ev["x"][keep]] = True
+    return frames, y[pick]

@@ -80,7 +80,7 @@ def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path 
         # a spike in the last `carry` steps of a padded window is still in flight (a recurrent
         # back edge or a synaptic delay) when the next sample starts: rerun that sample alone
         for k in range(1, n):
-            if not any(l[k - 1, :, -carry:].any() for l in channels.strip(net, full)):
+            if not in_flight(net, [l[k - 1] for l in full]):
                 continue
             alone = run(padded[k:k + 1])
             for f, a in zip(full, alone.layers):
@@ -103,6 +103,22 @@ def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path 
         "steps": lava_steps, "run_seconds": seconds, "compile_seconds": compile_s,
         "steps_per_s": lava_steps / seconds if seconds else None,
     }
+
+
+def in_flight(net, layers: list[np.ndarray]) -> bool:
+    """Whether one padded window's spikes ``(neurons, steps)`` per layer reach into the next
+    window: a recurrent layer's spike on its last step (its back edge delivers one step later),
+    or a spike of the layer below a delayed layer within its largest delay of the end. A layer
+    without either (an output layer, even a bias-driven one that never falls silent) cannot."""
+    for i, layer in enumerate(net.layers):
+        if layer.weight_rec is not None:
+            senders = np.any(layer.weight_rec != 0, axis=0)       # neurons with a back edge
+            if layers[i][senders, -1:].any():
+                return True
+        if i and layer.delay is not None and layer.delay.size and int(layer.delay.max()) > 0:
+            if layers[i - 1][:, -int(layer.delay.max()):].any():
+                return True
+    return False
 
 
 def carry_steps(net) -> int:
