@@ -131,7 +131,7 @@ def delay_matrix(l: Layer) -> np.ndarray:
 
 
 @dataclass
-class _Unfolded:
+class Unfolded:
     """A layer without its always-on units (nir/channels.py): ``current_bias`` is the weight
     column of the always-on source (a constant input current, NIR units), ``voltage_bias``
     Lava's neuron bias (NIR units); either may be None."""
@@ -141,7 +141,7 @@ class _Unfolded:
     voltage_bias: np.ndarray | None
 
 
-def unfold(net: NetxNetwork) -> list[_Unfolded]:
+def unfold(net: NetxNetwork) -> list[Unfolded]:
     """``net``'s layers with the always-on units an import added folded back into biases."""
     on = channels.of(net)
     out = []
@@ -159,12 +159,12 @@ def unfold(net: NetxNetwork) -> list[_Unfolded]:
             weight, delay = weight[:, :-1], delay[:, :-1]
         plain = replace(l, size=size, weight=weight, delay=delay if np.any(delay) else None,
                         weight_rec=rec, bias=bias)
-        out.append(_Unfolded(plain, current if current is not None and np.any(current) else None,
+        out.append(Unfolded(plain, current if current is not None and np.any(current) else None,
                              bias / fixed_point.W_SCALE if bias is not None and np.any(bias) else None))
     return out
 
 
-def neuron_node(u: _Unfolded, dt: float):
+def neuron_node(u: Unfolded, dt: float):
     """The layer's neuron node: IF (no current, no leak), a LIF (snnTorch's Leaky) when a
     layer without synaptic current has a bias, else a CubaLIF (whose bias, an always-on
     channel on Lava, is a constant input current)."""
@@ -188,7 +188,7 @@ def neuron_node(u: _Unfolded, dt: float):
         w_in=np.full(n, fixed_point.DECAY_UNITY / l.i_decay))
 
 
-def delay_branches(nodes: dict, edges: list, u: _Unfolded, prev: str, prev_size: int, lif: str,
+def delay_branches(nodes: dict, edges: list, u: Unfolded, prev: str, prev_size: int, lif: str,
                     i: int, dt: float) -> None:
     """``prev -> [Delay(d dt) ->] Linear(W masked to delay d) -> lif``, one per distinct delay;
     the first is an Affine carrying the layer's bias, if any."""
