@@ -24,10 +24,15 @@ With ``--paper`` instead: the networks of the NIR paper (Pedersen et al., Nat. C
    of taxel events, see ``braille_shaped``) over --steps (256) steps: Lava vs snnTorch's own
    neurons (``peers.snntorch_chain``: its importer cannot build these graphs) and vs Norse's
    ``from_nir``: identical spike entries per layer, and the class (argmax of output spike
-   counts) agreement.
+   counts) agreement;
+7. the N-MNIST CNN ``02_cnn/cnn_sinabs.nir`` (Sinabs: Conv2d, IF, SumPool2d, Flatten, Affine)
+   imported to lava-dl conv/flatten/dense layers and run through the lava-dl conv path, on
+   N-MNIST-format inputs (digits through the simulated saccades, 1 ms bins as the paper):
+   per-layer identical spike entries against Norse's ``from_nir`` stepped one sample at a
+   time, and class agreement (--cnn-samples, 300 steps).
 
     python benchmarks/bench_nir.py [--run-dir DIR] [--samples 20] [--steps 200] [--json OUT]
-    python benchmarks/bench_nir.py --paper [--samples 32] [--steps 256] [--json OUT]
+    python benchmarks/bench_nir.py --paper [--samples 32] [--steps 256] [--cnn-samples 20] [--json OUT]
 """
 from __future__ import annotations
 
@@ -48,8 +53,8 @@ from beamnet_lava.config import SNNConfig
 from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.netx_export import export_run, read_netx
 from beamnet_lava.nir.bridge import export_nir, import_nir, read_nir
-from beamnet_lava.nir.peers import (norse_layers, snntorch_chain, snntorch_layers,
-                                    snntorch_sequential_spikes)
+from beamnet_lava.nir.peers import (norse_layers, norse_unbatched_layers, saccade_frames, snntorch_chain,
+                                    snntorch_layers, snntorch_sequential_spikes)
 from beamnet_lava.sim_cpu.spike_inputs import run_inputs
 from _common import run_or_train
 
@@ -58,7 +63,7 @@ def lava_layers(path: Path, x: np.ndarray, work: Path) -> list[np.ndarray]:
     np.save(work / "x.npy", x)
     run_inputs(path, work / "x.npy", record=work / "rec.npz", force=True, progress=False)
     rec = np.load(work / "rec.npz")
-    return [rec[f"layer{i}"] for i in range(len(rec.files))]
+    return [rec[k] for k in sorted(rec.files, key=lambda k: int(k[len("layer"):]))]   # lava-dl files: NetX indices
 
 
 def agreement(ours: list[np.ndarray], peer: list[np.ndarray]) -> dict:
@@ -138,7 +143,7 @@ def classes_agree(a: np.ndarray, b: np.ndarray) -> float:
     return float((a.sum(axis=1).argmax(axis=1) == b.sum(axis=1).argmax(axis=1)).mean())
 
 
-def paper(work: Path, samples: int, steps: int) -> dict:
+def paper(work: Path, samples: int, steps: int, cnn_samples: int = 20) -> dict:
     ref = reference_dir()
     lif_dir = ref / "nir-paper/01_lif"
     exact = np.loadtxt(lif_dir / "lif_exact.csv", delimiter=",")
@@ -170,7 +175,26 @@ def paper(work: Path, samples: int, steps: int) -> dict:
                           "classes_vs_snntorch": classes_agree(ours[-1], sn[-1]),
                           "classes_vs_norse": classes_agree(ours[-1], no[-1]), "lava_seconds": t_lava}
         report["braille"][name] = rows
+    report["cnn"] = cnn(work, ref, cnn_samples, 300)
     return report
+
+
+def cnn(work: Path, ref: Path, samples: int, steps: int) -> dict:
+    path = ref / "nir-paper/02_cnn/cnn_sinabs.nir"
+    imported = import_nir(path, work / "cnn.net", force=True)
+    x, labels = saccade_frames(samples, steps, 0)
+    t0 = time.perf_counter()
+    ours = [a.reshape(samples, steps, -1) for a in lava_layers(work / "cnn.net", x.reshape(samples, steps, -1), work)]
+    t_lava = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    peer = norse_unbatched_layers(read_nir(path), x)
+    t_norse = time.perf_counter() - t0
+    ca, cb = ours[-1].sum(axis=1).argmax(axis=1), peer[-1].sum(axis=1).argmax(axis=1)
+    return {"import": imported.describe(), "samples": samples, "steps": steps,
+            "vs_norse": agreement(ours, peer), "classes_vs_norse": float((ca == cb).mean()),
+            "lava_accuracy_on_digit_saccades": float((ca == labels).mean()),
+            "norse_accuracy_on_digit_saccades": float((cb == labels).mean()),
+            "lava_seconds": t_lava, "norse_seconds": t_norse}
 
 
 def main() -> None:
@@ -179,11 +203,12 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--paper", action="store_true", help="the NIR paper's networks instead (docs/nir.md)")
+    ap.add_argument("--cnn-samples", type=int, default=20, help="--paper: N-MNIST-format samples for the CNN")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="beamnet-bench-nir-"))
     if args.paper:
-        text = json.dumps(paper(work, args.samples, args.steps), indent=2)
+        text = json.dumps(paper(work, args.samples, args.steps, args.cnn_samples), indent=2)
         print(text)
         if args.json:
             args.json.write_text(text + "\n")
