@@ -316,10 +316,12 @@ def report(
 def inspect(
     netx_file: Path = typer.Argument(..., help="NetX HDF5 file (any family, stock lava-dl or NIR-imported)."),
     target: str = typer.Option("loihi2", help="Hardware target (loihi2)."),
+    skip_layers: int = typer.Option(0, "--skip-layers", help="First layers that run on the host (as lava-dl's netx.hdf5.Network(skip_layers=...)): they take no cores."),
     json_out: JsonOut() = None,
 ) -> None:
-    """Hardware-fit report: per layer and process, what would run where on Loihi 2 (untested on hardware)."""
-    present.fit_report(verbs.inspect(netx_file, target=target, json_out=json_out), netx_file, target, json_out)
+    """Hardware-fit report: per layer and process, what would run where on Loihi 2, and the cores and chips it needs (untested on hardware)."""
+    present.fit_report(verbs.inspect(netx_file, target=target, skip_layers=skip_layers),
+                       netx_file, target, json_out)
 
 
 @app.command()

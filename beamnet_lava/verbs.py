@@ -219,11 +219,11 @@ def report(run_dirs: list[Path], output: list[Path], *, title: str | None = None
     return build_report(run_dirs, output, force=force, title=title)
 
 
-def inspect(netx_file: Path, *, target: str = "loihi2", json_out: str | None = None):
+def inspect(netx_file: Path, *, target: str = "loihi2", skip_layers: int = 0):
     """``inspect``: the hardware-fit report (deploy/fit.py) of a NetX file."""
     from beamnet_lava.deploy.fit import inspect_file
 
-    return inspect_file(netx_file, target)
+    return inspect_file(netx_file, target, skip_layers=skip_layers)
 
 
 def bundle(netx_file: Path, out_dir: Path, *, samples: int = 16, part: str = "test",

@@ -24,6 +24,8 @@ import numpy as np
 from beamnet_lava.deploy import job_readout
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements, register_hook
+from beamnet_lava.deploy.fit import NO_FILE
+from beamnet_lava.families.contracts import BundleCaseHook
 
 #: The stack the bundle was built and tested with (lava-nc's and lava-dl's newest releases).
 REQUIREMENTS = """\
@@ -179,9 +181,12 @@ def _stock_beamnet_case(src: Path, samples: int, part: str, dataset: str | None,
                 "output_offset": StockSpec.reset_offset}}
 
 
-register_hook("bundle_case", "deploy", "bundle_case(src, samples, part, dataset, data_dir, seed, "
-              "timeout_s) -> inputs, labels and expected outputs of an INRC job (files of stock "
-              "processes only)")
+_MICROCODE = ("its neurons need INRC-only microcode, which no bundle can carry (see `beamnet-lava "
+              "inspect`)")
+register_hook("bundle_case", "deploy", BundleCaseHook, refuses={
+    "beamnet": "the exact BEAM-Net's Bayesian LIF needs INRC-only microcode; bundle its stock variant "
+               "(`beamnet-lava export RUN --target loihi2`)",
+    "brf-rsnn": _MICROCODE, "rf-rsnn": _MICROCODE, "ann": NO_FILE, "alif-rsnn": NO_FILE})
 implements("snn", hook="bundle_case")(_netx_case)
 implements("beamnet-stock", hook="bundle_case")(_stock_beamnet_case)
 

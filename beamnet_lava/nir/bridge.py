@@ -45,6 +45,7 @@ from beamnet_lava import __version__
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import get_family, implements, register_hook
+from beamnet_lava.families.contracts import ToNirHook
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.nir import channels
 from beamnet_lava.netx_export.netx_file import (
@@ -62,9 +63,7 @@ META_KEY = "beamnet_lava"        # graph metadata: one JSON string (NIR keeps sc
 # the family hook: every family exports to NIR through its ``to_nir`` hook or refuses it with
 # its reason (``Family.refuses["to_nir"]``, declared in families/catalog.py)
 
-register_hook("to_nir", "nir",
-              "to_nir(path, deterministic) -> NirGraph: the graph of an exported file (the "
-              "layer and dropped-feature counts come from the graph and its metadata)")
+register_hook("to_nir", "nir", ToNirHook)   # refused by: families/catalog.py (NIR_BRF, ...)
 
 
 @implements("snn", hook="to_nir")

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.io_utils import atomic_path, refuse_overwrite
+from beamnet_lava.io_utils import refuse_overwrite
 from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, Layer, read_netx
+from beamnet_lava.netx_export.netx_writer import NetxWriter, cuba
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.nir import channels, scale
 from beamnet_lava.nir import conv as conv_mod
@@ -299,45 +299,31 @@ def _scale_layers(plans: list[_Plan], input_size: int, meta: dict, dt: float, ro
                      [p.neuron.kind for p in plans], on)
 
 
-def write_netx_layers(f: h5py.File, imported: NirImport) -> None:
-    """Stock NetX ``layer/<i>`` groups (slayer's keys) for CUBA layers."""
-    group = f.create_group("layer")
-    for i, l in enumerate(imported.layers):
-        g = group.create_group(str(i))
-        g.create_dataset("type", (1,), "S10", [b"dense_rec" if l.weight_rec is not None else b"dense"])
-        g.create_dataset("shape", data=np.array([l.size]))
-        g.create_dataset("inFeatures", data=l.weight.shape[1])
-        g.create_dataset("outFeatures", data=l.size)
-        g.create_dataset("weight", data=l.weight.astype(np.float64))
-        if l.weight_rec is not None:
-            g.create_dataset("weight_rec", data=l.weight_rec.astype(np.float64))
-        if l.delay is not None:
-            g.create_dataset("delay", data=l.delay.astype(np.float64))
-        if l.bias is not None:
-            g.create_dataset("bias", data=l.bias.astype(np.float64))
-        for key, value in (("type", "CUBA"), ("iDecay", l.i_decay), ("vDecay", l.v_decay),
-                           ("vThMant", l.v_th_mant), ("refDelay", 1), ("gradedSpike", False)):
-            g.create_dataset(f"neuron/{key}", data=value)
-    for key, value in imported.attrs.items():
-        f.attrs[key] = value
+def write_netx_layers(imported: NirImport) -> NetxWriter:
+    """Stock NetX ``layer/<i>`` groups (slayer's keys) for CUBA layers, through the one writer."""
+    w = NetxWriter()
+    for l in imported.layers:
+        w.dense(l.weight.astype(np.float64), cuba(l.v_th_mant, l.i_decay, l.v_decay), shape=l.size,
+                weight_rec=None if l.weight_rec is None else l.weight_rec.astype(np.float64),
+                delay=None if l.delay is None else l.delay.astype(np.float64),
+                bias=None if l.bias is None else l.bias.astype(np.float64))
+    w.attrs(imported.attrs)
+    return w
 
 
 def import_nir(source: str | Path, out: str | Path, *, force: bool = False, dt: float | None = None,
-               tolerance: float = GRID_TOLERANCE, round_off_grid: bool = False) -> NirImport:
+               tolerance: float = GRID_TOLERANCE, round_off_grid: bool = False):
     """Write the NIR graph in ``source`` as a NetX file ``out`` (atomic; never overwrites
-    without ``force``); nothing is written if the graph cannot be carried."""
+    without ``force``; read back before it is published); nothing is written if the graph
+    cannot be carried. Returns a NirImport (dense chains) or a ConvImport (conv graphs)."""
     source, out = Path(source), Path(out)
     refuse_overwrite(out, force)
     graph = read_nir(source)
     imported = nir_to_layers(graph, source, dt=dt, tolerance=tolerance, round_off_grid=round_off_grid)
     if isinstance(imported, conv_mod.ConvImport):
         imported.write(out, force=force)
-        imported.path = out
-        return imported
-    with atomic_path(out) as tmp:
-        with h5py.File(tmp, "w") as f:
-            write_netx_layers(f, imported)
-        read_netx(tmp)                     # refuse to publish a file we could not run
+    else:
+        write_netx_layers(imported).publish(out, read_netx, force=force, register=False)
     imported.path = out
     return imported
 

@@ -292,13 +292,37 @@ def document(info: dict[str, Any]) -> None:
               f"{' and '.join(info['reports'])}")
 
 
+def core_table(report, title: str) -> Table:
+    """The per-core model's layers in the shape of Intel's compiler table: dense rows print
+    neurons // cores and SynMem words // cores as Intel does, tiled rows (conv, pool, input)
+    the tile's neurons and name (one neuron group per core; the heaviest core's figures and
+    every resource's utilisation are in the JSON)."""
+    from rich import box
+
+    t = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for col in ("layer", "AxonIn", "Neurons", "SynMem", "AxonMap", "Cores", "tile", "binds"):
+        t.add_column(col, justify="left" if col in ("tile", "binds") else "right", no_wrap=True)
+    for lc in report.estimate["per_core"]:
+        tiled = lc["tile"] is not None
+        t.add_row(str(lc["index"]), "-" if lc["axon_in"] is None else str(lc["axon_in"]),
+                  str(lc["neurons_per_core"] if tiled else lc["neurons_per_core_mean"]),
+                  str(lc["syn_mem_mean"]), "-" if lc["axon_map"] is None else str(lc["neurons_per_core_mean"]),
+                  str(lc["cores"]), "Conv({}, {}, {})".format(*lc["tile"]) if tiled else "-",
+                  (lc["binding"] or "-") + ("" if lc["fits"] else " (no fit)"))
+    e = report.estimate
+    t.add_section()
+    t.add_row("total", "", "", "", "", str(e["cores"]), f"{e['chips']} chip(s)", "")
+    return t
+
+
 def fit_report(report, path: Path, target: str, json_out: str | None) -> None:
-    """``inspect``: per layer, per process placement, hard failures, notes, the estimate, the verdict."""
+    """``inspect``: per layer, per process placement, hard failures, notes, the cores per layer
+    (Intel's table shape) and chips, the verdict."""
     if json_report(json_out, report.to_dict(), register=False):
         return
     t = Table(title=f"{path} on {target} ({report.family} family): per layer")
     for col in ("layer", "type", "neuron", "neurons", "synapses", "fan-in max/mean",
-                "fan-out max/mean", "weights (bits)", "delays", "msg bits", "state", "cores (est.)"):
+                "fan-out max/mean", "weights (bits)", "delays", "msg bits", "state", "cores"):
         t.add_column(col, justify="right" if col not in ("type", "neuron", "state") else "left")
     for l in report.layers:
         w = "-" if l.weight_min is None else (f"{l.weight_min}..{l.weight_max} "
@@ -309,6 +333,8 @@ def fit_report(report, path: Path, target: str, json_out: str | None) -> None:
                   f"{l.fan_in_max}/{l.fan_in_mean:.1f}", f"{l.fan_out_max}/{l.fan_out_mean:.1f}",
                   w, d, str(l.message_bits), l.state or "-", str(l.cores_estimate))
     out.print(t)
+    out.print(core_table(report, "Loihi 2 cores per layer (per-core resource model, in the shape "
+                                 "of Intel's compiler table; untested on hardware)"))
     p = Table(title="where each process would run under Loihi2HwCfg")
     for col in ("process", "runs on", "why"):
         p.add_column(col)
@@ -320,8 +346,9 @@ def fit_report(report, path: Path, target: str, json_out: str | None) -> None:
     for w in report.warnings:
         out.print(f"[yellow]note[/] {w}", highlight=False)
     e = report.estimate
-    out.print(f"{e['label']}: {e['cores']} neuro-core(s), {e['chips']} chip(s); assumptions: "
-              + "; ".join(e["assumptions"]), highlight=False)
+    out.print(f"{e['label']}: {e['cores']} neuro-core(s), {e['chips']} chip(s)"
+              + (f" (first {e['skip_layers']} layer(s) on the host)" if e["skip_layers"] else "")
+              + "; assumptions: " + "; ".join(e["assumptions"]), highlight=False)
     out.print(f"verdict: {report.verdict}", highlight=False)
 
 
