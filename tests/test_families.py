@@ -23,7 +23,7 @@ from beamnet_lava.sim_cpu.evaluate import run_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ("snn", "beamnet", "ann", "brf-rsnn", "rf-rsnn", "alif-rsnn")
-VARIANTS = ("beamnet-stock",)        # file-only: written by export --target loihi2
+VARIANTS = ("beamnet-stock", "lavadl")   # file-only: export --target loihi2; lava-dl conv/SDNN files
 
 
 def test_the_six_families_are_registered_with_every_hook_they_provide():
@@ -41,7 +41,7 @@ def test_the_six_families_are_registered_with_every_hook_they_provide():
     # what each family refuses is said, not missing silently
     assert families.get_family("ann").no_export and families.get_family("alif-rsnn").no_export
     assert families.get_family("brf-rsnn").no_file_evaluation
-    assert [f.name for f in families.families() if f.lanes] == ["snn", "beamnet", "brf-rsnn", "rf-rsnn"]
+    assert [f.name for f in families.families() if f.lanes] == ["snn", "beamnet", "brf-rsnn", "rf-rsnn", "lavadl"]
 
 
 def test_feature_hooks_are_provided_or_refused_by_every_family():
@@ -52,9 +52,9 @@ def test_feature_hooks_are_provided_or_refused_by_every_family():
     import beamnet_lava.sim_cpu.spike_inputs  # noqa: F401  (registers spike_inputs)
 
     provided = {"to_nir": {"snn", "beamnet"},
-                "fit_profile": {"snn", "beamnet", "beamnet-stock", "brf-rsnn", "rf-rsnn"},
-                "bundle_case": {"snn", "beamnet-stock"}, "loihi2_variant": {"beamnet"},
-                "spike_inputs": {"snn"}}
+                "fit_profile": {"snn", "beamnet", "beamnet-stock", "brf-rsnn", "rf-rsnn", "lavadl"},
+                "bundle_case": {"snn", "beamnet-stock", "lavadl"}, "loihi2_variant": {"beamnet"},
+                "spike_inputs": {"snn", "lavadl"}}
     for hook, names in provided.items():
         assert hook in families.HOOKS
         for fam in families.families():

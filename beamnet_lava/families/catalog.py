@@ -1,4 +1,4 @@
-"""The model families (six trained ones and one file-only export variant), declared once each (their hooks live in their own stage modules).
+"""The model families (six trained ones, the file-only export variant and lava-dl files), declared once each (their hooks live in their own stage modules).
 
 Adding a family: one :func:`register_family` here plus its stage modules (docs/families.md).
 """
@@ -64,3 +64,14 @@ register_family(Family(
                                          "raster")},
              "to_nir": "export its BEAM-Net run with `--format nir --deterministic` (the same "
                        "deterministic core, with its inhibition trace's decay listed)"}))
+_LAVADL = ("a lava-dl network from elsewhere (conv, pool, SDNN, readout) is run with `beamnet-lava "
+           "run FILE --inputs X.npy`; it records no training run or dataset encoding")
+register_family(Family(
+    "lavadl", SNNConfig, "lava-dl NetX network (conv, pool, flatten, SDNN, current readout)",
+    "any NetX file lava-dl writes that the dense SNN path does not run (docs/lavadl.md)",
+    inputs="spikes", trained=False, lanes=True,
+    providers=("beamnet_lava.netx_export.lavadl_file", "beamnet_lava.sim_cpu.lavadl_run"),
+    refuses={**{hook: _LAVADL for hook in ("build", "train", "calibrate", "train_memory", "export",
+                                           "predict", "raster", "file_predictor")},
+             "to_nir": "export of lava-dl conv networks to NIR is not supported",
+             "loihi2_variant": "a lava-dl network is made of stock processes already"}))

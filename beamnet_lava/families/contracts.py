@@ -119,9 +119,12 @@ class FitProfileHook(Protocol):
 
 
 class BundleCaseHook(Protocol):
-    """[deploy] the inputs, labels, expected outputs and metadata of an INRC bundle of ``src``."""
+    """[deploy] the inputs, labels, expected outputs and metadata of an INRC bundle of ``src``;
+    ``inputs``/``time_steps``: the user's own inputs (.npy, as ``run --inputs``) instead of the
+    dataset, and the window (None: the file's)."""
     def __call__(self, src: Path, samples: int, part: str, dataset: str | None, data_dir: str | None,
-                 seed: int | None, timeout_s: float) -> dict[str, Any]: ...
+                 seed: int | None, timeout_s: float, *, inputs: Path | None,
+                 time_steps: int | None) -> dict[str, Any]: ...
 
 
 class Loihi2VariantHook(Protocol):

@@ -8,9 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from beamnet_lava.names import EVENT_DATASETS
-from beamnet_lava.families import Family, family_of, family_of_file, implements
+from beamnet_lava.families import Family, family_of, family_of_file, get_family, implements
 from beamnet_lava.io_utils import refuse_overwrite
 from beamnet_lava.netx_export.beamnet_file import read_beamnet, write_beamnet
+from beamnet_lava.netx_export.lavadl_file import LAVADL, is_lavadl
 from beamnet_lava.netx_export.netx_file import (FORMAT_VERSION, NetxNetwork, open_hdf5, read_netx,
                                                 root_attrs)
 from beamnet_lava.netx_export.netx_writer import NetxWriter
@@ -36,6 +37,8 @@ def file_family(path: str | Path) -> Family:
     """The model family of an exported file, from its root attribute ``model``."""
     with open_hdf5(path) as f:
         attrs, stock = root_attrs(f), "layer" in f
+    if stock and "model" not in attrs and is_lavadl(path):
+        return get_family(LAVADL)        # conv, pool, SDNN, input block, current readout
     return family_of_file(path, attrs, stock)
 
 
