@@ -72,12 +72,8 @@ class ConvImport:
 
     def write(self, out: Path, *, force: bool = False):
         """Publish the file through the one NetX writer, read back by the lava-dl reader."""
+        from beamnet_lava.netx_export.lavadl_file import read_lavadl
         from beamnet_lava.netx_export.netx_writer import NetxWriter, cuba
-        try:
-            from beamnet_lava.netx_export.lavadl_file import read_lavadl
-        except ImportError:          # the lava-dl conv reader (issue 26, conv-run) is not here yet
-            raise BeamnetError(f"{self.path}: convolutional NIR graphs need the lava-dl NetX reader, "
-                               "which this installation does not have yet") from None
 
         w = NetxWriter()
         for st in self.stages:
