@@ -102,3 +102,22 @@ def test_braille_graphs_agree_with_snntorch_and_norse_as_measured(tmp_path):
         for peer in (snntorch_chain(read_nir(path), x), norse_layers(read_nir(path), x)):
             agree = [float((a == b).mean()) for a, b in zip(ours, peer)]
             assert agree[0] >= floors[path.stem][0] and agree[1] >= floors[path.stem][1], (path.stem, agree)
+
+
+@pytest.mark.parametrize("path", BRAILLE, ids=lambda p: p.stem)
+def test_the_braille_graphs_round_trip_nir_netx_nir_netx_with_the_same_integers(tmp_path, path):
+    """NIR -> NetX -> NIR -> NetX: recurrent layers, always-on bias units folded back into
+    Affine biases (on the fc and none on the back edge) and the recorded Loihi integers."""
+    from beamnet_lava.nir.bridge import export_nir
+
+    first = import_nir(path, tmp_path / "a.net")
+    export_nir(tmp_path / "a.net", tmp_path / "a.nir")
+    second = import_nir(tmp_path / "a.nir", tmp_path / "b.net")
+    a, b = read_netx(tmp_path / "a.net"), read_netx(tmp_path / "b.net")
+    assert a.attrs.get("nir_always_on") == b.attrs.get("nir_always_on")
+    for x, y in zip(a.layers, b.layers):
+        assert (x.v_th_mant, x.i_decay, x.v_decay) == (y.v_th_mant, y.i_decay, y.v_decay)
+        for k in ("weight", "weight_rec", "bias"):
+            u, v = getattr(x, k), getattr(y, k)
+            assert (u is None and v is None) or np.array_equal(u, v), k
+    assert second.max_rounding_error < 1e-9 and first.max_rounding_error > 0
