@@ -244,7 +244,7 @@ def _append(result: ConvImport, kind: str, shape, weight: np.ndarray, bias, para
         raise BeamnetError(f"{path}: {syn_name!r} has a bias into the synaptic current of {name!r}; "
                            "in a convolutional graph only neurons without current (IF, LIF) take one")
     voltage_bias = None if bias is None else np.asarray(bias, dtype=np.float64) * g
-    s = scale.choose(nrn.threshold, [(f"{syn_name} weights", weight * g)], voltage_bias)
+    s = scale.choose(nrn.threshold, [(f"weights of {syn_name!r}", weight * g)], voltage_bias)
     if isinstance(s, str):
         raise BeamnetError(f"{path}: {nrn.kind} {name!r}: {s}")
     if s.worst_of_threshold > result.worst:

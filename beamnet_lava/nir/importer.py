@@ -236,9 +236,9 @@ def _scale_layers(plans: list[_Plan], input_size: int, meta: dict, dt: float, ro
         w = p.weight * gain[:, None]
         if extra_in:
             w = np.concatenate([w, (p.bias * gain)[:, None]], axis=1)
-        mats = [(f"{p.name} input weights", w)]
+        mats = [(f"input weights of {p.name!r}", w)]
         if p.weight_rec is not None:
-            mats.append((f"{p.name} recurrent weights", p.weight_rec * gain[:, None]))
+            mats.append((f"recurrent weights of {p.name!r}", p.weight_rec * gain[:, None]))
         voltage_bias = p.bias * gain if p.bias is not None and not nrn.current else None
         prefer = None
         if recorded and len(recorded) == len(plans):
