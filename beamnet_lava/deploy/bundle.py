@@ -159,7 +159,7 @@ def _netx_case(src: Path, samples: int, part: str, dataset: str | None, data_dir
                time_steps: int | None = None) -> dict[str, Any]:
     """A NetX file of CUBA dense layers: lava-dl's netx loader builds it in the job."""
     from beamnet_lava.netx_export.netx_file import read_netx
-    from beamnet_lava.sim_cpu.evaluate import run_snn
+    from beamnet_lava.sim_cpu.snn_run import run_snn
     from beamnet_lava.sim_cpu.graph import reset_offset_of
 
     net = read_netx(src)
