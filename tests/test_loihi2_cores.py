@@ -269,3 +269,20 @@ def test_an_implausible_conv_shape_is_refused_before_allocating(tmp_path):
     res = CliRunner().invoke(app, ["inspect", str(path)])
     assert res.exit_code == 1 and "GiB of memory" in res.output
     assert "Traceback" not in res.output and len(res.output.strip().splitlines()) <= 3
+
+
+def test_nir_paper_braille_network_imported_from_snntorch(tmp_path):
+    """The NIR paper's snnTorch Braille RNN (../shared/data/reference/nir-paper/03_rnn): odd
+    mixed-sign 8-bit mantissas need 9 weight bits, where lava's optimize_weight_bits(...,
+    loihi2=True) itself crashes; inspect reads it, recurrent axons included."""
+    from beamnet_lava.nir.bridge import import_nir
+
+    src = REFERENCE_DIR / "nir-paper/03_rnn/braille_noDelay_noBias_subtract.nir"
+    if not src.is_file():
+        pytest.skip(f"{src} is absent (see ../shared/data/reference/README.md)")
+    import_nir(src, tmp_path / "braille.net", round_off_grid=True)
+    r = inspect_file(tmp_path / "braille.net")
+    hidden, out = r.estimate["per_core"]
+    assert r.layers[0].loihi2_weight_bits == 9 and not r.failures
+    assert (hidden["neurons"], hidden["axon_in"], hidden["cores"]) == (40, 12 + 40, 1)
+    assert (out["neurons"], out["axon_in"], out["cores"]) == (7, 40, 1)

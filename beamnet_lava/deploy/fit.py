@@ -214,8 +214,11 @@ def _weight_bits(mant: np.ndarray, where: str, failures: list[Failure]) -> int |
                                 "export_hdf5 does; lava.utils.weightutils.optimize_weight_bits "
                                 "finds the exponent), then re-export"))
         return None
+    # num_weight_bits is computed before optimize_weight_bits' loihi2 branch, which crashes
+    # ("negative shift count", utils/weightutils.py:85) when odd mixed-sign mantissas need 9
+    # bits, as an snnTorch-trained NIR import does; so ask without it: the same bits
     return int(optimize_weight_bits(mant.astype(np.int64), determine_sign_mode(mant),
-                                    loihi2=True).num_weight_bits)
+                                    loihi2=False).num_weight_bits)
 
 
 def _neuron_checks(g: h5py.Group, where: str, failures: list[Failure]) -> None:
