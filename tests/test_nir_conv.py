@@ -83,3 +83,37 @@ def test_a_cnn_file_nir_cannot_type_check_is_one_line(tmp_path):
     result = runner.invoke(app, ["import", str(tmp_path / "bad.nir"), "-o", str(tmp_path / "bad.net")])
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "bad.net").exists()
+
+
+def test_a_pool_into_neurons_is_a_netx_pool_layer_spike_for_spike(tmp_path):
+    """Input -> Conv2d -> IF -> SumPool2d -> IF -> Flatten -> Linear -> IF (a CSNN's shape):
+    the pool with its own neurons is a lava-dl pool layer (conv-run runs it as a depthwise
+    conv); on grid weights Lava equals Norse's simulation of the file."""
+    rng = np.random.default_rng(1)
+
+    def if_(shape):
+        return nir.IF(r=np.ones(shape), v_threshold=np.full(shape, 1.0), v_reset=np.zeros(shape))
+    g = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type={"input": np.array([2, 8, 8])}),
+        "c": nir.Conv2d(input_shape=(8, 8), weight=np.round(rng.normal(0, 0.5, (3, 2, 3, 3)) * 8) / 8,
+                        stride=1, padding=1, dilation=1, groups=1, bias=np.zeros(3)),
+        "n1": if_((3, 8, 8)), "p": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]),
+                                                  padding=np.array([0, 0])),
+        "n2": if_((3, 4, 4)), "f": nir.Flatten(input_type={"input": np.array([3, 4, 4])}, start_dim=0),
+        "l": nir.Linear(weight=np.round(rng.normal(0, 0.5, (4, 48)) * 8) / 8), "n3": if_((4,)),
+        "output": nir.Output(output_type={"output": np.array([4])})},
+        edges=[("input", "c"), ("c", "n1"), ("n1", "p"), ("p", "n2"), ("n2", "f"), ("f", "l"), ("l", "n3"),
+               ("n3", "output")])
+    nir.write(tmp_path / "p.nir", g)
+    import_nir(tmp_path / "p.nir", tmp_path / "p.net")
+    assert [b.kind for b in read_lavadl(tmp_path / "p.net").blocks] == ["input", "conv", "pool", "flatten", "dense"]
+    x = rng.random((2, 12, 2, 8, 8)) < 0.3
+    np.save(tmp_path / "x.npy", x.reshape(2, 12, -1))
+    result = runner.invoke(app, ["run", str(tmp_path / "p.net"), "--inputs", str(tmp_path / "x.npy"),
+                                 "--record", str(tmp_path / "rec.npz")])
+    assert result.exit_code == 0, result.output
+    rec = np.load(tmp_path / "rec.npz")
+    ours = [rec[k].reshape(2, 12, -1) for k in sorted(rec.files, key=lambda k: int(k[5:]))]
+    peer = norse_unbatched_layers(read_nir(tmp_path / "p.nir"), x)
+    assert len(ours) == 3 and all(np.array_equal(a, b) for a, b in zip(ours, peer))
+    assert all(a.sum() > 0 for a in ours)

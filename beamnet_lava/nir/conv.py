@@ -81,6 +81,11 @@ class ConvImport:
                 w.input(list(st.shape))
             elif st.kind == "flatten":
                 w.flatten(list(st.shape))
+            elif st.kind == "pool":
+                p = st.conv
+                w.pool(st.weight.astype(np.float64), cuba(st.v_th_mant, st.i_decay, st.v_decay),
+                       shape=list(st.shape), kernel_size=p["kernel_size"], stride=p["stride"],
+                       padding=p["padding"], dilation=p["dilation"])
             elif st.kind == "conv":
                 p = st.conv
                 w.conv(st.weight.astype(np.float64), cuba(st.v_th_mant, st.i_decay, st.v_decay),
@@ -223,9 +228,22 @@ def _layer(result: ConvImport, ops, name: str, nrn: Neuron, shape, dt: float, ro
         _append(result, "dense", (syn.weight.shape[0],), syn.weight, syn.bias, {}, name, nrn, dt,
                 round_off_grid, path, sname)
         return (syn.weight.shape[0],)
+    if len(pools) == 1 and not rest:                  # a pooling layer with its own neurons
+        pname, p = pools[0]
+        c, h, wd = shape
+        oh = (h + 2 * p.padding[0] - p.kernel[0]) // p.stride[0] + 1
+        ow = (wd + 2 * p.padding[1] - p.kernel[1]) // p.stride[1] + 1
+        if min(oh, ow) < 1:
+            raise BeamnetError(f"{path}: {p.kind} {pname!r} kernel {p.kernel} is larger than its {h} x {wd} input")
+        tap = 1.0 if p.kind == "SumPool2d" else 1.0 / (p.kernel[0] * p.kernel[1])
+        params = {"kernel_size": list(p.kernel), "stride": list(p.stride), "padding": list(p.padding),
+                  "dilation": [1, 1]}
+        _append(result, "pool", (c, oh, ow), np.full((1, 1, *p.kernel), tap), None, params, name, nrn, dt,
+                round_off_grid, path, pname)
+        return (c, oh, ow)
     seq = " -> ".join([p.kind for _, p in pools] + [getattr(o, "kind", type(o).__name__) for _, o in rest])
     raise BeamnetError(f"{path}: the nodes into {nrn.kind} {name!r} ({seq or 'none'}) are not one NetX layer; "
-                       "imported: [pools] Conv2d, [pools] Flatten Linear/Affine, Linear/Affine")
+                       "imported: [pools] Conv2d, [pools] Flatten Linear/Affine, Linear/Affine, one pool")
 
 
 def _append(result: ConvImport, kind: str, shape, weight: np.ndarray, bias, params: dict, name: str,
