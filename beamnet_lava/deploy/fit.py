@@ -25,6 +25,7 @@ import h5py
 import numpy as np
 
 from beamnet_lava.deploy.limits import LIMITS, limit, table
+from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import family_of_file, implements, register_hook
 from beamnet_lava.netx_export.netx_file import AFFINE, AFFINE_FIX, root_attrs
@@ -429,6 +430,7 @@ def inspect_file(path: str | Path, target: str = "loihi2") -> FitReport:
     p = Path(path)
     if not p.is_file():
         raise BeamnetError(f"{p}: no such file")
+    budget.check_hdf5(p)                    # declared sizes, before any dataset is read
     try:
         f = h5py.File(p, "r")
     except OSError as exc:

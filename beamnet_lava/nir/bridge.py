@@ -41,7 +41,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from beamnet_lava import __version__
+from beamnet_lava import __version__, budget
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import get_family, implements, register_hook
@@ -303,6 +303,7 @@ def read_nir(path: str | Path):
     p = Path(path)
     if not p.is_file():
         raise BeamnetError(f"{p}: no such file")
+    budget.check_hdf5(p)                    # declared sizes, before any dataset is read
     try:
         with h5py.File(p, "r") as f:
             layout = "node" in f and "version" in f
