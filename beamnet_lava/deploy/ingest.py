@@ -99,10 +99,9 @@ class _Fields:
         try:
             arr = np.asarray(v)
         except (ValueError, TypeError):
-            arr = np.asarray([])
+            raise self.bad(key, f"must be a list of shape {shape}, found a ragged list") from None
         if arr.shape != shape:
-            raise self.bad(key, f"must be a list of shape {shape}, found shape "
-                                f"{arr.shape if arr.dtype != object else 'ragged'}")
+            raise self.bad(key, f"must be a list of shape {shape}, found shape {arr.shape}")
         if arr.dtype.kind not in "iu" or (arr.size and (arr.min() < lo or arr.max() > hi)):
             raise self.bad(key, f"must hold whole numbers in {lo}..{hi}")
         return arr.astype(np.int64)

@@ -6,12 +6,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from beamnet_lava import outputs
 from beamnet_lava.io_utils import write_json
 
 
-def print_fit(path: Path, target: str, json_out: str | None, out: Console) -> None:
+def print_fit(path: Path, target: str, json_out: str | None, out: Console, force: bool | None = None) -> None:
     from beamnet_lava.deploy.fit import inspect_file
 
+    outputs.check([outputs.Out(json_out, "--json", stdout=True, force=force)], inputs=[path])
     report = inspect_file(path, target)
     if json_out:
         write_json(json_out, report.to_dict())

@@ -41,11 +41,11 @@ from typing import Any
 import h5py
 import numpy as np
 
-from beamnet_lava import __version__, budget
+from beamnet_lava import __version__, budget, checks, outputs
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import get_family, implements, register_hook
-from beamnet_lava.io_utils import atomic_path, refuse_overwrite
+from beamnet_lava.io_utils import atomic_path
 from beamnet_lava.netx_export.netx_file import (
     FORMAT_VERSION,
     Layer,
@@ -239,7 +239,7 @@ def export_nir(source: str | Path, out: str | Path, *, force: bool = False,
     import nir
 
     source, out = Path(source), Path(out)
-    refuse_overwrite(out, force)
+    outputs.check([outputs.Out(out, "--output", force=force)], inputs=[source])
     with _as_export_file(source) as (path, family):
         graph = family.hook("to_nir")(path, deterministic)
     meta = _our_metadata(graph)
@@ -429,7 +429,11 @@ def nir_to_layers(graph, path: Path, *, dt: float | None = None, tolerance: floa
 
     nodes, edges = flatten_graph(graph)
     meta = _our_metadata(graph)
-    dt = float(dt or meta.get("dt") or _scalar_meta(graph, "dt") or DT)
+    if dt is not None:                          # --dt: 0, negative or NaN is refused, never replaced
+        dt = checks.seconds("--dt", dt)
+    else:
+        found = meta.get("dt") if meta.get("dt") is not None else _scalar_meta(graph, "dt")
+        dt = DT if found is None else checks.seconds(f"{path}: metadata dt", found)
     grid = _Grid(tolerance, round_off_grid, path)
     for name, node in nodes.items():
         if not isinstance(node, (nir.Input, nir.Output, nir.Linear, nir.Affine, nir.Delay, nir.CubaLIF,
@@ -688,7 +692,7 @@ def import_nir(source: str | Path, out: str | Path, *, force: bool = False, dt: 
     """Write the NIR graph in ``source`` as a NetX file ``out`` (atomic; never overwrites
     without ``force``); nothing is written if the graph cannot be carried exactly."""
     source, out = Path(source), Path(out)
-    refuse_overwrite(out, force)
+    outputs.check([outputs.Out(out, "--output", force=force)], inputs=[source])
     graph = read_nir(source)
     imported = nir_to_layers(graph, source, dt=dt, tolerance=tolerance, round_off_grid=round_off_grid)
     with atomic_path(out) as tmp:
@@ -707,4 +711,9 @@ def netx_view(path: str | Path) -> Iterator[Path]:
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="beamnet-nir-") as tmp:
-        yield import_nir(path, Path(tmp) / f"{path.stem}.net").path
+        converted = Path(tmp) / f"{path.stem}.net"
+        try:
+            yield import_nir(path, converted).path
+        except BeamnetError as exc:         # name the user's file, never our temporary copy
+            message = str(exc).replace(str(converted), str(path))
+            raise (type(exc)(message) if message != str(exc) else exc) from None
