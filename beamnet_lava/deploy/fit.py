@@ -165,15 +165,23 @@ def profile_of(f: h5py.File) -> FitProfile:
     return family_of_file(f.filename, root_attrs(f), "layer" in f).hook("fit_profile")()
 
 
+def _first(ds) -> object:
+    """The first value of a dataset (a NetX scalar field); an empty one is a damaged file."""
+    if not isinstance(ds, h5py.Dataset):
+        raise BeamnetError(f"{ds.file.filename}: {ds.name} is a group, not a NetX field")
+    value = np.asarray(ds[()]).reshape(-1)
+    if not value.size:
+        raise BeamnetError(f"{ds.file.filename}: {ds.name} is empty (a damaged file); re-export it")
+    return value[0]
+
+
 def _string(ds) -> str:
-    value = ds[()]
-    if isinstance(value, np.ndarray):
-        value = value.reshape(-1)[0]
+    value = _first(ds)
     return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _scalar(g: h5py.Group, key: str, default=None):
-    return default if key not in g else np.asarray(g[key][()]).reshape(-1)[0].item()
+    return default if key not in g else np.asarray(_first(g[key])).item()
 
 
 def _nonzero_stats(w: np.ndarray) -> tuple[int, int, float, int, float]:
