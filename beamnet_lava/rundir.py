@@ -360,6 +360,9 @@ def building(out: str | Path, kind: Kind, *, force: bool = False, flag: str = "-
                 _swap(built, out, in_place)
         except OSError as exc:
             raise write_error(exc, shown) from None
+        except BeamnetError as exc:          # name the folder the user gave, never ours being built
+            message = str(exc).replace(str(built), str(shown))
+            raise (type(exc)(message) if message != str(exc) else exc) from None
         finally:
             _building.pop(built, None)
             if built.exists():
