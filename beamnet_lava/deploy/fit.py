@@ -7,7 +7,8 @@ delay range, state and message bits; per process where it would run under
 ``Loihi2HwCfg`` (``chip``: stock process with a public Loihi 2 model; ``host``:
 Python-only, runs on the host CPU; ``microcode``: custom neuron that needs
 INRC-only microcode, else falls back to the host); hard-limit violations with
-their fix; and a core count labelled as an estimate with its assumptions.
+their fix; and the neuro-cores per layer from the per-core resource model
+(:mod:`beamnet_lava.deploy.cores`), labelled as an estimate with its assumptions.
 
 Everything family-specific is in :data:`NEURONS` (one row per neuron type) and each
 family's ``fit_profile`` hook (registered here, refused in families/catalog.py by the
@@ -24,6 +25,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from beamnet_lava.deploy import cores as core_model
 from beamnet_lava.deploy.limits import LIMITS, limit, table
 from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
@@ -286,8 +288,8 @@ def _conv_stats(g: h5py.Group, fit: LayerFit, weight: np.ndarray, shape: np.ndar
     fit.weight_min, fit.weight_max = int(mant.min(initial=0)), int(mant.max(initial=0))
     fit.loihi2_weight_bits = _weight_bits(mant, where, failures)
     warnings.append(f"{where}: conv synapses counted unrolled ({fit.synapses} connections from "
-                    f"{int(np.count_nonzero(w))} kernel weights); how lava-loihi stores shared "
-                    "conv weights is not public")
+                    f"{int(np.count_nonzero(w))} kernel weights); its cores and synaptic memory "
+                    "come from the shared kernel (per-core model)")
 
 
 def _layer(g: h5py.Group, index: int, prev: int | None, prev_shape: tuple[int, ...] | None,
@@ -359,6 +361,40 @@ def _layer(g: h5py.Group, index: int, prev: int | None, prev_shape: tuple[int, .
     return fit
 
 
+def _twos_complement_bits(w: np.ndarray) -> int:
+    """Bits of the kernel's values after their common power of two (conv kernels reach the
+    chip unscaled: lava-dl's netx passes them with 8 weight bits, hdf5.py create_conv)."""
+    w = w.astype(np.int64)
+    nz = w[w != 0]
+    if not nz.size:
+        return 1
+    shift = int(min((int(v) & -int(v)).bit_length() - 1 for v in np.unique(np.abs(nz))))
+    lo, hi = int(nz.min()) >> shift, int(nz.max()) >> shift
+    return max((lo ^ (lo >> 63)).bit_length(), (hi ^ (hi >> 63)).bit_length()) + 1
+
+
+def _spec(g: h5py.Group, fit: LayerFit, prev: int | None) -> core_model.LayerSpec | None:
+    """What the core model needs of an on-chip layer (``None``: the layer takes no cores)."""
+    shape = tuple(int(v) for v in np.asarray(g["shape"][()]).reshape(-1)) if "shape" in g else (fit.neurons,)
+    shape = shape if math.prod(shape) == fit.neurons else (fit.neurons,)
+    if fit.kind in ("dense", "dense_rec"):
+        inputs = (prev or 0) if "weight" not in g else int(np.asarray(g["weight"][()]).reshape(fit.neurons, -1).shape[1])
+        inputs += fit.neurons if fit.recurrent_synapses or "weight_rec" in g else 0
+        delay_bits = int(fit.delay_max).bit_length() if fit.delay_max else 0
+        return core_model.LayerSpec(fit.index, fit.kind, (fit.neurons,), inputs,
+                                    max(1, fit.loihi2_weight_bits or 8), delay_bits)
+    if fit.kind == "conv" and "weight" in g:
+        w = np.asarray(g["weight"][()])
+        kernel = tuple(int(v) for v in w.shape[:4])
+        return core_model.LayerSpec(fit.index, fit.kind, shape, 0, _twos_complement_bits(w), 0, kernel)
+    if fit.kind == "pool" and len(shape) == 3:
+        k = np.asarray(g["kernelSize"][()]).reshape(-1) if "kernelSize" in g else np.array([2])
+        w = np.asarray(g["weight"][()]) if "weight" in g else np.ones(1)
+        return core_model.LayerSpec(fit.index, fit.kind, shape, 0, _twos_complement_bits(w), 0,
+                                    (shape[0], 1, int(k[0]), int(k[-1])))
+    return core_model.LayerSpec(fit.index, fit.kind, shape)
+
+
 def _message_bits(fits: list[LayerFit], profile: FitProfile) -> None:
     """Bits of what each layer receives: binary spikes, or graded payloads."""
     for fit in fits:
@@ -396,27 +432,44 @@ def _placements(fits: list[LayerFit], profile: FitProfile) -> list[Placement]:
     return out
 
 
-def _estimate(fits: list[LayerFit], placements: list[Placement]) -> dict[str, Any]:
-    per_core = limit("neurons_per_core")
+def _estimate(fits: list[LayerFit], placements: list[Placement],
+              specs: dict[int, core_model.LayerSpec], skip_layers: int,
+              failures: list[Failure]) -> dict[str, Any]:
+    """Neuro-cores per on-chip layer from the per-core resource model, and the chip count."""
     on_chip = {p.layer for p in placements if p.layer is not None and p.placement in (CHIP, MICROCODE)
                and "synapses" not in p.process and "recurrent" not in p.process}
+    per_core = []
     for fit in fits:
-        if fit.index in on_chip and fit.neurons:
-            fit.cores_estimate = math.ceil(fit.neurons / per_core)
+        spec = specs.get(fit.index)
+        if fit.index < skip_layers or fit.index not in on_chip or spec is None or not fit.neurons:
+            continue
+        lc = core_model.layer_cores(spec)
+        fit.cores_estimate = lc.cores
+        per_core.append(asdict(lc))
+        if not lc.fits:
+            failures.append(Failure(f"layer {fit.index}", f"does not fit one core: {lc.splits[-1]} "
+                                    f"({LIMITS['syn_mem_words'].source})",
+                                    "reduce the layer's fan-in (inputs per neuron) or its weight "
+                                    "bits, or split its input across layers"))
     cores = sum(fit.cores_estimate for fit in fits)
-    return {"label": "ESTIMATE, not a compiler result",
-            "cores": cores, "chips": math.ceil(cores / limit("cores_per_chip")) if cores else 0,
+    return {"label": "ESTIMATE from a per-core resource model, not a compiler result",
+            "cores": cores, "chips": core_model.chips(cores), "per_core": per_core,
+            "skip_layers": skip_layers,
             "assumptions": [
-                f"{per_core} neurons per core ({LIMITS['neurons_per_core'].source})",
-                ("each layer's neurons get their own cores (Intel's published per-core tables "
-                 "list one layer per row); synapses sit on their target neurons' cores"),
-                ("synaptic memory is not modelled: Lava's compiler splits a layer over more "
-                 "cores when its synapses overflow a core (Intel's pilotnet_snn log shows "
-                 "'Violation ... SynMem' and 12-25 cores for single layers), so the real "
-                 "count can be higher"),
+                "per-core capacities read off Intel's compiler output in lava-dl's notebooks "
+                "(SynMem 12000 words, 4096 neurons, 8 neuron groups) or inferred from it "
+                "(synapse encoding, 32 SynMem words per axon list, conv tiles); every constant "
+                "and its source: beamnet_lava/deploy/limits.py and docs/loihi2.md",
+                "one layer per core group, its neurons split evenly; the count grows by the "
+                "worst resource's overflow ratio, as Intel's compiler log shows",
+                "dense synapses stored densely (zeros cost memory, as in Intel's tables); "
+                "conv kernels shared by a tile of (x, y, c) neurons, their SynMem a rough estimate",
+                "delays add their bits to every synapse (no published table has delays)",
+                "microcode neurons (BEAM-Net, BRF) are counted as if they packed like stock LIF "
+                "neurons; host processes (I/O, readouts) use no neuro-cores",
                 f"{limit('cores_per_chip')} cores per chip ({LIMITS['cores_per_chip'].source})",
-                "host processes (I/O, readouts) use no neuro-cores",
-                "microcode neurons are counted as if they packed like stock LIF neurons",
+                "untested on hardware: validated only against Intel's published compiler output "
+                "for four lava-dl networks (docs/loihi2.md)",
             ]}
 
 
@@ -431,10 +484,16 @@ def _verdict(failures: list[Failure], placements: list[Placement]) -> str:
     return "fits stock Loihi 2 processes (core count is an estimate; untested on hardware)"
 
 
-def inspect_file(path: str | Path, target: str = "loihi2") -> FitReport:
-    """The Loihi 2 fit report of any beamnet-lava / lava-dl NetX file."""
+def inspect_file(path: str | Path, target: str = "loihi2", skip_layers: int = 0) -> FitReport:
+    """The Loihi 2 fit report of any beamnet-lava / lava-dl NetX file.
+
+    ``skip_layers``: the first layers run elsewhere (on the host), as lava-dl's
+    ``netx.hdf5.Network(skip_layers=...)`` leaves them out; they take no cores.
+    """
     if target != "loihi2":
         raise BeamnetError(f"unknown --target {target!r}; inspect knows loihi2")
+    if skip_layers < 0:
+        raise BeamnetError(f"--skip-layers {skip_layers}: must be 0 or more")
     p = Path(path)
     if not p.is_file():
         raise BeamnetError(f"{p}: no such file")
@@ -451,18 +510,21 @@ def inspect_file(path: str | Path, target: str = "loihi2") -> FitReport:
         profile = profile_of(f)
         names = sorted(f["layer"].keys(), key=lambda s: int(s) if s.isdigit() else 1 << 30)
         fits: list[LayerFit] = []
+        specs: dict[int, core_model.LayerSpec] = {}
         prev: int | None = None
         prev_shape: tuple[int, ...] | None = None
         for i, name in enumerate(names):
             g = f["layer"][name]
             fit = _layer(g, i, prev, prev_shape, failures, warnings)
             fits.append(fit)
+            if fit.kind != "flatten" and fit.neurons:
+                specs[i] = _spec(g, fit, prev)
             if fit.kind != "flatten":            # a reshape keeps the neurons below it
                 prev = fit.neurons
                 prev_shape = (tuple(int(v) for v in np.asarray(g["shape"][()]).reshape(-1))
                               if "shape" in g else None)
         _message_bits(fits, profile)
     placements = _placements(fits, profile)
-    estimate = _estimate(fits, placements)
+    estimate = _estimate(fits, placements, specs, skip_layers, failures)
     return FitReport(str(p), profile.row, target, fits, placements, failures, warnings, estimate,
                      _verdict(failures, placements))

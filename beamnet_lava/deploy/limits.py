@@ -1,9 +1,11 @@
-"""Loihi 2 numbers used by the fit check, each with its source and how sure it is.
+"""Loihi 2 numbers used by the fit check and the core model, each with its source.
 
-``documented``: read in lava-nc / lava-dl 0.10 / 0.6 source (file:line, paths relative
-to ``site-packages/lava``). ``inferred``: seen in Intel's published compiler logs,
-not documented anywhere public; the fit report labels results that depend on them
-as estimates. Nothing here was measured on a chip by this project.
+Three kinds (``how``): ``source``: read in lava-nc / lava-dl 0.10 / 0.6 source (file:line,
+paths relative to ``site-packages/lava``); ``compiler output``: printed by Intel's compiler in
+the stored outputs of lava-dl's tutorial notebooks (lava-dl commit d825ac5; ``NB_*`` below say
+which notebook); ``inferred``: not printed anywhere public, chosen so that the core model
+(:mod:`beamnet_lava.deploy.cores`) reproduces those outputs; results that depend on them are
+estimates. Nothing here was measured on a chip by this project.
 """
 from __future__ import annotations
 
@@ -12,12 +14,24 @@ from dataclasses import dataclass
 from beamnet_lava.neurons import fixed_point
 
 
+#: Intel's compiler output in lava-dl's notebooks (tutorials/lava/lib/dl/netx/...).
+NB_OXFORD = "lava-dl tutorials/lava/lib/dl/netx/oxford/run.ipynb (compiler log and per-core table)"
+NB_MNIST = "lava-dl tutorials/lava/lib/dl/netx/mnist/run.ipynb (per-core utilization table)"
+NB_PILOTNET = ("lava-dl tutorials/lava/lib/dl/netx/pilotnet_snn/benchmark.ipynb and "
+               "pilotnet_sdnn/benchmark.ipynb (compiler logs and per-core tables)")
+NB_YOLO = "lava-dl tutorials/lava/lib/dl/netx/yolo_kp/run.ipynb (per-core utilization table)"
+
+
 @dataclass(frozen=True)
 class Limit:
     value: int
     what: str
     source: str
-    documented: bool = True
+    how: str = "source"          # source | compiler output | inferred
+
+    @property
+    def documented(self) -> bool:
+        return self.how == "source"
 
 
 LIMITS: dict[str, Limit] = {
@@ -40,13 +54,37 @@ LIMITS: dict[str, Limit] = {
     "cores_per_chip": Limit(120, "virtual neuro-cores per Loihi 2 chip in Lava's mapper",
                             "magma/compiler/subcompilers/constants.py:10 (NUM_VIRTUAL_CORES_L3); "
                             "magma/compiler/mapper.py:85"),
-    "neurons_per_core": Limit(4096, "neuron slots per core",
-                              "inferred from Intel's published compiler per-core tables "
-                              "(lava-dl tutorials netx/pilotnet_snn/benchmark.ipynb: at most "
-                              "3168 neurons seen on one core); not documented", documented=False),
-    "neuron_groups_per_core": Limit(8, "neuron groups (processes) per core",
-                                    "inferred from published compiler logs; not documented",
-                                    documented=False),
+    "neurons_per_core": Limit(4096, "neurons per core",
+                              f"{NB_MNIST}: 10 neurons = 0.24 %, 64 = 1.56 %; {NB_YOLO}: "
+                              "Conv(8, 7, 64) = 3584 neurons = 87.52 %", "compiler output"),
+    "neuron_groups_per_core": Limit(8, "neuron groups (one per layer) per core",
+                                    f"{NB_MNIST}: one group = 12.50 %; {NB_YOLO}: two = 25.00 %",
+                                    "compiler output"),
+    "syn_mem_words": Limit(12000, "synaptic memory (SynMem) per core, in the compiler's words",
+                           f"{NB_OXFORD}, {NB_PILOTNET}: \"Violation ... reg_name='SynMem' "
+                           "allocation=... registers=12000\"", "compiler output"),
+    "axon_in_per_core": Limit(16000, "input axons (AxonIn) per core",
+                              f"{NB_MNIST}: 64 axons = 0.40 %, 128 = 0.80 %, 784 = 4.90 % "
+                              "(16000 is the round number these percentages give)", "inferred"),
+    "axon_map_per_core": Limit(16000, "output axon map entries (AxonMap) per core",
+                               f"{NB_MNIST}: 10 = 0.06 %, 50 = 0.31 %, 64 = 0.40 %", "inferred"),
+    "syn_word_bits": Limit(64, "bits per SynMem word", "inferred: with the two constants below it "
+                           f"gives every dense allocation Intel printed ({NB_OXFORD}: 16128, "
+                           f"16200; {NB_PILOTNET}: 61440, 66560, 12800, per-core means 7253, 1300, "
+                           "1500, 150, 10)", "inferred"),
+    "syn_overhead_bits": Limit(12, "bits each dense synapse takes beyond its weight bits",
+                               "inferred (fitted with syn_word_bits, see there)", "inferred"),
+    "syn_axon_header_bits": Limit(8, "bits of one axon's synapse list header on a core",
+                                  "inferred: any value 2..8 reproduces the same allocations "
+                                  f"(8 also the per-core mean 5400 of {NB_OXFORD})", "inferred"),
+    "syn_words_per_axon": Limit(32, "SynMem words one axon's synapse list may take on one core",
+                                f"inferred: {NB_OXFORD} splits its 256-neuron layer over 3 cores "
+                                "although 2 would fit SynMem (41 words per axon each); 100 "
+                                "neurons (32 words) fit on one", "inferred"),
+    "conv_tile_neurons": Limit(4095, "most neurons of one conv tile on a core",
+                               f"inferred: {NB_PILOTNET} tiles Conv(8, 4, 64) = 2048 where "
+                               "Conv(16, 4, 64) = 4096 would fit 4096 neurons; largest seen "
+                               f"3584 ({NB_YOLO})", "inferred"),
 }
 
 
@@ -56,5 +94,5 @@ def limit(name: str) -> int:
 
 def table() -> list[dict]:
     """The limits as JSON-able rows (for reports and docs)."""
-    return [{"name": k, "value": v.value, "what": v.what, "source": v.source,
+    return [{"name": k, "value": v.value, "what": v.what, "source": v.source, "how": v.how,
              "documented": v.documented} for k, v in LIMITS.items()]

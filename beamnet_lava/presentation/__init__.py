@@ -1,0 +1,1 @@
+"""What the command line shows (present.py): tables, lines, ``--json`` output, one-line errors."""

@@ -1,0 +1,232 @@
+"""The per-core Loihi 2 model (deploy/cores.py) against Intel's published compiler output.
+
+Intel's numbers below are transcribed from the stored outputs of lava-dl's notebooks (lava-dl
+commit d825ac5): netx/oxford/run.ipynb and netx/pilotnet_{snn,sdnn}/benchmark.ipynb print
+per-core tables (AxonIn, NeuronGr, Neurons, Synapses, AxonMap, AxonMem, Cores; one row per
+layer, last layer first; conv rows name their tile Conv(x, y, c)); netx/mnist/run.ipynb prints
+the same as percentages of a core (Neurons of 4096, Synapses of 12000). For dense rows the
+table prints neurons // cores and SynMem words // cores; for conv rows the tile's neurons.
+The networks are those files, read from ../shared/data/reference (its README).
+"""
+import h5py
+import numpy as np
+import pytest
+from tests_paths import REFERENCE_DIR
+
+from beamnet_lava.deploy import cores
+from beamnet_lava.deploy.fit import inspect_file
+
+LAVA_DL = REFERENCE_DIR / "lava-dl"
+
+# network -> (file, skip_layers, Intel's total, {layer: (neurons per core, cores, SynMem, tile)})
+INTEL = {
+    "oxford": ("tutorials/oxford/Trained/network.net", 0, 5, {
+        0: (85, 3, 5400, None), 1: (100, 2, 8064, None)}),
+    # percentages: Neurons 1.22 % of 4096 = 50, Synapses 78.40 % of 12000 = 9408, ...
+    "mnist": ("tutorials/mnist_network.net", 0, 5, {
+        0: (50, 3, 9408, None), 1: (64, 1, 2016, None), 2: (10, 1, 192, None)}),
+    "pilotnet_lif": ("gts/pilotnet_lif/network.net", 0, 74, {
+        0: (3168, 13, 0, (16, 66, 3)), 1: (3072, 25, 81, (4, 32, 24)),
+        2: (2160, 13, 864, (4, 15, 36)), 3: (2688, 3, 1620, (8, 7, 48)),
+        4: (2048, 3, 2160, (8, 4, 64)), 5: (2048, 2, 2880, (16, 2, 64)),
+        7: (8, 12, 7253, None), 8: (50, 1, 1300, None), 9: (10, 1, 150, None),
+        10: (1, 1, 10, None)}),
+    # the benchmark builds it with netx.hdf5.Network(..., skip_layers=1): no input layer
+    "pilotnet_sdnn": ("tutorials/pilotnet_sdnn_network.net", 1, 61, {
+        1: (3072, 25, 81, (4, 32, 24)), 2: (2160, 13, 864, (4, 15, 36)),
+        3: (2688, 3, 1620, (8, 7, 48)), 4: (2048, 3, 2592, (8, 4, 64)),
+        5: (2048, 2, 2880, (16, 2, 64)), 7: (8, 12, 7253, None), 8: (50, 1, 1500, None),
+        9: (10, 1, 150, None), 10: (1, 1, 10, None)}),
+}
+
+MNIST_COMPILER = ("mnist/run.ipynb was compiled by a later compiler ('Partitioning converged', "
+                  "percentages) that packs 8-bit synapses tighter than the one the model is fitted "
+                  "to (Oxford, PilotNet logs)")
+MISSES = {  # (network, layer, what) -> why the model differs from Intel
+    ("mnist", 0, "neurons"): "Intel's busiest core holds 50 of 128 neurons (1.22 %), not an even "
+                             "split (43); " + MNIST_COMPILER,
+    ("mnist", 0, "synmem"): MNIST_COMPILER,
+    ("mnist", 1, "synmem"): MNIST_COMPILER,
+    ("mnist", 2, "synmem"): MNIST_COMPILER,
+    ("oxford", 1, "synmem"): "Intel allots 63 words per axon to 200 7-bit synapses (the model: "
+                             "60); the Oxford log's compiler seems to store this layer as 8-bit",
+    ("pilotnet_lif", 3, "synmem"): "conv kernel packing per row is not known (48 channels: 5 "
+                                   "words per row, the model 4)",
+    ("pilotnet_sdnn", 1, "synmem"): "conv kernel packing per row is not known (24 channels of "
+                                    "6-bit weights: 3 words per row, the model 4)",
+    ("pilotnet_sdnn", 3, "synmem"): "conv kernel packing per row is not known (48 channels: 5 "
+                                    "words per row, the model 4)",
+}
+
+
+@pytest.fixture(scope="module")
+def reports():
+    if not LAVA_DL.is_dir():
+        pytest.skip(f"{LAVA_DL} is absent: these tests read lava-dl's networks from "
+                    "../shared/data/reference (see its README)")
+    return {name: inspect_file(LAVA_DL / f, skip_layers=skip)
+            for name, (f, skip, _, _) in INTEL.items()}
+
+
+def _layer(report, index):
+    return next(lc for lc in report.estimate["per_core"] if lc["index"] == index)
+
+
+def _cases(what):
+    for net, (_, _, _, rows) in INTEL.items():
+        for layer in rows:
+            why = MISSES.get((net, layer, what))
+            marks = [pytest.mark.xfail(strict=True, reason=why)] if why else []
+            yield pytest.param(net, layer, marks=marks, id=f"{net}-L{layer}")
+
+
+@pytest.mark.parametrize("net", INTEL)
+def test_core_count_within_the_issue_target(reports, net):
+    """Within 10 % of Intel's count, or one core for networks under ten cores."""
+    got, intel = reports[net].estimate["cores"], INTEL[net][2]
+    assert abs(got - intel) <= (1 if intel < 10 else 0.1 * intel), (got, intel)
+    assert reports[net].estimate["chips"] == 1 and not reports[net].failures
+
+
+@pytest.mark.parametrize("net", INTEL)
+def test_cores_per_layer_equal_intels(reports, net):
+    rows = INTEL[net][3]
+    got = {lc["index"]: lc["cores"] for lc in reports[net].estimate["per_core"]}
+    assert got == {layer: row[1] for layer, row in rows.items()}
+
+
+@pytest.mark.parametrize("net, layer", list(_cases("neurons")))
+def test_neurons_per_core_and_tiles_equal_intels(reports, net, layer):
+    intel_neurons, _, _, tile = INTEL[net][3][layer]
+    lc = _layer(reports[net], layer)
+    if tile is None:                       # dense rows print neurons // cores
+        assert lc["neurons_per_core_mean"] == intel_neurons
+    else:                                  # conv rows print the tile
+        assert (tuple(lc["tile"]), lc["neurons_per_core"]) == (tile, intel_neurons)
+
+
+@pytest.mark.parametrize("net, layer", list(_cases("synmem")))
+def test_synaptic_memory_per_core_equals_intels(reports, net, layer):
+    assert _layer(reports[net], layer)["syn_mem_mean"] == INTEL[net][3][layer][2]
+
+
+@pytest.mark.parametrize("net, layer, steps", [
+    # the compiler's log lines: "Violation ... reg_name='SynMem' allocation=A ...", "max_ratio=R"
+    ("pilotnet_lif", 7, ["1 core(s) of 100 neurons: SynMem 61440 > 12000 (x6)",
+                         "6 core(s) of 17 neurons: SynMem 12800 > 12000 (x2)"]),
+    ("pilotnet_sdnn", 7, ["1 core(s) of 100 neurons: SynMem 66560 > 12000 (x6)",
+                          "6 core(s) of 17 neurons: SynMem 12800 > 12000 (x2)"]),
+])
+def test_split_steps_reproduce_the_compiler_log(reports, net, layer, steps):
+    assert _layer(reports[net], layer)["splits"] == steps
+
+
+def test_unsplit_oxford_allocations_of_the_log(reports):
+    """Oxford's log: layer 0 alone on a core would take 16200 SynMem words (and layer 1,
+    16128: the model says 15360, see MISSES)."""
+    spec = cores.LayerSpec(0, "dense", (256,), 200, 8)
+    assert cores._dense_use(256, spec)[cores.SYN_MEM] == 16200
+    assert _layer(reports["oxford"], 0)["binding"] == cores.AXON_LIST
+
+
+# --- every family's files, and what the model refuses ------------------------------------
+
+
+def _dense_file(path, n_out, n_in, weight=None):
+    """A one-layer lava-dl style NetX file (CUBA neurons) with odd 8-bit weights."""
+    w = weight if weight is not None else (np.arange(n_out * n_in).reshape(n_out, n_in) % 200 - 99) * 1.0
+    with h5py.File(path, "w") as f:
+        g = f.create_group("layer/0")
+        g["type"], g["shape"], g["weight"] = np.array([b"dense"]), np.array([n_out]), w
+        g["neuron/type"], g["neuron/iDecay"], g["neuron/vDecay"] = b"CUBA", 1024, 512
+        g["neuron/vThMant"], g["neuron/refDelay"] = 80, 1
+    return path
+
+
+def test_a_network_beyond_one_chip(tmp_path):
+    """12000 8-bit inputs: one SynMem word per axon holds two neurons, so 242 neurons take 121
+    cores, one more than a chip has (120: Lava's mapper)."""
+    r = inspect_file(_dense_file(tmp_path / "wide.net", 242, 12000))
+    lc = r.estimate["per_core"][0]
+    assert (lc["cores"], lc["neurons_per_core"], lc["syn_mem"]) == (121, 2, 12000)
+    assert lc["binding"] == cores.SYN_MEM and r.estimate["chips"] == 2 and not r.failures
+
+
+def test_a_fan_in_no_core_can_hold_is_a_hard_failure(tmp_path):
+    r = inspect_file(_dense_file(tmp_path / "fanin.net", 2, 12001))
+    assert [f.where for f in r.failures] == ["layer 0"]
+    assert "does not fit even one neuron per core" in r.failures[0].problem
+    assert r.verdict.startswith("does not fit")
+
+
+def test_beamnet_delays_cost_synaptic_memory(shared_beamnet_net, tmp_path):
+    from helpers import edited_copy
+
+    def no_delay(f):
+        f["layer/1/delay"][...] = 0
+
+    with_delays = inspect_file(shared_beamnet_net).estimate["per_core"]
+    no_delays = inspect_file(edited_copy(shared_beamnet_net, tmp_path, no_delay)).estimate["per_core"]
+    assert [lc["index"] for lc in with_delays] == [1]          # inputs and readout on the host
+    assert with_delays[0]["syn_mem"] > no_delays[0]["syn_mem"] > 0
+
+
+def test_brf_recurrent_axons_and_host_readout(rf8):
+    r = inspect_file(rf8 / "seq.net")
+    (hidden,) = r.estimate["per_core"]                 # the leaky readout runs on the host
+    assert (hidden["index"], hidden["neurons"], hidden["cores"]) == (1, 8, 1)
+    assert hidden["axon_in"] == r.layers[0].neurons + 8    # inputs plus the recurrent axons
+
+
+def test_stock_beamnet_variant(shared_beamnet_run, tmp_path):
+    from beamnet_lava.deploy.stock_beamnet import export_stock
+
+    export_stock(shared_beamnet_run, tmp_path / "stock.net")
+    r = inspect_file(tmp_path / "stock.net")
+    (memory,) = r.estimate["per_core"]
+    assert memory["neurons"] == 30 and memory["cores"] == 1
+    assert memory["axon_in"] == r.layers[0].neurons + 30   # inputs plus the inhibition
+
+
+def test_nir_import(tmp_path):
+    from test_nir import _recurrent_graph
+
+    import nir
+    from beamnet_lava.nir.bridge import import_nir
+
+    nir.write(tmp_path / "g.nir", _recurrent_graph(with_back_edge=True))
+    import_nir(tmp_path / "g.nir", tmp_path / "g.net")
+    r = inspect_file(tmp_path / "g.net")
+    assert r.estimate["cores"] == len(r.estimate["per_core"]) >= 1 and not r.failures
+
+
+def test_lava_dl_conv_pool_flatten_network(tmp_path):
+    from test_deploy_inspect import _conv_net
+
+    r = inspect_file(_conv_net(tmp_path / "pool.net", pool=True))
+    per = {lc["index"]: lc for lc in r.estimate["per_core"]}
+    assert sorted(per) == [0, 1, 3]                         # flatten takes no core
+    assert tuple(per[0]["tile"]) == (8, 8, 4) and tuple(per[1]["tile"]) == (4, 4, 4)
+    assert per[3]["axon_in"] == 64 and r.estimate["cores"] == 3
+
+
+def test_cli_prints_intels_table_shape_and_json(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from beamnet_lava.cli import app
+
+    if not LAVA_DL.is_dir():
+        pytest.skip(f"{LAVA_DL} is absent (see ../shared/data/reference/README.md)")
+    sdnn = LAVA_DL / "tutorials/pilotnet_sdnn_network.net"
+    res = CliRunner().invoke(app, ["inspect", str(sdnn), "--skip-layers", "1", "--json",
+                                   str(tmp_path / "fit.json")], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())             # rich wraps at the console's width
+    assert "Conv(4, 32, 24)" in text and "61 neuro-core(s), 1 chip(s)" in text
+    data = json.loads((tmp_path / "fit.json").read_text())
+    assert data["estimate"]["cores"] == 61 and data["estimate"]["skip_layers"] == 1
+    assert [lc["cores"] for lc in data["estimate"]["per_core"]] == [25, 13, 3, 3, 2, 12, 1, 1, 1]
+    res = CliRunner().invoke(app, ["inspect", str(sdnn), "--skip-layers", "-1"])
+    assert res.exit_code == 1 and "must be 0 or more" in res.output
