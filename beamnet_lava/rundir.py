@@ -68,7 +68,7 @@ SACCADE = Kind("saccade", "an event dataset written by `beamnet-lava data saccad
 BUNDLE = Kind("bundle", "an INRC job folder written by `beamnet-lava bundle`", "bundle.json",
               ("bundle.json", "network.net", "inputs.npy", "labels.npy", "expected_output_spikes.npy",
                "readout.npz", "run_loihi2.py", "placement.py", "stock_graph.py", "job_readout.py",
-               "job.slurm", "requirements.txt", "README.md"))
+               "job.slurm", "requirements.txt", "README.md", "__pycache__"))   # the job imports its modules
 INGEST = Kind("ingest", "a folder of run records written by `beamnet-lava ingest`", "cpu-simulation",
               ("cpu-simulation", "loihi2", "cpu-rerun"))
 SWEEP = Kind("sweep", "a sweep folder written by `beamnet-lava sweep`", "sweep.json",

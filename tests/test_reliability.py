@@ -161,6 +161,39 @@ def test_report_refuses_a_foreign_html_and_replaces_its_own(run_copy, tmp_path):
     assert page.read_text() == "hand-written page"
 
 
+def test_json_needs_force_to_replace_an_existing_report_in_every_verb(run_copy, net_copy, tmp_path):
+    report = tmp_path / "r.json"
+    report.write_text('{"earlier": "report"}')
+    for args in (["inspect", net_copy], ["compare", run_copy], ["energy", run_copy, "--samples", "5"],
+                 ["run", net_copy, "--samples", "2"], ["evaluate", run_copy, "--samples", "5", "--ood", "none",
+                                                       "-o", tmp_path / "ev"],
+                 ["sweep", "--model", "ann", "--out", tmp_path / "sw"], ["train", "--out", tmp_path / "t"]):
+        _fails([*args, "--json", report], "pass --force")
+        assert report.read_text() == '{"earlier": "report"}'
+    _ok(["inspect", net_copy, "--json", report, "--force"])
+    assert json.loads(report.read_text())["verdict"]
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    _fails(["inspect", net_copy, "--json", notes, "--force"], "not a JSON report")
+    assert notes.read_text() == "mine"
+
+
+def test_sweep_json_never_replaces_a_record_of_a_run(run_copy, tmp_path):
+    before = _tree(run_copy)
+    _fails(["sweep", "--model", "ann", "--out", tmp_path / "sw", "--json", run_copy / "checkpoint.pt",
+            "--force"], "beamnet-lava run directory")
+    assert _tree(run_copy) == before and not (tmp_path / "sw").exists()
+
+
+@pytest.mark.parametrize("extra", [["--dataset", "digits"], ["--samples", "3"], ["--time-steps", "9"],
+                                   ["--loop"], ["--part", "val"], ["--seed", "1"], ["--lanes", "2"],
+                                   ["--data-dir", "."]])
+def test_run_inputs_refuses_options_it_would_ignore(net_copy, tmp_path, extra):
+    x = tmp_path / "x.npy"
+    np.save(x, np.zeros((1, 4, 64), bool))
+    _fails(["run", net_copy, "--inputs", x, *extra], "not used with --inputs")
+
+
 # -- bundle: built aside, --force replaces only an earlier bundle -----------------------------------
 
 def test_bundle_force_never_deletes_a_folder_it_did_not_write(tiny_net, tmp_path, monkeypatch):

@@ -368,8 +368,8 @@ def ingested(m: dict[str, Any]) -> None:
               + " ".join(m["records"]), highlight=False)
 
 
-def sweep_interrupted(out_dir: Path) -> None:
-    err.print(f"[bold red]interrupted:[/] finished runs are kept in {out_dir}; run the same "
+def sweep_interrupted(out_dir: Path, how: str = "interrupted") -> None:
+    err.print(f"[bold red]{how}:[/] finished runs are kept in {out_dir}; run the same "
               "command again to resume", highlight=False, soft_wrap=True)
 
 
