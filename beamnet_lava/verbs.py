@@ -110,6 +110,7 @@ def import_(nir_file: Path, output: Path, *, force: bool = False, dt: float | No
     """``import``: a NIR graph as a NetX file; returns what was written (``describe()``)."""
     from beamnet_lava.nir.bridge import import_nir
 
+    input_file(nir_file, "NIR file")
     return import_nir(nir_file, output, force=force, dt=dt, round_off_grid=round_)
 
 
