@@ -376,7 +376,7 @@ def sweep(
                               mlflow_uri=mlflow_uri, mlflow_experiment=mlflow_experiment,
                               json_out=json_out, force=force, console=present.err)
     except KeyboardInterrupt as exc:       # Ctrl-C 130, SIGTERM 143, SIGHUP 129 (interrupts.py)
-        present.sweep_interrupted(out_dir, getattr(exc, "message", "interrupted"))
+        present.sweep_interrupted(out_dir, interrupts.message_of(exc))
         raise typer.Exit(interrupts.exit_code_of(exc)) from None
     present.swept(summary, json_out, out_dir)
     if summary["failed"]:

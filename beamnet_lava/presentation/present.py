@@ -42,7 +42,9 @@ def user_error(exc: BaseException) -> None:
 
 def interrupted(exc: BaseException) -> None:
     """Ctrl-C, SIGTERM, SIGHUP (interrupts.py)."""
-    err.print(f"[bold red]{getattr(exc, 'message', 'interrupted')}[/]", highlight=False)
+    from beamnet_lava import interrupts
+
+    err.print(f"[bold red]{interrupts.message_of(exc)}[/]", highlight=False)
 
 
 def no_space(exc: OSError) -> None:
