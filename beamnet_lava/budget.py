@@ -67,54 +67,34 @@ def check(need: float, what: str, hint: str) -> None:
                            f"{limit / GIB:,.3g} GiB ({source}); {hint}")
 
 
-# -- estimates ---------------------------------------------------------------------------------
+# -- estimates (training: each family's train_memory hook, beside its training code) ------------
 
-def _dense_params(sizes: list[int]) -> int:
+def dense_params(sizes: list[int]) -> int:
+    """Weights of dense layers of ``sizes`` (inputs first)."""
     return sum(a * b for a, b in zip(sizes, sizes[1:]))
 
 
 def train_bytes(cfg, n_samples: int, n_inputs: int, n_classes: int) -> float:
-    """Largest arrays of training ``cfg`` on ``n_samples`` samples of ``n_inputs`` inputs."""
-    from beamnet_lava import config as config_mod
+    """Largest arrays of training ``cfg`` on ``n_samples`` samples of ``n_inputs`` inputs: the
+    ``train_memory`` hook of its family (each family's training module; import
+    :mod:`beamnet_lava.training` to register them)."""
+    from beamnet_lava.families import family_of
 
-    T, b = int(cfg.time_steps), int(cfg.batch_size)
-    data = n_samples * n_inputs * F32                       # the images / intensities
-    if isinstance(cfg, config_mod.BeamnetConfig):
-        n = int(cfg.n_memory)
-        d = n_inputs * (cfg.pop_size if cfg.encoding == "population" else 1)
-        params = n * d * (ADAM * F32 + F32 + F64) + ADAM * F32 * n * n_classes   # w, c_j, delays, R
-        steps = max(b, 256) * n * T * F64 * STEP_STATE      # a batch through the memory layer
-        return data + params + steps + n_samples * n * T * F64   # + a split's (n, N, T) spikes
-    if isinstance(cfg, config_mod.SeqConfig):
-        h = int(cfg.hidden[0])
-        params = _dense_params([n_inputs, h, n_classes]) + h * h
-        return (n_samples * n_inputs * T * F32 + ADAM * F32 * params
-                + b * (h + n_classes) * T * F32 * SLAYER_STATE)
-    hidden = list(getattr(cfg, "hidden", ()) or ())
-    if isinstance(cfg, config_mod.ANNConfig):
-        sizes = [n_inputs, *(hidden or [cfg.param_budget // max(1, n_inputs + n_classes) or 1]), n_classes]
-        return data + ADAM * F32 * _dense_params(sizes) + 256 * sum(sizes) * F32 * ADAM
-    sizes = [n_inputs, *hidden, n_classes]                  # the SLAYER SNN: rate-coded spikes
-    return (n_samples * n_inputs * T * F32 + ADAM * F32 * _dense_params(sizes)
-            + max(b, 256) * sum(sizes[1:]) * T * F32 * SLAYER_STATE)
+    return family_of(cfg).hook("train_memory")(cfg, n_samples, n_inputs, n_classes)[0]
 
 
 def check_train(cfg, data, what: str = "training") -> None:
-    """Refuse training ``cfg`` on the loaded split ``data`` when it would not fit."""
-    from beamnet_lava import config as config_mod
+    """Refuse training ``cfg`` on the loaded split ``data`` when it would not fit (the estimate
+    and the sizes to lower come from the family's ``train_memory`` hook)."""
+    from beamnet_lava.families import family_of
 
     n_samples = len(data.y_train) + len(data.y_val) + len(data.y_test)
     n_inputs = int(data.x_train.shape[1])
-    if isinstance(cfg, config_mod.SeqConfig) and data.events is None:
+    family = family_of(cfg)
+    if family.inputs == "sequences" and data.events is None:
         n_inputs = 1                                    # pixel sequences: one input per step
-
-    if isinstance(cfg, config_mod.BeamnetConfig):
-        hint = "lower --set n_memory=..., --time-steps or --batch-size"
-    elif isinstance(cfg, (config_mod.SNNConfig, config_mod.ANNConfig, config_mod.SeqConfig)):
-        hint = "lower --hidden, --time-steps or --batch-size"
-    else:
-        hint = "lower the sizes in the config"
-    check(train_bytes(cfg, n_samples, n_inputs, data.n_classes), what, hint)
+    need, hint = family.hook("train_memory")(cfg, n_samples, n_inputs, data.n_classes)
+    check(need, what, hint)
 
 
 def run_bytes(n_samples: int, n_inputs: int, sizes: list[int], time_steps: int,

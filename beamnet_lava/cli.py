@@ -211,13 +211,13 @@ def import_(
 @app.command()
 @_user_errors
 def run(
-    netx_file: Path = typer.Argument(..., help="NetX HDF5 network (ours or any stock CUBA dense net) or a NIR graph (.nir, imported on the fly)."),
+    netx_file: Path = typer.Argument(..., help="NetX HDF5 network (ours, any file lava-dl writes: dense, conv, pool, SDNN, current readout) or a NIR graph (.nir, imported on the fly)."),
     dataset: DatasetOpt("digits, mnist, an event or a sequence dataset (see train) [default: the one the file was trained on].") = None,
     samples: Optional[int] = typer.Option(None, help="How many samples of the split to run [default: all]."),
     part: str = typer.Option("test", help="Split part: train, val or test."),
     precision: PrecisionOpt("fixed (bit-accurate, Loihi semantics) or float.") = "fixed",
     backend: Backend = typer.Option("cpu", help="cpu (Lava simulator) or loihi2 (needs Intel's lava-loihi)."),
-    time_steps: Optional[int] = typer.Option(None, help="Steps per sample [default: recorded in the file]."),
+    time_steps: Optional[int] = typer.Option(None, help="Steps per sample [default: recorded in the file]; with --inputs of static images (lava-dl input blocks), the window of each."),
     data_dir: DataDir() = None,
     seed: Optional[int] = typer.Option(None, help="Split seed [default: recorded in the file, else 0]."),
     timeout: Timeout("Watchdog: seconds one chunk of samples may take.") = 300.0,
@@ -226,16 +226,18 @@ def run(
     loop: Loop("BEAM-Net: top-down loop (Eq. 16-17) on or off [default: as trained].") = None,
     energy_constants: EnergyConstants("BEAM-Net, BRF/RF: JSON of per-operation energies [default: Loihi 1, Davies 2018].") = None,
     json_out: JsonOut("Write the report as JSON ('-' for stdout).") = None,
-    inputs: Optional[Path] = typer.Option(None, help="Your own input spikes instead of a dataset: .npy bool array (samples, steps, inputs)."),
+    inputs: Optional[Path] = typer.Option(None, help="Your own inputs instead of a dataset: .npy (samples, steps, inputs) spikes, or for a lava-dl input block per-step values or static images (samples, inputs) with --time-steps (docs/lavadl.md)."),
     record: Optional[Path] = typer.Option(None, help="With --inputs: save every layer's spikes to this .npz (layer<i>: samples x steps x neurons)."),
     force: Force("Overwrite an existing --record or --json file (only files of ours).") = False,
+    workers: Optional[int] = typer.Option(None, help="With --inputs: shard the samples over this many Ray workers (results identical to one process) [default: one process]."),
+    address: Optional[str] = typer.Option(None, help="With --inputs: an existing Ray cluster (e.g. 10.0.0.5:6379) to shard over [default: an embedded local Ray]."),
 ) -> None:
     """Run an exported network on Lava and compare it with the training model."""
     report = verbs.run(netx_file, dataset=_value(dataset), samples=samples, part=part,
                        precision=_value(precision), backend=_value(backend), time_steps=time_steps,
                        data_dir=data_dir, seed=seed, timeout=timeout, chunk=chunk, lanes=lanes, loop=loop,
                        energy_constants=energy_constants, json_out=json_out, inputs=inputs,
-                       record=record, force=force)
+                       record=record, force=force, workers=workers, address=address)
     if inputs is not None:
         present.input_run(report, json_out, _value(precision), netx_file, record)
     else:
@@ -334,9 +336,12 @@ def bundle(
     part: str = typer.Option("test", help="Split part the samples come from."),
     data_dir: DataDir() = None,
     force: Force("Replace a non-empty --out folder.") = False,
+    inputs: Optional[Path] = typer.Option(None, help="Your own inputs instead of a dataset, as for `run --inputs` (required for lava-dl files from elsewhere, which record no encoding)."),
+    time_steps: Optional[int] = typer.Option(None, help="Steps per sample [default: recorded in the file]; with static images in --inputs, the window of each."),
 ) -> None:
     """INRC job folder: network, inputs, expected CPU outputs, run_loihi2.py, Slurm script (untested on hardware)."""
-    meta = verbs.bundle(netx_file, out_dir, samples=samples, part=part, data_dir=data_dir, force=force)
+    meta = verbs.bundle(netx_file, out_dir, samples=samples, part=part, data_dir=data_dir, force=force,
+                        inputs=inputs, time_steps=time_steps)
     present.bundled(meta, out_dir)
 
 

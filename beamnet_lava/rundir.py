@@ -67,7 +67,8 @@ SACCADE = Kind("saccade", "an event dataset written by `beamnet-lava data saccad
                ("saccade.json", "NMNIST"), manifest=False)
 BUNDLE = Kind("bundle", "an INRC job folder written by `beamnet-lava bundle`", "bundle.json",
               ("bundle.json", "network.net", "inputs.npy", "labels.npy", "expected_output_spikes.npy",
-               "readout.npz", "run_loihi2.py", "placement.py", "stock_graph.py", "job_readout.py",
+               "readout.npz", "lavadl_plan.npz", "run_loihi2.py", "placement.py", "stock_graph.py",
+               "lavadl_procs.py", "job_readout.py",
                "job.slurm", "requirements.txt", "README.md", "__pycache__"))   # the job imports its modules
 INGEST = Kind("ingest", "a folder of run records written by `beamnet-lava ingest`", "cpu-simulation",
               ("cpu-simulation", "loihi2", "cpu-rerun"))

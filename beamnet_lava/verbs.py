@@ -119,8 +119,9 @@ def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = No
         data_dir: str | None = None, seed: int | None = None, timeout: float = 300.0, chunk: int = 32,
         lanes: str | None = None, loop: bool | None = None, energy_constants: Path | None = None,
         json_out: str | None = None, inputs: Path | None = None, record: Path | None = None,
-        force: bool = False):
-    """``run``: a dataset run (a RunReport) or, with ``inputs``, a run of the user's spikes (a dict)."""
+        force: bool = False, workers: int | None = None, address: str | None = None):
+    """``run``: a dataset run (a RunReport) or, with ``inputs``, a run of the user's spikes (a dict);
+    ``workers``/``address``: the inputs' samples sharded over Ray (sweep/shard.py)."""
     from beamnet_lava.nir.bridge import netx_view
     from beamnet_lava.sim_cpu.evaluate import run_dataset
 
@@ -134,20 +135,32 @@ def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = No
     if inputs is not None:
         ignored = [flag for flag, given in (
             ("--dataset", dataset is not None), ("--samples", samples is not None), ("--part", part != "test"),
-            ("--time-steps", time_steps is not None), ("--data-dir", data_dir is not None),
+            ("--data-dir", data_dir is not None),
             ("--seed", seed is not None), ("--lanes", lanes is not None), ("--loop/--no-loop", loop is not None),
             ("--energy-constants", energy_constants is not None)) if given]
         if ignored:
             raise BeamnetError(f"{', '.join(ignored)}: not used with --inputs (your array gives the "
-                               "samples and steps, layer by layer, no dataset or encoder); drop "
+                               "samples, layer by layer, no dataset or encoder); drop "
                                f"{'it' if len(ignored) == 1 else 'them'}")
+    if (workers is not None or address is not None) and inputs is None:
+        raise BeamnetError("--workers/--address shard the samples of --inputs over Ray; dataset "
+                           "runs are not sharded yet: export the samples with --inputs")
     with netx_view(netx_file) as path:
+        if inputs is not None and (workers is not None or address is not None):
+            from beamnet_lava.sweep.shard import run_inputs_sharded
+
+            report = run_inputs_sharded(path, inputs, workers=workers or 2, address=address,
+                                        record=record, force=force, precision=precision,
+                                        backend=backend, chunk_samples=chunk, timeout_s=timeout,
+                                        time_steps=time_steps)
+            report["file"] = str(netx_file)
+            return report
         if inputs is not None:
             from beamnet_lava.sim_cpu.spike_inputs import run_inputs
 
             report = run_inputs(path, inputs, record=record, force=force, precision=precision,
                                 backend=backend, chunk_samples=chunk, timeout_s=timeout,
-                                progress=_progress(json_out))
+                                progress=_progress(json_out), time_steps=time_steps)
             report["file"] = str(netx_file)
             return report
         report = run_dataset(path, dataset, samples, part=part, precision=precision,
@@ -242,11 +255,14 @@ def inspect(netx_file: Path, *, target: str = "loihi2", skip_layers: int = 0, js
 
 
 def bundle(netx_file: Path, out_dir: Path, *, samples: int = 16, part: str = "test",
-           data_dir: str | None = None, force: bool = False) -> dict[str, Any]:
+           data_dir: str | None = None, force: bool = False, inputs: Path | None = None,
+           time_steps: int | None = None) -> dict[str, Any]:
     """``bundle``: an INRC job folder; returns its metadata."""
     from beamnet_lava.deploy.bundle import write_bundle
 
-    return write_bundle(netx_file, out_dir, samples, part=part, data_dir=data_dir, force=force)
+    input_file(inputs, "--inputs")
+    return write_bundle(netx_file, out_dir, samples, part=part, data_dir=data_dir, force=force,
+                        inputs=inputs, time_steps=time_steps)
 
 
 def ingest(results: Path, out_dir: Path, *, force: bool = False) -> dict[str, Any]:

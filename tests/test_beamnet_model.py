@@ -298,3 +298,48 @@ def test_shift_augmentation_moves_each_image_within_range_with_zero_fill():
     assert len(seen) == 9                       # every shift in range occurs
     with pytest.raises(BeamnetError, match="square images"):
         shift_images(np.zeros((2, 24), np.float32), 1, rng)
+
+
+def test_one_step_for_numpy_and_torch_every_state_variable():
+    """bayes_lif.step is one function: on torch tensors (the training arithmetic) every state
+    variable equals the integer numpy step's, step by step; gradients reach the drive."""
+    p = _params(du=410, dv=300, d_syn=1500, d_theta=900, gamma=700, delta=150, w_inh=900)
+    rng = np.random.default_rng(4)
+    drive = rng.integers(-10, 40, size=(3, 6, 24))
+    eps = noise.noise_block(p.seed, 6, np.arange(24)[None] + 10 * np.arange(3)[:, None], p.delta)
+    x = torch.tensor(drive, dtype=torch.float64, requires_grad=True)
+    arith = bayes_lif.Arithmetic.training(lambda z: (z > 0).double() + 0 * z)
+    ref = bayes_lif.State.zeros((3, 6))
+    zero = torch.zeros(3, 6, dtype=torch.float64)
+    st = bayes_lif.State(zero, zero, zero, zero, zero)
+    pots: list = []
+    fired = 0
+    for t in range(24):
+        ref = bayes_lif.step(ref, drive[..., t], eps[:, t], p)
+        st = bayes_lif.step(st, x[..., t], torch.from_numpy(eps[:, t]).double(), p, arith, pots)
+        for name in ("u", "v", "inh", "h", "s"):
+            assert np.array_equal(getattr(st, name).detach().numpy(), getattr(ref, name)), (t, name)
+        fired += int(ref.s.sum())
+    assert ref.s.dtype == np.int64 and 0 < fired < 3 * 6 * 24      # spikes, inhibition and resets happen
+    torch.stack(pots).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_float_step_is_the_same_function_without_flooring():
+    p = _params(du=1000, dv=2000, d_syn=1500, d_theta=900, gamma=700, w_inh=900)
+    s = bayes_lif.State(*(np.zeros((1, 3)) for _ in range(5)))
+    s = bayes_lif.step_float(s, np.array([[20.0, 3.0, 0.0]]), np.zeros((1, 3)), p)
+    assert s.s.dtype == np.float64 and s.s.tolist() == [[1.0, 0.0, 0.0]] and s.v.tolist() == [[0, 192, 0]]
+    s = bayes_lif.step_float(s, np.zeros((1, 3)), np.zeros((1, 3)), p)
+    keep = lambda d: 1 - d / 4096  # noqa: E731
+    assert s.u[0, 1] == 192 * keep(1000) and s.v[0, 1] == 192 * keep(2000) + 192 * keep(1000) - 900
+    assert s.h[0, 0] == 4096 and s.inh[0, 1] == 900
+
+
+def test_the_training_model_has_no_decay_of_its_own():
+    import inspect
+
+    import beamnet_lava.models.beamnet as m
+
+    source = inspect.getsource(m)
+    assert "bayes_lif.step(" in source and "def _dec" not in source and "DECAY_UNITY" not in source

@@ -93,9 +93,27 @@ def test_lava_dl_conv_networks(tmp_path):
         ["Conv synapses -> layer 0", "Conv synapses -> layer 1"]
     assert r.verdict.startswith("fits stock") and r.estimate["cores"] == 3
     pooled = inspect_file(_conv_net(tmp_path / "pool.net", pool=True))
-    assert [(f.where, "create_pool raises NotImplementedError" in f.problem) for f in pooled.failures] \
-        == [("layer 1", True)]
-    assert pooled.verdict.startswith("does not fit")
+    pool = pooled.layers[1]
+    # 2x2 sum pool, stride 2, on 4 channels of 8x8: one tap per input neuron, 4 per output
+    assert (pool.kind, pool.neurons, pool.synapses, pool.fan_in_max, pool.fan_out_max) == \
+        ("pool", 64, 256, 4, 1)
+    assert "Conv synapses (pool as a depthwise kernel) -> layer 1" in \
+        [p.process for p in pooled.processes]
+    assert not pooled.failures and pooled.verdict.startswith("fits stock")
+
+
+def test_lava_dl_current_readout_is_a_chip_integrator():
+    """lava-dl's bootstrap MNIST network ends in a dense layer without a neuron group, which
+    netx builds as a non-leaky integrator whose currents are the output."""
+    from tests_paths import REFERENCE_DIR
+
+    path = REFERENCE_DIR / "lava-dl/tutorials/bootstrap_mnist_network.net"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent (see ../shared/data/reference/README.md)")
+    r = inspect_file(path)
+    last = r.layers[-1]
+    assert (last.kind, last.neuron_type, last.neurons) == ("dense", "CURRENT_READOUT", 10)
+    assert not r.failures and last.cores_estimate == 1
 
 
 def test_snn_family(tiny_net):

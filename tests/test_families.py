@@ -23,7 +23,7 @@ from beamnet_lava.sim_cpu.evaluate import run_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ("snn", "beamnet", "ann", "brf-rsnn", "rf-rsnn", "alif-rsnn")
-VARIANTS = ("beamnet-stock",)        # file-only: written by export --target loihi2
+VARIANTS = ("beamnet-stock", "lavadl")   # file-only: export --target loihi2; lava-dl conv/SDNN files
 
 
 def test_the_six_families_are_registered_with_every_hook_they_provide():
@@ -41,7 +41,7 @@ def test_the_six_families_are_registered_with_every_hook_they_provide():
     # what each family refuses is said, not missing silently
     assert families.get_family("ann").no_export and families.get_family("alif-rsnn").no_export
     assert families.get_family("brf-rsnn").no_file_evaluation
-    assert [f.name for f in families.families() if f.lanes] == ["snn", "beamnet", "brf-rsnn", "rf-rsnn"]
+    assert [f.name for f in families.families() if f.lanes] == ["snn", "beamnet", "brf-rsnn", "rf-rsnn", "lavadl"]
 
 
 def test_feature_hooks_are_provided_or_refused_by_every_family():
@@ -52,9 +52,9 @@ def test_feature_hooks_are_provided_or_refused_by_every_family():
     import beamnet_lava.sim_cpu.spike_inputs  # noqa: F401  (registers spike_inputs)
 
     provided = {"to_nir": {"snn", "beamnet"},
-                "fit_profile": {"snn", "beamnet", "beamnet-stock", "brf-rsnn", "rf-rsnn"},
-                "bundle_case": {"snn", "beamnet-stock"}, "loihi2_variant": {"beamnet"},
-                "spike_inputs": {"snn"}}
+                "fit_profile": {"snn", "beamnet", "beamnet-stock", "brf-rsnn", "rf-rsnn", "lavadl"},
+                "bundle_case": {"snn", "beamnet-stock", "lavadl"}, "loihi2_variant": {"beamnet"},
+                "spike_inputs": {"snn", "lavadl"}}
     for hook, names in provided.items():
         assert hook in families.HOOKS
         for fam in families.families():
@@ -209,3 +209,34 @@ def test_a_family_declared_with_a_provider_module_finds_its_hooks_from_any_entry
     assert toy.has("read") and not toy.has("lava_run")
     with pytest.raises(BeamnetError, match="model family toy has no lava_run"):
         toy.hook("lava_run")          # the provider was imported and does not give it
+
+
+def test_every_hook_implementation_fits_its_typed_contract():
+    """Each hook is a Protocol (families/contracts.py); every registered implementation must
+    take the call the pipeline makes, and declare nothing that call never passes."""
+    import beamnet_lava.deploy  # noqa: F401
+    import beamnet_lava.nir  # noqa: F401
+    import beamnet_lava.sim_cpu.spike_inputs  # noqa: F401
+    from beamnet_lava.families.contracts import fits
+
+    misfits = [f"{fam.name} {hook}: {fits(fn, families.HOOKS[hook].protocol)}"
+               for fam in families.families() for hook, fn in fam.hooks.items()
+               if fits(fn, families.HOOKS[hook].protocol)]
+    assert not misfits, misfits
+    assert all(spec.protocol is not None for spec in families.HOOKS.values())
+
+
+def test_a_drifted_hook_signature_is_caught():
+    from beamnet_lava.families.contracts import CalibrateHook, LavaRunHook, RunOptions, fits
+
+    def old_lava_run(path, dataset=None, samples=None, *, part="test", precision="fixed"):
+        """the pre-RunOptions form: positional arguments and keywords"""
+
+    def new_lava_run(path, options: RunOptions):
+        """the contract"""
+
+    assert "never passes" in fits(old_lava_run, LavaRunHook)
+    assert fits(new_lava_run, LavaRunHook) == ""
+    assert "missing a required argument: 'data'" in fits(lambda run, cfg, data: None, CalibrateHook)
+    assert fits(lambda run, data: None, CalibrateHook) == ""
+    assert "never passes" in fits(lambda run, data, *, strict=True: None, CalibrateHook)

@@ -230,3 +230,42 @@ def test_cli_prints_intels_table_shape_and_json(tmp_path):
     assert [lc["cores"] for lc in data["estimate"]["per_core"]] == [25, 13, 3, 3, 2, 12, 1, 1, 1]
     res = CliRunner().invoke(app, ["inspect", str(sdnn), "--skip-layers", "-1"])
     assert res.exit_code == 1 and "must be 0 or more" in res.output
+
+
+def _reshaped(key, value):
+    def edit(f):
+        del f[key]
+        f[key] = value
+    return edit
+
+
+@pytest.mark.parametrize("edit, message", [
+    (_reshaped("layer/1/weight", np.ones((24, 27))), r"needs a \(C, H, W\) shape and an \(out"),
+    (_reshaped("layer/1/shape", np.array([76032])), r"needs a \(C, H, W\) shape"),
+    (_reshaped("layer/7/weight", np.ones((7, 13))), r"does not split over the layer's 100 neurons"),
+])
+def test_crafted_conv_files_are_failures_not_tracebacks(tmp_path, edit, message):
+    import re
+
+    from helpers import edited_copy
+
+    if not LAVA_DL.is_dir():
+        pytest.skip(f"{LAVA_DL} is absent (see ../shared/data/reference/README.md)")
+    r = inspect_file(edited_copy(LAVA_DL / "gts/pilotnet_lif/network.net", tmp_path, edit))
+    assert any(re.search(message, f.problem) for f in r.failures), r.failures
+    assert r.verdict.startswith("does not fit")
+
+
+def test_an_implausible_conv_shape_is_refused_before_allocating(tmp_path):
+    from helpers import edited_copy
+    from typer.testing import CliRunner
+
+    from beamnet_lava.cli import app
+
+    if not LAVA_DL.is_dir():
+        pytest.skip(f"{LAVA_DL} is absent (see ../shared/data/reference/README.md)")
+    path = edited_copy(LAVA_DL / "gts/pilotnet_lif/network.net", tmp_path,
+                       _reshaped("layer/3/shape", np.array([48, 7, 10**7])))
+    res = CliRunner().invoke(app, ["inspect", str(path)])
+    assert res.exit_code == 1 and "GiB of memory" in res.output
+    assert "Traceback" not in res.output and len(res.output.strip().splitlines()) <= 3

@@ -47,3 +47,82 @@ def test_every_command_has_one_verb_function():
     names = [c.callback.__name__ for c in app.registered_commands + data_app.registered_commands]
     missing = [n for n in names if not callable(getattr(verbs, n, None))]
     assert len(names) >= 13 and not missing, missing
+
+
+# -- no family dispatch outside the families' own modules ------------------------------------------
+
+def _registered_modules() -> dict[str, set[str]]:
+    """module -> the families whose hooks it registers (every stage imported first)."""
+    import beamnet_lava.deploy  # noqa: F401
+    import beamnet_lava.evaluation.energy_report  # noqa: F401
+    import beamnet_lava.evaluation.pipeline  # noqa: F401
+    import beamnet_lava.nir  # noqa: F401
+    import beamnet_lava.sim_cpu  # noqa: F401
+    import beamnet_lava.sim_cpu.spike_inputs  # noqa: F401
+    from beamnet_lava import families
+
+    owners: dict[str, set[str]] = {}
+    for fam in families.families():
+        for fn in fam.hooks.values():
+            owners.setdefault(getattr(fn, "__module__", ""), set()).add(fam.name)
+    return owners
+
+
+def family_branches() -> list[str]:
+    """Every ``isinstance(x, <a family's config class>)`` and every comparison with a family's
+    name (``cfg.model == "beamnet"``, ``model in ("brf-rsnn", ...)``) outside config.py, the
+    registry and the modules that belong to the families compared (a module whose hooks all
+    belong to families of one config class)."""
+    from beamnet_lava import families
+
+    fams = {f.name: f for f in families.families()}
+    classes = {f.config_class.__name__ for f in fams.values()}
+    owners = _registered_modules()
+    found = []
+    for path in sorted(PKG.rglob("*.py")):
+        rel = path.relative_to(PKG.parent)
+        module = ".".join(rel.with_suffix("").parts)
+        if module.startswith("beamnet_lava.families") or module == "beamnet_lava.config":
+            continue
+        own = owners.get(module, set())
+        own_classes = {fams[n].config_class.__name__ for n in own}
+
+        def allowed(names: set[str], cls: set[str], own=own, own_classes=own_classes) -> bool:
+            named = {fams[n].config_class.__name__ for n in names} | cls
+            return bool(own) and len(own_classes) == 1 and named <= own_classes
+
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "isinstance" and len(node.args) == 2:
+                named = {n.id if isinstance(n, ast.Name) else n.attr for n in ast.walk(node.args[1])
+                         if isinstance(n, (ast.Name, ast.Attribute))}
+                hit = named & classes
+                if hit and not allowed(set(), hit):
+                    found.append(f"{rel}:{node.lineno}: isinstance(..., {', '.join(sorted(hit))})")
+            if isinstance(node, ast.Compare):
+                consts = {n.value for n in ast.walk(node) if isinstance(n, ast.Constant)
+                          and isinstance(n.value, str)}
+                hit = consts & set(fams)
+                if hit and not allowed(hit, set()):
+                    found.append(f"{rel}:{node.lineno}: compares with family name(s) {', '.join(sorted(hit))}")
+    return found
+
+
+def test_no_family_dispatch_outside_the_families_own_modules():
+    """Issue 25: a new family is one registration plus its own stage modules; no stage branches
+    on a config class or a family name (the memory estimate is the train_memory hook)."""
+    assert family_branches() == []
+
+
+def test_the_family_branch_finder_finds_branches(tmp_path, monkeypatch):
+    """The test above can fail: a branch of each kind in a stage module is found."""
+    global PKG
+    pkg = tmp_path / "beamnet_lava"
+    (pkg / "evaluation").mkdir(parents=True)
+    (pkg / "evaluation" / "x.py").write_text(
+        "def f(cfg, family):\n"
+        "    if isinstance(cfg, BeamnetConfig):\n        return 1\n"
+        "    return family.name in ('brf-rsnn', 'rf-rsnn')\n")
+    monkeypatch.setattr(__import__(__name__), "PKG", pkg, raising=False)
+    monkeypatch.setitem(globals(), "PKG", pkg)
+    found = family_branches()
+    assert len(found) == 2 and "BeamnetConfig" in found[0] and "brf-rsnn" in found[1], found

@@ -11,6 +11,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+import beamnet_lava.training  # noqa: F401  (registers each family's train_memory hook, used by budget.train_bytes)
 from beamnet_lava import budget, config as config_mod
 from beamnet_lava.cli import app
 from beamnet_lava.errors import BeamnetError

@@ -25,6 +25,10 @@ from beamnet_lava.deploy import job_readout
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import umask
 from beamnet_lava.families import implements, register_hook
+from beamnet_lava.deploy.fit import NO_FILE
+from beamnet_lava.families.contracts import BundleCaseHook
+
+PLAN_FILE = "lavadl_plan.npz"      # a lava-dl network's stages (sim_cpu/lavadl_procs.py)
 
 #: The stack the bundle was built and tested with (lava-nc's and lava-dl's newest releases).
 REQUIREMENTS = """\
@@ -113,17 +117,31 @@ def _sha256(path: Path) -> str:
 
 
 def bundle_inputs(net, dataset: str | None, samples: int | None, part: str,
-                  data_dir: str | None, seed: int | None) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Encoded input spikes and labels of a NetX SNN file, as ``run`` feeds them."""
+                  data_dir: str | None, seed: int | None, inputs: str | Path | None = None,
+                  time_steps: int | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Encoded input spikes and labels of a NetX SNN file, as ``run`` feeds them; with
+    ``inputs`` (a .npy of (samples, steps, inputs) spikes, as ``run --inputs``) those, unlabelled."""
     from beamnet_lava.data import load_split
     from beamnet_lava.sim_cpu.common import take_samples
 
     attrs = net.attrs
+    if inputs is not None:
+        from beamnet_lava.sim_cpu.spike_inputs import load_spikes
+
+        spikes = load_spikes(inputs)[:samples]
+        if spikes.shape[2] != net.input_size:
+            raise BeamnetError(f"{inputs}: {spikes.shape[2]} inputs per step, but {net.path} has "
+                               f"{net.input_size} inputs")
+        if time_steps is not None and time_steps != spikes.shape[1]:
+            raise BeamnetError(f"{inputs} has {spikes.shape[1]} steps per sample, not --time-steps {time_steps}")
+        return spikes.transpose(0, 2, 1).copy(), np.full(len(spikes), -1, np.int64), {
+            "dataset": f"inputs {Path(inputs).name}", "part": "-", "split": "given inputs (no labels)",
+            "window": spikes.shape[1], "labels_known": False}
     dataset = dataset or attrs.get("dataset") or "digits"
-    window = int(attrs.get("time_steps") or 0)
+    window = int(time_steps or attrs.get("time_steps") or 0)
     if window < 1:
         raise BeamnetError(f"{net.path} does not record its time steps (not exported by "
-                           "beamnet-lava); bundle needs them")
+                           "beamnet-lava); pass --time-steps (and --inputs X.npy for your own inputs)")
     data = load_split(dataset, seed=int(attrs.get("seed", 0) if seed is None else seed),
                       data_dir=data_dir, options=attrs)
     x, y = data.part(part)
@@ -137,7 +155,8 @@ def bundle_inputs(net, dataset: str | None, samples: int | None, part: str,
 
 
 def _netx_case(src: Path, samples: int, part: str, dataset: str | None, data_dir: str | None,
-               seed: int | None, timeout_s: float) -> dict[str, Any]:
+               seed: int | None, timeout_s: float, *, inputs: str | Path | None = None,
+               time_steps: int | None = None) -> dict[str, Any]:
     """A NetX file of CUBA dense layers: lava-dl's netx loader builds it in the job."""
     from beamnet_lava.netx_export.netx_file import read_netx
     from beamnet_lava.sim_cpu.evaluate import run_snn
@@ -147,7 +166,7 @@ def _netx_case(src: Path, samples: int, part: str, dataset: str | None, data_dir
     if net.layers[0].kind == "input":
         raise BeamnetError(f"{src}: its input layer has neurons, which lava-dl 0.6 cannot run "
                            "in fixed point on the CPU, so no expected outputs can be computed")
-    spikes, labels, info = bundle_inputs(net, dataset, samples, part, data_dir, seed)
+    spikes, labels, info = bundle_inputs(net, dataset, samples, part, data_dir, seed, inputs, time_steps)
     _, result, _ = run_snn(net, spikes, info["window"], precision="fixed", timeout_s=timeout_s,
                            chunk_samples=max(1, len(spikes)), progress=False, lanes=1)
     first = reset_offset_of(net)
@@ -160,8 +179,12 @@ def _netx_case(src: Path, samples: int, part: str, dataset: str | None, data_dir
 
 
 def _stock_beamnet_case(src: Path, samples: int, part: str, dataset: str | None,
-                        data_dir: str | None, seed: int | None, timeout_s: float) -> dict[str, Any]:
+                        data_dir: str | None, seed: int | None, timeout_s: float, *,
+                        inputs: str | Path | None = None, time_steps: int | None = None) -> dict[str, Any]:
     """BEAM-Net's stock variant: the job builds it with the shipped ``stock_graph.py``."""
+    if inputs is not None or time_steps is not None:
+        raise BeamnetError(f"{src}: a BEAM-Net bundle takes its encoders' inputs from the dataset "
+                           "it was trained on; --inputs/--time-steps are for SNN and lava-dl files")
     from beamnet_lava.deploy.stock_beamnet import StockSpec, read_stock, stock_inputs
     from beamnet_lava.sim_cpu.runner import LavaNetwork
 
@@ -180,17 +203,70 @@ def _stock_beamnet_case(src: Path, samples: int, part: str, dataset: str | None,
                 "output_offset": StockSpec.reset_offset}}
 
 
-register_hook("bundle_case", "deploy", "bundle_case(src, samples, part, dataset, data_dir, seed, "
-              "timeout_s) -> inputs, labels and expected outputs of an INRC job (files of stock "
-              "processes only)")
+def _lavadl_case(src: Path, samples: int, part: str, dataset: str | None, data_dir: str | None,
+                 seed: int | None, timeout_s: float, *, inputs: str | Path | None = None,
+                 time_steps: int | None = None) -> dict[str, Any]:
+    """A lava-dl file (conv, pool, SDNN, readout): the job builds the graph of stock processes
+    from the plan this writes (``lavadl_plan.npz``) with the shipped ``lavadl_procs.py``, the
+    builder beamnet-lava's own runs use. Static images (an input block's bias) are fed as
+    per-step values on its neurons' ``a_in``, which is the same computation when the input
+    neurons' current decays fully each step (``iDecay`` 4096: lava-dl's tiny.net, PilotNet,
+    bootstrap MNIST); other files need per-step inputs."""
+    from beamnet_lava.netx_export.lavadl_file import read_lavadl
+    from beamnet_lava.neurons.fixed_point import DECAY_UNITY
+    from beamnet_lava.sim_cpu import lavadl_graph, lavadl_procs
+    from beamnet_lava.sim_cpu.lavadl_run import load_inputs
+
+    net = read_lavadl(src)
+    if inputs is None:
+        raise BeamnetError(f"{src} is a lava-dl network that records no dataset encoding: give "
+                           "--inputs X.npy (and --time-steps T for static images), as for `run`")
+    x = load_inputs(inputs)[:samples]
+    mode = lavadl_graph.resolve_mode(net, x, "auto")
+    if mode == "bias":
+        x, window = lavadl_graph.shape_inputs(net, x, mode, time_steps)
+        cell = net.input_block.neuron
+        if cell.i_decay != DECAY_UNITY:
+            raise BeamnetError(f"{src}: static images are the input neurons' bias, which a job "
+                               f"streams as their a_in only when their current decays fully "
+                               f"(iDecay 4096, found {cell.i_decay}); give per-step values "
+                               "(samples, steps, inputs) instead")
+        x, mode = np.repeat(x[:, None], window, axis=1), "values"
+    options = lavadl_graph.LavadlOptions(time_steps=time_steps, input_mode=mode, timeout_s=timeout_s,
+                                         chunk_samples=max(1, len(x)))
+    result = lavadl_graph.run_lavadl(net, x, options)
+    n, window = len(x), result.window
+    feed = lavadl_graph.pack(np.asarray(x).reshape(n, window, -1), 1, lavadl_graph.entry_shape(net))
+    feed = feed.transpose(0, 2, 1)                                    # (samples, port order, T)
+    out_block = net.output
+    expected = lavadl_graph.to_port_order(result.output, out_block).transpose(0, 2, 1)
+    plan = lavadl_graph.plan(net, "fixed", mode)
+    return {"spikes": np.ascontiguousarray(feed.astype(np.uint8 if mode == "spikes" else np.int32)),
+            "labels": np.full(n, -1, np.int64),
+            "expected": np.ascontiguousarray(expected.astype(np.int64 if out_block.neuron.graded else np.uint8)),
+            "files": {PLAN_FILE: lavadl_procs.plan_arrays(plan)}, "meta": {
+                "dataset": f"inputs {Path(inputs).name}", "part": "-", "split": "given inputs (no labels)",
+                "window": window, "graph": "plan", "plan": PLAN_FILE, "model": None,
+                "input_mode": mode, "reset": not net.sdnn, "labels_known": False,
+                "graded_output": out_block.neuron.graded, "order": "Lava port order (W, H, C) flattened",
+                "reset_offset": 1, "output_offset": int(result.delays[-1])}}
+
+
+_MICROCODE = ("its neurons need INRC-only microcode, which no bundle can carry (see `beamnet-lava "
+              "inspect`)")
+register_hook("bundle_case", "deploy", BundleCaseHook, refuses={
+    "beamnet": "the exact BEAM-Net's Bayesian LIF needs INRC-only microcode; bundle its stock variant "
+               "(`beamnet-lava export RUN --target loihi2`)",
+    "brf-rsnn": _MICROCODE, "rf-rsnn": _MICROCODE, "ann": NO_FILE, "alif-rsnn": NO_FILE})
 implements("snn", hook="bundle_case")(_netx_case)
 implements("beamnet-stock", hook="bundle_case")(_stock_beamnet_case)
+implements("lavadl", hook="bundle_case")(_lavadl_case)
 
 
 def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, *,
                  part: str = "test", dataset: str | None = None, data_dir: str | None = None,
-                 seed: int | None = None, force: bool = False,
-                 timeout_s: float = 300.0) -> dict[str, Any]:
+                 seed: int | None = None, force: bool = False, timeout_s: float = 300.0,
+                 inputs: str | Path | None = None, time_steps: int | None = None) -> dict[str, Any]:
     """Write the job folder ``out_dir`` for ``netx_file``; returns its ``bundle.json``."""
     from beamnet_lava.deploy.fit import MICROCODE, inspect_file
     from beamnet_lava.netx_export.export import file_family
@@ -198,7 +274,7 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
     src, out = Path(netx_file), Path(out_dir)
     outputs.input_file(src, "network file")
     outputs.check([outputs.Out(out, "--out", folder=True, force=force, kind=rundir.BUNDLE)],
-                  inputs=[src, data_dir])
+                  inputs=[src, data_dir, inputs])
     budget.check_hdf5(src)
     fit = inspect_file(src)
     micro = [p.process for p in fit.processes if p.placement == MICROCODE]
@@ -210,7 +286,8 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
     if fit.failures:
         raise BeamnetError(f"{src} does not fit Loihi 2: " + "; ".join(
             f"{f.where}: {f.problem}" for f in fit.failures))
-    case = bundle_case(src, samples, part, dataset, data_dir, seed, timeout_s)
+    case = bundle_case(src, samples, part, dataset, data_dir, seed, timeout_s, inputs=inputs,
+                       time_steps=time_steps)
     spikes, labels, expected = case["spikes"], case["labels"], case["expected"]
     info = case["meta"]
     window = int(info.pop("window"))
@@ -219,8 +296,9 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
              "fit_estimate": fit.estimate, "untested_on_hardware": True}
     meta = {"name": out.name, "source": str(src), **info, **extra}
     decided = job_readout.decide(expected, meta, case["files"].get(job_readout.READOUT_FILE))[2]
+    known = info.get("labels_known", True)
     meta["expected"] = {"computed_with": "beamnet-lava LavaNetwork, Loihi2SimCfg(select_tag='fixed_pt')",
-                        "accuracy": float((decided == labels).mean())}
+                        "accuracy": float((decided == labels).mean()) if known else None}
     # built aside and swapped in whole: --force replaces only an earlier bundle (rundir.py)
     with rundir.building(out, rundir.BUNDLE, force=force) as tmp:
         shutil.copyfile(src, tmp / "network.net")
@@ -234,6 +312,7 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
         for package, name in (("beamnet_lava.deploy", "templates/run_loihi2.py"),
                               ("beamnet_lava.sim_cpu", "placement.py"),
                               ("beamnet_lava.deploy", "stock_graph.py"),
+                              ("beamnet_lava.sim_cpu", "lavadl_procs.py"),
                               ("beamnet_lava.deploy", "job_readout.py")):
             (tmp / Path(name).name).write_text(resources.files(package).joinpath(name).read_text())
         (tmp / "job.slurm").write_text(SLURM.format(name=out.name))

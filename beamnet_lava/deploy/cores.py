@@ -136,7 +136,7 @@ def _conv_row_words(c: int, spec: LayerSpec) -> int:
     """SynMem words of one kernel row (one input channel at one kernel tap) for ``c`` output
     channels: weights packed in words plus a header word (rough: within a word per row of
     Intel's PilotNet tables)."""
-    return math.ceil(c * spec.weight_bits / limit("syn_word_bits")) + 1
+    return math.ceil(c * spec.weight_bits / limit("syn_word_bits")) + limit("conv_row_header_words")
 
 
 def _tiled(spec: LayerSpec) -> LayerCores:

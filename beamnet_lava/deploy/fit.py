@@ -11,7 +11,7 @@ their fix; and the neuro-cores per layer from the per-core resource model
 (:mod:`beamnet_lava.deploy.cores`), labelled as an estimate with its assumptions.
 
 Everything family-specific is in :data:`NEURONS` (one row per neuron type) and each
-family's ``fit_profile`` hook (registered here, refused in families/catalog.py by the
+family's ``fit_profile`` hook (registered here, with the refusals of the
 families that have no exported file).
 Every hardware number comes from :mod:`beamnet_lava.deploy.limits`.
 """
@@ -25,15 +25,18 @@ from typing import Any
 import h5py
 import numpy as np
 
+from beamnet_lava import budget
 from beamnet_lava.deploy import cores as core_model
 from beamnet_lava.deploy.limits import LIMITS, limit, table
-from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import family_of_file, implements, register_hook
+from beamnet_lava.families.contracts import FitProfileHook
 from beamnet_lava.netx_export.netx_file import AFFINE, AFFINE_FIX, root_attrs
 from beamnet_lava.neurons import fixed_point
 
 CHIP, HOST, MICROCODE = "chip", "host", "microcode"
+#: The neuron column of a lava-dl dense layer without a neuron group (a current readout).
+READOUT = "CURRENT_READOUT"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,12 @@ NEURONS: dict[str, NeuronKind] = {
         "beamnet_lava BRF (vanilla resonate-and-fire)", MICROCODE,
         "x, y: 32 bits (16 fractional)", 32,
         "custom neuron; lava's own RF process has no public Loihi 2 model either"),
+    READOUT: NeuronKind(
+        "lava.proc.lif LIF non-leaky integrator (lava-dl netx: a dense layer without a neuron "
+        "group)", CHIP, "u, v: 24 bits", 24,
+        "lava-dl's netx builds it as CUBA with iDecay 0, vDecay 4096, vThMant 1 << 17 "
+        "(lib/dl/netx/hdf5.py create_dense): it never spikes; its currents are the output, read "
+        "by probes"),
     "LEAKY_INTEGRATOR_READOUT": NeuronKind(
         "beamnet_lava LeakyReadout", HOST, "membrane: 32 bits", 32,
         "Python-only readout: runs on the host, fed by spikes leaving the chip"),
@@ -89,8 +98,9 @@ class FitProfile:
     graded_input_bits: int | None = None
 
 
-register_hook("fit_profile", "deploy", "fit_profile() -> FitProfile: how `inspect` names the "
-              "family and which processes it adds around its file's layers")
+NO_FILE = "it has no exported file to inspect, bundle or vary"   # ann, alif-rsnn: no export
+
+register_hook("fit_profile", "deploy", FitProfileHook, refuses={"ann": NO_FILE, "alif-rsnn": NO_FILE})
 
 _NETX = FitProfile("netx", (("spike counts -> class (argmax)", HOST, "done by the host from output spikes"),))
 _BEAMNET = FitProfile("beamnet", (("DirichletReadout (Eq. 12-15)", HOST, "Python-only process (float math)"),
@@ -99,7 +109,7 @@ _STOCK = FitProfile("beamnet-stock", (("Dirichlet readout of memory spike counts
                                        "host, from the spikes leaving the chip"),))
 _BRF = FitProfile("brf", (), graded_input_bits=8)
 
-implements("snn", hook="fit_profile")(lambda: _NETX)
+implements("snn", "lavadl", hook="fit_profile")(lambda: _NETX)
 implements("beamnet", hook="fit_profile")(lambda: _BEAMNET)
 implements("beamnet-stock", hook="fit_profile")(lambda: _STOCK)
 implements("brf-rsnn", "rf-rsnn", hook="fit_profile")(lambda: _BRF)
@@ -164,7 +174,12 @@ class FitReport:
 def profile_of(f: h5py.File) -> FitProfile:
     """The file's family as the registry routes it (its ``model`` attribute; a stock lava-dl
     or NIR-imported file is the SNN family): its ``fit_profile``."""
-    return family_of_file(f.filename, root_attrs(f), "layer" in f).hook("fit_profile")()
+    family = family_of_file(f.filename, root_attrs(f), "layer" in f)
+    if family.has("fit_profile"):
+        return family.hook("fit_profile")()
+    # a file-only family without a profile of its own (lava-dl conv files, CSNN): its layers
+    # are stock lava-dl layers, its output spike counts read by the host
+    return FitProfile(family.name, _NETX.processes)
 
 
 def _first(ds) -> object:
@@ -232,7 +247,6 @@ def _neuron_checks(g: h5py.Group, where: str, failures: list[Failure]) -> None:
 #: NetX layer types lava-dl 0.6's netx loader refuses (lib/dl/netx/hdf5.py:547-561, 625-632)
 #: and what to do instead.
 _UNBUILT = {
-    "pool": "replace pooling by a strided conv layer (lava-dl's PilotNet SNN does) and re-export",
     "convT": "replace the transposed convolution by a conv layer on upsampled input, or run it "
              "on the host",
     "unpool": "drop the unpooling or run that stage on the host",
@@ -240,9 +254,18 @@ _UNBUILT = {
 }
 
 
+def _pool_kernel(g: h5py.Group, channels: int) -> np.ndarray:
+    """A slayer sum-pool layer as the depthwise conv kernel it is: (channels, 1, kH, kW) of
+    its one weight value (lava-dl's netx cannot build pool layers; beamnet-lava runs them as a
+    stock lava.proc.conv Conv with groups = channels)."""
+    k = np.asarray(g["kernelSize"][()]).reshape(-1) if "kernelSize" in g else np.array([2])
+    w = np.asarray(g["weight"][()]).reshape(-1) if "weight" in g else np.ones(1)
+    return np.full((channels, 1, int(k[0]), int(k[-1])), float(w[0]) if w.size else 1.0)
+
+
 def _conv_stats(g: h5py.Group, fit: LayerFit, weight: np.ndarray, shape: np.ndarray,
                 prev_shape: tuple[int, ...] | None, where: str, failures: list[Failure],
-                warnings: list[str]) -> None:
+                warnings: list[str], groups: int | None = None) -> None:
     """Synapses, fan-in / fan-out and weight bits of a NetX conv layer, counted on its
     unrolled connections (what each neuron receives, padding included) with torch's conv2d
     at the file's stride, padding, dilation and groups."""
@@ -252,8 +275,14 @@ def _conv_stats(g: h5py.Group, fit: LayerFit, weight: np.ndarray, shape: np.ndar
         v = np.asarray(g[key][()]).reshape(-1) if key in g else np.array([default])
         return (int(v[0]), int(v[-1]))
 
+    if len(shape) != 3 or weight.ndim < 4 or math.prod(weight.shape[4:]) != 1:
+        failures.append(Failure(where, f"a {fit.kind} layer needs a (C, H, W) shape and an (out, "
+                                f"in / groups, kH, kW) kernel; the file has shape "
+                                f"{tuple(int(v) for v in shape)} and kernel {weight.shape}",
+                                "re-export the network"))
+        return
     stride, padding, dilation = pair("stride", 1), pair("padding", 0), pair("dilation", 1)
-    groups = int(_scalar(g, "groups", 1))
+    groups = int(_scalar(g, "groups", 1)) if groups is None else groups
     w = weight.reshape(weight.shape[:4]).astype(np.int64)          # (out, in / groups, kH, kW)
     out_c, out_h, out_w = (int(x) for x in shape[:3])
     if prev_shape is not None and len(prev_shape) == 3:
@@ -269,6 +298,9 @@ def _conv_stats(g: h5py.Group, fit: LayerFit, weight: np.ndarray, shape: np.ndar
                                 f"input channels {in_shape[0]} / output channels {out_c}",
                                 "re-export the network"))
         return
+    budget.check(8.0 * (3 * math.prod(in_shape) + 2 * out_c * out_h * out_w + w.size),
+                 f"{where}: counting the {fit.kind} layer's unrolled synapses",
+                 "its declared shape is implausibly large: check the file")
     mask = torch.from_numpy((w[:, :, ::-1, ::-1] != 0).astype(np.float64).copy())  # netx flips
     x = torch.ones((1,) + tuple(in_shape), dtype=torch.float64, requires_grad=True)
     fan_in = torch.nn.functional.conv2d(x, mask, stride=stride, padding=padding,
@@ -297,7 +329,8 @@ def _layer(g: h5py.Group, index: int, prev: int | None, prev_shape: tuple[int, .
     where = f"layer {index}"
     kind = _string(g["type"]) if "type" in g else "?"
     shape = np.asarray(g["shape"][()]).reshape(-1) if "shape" in g else None
-    ntype = _string(g["neuron/type"]) if "neuron/type" in g else ("none" if kind == "input" else "?")
+    ntype = (_string(g["neuron/type"]) if "neuron/type" in g else "none" if kind == "input"
+             else READOUT if kind == "dense" and "neuron" not in g else "?")
     weight = np.asarray(g["weight"][()]) if "weight" in g else None
     neurons = int(np.prod(shape)) if shape is not None else (weight.shape[0] if weight is not None else 0)
     if kind == "flatten":               # a reshape between layers: no neurons, no synapses
@@ -307,7 +340,7 @@ def _layer(g: h5py.Group, index: int, prev: int | None, prev_shape: tuple[int, .
         failures.append(Failure(where, f"lava-dl netx cannot build '{kind}' layers (lib/dl/netx/"
                                 f"hdf5.py: create_{kind} raises NotImplementedError), so no Lava "
                                 "process exists for it", _UNBUILT[kind]))
-    elif kind not in ("input", "dense", "dense_rec", "conv"):
+    elif kind not in ("input", "dense", "dense_rec", "conv", "pool"):
         warnings.append(f"{where} is a '{kind}' layer: neurons counted from its shape, synapse "
                         "statistics not computed (this inspector reads input, dense and conv layers)")
     kindinfo = NEURONS.get(ntype)
@@ -321,7 +354,13 @@ def _layer(g: h5py.Group, index: int, prev: int | None, prev_shape: tuple[int, .
         _neuron_checks(g["neuron"], where, failures)
     if weight is not None and kind == "conv" and shape is not None:
         _conv_stats(g, fit, weight, shape, prev_shape, where, failures, warnings)
-    if weight is not None and kind in ("dense", "dense_rec"):
+    if kind == "pool" and shape is not None and len(shape) == 3:
+        _conv_stats(g, fit, _pool_kernel(g, int(shape[0])), shape, prev_shape, where, failures,
+                    warnings, groups=int(shape[0]))
+    if weight is not None and kind in ("dense", "dense_rec") and (not neurons or weight.size % neurons):
+        failures.append(Failure(where, f"weight of shape {weight.shape} does not split over the "
+                                f"layer's {neurons} neurons", "re-export the network"))
+    elif weight is not None and kind in ("dense", "dense_rec"):
         w = weight.astype(np.int64).reshape(neurons, -1)
         if prev is not None and w.shape[1] != prev:
             failures.append(Failure(where, f"weight expects {w.shape[1]} inputs, the layer below "
@@ -378,20 +417,20 @@ def _spec(g: h5py.Group, fit: LayerFit, prev: int | None) -> core_model.LayerSpe
     shape = tuple(int(v) for v in np.asarray(g["shape"][()]).reshape(-1)) if "shape" in g else (fit.neurons,)
     shape = shape if math.prod(shape) == fit.neurons else (fit.neurons,)
     if fit.kind in ("dense", "dense_rec"):
-        inputs = (prev or 0) if "weight" not in g else int(np.asarray(g["weight"][()]).reshape(fit.neurons, -1).shape[1])
+        size = int(np.prod(g["weight"].shape)) if "weight" in g else 0
+        inputs = size // fit.neurons if size and size % fit.neurons == 0 else (prev or 0)
         inputs += fit.neurons if fit.recurrent_synapses or "weight_rec" in g else 0
         delay_bits = int(fit.delay_max).bit_length() if fit.delay_max else 0
         return core_model.LayerSpec(fit.index, fit.kind, (fit.neurons,), inputs,
                                     max(1, fit.loihi2_weight_bits or 8), delay_bits)
-    if fit.kind == "conv" and "weight" in g:
+    if fit.kind == "conv" and "weight" in g and g["weight"].ndim >= 4 and len(shape) == 3:
         w = np.asarray(g["weight"][()])
         kernel = tuple(int(v) for v in w.shape[:4])
         return core_model.LayerSpec(fit.index, fit.kind, shape, 0, _twos_complement_bits(w), 0, kernel)
     if fit.kind == "pool" and len(shape) == 3:
-        k = np.asarray(g["kernelSize"][()]).reshape(-1) if "kernelSize" in g else np.array([2])
-        w = np.asarray(g["weight"][()]) if "weight" in g else np.ones(1)
+        w = _pool_kernel(g, shape[0])
         return core_model.LayerSpec(fit.index, fit.kind, shape, 0, _twos_complement_bits(w), 0,
-                                    (shape[0], 1, int(k[0]), int(k[-1])))
+                                    tuple(int(v) for v in w.shape))
     return core_model.LayerSpec(fit.index, fit.kind, shape)
 
 
@@ -412,6 +451,11 @@ def _placements(fits: list[LayerFit], profile: FitProfile) -> list[Placement]:
         if fit.kind == "conv":
             out.append(Placement(f"Conv synapses -> layer {fit.index}", CHIP,
                                  "stock lava.proc.conv Conv: public Loihi 2 model", fit.index))
+        if fit.kind == "pool":
+            out.append(Placement(f"Conv synapses (pool as a depthwise kernel) -> layer {fit.index}",
+                                 CHIP, "stock lava.proc.conv Conv with groups = channels (lava-dl "
+                                 "0.6's netx cannot build pool layers: hdf5.py create_pool raises "
+                                 "NotImplementedError)", fit.index))
         if fit.kind in ("dense", "dense_rec"):
             syn = "DelayDense" if fit.delay_max else "Dense"
             out.append(Placement(f"{syn} synapses -> layer {fit.index}", CHIP,

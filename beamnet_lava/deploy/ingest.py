@@ -180,6 +180,13 @@ def read_bundle(bundle: Path) -> tuple[dict[str, Any], np.ndarray, np.ndarray, d
         raise m.bad("seed", f"must be a whole number >= 0 or null, found {seed!r}"[:200])
     meta["seed"] = seed
 
+    known = m.get("labels_known", optional=True)
+    if known is not None and not isinstance(known, bool):
+        raise m.bad("labels_known", f"must be true or false, found {known!r}"[:200])
+    if known is False:
+        raise BeamnetError(f"{path}: the bundle was made from --inputs without labels, so its results "
+                           "cannot be scored as run records; compare its output spikes with "
+                           "expected_output_spikes.npy directly")
     expected = _array(bundle / "expected_output_spikes.npy", "biu", 3)
     labels = _array(bundle / "labels.npy", "iu", 1)
     if expected.shape != (n, n_out, window):

@@ -81,6 +81,10 @@ LIMITS: dict[str, Limit] = {
                                 f"inferred: {NB_OXFORD} splits its 256-neuron layer over 3 cores "
                                 "although 2 would fit SynMem (41 words per axon each); 100 "
                                 "neurons (32 words) fit on one", "inferred"),
+    "conv_row_header_words": Limit(1, "SynMem words a shared conv kernel row (one input channel "
+                                   "at one tap) takes beyond its packed weights",
+                                   f"inferred: gives 7 of the 10 conv rows of {NB_PILOTNET} "
+                                   "exactly, the others within one word per row", "inferred"),
     "conv_tile_neurons": Limit(4095, "most neurons of one conv tile on a core",
                                f"inferred: {NB_PILOTNET} tiles Conv(8, 4, 64) = 2048 where "
                                "Conv(16, 4, 64) = 4096 would fit 4096 neurons; largest seen "

@@ -27,7 +27,6 @@ for the N x N recurrent synapse and drops ``weight_exp``: lib/dl/netx/blocks/pro
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,10 @@ from beamnet_lava.neurons import fixed_point
 from beamnet_lava.neurons.fixed_point import W_SCALE
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements, register_hook
+from beamnet_lava.families.contracts import Loihi2VariantHook, RunOptions
+from beamnet_lava.deploy.fit import NO_FILE
 from beamnet_lava.netx_export.extension import open_extension, read_array, read_config
+from beamnet_lava.netx_export.netx_writer import NetxWriter, cuba
 from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
 
 GROUP = "beamnet_stock"
@@ -93,30 +95,18 @@ def from_exact(bf) -> StockBeamnet:
                         p.dv, p.theta // W_SCALE, window, bf.readout_logits, bf.alpha_0, bf.eta)
 
 
-def write_stock(sb: StockBeamnet, out: Path, attrs: dict) -> None:
-    with h5py.File(out, "w") as f:
-        for k, v in attrs.items():
-            f.attrs[k] = v
-        f.attrs["model"] = "beamnet-stock"
-        f.attrs["time_steps"] = sb.window
-        f.create_dataset("layer/0/type", data=[b"input"])
-        f.create_dataset("layer/0/shape", data=np.array([sb.input_size]))
-        g = f.create_group("layer/1")
-        g.create_dataset("type", data=[b"dense_rec"])
-        g.create_dataset("shape", data=np.array([sb.n_memory]))
-        g.create_dataset("weight", data=sb.weight)
-        g.create_dataset("delay", data=sb.delay)
-        g.create_dataset("weight_rec", data=sb.w_rec << sb.w_rec_exp)
-        g.create_dataset("weight_rec_exp", data=sb.w_rec_exp)
-        for key, value in (("type", [b"CUBA"]), ("vThMant", sb.vth), ("iDecay", sb.du),
-                           ("vDecay", sb.dv), ("refDelay", 1)):
-            g.create_dataset(f"neuron/{key}", data=value)
-        ext = f.create_group(GROUP)
-        ext.attrs["extension_version"] = EXTENSION_VERSION
-        ext.attrs["config_json"] = json.dumps(sb.config.to_dict(), sort_keys=True)
-        ext.create_dataset("readout/logits", data=sb.readout_logits.astype(np.float32))
-        ext.create_dataset("readout/alpha_0", data=sb.alpha_0)
-        ext.create_dataset("readout/eta", data=sb.eta)
+def write_stock(sb: StockBeamnet, attrs: dict) -> NetxWriter:
+    """The stock variant's file (``attrs``: the exact export's root attributes but ``model``)."""
+    w = NetxWriter()
+    w.attrs(attrs, model="beamnet-stock", time_steps=sb.window)
+    w.input(sb.input_size)
+    w.dense(sb.weight, cuba(sb.vth, sb.du, sb.dv, graded_spike=None), features=False, delay=sb.delay,
+            weight_rec=sb.w_rec << sb.w_rec_exp, extra={"weight_rec_exp": sb.w_rec_exp})
+    ext = w.extension(GROUP, EXTENSION_VERSION, sb.config)
+    ext.create_dataset("readout/logits", data=sb.readout_logits.astype(np.float32))
+    ext.create_dataset("readout/alpha_0", data=sb.alpha_0)
+    ext.create_dataset("readout/eta", data=sb.eta)
+    return w
 
 
 @implements("beamnet-stock", hook="read")
@@ -243,8 +233,14 @@ def reference_spikes(sb: StockBeamnet, raster: np.ndarray) -> np.ndarray:
     return out
 
 
-register_hook("loihi2_variant", "deploy", "loihi2_variant(run_dir, out, force) -> the family's "
-              "stock-process variant, written by `export --target loihi2`")
+_NO_VARIANT = ("--target loihi2 makes BEAM-Net's stock-process variant; {what} (check any file "
+               "with `beamnet-lava inspect`)")
+_RESONATORS = _NO_VARIANT.format(what="resonators have no stock Lava process, so there is no stock "
+                                      "variant of them")
+register_hook("loihi2_variant", "deploy", Loihi2VariantHook, refuses={
+    "snn": _NO_VARIANT.format(what="export snn runs without --target (they are stock already)"),
+    "brf-rsnn": _RESONATORS, "rf-rsnn": _RESONATORS, "ann": NO_FILE, "alif-rsnn": NO_FILE,
+    "beamnet-stock": "it is the stock variant already"})
 
 
 @implements("beamnet", hook="loihi2_variant")
@@ -252,7 +248,7 @@ def export_stock(run_dir: str | Path, out: str | Path, force: bool = False) -> S
     """``export RUN --target loihi2``: the stock variant of a trained BEAM-Net run, atomically."""
     import tempfile
 
-    from beamnet_lava.io_utils import atomic_path, refuse_overwrite
+    from beamnet_lava.io_utils import refuse_overwrite
     from beamnet_lava.netx_export import export_run
     from beamnet_lava.netx_export.beamnet_file import read_beamnet
 
@@ -265,10 +261,8 @@ def export_stock(run_dir: str | Path, out: str | Path, force: bool = False) -> S
         with h5py.File(exact, "r") as f:
             attrs = {k: v for k, v in f.attrs.items() if k != "model"}
         sb = from_exact(bf)
-        with atomic_path(out) as tmp:
-            write_stock(sb, tmp, attrs)
-            read_stock(tmp)                       # refuse to publish a file we could not run
-    return read_stock(out)
+        # refuse to publish a file we could not run
+        return write_stock(sb, attrs).publish(out, read_stock, force=force, register=False)
 
 
 def stock_inputs(sb: StockBeamnet, dataset: str | None, samples: int | None, part: str,
@@ -350,20 +344,18 @@ def run_stock_dataset(path: str | Path, dataset: str | None = None, samples: int
 
 
 @implements("beamnet-stock", hook="lava_run")
-def run_stock(path: str | Path, dataset: str | None = None, samples: int | None = None, *,
-              part: str = "test", precision: str = "fixed", backend: str = "cpu",
-              time_steps: int | None = None, data_dir: str | None = None, seed: int | None = None,
-              timeout_s: float = 300.0, chunk_samples: int = 32, progress: bool = True):
+def run_stock(path: str | Path, options: RunOptions):
     """``beamnet-lava run`` of a stock variant file: :func:`run_stock_dataset` as a RunReport."""
     from beamnet_lava.sim_cpu.report import RunReport
 
-    for flag, value in (("--time-steps", time_steps), ("--seed", seed)):
+    o = options
+    for flag, value in (("--time-steps", o.time_steps), ("--seed", o.seed)):
         if value is not None:
             raise BeamnetError(f"{flag} does not apply to {path}: a stock BEAM-Net file runs the "
                                "window and split it was exported with")
-    d = run_stock_dataset(path, dataset, samples, part=part, precision=precision, backend=backend,
-                          data_dir=data_dir, timeout_s=timeout_s, chunk_samples=chunk_samples,
-                          progress=progress)
+    d = run_stock_dataset(path, o.dataset, o.samples, part=o.part, precision=o.precision,
+                          backend=o.backend, data_dir=o.data_dir, timeout_s=o.timeout_s,
+                          chunk_samples=o.chunk_samples, progress=o.progress)
     fields = ("file", "model", "dataset", "split", "part", "n_samples", "time_steps", "precision",
               "backend", "accuracy", "spikes", "synaptic_events", "neurons", "steps",
               "run_seconds", "compile_seconds", "steps_per_s", "samples_per_s", "predictions",

@@ -7,8 +7,13 @@ it can do), and each stage attaches the family's behaviour from the family's own
 module with the :func:`implements` decorator (``@implements("beamnet", "train")``).
 A verb asks the record (``family_of(cfg).hook("train")``), never ``isinstance(cfg, ...)``.
 
-This module sits low in the layering (it imports only :mod:`beamnet_lava.errors`), so
-every stage can import it; a stage only ever calls hooks of its own layer or below,
+Each hook's call is typed once, as a Protocol in :mod:`beamnet_lava.families.contracts`
+(``lava_run(path, options: RunOptions)``, ``calibrate(run, data)``, ...): :data:`HOOKS` holds it,
+error messages and docs/families.md quote it, and ``tests/test_families.py`` checks every
+registered implementation against it (:func:`~beamnet_lava.families.contracts.fits`).
+
+This module sits low in the layering (it imports only :mod:`beamnet_lava.errors` and the
+contracts), so every stage can import it; a stage only ever calls hooks of its own layer or below,
 which its package imports (e.g. ``beamnet_lava/training/__init__.py`` imports the
 training modules that register ``train``). Hooks kept outside the stage packages are
 declared by module name in the record (``Family.providers``) and imported on first use.
@@ -18,23 +23,38 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.families import contracts
 
-# Every hook a family can provide: name -> (stage package that registers it, what it does).
-HOOKS: dict[str, tuple[str, str]] = {
-    "build": ("models", "build(cfg, n_in, n_out) -> torch.nn.Module, the untrained model"),
-    "train": ("training", "train(cfg, data, out_dir, on_batch, on_epoch, device) -> (metrics, history); saves checkpoint.pt"),
-    "calibrate": ("training", "calibrate(run, cfg, data) -> calibration dict stored in checkpoint.pt"),
-    "export": ("netx_export", "export(run, out_path, force) -> the exported file, read back and validated"),
-    "read": ("netx_export", "read(path) -> the validated exported file (has .describe())"),
-    "lava_run": ("sim_cpu", "lava_run(path, options: RunOptions) -> report dict of `beamnet-lava run`"),
-    "predict": ("evaluation", "predict(run, x, y, part, **options) -> Predictions (one schema)"),
-    "file_predictor": ("evaluation", "file_predictor(path, options) -> (LoadedRun, predictor) to "
-                                     "evaluate an exported file on Lava"),
-    "raster": ("evaluation", "raster(run, x0) -> [(panel name, spikes (neurons, T))], or None"),
-}
+
+class Hook(NamedTuple):
+    """A hook: the stage that calls it, its call on one line, its typed contract (contracts.py)."""
+    stage: str
+    what: str
+    protocol: type | None
+
+
+def _hook(name: str, stage: str, protocol: type) -> Hook:
+    return Hook(stage, name + contracts.describe(protocol), protocol)
+
+
+# Every hook a family can provide: name -> Hook (feature modules add theirs with register_hook).
+HOOKS: dict[str, Hook] = {name: _hook(name, stage, protocol) for name, stage, protocol in (
+    ("build", "models", contracts.BuildHook),
+    ("train", "training", contracts.TrainHook),
+    ("calibrate", "training", contracts.CalibrateHook),
+    ("train_memory", "training", contracts.TrainMemoryHook),
+    ("export", "netx_export", contracts.ExportHook),
+    ("read", "netx_export", contracts.ReadHook),
+    ("lava_run", "sim_cpu", contracts.LavaRunHook),
+    ("predict", "evaluation", contracts.PredictHook),
+    ("file_predictor", "evaluation", contracts.FilePredictorHook),
+    ("raster", "evaluation", contracts.RasterHook),
+)}
+# hook -> family -> why the family does not provide it, declared by the module that adds the hook
+_REFUSED_BY_FEATURE: dict[str, dict[str, str]] = {}
 
 
 @dataclass
@@ -118,6 +138,8 @@ class Family:
         """Why the family does not provide hook ``name`` ("" when it should)."""
         if name in self.refuses:
             return self.refuses[name]
+        if self.name in _REFUSED_BY_FEATURE.get(name, {}):
+            return _REFUSED_BY_FEATURE[name][self.name]
         return {"export": self.no_export, "read": self.no_export, "lava_run": self.no_export,
                 "file_predictor": self.no_file_evaluation or self.no_export}.get(name, "")
 
@@ -129,12 +151,18 @@ class Family:
 _FAMILIES: dict[str, Family] = {}
 
 
-def register_hook(name: str, stage: str, what: str) -> None:
-    """Add a hook every family must provide or refuse (``Family.refuses``): how a feature
-    module (an exporter, a hardware report) joins the registry without editing it."""
+def register_hook(name: str, stage: str, contract: type | str,
+                  refuses: Mapping[str, str] | None = None) -> None:
+    """Add a hook every family must provide or refuse: how a feature module (an exporter, a
+    hardware report) joins the registry without editing it. ``contract``: the hook's Protocol
+    (contracts.py; a one-line description is accepted for a quick experiment); ``refuses``:
+    family name -> the one-line reason it does not provide the hook, declared here, in the
+    feature's own module (a family may also refuse it in its own record, ``Family.refuses``)."""
     if name in HOOKS:
         raise ValueError(f"hook {name!r} is registered twice")
-    HOOKS[name] = (stage, what)
+    HOOKS[name] = (_hook(name, stage, contract) if isinstance(contract, type)
+                   else Hook(stage, str(contract), None))
+    _REFUSED_BY_FEATURE[name] = dict(refuses or {})
 
 
 def register_family(family: Family) -> Family:

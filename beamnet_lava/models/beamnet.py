@@ -11,7 +11,7 @@ Pipeline for one window of ``T`` steps:
    ``scatter_add`` of weights into a ``(batch, N, T)`` tensor: no
    inputs x memory x delay x time tensor is ever built.
 3. Bayesian LIF memory neurons with lateral inhibition (Eq. 8-10, Prop. 3.3),
-   exactly :func:`beamnet_lava.neurons.bayes_lif.step` in integer state units, with
+   :func:`beamnet_lava.neurons.bayes_lif.step` itself (torch, integer-valued state units), with
    noise from :mod:`beamnet_lava.neurons.noise`. Gradients: straight-through for the
    12-bit decays, logistic surrogate (width ``surrogate_width`` theta, the
    derivative of Eq. 9's sigmoid) for spikes; the inhibition and threshold
@@ -43,14 +43,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from beamnet_lava.neurons import noise
+from beamnet_lava.neurons import bayes_lif, noise
 from beamnet_lava.neurons.bayes_lif import BayesLIFParams
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.data.encoding import check_images, latency_times, population_intensity
 from beamnet_lava.families import implements
-from beamnet_lava.neurons.fixed_point import (DECAY_UNITY, TRACE_UNIT, V_LIMIT, W_SCALE,
-                                               WEIGHT_MANT_MAX, WEIGHT_MANT_MIN, decay_keep, decay_of_tau)
+from beamnet_lava.neurons.fixed_point import (W_SCALE, WEIGHT_MANT_MAX, WEIGHT_MANT_MIN, decay_keep,
+                                               decay_of_tau)
 
 
 def hardware_params(cfg: BeamnetConfig) -> BayesLIFParams:
@@ -83,13 +83,6 @@ class _Spike(torch.autograd.Function):
         (z,) = ctx.saved_tensors
         s = torch.sigmoid(z / ctx.width)
         return grad * s * (1 - s) / ctx.width, None
-
-
-def _dec(x: torch.Tensor, d: int) -> torch.Tensor:
-    """Loihi 12-bit decay, exact forward, straight-through backward."""
-    smooth = x * ((DECAY_UNITY - d) / DECAY_UNITY)
-    exact = torch.sign(x) * torch.floor(torch.abs(x) * (DECAY_UNITY - d) / DECAY_UNITY)
-    return smooth + (exact - smooth).detach()
 
 
 def _ste(x: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
@@ -211,24 +204,15 @@ class BeamNet(torch.nn.Module):
         """
         p = self.hw
         width = self.cfg.surrogate_width * p.theta
+        arith = bayes_lif.Arithmetic.training(lambda z: _Spike.apply(z, width))
         b, n, T = drive.shape
-        drive = drive.double() * W_SCALE
-        u = drive.new_zeros(b, n)
-        v, inh, h, s_prev = u.clone(), u.clone(), u.clone(), u.clone()
+        drive = drive.double()
+        zero = drive.new_zeros(b, n)
+        state = bayes_lif.State(zero, zero.clone(), zero.clone(), zero.clone(), zero.clone())
         spikes = []
         for t in range(T):
-            u = _dec(u, p.du) + drive[..., t]
-            s_d = s_prev.detach()
-            inh = _dec(inh, p.d_syn).detach() + p.w_inh * (s_d.sum(1, keepdim=True) - s_d)
-            h = _dec(h, p.d_theta).detach() + TRACE_UNIT * s_d
-            v = torch.clamp(_dec(v, p.dv) + u - inh, -V_LIMIT, V_LIMIT)
-            theta = p.theta + torch.floor(p.gamma * h / TRACE_UNIT)
-            s = _Spike.apply(v - theta - eps[..., t], width)
-            if potentials is not None:
-                potentials.append((v - theta) / p.theta)
-            v = v * (1 - s.detach())
-            spikes.append(s)
-            s_prev = s
+            state = bayes_lif.step(state, drive[..., t], eps[..., t], p, arith, potentials)
+            spikes.append(state.s)
         return torch.stack(spikes, dim=-1)
 
     def readout_alpha(self, counts: torch.Tensor, eta: torch.Tensor | float | None = None) -> torch.Tensor:

@@ -17,7 +17,6 @@ Schema (version 1) — see docs/netx_extension.md for the reader's contract:
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.rundir import RUN_ID_ATTR
 from beamnet_lava.families import implements
 from beamnet_lava.netx_export.extension import open_extension, read_array, read_config
+from beamnet_lava.netx_export.netx_writer import NetxWriter, bayes_lif
 
 EXTENSION_VERSION = 1
 NEURON_TYPE = "BEAMNET_BAYES_LIF"
@@ -37,29 +37,14 @@ ROOT_ATTRS = ("beamnet_format", "model", "dataset", "encoding", "time_steps", "n
               "event_downsample", "event_polarity", "event_window_ms", RUN_ID_ATTR)
 
 
-def write_beamnet(f: h5py.File, model) -> None:
-    """Write a trained :class:`BeamNet` into an open HDF5 file."""
+def write_beamnet(w: NetxWriter, model) -> None:
+    """Write a trained :class:`BeamNet`'s layers and ``/beamnet`` extension through ``w``."""
     cfg = model.cfg
-    w = model.weight_mantissa().detach().numpy().astype(np.int64)
-    d = model.delays.numpy().astype(np.int64)
-    layer = f.create_group("layer")
-    inp = layer.create_group("0")
-    inp.create_dataset("type", data=[b"input"])
-    inp.create_dataset("shape", data=np.array([w.shape[1]]))
-    dense = layer.create_group("1")
-    dense.create_dataset("type", data=[b"dense"])
-    dense.create_dataset("shape", data=np.array([w.shape[0]]))
-    dense.create_dataset("weight", data=w)
-    dense.create_dataset("delay", data=d)
-    neuron = dense.create_group("neuron")
-    neuron.create_dataset("type", data=[NEURON_TYPE.encode()])
-    neuron.create_dataset("vThMant", data=cfg.theta_mant)
-    neuron.create_dataset("iDecay", data=model.hw.du)
-    neuron.create_dataset("vDecay", data=model.hw.dv)
-    neuron.create_dataset("refDelay", data=1)
-    ext = f.create_group("beamnet")
-    ext.attrs["extension_version"] = EXTENSION_VERSION
-    ext.attrs["config_json"] = json.dumps(cfg.to_dict(), sort_keys=True)
+    weight = model.weight_mantissa().detach().numpy().astype(np.int64)
+    w.input(weight.shape[1])
+    w.dense(weight, bayes_lif(cfg.theta_mant, model.hw.du, model.hw.dv, NEURON_TYPE), features=False,
+            delay=model.delays.numpy().astype(np.int64))
+    ext = w.extension("beamnet", EXTENSION_VERSION, cfg)
     for field in fields(BayesLIFParams):
         ext.create_dataset(f"bayes_lif/{field.name}", data=int(getattr(model.hw, field.name)))
     ext.create_dataset("readout/logits", data=model.readout.detach().numpy().astype(np.float32))

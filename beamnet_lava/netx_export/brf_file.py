@@ -15,8 +15,6 @@
 """
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,58 +22,37 @@ from typing import Any
 import h5py
 import numpy as np
 
-from beamnet_lava import rundir
 from beamnet_lava.data.sequences import LEVELS
 from beamnet_lava.neurons import brf, fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.rundir import RUN_ID_ATTR
 from beamnet_lava.families import implements
-from beamnet_lava.netx_export.export import publish
 from beamnet_lava.netx_export.extension import open_extension, read_array, read_config
 from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, read_attrs, read_string
+from beamnet_lava.netx_export.netx_writer import NetxWriter, leaky_readout, resonator
 
 EXTENSION_VERSION = 1
 NEURON_TYPES = {True: "BALANCED_RESONATOR", False: "RESONATOR"}
+NEURON_OF_KIND = {"brf": NEURON_TYPES[True], "rf": NEURON_TYPES[False]}   # SeqConfig.kind -> its neurons
 READOUT_TYPE = "LEAKY_INTEGRATOR_READOUT"
 ROOT_ATTRS = ("beamnet_format", "model", "dataset", "encoding", "time_steps", "n_classes", "seed",
               "input_levels", "event_downsample", "event_polarity", "event_window_ms", RUN_ID_ATTR)
 
 
-def write_brf(f: h5py.File, model, cfg, input_levels: int) -> None:
-    """Write a trained BRF/RF :class:`~beamnet_lava.models.brf.ResonatorRSNN` into an open HDF5 file."""
+def write_brf(w: NetxWriter, model, cfg, input_levels: int) -> None:
+    """Write a trained BRF/RF :class:`~beamnet_lava.models.brf.ResonatorRSNN`'s layers and
+    ``/brf`` extension through ``w``."""
     layers = model.fixed_layers(input_levels)
     params: brf.FixedParams = layers["neuron"]
     (w_in, e_in), (w_rec, e_rec), (w_out, e_out) = layers["weight"], layers["weight_rec"], layers["weight_out"]
-    g = f.create_group("layer")
-    g.create_dataset("0/type", data=[b"input"])
-    g.create_dataset("0/shape", data=np.array([w_in.shape[1]]))
-    hid = g.create_group("1")
-    hid.create_dataset("type", data=[b"dense_rec"])
-    hid.create_dataset("shape", data=np.array([w_in.shape[0]]))
-    hid.create_dataset("weight", data=w_in << e_in)
-    hid.create_dataset("weight_rec", data=w_rec << e_rec)
-    hid.create_dataset("weight_exp", data=e_in)
-    hid.create_dataset("weight_rec_exp", data=e_rec)
-    neuron = hid.create_group("neuron")
-    neuron.create_dataset("type", data=[NEURON_TYPES[params.balanced].encode()])
-    neuron.create_dataset("omega_dt", data=params.omega_dt)
-    neuron.create_dataset("b_dt", data=params.b_dt)
-    neuron.create_dataset("frac_bits", data=brf.FRAC)
-    neuron.create_dataset("delta_int", data=params.delta_int)
-    neuron.create_dataset("q_decay", data=brf.Q_DECAY_INT)
-    out = g.create_group("2")
-    out.create_dataset("type", data=[b"dense"])
-    out.create_dataset("shape", data=np.array([w_out.shape[0]]))
-    out.create_dataset("weight", data=w_out << e_out)
-    out.create_dataset("weight_exp", data=e_out)
-    ro = out.create_group("neuron")
-    ro.create_dataset("type", data=[READOUT_TYPE.encode()])
-    ro.create_dataset("alpha", data=layers["alpha"])
-    ro.create_dataset("frac_bits", data=brf.FRAC)
-    ext = f.create_group("brf")
-    ext.attrs["extension_version"] = EXTENSION_VERSION
-    ext.attrs["config_json"] = json.dumps(cfg.to_dict(), sort_keys=True)
-    f.attrs["input_levels"] = int(input_levels)
+    w.input(w_in.shape[1])
+    w.dense(w_in << e_in, resonator(NEURON_TYPES[params.balanced], params.omega_dt, params.b_dt, brf.FRAC,
+                                    params.delta_int, brf.Q_DECAY_INT),
+            features=False, weight_rec=w_rec << e_rec, extra={"weight_exp": e_in, "weight_rec_exp": e_rec})
+    w.dense(w_out << e_out, leaky_readout(layers["alpha"], brf.FRAC, READOUT_TYPE), features=False,
+            extra={"weight_exp": e_out})
+    w.extension("brf", EXTENSION_VERSION, cfg)
+    w.attrs(input_levels=int(input_levels))
 
 
 @dataclass
@@ -167,8 +144,7 @@ def read_brf(path: str | Path) -> BrfFile:
                   "weight_rec": mantissas("1/weight_rec"), "weight_out": mantissas("2/weight"),
                   "alpha": int(whole("layer/2/neuron/alpha"))}
         config = read_config(f, "brf", bad)
-        if config.model not in ("brf-rsnn", "rf-rsnn") or \
-                (config.model == "brf-rsnn") != (ntype == NEURON_TYPES[True]):
+        if NEURON_OF_KIND.get(getattr(config, "kind", None)) != ntype:
             raise bad(f"brf config_json is a {config.model!r} config, which does not match "
                       f"its {ntype} neurons")
         for key, value in (("time_steps", config.time_steps), ("seed", config.seed),
@@ -211,17 +187,12 @@ def read_brf(path: str | Path) -> BrfFile:
 def export_brf_run(run, out: Path, force: bool = False) -> BrfFile:
     """Write ``run`` (a loaded BRF/RF run) to ``out`` atomically and return it read back."""
     cfg = run.config
-    buffer = io.BytesIO()       # HDF5 is built in memory: a full disk fails one plain write
-    with h5py.File(buffer, "w") as f:
-        write_brf(f, run.model, cfg, LEVELS[cfg.dataset])
-        f.attrs["beamnet_format"] = FORMAT_VERSION
-        f.attrs["model"] = cfg.model
-        f.attrs["dataset"] = cfg.dataset
-        f.attrs["encoding"] = "events" if cfg.dataset == "shd" else "pixel-sequence"
-        for key in ("event_downsample", "event_polarity", "event_window_ms"):   # Eq. 6 inputs
-            f.attrs[key] = getattr(cfg, key)
-        f.attrs["time_steps"] = cfg.time_steps
-        f.attrs["n_classes"] = run.model.sizes[-1]
-        f.attrs["seed"] = cfg.seed
-        rundir.stamp(f, run.run_dir)
-    return publish(out, buffer.getvalue(), read_brf, force, run.run_dir)
+    w = NetxWriter()
+    write_brf(w, run.model, cfg, LEVELS[cfg.dataset])
+    w.attrs(beamnet_format=FORMAT_VERSION, model=cfg.model, dataset=cfg.dataset,
+            encoding="events" if cfg.dataset == "shd" else "pixel-sequence")
+    w.attrs({key: getattr(cfg, key) for key in ("event_downsample", "event_polarity",
+                                                 "event_window_ms")})   # Eq. 6 inputs
+    w.attrs(time_steps=cfg.time_steps, n_classes=run.model.sizes[-1], seed=cfg.seed)
+    w.stamp(run.run_dir)
+    return w.publish(out, read_brf, force=force, run_dir=run.run_dir)

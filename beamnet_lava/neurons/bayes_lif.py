@@ -1,9 +1,12 @@
 """Bayesian LIF memory layer (Eq. 8-10, Proposition 3.3): the one definition, fixed and float.
 
 Neutral ground between training (``models/beamnet.py``, torch) and Lava
-(``processes/bayes_lif``): the fixed_pt process model calls :func:`step`, the
-floating_pt one calls :func:`step_float`, the torch model follows :func:`step`
-with the same constants, and tests hold them to it bit for bit. All quantities
+(``processes/bayes_lif``): one :func:`step`, generic over numpy and torch (as
+:func:`beamnet_lava.neurons.brf.step`), computed in one of three :class:`Arithmetic`
+forms: :data:`FIXED` (integers; the fixed_pt process model), :data:`FLOAT` (the
+floating_pt one, :func:`step_float`) and :meth:`Arithmetic.training` (the torch model:
+the integer values of :data:`FIXED` with straight-through decays and a surrogate-gradient
+spike); tests hold them to it bit for bit. All quantities
 are in *state units*: a threshold of ``theta_0`` is ``theta_mant * W_SCALE``
 (the 6-bit MSB alignment of Loihi's LIF), a synaptic weight mantissa ``w`` adds
 ``w * W_SCALE`` to the current (constants: :mod:`beamnet_lava.neurons.fixed_point`).
@@ -30,6 +33,7 @@ all-to-all weights.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
@@ -58,18 +62,33 @@ class BayesLIFParams:
             raise ValueError("theta must be > 0 and delta, w_inh, gamma >= 0")
 
 
-def dec(x: np.ndarray, d: int) -> np.ndarray:
-    """Loihi's decay: magnitude times (4096 - d), shifted right 12, sign restored."""
+def dec(x, d: int):
+    """Loihi's decay: magnitude times (4096 - d), shifted right 12, sign restored.
+
+    numpy (integer arrays) or torch (integer-valued float tensors: the same values)."""
+    if hasattr(x, "detach"):                                   # a torch tensor
+        return x.sign() * (x.abs() * (DECAY_UNITY - d) / DECAY_UNITY).floor()
     return np.sign(x) * ((np.abs(x) * (DECAY_UNITY - d)) // DECAY_UNITY)
+
+
+def dec_float(x, d: int):
+    """The decay without flooring, ``x (1 - d / 4096)`` (the floating-point step)."""
+    return x * decay_keep(d)
+
+
+def dec_ste(x, d: int):
+    """:func:`dec` forward, :func:`dec_float`'s gradient backward (straight-through; torch)."""
+    smooth = x * ((DECAY_UNITY - d) / DECAY_UNITY)
+    return smooth + (dec(x, d) - smooth).detach()
 
 
 @dataclass
 class State:
-    u: np.ndarray
-    v: np.ndarray
-    inh: np.ndarray
-    h: np.ndarray
-    s: np.ndarray   # spikes of the last step (0/1: int64 in step, float in step_float)
+    u: Any
+    v: Any
+    inh: Any
+    h: Any
+    s: Any   # spikes of the last step (0/1: int64 fixed, float64 float, a float tensor in training)
 
     @classmethod
     def zeros(cls, shape: tuple[int, ...]) -> "State":
@@ -77,25 +96,54 @@ class State:
         return cls(z(), z(), z(), z(), z())
 
 
-def step(state: State, drive: np.ndarray, eps: np.ndarray, p: BayesLIFParams) -> State:
-    """Advance one time step (numpy int64; leading axes are batch, last is neurons)."""
-    u = dec(state.u, p.du) + np.asarray(drive, dtype=np.int64) * W_SCALE
-    inh = dec(state.inh, p.d_syn) + p.w_inh * (state.s.sum(axis=-1, keepdims=True) - state.s)
-    h = dec(state.h, p.d_theta) + TRACE_UNIT * state.s
-    v = np.clip(dec(state.v, p.dv) + u - inh, -V_LIMIT, V_LIMIT)
-    theta = p.theta + (p.gamma * h) // TRACE_UNIT
-    s = (v > theta + eps).astype(np.int64)
-    v = np.where(s == 1, 0, v)
+@dataclass(frozen=True)
+class Arithmetic:
+    """How a step computes: the only things that differ between the integer step (Lava fixed_pt,
+    the reference), the floating-point step (Lava floating_pt) and the training model (torch)."""
+
+    decay: Callable[[Any, int], Any]       # 12-bit decay of a state variable
+    rise: Callable[[Any], Any]             # threshold rise from gamma * h (TRACE_UNIT units)
+    spike: Callable[[Any, Any], Any]       # (v, threshold + eps) -> spikes, in the state's dtype
+    drive: Callable[[Any], Any] = lambda d: d * W_SCALE   # synaptic drive -> state units
+
+    @classmethod
+    def training(cls, spike_fn: Callable[[Any], Any]) -> "Arithmetic":
+        """The torch training model: integer values exactly as :data:`FIXED` computes them,
+        straight-through decays, and ``spike_fn(v - threshold)`` (a surrogate-gradient spike)."""
+        return cls(dec_ste, lambda gh: (gh / TRACE_UNIT).floor(), lambda v, thr: spike_fn(v - thr))
+
+
+#: integer state (numpy int64): Lava's fixed_pt model and the reference
+FIXED = Arithmetic(dec, lambda gh: gh // TRACE_UNIT, lambda v, thr: (v > thr).astype(np.int64),
+                   lambda d: np.asarray(d, dtype=np.int64) * W_SCALE)
+#: float64 state, no flooring, continuous noise: Lava's floating_pt model
+FLOAT = Arithmetic(dec_float, lambda gh: gh / TRACE_UNIT, lambda v, thr: (v > thr).astype(np.float64))
+
+
+def step(state: State, drive, eps, p: BayesLIFParams, arith: Arithmetic = FIXED,
+         potentials: list | None = None) -> State:
+    """Advance one time step (leading axes are batch, the last is neurons): the one definition.
+
+    numpy arrays (``arith`` :data:`FIXED` or :data:`FLOAT`) or torch tensors
+    (:meth:`Arithmetic.training`: the inhibition and threshold traces are detached, the reset
+    passes no gradient). ``potentials``, when given, receives ``(v - theta) / theta_0`` before
+    the spike test (the training model's race loss).
+    """
+    torch_like = hasattr(state.v, "detach")
+    keep = (lambda x: x.detach()) if torch_like else (lambda x: x)   # noqa: E731
+    s_prev = keep(state.s)
+    u = arith.decay(state.u, p.du) + arith.drive(drive)
+    inh = keep(arith.decay(state.inh, p.d_syn)) + p.w_inh * (s_prev.sum(-1)[..., None] - s_prev)
+    h = keep(arith.decay(state.h, p.d_theta)) + TRACE_UNIT * s_prev
+    v = (arith.decay(state.v, p.dv) + u - inh).clip(-V_LIMIT, V_LIMIT)
+    theta = p.theta + arith.rise(p.gamma * h)
+    if potentials is not None:
+        potentials.append((v - theta) / p.theta)
+    s = arith.spike(v, theta + eps)
+    v = v * (1 - s.detach()) if torch_like else np.where(s != 0, 0, v)
     return State(u, v, inh, h, s)
 
 
 def step_float(state: State, drive: np.ndarray, eps: np.ndarray, p: BayesLIFParams) -> State:
     """:func:`step` in floating point (float64 state; no flooring; ``eps`` continuous)."""
-    u = state.u * decay_keep(p.du) + drive * W_SCALE
-    inh = state.inh * decay_keep(p.d_syn) + p.w_inh * (state.s.sum(axis=-1, keepdims=True) - state.s)
-    h = state.h * decay_keep(p.d_theta) + TRACE_UNIT * state.s
-    v = np.clip(state.v * decay_keep(p.dv) + u - inh, -V_LIMIT, V_LIMIT)
-    theta = p.theta + p.gamma * h / TRACE_UNIT
-    s = v > theta + eps
-    v = np.where(s, 0.0, v)
-    return State(u, v, inh, h, s.astype(np.float64))
+    return step(state, drive, eps, p, FLOAT)

@@ -45,7 +45,9 @@ from beamnet_lava import __version__, budget, checks, outputs
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import get_family, implements, register_hook
+from beamnet_lava.families.contracts import ToNirHook
 from beamnet_lava.io_utils import atomic_path
+from beamnet_lava.netx_export.netx_writer import NetxWriter, cuba
 from beamnet_lava.netx_export.netx_file import (
     FORMAT_VERSION,
     Layer,
@@ -65,9 +67,7 @@ _SUPPORTED = ("Input, Output, Linear, Affine (a bias only into LIF), Delay, Cuba
 # the family hook: every family exports to NIR through its ``to_nir`` hook or refuses it with
 # its reason (``Family.refuses["to_nir"]``, declared in families/catalog.py)
 
-register_hook("to_nir", "nir",
-              "to_nir(path, deterministic) -> NirGraph: the graph of an exported file (the "
-              "layer and dropped-feature counts come from the graph and its metadata)")
+register_hook("to_nir", "nir", ToNirHook)   # refused by: families/catalog.py (NIR_BRF, ...)
 
 
 @implements("snn", hook="to_nir")
@@ -664,27 +664,16 @@ def _scalar_meta(graph, key: str) -> float | None:
         return None
 
 
-def write_netx_layers(f: h5py.File, imported: NirImport) -> None:
-    """Stock NetX ``layer/<i>`` groups (slayer's keys) for CUBA layers."""
-    group = f.create_group("layer")
-    for i, l in enumerate(imported.layers):
-        g = group.create_group(str(i))
-        g.create_dataset("type", (1,), "S10", [b"dense_rec" if l.weight_rec is not None else b"dense"])
-        g.create_dataset("shape", data=np.array([l.size]))
-        g.create_dataset("inFeatures", data=l.weight.shape[1])
-        g.create_dataset("outFeatures", data=l.size)
-        g.create_dataset("weight", data=l.weight.astype(np.float64))
-        if l.weight_rec is not None:
-            g.create_dataset("weight_rec", data=l.weight_rec.astype(np.float64))
-        if l.delay is not None:
-            g.create_dataset("delay", data=l.delay.astype(np.float64))
-        if l.bias is not None:
-            g.create_dataset("bias", data=l.bias.astype(np.float64))
-        for key, value in (("type", "CUBA"), ("iDecay", l.i_decay), ("vDecay", l.v_decay),
-                           ("vThMant", l.v_th_mant), ("refDelay", 1), ("gradedSpike", False)):
-            g.create_dataset(f"neuron/{key}", data=value)
-    for key, value in imported.attrs.items():
-        f.attrs[key] = value
+def write_netx_layers(imported: NirImport) -> NetxWriter:
+    """Stock NetX ``layer/<i>`` groups (slayer's keys) for CUBA layers, through the one writer."""
+    w = NetxWriter()
+    for l in imported.layers:
+        w.dense(l.weight.astype(np.float64), cuba(l.v_th_mant, l.i_decay, l.v_decay), shape=l.size,
+                weight_rec=None if l.weight_rec is None else l.weight_rec.astype(np.float64),
+                delay=None if l.delay is None else l.delay.astype(np.float64),
+                bias=None if l.bias is None else l.bias.astype(np.float64))
+    w.attrs(imported.attrs)
+    return w
 
 
 def import_nir(source: str | Path, out: str | Path, *, force: bool = False, dt: float | None = None,
@@ -695,10 +684,7 @@ def import_nir(source: str | Path, out: str | Path, *, force: bool = False, dt: 
     outputs.check([outputs.Out(out, "--output", force=force)], inputs=[source])
     graph = read_nir(source)
     imported = nir_to_layers(graph, source, dt=dt, tolerance=tolerance, round_off_grid=round_off_grid)
-    with atomic_path(out) as tmp:
-        with h5py.File(tmp, "w") as f:
-            write_netx_layers(f, imported)
-        read_netx(tmp)                     # refuse to publish a file we could not run
+    write_netx_layers(imported).publish(out, read_netx, force=force, register=False)   # read back first
     imported.path = out
     return imported
 

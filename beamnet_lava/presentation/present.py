@@ -142,10 +142,22 @@ def input_run(report: dict[str, Any], json_out: str | None, precision: str, netx
     """``run --inputs``: spikes per layer."""
     if json_report(json_out, report):
         return
-    layers = ", ".join(f"{k} {v}/{report['neurons'][k]}" for k, v in report["spikes"].items())
+    graded = report.get("graded", {})
+    layers = ", ".join(f"{k} {v}/{report['neurons'][k]}{' (graded)' if graded.get(k) else ''}"
+                       for k, v in report["spikes"].items())
+    mode = {"bias": " (static images as the input neurons' bias)", "values": " (values into the "
+            "input neurons)"}.get(report.get("input_mode"), "")
     out.print(f"Lava {precision} run of {netx_file} on {report['n_samples']} input "
-              f"samples x {report['time_steps']} steps: spikes per layer (neurons) {layers}"
+              f"samples x {report['time_steps']} steps{mode}: non-zero outputs per layer (neurons) {layers}"
               f"{'; recorded to ' + str(record) if record else ''}")
+    if "predictions" in report:           # lava-dl files (sim_cpu/lavadl_run.py)
+        b = report["energy_per_inference"]["breakdown_nJ"]
+        events = ", ".join(f"{k} {v}" for k, v in report["synaptic_events"].items())
+        out.print(f"predicted classes {report['predictions'][:20]}{' ...' if report['n_samples'] > 20 else ''}; "
+                  f"synaptic events (each spike's fan-out) {events}; energy per inference "
+                  f"{b['total']:.1f} nJ (synaptic {b['synaptic_ops']:.1f}, neuron updates "
+                  f"{b['neuron_updates']:.1f}) [{report['energy_per_inference']['constants_source']}]",
+                  soft_wrap=True)
 
 
 def lava_run(report, json_out: str | None, netx_file: Path) -> None:
@@ -356,9 +368,10 @@ def fit_report(report, path: Path, target: str, json_out: str | None) -> None:
 
 def bundled(meta: dict[str, Any], out_dir: Path) -> None:
     """``bundle``: the INRC job folder written."""
+    acc = meta["expected"]["accuracy"]
+    acc = "no labels" if acc is None else f"accuracy {acc:.4f}"
     out.print(f"wrote {out_dir}: {meta['n_samples']} {meta['dataset']} {meta['part']} samples, "
-              f"expected outputs from the CPU fixed_pt simulation (accuracy "
-              f"{meta['expected']['accuracy']:.4f}); on INRC: sbatch {out_dir}/job.slurm; "
+              f"expected outputs from the CPU fixed_pt simulation ({acc}); on INRC: sbatch {out_dir}/job.slurm; "
               f"then beamnet-lava ingest {out_dir}/results.json -o RUN_DIR")
 
 

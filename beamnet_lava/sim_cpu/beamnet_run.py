@@ -24,6 +24,7 @@ from beamnet_lava.budget import F64
 from beamnet_lava.data import load_split, times_to_raster
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
+from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.metrics.calibration import ece
 from beamnet_lava.metrics.energy import Activity, breakdown_nJ, eq25_nJ, load_constants
 from beamnet_lava.metrics.uncertainty import Uncertainty, dirichlet_uncertainty
@@ -143,14 +144,13 @@ class LavaWindows:
 
 
 @implements("beamnet", hook="lava_run")
-def run_beamnet_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None,
-                        *, part: str = "test", precision: str = "fixed", backend: str = "cpu",
-                        data_dir: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                        chunk_samples: int = 32, progress: bool = True,
-                        lanes: int | str = AUTO, bidirectional: bool | None = None,
-                        energy_constants: str | Path | None = None,
-                        time_steps: int | None = None, seed: int | None = None) -> RunReport:
+def run_beamnet_dataset(path: str | Path, options: RunOptions) -> RunReport:
     """A BEAM-Net export on Lava, against the training model rebuilt from the same file."""
+    o = options
+    dataset, samples, part, precision, backend = o.dataset, o.samples, o.part, o.precision, o.backend
+    data_dir, timeout_s, chunk_samples, progress = o.data_dir, o.timeout_s, o.chunk_samples, o.progress
+    lanes = AUTO if o.lanes is None else o.lanes
+    bidirectional, energy_constants, time_steps, seed = o.bidirectional, o.energy_constants, o.time_steps, o.seed
     bf = read_beamnet(path)
     cfg = bf.config
     for flag, given, recorded in (("--time-steps", time_steps, cfg.time_steps),

@@ -31,13 +31,13 @@ from beamnet_lava.neurons import brf
 from beamnet_lava.data.sequences import LENGTHS, SEQ_DATASETS, load_sequences, sequence_levels
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
+from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.metrics.energy import load_constants, per_op_nJ
 from beamnet_lava.models.brf import fixed_forward
 from beamnet_lava.netx_export.brf_file import BrfFile, read_brf
 from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
 from beamnet_lava.sim_cpu.graph import LavaGraph, LavaSpec
 from beamnet_lava.sim_cpu.report import RunReport
-from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 from beamnet_lava.sim_cpu.lanes import AUTO, choose_lanes, tile
 from beamnet_lava.sim_cpu.runner import run_lanes
 from beamnet_lava.sim_cpu.lanes import synapse as laned_synapse
@@ -105,13 +105,13 @@ def check_sequences(net: BrfFile, dataset: str, time_steps: int | None) -> int:
 
 
 @implements("brf-rsnn", "rf-rsnn", hook="lava_run")
-def run_brf_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None, *,
-                    part: str = "test", precision: str = "fixed", backend: str = "cpu",
-                    time_steps: int | None = None, data_dir: str | None = None,
-                    seed: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                    chunk_samples: int = 32, progress: bool = True, lanes: int | str = AUTO,
-                    energy_constants: str | Path | None = None) -> RunReport:
+def run_brf_dataset(path: str | Path, options: RunOptions) -> RunReport:
     """Run ``samples`` pixel sequences of ``dataset``'s ``part`` through a BRF export on Lava."""
+    o = options
+    dataset, samples, part, precision, backend = o.dataset, o.samples, o.part, o.precision, o.backend
+    time_steps, data_dir, seed, timeout_s = o.time_steps, o.data_dir, o.seed, o.timeout_s
+    chunk_samples, progress, lanes = o.chunk_samples, o.progress, AUTO if o.lanes is None else o.lanes
+    energy_constants = o.energy_constants
     net = read_brf(path)
     dataset = dataset or str(net.attrs.get("dataset"))
     window = check_sequences(net, dataset, time_steps)

@@ -12,6 +12,7 @@ from beamnet_lava import budget, checks
 from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import Family, families, family_of_file, implements
+from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
 from beamnet_lava.netx_export import file_family
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
@@ -102,20 +103,19 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
                            energy_constants=energy_constants)
     if energy_constants is not None:
         load_constants("loihi1", energy_constants)   # a bad file fails now, not after the run
-    return family.hook("lava_run")(path, dataset, samples, part=part, precision=precision,
-                                   backend=backend, time_steps=time_steps, data_dir=data_dir,
-                                   seed=seed, timeout_s=timeout_s, chunk_samples=chunk_samples,
-                                   progress=progress, **extra)
+    options = RunOptions(dataset=dataset, samples=samples, part=part, precision=precision,
+                         backend=backend, time_steps=time_steps, data_dir=data_dir, seed=seed,
+                         timeout_s=timeout_s, chunk_samples=chunk_samples, progress=progress, **extra)
+    return family.hook("lava_run")(path, options)
 
 
 @implements("snn", hook="lava_run")
-def run_snn_dataset(path: str | Path, dataset: str | None = None, samples: int | None = None, *,
-                    part: str = "test", precision: str = "fixed", backend: str = "cpu",
-                    time_steps: int | None = None, data_dir: str | None = None,
-                    seed: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                    chunk_samples: int = 32, progress: bool = True,
-                    lanes: int | str = AUTO) -> RunReport:
+def run_snn_dataset(path: str | Path, options: RunOptions) -> RunReport:
     """A NetX SNN (ours or any stock CUBA dense network) on Lava, against the training model."""
+    o = options
+    dataset, samples, part, precision, backend = o.dataset, o.samples, o.part, o.precision, o.backend
+    time_steps, data_dir, seed, timeout_s = o.time_steps, o.data_dir, o.seed, o.timeout_s
+    chunk_samples, progress, lanes = o.chunk_samples, o.progress, AUTO if o.lanes is None else o.lanes
     net = read_netx(path)
     attrs = net.attrs
     dataset = dataset or attrs.get("dataset") or "digits"

@@ -18,14 +18,18 @@ import numpy as np
 from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements, register_hook
+from beamnet_lava.families.contracts import SpikeInputsHook
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
+from beamnet_lava.netx_export.lavadl_file import InputShapeUnknown, LavadlNetwork, read_lavadl
 from beamnet_lava.netx_export.netx_file import read_netx
 from beamnet_lava.sim_cpu.evaluate import run_snn, synaptic_events
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 
 
-register_hook("spike_inputs", "sim_cpu", "spike_inputs(path) -> the NetX network `run --inputs` "
-              "drives with the user's own spikes (layer by layer, no encoder)")
+_NO_SPIKES = ("--inputs runs CUBA SNN files (NetX or NIR); this family's files take their "
+              "encoders' inputs from a dataset")
+register_hook("spike_inputs", "sim_cpu", SpikeInputsHook, refuses={
+    name: _NO_SPIKES for name in ("beamnet", "ann", "brf-rsnn", "rf-rsnn", "alif-rsnn", "beamnet-stock")})
 implements("snn", hook="spike_inputs")(read_netx)
 
 
@@ -54,14 +58,35 @@ def load_spikes(path: str | Path) -> np.ndarray:
 def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path | None = None,
                force: bool = False, precision: str = "fixed", backend: str = "cpu",
                chunk_samples: int = 32, timeout_s: float = DEFAULT_TIMEOUT_S,
-               progress: bool = True) -> dict[str, Any]:
-    """Run the user's input spikes through a NetX SNN on Lava; optionally save every layer."""
+               progress: bool = True, time_steps: int | None = None,
+               input_mode: str = "auto") -> dict[str, Any]:
+    """Run the user's input spikes through a NetX SNN on Lava; optionally save every layer.
+    lava-dl files (conv, pool, SDNN, input blocks: :mod:`beamnet_lava.sim_cpu.lavadl_run`)
+    also take static images (``time_steps`` steps each) or graded values."""
     from beamnet_lava.netx_export.export import file_family
 
     read = file_family(netx_path).hook("spike_inputs", subject=netx_path)
     if record is not None:
         refuse_overwrite(Path(record), force)
-    net = read(netx_path)
+    try:
+        net = read(netx_path)
+    except InputShapeUnknown:               # a conv-first slayer export: shape from the inputs
+        from beamnet_lava.sim_cpu.lavadl_run import load_inputs
+
+        x = load_inputs(inputs)
+        if x.ndim != 5:
+            raise
+        net = read_lavadl(netx_path, input_shape=tuple(x.shape[2:]))
+    if isinstance(net, LavadlNetwork):      # conv, pool, SDNN, input block, readout
+        from beamnet_lava.sim_cpu.lavadl_graph import LavadlOptions
+        from beamnet_lava.sim_cpu.lavadl_run import run_lavadl_inputs
+
+        return run_lavadl_inputs(net, inputs, record=record, force=force, options=LavadlOptions(
+            time_steps=time_steps, precision=precision, backend=backend, chunk_samples=chunk_samples,
+            timeout_s=timeout_s, input_mode=input_mode))
+    if time_steps is not None or input_mode != "auto":
+        raise BeamnetError(f"{netx_path}: --time-steps and input modes apply to lava-dl files "
+                           "(static images); this network takes spike trains of their own length")
     shape, dtype, _ = budget.npy_header(inputs)
     if len(shape) == 3:                      # memory for the whole run, before loading anything
         budget.check_inputs_run(*shape, [l.size for l in net.layers], carry_steps(net), dtype.itemsize)

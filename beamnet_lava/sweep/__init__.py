@@ -29,7 +29,7 @@ def plan(config: str | Path | None, seeds: str, grid: list[str] | None, out: str
     A relative ``data_dir`` (as ``train`` reads it: from the current folder) is made
     absolute, as are the run directories (engine.py): a cluster's workers run elsewhere.
     """
-    base = config_mod.load(config) if config else config_mod.default_for(model or "snn")
+    base = config_mod.load(config) if config else config_mod.default_for(model or config_mod.DEFAULT_MODEL)
     if overrides:
         base = base.replace(**overrides)
     if base.data_dir:

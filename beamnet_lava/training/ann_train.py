@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 import beamnet_lava.training.checkpoint as checkpoint
+from beamnet_lava.budget import ADAM, F32, dense_params
 from beamnet_lava.config import ANNConfig
 from beamnet_lava.data.datasets import Split
 from beamnet_lava.families import implements
@@ -34,3 +35,12 @@ def train_ann(cfg: ANNConfig, data: Split, out: Path, on_batch: Callable[[int, f
     history = fit_epochs(cfg, model, opt, x_tr, y_tr, batch_loss, validate, on_batch, on_epoch,
                          checkpoint.saver(out, cfg), device=device)
     return {"hidden": model.sizes[1:-1]}, history
+
+
+@implements("ann", hook="train_memory")
+def train_memory(cfg: ANNConfig, n_samples: int, n_inputs: int, n_classes: int) -> tuple[float, str]:
+    """The MLP: the images, weights with Adam moments, activations of a 256-sample batch."""
+    hidden = list(cfg.hidden or ())
+    sizes = [n_inputs, *(hidden or [cfg.param_budget // max(1, n_inputs + n_classes) or 1]), n_classes]
+    data = n_samples * n_inputs * F32
+    return data + ADAM * F32 * dense_params(sizes) + 256 * sum(sizes) * F32 * ADAM, "lower --hidden, --time-steps or --batch-size"

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 import beamnet_lava.training.checkpoint as checkpoint
+from beamnet_lava.budget import ADAM, F32, F64, STEP_STATE
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.data.datasets import Split
 from beamnet_lava.errors import BeamnetWarning
@@ -304,3 +305,17 @@ def calibrate(run: checkpoint.LoadedRun, data: Split) -> dict[str, Any]:
     checkpoint.save_checkpoint(run.run_dir / checkpoint.CHECKPOINT, run.model, run.config,
                                run.epoch, run.val_accuracy)
     return metrics
+
+
+@implements("beamnet", hook="train_memory")
+def train_memory(cfg: BeamnetConfig, n_samples: int, n_inputs: int, n_classes: int) -> tuple[float, str]:
+    """BEAM-Net: the images, w, c_j, delays and R with Adam moments, a batch through the memory
+    layer (float64 state kept for autograd), a split's (n, N, T) spikes."""
+    T, b = int(cfg.time_steps), int(cfg.batch_size)
+    data = n_samples * n_inputs * F32
+    n = int(cfg.n_memory)
+    d = n_inputs * (cfg.pop_size if cfg.encoding == "population" else 1)
+    params = n * d * (ADAM * F32 + F32 + F64) + ADAM * F32 * n * n_classes   # w, c_j, delays, R
+    steps = max(b, 256) * n * T * F64 * STEP_STATE      # a batch through the memory layer
+    return (data + params + steps + n_samples * n * T * F64,   # + a split's (n, N, T) spikes
+            "lower --set n_memory=..., --time-steps or --batch-size")

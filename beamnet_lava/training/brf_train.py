@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 import beamnet_lava.training.checkpoint as checkpoint
+from beamnet_lava.budget import ADAM, F32, SLAYER_STATE, dense_params
 from beamnet_lava.config import SeqConfig
 from beamnet_lava.data.datasets import Split
 from beamnet_lava.data.sequences import LEVELS, inputs_to_levels, sequence_inputs
@@ -90,3 +91,13 @@ def _train_seq(cfg, data, out, on_batch, on_epoch, device):
     if best.fixed_point:       # BRF / RF: the integer network Lava runs, on the test split
         extra.update(evaluate_fixed(best, x_te, data.y_test, cfg.dataset))
     return extra, history
+
+
+@implements("brf-rsnn", "rf-rsnn", "alif-rsnn", hook="train_memory")
+def train_memory(cfg: SeqConfig, n_samples: int, n_inputs: int, n_classes: int) -> tuple[float, str]:
+    """A recurrent SNN: the input sequences, weights (recurrent too) with Adam moments, per-step state."""
+    T, b = int(cfg.time_steps), int(cfg.batch_size)
+    h = int(cfg.hidden[0])
+    params = dense_params([n_inputs, h, n_classes]) + h * h
+    return (n_samples * n_inputs * T * F32 + ADAM * F32 * params
+            + b * (h + n_classes) * T * F32 * SLAYER_STATE), "lower --hidden, --time-steps or --batch-size"

@@ -91,7 +91,7 @@ def _check_state(ckpt: Path, state: dict, cfg: config_mod.TrainConfig) -> tuple[
             not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes):
         raise bad(f"sizes={sizes!r} must list two or more positive layer sizes")
     hidden = list(getattr(cfg, "hidden", ()) or ())
-    if hidden and not isinstance(cfg, config_mod.BeamnetConfig) and list(sizes[1:-1]) != hidden:
+    if hidden and list(sizes[1:-1]) != hidden:          # a config with hidden layer sizes
         raise bad(f"sizes={sizes} disagree with the config's hidden={hidden}")
     epoch = state.get("epoch")
     if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:

@@ -9,6 +9,7 @@ import torch
 
 import beamnet_lava.training.checkpoint as checkpoint
 from beamnet_lava._quiet import import_slayer
+from beamnet_lava.budget import ADAM, F32, SLAYER_STATE, dense_params
 from beamnet_lava.config import SNNConfig
 from beamnet_lava.data.datasets import Split
 from beamnet_lava.families import implements
@@ -48,3 +49,12 @@ def train_snn(cfg: SNNConfig, data: Split, out: Path, on_batch: Callable[[int, f
                          batch_loss, lambda m: (evaluate_model(m, x_va, data.y_val)[0], {}),
                          on_batch, on_epoch, checkpoint.saver(out, cfg), device=device)
     return {}, history
+
+
+@implements("snn", hook="train_memory")
+def train_memory(cfg: SNNConfig, n_samples: int, n_inputs: int, n_classes: int) -> tuple[float, str]:
+    """The SLAYER SNN: rate-coded spikes, weights with Adam moments, per-step neuron state."""
+    T, b = int(cfg.time_steps), int(cfg.batch_size)
+    sizes = [n_inputs, *list(cfg.hidden or ()), n_classes]
+    return (n_samples * n_inputs * T * F32 + ADAM * F32 * dense_params(sizes)
+            + max(b, 256) * sum(sizes[1:]) * T * F32 * SLAYER_STATE), "lower --hidden, --time-steps or --batch-size"

@@ -11,6 +11,7 @@ from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from beamnet_lava.neurons import bayes_lif, noise
 from beamnet_lava.processes.bayes_lif.process import PARAMETERS, STATE, BayesLIF
+from beamnet_lava.processes.window import Window
 
 
 class _BayesLIFModel(PyLoihiProcessModel):
@@ -33,8 +34,7 @@ class _BayesLIFModel(PyLoihiProcessModel):
 
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
-        self.reset_interval = int(proc_params["reset_interval"])
-        self.reset_offset = int(proc_params["reset_offset"])
+        self.window = Window.of(proc_params)
         self.lanes = int(proc_params["lanes"])
         self.neuron_index = np.arange(int(np.prod(proc_params["shape"])) // self.lanes, dtype=np.int64)
         self.lane_index = np.arange(self.lanes, dtype=np.int64)[:, None]
@@ -52,16 +52,14 @@ class _BayesLIFModel(PyLoihiProcessModel):
 
     def run_spk(self) -> None:
         drive = self.a_in.recv()
-        local = self.time_step - self.reset_offset
-        if local < 0:                      # the stream has not reached this layer yet
+        at = self.window.at(self.time_step)
+        if at is None:                     # the stream has not reached this layer yet
             self.s_out.send(np.zeros(self.v.shape))
             return
-        window, t = divmod(local, self.reset_interval)
-        if t == 0:
-            for name in STATE:
-                getattr(self, name)[:] = 0
-        keys = noise.noise_step(int(self.key_base[0]) + window * self.lanes + self.lane_index,
-                                int(self.window_index[0]), t, self.reset_interval, int(self.key_span[0]))
+        if at.first:
+            Window.reset(self, STATE)
+        keys = noise.noise_step(int(self.key_base[0]) + at.index * self.lanes + self.lane_index,
+                                int(self.window_index[0]), at.step, at.interval, int(self.key_span[0]))
         spikes = self._step(drive, keys, self.params())
         self.spike_count += spikes.astype(self.spike_count.dtype)
         self.neuron_updates[0] += spikes.size

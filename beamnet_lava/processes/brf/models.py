@@ -11,6 +11,7 @@ from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from beamnet_lava.neurons import brf
 from beamnet_lava.processes.brf.process import BRF, LeakyReadout
+from beamnet_lava.processes.window import Window
 
 
 class _WindowedModel(PyLoihiProcessModel):
@@ -18,13 +19,7 @@ class _WindowedModel(PyLoihiProcessModel):
 
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
-        self.reset_interval = int(proc_params["reset_interval"])
-        self.reset_offset = int(proc_params["reset_offset"])
-
-    def _local(self) -> int | None:
-        """Step within the sample window; None before the stream reaches this layer."""
-        local = self.time_step - self.reset_offset
-        return None if local < 0 else local % self.reset_interval
+        self.window = Window.of(proc_params)
 
 
 class _BRFModel(_WindowedModel):
@@ -41,12 +36,12 @@ class _BRFModel(_WindowedModel):
 
     def run_spk(self) -> None:
         drive, recurrent = self.a_in.recv(), self.r_in.recv()
-        t = self._local()
-        if t is None:
+        at = self.window.at(self.time_step)
+        if at is None:
             self.s_out.send(np.zeros(self.x.shape))
             return
-        if t == 0:
-            self.x[:], self.y[:], self.q[:] = 0, 0, 0
+        if at.first:
+            Window.reset(self, ("x", "y", "q"))
             recurrent = np.zeros_like(recurrent)     # z_{-1} = 0: the previous sample's spikes
         z = self._step(drive + recurrent)
         self.spike_count += z.astype(self.spike_count.dtype)
@@ -106,15 +101,15 @@ class _ReadoutModel(_WindowedModel):
 
     def run_spk(self) -> None:
         drive = self.a_in.recv()
-        t = self._local()
+        at = self.window.at(self.time_step)
         out = np.zeros(self.v.shape)
-        if t is not None:
-            if t == 0:
-                self.v[:], self.total[:] = 0, 0
+        if at is not None:
+            if at.first:
+                Window.reset(self, ("v", "total"))
             self.v[:] = self._step(drive)
             self.total += self.v
             self.neuron_updates[0] += self.v.size
-            if t == self.reset_interval - 1:
+            if at.last:
                 per_lane = self.total.reshape(self.proc_params.get("lanes", 1), -1)
                 out.reshape(per_lane.shape)[np.arange(len(per_lane)), per_lane.argmax(axis=1)] = 1
         self.s_out.send(out)

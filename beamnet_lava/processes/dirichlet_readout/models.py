@@ -11,6 +11,7 @@ from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from beamnet_lava.metrics.uncertainty import concentrations, dirichlet_uncertainty
 from beamnet_lava.processes.dirichlet_readout.process import DirichletReadout, result_width
+from beamnet_lava.processes.window import Window
 
 
 class _Readout(PyLoihiProcessModel):
@@ -22,7 +23,7 @@ class _Readout(PyLoihiProcessModel):
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
         p = proc_params
-        self.reset_interval, self.reset_offset = p["reset_interval"], p["reset_offset"]
+        self.window = Window.of(p)
         self.lanes, self.rows = p["lanes"], p["rows"]
         self.counts = np.zeros((self.lanes, p["n_memory"]))
         self.out = np.memmap(p["path"], dtype=np.float64, mode="r+",
@@ -30,16 +31,15 @@ class _Readout(PyLoihiProcessModel):
 
     def run_spk(self) -> None:
         spikes = self.a_in.recv()
-        local = self.time_step - self.reset_offset
-        if local < 0:
+        at = self.window.at(self.time_step)
+        if at is None:
             return
-        w, t = divmod(local, self.reset_interval)
-        if t == 0:
-            self.counts[:] = 0
-        if t >= int(self.burn_in[0]):
+        if at.first:
+            Window.reset(self, ("counts",))
+        if at.step >= int(self.burn_in[0]):
             self.counts += spikes.reshape(self.counts.shape) != 0
-        if t == self.reset_interval - 1:
-            first = w * self.lanes
+        if at.last:
+            first = at.index * self.lanes
             if first >= self.rows:
                 return
             weights = np.logaddexp(0.0, self.logits)                                   # softplus
