@@ -185,7 +185,7 @@ def test_sweep_json_never_replaces_a_record_of_a_run(run_copy, tmp_path):
     assert _tree(run_copy) == before and not (tmp_path / "sw").exists()
 
 
-@pytest.mark.parametrize("extra", [["--dataset", "digits"], ["--samples", "3"], ["--time-steps", "9"],
+@pytest.mark.parametrize("extra", [["--dataset", "digits"], ["--samples", "3"],
                                    ["--loop"], ["--part", "val"], ["--seed", "1"], ["--lanes", "2"],
                                    ["--data-dir", "."]])
 def test_run_inputs_refuses_options_it_would_ignore(net_copy, tmp_path, extra):
