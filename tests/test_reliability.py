@@ -297,6 +297,17 @@ def test_run_inputs_headers_are_checked_before_loading(net_copy, tmp_path, heade
     _fails(["run", net_copy, "--inputs", x], needle)
 
 
+def test_lava_dl_inputs_headers_are_checked_before_loading(tmp_path):
+    from tests_paths import REFERENCE_DIR
+
+    net = REFERENCE_DIR / "lava-dl" / "tiny.net"           # a lava-dl slayer export
+    if not net.is_file():
+        pytest.skip(f"{net} is absent (see ../shared/data/reference/README.md)")
+    x = _npy(tmp_path / "x.npy", {"descr": "<f4", "fortran_order": False, "shape": (10**6, 10**6, 3)},
+             b"\x00" * 64)
+    _fails(["run", net, "--inputs", x], "truncated or damaged")
+
+
 def test_run_inputs_estimates_memory_and_honours_the_limit(net_copy, tmp_path, monkeypatch):
     x = tmp_path / "x.npy"
     np.save(x, np.zeros((200, 100, 64), bool))
