@@ -20,7 +20,7 @@ demo: install
 	@echo "demo: the SNN and BEAM-Net chains side by side (train, export, Lava run, evaluate), then the report"
 	@$(MAKE) --no-print-directory -j2 --output-sync=target demo-snn demo-beamnet
 	$(BIN)/beamnet-lava report $(DEMO_BEAMNET) $(DEMO) -o $(REPORT).pdf -o $(REPORT).html --force
-	@echo "demo done: figures in $(DEMO_BEAMNET)/evaluation/ and $(DEMO)/evaluation/ (reliability.png, raster.png);"
+	@echo "demo done: figures in $(DEMO_BEAMNET)/evaluation/ and $(DEMO)/evaluation/ (reliability.png, risk_coverage.png, raster.png);"
 	@echo "           report in $(REPORT).pdf and $(REPORT).html"
 
 # The steps of `make demo` (run them through it: it installs first). After training, the Lava

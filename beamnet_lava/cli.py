@@ -17,7 +17,7 @@ from beamnet_lava import families, interrupts, verbs
 from beamnet_lava.data.ood import OOD_SETS
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import NO_SPACE
-from beamnet_lava.names import ALL_DATASETS, BACKENDS, PRECISIONS
+from beamnet_lava.names import ALL_DATASETS, BACKENDS, PRECISIONS, UNCERTAINTY_MODES
 from beamnet_lava.presentation import present
 
 # click's exception classes, wherever this typer takes click from (recent typers vendor it)
@@ -79,6 +79,7 @@ Model = _choices("Model", families.names(trained_only=True))
 Dataset = _choices("Dataset", ALL_DATASETS)
 Precision = _choices("Precision", PRECISIONS)
 Backend = _choices("Backend", BACKENDS)
+UncertaintyMode = _choices("UncertaintyMode", UNCERTAINTY_MODES)
 
 
 OOD_CHOICES = OOD_SETS + ("all", "none")
@@ -261,12 +262,13 @@ def evaluate(
     energy_constants: EnergyConstants() = None,
     json_out: JsonOut() = None,
     mlflow_uri: MlflowUri("Also log the evaluation to MLflow at this URI (needs mlflow).") = None,
+    uncertainty: Optional[UncertaintyMode] = typer.Option(None, help="BEAM-Net: window (Eq. 12-15 of the inference window) or probe (plus a probe window read as posterior samples: docs/beamnet.md) [default: as trained]."),
 ) -> None:
-    """Accuracy, calibration, uncertainty, OOD AUROC and energy of a trained run."""
+    """Accuracy, calibration, uncertainty (does it flag errors? AUROC, AURC, risk-coverage), OOD AUROC and energy of a trained run."""
     report = verbs.evaluate(target, ood=ood, part=part, samples=samples, loop=loop, out_dir=out_dir,
                             force=force, precision=_value(precision), lanes=lanes, timeout=timeout,
                             data_dir=data_dir, energy_constants=energy_constants, json_out=json_out,
-                            mlflow_uri=mlflow_uri)
+                            mlflow_uri=mlflow_uri, uncertainty=_value(uncertainty))
     present.evaluation(report, json_out)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from beamnet_lava.names import DATASETS, SEQUENCE_DATASETS, SEQUENCE_LENGTHS, SHD_STEPS
+from beamnet_lava.names import DATASETS, SEQUENCE_DATASETS, SEQUENCE_LENGTHS, SHD_STEPS, UNCERTAINTY_MODES
 from beamnet_lava.neurons import brf, fixed_point
 from beamnet_lava.checks import SEED_MAX
 from beamnet_lava.errors import BeamnetError
@@ -223,6 +223,10 @@ class BeamnetConfig(TrainConfig):
     fit_eta: bool = True             # refit eta on the validation split after training
     fit_temperature: bool = True     # with fit_eta: also fit a readout temperature A = softplus(R / T)
     burn_in: int = 0                 # steps of each window not counted
+    uncertainty: str = "window"      # window: Eq. 12-15 of the inference window | probe: plus one
+                                     # probe window without lateral inhibition whose first spikes,
+                                     # weighted by latency, are posterior samples (docs/beamnet.md)
+    probe_tau: float = 0.35          # probe: weight exp(-(t_j - t_1) / probe_tau) of neuron j's first spike
     # Bidirectional inference (Eq. 16, Eq. 17, Theorem 3.6)
     bidirectional: bool = False      # top-down loop at evaluation (off: one window)
     lambda_td: float = 0.1           # lambda: top-down threshold reduction (Eq. 16)
@@ -305,6 +309,11 @@ class BeamnetConfig(TrainConfig):
             _fail("n_memory/pop_size", (self.n_memory, self.pop_size), "must be >= 1")
         if not 0 <= self.burn_in < self.time_steps:
             _fail("burn_in", self.burn_in, "must be in 0..time_steps-1")
+        if self.uncertainty not in UNCERTAINTY_MODES:
+            _fail("uncertainty", self.uncertainty, "must be window (Eq. 12-15 of the inference "
+                  "window) or probe (plus a probe window read as posterior samples)")
+        if not self.probe_tau > 0:
+            _fail("probe_tau", self.probe_tau, "must be > 0 steps (the latency weight's time constant)")
         if not 0 < self.rate_target < 1:
             _fail("rate_target", self.rate_target, "must be a fraction in (0, 1) (spec: 0.01-0.05)")
         if not 0 < self.theta_mant <= fixed_point.VTH_MAX:

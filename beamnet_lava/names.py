@@ -15,3 +15,4 @@ SHD_STEPS = 100                                          # default bins of an SH
 
 PRECISIONS = ("fixed", "float")     # fixed: bit-accurate (Loihi semantics); float: floating_pt models
 BACKENDS = ("cpu", "loihi2")        # loihi2 needs Intel's lava-loihi (untested on hardware)
+UNCERTAINTY_MODES = ("window", "probe")   # BEAM-Net's uncertainty read-outs (docs/beamnet.md)

@@ -177,7 +177,8 @@ def evaluate(target: Path, *, ood: str = "all", part: str = "test", samples: int
              loop: bool | None = None, out_dir: Path | None = None, force: bool = False,
              precision: str | None = None, lanes: str | None = None, timeout: float | None = None,
              data_dir: str | None = None, energy_constants: Path | None = None,
-             json_out: str | None = None, mlflow_uri: str | None = None) -> dict[str, Any]:
+             json_out: str | None = None, mlflow_uri: str | None = None,
+             uncertainty: str | None = None) -> dict[str, Any]:
     """``evaluate`` a run directory or an exported file; log to MLflow; returns the report."""
     from beamnet_lava.evaluation import tracking
     from beamnet_lava.evaluation.evaluate import evaluate as run_evaluate
@@ -193,7 +194,8 @@ def evaluate(target: Path, *, ood: str = "all", part: str = "test", samples: int
                   inputs=[target, energy_constants, data_dir])
     report = run_evaluate(target, ood=None if ood == "none" else ood, part=part, samples=samples,
                           loop=loop, out=out_dir, data_dir=data_dir, energy_constants=energy_constants,
-                          precision=precision, lanes=_lanes(lanes), timeout_s=timeout, force=force)
+                          precision=precision, lanes=_lanes(lanes), timeout_s=timeout, force=force,
+                          uncertainty=uncertainty)
     flat = {**report, **{f"ood_auroc_{k}": v["auroc"] for k, v in report["ood"].items()}}
     tracking.log_run(mlflow_uri, f"evaluate {report['model']} {target.name}",
                      {"target": target, "part": part, "ood": ood}, flat, None, Path(report["out_dir"]))

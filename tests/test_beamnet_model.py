@@ -1,4 +1,6 @@
 """BEAM-Net pieces against hand-computed values and against the neutral fixed-point step."""
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -298,6 +300,31 @@ def test_shift_augmentation_moves_each_image_within_range_with_zero_fill():
     assert len(seen) == 9                       # every shift in range occurs
     with pytest.raises(BeamnetError, match="square images"):
         shift_images(np.zeros((2, 24), np.float32), 1, rng)
+
+
+def test_probe_window_is_the_neutral_step_without_inhibition_and_its_own_noise():
+    from beamnet_lava.models.beamnet import PROBE_SEED_OFFSET, probe_params
+
+    cfg = BeamnetConfig(n_memory=12, delta=0.2, gamma=0.7)
+    model = BeamNet(cfg, n_inputs=64, n_classes=10)
+    probe = probe_params(model.hw)
+    assert probe.w_inh == 0 and probe.seed == model.hw.seed + PROBE_SEED_OFFSET
+    assert dataclasses.replace(probe, w_inh=model.hw.w_inh, seed=model.hw.seed) == model.hw
+    rng = np.random.default_rng(1)
+    drive = torch.from_numpy(rng.integers(-40, 160, size=(4, 12, cfg.time_steps)).astype(np.float32))
+    keys = np.arange(4) + 7
+    eps = model.noise(keys, 0, probe)
+    assert not torch.equal(eps, model.noise(keys, 0))              # independent draws
+    spikes = model.memory(drive, eps, hw=probe).detach().numpy().astype(np.int64)
+    state, ref = bayes_lif.State.zeros((4, 12)), []
+    for t in range(cfg.time_steps):
+        state = bayes_lif.step(state, drive[..., t].numpy().astype(np.int64),
+                               eps[..., t].numpy().astype(np.int64), probe)
+        ref.append(state.s)
+    assert np.array_equal(spikes, np.stack(ref, axis=-1))
+    # without inhibition more neurons fire than with it, on the same drive and noise
+    inhibited = model.memory(drive, eps).detach().numpy()
+    assert (spikes.sum(-1) > 0).sum() > (inhibited.sum(-1) > 0).sum()
 
 
 def test_one_step_for_numpy_and_torch_every_state_variable():

@@ -137,12 +137,29 @@ def test_evaluate_then_compare_agree(ann_run, tiny_run, tmp_path):
     rep = evaluate_run(out, ood="inverted,noise")
     assert set(rep["ood"]) == {"inverted", "noise"}
     assert (out / "evaluation" / "reliability.png").stat().st_size > 1000
+    assert (out / "evaluation" / "risk_coverage.png").stat().st_size > 1000
+    assert rep["figures"]["risk_coverage"].endswith("risk_coverage.png")
+    # misclassification detection from the records, by scikit-learn directly
+    from sklearn.metrics import roc_auc_score
+
+    table = records.read_table(out / "evaluation" / records.PREDICTIONS)
+    wrong = ~table["correct"].astype(bool)
+    assert rep["auroc_wrong_total"] == pytest.approx(roc_auc_score(wrong, table["total"]))
+    assert rep["selective"]["confidence"]["auroc_wrong"] == pytest.approx(
+        roc_auc_score(wrong, -table["confidence"]))
+    assert set(rep["selective"]) == {"total", "confidence"}        # an MLP has no Eq. 14-15 split
+    assert rep["aurc"] >= (wrong.mean() ** 2) / 2 and rep["eaurc"] >= 0
+    kept = table["accept_coverage"] <= 0.9
+    assert kept.mean() <= 0.9 and rep["accuracy_at_90_coverage"] >= rep["accuracy"]
     tiny = evaluate_run(tiny_run, ood="shuffled", out=tmp_path / "tiny_eval")
     assert (tmp_path / "tiny_eval" / "raster.png").stat().st_size > 1000
     assert tiny["spikes_per_sample"] > 0 and tiny["energy_per_inference_nJ"] > 0
     rows = compare([out, tiny_run], figure=tmp_path / "cmp.png")
     assert (tmp_path / "cmp.png").stat().st_size > 1000
     assert [r["model"] for r in rows] == ["ann", "snn"] and set(rows[0]["ood_auroc"]) == {"inverted", "noise"}
+    for key in ("auroc_wrong_total", "aurc", "eaurc", "accuracy_at_95_coverage"):
+        assert rows[0][key] == pytest.approx(rep[key])          # DuckDB's records = evaluate's
+    assert "auroc_wrong_epistemic" not in rows[0]                 # undefined for an MLP
     # the tiny SNN run was not evaluated into its run dir: compare uses its training records
     assert summarize_run(tiny_run)["n_samples"] == json.loads((tiny_run / "metrics.json").read_text())["n_test"]
     with pytest.raises(BeamnetError, match="already exists"):
@@ -326,3 +343,44 @@ def test_brf_run_has_records_and_evaluates(brf32, tmp_path):
     export_run(run, net)
     r = runner.invoke(app, ["evaluate", str(net)])
     assert r.exit_code == 1 and "recurrent (BRF/RF)" in r.output
+
+
+def test_probe_uncertainty_on_lava_matches_the_training_model(beamnet30, tmp_path):
+    """uncertainty=probe: the probe window runs as the same Lava processes (w_inh 0, its own
+    seed); every per-sample number and the energy equal the training model's."""
+    from beamnet_lava.evaluation.evaluate import evaluate
+
+    run, net = beamnet30 / "run", beamnet30 / "bn.net"
+    kw = dict(ood="noise", samples=12, uncertainty="probe", figures=False)
+    lava = evaluate(net, lanes=4, out=tmp_path / "lava", **kw)
+    ref = evaluate(run, out=tmp_path / "ref", **kw)
+    base = evaluate(run, out=tmp_path / "base", **{**kw, "uncertainty": None})
+    assert lava["uncertainty_score"].startswith("vacuity") and base["uncertainty_score"].startswith("epistemic")
+    for name in (records.PREDICTIONS, records.ood_file("noise")):
+        _same_tables(tmp_path / "lava", tmp_path / "ref", name)
+        a, b = records.read_table(tmp_path / "lava" / name), records.read_table(tmp_path / "ref" / name)
+        for col in ("total", "aleatoric", "epistemic", "vacuity", "ood_score"):
+            np.testing.assert_allclose(a[col], b[col], rtol=0, atol=1e-9, err_msg=col)
+    probe, window = (records.read_table(tmp_path / d / records.PREDICTIONS) for d in ("ref", "base"))
+    # the probe is paid for: more spikes (no inhibition) and one more window of neuron updates
+    assert (probe["spikes"] > window["spikes"]).any() and (probe["spikes"] >= window["spikes"]).all()
+    assert ref["energy_per_inference_nJ"] > 1.5 * base["energy_per_inference_nJ"]
+    np.testing.assert_array_equal(probe["vacuity"], window["vacuity"])   # the same inference window
+    with pytest.raises(BeamnetError, match="uncertainty"):
+        evaluate(run, out=tmp_path / "bad", **{**kw, "uncertainty": "maybe"})
+
+
+def test_cli_evaluate_prints_error_detection_and_reads_beamnet_with_the_probe(beamnet30, ann_run, tmp_path):
+    res = runner.invoke(app, ["evaluate", str(beamnet30 / "run"), "--ood", "noise", "--samples", "40",
+                              "--uncertainty", "probe", "-o", str(tmp_path / "ev")])
+    assert res.exit_code == 0, res.output
+    for needle in ("error AUROC, total", "error AUROC, epistemic", "AURC / E-AURC", "vacuity"):
+        assert needle in res.output
+    rep = json.loads((tmp_path / "ev" / "evaluation.json").read_text())
+    assert rep["windows_mean"] == 1 and rep["spikes_per_sample"] > 0
+    assert (tmp_path / "ev" / "risk_coverage.png").stat().st_size > 1000
+    res = runner.invoke(app, ["evaluate", str(ann_run[0]), "--uncertainty", "probe", "--ood", "none",
+                              "-o", str(tmp_path / "ann")])
+    assert res.exit_code == 1 and "applies to BEAM-Net" in res.output
+    res = runner.invoke(app, ["evaluate", str(beamnet30 / "run"), "--uncertainty", "maybe"])
+    assert res.exit_code == 1 and "window" in res.output and "Traceback" not in res.output

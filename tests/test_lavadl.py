@@ -336,6 +336,14 @@ def test_lanes_give_the_spikes_of_one_lane(tmp_path, precision):
         np.testing.assert_array_equal(a, b)
 
 
+def test_lanes_are_capped_by_lava_convs_8_bit_groups(tmp_path):
+    path = _conv_file(tmp_path / "pool.net", in_shape=(2, 8, 8), out_c=4, stride=1, padding=1,
+                      pool=np.full((1, 1, 2, 2), 24, np.float32))
+    spikes = np.zeros((40, 2, 2, 8, 8), np.uint8)
+    with pytest.raises(BeamnetError, match=r"--lanes 40: .* at most 31 lanes \(lanes x groups <= 127"):
+        run_lavadl(path, spikes, LavadlOptions(lanes=40))
+
+
 def test_lanes_with_static_images_on_an_input_block():
     bias = np.load(LAVA_DL / "gts" / "tinynet" / "input_bias.npy").transpose(2, 1, 0)
     images = np.stack([bias, bias[:, ::-1], bias[:, :, ::-1]])

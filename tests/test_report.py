@@ -75,6 +75,16 @@ def test_html_numbers_are_the_records_numbers(evaluated_run, html_report):
     energy = np.asarray(pred["energy_nJ"], dtype=float).mean()
     assert _row(parser.rows, "energy / inference (nJ)")[1] == f"{energy:.1f}"
     assert _row(parser.rows, "OOD AUROC inverted")[1] != "-"
+    # misclassification detection, recomputed with scikit-learn from the same records
+    from sklearn.metrics import roc_auc_score
+
+    wrong = correct == 0
+    auc = roc_auc_score(wrong, np.asarray(pred["total"], dtype=float))
+    assert _row(parser.rows, "error AUROC, total")[1] == f"{auc:.4f}"
+    selective = [r for r in parser.rows if r and len(r) == 7 and r[1] == "1 - confidence"]
+    conf_auc = roc_auc_score(wrong, -np.asarray(pred["confidence"], dtype=float))
+    assert selective and selective[0][2] == f"{conf_auc:.4f}"
+    assert "Selective prediction" in out.read_text() and "risk-coverage" in out.read_text()
     # every section a reviewer needs, and the sources table naming the records read
     html = out.read_text()
     for title in ("Set-up", "Training dynamics", "Comparison", "Calibration", "Energy per inference",

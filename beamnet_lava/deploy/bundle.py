@@ -86,6 +86,7 @@ and `beamnet-lava compare RUN_DIR ...`.
 | `bundle.json` | timing offsets, provenance, what was tested |
 | `run_loihi2.py` (+ `placement.py`, `stock_graph.py`, `job_readout.py`) | the job (numpy, h5py, lava-nc, lava-dl; lava-loihi for the chip) |
 | `readout.npz` | stock BEAM-Net only: the trained Dirichlet readout (run on the host) |
+| `lavadl_plan.npz`, `lavadl_procs.py` | lava-dl conv/pool/SDNN files only: the stock processes' parameters and their builder (inputs and outputs then in Lava's port order, graded values as int32/int64) |
 | `job.slurm`, `requirements.txt` | Slurm batch script, pinned Lava versions |
 
 ## What `run_loihi2.py` does
@@ -159,7 +160,7 @@ def _netx_case(src: Path, samples: int, part: str, dataset: str | None, data_dir
                time_steps: int | None = None) -> dict[str, Any]:
     """A NetX file of CUBA dense layers: lava-dl's netx loader builds it in the job."""
     from beamnet_lava.netx_export.netx_file import read_netx
-    from beamnet_lava.sim_cpu.evaluate import run_snn
+    from beamnet_lava.sim_cpu.snn_run import run_snn
     from beamnet_lava.sim_cpu.graph import reset_offset_of
 
     net = read_netx(src)
@@ -239,7 +240,7 @@ def _lavadl_case(src: Path, samples: int, part: str, dataset: str | None, data_d
     feed = lavadl_graph.pack(np.asarray(x).reshape(n, window, -1), 1, lavadl_graph.entry_shape(net))
     feed = feed.transpose(0, 2, 1)                                    # (samples, port order, T)
     out_block = net.output
-    expected = lavadl_graph.to_port_order(result.output, out_block).transpose(0, 2, 1)
+    expected = lavadl_graph.pack(result.output, 1, lavadl_graph.port_shape(out_block)).transpose(0, 2, 1)
     plan = lavadl_graph.plan(net, "fixed", mode)
     return {"spikes": np.ascontiguousarray(feed.astype(np.uint8 if mode == "spikes" else np.int32)),
             "labels": np.full(n, -1, np.int64),

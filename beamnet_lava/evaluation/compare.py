@@ -21,6 +21,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation import records
 from beamnet_lava.evaluation.evaluate import EVALUATION_DIR
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
+from beamnet_lava.metrics import selective
 from beamnet_lava.metrics.calibration import brier, ece, nll
 from beamnet_lava.metrics.ood import auroc
 
@@ -41,6 +42,7 @@ FROM read_parquet($path)
 """
 _PROBABILITIES = "SELECT label, COLUMNS('^p[0-9]+$') FROM read_parquet($path)"
 _OOD_SCORE = "SELECT ood_score FROM read_parquet($path)"
+_SCORES = "SELECT correct, total, aleatoric, epistemic, confidence FROM read_parquet($path)"
 
 
 def split_family(description: str | None) -> str | None:
@@ -64,6 +66,14 @@ def _calibration(con, path: str) -> dict[str, float]:
                            f"0..{len(names) - 1}, probabilities >= 0 summing to 1): a damaged or "
                            "edited record; re-run the command that wrote it")
     return {"nll": nll(prob, labels), "brier": brier(prob, labels), "ece": ece(prob, labels, N_BINS)}
+
+
+def _selective(con, path: str) -> dict[str, float | None]:
+    """Misclassification AUROC per score, AURC, E-AURC and accuracy at 90 / 95 % coverage
+    (:mod:`beamnet_lava.metrics.selective`); None where undefined (no wrong prediction)."""
+    cols = con.execute(_SCORES, {"path": path}).fetchnumpy()
+    out = selective.summary({k: np.asarray(v) for k, v in cols.items()})
+    return {k: float(v) if v is not None and np.isfinite(v) else None for k, v in out.items()}
 
 
 def _ood_auroc(con, inside: str, outside: str) -> float:
@@ -101,6 +111,7 @@ def summarize_run(run_dir: str | Path) -> dict[str, Any]:
                                "dataset": meta.get("dataset"), "split": meta.get("split"),
                                "seed": meta.get("seed"), **dict(zip(cols, row))}
         out.update(_calibration(con, str(path)))
+        out.update(_selective(con, str(path)))
         out["ood_auroc"] = {}
         for f in sorted(folder.glob("ood_*.parquet")):
             records.check_predictions(f)

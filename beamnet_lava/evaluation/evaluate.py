@@ -8,6 +8,7 @@ as ``evaluation.json``, Parquet records and PNG figures.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from beamnet_lava.families import family_of
 from beamnet_lava.io_utils import write_json
 from beamnet_lava.metrics.calibration import brier, ece, nll, reliability_diagram
 from beamnet_lava.metrics.energy import load_constants
+from beamnet_lava.metrics import selective
 from beamnet_lava.metrics.ood import auroc
 from beamnet_lava.netx_export.export import read_export
 from beamnet_lava.sim_cpu.common import take_samples
@@ -44,6 +46,7 @@ def _mean(x: np.ndarray, mask: np.ndarray) -> float | None:
 def summarize(p: Predictions) -> dict[str, Any]:
     """Every per-set metric of the evaluation from per-sample predictions."""
     ok = p.prediction == p.labels
+    spoke = p.active_fraction > 0
     epi_c, epi_w = _mean(p.epistemic, ok), _mean(p.epistemic, ~ok)
     return {
         "n_samples": int(len(p.labels)), "accuracy": float(ok.mean()),
@@ -58,11 +61,31 @@ def summarize(p: Predictions) -> dict[str, Any]:
         "uncertainty_score": p.score_name,
         "epistemic_correct": epi_c, "epistemic_wrong": epi_w,
         "epistemic_ratio_wrong_correct": (epi_w / epi_c) if epi_c and epi_w is not None else None,
+        # among the samples whose neurons spiked: silent ones keep the prior (docs/beamnet.md)
+        "epistemic_ratio_spiking": _ratio(_mean(p.epistemic, ~ok & spoke), _mean(p.epistemic, ok & spoke)),
         "aleatoric_correct": _mean(p.aleatoric, ok), "aleatoric_wrong": _mean(p.aleatoric, ~ok),
         "total_correct": _mean(p.total, ok), "total_wrong": _mean(p.total, ~ok),
         "min_aleatoric": None if np.all(np.isnan(p.aleatoric)) else float(np.nanmin(p.aleatoric)),
         "min_epistemic": None if np.all(np.isnan(p.epistemic)) else float(np.nanmin(p.epistemic)),
+        **{k: _finite(v) for k, v in selective.summary(p.score_columns()).items()},
+        "selective_ranking": selective.RANKING,
     }
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def _finite(v: float) -> float | None:
+    return float(v) if v is not None and np.isfinite(v) else None
+
+
+def selective_report(p: Predictions) -> dict[str, dict[str, float | None]]:
+    """Every defined uncertainty score's misclassification AUROC, AURC, E-AURC and accuracy
+    at 90 / 95 % coverage (metrics/selective.py)."""
+    ok = p.prediction == p.labels
+    return {name: {k: _finite(v) for k, v in selective.score_summary(x, ok).items()}
+            for name, x in selective.scores_of(p.score_columns()).items()}
 
 
 def run_meta(run: LoadedRun, data_description: str, part: str, which: str) -> dict[str, Any]:
@@ -86,7 +109,8 @@ LAVA_OPTIONS = {"precision": "--precision", "lanes": "--lanes", "timeout_s": "--
 def evaluate_run(run_dir: str | Path, *, ood: str | None = "all", part: str = "test",
                  samples: int | None = None, loop: bool | None = None, out: str | Path | None = None,
                  data_dir: str | None = None, energy_constants: str | Path | None = None,
-                 figures: bool = True, force: bool = False, **lava: Any) -> dict[str, Any]:
+                 figures: bool = True, force: bool = False, uncertainty: str | None = None,
+                 **lava: Any) -> dict[str, Any]:
     """Evaluate a run directory with its training model; writes records and figures.
 
     ``lava``: the Lava options of :func:`evaluate_file`; given for a run directory they
@@ -98,7 +122,7 @@ def evaluate_run(run_dir: str | Path, *, ood: str | None = "all", part: str = "t
     t0 = time.perf_counter()
     names = parse_ood(ood)
     constants = load_constants("loihi1", energy_constants)
-    run = load_run(run_dir)
+    run = with_uncertainty(load_run(run_dir), uncertainty, run_dir)
     cfg = run.config
     _check_loop(loop, cfg, run_dir)
     data = load_data(cfg, data_dir)
@@ -122,7 +146,7 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
                   data_dir: str | None = None, energy_constants: str | Path | None = None,
                   figures: bool = True, precision: str | None = None, backend: str | None = None,
                   lanes: int | str | None = None, timeout_s: float | None = None,
-                  force: bool = False) -> dict[str, Any]:
+                  force: bool = False, uncertainty: str | None = None) -> dict[str, Any]:
     """Evaluate an exported network by simulating it on Lava (every OOD set too); the file's
     family provides the predictor (its ``file_predictor`` hook)."""
     t0 = time.perf_counter()
@@ -137,6 +161,7 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
     run, predictor = file_predictor(
         exported, part=part, loop=loop, constants=constants, precision=precision, backend=backend,
         lanes=lanes, timeout_s=timeout_s)
+    run = with_uncertainty(run, uncertainty, path)
     cfg = run.config
     _check_loop(loop, cfg, path)
     data = load_data(cfg, data_dir)
@@ -150,6 +175,18 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
                      rundir.evaluation_folder(path, out), figures,
                      {"file": str(path), "backend": f"lava {backend} {precision}",
                       "bidirectional": _loop_state(loop, cfg)}, calibration, t0, force)
+
+
+def with_uncertainty(run: LoadedRun, uncertainty: str | None, where) -> LoadedRun:
+    """``run`` read out with BEAM-Net's ``uncertainty`` mode (``window`` or ``probe``) instead of
+    the one it was trained with: the readout changes, the trained network does not."""
+    if uncertainty is None or uncertainty == getattr(run.config, "uncertainty", None):
+        return run
+    if not hasattr(run.config, "uncertainty"):         # a config without read-out modes
+        raise BeamnetError(f"--uncertainty applies to BEAM-Net; {where} is {run.config.model}")
+    cfg = dataclasses.replace(run.config, uncertainty=uncertainty)     # validates the value
+    run.model.cfg = cfg
+    return dataclasses.replace(run, config=cfg)
 
 
 def _loop_state(loop: bool | None, cfg) -> bool:
@@ -203,6 +240,9 @@ def _write_evaluation(run: LoadedRun, split: str, data_name: str, part: str, x: 
         report["calibration"] = "eta (Eq. 12) fitted on the validation split" if cfg.fit_eta else "none"
         report["active_fraction_per_step"] = pred.extras["active_fraction_per_step"]
     report["energy_breakdown_nJ"] = pred.extras.get("breakdown_nJ") or pred.extras.get("energy")
+    report["selective"] = selective_report(pred)
+    if "eq25_nJ" in pred.extras:      # BEAM-Net: Eq. 25 in measured form (metrics/energy.py)
+        report["energy_eq25_nJ"] = pred.extras["eq25_nJ"]
     records.write_table(out_dir / records.PREDICTIONS, pred.table(), run_meta(run, split, part, part))
     report["ood"] = {}
     for name in names:
@@ -215,6 +255,9 @@ def _write_evaluation(run: LoadedRun, split: str, data_name: str, part: str, x: 
         label = f"{cfg.model}, {data_name} {part}" + (" (MNIST-10k split)" if "10k" in split else "")
         reliability_diagram(pred.prob, y, out_dir / "reliability.png", label)
         report["figures"] = {"reliability": str(out_dir / "reliability.png")}
+        selective.risk_coverage_figure(selective.scores_of(pred.score_columns()),
+                                       pred.prediction == y, out_dir / "risk_coverage.png", label)
+        report["figures"]["risk_coverage"] = str(out_dir / "risk_coverage.png")
         raster = raster_plot(run, x[:1], int(y[0]), out_dir / "raster.png", label)
         if raster is not None:
             report["figures"]["raster"] = str(raster)

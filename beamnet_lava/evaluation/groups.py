@@ -27,7 +27,10 @@ from beamnet_lava.metrics import statistics
 
 IGNORED = ("seed", "data_dir", "split_description")
 # compare's per-run metrics summarised over seeds (OOD AUROCs are added per set)
-METRICS = ("accuracy", "ece", "nll", "brier", "active_fraction", "energy_nJ")
+METRICS = ("accuracy", "ece", "nll", "brier", "active_fraction", "energy_nJ",
+           "auroc_wrong_total", "auroc_wrong_aleatoric", "auroc_wrong_epistemic",
+           "auroc_wrong_confidence", "aurc", "eaurc", "accuracy_at_90_coverage",
+           "accuracy_at_95_coverage")
 # the per-sample column whose mean is each metric: the test-sample unit for a single run
 PER_SAMPLE = {"accuracy": "correct", "nll": "p_label", "brier": "brier", "energy_nJ": "energy_nJ",
               "active_fraction": "active_fraction"}
@@ -142,7 +145,12 @@ def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 LABELS = {"accuracy": "accuracy", "ece": "ECE (15 bins)", "nll": "NLL", "brier": "Brier",
-          "active_fraction": "active fraction", "energy_nJ": "energy / inference nJ"}
+          "active_fraction": "active fraction", "energy_nJ": "energy / inference nJ",
+          "auroc_wrong_total": "error AUROC, total", "auroc_wrong_aleatoric": "error AUROC, aleatoric",
+          "auroc_wrong_epistemic": "error AUROC, epistemic",
+          "auroc_wrong_confidence": "error AUROC, confidence", "aurc": "AURC (total)",
+          "eaurc": "E-AURC (total)", "accuracy_at_90_coverage": "accuracy at 90 % coverage",
+          "accuracy_at_95_coverage": "accuracy at 95 % coverage"}
 
 
 def _fmt(x: float, sign: str = "") -> str:

@@ -18,7 +18,7 @@ from beamnet_lava.families import implements
 from beamnet_lava.metrics.calibration import softmax
 from beamnet_lava.models.snn import CubaSNN
 from beamnet_lava.sim_cpu.beamnet_run import LavaWindows
-from beamnet_lava.sim_cpu.evaluate import run_snn
+from beamnet_lava.sim_cpu.snn_run import run_snn
 from beamnet_lava.sim_cpu.lanes import AUTO
 from beamnet_lava.training.checkpoint import LoadedRun
 

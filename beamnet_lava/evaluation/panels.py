@@ -21,7 +21,7 @@ def beamnet_panels(run: LoadedRun, x0: np.ndarray) -> Panels:
     cfg = run.config
     inten = encoder_intensity(x0, cfg)
     enc = times_to_raster(run.model.encode_times(inten), cfg.time_steps)[0]
-    mem = run.model.infer(inten, sample_keys("test", 1), False)["spikes"][0]
+    mem = run.model.infer(inten, sample_keys("test", 1), False, probe=False)["spikes"][0]
     return [("encoder (Eq. 7 latency)", enc), ("memory neurons", mem)]
 
 

@@ -21,8 +21,10 @@ from beamnet_lava.data.loading import model_inputs
 from beamnet_lava.data.sequences import as_sequences
 from beamnet_lava.families import family_of, implements
 from beamnet_lava.metrics.calibration import brier_per_sample, fit_temperature, softmax
-from beamnet_lava.metrics.energy import Activity, ann_nJ, breakdown_nJ, load_constants, per_op_nJ
-from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty, entropy
+from beamnet_lava.metrics import selective
+from beamnet_lava.metrics.energy import Activity, ann_nJ, breakdown_nJ, eq25_nJ, load_constants, per_op_nJ
+from beamnet_lava.metrics.uncertainty import (dirichlet_uncertainty, entropy, first_spike_steps,
+                                              probe_mixture)
 from beamnet_lava.models.beamnet import encoder_intensity
 from beamnet_lava.neurons.noise import KEY_BASE, sample_keys
 from beamnet_lava.training.checkpoint import LoadedRun
@@ -56,6 +58,12 @@ class Predictions:
     def prediction(self) -> np.ndarray:
         return self.prob.argmax(axis=1)
 
+    def score_columns(self) -> dict[str, np.ndarray]:
+        """``correct`` and the uncertainty scores, as the records name them (metrics/selective.py)."""
+        return {"correct": self.prediction == self.labels, "total": self.total,
+                "aleatoric": self.aleatoric, "epistemic": self.epistemic,
+                "confidence": self.prob.max(1)}
+
     def table(self) -> dict[str, np.ndarray]:
         """Columns of ``predictions.parquet`` (one row per sample)."""
         n = len(self.labels)
@@ -69,6 +77,7 @@ class Predictions:
             "ood_score": self.ood_score, "spikes": self.spikes.astype(np.int64),
             "active_fraction": self.active_fraction, "windows": self.windows.astype(np.int64),
             "energy_nJ": self.energy_nJ, "energy_mem_nJ": self.energy_mem_nJ,
+            "accept_coverage": selective.acceptance_coverage(self.total),
         }
         for c in range(self.prob.shape[1]):
             cols[f"p{c}"] = self.prob[:, c]
@@ -242,42 +251,64 @@ def snn_predictions(prob: np.ndarray, y: np.ndarray, layers: list[np.ndarray],
 @implements("beamnet", hook="predict")
 def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
                      loop: bool | None, constants: dict, run_window=None, **_: Any) -> Predictions:
-    """BEAM-Net's windows (on the training model, or ``run_window``, e.g. Lava), Eq. 12-15."""
+    """BEAM-Net's windows (on the training model, or ``run_window``, e.g. Lava), Eq. 12-15;
+    with ``uncertainty: probe`` also the probe window (:func:`probe_mixture`), paid for in the
+    energy: its encoder spikes, synaptic events, memory spikes and neuron updates."""
     model, cfg = run.model, run.config
     intensity = encoder_intensity(x, cfg)
     keys = sample_keys(part if part in KEY_BASE else "test", len(x))
     fan_out = (model.weight_mantissa().detach() != 0).sum(0).numpy()       # per encoder neuron
+    names = ("encoder_spikes", "synaptic_events", "memory_spikes")
     parts: list[dict[str, np.ndarray]] = []
     for i in range(0, len(x), BATCH):
         per_window: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        probe: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
-        def window(xx, kk, k, per_window=per_window):
+        def window(xx, kk, k, probe_=False, per_window=per_window, probe=probe):
             fired = model.encode_times(xx) >= 0
-            s = (model.window_spikes(xx, kk, k).numpy() if run_window is None
-                 else np.asarray(run_window(xx, kk, k)))
-            per_window.append((fired.sum(1), fired @ fan_out, s.sum((1, 2))))
+            if run_window is not None:
+                s = np.asarray(run_window(xx, kk, k, probe=probe_) if probe_ else run_window(xx, kk, k))
+            else:
+                s = model.window_spikes(xx, kk, k, probe=probe_).numpy()
+            (probe if probe_ else per_window).append((fired.sum(1), fired @ fan_out, s.sum((1, 2))))
             return s
 
-        res = model.infer(intensity[i:i + BATCH], keys[i:i + BATCH], loop, run_window=window)
+        res = model.infer(intensity[i:i + BATCH], keys[i:i + BATCH], loop,
+                          run_window=lambda xx, kk, k, probe=False: window(xx, kk, k, probe))
         used = res["windows"]
         taken = np.arange(len(per_window))[:, None] < used[None, :]          # (windows, B)
         res.update({name: (np.stack([w[j] for w in per_window]) * taken).sum(0)
-                    for j, name in enumerate(("encoder_spikes", "synaptic_events", "memory_spikes"))})
+                    for j, name in enumerate(names)})
+        res.update({f"probe_{name}": (probe[0][j] if probe else np.zeros(len(used)))
+                    for j, name in enumerate(names)})
         parts.append(res)
     res = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    u = dirichlet_uncertainty(res["alpha"])
     n_mem = model.n_memory
-    activity = Activity(encoder_spikes=res["encoder_spikes"], synaptic_events=res["synaptic_events"],
-                        memory_spikes=res["memory_spikes"],
+    probing = "probe_spikes" in res
+    if probing:
+        u = probe_mixture(res["alpha"], res["counts"].sum(1), first_spike_steps(res["probe_spikes"]),
+                          model.evidence_weights(), cfg.alpha_0, float(model.eta), cfg.probe_tau)
+        score, score_name = u.vacuity, "vacuity K/S of the inference window (Eq. 12)"
+    else:
+        u = dirichlet_uncertainty(res["alpha"])
+        score, score_name = u.epistemic, "epistemic (Eq. 14)"
+    windows = res["windows"] + probing                     # the probe is one more window
+    activity = Activity(encoder_spikes=res["encoder_spikes"] + res["probe_encoder_spikes"],
+                        synaptic_events=res["synaptic_events"] + res["probe_synaptic_events"],
+                        memory_spikes=res["memory_spikes"] + res["probe_memory_spikes"],
+                        # the probe window has no lateral inhibition: no inhibitory events
                         inhibitory_events=res["memory_spikes"] * (n_mem - 1),
-                        neuron_updates=n_mem * cfg.time_steps * res["windows"],
-                        windows=res["windows"], n_memory=n_mem)
+                        neuron_updates=n_mem * cfg.time_steps * windows,
+                        windows=windows, n_memory=n_mem)
     e = breakdown_nJ(activity, constants)
-    return Predictions(u.prob, y, u.total, u.aleatoric, u.epistemic, u.vacuity, u.epistemic,
-                       res["memory_spikes"], (res["counts"] > 0).mean(1), res["windows"],
-                       e["total"], e["total"], "epistemic (Eq. 14)",
+    return Predictions(u.prob, y, u.total, u.aleatoric, u.epistemic, u.vacuity, score,
+                       activity.memory_spikes, (res["counts"] > 0).mean(1), res["windows"],
+                       e["total"], e["total"], score_name,
                        _per_op_label(constants),
                        {"eta": float(model.eta), "activity": activity,
                         "breakdown_nJ": {k: float(np.mean(v)) for k, v in e.items()},
+                        "eq25_nJ": {k: float(np.mean(v)) for k, v in eq25_nJ(activity).items()},
                         "active_fraction_per_step": float(res["spikes"].mean()),
-                        "counts": res["counts"], "raster_spikes": res["spikes"][:1]})
+                        "counts": res["counts"], "raster_spikes": res["spikes"][:1],
+                        **({"probe_spikes_per_sample": float(res["probe_memory_spikes"].mean()),
+                            "probe_spikes": res["probe_spikes"]} if probing else {})})

@@ -59,6 +59,11 @@ REFERENCES = [
     "(MAC and memory-read energies of the ANN baseline).",
     "C. Guo et al., On calibration of modern neural networks, ICML 2017 (temperature scaling, "
     "ECE).",
+    "D. Hendrycks and K. Gimpel, A baseline for detecting misclassified and out-of-distribution "
+    "examples in neural networks, ICLR 2017 (misclassification-detection AUROC).",
+    "Y. Geifman and R. El-Yaniv, Selective classification for deep neural networks, NeurIPS 2017; "
+    "Y. Geifman et al., Bias-reduced uncertainty estimation for deep neural classifiers, ICLR 2019 "
+    "(risk-coverage curve, AURC, E-AURC).",
     "M. Sensoy et al., Evidential deep learning to quantify classification uncertainty, "
     "NeurIPS 2018 (Dirichlet evidence, expected cross-entropy).",
     "S. B. Shrestha and G. Orchard, SLAYER: spike layer error reassignment in time, NeurIPS "
@@ -196,6 +201,31 @@ def fig_uncertainty(runs: list[RunRecord]) -> bytes:
     return _png(fig)
 
 
+def fig_risk_coverage(runs: list[RunRecord]) -> bytes:
+    """One risk-coverage panel per run: every uncertainty score it defines, and the ideal ranking."""
+    from beamnet_lava.metrics.selective import plot_risk_coverage, scores_of
+
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.6 * len(runs), 3.8), squeeze=False)
+    for ax, r in zip(axes[0], runs):
+        plot_risk_coverage(ax, scores_of(r.predictions), r.predictions["correct"], r.name)
+        ax.title.set_fontsize(8)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _selective_rows(r: RunRecord) -> list[list[str]]:
+    from beamnet_lava.metrics.selective import COVERAGES, LABELS, coverage_key, score_summary, scores_of
+
+    ok = np.asarray(r.predictions["correct"], dtype=bool)
+    rows = []
+    for name, x in scores_of(r.predictions).items():
+        s = score_summary(x, ok)
+        rows.append([r.name, LABELS[name], _f(s["auroc_wrong"]), _f(s["aurc"]), _f(s["eaurc"])]
+                    + [_f(s[coverage_key(c)]) for c in COVERAGES])
+    return rows
+
+
 def fig_windows(runs: list[RunRecord]) -> bytes:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5, 3))
@@ -274,8 +304,12 @@ def comparison_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[st
             ("ECE (15 bins)", "ece", ".4f"), ("NLL", "nll", ".4f"), ("Brier", "brier", ".4f"),
             ("active fraction", "active_fraction", ".4f"), ("spikes / sample", "spikes_per_sample", ".1f"),
             ("energy / inference (nJ)", "energy_nJ", ".1f"),
-            ("+ weight reads (nJ)", "energy_mem_nJ", ".1f"), ("windows (mean)", "windows_mean", ".2f")]
-    body = [[label] + [_f(r[key], fmt) if fmt != "d" else _f(int(r[key])) for r in rows]
+            ("+ weight reads (nJ)", "energy_mem_nJ", ".1f"), ("windows (mean)", "windows_mean", ".2f"),
+            ("error AUROC, total", "auroc_wrong_total", ".4f"), ("AURC (total)", "aurc", ".4f"),
+            ("E-AURC (total)", "eaurc", ".4f"),
+            ("accuracy at 90 % coverage", "accuracy_at_90_coverage", ".4f"),
+            ("accuracy at 95 % coverage", "accuracy_at_95_coverage", ".4f")]
+    body = [[label] + [_f(r.get(key), fmt) if fmt != "d" else _f(int(r[key])) for r in rows]
             for label, key, fmt in spec]
     body += [[f"OOD AUROC {o}"] + [_f(r["ood_auroc"].get(o)) for r in rows] for o in oods]
     return header, body
@@ -320,6 +354,17 @@ def build_sections(runs: list[RunRecord], rows: list[dict[str, Any]]) -> list[Se
                        [_uncertainty_row(r) for r in runs]))
     unc.figures.append((fig_uncertainty(runs), "Uncertainty of correct vs wrong test predictions "
                         "(boxes: quartiles; predictions.parquet)."))
+    sel = Section("Selective prediction: does the uncertainty flag the errors?", [
+        "Misclassification-detection AUROC of each uncertainty score for 'this prediction is "
+        "wrong' (sklearn roc_auc_score; 0.5 is chance; Hendrycks & Gimpel 2017), and the "
+        "risk-coverage curve of accepting the most certain samples first: AURC is its mean risk, "
+        "E-AURC the excess over the ideal ranking (Geifman et al. 2019); tied scores share their "
+        "group's error rate. Computed from predictions.parquet (metrics/selective.py)."])
+    sel.tables.append((["run", "score", "error AUROC", "AURC", "E-AURC", "accuracy at 90 %",
+                        "accuracy at 95 %"], [row for r in runs for row in _selective_rows(r)]))
+    sel.figures.append((fig_risk_coverage(runs), "Risk (error rate among the accepted samples) vs "
+                        "coverage, most certain first, per uncertainty score; dotted: the ideal "
+                        "ranking (every error last); dashed: the error rate without rejection."))
     win = Section("Windows used", [])
     win.figures.append((fig_windows(runs), "Windows each test sample used; the top-down loop stops "
                         "when ||p(k) - p(k-1)||_1 < epsilon (Eq. 17) or at L = ceil(3 tau_m / tau_s) "
@@ -344,7 +389,7 @@ def build_sections(runs: list[RunRecord], rows: list[dict[str, Any]]) -> list[Se
     src.tables.append((["run", "file", "sha256"],
                        [[r.name, str(p), hashlib.sha256(p.read_bytes()).hexdigest()[:16]]
                         for r in runs for p in r.sources]))
-    return [setup, dyn, comp, cal, unc, win, en, lava, refs, src]
+    return [setup, dyn, comp, cal, unc, sel, win, en, lava, refs, src]
 
 
 def _uncertainty_row(r: RunRecord) -> list[str]:

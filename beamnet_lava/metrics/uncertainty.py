@@ -61,3 +61,52 @@ def dirichlet_uncertainty(alpha: np.ndarray) -> Uncertainty:
     # mutual information is >= 0 exactly; clip only float round-off
     epistemic = np.maximum(total - aleatoric, 0.0)
     return Uncertainty(p, total, aleatoric, epistemic, alpha.shape[-1] / s[..., 0])
+
+
+def first_spike_steps(spikes: np.ndarray) -> np.ndarray:
+    """Step of each neuron's first spike in ``spikes`` ``(..., N, T)``; -1 for a silent neuron."""
+    s = np.asarray(spikes) != 0
+    return np.where(s.any(-1), s.argmax(-1), -1)
+
+
+def probe_mixture(alpha: np.ndarray, mass: np.ndarray, first: np.ndarray, weights: np.ndarray,
+                  alpha_0: float, eta: float, tau: float) -> Uncertainty:
+    """Posterior from the inference window and a probe window read as posterior samples.
+
+    ``alpha`` ``(B, K)``: the inference window's concentrations (Eq. 12), which spent
+    ``mass`` ``(B,)`` memory spikes; ``first`` ``(B, N)``: each memory neuron's first
+    spike step in the probe window (no lateral inhibition; -1: silent); ``weights``
+    ``(K, N)``: the readout's evidence weights ``softplus(R)``.
+
+    The posterior is a mixture of Dirichlets: the inference window's with weight 1,
+    and for every neuron ``j`` that fired in the probe, ``Dir(alpha_0 + eta * mass *
+    A[:, j])`` (the window's evidence, assigned to neuron ``j``'s pattern) with weight
+    ``exp(-(t_j - t_1) / tau)``, ``t_1`` the probe's first spike: a neuron that
+    crossed threshold as early as the winner is as plausible a cause; one that
+    crossed later, less. Then (the mixture's own Eq. 13-15)
+
+    - ``p`` = the weighted mean of the components' means,
+    - total = ``H[p]``; aleatoric = the weighted mean of the components' Eq. 15;
+    - epistemic = total - aleatoric: each component's mutual information plus the
+      components' disagreement (a Jensen gap), never negative;
+    - vacuity = ``K / S`` of the inference window (the evidence it gathered).
+    """
+    alpha = np.asarray(alpha, dtype=np.float64)
+    first = np.asarray(first)
+    b, k = alpha.shape
+    fired = first >= 0
+    t1 = np.where(fired, first, np.iinfo(np.int64).max).min(axis=1, initial=np.iinfo(np.int64).max)
+    w = np.where(fired, np.exp(-(first - np.where(fired.any(1), t1, 0)[:, None]) / tau), 0.0)
+    comp = alpha_0 + eta * np.asarray(mass, dtype=np.float64)[:, None, None] * \
+        np.asarray(weights, dtype=np.float64).T[None]                       # (B, N, K)
+    comp = np.concatenate([comp, alpha[:, None, :]], axis=1)
+    w = np.concatenate([w, np.ones((b, 1))], axis=1)
+    w = w / w.sum(axis=1, keepdims=True)
+    s = comp.sum(-1, keepdims=True)
+    p = comp / s
+    ale = (p * (digamma(s + 1.0) - digamma(comp + 1.0))).sum(-1)            # Eq. 15 per component
+    prob = (w[..., None] * p).sum(1)
+    total = entropy(prob)
+    aleatoric = (w * ale).sum(1)
+    return Uncertainty(prob, total, aleatoric, np.maximum(total - aleatoric, 0.0),
+                       k / alpha.sum(axis=-1))

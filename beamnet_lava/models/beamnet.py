@@ -35,6 +35,7 @@ is reached; the last window's counts give the prediction.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -187,22 +188,25 @@ class BeamNet(torch.nn.Module):
         return outs[0] if len(outs) == 1 else torch.cat(outs)
 
     # -- memory layer ------------------------------------------------------------------------
-    def noise(self, sample_keys: np.ndarray, window: int) -> torch.Tensor:
+    def noise(self, sample_keys: np.ndarray, window: int, hw: BayesLIFParams | None = None) -> torch.Tensor:
         """Eq. 9 draws ``(B, N, T)`` keyed by (seed, neuron, :func:`~beamnet_lava.neurons.noise.noise_step`)."""
+        hw = hw or self.hw
         T = self.cfg.time_steps
         steps = noise.noise_step(np.asarray(sample_keys, dtype=np.int64)[:, None], window, np.arange(T),
                                  T, noise.key_span(self.cfg.max_windows, T))
-        eps = noise.noise_block(self.hw.seed, self.n_memory, steps, self.hw.delta)   # (B, T, N)
+        eps = noise.noise_block(hw.seed, self.n_memory, steps, hw.delta)   # (B, T, N)
         return torch.from_numpy(eps).permute(0, 2, 1).double().to(self.weight.device)
 
     def memory(self, drive: torch.Tensor, eps: torch.Tensor,
-               potentials: list[torch.Tensor] | None = None) -> torch.Tensor:
+               potentials: list[torch.Tensor] | None = None,
+               hw: BayesLIFParams | None = None) -> torch.Tensor:
         """Run the Bayesian LIF layer over a window (bayes_lif.step, differentiable).
 
         ``potentials``, when given, receives ``(v - theta) / theta_0`` of every
         step before the spike test (differentiable in the weights), for the race loss.
+        ``hw``: other integer parameters than the model's (the probe window's).
         """
-        p = self.hw
+        p = hw or self.hw
         width = self.cfg.surrogate_width * p.theta
         arith = bayes_lif.Arithmetic.training(lambda z: _Spike.apply(z, width))
         b, n, T = drive.shape
@@ -215,6 +219,10 @@ class BeamNet(torch.nn.Module):
             spikes.append(state.s)
         return torch.stack(spikes, dim=-1)
 
+    def evidence_weights(self) -> np.ndarray:
+        """``A = softplus(R)`` ``(K, N)``, float64 as the Lava readout (Eq. 12)."""
+        return F.softplus(self.readout.detach().double()).cpu().numpy()
+
     def readout_alpha(self, counts: torch.Tensor, eta: torch.Tensor | float | None = None) -> torch.Tensor:
         """Eq. 12: ``alpha = alpha_0 + eta * softplus(R) @ n``."""
         eta = self.eta if eta is None else eta
@@ -222,10 +230,12 @@ class BeamNet(torch.nn.Module):
         return self.cfg.alpha_0 + eta * evidence
 
     def window_spikes(self, intensity: np.ndarray, sample_keys: np.ndarray, k: int = 0,
-                      potentials: list[torch.Tensor] | None = None) -> torch.Tensor:
-        """Memory spikes ``(B, N, T)`` of window ``k`` (Eq. 7, 21-22, 8-10)."""
+                      potentials: list[torch.Tensor] | None = None, probe: bool = False) -> torch.Tensor:
+        """Memory spikes ``(B, N, T)`` of window ``k`` (Eq. 7, 21-22, 8-10), or of the probe
+        window (:func:`probe_params`: no lateral inhibition, its own noise seed)."""
+        hw = probe_params(self.hw) if probe else self.hw
         times = torch.from_numpy(self.encode_times(intensity)).to(self.weight.device)
-        return self.memory(self.drive(times), self.noise(sample_keys, k), potentials)
+        return self.memory(self.drive(times), self.noise(sample_keys, k, hw), potentials, hw)
 
     def window(self, intensity: np.ndarray, sample_keys: np.ndarray, k: int = 0) -> WindowOutput:
         spikes = self.window_spikes(intensity, sample_keys, k)
@@ -253,17 +263,22 @@ class BeamNet(torch.nn.Module):
     @torch.no_grad()
     def infer(self, intensity: np.ndarray, sample_keys: np.ndarray,
               bidirectional: bool | None = None,
-              run_window: Callable[[np.ndarray, np.ndarray, int], np.ndarray] | None = None,
-              ) -> dict[str, np.ndarray]:
+              run_window: Callable[..., np.ndarray] | None = None,
+              probe: bool | None = None) -> dict[str, np.ndarray]:
         """Inference with the optional top-down loop (Eq. 16, 17); numpy results per sample.
 
-        ``run_window(intensity, sample_keys, k)`` returns the memory spikes
-        ``(B, N, T)`` of window ``k``; by default this model computes them, and a
-        Lava back-end can pass its own, so the loop itself exists once.
+        ``run_window(intensity, sample_keys, k, probe=False)`` returns the memory spikes
+        ``(B, N, T)`` of window ``k`` (with ``probe=True``: of the probe window,
+        :func:`probe_params`); by default this model computes them, and a Lava
+        back-end can pass its own, so the loop itself exists once. With
+        ``uncertainty: probe`` the result also holds ``probe_spikes``: the probe
+        window on the input as given (no top-down), after the loop (``probe``: run it or not,
+        default as configured).
         """
         cfg = self.cfg
         if run_window is None:
-            run_window = lambda x, keys, k: self.window_spikes(x, keys, k).cpu().numpy()  # noqa: E731
+            def run_window(x, keys, k, probe=False):
+                return self.window_spikes(x, keys, k, probe=probe).cpu().numpy()
         loop = cfg.bidirectional if bidirectional is None else bidirectional
         n_windows = cfg.max_windows if loop else 1
         base = np.asarray(intensity, dtype=np.float64)
@@ -291,7 +306,23 @@ class BeamNet(torch.nn.Module):
             q = n / np.maximum(n.sum(1, keepdims=True), 1.0)        # memory posterior
             x = np.where(done[:, None], x, np.clip(base + cfg.lambda_td * q @ patterns, 0.0, 1.0))
             prev_p = p
-        return {"counts": counts, "spikes": spikes, "alpha": alpha, "windows": used}
+        out = {"counts": counts, "spikes": spikes, "alpha": alpha, "windows": used}
+        if cfg.uncertainty == "probe" if probe is None else probe:
+            out["probe_spikes"] = np.asarray(run_window(base, sample_keys, 0, probe=True),
+                                             dtype=np.float64)
+        return out
+
+
+#: added to the run's seed for the probe window's noise: draws independent of every loop window
+PROBE_SEED_OFFSET = 0x5EED
+
+
+def probe_params(hw: BayesLIFParams) -> BayesLIFParams:
+    """The probe window's memory layer: ``hw`` without lateral inhibition (``w_inh = 0``) and
+    with its own noise seed. Without inhibition every memory neuron whose potential crosses
+    threshold fires, at a step that reads its place in the race (docs/beamnet.md, "Uncertainty
+    that flags errors"); on Lava the same BayesLIF process with two Vars changed."""
+    return dataclasses.replace(hw, w_inh=0, seed=hw.seed + PROBE_SEED_OFFSET)
 
 
 def initial_weights(patterns: np.ndarray, how: str, floor: float) -> np.ndarray:

@@ -204,6 +204,9 @@ def evaluation(report: dict[str, Any], json_out: str | None) -> None:
         rows.append(("energy incl. weight reads", f"{report['energy_with_memory_reads_nJ']:.1f} nJ"))
     if report.get("epistemic_ratio_wrong_correct") is not None:
         rows.append(("epistemic wrong / correct", f"{report['epistemic_ratio_wrong_correct']:.2f}"))
+    if report.get("epistemic_ratio_spiking") is not None:
+        rows.append(("... among samples that spiked", f"{report['epistemic_ratio_spiking']:.2f}"))
+    rows += _selective_rows(report)
     rows.append(("windows used (mean)", f"{report['windows_mean']:.2f}"))
     for name, o in report["ood"].items():
         rows.append((f"OOD AUROC {name}", f"{o['auroc']:.4f} ({o['score']})"))
@@ -212,6 +215,19 @@ def evaluation(report: dict[str, Any], json_out: str | None) -> None:
     out.print(table)
     out.print(f"records and figures in {report['out_dir']} "
               f"({report['seconds']:.1f} s)")
+
+
+def _selective_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """``evaluate``: how well each uncertainty score flags the model's errors (metrics/selective.py)."""
+    from beamnet_lava.metrics.selective import LABELS
+
+    rows = [(f"error AUROC, {LABELS[name]}", f"{s['auroc_wrong']:.4f}" if s["auroc_wrong"] is not None
+             else "- (no wrong prediction)") for name, s in report.get("selective", {}).items()]
+    for key, label in (("aurc", "AURC / E-AURC (total)"), ("accuracy_at_90_coverage", "accuracy at 90 / 95 % coverage")):
+        if report.get(key) is not None:
+            other = report["eaurc"] if key == "aurc" else report["accuracy_at_95_coverage"]
+            rows.append((label, f"{report[key]:.4f} / {other:.4f}"))
+    return rows
 
 
 def _measured_rows() -> list:
@@ -229,6 +245,10 @@ def _measured_rows() -> list:
             ("measured mJ / inference", energy),
             ("time per step (us)", lambda r: "-" if r.get("time_per_step_us") is None
              else f"{r['time_per_step_us']:.2f}")]
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None else f"{v:.4f}"
 
 
 def comparison(result: dict[str, Any], json_out: str | None) -> None:
@@ -254,7 +274,11 @@ def comparison(result: dict[str, Any], json_out: str | None) -> None:
                ("active fraction", lambda r: f"{r['active_fraction']:.2%}"),
                ("spikes / sample", lambda r: f"{r['spikes_per_sample']:.1f}"),
                ("energy / inference nJ", lambda r: f"{r['energy_nJ']:.1f}"),
-               ("... + weight reads nJ", lambda r: f"{r['energy_mem_nJ']:.1f}")]
+               ("... + weight reads nJ", lambda r: f"{r['energy_mem_nJ']:.1f}"),
+               ("error AUROC, total", lambda r: _num(r.get("auroc_wrong_total"))),
+               ("error AUROC, epistemic", lambda r: _num(r.get("auroc_wrong_epistemic"))),
+               ("AURC (total)", lambda r: _num(r.get("aurc"))),
+               ("accuracy at 95 % coverage", lambda r: _num(r.get("accuracy_at_95_coverage")))]
     metrics += [(f"OOD AUROC {o}", lambda r, o=o: f"{r['ood_auroc'][o]:.4f}" if o in r["ood_auroc"] else "-")
                 for o in oods]
     if any("measured_on" in r for r in rows):

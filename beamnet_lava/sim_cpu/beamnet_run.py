@@ -27,8 +27,10 @@ from beamnet_lava.families import implements
 from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.metrics.calibration import ece
 from beamnet_lava.metrics.energy import Activity, breakdown_nJ, eq25_nJ, load_constants
-from beamnet_lava.metrics.uncertainty import Uncertainty, dirichlet_uncertainty
-from beamnet_lava.models.beamnet import encoder_intensity
+from beamnet_lava.metrics.uncertainty import (Uncertainty, dirichlet_uncertainty, first_spike_steps,
+                                              probe_mixture)
+from beamnet_lava.models.beamnet import encoder_intensity, probe_params
+from beamnet_lava.neurons.bayes_lif import BayesLIFParams
 from beamnet_lava.netx_export.beamnet_file import BeamnetFile, read_beamnet
 from beamnet_lava.neurons.noise import sample_keys
 
@@ -48,8 +50,10 @@ class BeamnetSpec(LavaSpec):
     """
 
     def __init__(self, bf: BeamnetFile, key_base: int, lanes: int = 1, window_index: int = 0,
-                 readout_path: str | None = None, readout_rows: int = 0) -> None:
+                 readout_path: str | None = None, readout_rows: int = 0,
+                 params: BayesLIFParams | None = None) -> None:
         self.bf = bf
+        self.params = params or bf.params          # the probe window's differ (probe_params)
         self.readout_path, self.readout_rows = readout_path, int(readout_rows)
         self.key_base = int(key_base)
         self.lanes = int(lanes)
@@ -67,7 +71,7 @@ class BeamnetSpec(LavaSpec):
 
         synapses = RingDelayDense(weights=self.bf.weight, delays=self.bf.delay, lanes=self.lanes)
         start = self.reset_offset + 1                        # the layer's first step (LIFReset's)
-        neurons = BayesLIF(shape=(self.lanes * self.bf.n_memory,), **dataclasses.asdict(self.bf.params),
+        neurons = BayesLIF(shape=(self.lanes * self.bf.n_memory,), **dataclasses.asdict(self.params),
                            reset_interval=window, reset_offset=start, key_base=self.key_base,
                            key_span=self.bf.key_span, window_index=self.window_index,
                            lanes=self.lanes)
@@ -93,6 +97,9 @@ class LavaWindows:
     The ``run_window`` of :meth:`BeamNet.infer`: one compiled Lava pass per call
     (all given samples, ``lanes`` side by side). Keeps the processes' counters in
     ``stats`` and the DirichletReadout process's rows of every call in ``rows``.
+    ``probe=True`` runs the probe window instead (:func:`probe_params`: the same
+    processes with ``w_inh = 0`` and the probe's noise seed, no readout process); its
+    counters go to ``probe_stats``, apart from the inference windows'.
     """
 
     def __init__(self, bf: BeamnetFile, model, *, precision: str = "fixed", backend: str = "cpu",
@@ -104,12 +111,14 @@ class LavaWindows:
         self.on_samples = on_samples or (lambda k: None)
         self.stats = {"seconds": 0.0, "compile": 0.0, "steps": 0, "input_spikes": 0, "events": 0,
                       "lava_synaptic_events": 0, "lava_neuron_updates": 0, "lava_memory_spikes": 0}
+        self.probe_stats = dict.fromkeys(self.stats, 0)
         self.rows: list[np.ndarray] = []
 
-    def __call__(self, x: np.ndarray, window_keys: np.ndarray, k: int) -> np.ndarray:
+    def __call__(self, x: np.ndarray, window_keys: np.ndarray, k: int, probe: bool = False) -> np.ndarray:
         from beamnet_lava.processes.dirichlet_readout.process import result_width
 
-        bf, stats, window = self.bf, self.stats, self.bf.config.time_steps
+        bf, window = self.bf, self.bf.config.time_steps
+        stats = self.probe_stats if probe else self.stats
         lanes = choose_lanes(self.lanes, len(x),
                              bf.input_size + bf.n_memory + bf.readout_logits.shape[0])
         self.used_lanes = max(self.used_lanes, lanes)
@@ -119,8 +128,9 @@ class LavaWindows:
             path = str(Path(folder) / "readout.f8")
             rows = np.memmap(path, dtype=np.float64, mode="w+", shape=(len(x), result_width(n_classes)))
             rows.flush()
-            spec = BeamnetSpec(bf, window_keys[0], lanes, window_index=k, readout_path=path,
-                               readout_rows=len(x))
+            spec = (BeamnetSpec(bf, window_keys[0], lanes, window_index=k, params=probe_params(bf.params))
+                    if probe else BeamnetSpec(bf, window_keys[0], lanes, window_index=k,
+                                              readout_path=path, readout_rows=len(x)))
 
             def read_counters() -> None:
                 # the processes' own counters (energy accounting), read before the stop
@@ -131,7 +141,8 @@ class LavaWindows:
                                backend=self.backend, chunk_samples=self.chunk_samples,
                                timeout_s=self.timeout_s, progress=self.on_samples,
                                before_stop=read_counters)
-            self.rows.append(np.array(rows))
+            if not probe:
+                self.rows.append(np.array(rows))
         # every spike the BayesLIF process emitted (its spike_count summed, read from the
         # recorded stream rather than element by element through Var.get)
         stats["lava_memory_spikes"] += result.stream_spikes[0]
@@ -200,6 +211,10 @@ def run_beamnet_dataset(path: str | Path, options: RunOptions) -> RunReport:
     col = {name: final[:, n_classes + j] for j, name in enumerate(RESULT_COLUMNS)}
     u = Uncertainty(alpha_lava / alpha_lava.sum(1, keepdims=True), col["total"], col["aleatoric"],
                     col["epistemic"], col["vacuity"])
+    probing = "probe_spikes" in res
+    if probing:          # uncertainty: probe, from the Lava windows' spikes (metrics/uncertainty.py)
+        u = probe_mixture(alpha_lava, counts.sum(1), first_spike_steps(res["probe_spikes"]),
+                          model.evidence_weights(), cfg.alpha_0, float(model.eta), cfg.probe_tau)
     report = RunReport(
         file=str(bf.path), model="beamnet", dataset=dataset, split=data.description, part=part,
         n_samples=n, time_steps=window, precision=precision, backend=backend,
@@ -223,9 +238,15 @@ def run_beamnet_dataset(path: str | Path, options: RunOptions) -> RunReport:
     t0 = time.perf_counter()
     ref = model.infer(intensity, keys, bidirectional=loop)
     ref_u = dirichlet_uncertainty(ref["alpha"])
-    # spike parity: identical memory spike trains and windows used
+    # spike parity: identical memory spike trains and windows used (and probe windows)
     same = ((ref["spikes"].astype(np.int64) == spikes).reshape(n, -1).all(axis=1)
             & (ref["windows"] == res["windows"]))
+    if probing:
+        ref_u = probe_mixture(ref["alpha"], ref["counts"].sum(1), first_spike_steps(ref["probe_spikes"]),
+                              model.evidence_weights(), cfg.alpha_0, float(model.eta), cfg.probe_tau)
+        same &= (ref["probe_spikes"] == res["probe_spikes"]).reshape(n, -1).all(axis=1)
+        report.details["probe"] = {"tau": cfg.probe_tau, "spikes": int(res["probe_spikes"].sum()),
+                                   **{k: v for k, v in lava_window.probe_stats.items()}}
     report.spike_parity = float(same.mean())
     report.layer_parity = {"memory": float(same.mean())}
     report.prediction_agreement = float((ref_u.prediction == u.prediction).mean())
@@ -249,11 +270,14 @@ def energy_report(report: RunReport, n_memory: int, window: int,
     """Eq. 25 and the per-operation breakdown from this run's counts, per inference."""
     n, d = report.n_samples, report.details
     spikes = d["lava_counters"]["memory_spikes"] / n           # every window run
-    activity = Activity(encoder_spikes=d["input_spikes"] / n,
-                        synaptic_events=report.synaptic_events["memory"] / n,
-                        memory_spikes=spikes, inhibitory_events=spikes * (n_memory - 1),
-                        neuron_updates=n_memory * window * d["windows_mean"],
-                        windows=d["windows_mean"], n_memory=n_memory)
+    probe = d.get("probe", {})                                  # uncertainty: probe, one more window
+    windows = d["windows_mean"] + bool(probe)
+    activity = Activity(encoder_spikes=(d["input_spikes"] + probe.get("input_spikes", 0)) / n,
+                        synaptic_events=(report.synaptic_events["memory"] + probe.get("events", 0)) / n,
+                        memory_spikes=spikes + probe.get("lava_memory_spikes", 0) / n,
+                        inhibitory_events=spikes * (n_memory - 1),     # the probe has no inhibition
+                        neuron_updates=n_memory * window * windows,
+                        windows=windows, n_memory=n_memory)
     constants = load_constants("loihi1", constants_path)
     return {"activity": dataclasses.asdict(activity), "eq25_nJ": eq25_nJ(activity),
             "breakdown_nJ": breakdown_nJ(activity, constants),

@@ -42,6 +42,9 @@ from beamnet_lava.neurons.fixed_point import DECAY_UNITY
 from beamnet_lava.sim_cpu import lavadl_procs as procs
 
 INPUT_MODES = ("auto", "spikes", "values", "bias")
+#: lava.proc.conv's Conv keeps ``groups`` in an int8 Var (models.py: LavaPyType(np.ndarray,
+#: np.int8)): lanes stacked on the channel axis multiply the groups, so lanes x groups <= 127
+MAX_CONV_GROUPS = 127
 
 
 @dataclass
@@ -92,14 +95,6 @@ def entry_shape(net: LavadlNetwork) -> tuple[int, ...]:
     first = next(b for b in net.blocks if b.kind not in ("input", "flatten"))
     c, h, w = first.in_shape
     return (w, h, c) if first.kind in ("conv", "pool") else (c * h * w,)
-
-
-def to_port_order(values: np.ndarray, block) -> np.ndarray:
-    """(..., C*H*W) values of a block in NetX order as its Lava port order, flattened."""
-    if len(port_shape(block)) == 1:
-        return values
-    lead = values.shape[:-1]
-    return values.reshape(*lead, *block.shape).transpose(*range(len(lead)), -1, -2, -3).reshape(*lead, -1)
 
 
 def netx_order(stream: np.ndarray, block) -> np.ndarray:
@@ -429,7 +424,13 @@ class LavadlRun:
                 raise BeamnetError(f"{self.net.path}: sigma-delta layers are one stream; they run "
                                    "in one lane (--lanes 1)")
             return 1
-        return choose_lanes(self.options.lanes, n, self.net.input_size + sum(b.size for b in self.net.layers))
+        groups = max([b.groups for b in self.net.blocks if b.kind in ("conv", "pool")] or [1])
+        most = MAX_CONV_GROUPS // groups
+        if self.options.lanes != "auto" and int(self.options.lanes) > most:
+            raise BeamnetError(f"--lanes {self.options.lanes}: a conv or pool layer of {groups} groups "
+                               f"runs at most {most} lanes (lanes x groups <= {MAX_CONV_GROUPS}: "
+                               "lava.proc.conv keeps its groups in an 8-bit Var)")
+        return min(most, choose_lanes(self.options.lanes, n, self.net.input_size + sum(b.size for b in self.net.layers)))
 
 
 def run_lavadl(path, inputs: np.ndarray, options: LavadlOptions | None = None,

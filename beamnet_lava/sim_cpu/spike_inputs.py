@@ -22,7 +22,7 @@ from beamnet_lava.families.contracts import SpikeInputsHook
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.lavadl_file import InputShapeUnknown, LavadlNetwork, read_lavadl
 from beamnet_lava.netx_export.netx_file import read_netx
-from beamnet_lava.sim_cpu.evaluate import run_snn, synaptic_events
+from beamnet_lava.sim_cpu.snn_run import run_snn, synaptic_events
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 
 

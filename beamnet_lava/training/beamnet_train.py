@@ -141,7 +141,7 @@ def run_model(model: BeamNet, intensity: np.ndarray, keys: np.ndarray, bidirecti
               batch: int = 256) -> dict[str, np.ndarray]:
     """Inference over a split in batches: counts, spikes, alpha, windows used."""
     model.eval()
-    parts = [model.infer(intensity[i:i + batch], keys[i:i + batch], bidirectional)
+    parts = [model.infer(intensity[i:i + batch], keys[i:i + batch], bidirectional, probe=False)
              for i in range(0, len(intensity), batch)]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 

@@ -1,0 +1,126 @@
+"""The SNN family's ``lava_run``: a NetX CUBA SNN (ours or any stock lava-dl dense network) on
+Lava, against the training model rebuilt from the same file (its siblings: beamnet_run.py,
+brf_run.py; the dispatcher ``run_dataset`` is in evaluate.py)."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from beamnet_lava import budget
+from beamnet_lava.data import load_split, rate_encode
+from beamnet_lava.errors import BeamnetError
+from beamnet_lava.families import family_of_file, implements
+from beamnet_lava.families.contracts import RunOptions
+from beamnet_lava.models.snn import CubaSNN, predict_from_counts
+from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
+from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
+from beamnet_lava.sim_cpu.report import RunReport
+from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
+from beamnet_lava.sim_cpu.graph import NetxSpec
+from beamnet_lava.sim_cpu.lanes import AUTO, choose_lanes
+from beamnet_lava.sim_cpu.runner import run_lanes
+
+
+def synaptic_events(net: NetxNetwork, input_spikes: np.ndarray, layers: list[np.ndarray]) -> list[int]:
+    """Synaptic events delivered into each layer: presynaptic spikes x their non-zero fan-out."""
+    events = []
+    pre = input_spikes
+    for layer, post in zip(net.layers, layers):
+        if layer.weight is None:
+            events.append(int(pre.sum()))   # input layer: one event per input spike
+        else:
+            events.append(delivered_events(pre, layer.weight))
+        pre = post
+    return events
+
+
+def reference_outputs(net: NetxNetwork, spikes: np.ndarray, batch: int = 256) -> list[np.ndarray] | None:
+    """Per-layer spike trains of the training model (eval mode) rebuilt from ``net``."""
+    if net.reference_unavailable():
+        return None
+    model = CubaSNN.from_netx_layers(net.layers)
+    outs: list[list[np.ndarray]] = [[] for _ in net.layers]
+    with torch.no_grad():
+        for i in range(0, len(spikes), batch):
+            for acc, o in zip(outs, model.layer_outputs(torch.from_numpy(spikes[i:i + batch]))):
+                acc.append(o.numpy().astype(np.uint8))
+    return [np.concatenate(o) for o in outs]
+
+
+def run_snn(net: NetxNetwork, spikes: np.ndarray, window: int, *, precision: str = "fixed",
+            backend: str = "cpu", chunk_samples: int = 32, timeout_s: float = DEFAULT_TIMEOUT_S,
+            progress: bool = True, lanes: int | str = 1):
+    """Stream input spikes ``(n, inputs, T)`` through a NetX SNN on Lava (compiled once),
+    ``lanes`` samples side by side (:mod:`beamnet_lava.sim_cpu.lanes`).
+
+    2-D ``spikes`` are images, rate coded here. Returns the spikes, the unpacked
+    result and the lanes used."""
+    if spikes.ndim == 2:
+        spikes = rate_encode(spikes, window)
+    lanes = choose_lanes(lanes, len(spikes), net.input_size + sum(l.size for l in net.layers))
+    with lava_progress(precision, "samples", progress) as bar:
+        task = bar.add_task("run", total=len(spikes))
+        result = run_lanes(NetxSpec(net, lanes), spikes, window, lanes, precision=precision,
+                           backend=backend, chunk_samples=chunk_samples, timeout_s=timeout_s,
+                           progress=lambda k: bar.advance(task, k))
+    return spikes, result, lanes
+
+
+@implements("snn", hook="lava_run")
+def run_snn_dataset(path: str | Path, options: RunOptions) -> RunReport:
+    """A NetX SNN (ours or any stock CUBA dense network) on Lava, against the training model."""
+    o = options
+    dataset, samples, part, precision, backend = o.dataset, o.samples, o.part, o.precision, o.backend
+    time_steps, data_dir, seed, timeout_s = o.time_steps, o.data_dir, o.seed, o.timeout_s
+    chunk_samples, progress, lanes = o.chunk_samples, o.progress, AUTO if o.lanes is None else o.lanes
+    net = read_netx(path)
+    attrs = net.attrs
+    dataset = dataset or attrs.get("dataset") or "digits"
+    window = int(time_steps or attrs.get("time_steps") or 0)
+    if window < 1:
+        raise BeamnetError(f"{net.path} does not record its time steps (not exported by "
+                           "beamnet-lava); pass --time-steps")
+    seed = int(attrs.get("seed", 0) if seed is None else seed)
+    data = load_split(dataset, seed=seed, data_dir=data_dir, options=attrs)
+    x, y = data.part(part)
+    if x.shape[1] != net.input_size:
+        raise BeamnetError(f"{dataset} samples have {x.shape[1]} features but {net.path} expects "
+                           f"{net.input_size} inputs")
+    x, labels = take_samples(x, y, samples, dataset, part)
+    n = len(x)
+    budget.check_run(n, net.input_size, [l.size for l in net.layers], window)
+    spikes = data.spikes(part, window, n)
+    spikes, result, lanes = run_snn(net, spikes, window, precision=precision, backend=backend,
+                                    chunk_samples=chunk_samples, timeout_s=timeout_s,
+                                    progress=progress, lanes=lanes)
+
+    counts = result.output.sum(axis=-1)
+    pred = predict_from_counts(counts)
+    report = RunReport(
+        file=str(net.path), model=family_of_file(net.path, net.attrs, True).name, dataset=dataset,
+        split=data.description, part=part, n_samples=n, time_steps=window, precision=precision,
+        backend=backend, accuracy=float((pred == labels).mean()),
+        spikes={f"layer{i}": c for i, c in enumerate(result.spike_counts())},
+        synaptic_events={f"layer{i}": e for i, e in
+                         enumerate(synaptic_events(net, spikes, result.layers))},
+        neurons={f"layer{i}": l.size for i, l in enumerate(net.layers)},
+        steps=result.steps, run_seconds=result.seconds, compile_seconds=result.compile_seconds,
+        steps_per_s=result.steps / result.seconds if result.seconds else None,
+        samples_per_s=n / result.seconds if result.seconds else None,
+        predictions=pred.tolist(), details={"input_spikes": int(spikes.sum()), "lanes": lanes})
+    t0 = time.perf_counter()
+    ref = reference_outputs(net, spikes)
+    if ref is None:
+        report.parity_note = f"no training-model reference: {net.reference_unavailable()}"
+    else:
+        same = [(a == b).reshape(n, -1).all(axis=1) for a, b in zip(result.layers, ref)]
+        ref_pred = predict_from_counts(ref[-1].sum(axis=-1))
+        report.spike_parity = float(np.logical_and.reduce(same).mean())
+        report.layer_parity = {f"layer{i}": float(s.mean()) for i, s in enumerate(same)}
+        report.prediction_agreement = float((ref_pred == pred).mean())
+        report.reference_accuracy = float((ref_pred == labels).mean())
+        report.reference_seconds = time.perf_counter() - t0
+    return report
