@@ -127,8 +127,8 @@ def check_hdf5(path: str | Path, shown: str | Path | None = None) -> None:
     returns its fill value), and reading it allocates terabytes. Refused here, in one line:
     an unfiltered dataset declaring more bytes than the whole file has, data kept in other
     files (external storage, virtual datasets: ``/dev/zero`` or a named pipe would be read),
-    more than :data:`MAX_HDF5_OBJECTS` objects, and declared sizes (compressed datasets
-    included) beyond the memory limit (:func:`check`). A file that is not HDF5 passes: its
+    more than :data:`MAX_HDF5_OBJECTS` objects, and compressed datasets unpacking to more
+    than the memory limit (:func:`check`); unfiltered data is bounded by the file's size. A file that is not HDF5 passes: its
     reader says what it is.
     """
     import h5py
@@ -172,7 +172,8 @@ def check_hdf5(path: str | Path, shown: str | Path | None = None) -> None:
             problem = (f"dataset /{name} declares shape {obj.shape} ({_human(declared)}) but the whole "
                        f"file has {size:,} bytes: a damaged or crafted file")
             return True
-        total += declared
+        if filtered:               # compressed: what it unpacks to is bounded only by the memory limit
+            total += declared
         return None
 
     with f:
@@ -187,8 +188,8 @@ def check_hdf5(path: str | Path, shown: str | Path | None = None) -> None:
         raise BeamnetError(f"{shown}: {problem}")
     limit, source = limit_bytes()
     if total > limit:
-        raise BeamnetError(f"{shown} declares {_human(total)} of data, more than the memory limit "
-                           f"{limit / GIB:,.3g} GiB ({source}): a damaged or crafted file?")
+        raise BeamnetError(f"{shown} declares {_human(total)} of compressed data, more than the memory "
+                           f"limit {limit / GIB:,.3g} GiB ({source}): a damaged or crafted file?")
 
 
 def npy_header(path: str | Path, flag: str = "") -> tuple[tuple[int, ...], object, int]:

@@ -269,11 +269,18 @@ def test_hdf5_data_kept_outside_the_file_is_refused(tiny_net, tmp_path):
     _fails(["run", ext], "external file")
 
 
-def test_memory_limit_applies_to_declared_hdf5_sizes(tiny_net, monkeypatch):
-    budget.check_hdf5(tiny_net)
-    monkeypatch.setenv(budget.LIMIT_ENV, "1e-6")        # ~1 KiB: the real file declares more
-    with pytest.raises(BeamnetError, match=budget.LIMIT_ENV.replace("$", "")):
-        budget.check_hdf5(tiny_net)
+def test_memory_limit_applies_to_declared_compressed_sizes(tiny_net, tmp_path, monkeypatch):
+    packed = tmp_path / "packed.net"
+    shutil.copy(tiny_net, packed)
+    with h5py.File(packed, "r+") as f:
+        w = f["layer/0/weight"][()]
+        del f["layer/0/weight"]
+        f.create_dataset("layer/0/weight", data=w, compression="gzip")
+    budget.check_hdf5(packed)
+    monkeypatch.setenv(budget.LIMIT_ENV, "1e-6")        # ~1 KiB: the weight unpacks to more
+    with pytest.raises(BeamnetError, match="compressed data, more than the memory limit"):
+        budget.check_hdf5(packed)
+    budget.check_hdf5(tiny_net)                          # unfiltered: bounded by the file's size
 
 
 def _npy(path: Path, header: dict, data: bytes = b"") -> Path:
