@@ -203,9 +203,9 @@ def import_(
     output: OutFile("NetX HDF5 file to write (run/evaluate/inspect take it).") = ...,
     force: Force("Overwrite an existing file.") = False,
     dt: Optional[float] = typer.Option(None, help="Euler time step in s [default: the graph's metadata, else 1e-4, snnTorch's]."),
-    round_: bool = typer.Option(False, "--round", help="Round off-grid parameters onto Loihi's integers (the largest error is reported)."),
+    round_: bool = typer.Option(False, "--round", help="Also round decays more than 1 % (of their time constant) off Loihi's 12-bit grid (weights and thresholds always take the per-layer scale rule; errors are reported; docs/nir.md)."),
 ) -> None:
-    """Import a NIR graph of Linear/Delay -> CubaLIF layers as a NetX file for Lava."""
+    """Import a NIR graph (CubaLIF/LIF/IF layers, Linear/Affine/Delay, Conv2d/pools/Flatten) as a NetX file for Lava."""
     present.imported(nir_file, verbs.import_(nir_file, output, force=force, dt=dt, round_=round_))
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
+
+import numpy as np
 
 from beamnet_lava.names import DATASETS, SEQUENCE_DATASETS, SEQUENCE_LENGTHS, SHD_STEPS, UNCERTAINTY_MODES
 from beamnet_lava.neurons import brf, fixed_point
@@ -180,6 +183,196 @@ class SNNConfig(TrainConfig):
         if not (0 < self.false_rate < self.true_rate <= 1):
             _fail("true_rate/false_rate", (self.true_rate, self.false_rate),
                   "need 0 < false_rate < true_rate <= 1")
+
+
+CSNN_LAYER = re.compile(r"^(?:conv(?P<conv>\d+)k(?P<k>\d+)(?:s(?P<s>\d+))?(?:p(?P<p>\d+))?"
+                        r"(?:d(?P<d>\d+))?(?:g(?P<g>\d+))?|pool(?P<pool>\d+)(?:s(?P<ps>\d+))?"
+                        r"|(?P<flatten>flatten)|dense(?P<dense>\d+))$")
+
+
+@dataclass(frozen=True)
+class ConvLayer:
+    """One entry of a CSNN layer stack (``CSNNConfig.layers``), parsed."""
+
+    kind: str                 # conv | pool | flatten | dense
+    channels: int = 0         # conv: output channels; dense: neurons
+    kernel: int = 1
+    stride: int = 1
+    padding: int = 0
+    dilation: int = 1
+    groups: int = 1
+
+
+def parse_layer(text: str) -> ConvLayer:
+    """``conv16k5s2p1`` (16 channels, 5x5 kernel, stride 2, padding 1; optional ``d`` dilation,
+    ``g`` groups), ``pool2`` (2x2 sum pooling, stride 2; ``pool2s1`` stride 1), ``flatten``,
+    ``dense256``; a one-line error naming the entry otherwise."""
+    m = CSNN_LAYER.match(str(text).strip().lower())
+    if m is None:
+        raise BeamnetError(f"config: layers entry {text!r} is not a layer; write conv<C>k<K>"
+                           "[s<S>][p<P>][d<D>][g<G>] (e.g. conv16k5s2p1), pool<K>[s<S>] (e.g. "
+                           "pool2), flatten or dense<N> (e.g. dense256)")
+    g = m.groupdict()
+    if g["conv"] is not None:
+        layer = ConvLayer("conv", int(g["conv"]), int(g["k"]), int(g["s"] or 1), int(g["p"] or 0),
+                          int(g["d"] or 1), int(g["g"] or 1))
+    elif g["pool"] is not None:
+        k = int(g["pool"])
+        layer = ConvLayer("pool", 0, k, int(g["ps"] or k))
+    elif g["flatten"]:
+        layer = ConvLayer("flatten")
+    else:
+        layer = ConvLayer("dense", int(g["dense"]))
+    for name in ("channels", "kernel", "stride", "dilation", "groups"):
+        if getattr(layer, name) < 1 and not (name == "channels" and layer.kind in ("pool", "flatten")):
+            raise BeamnetError(f"config: layers entry {text!r}: {name} must be >= 1 (a {name} of "
+                               f"{getattr(layer, name)} has no meaning)")
+    return layer
+
+
+@dataclass(frozen=True)
+class CSNNConfig(TrainConfig):
+    """A convolutional SLAYER CUBA network (``--model csnn``, models/csnn.py).
+
+    ``layers``: the stack below the output layer, each entry ``conv<C>k<K>[s<S>][p<P>]``,
+    ``pool<K>[s<S>]`` (sum pooling, a fixed kernel of ``pool_weight``), ``flatten`` or
+    ``dense<N>``; a ``flatten`` is inserted before the first dense layer when not given, and
+    the output layer (one neuron per class) is added. ``input_shape`` (channels, height,
+    width) defaults to the data's: square grey images (1 x s x s) or event frames
+    (2 x H x W with split polarity). Neuron parameters as ``SNNConfig`` (slayer's CUBA).
+    """
+
+    model: str = "csnn"
+    MODELS: ClassVar[tuple[str, ...]] = ("csnn",)
+    layers: tuple[str, ...] = ("conv12k5s2p2", "conv24k3p1", "pool2", "dense128")
+    input_shape: tuple[int, ...] = ()
+    encoding: str = "rate"           # images: rate (deterministic) | latency (one spike per pixel)
+    epochs: int = 15
+    batch_size: int = 32
+    lr: float = 3e-3
+    lr_schedule: str = "cosine"      # cosine (to 0 over the epochs) | constant
+    weight_decay: float = 0.0
+    augment_shift: int = 0           # training images moved by up to this many pixels (0: off)
+    time_steps: int = 16
+    threshold: float = 1.25
+    current_decay: float = 0.25
+    voltage_decay: float = 0.03
+    tau_grad: float = 0.03
+    scale_grad: float = 3.0
+    pool_weight: float = 1.5         # the sum-pooling kernel's weight (weight units, 8-bit on chip)
+    weight_scale: float = 1.0        # slayer's initial weight scale of conv and dense blocks
+    true_rate: float = 0.5
+    false_rate: float = 0.03
+
+    TUPLES: ClassVar[dict[str, type]] = {"split": float, "layers": str, "input_shape": int}
+
+    @property
+    def neuron_params(self) -> dict[str, float]:
+        return {"threshold": self.threshold, "current_decay": self.current_decay,
+                "voltage_decay": self.voltage_decay, "tau_grad": self.tau_grad,
+                "scale_grad": self.scale_grad, "requires_grad": False}
+
+    @property
+    def stack(self) -> tuple[ConvLayer, ...]:
+        """The parsed layer stack, with ``flatten`` before the first dense layer."""
+        parsed = [parse_layer(t) for t in self.layers]
+        out: list[ConvLayer] = []
+        flat = False
+        for layer in parsed:
+            if layer.kind == "dense" and not flat:
+                out.append(ConvLayer("flatten"))
+                flat = True
+            if layer.kind == "flatten":
+                if flat:
+                    continue
+                flat = True
+            out.append(layer)
+        return tuple(out)
+
+    def full_stack(self, n_out: int) -> tuple[ConvLayer, ...]:
+        """:attr:`stack` with the output layer (``n_out`` class neurons, after a flatten)."""
+        stack = self.stack
+        flat = () if any(l.kind == "flatten" for l in stack) else (ConvLayer("flatten"),)
+        return stack + flat + (ConvLayer("dense", int(n_out)),)
+
+    def validate(self) -> None:
+        super().validate()
+        if not self.layers:
+            _fail("layers", self.layers, "must list one or more layers (e.g. [conv16k5s2p1, pool2])")
+        stack = self.stack
+        seen_flat = False
+        for layer in stack:
+            if layer.kind == "flatten":
+                seen_flat = True
+            elif seen_flat and layer.kind in ("conv", "pool"):
+                _fail("layers", list(self.layers), f"has a {layer.kind} layer after flatten/dense; "
+                      "convolutions and pooling come first")
+        if self.input_shape and (len(self.input_shape) != 3 or min(self.input_shape) < 1):
+            _fail("input_shape", self.input_shape, "must be [channels, height, width], all >= 1 "
+                  "(or empty: the data's)")
+        if self.encoding not in ("rate", "latency"):
+            _fail("encoding", self.encoding, "must be rate or latency")
+        if self.lr_schedule not in ("cosine", "constant"):
+            _fail("lr_schedule", self.lr_schedule, "must be cosine or constant")
+        if self.weight_decay < 0:
+            _fail("weight_decay", self.weight_decay, "must be >= 0")
+        if not 0 <= self.augment_shift <= 4:
+            _fail("augment_shift", self.augment_shift, "must be 0 (off) to 4 pixels")
+        for name in ("current_decay", "voltage_decay"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                _fail(name, getattr(self, name), "must be a fraction in [0, 1] (hardware: 12-bit decay)")
+        vth = fixed_point.threshold_mant(self.threshold)
+        if not 0 < vth <= fixed_point.VTH_MAX:
+            _fail("threshold", self.threshold, f"gives vThMant={vth}; Loihi needs 1..{fixed_point.VTH_MAX}")
+        if not 0 < round(self.pool_weight * fixed_point.W_SCALE) <= fixed_point.WEIGHT_MANT_MAX:
+            _fail("pool_weight", self.pool_weight, f"must round to an 8-bit weight mantissa in "
+                  f"1..{fixed_point.WEIGHT_MANT_MAX} (x 1/{fixed_point.W_SCALE})")
+        for name in ("tau_grad", "scale_grad"):
+            if not getattr(self, name) > 0:
+                _fail(name, getattr(self, name), "must be > 0 (slayer surrogate gradient)")
+        if not 0 < self.weight_scale <= 100:
+            _fail("weight_scale", self.weight_scale, "must be in (0, 100] (slayer's initial weight scale)")
+        if not (0 < self.false_rate < self.true_rate <= 1):
+            _fail("true_rate/false_rate", (self.true_rate, self.false_rate),
+                  "need 0 < false_rate < true_rate <= 1")
+        if self.input_shape:
+            layer_shapes(self.full_stack(2), tuple(self.input_shape))     # the shapes must chain
+
+
+def layer_shapes(stack: tuple[ConvLayer, ...], input_shape: tuple[int, int, int]) -> list[tuple[int, ...]]:
+    """Output shape (C, H, W) or (N,) of every layer of ``stack`` on ``input_shape``; a stack
+    whose shapes do not chain (a kernel larger than its padded input, channels that groups do
+    not divide, a pooling window that does not tile its input) is one config error."""
+    shape: tuple[int, ...] = tuple(int(s) for s in input_shape)
+    out = []
+    for i, layer in enumerate(stack):
+        where = f"config: layers[{i}] ({layer.kind})"
+        if layer.kind in ("conv", "pool"):
+            c, h, w = shape
+            reach = layer.dilation * (layer.kernel - 1) + 1
+            if reach > min(h, w) + 2 * layer.padding:
+                raise BeamnetError(f"{where}: kernel {layer.kernel} (dilation {layer.dilation}) is "
+                                   f"larger than its input {h}x{w} with padding {layer.padding}")
+            if layer.kind == "conv":
+                if c % layer.groups or layer.channels % layer.groups:
+                    raise BeamnetError(f"{where}: groups={layer.groups} must divide its input "
+                                       f"channels {c} and output channels {layer.channels}")
+                ho, wo = ((n + 2 * layer.padding - reach) // layer.stride + 1 for n in (h, w))
+                shape = (layer.channels, ho, wo)
+            else:
+                if h % layer.kernel or w % layer.kernel or layer.stride != layer.kernel:
+                    raise BeamnetError(f"{where}: pool{layer.kernel} needs an input whose height and "
+                                       f"width it tiles (stride = kernel; got {h}x{w}, stride "
+                                       f"{layer.stride}): slayer pads other inputs, Lava does not")
+                shape = (c, h // layer.kernel, w // layer.kernel)
+        elif layer.kind == "flatten":
+            shape = (int(np.prod(shape)),)
+        else:
+            if len(shape) != 1:
+                raise BeamnetError(f"{where}: a dense layer needs a flatten before it")
+            shape = (layer.channels,)
+        out.append(shape)
+    return out
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,31 @@ Measured side by side in one run, on the same input spikes:
    own forward pass over --steps steps;
 4. a recurrent NIR graph: Lava vs Norse (nirtorch's interpreter carries the back edge).
 
+With ``--paper`` instead: the networks of the NIR paper (Pedersen et al., Nat. Commun.
+15:8122, 2024) from the shared reference folder (``../shared/data/reference``):
+
+5. the LIF neuron ``01_lif/lif_norse.nir`` on the paper's own input, imported with and
+   without ``--round``: its spike steps against the exact simulation's;
+6. the Braille graphs (``03_rnn/braille_noDelay_{bias_zero,noBias_subtract}.nir``, Norse's
+   ``braille.nir``) on random 12-channel spikes (p = 0.1) and on Braille-shaped inputs (bursts
+   of taxel events, see ``braille_shaped``) over --steps (256) steps: Lava vs snnTorch's own
+   neurons (``peers.snntorch_chain``: its importer cannot build these graphs) and vs Norse's
+   ``from_nir``: identical spike entries per layer, and the class (argmax of output spike
+   counts) agreement;
+7. the N-MNIST CNN ``02_cnn/cnn_sinabs.nir`` (Sinabs: Conv2d, IF, SumPool2d, Flatten, Affine)
+   imported to lava-dl conv/flatten/dense layers and run through the lava-dl conv path, on
+   N-MNIST-format inputs (digits through the simulated saccades, 1 ms bins as the paper):
+   per-layer identical spike entries against Norse's ``from_nir`` stepped one sample at a
+   time, and class agreement (--cnn-samples, 300 steps).
+
     python benchmarks/bench_nir.py [--run-dir DIR] [--samples 20] [--steps 200] [--json OUT]
+    python benchmarks/bench_nir.py --paper [--samples 32] [--steps 256] [--cnn-samples 20] [--json OUT]
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -34,7 +53,8 @@ from beamnet_lava.config import SNNConfig
 from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.netx_export import export_run, read_netx
 from beamnet_lava.nir.bridge import export_nir, import_nir, read_nir
-from beamnet_lava.nir.peers import norse_layers, snntorch_layers, snntorch_sequential_spikes
+from beamnet_lava.nir.peers import (norse_layers, norse_unbatched_layers, saccade_frames, snntorch_chain,
+                                    snntorch_layers, snntorch_sequential_spikes)
 from beamnet_lava.sim_cpu.spike_inputs import run_inputs
 from _common import run_or_train
 
@@ -43,7 +63,7 @@ def lava_layers(path: Path, x: np.ndarray, work: Path) -> list[np.ndarray]:
     np.save(work / "x.npy", x)
     run_inputs(path, work / "x.npy", record=work / "rec.npz", force=True, progress=False)
     rec = np.load(work / "rec.npz")
-    return [rec[f"layer{i}"] for i in range(len(rec.files))]
+    return [rec[k] for k in sorted(rec.files, key=lambda k: int(k[len("layer"):]))]   # lava-dl files: NetX indices
 
 
 def agreement(ours: list[np.ndarray], peer: list[np.ndarray]) -> dict:
@@ -96,14 +116,103 @@ def recurrent(work: Path, x: np.ndarray) -> dict:
     return agreement(lava_layers(work / "rec.net", x, work), norse_layers(read_nir(work / "rec.nir"), x))
 
 
+def reference_dir() -> Path:
+    here = Path(__file__).resolve().parents[1]
+    for p in (os.environ.get("BEAMNET_REFERENCE"), here.parent / "shared/data/reference",
+              Path("/work/shared/data/reference")):
+        if p and Path(p).is_dir():
+            return Path(p)
+    raise SystemExit("the shared reference folder (../shared/data/reference) is missing; set BEAMNET_REFERENCE")
+
+
+def braille_shaped(samples: int, steps: int, seed: int) -> np.ndarray:
+    """Spike trains shaped like the paper's Braille recordings (12 taxels, 5 ms bins, events
+    only while a dot passes a taxel): per taxel a few bursts of 3-12 steps at random onsets,
+    spiking with p = 0.6 inside a burst, silent elsewhere."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((samples, steps, 12), bool)
+    for k in range(samples):
+        for taxel in range(12):
+            for _ in range(rng.integers(0, 4)):
+                start, length = rng.integers(0, steps), rng.integers(3, 13)
+                x[k, start:start + length, taxel] = rng.random(min(length, steps - start)) < 0.6
+    return x
+
+
+def classes_agree(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a.sum(axis=1).argmax(axis=1) == b.sum(axis=1).argmax(axis=1)).mean())
+
+
+def paper(work: Path, samples: int, steps: int, cnn_samples: int = 20) -> dict:
+    ref = reference_dir()
+    lif_dir = ref / "nir-paper/01_lif"
+    exact = np.loadtxt(lif_dir / "lif_exact.csv", delimiter=",")
+    report: dict = {"reference": str(ref), "lif": {}, "braille": {}}
+    for rounded in (False, True):
+        imported = import_nir(lif_dir / "lif_norse.nir", work / "lif.net", force=True, round_off_grid=rounded)
+        ours = lava_layers(work / "lif.net", exact[:, 0].reshape(1, -1, 1).astype(bool), work)[0][0, :, 0]
+        report["lif"]["--round" if rounded else "plain"] = {
+            "lava_spike_steps": np.flatnonzero(ours).tolist(),
+            "exact_spike_steps": np.flatnonzero(exact[:, 2]).tolist(),
+            "paper_lava_cpu_steps": np.flatnonzero(np.loadtxt(lif_dir / "lif_lava_cpu_fixed.csv",
+                                                              delimiter=",")[:, 2]).tolist(),
+            "import": imported.describe()}
+    inputs = {"random p=0.1": np.random.default_rng(3).random((samples, steps, 12)) < 0.1,
+              "braille-shaped": braille_shaped(samples, steps, 4)}
+    for path in (ref / "nir-paper/03_rnn/braille_noDelay_bias_zero.nir",
+                 ref / "nir-paper/03_rnn/braille_noDelay_noBias_subtract.nir", ref / "norse/braille.nir"):
+        name = f"{path.parent.name}/{path.name}"
+        imported = import_nir(path, work / "braille.net", force=True)
+        rows: dict = {"import": imported.describe()}
+        for kind, x in inputs.items():
+            t0 = time.perf_counter()
+            ours = lava_layers(work / "braille.net", x, work)
+            t_lava = time.perf_counter() - t0
+            sn = snntorch_chain(read_nir(path), x)
+            no = norse_layers(read_nir(path), x)
+            rows[kind] = {"vs_snntorch": agreement(ours, sn), "vs_norse": agreement(ours, no),
+                          "snntorch_vs_norse": agreement(sn, no),
+                          "classes_vs_snntorch": classes_agree(ours[-1], sn[-1]),
+                          "classes_vs_norse": classes_agree(ours[-1], no[-1]), "lava_seconds": t_lava}
+        report["braille"][name] = rows
+    report["cnn"] = cnn(work, ref, cnn_samples, 300)
+    return report
+
+
+def cnn(work: Path, ref: Path, samples: int, steps: int) -> dict:
+    path = ref / "nir-paper/02_cnn/cnn_sinabs.nir"
+    imported = import_nir(path, work / "cnn.net", force=True)
+    x, labels = saccade_frames(samples, steps, 0)
+    t0 = time.perf_counter()
+    ours = [a.reshape(samples, steps, -1) for a in lava_layers(work / "cnn.net", x.reshape(samples, steps, -1), work)]
+    t_lava = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    peer = norse_unbatched_layers(read_nir(path), x)
+    t_norse = time.perf_counter() - t0
+    ca, cb = ours[-1].sum(axis=1).argmax(axis=1), peer[-1].sum(axis=1).argmax(axis=1)
+    return {"import": imported.describe(), "samples": samples, "steps": steps,
+            "vs_norse": agreement(ours, peer), "classes_vs_norse": float((ca == cb).mean()),
+            "lava_accuracy_on_digit_saccades": float((ca == labels).mean()),
+            "norse_accuracy_on_digit_saccades": float((cb == labels).mean()),
+            "lava_seconds": t_lava, "norse_seconds": t_norse}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run-dir", type=Path, help="an existing digits SNN run dir (skips training)")
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--paper", action="store_true", help="the NIR paper's networks instead (docs/nir.md)")
+    ap.add_argument("--cnn-samples", type=int, default=20, help="--paper: N-MNIST-format samples for the CNN")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="beamnet-bench-nir-"))
+    if args.paper:
+        text = json.dumps(paper(work, args.samples, args.steps, args.cnn_samples), indent=2)
+        print(text)
+        if args.json:
+            args.json.write_text(text + "\n")
+        return
     run_dir = run_or_train(args.run_dir, SNNConfig(), work)
     export_run(run_dir, work / "model.net")
     export_nir(work / "model.net", work / "model.nir")

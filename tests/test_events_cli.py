@@ -18,6 +18,7 @@ def own_cache(tmp_path, monkeypatch):
 @pytest.mark.parametrize("model, extra", [
     ("snn", ["--hidden", "12", "--time-steps", "8"]),
     ("beamnet", ["--set", "event_downsample=2", "--set", "event_window_ms=60", "--set", "n_memory=10"]),
+    ("csnn", ["--set", "layers=[conv4k3s2p1, dense16]", "--time-steps", "8"]),
 ])
 def test_saccade_train_export_run(tmp_path, model, extra):
     data = tmp_path / "sacc"

@@ -22,11 +22,11 @@ from beamnet_lava.netx_export.netx_file import NetxNetwork
 from beamnet_lava.sim_cpu.evaluate import run_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = ("snn", "beamnet", "ann", "brf-rsnn", "rf-rsnn", "alif-rsnn")
+FAMILIES = ("snn", "beamnet", "ann", "brf-rsnn", "rf-rsnn", "alif-rsnn", "csnn")
 VARIANTS = ("beamnet-stock", "lavadl")   # file-only: export --target loihi2; lava-dl conv/SDNN files
 
 
-def test_the_six_families_are_registered_with_every_hook_they_provide():
+def test_the_seven_families_are_registered_with_every_hook_they_provide():
     assert families.names(trained_only=True) == FAMILIES
     assert families.names() == FAMILIES + VARIANTS
     for fam in families.families():
@@ -41,7 +41,7 @@ def test_the_six_families_are_registered_with_every_hook_they_provide():
     # what each family refuses is said, not missing silently
     assert families.get_family("ann").no_export and families.get_family("alif-rsnn").no_export
     assert families.get_family("brf-rsnn").no_file_evaluation
-    assert [f.name for f in families.families() if f.lanes] == ["snn", "beamnet", "brf-rsnn", "rf-rsnn", "lavadl"]
+    assert [f.name for f in families.families() if f.lanes] == ["snn", "beamnet", "brf-rsnn", "rf-rsnn", "csnn", "lavadl"]
 
 
 def test_feature_hooks_are_provided_or_refused_by_every_family():
@@ -51,10 +51,10 @@ def test_feature_hooks_are_provided_or_refused_by_every_family():
     import beamnet_lava.nir  # noqa: F401  (registers to_nir)
     import beamnet_lava.sim_cpu.spike_inputs  # noqa: F401  (registers spike_inputs)
 
-    provided = {"to_nir": {"snn", "beamnet"},
-                "fit_profile": {"snn", "beamnet", "beamnet-stock", "brf-rsnn", "rf-rsnn", "lavadl"},
+    provided = {"to_nir": {"snn", "beamnet", "csnn"},
+                "fit_profile": {"snn", "beamnet", "beamnet-stock", "brf-rsnn", "rf-rsnn", "lavadl", "csnn"},
                 "bundle_case": {"snn", "beamnet-stock", "lavadl"}, "loihi2_variant": {"beamnet"},
-                "spike_inputs": {"snn", "lavadl"}}
+                "spike_inputs": {"snn", "lavadl", "csnn"}}
     for hook, names in provided.items():
         assert hook in families.HOOKS
         for fam in families.families():

@@ -401,3 +401,20 @@ def test_bootstrap_mnist_runs_on_the_mnist_split_from_its_file_alone():
                          progress=False)
     assert report["model"] == "lavadl" and report["accuracy"] >= 0.97
     assert report["spikes"]["layer3"] > 0 and report["parity"] is None
+
+
+def test_cli_refuses_a_bad_conv_file_in_one_line_and_writes_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from beamnet_lava.cli import app
+
+    path = _conv_file(tmp_path / "bad.net", in_shape=(3, 8, 8), out_c=4, groups=2)
+    np.save(tmp_path / "x.npy", np.zeros((2, 4, 3, 8, 8), bool))
+    r = CliRunner().invoke(app, ["run", str(path), "--inputs", str(tmp_path / "x.npy"),
+                                 "--record", str(tmp_path / "out.npz")])
+    assert r.exit_code == 1 and "groups=2 does not divide" in r.output
+    assert "Traceback" not in r.output and len(r.output.strip().splitlines()) <= 3   # one (wrapped) line
+    assert not (tmp_path / "out.npz").exists()
+    r = CliRunner().invoke(app, ["bundle", str(path), "-o", str(tmp_path / "job"), "--inputs",
+                                 str(tmp_path / "x.npy")])
+    assert r.exit_code == 1 and not (tmp_path / "job").exists()

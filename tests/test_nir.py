@@ -19,7 +19,7 @@ from beamnet_lava.nir.bridge import (
     import_nir,
     read_nir,
 )
-from beamnet_lava.nir.peers import (snntorch_sequential_spikes,
+from beamnet_lava.nir.peers import (snntorch_sequential_spikes, snntorch_chain,
     euler_layers,
     norse_layers,
     snntorch_layers,
@@ -209,8 +209,9 @@ def test_snntorch_leaky_with_biases_runs_on_lava_spike_for_spike(tmp_path):
     nir.write(tmp_path / "leaky.nir", graph)
     imported = import_nir(tmp_path / "leaky.nir", tmp_path / "leaky.net")
     assert imported.max_rounding_error < 1e-3
-    assert [(l.i_decay, l.v_decay, l.v_th_mant) for l in imported.layers] == [(4096, 512, 64)] * 2
-    assert np.array_equal(imported.layers[0].bias, np.round(l1.bias.detach().numpy() * 64))
+    # the scale rule: the largest exact factor, 4 x 64 here (weights up to 59/64 -> 236 <= 254)
+    assert [(l.i_decay, l.v_decay, l.v_th_mant) for l in imported.layers] == [(4096, 512, 256)] * 2
+    assert np.array_equal(imported.layers[0].bias, np.round(l1.bias.detach().numpy() * 256))
     x = _spikes((8, 12, 5), 0.4, 5)
     own = snntorch_sequential_spikes(net, leaky, x)
     ours = _lava(tmp_path / "leaky.net", x, tmp_path)
@@ -234,18 +235,75 @@ def test_snntorch_leaky_with_biases_runs_on_lava_spike_for_spike(tmp_path):
     assert not all(np.array_equal(a, b) for a, b in zip(ours, snntorch_sequential_spikes(net, leaky, x)))
 
 
-def test_a_bias_into_a_cuba_lif_is_refused(tmp_path):
-    n = 2
-    lif = nir.CubaLIF(tau_syn=np.full(n, 2 * DT), tau_mem=np.full(n, 2 * DT), r=np.full(n, 2.0),
-                      v_leak=np.zeros(n), v_threshold=np.ones(n), w_in=np.full(n, 2.0))
-    g = nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([3])}),
-                            "w": nir.Affine(weight=np.ones((n, 3)) / 4, bias=np.full(n, 0.25)), "lif": lif,
-                            "output": nir.Output(output_type={"output": np.array([n])})},
-                     edges=[("input", "w"), ("w", "lif"), ("lif", "output")])
-    nir.write(tmp_path / "b.nir", g)
-    with pytest.raises(BeamnetError, match="non-zero bias into a CubaLIF"):
-        import_nir(tmp_path / "b.nir", tmp_path / "b.net")
-    assert not (tmp_path / "b.net").exists()
+def _biased_cuba_graph():
+    """Input 3 -> Affine (bias) -> CubaLIF 2 -> Affine (bias) -> CubaLIF 2, on the grid."""
+    def lif(n):
+        return nir.CubaLIF(tau_syn=np.full(n, 2 * DT), tau_mem=np.full(n, 2 * DT), r=np.full(n, 2.0),
+                           v_leak=np.zeros(n), v_threshold=np.ones(n), w_in=np.full(n, 2.0))
+    return nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([3])}),
+                               "w": nir.Affine(weight=np.array([[0.25, 0.5, 0], [0.75, 0, 0.25]]),
+                                               bias=np.array([0.25, -0.125])), "lif": lif(2),
+                               "w2": nir.Affine(weight=np.array([[1.0, 0.5], [0.25, 1.0]]),
+                                                bias=np.array([0.5, 0.0])), "lif2": lif(2),
+                               "output": nir.Output(output_type={"output": np.array([2])})},
+                        edges=[("input", "w"), ("w", "lif"), ("lif", "w2"), ("w2", "lif2"), ("lif2", "output")])
+
+
+def test_a_bias_into_a_cuba_lif_is_an_always_on_channel_spike_for_spike(tmp_path):
+    """A constant current into a CubaLIF: an always-on input channel (first layer) and an
+    always-on neuron (deeper layers) whose weights are the bias; on the grid the trains
+    equal snnTorch's, Norse's and the Euler reference's, and the channel units never show."""
+    nir.write(tmp_path / "b.nir", _biased_cuba_graph())
+    imported = import_nir(tmp_path / "b.nir", tmp_path / "b.net")
+    net = read_netx(tmp_path / "b.net")
+    assert net.input_size == 4 and [l.size for l in net.layers] == [3, 2]     # + the always-on units
+    assert net.attrs["nir_always_on"] == "1,1,0" and imported.max_rounding_error < 1e-9
+    x = _spikes((6, 8, 3), 0.3, 9)
+    ours = _lava(tmp_path / "b.net", x, tmp_path)
+    assert [a.shape for a in ours] == [(6, 8, 2), (6, 8, 2)]
+    for peer in (snntorch_chain(read_nir(tmp_path / "b.nir"), x), norse_layers(read_nir(tmp_path / "b.nir"), x),
+                 euler_layers(read_nir(tmp_path / "b.nir"), x)):
+        for a, b in zip(ours, peer):
+            assert np.array_equal(a, b)
+    assert ours[0].sum() > 5 and ours[1].sum() > 5
+    # without the biases the trains differ (the channel is what carries them)
+    g = _biased_cuba_graph()
+    for k in ("w", "w2"):
+        g.nodes[k].bias[:] = 0
+    assert not all(np.array_equal(a, b) for a, b in zip(ours, euler_layers(g, x)))
+
+
+def test_biased_and_if_graphs_round_trip_exactly(tmp_path):
+    """NIR -> NetX -> NIR -> NetX: the always-on units fold back into Affine biases and come
+    back as the same units; an IF layer (iDecay 4096, vDecay 0) exports as NIR's IF; the
+    integers are identical both times, and the exported graph simulates what Lava runs."""
+    def if_layer(n):
+        return nir.IF(r=np.ones(n), v_threshold=np.full(n, 1.5), v_reset=np.zeros(n))
+    graphs = {"biased": _biased_cuba_graph(),
+              "if": nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([3])}),
+                                        "w": nir.Affine(weight=np.array([[0.5, 1.0, -0.25], [0.75, 0, 0.5]]),
+                                                        bias=np.array([0.125, 0.0])),
+                                        "if": if_layer(2), "w2": nir.Linear(weight=np.array([[1.0, 0.75]])),
+                                        "if2": if_layer(1),
+                                        "output": nir.Output(output_type={"output": np.array([1])})},
+                                 edges=[("input", "w"), ("w", "if"), ("if", "w2"), ("w2", "if2"), ("if2", "output")])}
+    for name, g in graphs.items():
+        nir.write(tmp_path / f"{name}.nir", g)
+        first = import_nir(tmp_path / f"{name}.nir", tmp_path / f"{name}.net")
+        export_nir(tmp_path / f"{name}.net", tmp_path / f"{name}_back.nir")
+        back = read_nir(tmp_path / f"{name}_back.nir")
+        kinds = {type(n).__name__ for n in back.nodes.values()}
+        assert ("IF" in kinds) is (name == "if") and "Affine" in kinds
+        second = import_nir(tmp_path / f"{name}_back.nir", tmp_path / f"{name}_again.net")
+        _same_integers(tmp_path / f"{name}.net", tmp_path / f"{name}_again.net")
+        assert first.attrs.get("nir_always_on") == second.attrs.get("nir_always_on")
+        for a, b in zip(first.layers, second.layers):
+            assert (a.bias is None and b.bias is None) or np.array_equal(a.bias, b.bias)
+        x = _spikes((4, 10, 3), 0.4, 2)
+        ours = _lava(tmp_path / f"{name}.net", x, tmp_path)
+        for peer in (euler_layers(back, x), norse_layers(read_nir(tmp_path / f"{name}_back.nir"), x)):
+            assert all(np.array_equal(a, b) for a, b in zip(ours, peer))
+        assert all(a.sum() > 0 for a in ours)
 
 
 # --- recurrence -------------------------------------------------------------------------------
@@ -341,15 +399,14 @@ def _retype(f):
                "w": nir.Linear(weight=np.ones((4, 3)) / 64),
                "lif": _recurrent_graph().nodes["lif"],
                "output": nir.Output(output_type={"output": np.array([4])})},
-        edges=[("input", "w"), ("w", "lif"), ("lif", "output")], type_check=False)), "chain"),
-    (lambda p: _nir_file(p, "t.nir", graph=nir.NIRGraph(
-        nodes={"input": nir.Input(input_type={"input": np.array([3])}),
-               "w": nir.Linear(weight=np.ones((4, 3)) / 64), "lif": _recurrent_graph().nodes["lif"]},
-        edges=[("input", "w"), ("w", "lif")], type_check=False)), "Output"),
-    (lambda p: _nir_file(p, "t.nir", lambda f: f["node/nodes/w/weight"].__setitem__(
-        (0, 0), 0.3)), "off the Loihi grid"),
+        edges=[("input", "w"), ("w", "lif"), ("lif", "output")], type_check=False)), "nir.read rejects it"),
+    (lambda p: _nir_file(p, "t.nir", lambda f: f["node/nodes/lif/v_reset"].__setitem__(
+        ..., 0.5)), "resets to 0"),
+    # a decay 14 % off the 12-bit grid (4096 dt / tau_syn = 3.5): --round, not a silent change
+    (lambda p: _nir_file(p, "t.nir", lambda f: f["node/nodes/lif/tau_syn"].__setitem__(
+        ..., DT * 4096 / 3.5)), "off Loihi's 12-bit grid"),
     (lambda p: _nir_file(p, "t.nir", lambda f: f["node/nodes/lif/v_threshold"].__setitem__(
-        ..., 0.0)), "has threshold 0"),
+        ..., 0.0)), "thresholds are positive"),
 ])
 def test_bad_nir_input_is_one_line_exit_1_nothing_written(tmp_path, make, msg):
     src = make(tmp_path)
@@ -419,7 +476,8 @@ def test_snntorch_recurrent_layer_flat_or_nested_imports_as_dense_rec(tmp_path):
     for name, graph in (("flat", flat), ("nested", nested)):
         nir.write(tmp_path / f"{name}.nir", graph)
         layer = import_nir(tmp_path / f"{name}.nir", tmp_path / f"{name}.net").layers[0]
-        assert np.array_equal(layer.weight, np.arange(12).reshape(4, 3))
-        assert np.array_equal(layer.weight_rec, -np.arange(16).reshape(4, 4))
-        assert (layer.i_decay, layer.v_decay, layer.v_th_mant) == (2048, 1024, 64)
+        # the scale rule's largest exact factor: 16 x 64 (|weights| up to 15/64 -> 240, even)
+        assert np.array_equal(layer.weight, 16 * np.arange(12).reshape(4, 3))
+        assert np.array_equal(layer.weight_rec, -16 * np.arange(16).reshape(4, 4))
+        assert (layer.i_decay, layer.v_decay, layer.v_th_mant) == (2048, 1024, 16 * 64)
         assert read_netx(tmp_path / f"{name}.net").layers[0].weight_rec is not None

@@ -29,7 +29,8 @@ def test_beamnet_needs_deterministic_and_says_what_is_dropped(bn_file, tmp_path)
     bf = read_beamnet(bn_file)
     n_delays = len(np.unique(bf.delay[(bf.weight != 0) & (bf.delay > 0)]))
     assert r.delay_branches == n_delays > 1
-    with pytest.raises(BeamnetError, match="inhibition"):    # -w_inh is beyond NetX's 8-bit weights
+    # NetX cannot combine recurrence (the lateral inhibition) with synaptic delays
+    with pytest.raises(BeamnetError, match="recurrent and has synaptic delays"):
         import_nir(tmp_path / "bn.nir", tmp_path / "back.net")
     assert (r.layers, r.neuron_nodes, r.recurrent) == (1, "CubaLIF", 1)      # memory + inhibition
     assert r.neurons == [bf.input_size, bf.n_memory]

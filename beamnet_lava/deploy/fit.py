@@ -109,7 +109,7 @@ _STOCK = FitProfile("beamnet-stock", (("Dirichlet readout of memory spike counts
                                        "host, from the spikes leaving the chip"),))
 _BRF = FitProfile("brf", (), graded_input_bits=8)
 
-implements("snn", "lavadl", hook="fit_profile")(lambda: _NETX)
+implements("snn", "lavadl", "csnn", hook="fit_profile")(lambda: _NETX)
 implements("beamnet", hook="fit_profile")(lambda: _BEAMNET)
 implements("beamnet-stock", hook="fit_profile")(lambda: _STOCK)
 implements("brf-rsnn", "rf-rsnn", hook="fit_profile")(lambda: _BRF)

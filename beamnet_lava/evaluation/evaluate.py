@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+import beamnet_lava.evaluation.csnn_eval  # noqa: F401  (registers the CSNN's evaluation hooks)
 import beamnet_lava.evaluation.lava_files  # noqa: F401  (registers the file_predictor hooks)
 import beamnet_lava.evaluation.panels  # noqa: F401  (registers the raster hooks)
 import beamnet_lava.evaluation.records as records

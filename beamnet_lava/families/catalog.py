@@ -1,8 +1,8 @@
-"""The model families (six trained ones, the file-only export variant and lava-dl files), declared once each (their hooks live in their own stage modules).
+"""The model families (seven trained ones, the file-only export variant and lava-dl files), declared once each (their hooks live in their own stage modules).
 
 Adding a family: one :func:`register_family` here plus its stage modules (docs/families.md).
 """
-from beamnet_lava.config import ANNConfig, BeamnetConfig, SeqConfig, SNNConfig
+from beamnet_lava.config import ANNConfig, BeamnetConfig, CSNNConfig, SeqConfig, SNNConfig
 from beamnet_lava.families.registry import Family, register_family
 
 NOT_EXPORTABLE_SEQ = ("alif-rsnn runs are a training baseline; export supports brf-rsnn and "
@@ -53,6 +53,13 @@ register_family(Family(
     "alif-rsnn", SeqConfig, "ALIF recurrent SNN", "recurrent SNN of slayer ALIF neurons on "
     "sequences", inputs="sequences", no_export=NOT_EXPORTABLE_SEQ,
     refuses={"to_nir": NOT_EXPORTABLE_SEQ}))
+register_family(Family(
+    "csnn", CSNNConfig, "convolutional SLAYER CUBA SNN", "convolutional SLAYER CUBA network "
+    "(conv, pool, dense; images or event frames; docs/csnn.md)", inputs="spikes", lanes=True,
+    refuses={"bundle_case": "INRC bundles of CSNN files are not built yet (bundle a lava-dl file "
+                            "with --inputs)",
+             "loihi2_variant": _NO_VARIANT.format(
+                 what="a CSNN is made of stock lava-dl blocks already")}))
 _STOCK = ("the stock-process BEAM-Net variant is written by `beamnet-lava export RUN_DIR --target "
           "loihi2` from a BEAM-Net run; train, evaluate and export that run instead")
 register_family(Family(

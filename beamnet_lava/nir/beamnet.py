@@ -16,7 +16,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.netx_export.netx_file import Layer
-from beamnet_lava.nir.bridge import DT, INTEGRATION, META_KEY, delay_branches, neuron_node
+from beamnet_lava.nir.bridge import DT, INTEGRATION, META_KEY, Unfolded, delay_branches, neuron_node
 
 NOT_DETERMINISTIC = ("BEAM-Net's stochastic threshold (Eq. 9), adaptive threshold (Eq. 10) and "
                      "Dirichlet readout (Eq. 12-15) have no NIR node; only its Delta -> 0 core "
@@ -55,8 +55,8 @@ def beamnet_core_to_nir(bf, dt: float = DT):
                            "time constant; refused")
     nodes: dict[str, Any] = {"input": nir.Input(input_type={"input": np.array([d_in])})}
     edges: list[tuple[str, str]] = []
-    delay_branches(nodes, edges, core, "input", d_in, "memory", 0, dt)
-    lif = neuron_node(core, dt)
+    delay_branches(nodes, edges, Unfolded(core, None, None), "input", d_in, "memory", 0, dt)
+    lif = neuron_node(Unfolded(core, None, None), dt)
     lif.v_threshold = np.full(n, p.theta / fixed_point.DECAY_UNITY)     # theta in state units
     nodes["memory"] = lif
     inhibition = -(p.w_inh / fixed_point.DECAY_UNITY) * (np.ones((n, n)) - np.eye(n))

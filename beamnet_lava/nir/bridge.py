@@ -34,22 +34,21 @@ import contextlib
 import json
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import h5py
 import numpy as np
 
-from beamnet_lava import __version__, budget, checks, outputs
+from beamnet_lava import __version__, budget, outputs
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import get_family, implements, register_hook
 from beamnet_lava.families.contracts import ToNirHook
 from beamnet_lava.io_utils import atomic_path
-from beamnet_lava.netx_export.netx_writer import NetxWriter, cuba
+from beamnet_lava.nir import channels
 from beamnet_lava.netx_export.netx_file import (
-    FORMAT_VERSION,
     Layer,
     NetxNetwork,
     read_netx,
@@ -57,10 +56,7 @@ from beamnet_lava.netx_export.netx_file import (
 
 DT = 1e-4                        # snnTorch's hard-coded NIR time step; Norse: from_nir(dt=1e-4)
 INTEGRATION = "forward-euler"
-GRID_TOLERANCE = 0.01            # off-grid parameters accepted up to 1 % of a grid step
 META_KEY = "beamnet_lava"        # graph metadata: one JSON string (NIR keeps scalars/strings only)
-_SUPPORTED = ("Input, Output, Linear, Affine (a bias only into LIF), Delay, CubaLIF, LIF "
-              "(snnTorch's Leaky)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,15 +88,18 @@ def _neuron_extras(path: Path) -> dict[int, dict[str, Any]]:
 
 def _check_exportable(net: NetxNetwork) -> None:
     extras = _neuron_extras(net.path)
-    for l in net.layers:
+    for u in unfold(net):
+        l = u.layer
         where = f"{net.path}: layer {l.index}"
         if l.kind != "dense":
             raise BeamnetError(f"{where} is a NetX input block with neurons; NIR export takes "
                                "files whose first layer is dense")
-        if l.i_decay == 0 or l.v_decay == 0:
+        if l.i_decay == 0 or (l.v_decay == 0 and l.i_decay != fixed_point.DECAY_UNITY):
             raise BeamnetError(f"{where} has iDecay={l.i_decay}, vDecay={l.v_decay}: a decay of 0 "
-                               "is an infinite NIR time constant (tau = dt*4096/decay); refused")
-        if l.bias is not None and np.any(l.bias) and l.i_decay != fixed_point.DECAY_UNITY:
+                               "is an infinite NIR time constant (tau = dt*4096/decay); only a "
+                               "layer without current and leak (iDecay 4096, vDecay 0: NIR's IF) "
+                               "has one; refused")
+        if u.voltage_bias is not None and l.i_decay != fixed_point.DECAY_UNITY:
             raise BeamnetError(f"{where} has a neuron bias and a synaptic current (iDecay="
                                f"{l.i_decay}); NIR's CubaLIF has no voltage bias (v_leak would "
                                "change the leak too); only a layer with iDecay 4096 (a NIR LIF) "
@@ -130,44 +129,80 @@ def delay_matrix(l: Layer) -> np.ndarray:
         raise BeamnetError(f"layer {l.index} delay shape {d.shape} does not fit weight {shape}") from None
 
 
-def _biased(l: Layer) -> bool:
-    return l.bias is not None and bool(np.any(l.bias))
+@dataclass
+class Unfolded:
+    """A layer without its always-on units (nir/channels.py): ``current_bias`` is the weight
+    column of the always-on source (a constant input current, NIR units), ``voltage_bias``
+    Lava's neuron bias (NIR units); either may be None."""
+
+    layer: Layer
+    current_bias: np.ndarray | None
+    voltage_bias: np.ndarray | None
 
 
-def neuron_node(l: Layer, dt: float):
-    """The layer's neuron node: a CubaLIF, or a LIF (snnTorch's Leaky) when the layer has a
-    bias, which only a layer without synaptic current (iDecay 4096) can carry."""
+def unfold(net: NetxNetwork) -> list[Unfolded]:
+    """``net``'s layers with the always-on units an import added folded back into biases."""
+    on = channels.of(net)
+    out = []
+    for k, l in enumerate(net.layers):
+        weight, delay, rec = l.weight, delay_matrix(l), l.weight_rec
+        bias = None if l.bias is None else np.broadcast_to(l.bias, (l.size,)).astype(np.float64)
+        size = l.size - on[k + 1]
+        weight, delay, current = weight[:size], delay[:size], None
+        if rec is not None:
+            rec = rec[:size, :size]
+        if bias is not None:
+            bias = bias[:size]
+        if on[k]:
+            current = weight[:, -1].astype(np.float64) / fixed_point.W_SCALE
+            weight, delay = weight[:, :-1], delay[:, :-1]
+        plain = replace(l, size=size, weight=weight, delay=delay if np.any(delay) else None,
+                        weight_rec=rec, bias=bias)
+        out.append(Unfolded(plain, current if current is not None and np.any(current) else None,
+                             bias / fixed_point.W_SCALE if bias is not None and np.any(bias) else None))
+    return out
+
+
+def neuron_node(u: Unfolded, dt: float):
+    """The layer's neuron node: IF (no current, no leak), a LIF (snnTorch's Leaky) when a
+    layer without synaptic current has a bias, else a CubaLIF (whose bias, an always-on
+    channel on Lava, is a constant input current)."""
     import nir
 
-    n = l.size
-    if _biased(l):
+    l, n = u.layer, u.layer.size
+    vth = np.full(n, l.v_th_mant / fixed_point.W_SCALE)
+    if l.i_decay == fixed_point.DECAY_UNITY and l.v_decay == 0:
+        return nir.IF(r=np.ones(n), v_threshold=vth, v_reset=np.zeros(n))
+    if u.voltage_bias is not None:
         return nir.LIF(tau=np.full(n, dt * fixed_point.DECAY_UNITY / l.v_decay),
                        r=np.full(n, fixed_point.DECAY_UNITY / l.v_decay), v_leak=np.zeros(n),
-                       v_threshold=np.full(n, l.v_th_mant / fixed_point.W_SCALE), v_reset=np.zeros(n))
+                       v_threshold=vth, v_reset=np.zeros(n))
     return nir.CubaLIF(
         tau_syn=np.full(n, dt * fixed_point.DECAY_UNITY / l.i_decay),
         tau_mem=np.full(n, dt * fixed_point.DECAY_UNITY / l.v_decay),
         r=np.full(n, fixed_point.DECAY_UNITY / l.v_decay),
         v_leak=np.zeros(n),
-        v_threshold=np.full(n, l.v_th_mant / fixed_point.W_SCALE),
+        v_threshold=vth,
         v_reset=np.zeros(n),
         w_in=np.full(n, fixed_point.DECAY_UNITY / l.i_decay))
 
 
-def delay_branches(nodes: dict, edges: list, l: Layer, prev: str, prev_size: int, lif: str,
+def delay_branches(nodes: dict, edges: list, u: Unfolded, prev: str, prev_size: int, lif: str,
                     i: int, dt: float) -> None:
-    """``prev -> [Delay(d dt) ->] Linear(W masked to delay d) -> lif``, one per distinct delay."""
+    """``prev -> [Delay(d dt) ->] Linear(W masked to delay d) -> lif``, one per distinct delay;
+    the first is an Affine carrying the layer's bias, if any."""
     import nir
 
+    l = u.layer
+    bias = sum(b for b in (u.current_bias, u.voltage_bias) if b is not None)
     w = l.weight.astype(np.float64) / fixed_point.W_SCALE
     delay = delay_matrix(l)
     for k, d in enumerate(np.unique(delay[l.weight != 0]) if np.any(l.weight) else [0]):
         d = int(d)
         lin = f"linear{i}" if d == 0 else f"linear{i}_d{d}"
         weight = np.where(delay == d, w, 0.0)
-        nodes[lin] = (nir.Affine(weight=weight, bias=np.broadcast_to(l.bias, (l.size,)).astype(np.float64)
-                                 / fixed_point.W_SCALE)
-                      if _biased(l) and k == 0 else nir.Linear(weight=weight))
+        nodes[lin] = (nir.Affine(weight=weight, bias=np.asarray(bias, dtype=np.float64))
+                      if k == 0 and not np.isscalar(bias) else nir.Linear(weight=weight))
         if d == 0:
             edges.append((prev, lin))
         else:
@@ -181,14 +216,16 @@ def netx_to_nir(net: NetxNetwork, dt: float = DT):
     import nir
 
     _check_exportable(net)
-    nodes: dict[str, Any] = {"input": nir.Input(input_type={"input": np.array([net.input_size])})}
+    n_in = channels.user_input_size(net)
+    nodes: dict[str, Any] = {"input": nir.Input(input_type={"input": np.array([n_in])})}
     edges: list[tuple[str, str]] = []
-    prev, prev_size = "input", net.input_size
+    prev, prev_size = "input", n_in
     loihi = []
-    for i, l in enumerate(net.layers):
+    for i, u in enumerate(unfold(net)):
+        l = u.layer
         lif = f"lif{i}"
-        delay_branches(nodes, edges, l, prev, prev_size, lif, i, dt)
-        nodes[lif] = neuron_node(l, dt)
+        delay_branches(nodes, edges, u, prev, prev_size, lif, i, dt)
+        nodes[lif] = neuron_node(u, dt)
         if l.weight_rec is not None:
             nodes[f"rec{i}"] = nir.Linear(weight=l.weight_rec.astype(np.float64) / fixed_point.W_SCALE)
             edges += [(lif, f"rec{i}"), (f"rec{i}", lif)]
@@ -196,7 +233,8 @@ def netx_to_nir(net: NetxNetwork, dt: float = DT):
         prev, prev_size = lif, l.size
     nodes["output"] = nir.Output(output_type={"output": np.array([prev_size])})
     edges.append((prev, "output"))
-    attrs = {k: v for k, v in net.attrs.items() if isinstance(v, (str, int, float, bool))}
+    attrs = {k: v for k, v in net.attrs.items() if isinstance(v, (str, int, float, bool))
+             and k != channels.ATTR}
     meta = {"dt": dt, "integration": INTEGRATION, "source": "beamnet-lava",
             "beamnet_lava_version": __version__, "family": attrs.get("model", "netx"),
             "seed": attrs.get("seed"), "loihi_layers": loihi, "netx_attrs": attrs,
@@ -244,7 +282,7 @@ def export_nir(source: str | Path, out: str | Path, *, force: bool = False,
         graph = family.hook("to_nir")(path, deterministic)
     meta = _our_metadata(graph)
     kinds = [type(node).__name__ for node in graph.nodes.values()]
-    neurons = [k for k, node in graph.nodes.items() if isinstance(node, (nir.CubaLIF, nir.LIF))]
+    neurons = [k for k, node in graph.nodes.items() if isinstance(node, (nir.CubaLIF, nir.LIF, nir.IF))]
     sizes = [int(np.prod(list(graph.nodes["input"].input_type.values())[0]))] + \
         [int(np.asarray(graph.nodes[k].v_threshold).size) for k in neurons]
     recurrent = sum(1 for a, b in graph.edges if isinstance(graph.nodes[a], nir.Linear)
@@ -254,7 +292,7 @@ def export_nir(source: str | Path, out: str | Path, *, force: bool = False,
         read_nir(tmp)                      # refuse to publish a file we could not read back
     return NirExport(out, len(neurons), sizes, kinds.count("Delay"), recurrent,
                      list(meta.get("dropped", [])),
-                     "/".join(k for k in ("CubaLIF", "LIF") if k in kinds))
+                     "/".join(k for k in ("CubaLIF", "LIF", "IF") if k in kinds))
 
 
 @contextlib.contextmanager
@@ -311,14 +349,16 @@ def read_nir(path: str | Path):
         raise BeamnetError(f"{p}: not an HDF5 file (NIR files are HDF5, written by nir.write)") from None
     if not layout:
         raise BeamnetError(f"{p}: HDF5 but not a NIR graph (no /node and /version)")
+    from beamnet_lava.nir.nodes import supported
+
     unknown = _unknown_node_types(p)
     if unknown:
         raise BeamnetError(f"{p}: unknown NIR node type {unknown[0]!r} (nir {nir.version} has no "
-                           f"such node); beamnet-lava imports {_SUPPORTED}")
+                           f"such node); beamnet-lava imports {supported()}")
     try:
-        return nir.read(p, type_check=False)
+        return nir.read(p)          # with nir's own type check: a graph nir.read rejects is refused
     except ValueError as exc:
-        raise BeamnetError(f"{p}: not a readable NIR graph ({str(exc).splitlines()[0]})") from None
+        raise BeamnetError(f"{p}: nir.read rejects it ({str(exc).splitlines()[0]})") from None
     except (KeyError, TypeError, AssertionError) as exc:
         raise BeamnetError(f"{p}: not a readable NIR graph ({exc.__class__.__name__}: {exc})") from None
 
@@ -371,279 +411,6 @@ def flatten_graph(graph, prefix: str = "") -> tuple[dict, list]:
     return nodes, list(dict.fromkeys(edges))
 
 
-@dataclass
-class _Grid:
-    """Rounds float parameters onto Loihi's integer grid and remembers the worst error."""
-
-    tolerance: float
-    round_off_grid: bool
-    path: Path
-    worst: float = 0.0
-    worst_where: str = ""
-
-    def __call__(self, values: np.ndarray, where: str) -> np.ndarray:
-        values = np.asarray(values, dtype=np.float64)
-        ints = np.round(values)
-        err = float(np.max(np.abs(values - ints), initial=0.0))
-        if err > self.worst:
-            self.worst, self.worst_where = err, where
-        if err > self.tolerance and not self.round_off_grid:
-            raise BeamnetError(f"{self.path}: {where} is off the Loihi grid by up to {err:.3g} of "
-                               f"a step (tolerance {self.tolerance:g}); `beamnet-lava import --round` rounds "
-                               "it (and reports the largest rounding error)")
-        return ints.astype(np.int64)
-
-
-def _uniform(values: np.ndarray, what: str, where: str, path: Path) -> float:
-    v = np.asarray(values, dtype=np.float64).reshape(-1)
-    if not np.allclose(v, v[0], rtol=1e-6, atol=0):
-        raise BeamnetError(f"{path}: {where} {what} differs between neurons ({v.min():g}..{v.max():g}); "
-                           "a NetX layer has one value per layer")
-    return float(v[0])
-
-
-@dataclass
-class NirImport:
-    path: Path
-    layers: list[Layer]
-    input_size: int
-    attrs: dict[str, Any]
-    max_rounding_error: float
-    rounding_where: str
-    dt: float
-
-    def describe(self) -> str:
-        sizes = " -> ".join([str(self.input_size)] + [str(l.size) for l in self.layers])
-        delayed = sum(l.delay is not None for l in self.layers)
-        rec = sum(l.weight_rec is not None for l in self.layers)
-        extra = (f", {delayed} with delays" if delayed else "") + (f", {rec} recurrent" if rec else "")
-        where = f" ({self.rounding_where})" if self.max_rounding_error else ""
-        return (f"{self.path} (NetX, {len(self.layers)} CUBA layers {sizes}{extra}; largest "
-                f"rounding error {self.max_rounding_error:.2g} of a grid step{where}, dt = {self.dt:g} s)")
-
-
-def nir_to_layers(graph, path: Path, *, dt: float | None = None, tolerance: float = GRID_TOLERANCE,
-                  round_off_grid: bool = False) -> NirImport:
-    """NetX CUBA layers computing what ``graph`` computes (forward Euler at ``dt``)."""
-    import nir
-
-    nodes, edges = flatten_graph(graph)
-    meta = _our_metadata(graph)
-    if dt is not None:                          # --dt: 0, negative or NaN is refused, never replaced
-        dt = checks.seconds("--dt", dt)
-    else:
-        found = meta.get("dt") if meta.get("dt") is not None else _scalar_meta(graph, "dt")
-        dt = DT if found is None else checks.seconds(f"{path}: metadata dt", found)
-    grid = _Grid(tolerance, round_off_grid, path)
-    for name, node in nodes.items():
-        if not isinstance(node, (nir.Input, nir.Output, nir.Linear, nir.Affine, nir.Delay, nir.CubaLIF,
-                                 nir.LIF)):
-            raise BeamnetError(f"{path}: node {name!r} is a NIR {type(node).__name__}, which has no "
-                               f"Lava CUBA equivalent; beamnet-lava imports {_SUPPORTED}")
-        for key, val in vars(node).items():
-            if isinstance(val, np.ndarray) and val.dtype.kind in "fc" and not np.all(np.isfinite(val)):
-                raise BeamnetError(f"{path}: node {name!r} parameter {key} holds NaN or inf")
-    voltage_only = {name for name, node in nodes.items() if isinstance(node, nir.LIF)}
-    for name in voltage_only:
-        nodes[name] = lif_as_cuba(nodes[name], dt)
-    inputs = [k for k, v in nodes.items() if isinstance(v, nir.Input)]
-    outputs = [k for k, v in nodes.items() if isinstance(v, nir.Output)]
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise BeamnetError(f"{path}: the graph needs exactly one Input and one Output node "
-                           f"(found {len(inputs)} Input, {len(outputs)} Output)")
-    preds: dict[str, list[str]] = {k: [] for k in nodes}
-    succs: dict[str, list[str]] = {k: [] for k in nodes}
-    for a, b in edges:
-        if a not in nodes or b not in nodes:
-            raise BeamnetError(f"{path}: edge {a!r} -> {b!r} names a node that does not exist")
-        preds[b].append(a)
-        succs[a].append(b)
-
-    def size_of(name: str) -> int:
-        node = nodes[name]
-        if isinstance(node, nir.Input):
-            return int(np.prod(list(node.input_type.values())[0]))
-        if isinstance(node, nir.CubaLIF):
-            return layer_size[name]
-        raise AssertionError(name)
-
-    # walk the chain Input -> (branches) -> CubaLIF -> ... -> Output
-    layers: list[Layer] = []
-    layer_size: dict[str, int] = {}
-    source = inputs[0]
-    input_size = size_of(source)
-    visited: set[str] = set()
-    while True:
-        nxt = [b for b in succs[source] if b not in visited]
-        if source != inputs[0] and outputs[0] in nxt:
-            if len(nxt) != 1:
-                raise BeamnetError(f"{path}: {source!r} feeds the Output and other nodes; "
-                                   "beamnet-lava imports chains of layers")
-            break
-        if not nxt:
-            raise BeamnetError(f"{path}: {source!r} leads nowhere (no path to the Output node)")
-        branches: list[tuple[str, int]] = []        # (Linear node, delay steps)
-        for b in nxt:
-            node = nodes[b]
-            d_steps = 0
-            lin = b
-            if isinstance(node, nir.Delay):
-                d = np.asarray(node.delay, dtype=np.float64).reshape(-1)
-                if succs[b] == [] or len(succs[b]) != 1 or not isinstance(nodes[succs[b][0]], (nir.Linear, nir.Affine)):
-                    raise BeamnetError(f"{path}: Delay {b!r} must feed exactly one Linear")
-                steps = grid(d / dt, f"Delay {b!r} (in steps of dt = {dt:g} s)")
-                if np.unique(steps).size != 1:
-                    raise BeamnetError(f"{path}: Delay {b!r} delays its inputs by different amounts; "
-                                       "beamnet-lava expects one delay per branch")
-                d_steps = int(steps[0])
-                if not 0 <= d_steps <= fixed_point.MAX_DELAY:
-                    raise BeamnetError(f"{path}: Delay {b!r} is {d_steps} steps; Loihi allows 0..{fixed_point.MAX_DELAY}")
-                visited.add(b)
-                lin = succs[b][0]
-            elif not isinstance(node, (nir.Linear, nir.Affine)):
-                raise BeamnetError(f"{path}: {source!r} feeds a {type(node).__name__} ({b!r}); a layer "
-                                   "is Linear (optionally after a Delay) into CubaLIF")
-            if len(preds[lin]) != 1:
-                raise BeamnetError(f"{path}: Linear {lin!r} has {len(preds[lin])} inputs; it needs one")
-            branches.append((lin, d_steps))
-        targets = {t for lin, _ in branches for t in succs[lin]}
-        if len(targets) != 1 or not isinstance(nodes[next(iter(targets))], nir.CubaLIF):
-            raise BeamnetError(f"{path}: the Linear nodes after {source!r} must all feed one CubaLIF "
-                               f"node (found {sorted(targets)})")
-        lif_name = next(iter(targets))
-        layer, rec_names = _make_layer(nodes, preds, lif_name, branches, source, len(layers),
-                                       size_of(source), dt, grid, path, lif_name in voltage_only)
-        layer_size[lif_name] = layer.size
-        layers.append(layer)
-        visited.update([lin for lin, _ in branches] + rec_names + [lif_name])
-        source = lif_name
-    if meta.get("loihi_layers") and len(meta["loihi_layers"]) == len(layers):
-        for l, rec in zip(layers, meta["loihi_layers"]):
-            if (l.i_decay, l.v_decay, l.v_th_mant) != (rec["iDecay"], rec["vDecay"], rec["vThMant"]):
-                raise BeamnetError(f"{path}: layer {l.index} parameters disagree with the Loihi "
-                                   "integers recorded in the graph metadata (edited after export?)")
-    unused = set(nodes) - visited - {inputs[0], outputs[0]}
-    if unused:
-        raise BeamnetError(f"{path}: nodes {sorted(unused)} are not on the Input -> Output chain")
-    attrs = dict(meta.get("netx_attrs") or {})
-    attrs.setdefault("model", "snn")      # a chain of CUBA LIF layers: the SNN family (registry)
-    attrs["beamnet_format"] = FORMAT_VERSION
-    attrs["nir_dt"] = dt
-    attrs["nir_source"] = meta.get("source", "nir")
-    return NirImport(path, layers, input_size, attrs, grid.worst, grid.worst_where, dt)
-
-
-def lif_as_cuba(node, dt: float):
-    """NIR's ``LIF`` (``tau dv/dt = (v_leak - v) + r I``, the input ``I`` itself: snnTorch's
-    Leaky) as the ``CubaLIF`` it equals under forward Euler at ``dt``: a synaptic current
-    that keeps nothing from one step to the next (``tau_syn = dt``, ``w_in = 1``:
-    ``I = input``), which is Lava's CUBA neuron with ``iDecay = 4096``."""
-    import nir
-
-    tau = np.asarray(node.tau, dtype=np.float64)
-    return nir.CubaLIF(tau_syn=np.full_like(tau, dt), tau_mem=tau, r=node.r, v_leak=node.v_leak,
-                       v_threshold=node.v_threshold,
-                       v_reset=np.zeros_like(tau) if node.v_reset is None else node.v_reset,
-                       w_in=np.ones_like(tau))
-
-
-def _make_layer(nodes, preds, lif_name, branches, source, index, n_pre, dt, grid, path,
-                voltage_only=False):
-    """One NetX CUBA layer from a CubaLIF node and the Linear branches into it.
-
-    ``voltage_only``: the node was a NIR ``LIF`` (its current is the input itself), so an
-    Affine bias into it is a constant voltage input per step, Lava's neuron bias
-    (``bias_mant << 6`` added to ``v`` each step: ``bias_mant = 64 * gain * b``)."""
-    import nir
-
-    lif = nodes[lif_name]
-    first = nodes[branches[0][0]]
-    n = int(np.asarray(first.weight).shape[0])
-    where = f"CubaLIF {lif_name!r}"
-    params = {k: np.broadcast_to(np.asarray(getattr(lif, k), dtype=np.float64), (n,))
-              for k in ("tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in")}
-    if np.any(params["v_leak"] != 0):
-        raise BeamnetError(f"{path}: {where} has v_leak != 0; Loihi's CUBA neuron leaks to 0")
-    if np.any(params["v_reset"] != 0):
-        raise BeamnetError(f"{path}: {where} has v_reset != 0; Loihi's CUBA neuron resets to 0")
-    if np.any(params["tau_syn"] <= 0) or np.any(params["tau_mem"] <= 0):
-        raise BeamnetError(f"{path}: {where} has a non-positive time constant")
-    a = dt / params["tau_syn"]
-    b = dt / params["tau_mem"]
-    if np.any(a > 1 + 1e-6) or np.any(b > 1 + 1e-6):     # float32 peers: tau = dt to ~1e-7
-        raise BeamnetError(f"{path}: {where} has a time constant shorter than dt = {dt:g} s "
-                           "(forward Euler would overshoot; Loihi's decays are at most 4096/4096)")
-    i_decay = int(grid(np.array([_uniform(a, "tau_syn", where, path) * fixed_point.DECAY_UNITY]),
-                       f"{where} current decay 4096*dt/tau_syn")[0])
-    v_decay = int(grid(np.array([_uniform(b, "tau_mem", where, path) * fixed_point.DECAY_UNITY]),
-                       f"{where} voltage decay 4096*dt/tau_mem")[0])
-    if i_decay == 0 or v_decay == 0:
-        raise BeamnetError(f"{path}: {where} decays by less than half a 12-bit step per dt "
-                           "(iDecay or vDecay would be 0); refused")
-    vth = _uniform(params["v_threshold"], "v_threshold", where, path)
-    if vth < 0:
-        raise BeamnetError(f"{path}: {where} has a negative threshold")
-    v_th_mant = int(grid(np.array([vth * fixed_point.W_SCALE]), f"{where} threshold*64")[0])
-    if v_th_mant > fixed_point.VTH_MAX:
-        raise BeamnetError(f"{path}: {where} threshold {vth:g} exceeds Loihi's 17-bit mantissa")
-    if v_th_mant == 0:
-        raise BeamnetError(f"{path}: {where} has threshold 0, which fires on any positive input; "
-                           "refused (Lava's thresholds are >= 1/64)")
-    gain = a * params["w_in"] * b * params["r"]              # folded into the incoming weights
-
-    def weights(name: str, n_in: int) -> np.ndarray:
-        node = nodes[name]
-        w = np.asarray(node.weight, dtype=np.float64)
-        if w.ndim != 2 or w.shape != (n, n_in):
-            raise BeamnetError(f"{path}: Linear {name!r} has weight shape {w.shape}; expected "
-                               f"({n}, {n_in}) to chain")
-        if isinstance(node, nir.Affine) and np.any(np.asarray(node.bias) != 0):
-            if not voltage_only:
-                raise BeamnetError(f"{path}: Affine {name!r} has a non-zero bias into a CubaLIF; a "
-                                   "constant input current has no Loihi CUBA equivalent here (into "
-                                   "a LIF it is Lava's neuron bias)")
-            biases.append(grid(np.broadcast_to(np.asarray(node.bias, dtype=np.float64), (n,))
-                               * gain * fixed_point.W_SCALE, f"Affine {name!r} bias*64"))
-        scaled = w * gain[:, None] * fixed_point.W_SCALE
-        ints = grid(scaled, f"Linear {name!r} weight*64")
-        if ints.min(initial=0) < fixed_point.WEIGHT_MANT_MIN or ints.max(initial=0) > fixed_point.WEIGHT_MANT_MAX:
-            raise BeamnetError(f"{path}: Linear {name!r} weights span {ints.min()}..{ints.max()} in "
-                               f"units of 1/64; NetX holds {fixed_point.WEIGHT_MANT_MIN}..{fixed_point.WEIGHT_MANT_MAX} "
-                               "(lower the threshold and weights together)")
-        return ints
-
-    biases: list[np.ndarray] = []
-    weight = np.zeros((n, n_pre), dtype=np.int64)
-    delay = np.zeros((n, n_pre), dtype=np.int64)
-    for lin, d in branches:
-        w = weights(lin, n_pre)
-        if np.any((weight != 0) & (w != 0)):
-            raise BeamnetError(f"{path}: synapses into {lif_name!r} appear in two branches; a NetX "
-                               "synapse has one weight and one delay")
-        weight += w
-        delay[w != 0] = d
-    rec = [p for p in preds[lif_name] if p not in {lin for lin, _ in branches}]
-    weight_rec = None
-    for r in rec:
-        node = nodes[r]
-        if not isinstance(node, (nir.Linear, nir.Affine)) or preds[r] != [lif_name]:
-            raise BeamnetError(f"{path}: {where} has an input {r!r} that is neither from the layer "
-                               f"below ({source!r}) nor a Linear back edge from itself")
-        if weight_rec is not None:
-            raise BeamnetError(f"{path}: {where} has more than one recurrent Linear")
-        weight_rec = weights(r, n)
-    if weight_rec is not None and np.any(delay):
-        raise BeamnetError(f"{path}: {where} is recurrent and has synaptic delays; lava-dl's "
-                           "RecurrentDense applies one delay matrix to both synapse sets, so "
-                           "NetX cannot hold it")
-    bias = np.sum(biases, axis=0) if biases else None
-    if bias is not None and (bias.min() < fixed_point.BIAS_MIN or bias.max() > fixed_point.BIAS_MAX):
-        raise BeamnetError(f"{path}: {where} bias spans {bias.min()}..{bias.max()} in units of 1/64; "
-                           f"Lava's 13-bit bias mantissa holds {fixed_point.BIAS_MIN}..{fixed_point.BIAS_MAX}")
-    return (Layer(index, "dense", n, v_th_mant, i_decay, v_decay, weight, bias,
-                  delay if np.any(delay) else None, weight_rec), rec)
-
-
 def _our_metadata(graph) -> dict[str, Any]:
     raw = (graph.metadata or {}).get(META_KEY)
     if raw is None:
@@ -664,42 +431,15 @@ def _scalar_meta(graph, key: str) -> float | None:
         return None
 
 
-def write_netx_layers(imported: NirImport) -> NetxWriter:
-    """Stock NetX ``layer/<i>`` groups (slayer's keys) for CUBA layers, through the one writer."""
-    w = NetxWriter()
-    for l in imported.layers:
-        w.dense(l.weight.astype(np.float64), cuba(l.v_th_mant, l.i_decay, l.v_decay), shape=l.size,
-                weight_rec=None if l.weight_rec is None else l.weight_rec.astype(np.float64),
-                delay=None if l.delay is None else l.delay.astype(np.float64),
-                bias=None if l.bias is None else l.bias.astype(np.float64))
-    w.attrs(imported.attrs)
-    return w
+# the import side lives in nir/importer.py (it reads graphs with read_nir / flatten_graph above);
+# these names stay importable from here
+from beamnet_lava.nir.importer import (  # noqa: E402
+    NirImport,
+    import_nir,
+    netx_view,
+    nir_to_layers,
+    write_netx_layers,
+)
 
-
-def import_nir(source: str | Path, out: str | Path, *, force: bool = False, dt: float | None = None,
-               tolerance: float = GRID_TOLERANCE, round_off_grid: bool = False) -> NirImport:
-    """Write the NIR graph in ``source`` as a NetX file ``out`` (atomic; never overwrites
-    without ``force``); nothing is written if the graph cannot be carried exactly."""
-    source, out = Path(source), Path(out)
-    outputs.check([outputs.Out(out, "--output", force=force)], inputs=[source])
-    graph = read_nir(source)
-    imported = nir_to_layers(graph, source, dt=dt, tolerance=tolerance, round_off_grid=round_off_grid)
-    write_netx_layers(imported).publish(out, read_netx, force=force, register=False)   # read back first
-    imported.path = out
-    return imported
-
-
-@contextlib.contextmanager
-def netx_view(path: str | Path) -> Iterator[Path]:
-    """``path`` itself for a NetX file; for a NIR file, a temporary imported NetX copy."""
-    path = Path(path)
-    if not is_nir(path):
-        yield path
-        return
-    with tempfile.TemporaryDirectory(prefix="beamnet-nir-") as tmp:
-        converted = Path(tmp) / f"{path.stem}.net"
-        try:
-            yield import_nir(path, converted).path
-        except BeamnetError as exc:         # name the user's file, never our temporary copy
-            message = str(exc).replace(str(converted), str(path))
-            raise (type(exc)(message) if message != str(exc) else exc) from None
+__all__ = ["DT", "NirExport", "NirImport", "export_nir", "import_nir", "is_nir", "netx_to_nir",
+           "netx_view", "nir_to_layers", "read_nir", "write_netx_layers"]

@@ -21,11 +21,14 @@ from beamnet_lava.nir.bridge import DT, flatten_graph
 
 
 def _run(module, layer_types, spikes: np.ndarray, step) -> list[np.ndarray]:
+    return _run_modules([m for m in module.modules() if isinstance(m, layer_types)], spikes, step)
+
+
+def _run_modules(mods, spikes: np.ndarray, step) -> list[np.ndarray]:
     import torch
 
     records: dict[int, list] = {}
     hooks = []
-    mods = [m for m in module.modules() if isinstance(m, layer_types)]
     for k, m in enumerate(mods):
         def hook(_m, _inp, out, k=k):
             z = out[0] if isinstance(out, tuple) else out
@@ -61,21 +64,33 @@ def snntorch_layers(graph, spikes: np.ndarray) -> list[np.ndarray]:
 
 
 def norse_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
-    """Norse's ``from_nir(graph, dt=dt)`` network (Euler; recurrence via nirtorch's state)."""
+    """Norse's ``from_nir(graph, dt=dt)`` network (Euler; recurrence via nirtorch's state):
+    the spikes of every neuron module (CubaLIF, LIF, IF), in graph order."""
     import warnings
 
     with warnings.catch_warnings():      # Norse's import and from_nir warn about torch APIs
         warnings.simplefilter("ignore")
         import norse.torch as norse
+        from norse.torch.module.iaf import IAFCell
+        from norse.torch.module.lif_box import LIFBoxCell
         from norse.torch.utils.import_nir import CubaLIF
 
         net = norse.from_nir(graph, dt=dt)
+
+    nodes, edges = flatten_graph(graph)
+    order = {k: i for i, k in enumerate(_topological(nodes, edges, [k for k, v in nodes.items()
+                                                                    if type(v).__name__ == "Input"]))}
+    kinds = (CubaLIF, IAFCell, LIFBoxCell)
+    named = [(name, m) for name, m in net.named_modules() if isinstance(m, kinds)]
+    tops = [(name, m) for name, m in named
+            if not any(name.startswith(other + ".") for other, _ in named if other != name)]
+    tops.sort(key=lambda nm: order.get(nm[0].replace("_", "."), order.get(nm[0], len(order))))
 
     def step(x):
         state = None
         for t in range(x.shape[1]):
             _, state = net(x[:, t], state)
-    return _run(net, (CubaLIF,), spikes, step)
+    return _run_modules([m for _, m in tops], spikes, step)
 
 
 def _topological(nodes: dict, edges: list, roots: list[str]) -> list[str]:
@@ -114,7 +129,8 @@ def _topological(nodes: dict, edges: list, roots: list[str]) -> list[str]:
 
 
 def euler_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
-    """The NIR equations integrated by forward Euler at ``dt`` (float64), per CubaLIF node."""
+    """The NIR equations integrated by forward Euler at ``dt`` (float64), per neuron node
+    (CubaLIF, LIF, IF)."""
     import nir
 
     nodes, edges = flatten_graph(graph)
@@ -123,10 +139,15 @@ def euler_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
         preds[b].append(a)
     order = _topological(nodes, edges, [k for k, v in nodes.items() if isinstance(v, nir.Input)])
     rank = {k: i for i, k in enumerate(order)}      # a pred ranked later is a back edge
-    lifs = [k for k in order if isinstance(nodes[k], nir.CubaLIF)]
+    lifs = [k for k in order if isinstance(nodes[k], (nir.CubaLIF, nir.LIF, nir.IF))]
     x = np.asarray(spikes, dtype=np.float64)
     n, steps = x.shape[:2]
-    prev: dict[str, np.ndarray] = {}
+    # a back edge carries the previous step's output; before the first step a back-edge
+    # Affine outputs its bias (zero spikes in: snnTorch's RSynaptic; nirtorch starts it at 0)
+    prev: dict[str, np.ndarray] = {p: np.broadcast_to(np.asarray(nodes[p].bias, dtype=np.float64),
+                                                      (n, np.asarray(nodes[p].weight).shape[0]))
+                                   for p in nodes if isinstance(nodes[p], nir.Affine)
+                                   and any(rank.get(b, -1) <= rank.get(p, -1) for a, b in edges if a == p)}
     state: dict[str, list] = {}
     history: dict[str, list] = {}
     out = {k: np.zeros((n, steps, np.asarray(nodes[k].v_threshold).size), bool) for k in lifs}
@@ -150,10 +171,15 @@ def euler_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
                 past = history[k]
                 cur[k] = np.stack([past[-1 - di][:, j] if len(past) > di else np.zeros(n)
                                    for j, di in enumerate(d)], axis=1)
-            elif isinstance(node, nir.CubaLIF):
+            elif isinstance(node, (nir.CubaLIF, nir.LIF, nir.IF)):
                 i_syn, v = state.get(k, (0.0, 0.0))
-                i_syn = i_syn + dt / node.tau_syn * (-i_syn + node.w_in * h)
-                v = v + dt / node.tau_mem * (node.v_leak - v + node.r * i_syn)
+                if isinstance(node, nir.CubaLIF):
+                    i_syn = i_syn + dt / node.tau_syn * (-i_syn + node.w_in * h)
+                    v = v + dt / node.tau_mem * (node.v_leak - v + node.r * i_syn)
+                elif isinstance(node, nir.LIF):
+                    v = v + dt / node.tau * (node.v_leak - v + node.r * h)
+                else:                        # IF: v += r I per step (Norse's IAFCell, Sinabs)
+                    v = v + node.r * h
                 z = v > node.v_threshold
                 v = np.where(z, node.v_reset, v)
                 state[k] = (i_syn, v)
@@ -182,3 +208,130 @@ def snntorch_sequential_spikes(net, neurons, spikes: np.ndarray) -> list[np.ndar
                 if k % 2:
                     own[k // 2].append(h.numpy().astype(bool))
     return [np.stack(o, axis=1) for o in own]
+
+
+def snntorch_chain(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
+    """snnTorch's own neurons stepping a chain graph whose importer fails on it.
+
+    snnTorch 1.0's ``import_from_nir`` cannot build the NIR paper's Braille graphs (nirtorch
+    2.6: ``'GraphModule' object has no attribute 'items'`` on the recurrent subgraph) and its
+    ``RSynaptic(reset_delay=False)`` raises in its own forward (``rsynaptic.py``: an undefined
+    ``spk``). So each CubaLIF node becomes what snnTorch's importer maps it to,
+    ``Synaptic(alpha, beta, threshold / w_scale, reset_mechanism="zero", reset_delay=False)``
+    (``import_nir.py``), fed ``Linear(x[t]) + Linear_rec(spikes[t - 1])`` with torch's own
+    Linear layers, which is ``RSynaptic``'s recurrence (its ``recurrent(self.spk)``, zero spikes
+    before the first step: a recurrent Affine's bias counts from step 0)."""
+    import nir
+    import snntorch as snn
+    import torch
+
+    nodes, edges = flatten_graph(graph)
+    lifs = [k for k in _topological(nodes, edges, [k for k, v in nodes.items() if isinstance(v, nir.Input)])
+            if isinstance(nodes[k], nir.CubaLIF)]
+
+    def linear(node):
+        m = torch.nn.Linear(node.weight.shape[1], node.weight.shape[0], bias=isinstance(node, nir.Affine))
+        m.weight.data = torch.tensor(np.asarray(node.weight), dtype=torch.float32)
+        if isinstance(node, nir.Affine):
+            m.bias.data = torch.tensor(np.asarray(node.bias), dtype=torch.float32)
+        return m
+
+    layers = []
+    for k in lifs:
+        node = nodes[k]
+        ins = [a for a, b in edges if b == k]
+        rec = [a for a in ins if (k, a) in edges]
+        ff = [a for a in ins if a not in rec]
+        if len(ff) != 1 or len(rec) > 1:
+            raise ValueError(f"{k}: snntorch_chain takes one Linear in and at most one back edge")
+        w_scale = float(np.ravel(node.w_in * dt / node.tau_syn)[0])
+        cell = snn.Synaptic(alpha=float(1 - dt / np.ravel(node.tau_syn)[0]),
+                            beta=float(1 - dt / np.ravel(node.tau_mem)[0]),
+                            threshold=float(np.ravel(node.v_threshold)[0] / w_scale),
+                            reset_mechanism="zero", reset_delay=False)
+        layers.append((linear(nodes[ff[0]]), linear(nodes[rec[0]]) if rec else None, cell))
+    x = torch.from_numpy(np.asarray(spikes, dtype=np.float32))
+    out: list[list[np.ndarray]] = [[] for _ in layers]
+    state = [None] * len(layers)
+    with torch.no_grad():
+        for t in range(x.shape[1]):
+            h = x[:, t]
+            for i, (ff, rc, cell) in enumerate(layers):
+                if state[i] is None:
+                    syn, mem = cell.init_synaptic()
+                    spk = torch.zeros(x.shape[0], ff.out_features)
+                else:
+                    syn, mem, spk = state[i]
+                cur = ff(h) + (rc(spk) if rc is not None else 0)
+                spk, syn, mem = cell(cur, syn, mem)
+                state[i] = (syn, mem, spk)
+                out[i].append(spk.numpy().astype(bool))
+                h = spk
+    return [np.stack(o, axis=1) for o in out]
+
+
+def norse_unbatched_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
+    """Norse's ``from_nir`` network stepped one sample at a time (``spikes`` ``(samples, steps,
+    *input_shape)``): graphs exported unbatched, such as Sinabs's N-MNIST CNN whose ``Flatten``
+    has ``start_dim = 0``, only run that way. Returns per neuron module ``(samples, steps,
+    neurons)`` bool arrays, neurons in C-order of the module's (C, H, W) output."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import norse.torch as norse
+        from norse.torch.module.iaf import IAFCell
+        from norse.torch.module.lif_box import LIFBoxCell
+        from norse.torch.utils.import_nir import CubaLIF
+
+        net = norse.from_nir(graph, dt=dt)
+    nodes, edges = flatten_graph(graph)
+    order = {k: i for i, k in enumerate(_topological(nodes, edges, [k for k, v in nodes.items()
+                                                                    if type(v).__name__ == "Input"]))}
+    kinds = (CubaLIF, IAFCell, LIFBoxCell)
+    named = [(name, m) for name, m in net.named_modules() if isinstance(m, kinds)]
+    mods = [m for name, m in sorted(named, key=lambda nm: order.get(nm[0], len(order)))
+            if not any(name.startswith(o + ".") for o, _ in named if o != name)]
+    current: list = []
+    hooks = [m.register_forward_hook(lambda _m, _i, out, k=k: current.__setitem__(
+        k, (out[0] if isinstance(out, tuple) else out).detach().numpy().reshape(-1).astype(bool)))
+        for k, m in enumerate(mods)]
+    out: list[list] = [[] for _ in mods]
+    try:
+        with torch.no_grad():
+            for sample in np.asarray(spikes, dtype=np.float32):
+                state, steps = None, [[] for _ in mods]
+                for t in range(sample.shape[0]):
+                    current[:] = [None] * len(mods)
+                    _, state = net(torch.from_numpy(sample[t]), state)
+                    for k in range(len(mods)):
+                        steps[k].append(current[k])
+                for k in range(len(mods)):
+                    out[k].append(np.stack(steps[k]))
+    finally:
+        for h in hooks:
+            h.remove()
+    return [np.stack(o) for o in out]
+
+
+def saccade_frames(n: int, steps: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """N-MNIST-format inputs without N-MNIST: ``n`` scikit-learn digits (upscaled 3x to 24 x 24)
+    recorded by the simulated saccades of :mod:`beamnet_lava.data.saccade` on a 34 x 34 sensor
+    (amplitude 10 px), binned at 1 ms as the NIR paper feeds its CNN (tonic's ``ToFrame``,
+    ``time_window=1e3``: channel = polarity) and clipped to 0/1. Returns ``(frames (n, steps,
+    2, 34, 34) bool, labels)``."""
+    from beamnet_lava.data.images import load_digits
+    from beamnet_lava.data.saccade import SaccadeParams, images_to_events
+
+    x, y, _ = load_digits()
+    pick = np.random.default_rng(seed).choice(len(x), n, replace=False)
+    params = SaccadeParams(scale=3, amplitude=10.0)
+    events = images_to_events(x[pick].reshape(n, 8, 8), params)
+    frames = np.zeros((n, steps, 2, 34, 34), bool)
+    for k, ev in enumerate(events):
+        t = ev["t"] // 1000
+        keep = t < steps
+        frames[k, t[keep], ev["p"][keep], ev["y"][keep], ev["x"][keep]] = True
+    return frames, y[pick]

@@ -16,6 +16,7 @@ from beamnet_lava.families import family_of_file, implements
 from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
+from beamnet_lava.nir import channels
 from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
 from beamnet_lava.sim_cpu.report import RunReport
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
@@ -77,6 +78,9 @@ def run_snn_dataset(path: str | Path, options: RunOptions) -> RunReport:
     time_steps, data_dir, seed, timeout_s = o.time_steps, o.data_dir, o.seed, o.timeout_s
     chunk_samples, progress, lanes = o.chunk_samples, o.progress, AUTO if o.lanes is None else o.lanes
     net = read_netx(path)
+    if any(channels.of(net)):
+        raise BeamnetError(f"{net.path} has always-on bias units (a NIR import, docs/nir.md); run it "
+                           "with --inputs SPIKES.npy, which drives them")
     attrs = net.attrs
     dataset = dataset or attrs.get("dataset") or "digits"
     window = int(time_steps or attrs.get("time_steps") or 0)

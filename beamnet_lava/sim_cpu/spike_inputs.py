@@ -22,6 +22,7 @@ from beamnet_lava.families.contracts import SpikeInputsHook
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.lavadl_file import InputShapeUnknown, LavadlNetwork, read_lavadl
 from beamnet_lava.netx_export.netx_file import read_netx
+from beamnet_lava.nir import channels
 from beamnet_lava.sim_cpu.snn_run import run_snn, synaptic_events
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 
@@ -92,10 +93,11 @@ def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path 
         budget.check_inputs_run(*shape, [l.size for l in net.layers], carry_steps(net), dtype.itemsize)
     spikes = load_spikes(inputs)
     n, steps, n_in = spikes.shape
-    if n_in != net.input_size:
+    if n_in != channels.user_input_size(net):
         raise BeamnetError(f"{inputs}: {n_in} inputs per step, but {netx_path} has "
-                           f"{net.input_size} inputs")
-    spikes_nit = spikes.transpose(0, 2, 1)
+                           f"{channels.user_input_size(net)} inputs")
+    spikes_nit = channels.drive(net, spikes.transpose(0, 2, 1))    # + always-on bias channel
+    n_in = spikes_nit.shape[1]
     carry = carry_steps(net)
 
     def run(x: np.ndarray):
@@ -110,14 +112,15 @@ def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path 
         # a spike in the last `carry` steps of a padded window is still in flight (a recurrent
         # back edge or a synaptic delay) when the next sample starts: rerun that sample alone
         for k in range(1, n):
-            if not any(l[k - 1, :, -carry:].any() for l in full):
+            if not in_flight(net, [l[k - 1] for l in full]):
                 continue
             alone = run(padded[k:k + 1])
             for f, a in zip(full, alone.layers):
                 f[k] = a[0]
             seconds, compile_s, lava_steps = (seconds + alone.seconds, compile_s + alone.compile_seconds,
                                               lava_steps + alone.steps)
-    layers = [l[:, :, :steps].transpose(0, 2, 1).astype(bool) for l in full]   # (n, steps, neurons)
+    every = [l[:, :, :steps].transpose(0, 2, 1).astype(bool) for l in full]   # (n, steps, neurons)
+    layers = channels.strip(net, every, axis=2)       # without always-on bias neurons
     if record is not None:
         with atomic_path(record) as tmp, open(tmp, "wb") as fh:
             np.savez_compressed(fh, **{f"layer{i}": a for i, a in enumerate(layers)})
@@ -125,13 +128,29 @@ def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path 
         "file": str(netx_path), "inputs": str(inputs), "n_samples": n, "time_steps": steps,
         "precision": precision, "backend": backend, "input_spikes": int(spikes.sum()),
         "spikes": {f"layer{i}": int(a.sum()) for i, a in enumerate(layers)},
-        "neurons": {f"layer{i}": l.size for i, l in enumerate(net.layers)},
+        "neurons": {f"layer{i}": n for i, n in enumerate(channels.user_sizes(net))},
         "synaptic_events": {f"layer{i}": e for i, e in
-                            enumerate(synaptic_events(net, spikes_nit, [l.transpose(0, 2, 1) for l in layers]))},
+                            enumerate(synaptic_events(net, spikes_nit, [l.transpose(0, 2, 1) for l in every]))},
         "record": None if record is None else str(record),
         "steps": lava_steps, "run_seconds": seconds, "compile_seconds": compile_s,
         "steps_per_s": lava_steps / seconds if seconds else None,
     }
+
+
+def in_flight(net, layers: list[np.ndarray]) -> bool:
+    """Whether one padded window's spikes ``(neurons, steps)`` per layer reach into the next
+    window: a recurrent layer's spike on its last step (its back edge delivers one step later),
+    or a spike of the layer below a delayed layer within its largest delay of the end. A layer
+    without either (an output layer, even a bias-driven one that never falls silent) cannot."""
+    for i, layer in enumerate(net.layers):
+        if layer.weight_rec is not None:
+            senders = np.any(layer.weight_rec != 0, axis=0)       # neurons with a back edge
+            if layers[i][senders, -1:].any():
+                return True
+        if i and layer.delay is not None and layer.delay.size and int(layer.delay.max()) > 0:
+            if layers[i - 1][:, -int(layer.delay.max()):].any():
+                return True
+    return False
 
 
 def carry_steps(net) -> int:

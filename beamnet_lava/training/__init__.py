@@ -2,4 +2,4 @@
 
 Importing the package registers every family's ``train`` hook (:mod:`beamnet_lava.families`).
 """
-from beamnet_lava.training import ann_train, beamnet_train, brf_train, snn_train  # noqa: F401
+from beamnet_lava.training import ann_train, beamnet_train, brf_train, csnn_train, snn_train  # noqa: F401
