@@ -32,14 +32,14 @@ demo-snn-train:
 	$(BIN)/beamnet-lava train --model snn --dataset digits --epochs 20 --seed 0 --out $(DEMO) --force
 demo-snn-lava: demo-snn-train
 	$(BIN)/beamnet-lava export $(DEMO) -o $(DEMO)/model.net --force
-	$(BIN)/beamnet-lava run $(DEMO)/model.net --dataset digits --json $(DEMO)/lava_run.json
+	$(BIN)/beamnet-lava run $(DEMO)/model.net --dataset digits --json $(DEMO)/lava_run.json --force
 demo-snn-eval: demo-snn-train
 	$(BIN)/beamnet-lava evaluate $(DEMO) --ood all
 demo-beamnet-train:
 	$(BIN)/beamnet-lava train --model beamnet --dataset digits --seed 0 --out $(DEMO_BEAMNET) --force
 demo-beamnet-lava: demo-beamnet-train
 	$(BIN)/beamnet-lava export $(DEMO_BEAMNET) -o $(DEMO_BEAMNET)/model.net --force
-	$(BIN)/beamnet-lava run $(DEMO_BEAMNET)/model.net --dataset digits --json $(DEMO_BEAMNET)/lava_run.json
+	$(BIN)/beamnet-lava run $(DEMO_BEAMNET)/model.net --dataset digits --json $(DEMO_BEAMNET)/lava_run.json --force
 demo-beamnet-eval: demo-beamnet-train
 	$(BIN)/beamnet-lava evaluate $(DEMO_BEAMNET) --ood all
 

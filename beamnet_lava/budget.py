@@ -109,3 +109,139 @@ def check_run(n_samples: int, n_inputs: int, sizes: list[int], time_steps: int,
     check(run_bytes(n_samples, n_inputs, sizes, time_steps, state), f"running {n_samples} samples "
           f"of {time_steps} steps", "lower --samples or --time-steps (a file's recorded time "
           "steps may be absurd: re-export it)")
+
+
+# -- sizes a file declares ---------------------------------------------------------------------
+
+MAX_HDF5_OBJECTS = 100_000   # groups + datasets: NetX / NIR files of real networks hold < 10,000
+
+
+def _human(n: float) -> str:
+    return f"{n / GIB:,.3g} GiB" if n >= GIB / 10 else f"{n:,.0f} bytes"
+
+
+def check_hdf5(path: str | Path, shown: str | Path | None = None) -> None:
+    """Refuse an HDF5 file whose datasets declare more data than it can hold, before reading.
+
+    A file of a few kilobytes can declare a 1e6 x 1e6 dataset (never written: HDF5 then
+    returns its fill value), and reading it allocates terabytes. Refused here, in one line:
+    an unfiltered dataset declaring more bytes than the whole file has, data kept in other
+    files (external storage, virtual datasets: ``/dev/zero`` or a named pipe would be read),
+    more than :data:`MAX_HDF5_OBJECTS` objects, and compressed datasets unpacking to more
+    than the memory limit (:func:`check`); unfiltered data is bounded by the file's size. A file that is not HDF5 passes: its
+    reader says what it is.
+    """
+    import h5py
+    import numpy as np
+
+    p = Path(path)
+    shown = p if shown is None else shown
+    try:
+        size = p.stat().st_size
+        f = h5py.File(p, "r")
+    except (OSError, ValueError):
+        return
+    total, count, problem = 0, 0, None
+
+    def visit(name: str, obj) -> object:
+        nonlocal total, count, problem
+        count += 1
+        if count > MAX_HDF5_OBJECTS:
+            problem = f"holds more than {MAX_HDF5_OBJECTS:,} groups and datasets (a damaged or crafted file)"
+            return True
+        for key in obj.attrs:
+            try:
+                aid = obj.attrs.get_id(key)
+                total += int(np.prod(aid.shape or (), dtype=object)) * aid.dtype.itemsize
+            except (OSError, KeyError, TypeError, ValueError):
+                continue
+        if not isinstance(obj, h5py.Dataset):
+            return None
+        if obj.is_virtual:
+            problem = f"dataset /{name} is virtual (its data lives in other files); give a self-contained file"
+            return True
+        if obj.external:
+            problem = (f"dataset /{name} keeps its data in an external file ({obj.external[0][0]!r}); "
+                       "give a self-contained file")
+            return True
+        if obj.shape is None:
+            return None
+        declared = int(np.prod(obj.shape, dtype=object)) * obj.dtype.itemsize
+        filtered = obj.id.get_create_plist().get_nfilters() > 0
+        if not filtered and declared > size:
+            problem = (f"dataset /{name} declares shape {obj.shape} ({_human(declared)}) but the whole "
+                       f"file has {size:,} bytes: a damaged or crafted file")
+            return True
+        if filtered:               # compressed: what it unpacks to is bounded only by the memory limit
+            total += declared
+        return None
+
+    with f:
+        try:
+            visit("", f)
+            if problem is None:
+                f.visititems(visit)
+        except (OSError, RuntimeError, KeyError) as exc:
+            raise BeamnetError(f"{shown}: a damaged HDF5 file ({exc.__class__.__name__}: "
+                               f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    if problem is not None:
+        raise BeamnetError(f"{shown}: {problem}")
+    limit, source = limit_bytes()
+    if total > limit:
+        raise BeamnetError(f"{shown} declares {_human(total)} of compressed data, more than the memory "
+                           f"limit {limit / GIB:,.3g} GiB ({source}): a damaged or crafted file?")
+
+
+def npy_header(path: str | Path, flag: str = "") -> tuple[tuple[int, ...], object, int]:
+    """``(shape, dtype, data offset)`` of a .npy file, read from its header only; a file
+    declaring more data than it holds, pickled objects or a structured dtype is refused."""
+    import numpy as np
+    from numpy.lib import format as npy
+
+    p = Path(path)
+    name = f"{flag} {p}".strip()
+    try:
+        with open(p, "rb") as fh:
+            version = npy.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = npy.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, _, dtype = npy.read_array_header_2_0(fh)
+            else:
+                shape, _, dtype = npy._read_array_header(fh, version)   # 3.0: utf-8 field names
+            offset = fh.tell()
+        size = p.stat().st_size
+    except FileNotFoundError:
+        raise BeamnetError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise BeamnetError(f"{name} is a folder; give a .npy file") from None
+    except (ValueError, OSError, SyntaxError, TypeError, EOFError) as exc:
+        raise BeamnetError(f"{name}: not a .npy array ({str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__})") from None
+    dtype = np.dtype(dtype)
+    if dtype.hasobject:
+        raise BeamnetError(f"{name} holds Python objects (a pickled array, never loaded); save a "
+                           "numeric array: np.save(path, x.astype(bool))")
+    if dtype.fields is not None or dtype.subdtype is not None:
+        raise BeamnetError(f"{name} has a structured dtype {dtype}; save a plain numeric array")
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if declared > size - offset:
+        raise BeamnetError(f"{name} declares shape {tuple(shape)} of {dtype} ({_human(declared)}) but "
+                           f"holds {max(size - offset, 0):,} bytes of data: truncated or damaged")
+    return tuple(int(s) for s in shape), dtype, offset
+
+
+def inputs_run_bytes(n_samples: int, steps: int, n_inputs: int, sizes: list[int], carry: int,
+                     itemsize: int = 1) -> float:
+    """``run --inputs``: the loaded array and its uint8 copy, the padded (samples, inputs,
+    steps) raster, the Lava run of it (:func:`run_bytes`) and every layer's spikes kept
+    as bool arrays (a copy and a transposed view per layer)."""
+    window = steps + 2 * carry
+    return (n_samples * steps * n_inputs * (itemsize + 2) + n_samples * n_inputs * window
+            + run_bytes(n_samples, n_inputs, sizes, window) + 2 * n_samples * window * sum(sizes))
+
+
+def check_inputs_run(n_samples: int, steps: int, n_inputs: int, sizes: list[int], carry: int,
+                     itemsize: int = 1) -> None:
+    check(inputs_run_bytes(n_samples, steps, n_inputs, sizes, carry, itemsize),
+          f"running {n_samples:,} input samples of {steps:,} steps",
+          "give fewer samples or steps in --inputs")

@@ -168,7 +168,7 @@ def train(
     batch_size: Optional[int] = typer.Option(None, help="Batch size."),
     config: Optional[Path] = typer.Option(None, help="YAML/JSON config; flags override it."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override any config key: --set w_inh=3.5 (repeatable)."),
-    force: Force("Train into a non-empty run directory.") = False,
+    force: Force("Train into a non-empty run directory (replaces only a run of ours); overwrite an existing --json report.") = False,
     json_out: JsonOut("Also write metrics to this JSON file ('-' for stdout).") = None,
     mlflow_uri: MlflowUri("Also log params/metrics/artifacts to MLflow at this URI (needs mlflow).") = None,
     device: str = typer.Option("auto", help="Training device: auto (CUDA when torch sees one), cpu or cuda; checkpoints always load on a CPU."),
@@ -229,7 +229,7 @@ def run(
     json_out: JsonOut("Write the report as JSON ('-' for stdout).") = None,
     inputs: Optional[Path] = typer.Option(None, help="Your own inputs instead of a dataset: .npy (samples, steps, inputs) spikes, or for a lava-dl input block per-step values or static images (samples, inputs) with --time-steps (docs/lavadl.md)."),
     record: Optional[Path] = typer.Option(None, help="With --inputs: save every layer's spikes to this .npz (layer<i>: samples x steps x neurons)."),
-    force: Force("Overwrite an existing --record file.") = False,
+    force: Force("Overwrite an existing --record or --json file (only files of ours).") = False,
     workers: Optional[int] = typer.Option(None, help="With --inputs: shard the samples over this many Ray workers (results identical to one process) [default: one process]."),
     address: Optional[str] = typer.Option(None, help="With --inputs: an existing Ray cluster (e.g. 10.0.0.5:6379) to shard over [default: an embedded local Ray]."),
 ) -> None:
@@ -254,7 +254,7 @@ def evaluate(
     samples: Optional[int] = typer.Option(None, help="First N samples of the part [default: all]."),
     loop: Loop("BEAM-Net: top-down loop on/off [default: as trained].") = None,
     out_dir: OutDir("Folder for records and figures [default: RUN_DIR/evaluation or FILE.evaluation].") = None,
-    force: Force("Replace an earlier evaluation in the --out folder.") = False,
+    force: Force("Replace an earlier evaluation in the --out folder; overwrite an existing --json report.") = False,
     precision: PrecisionOpt("Exported files: Lava precision, fixed or float [default fixed].") = None,
     lanes: Lanes("Exported files: samples side by side per Lava step, N or 'auto' [default auto].") = None,
     timeout: Timeout("Exported files: watchdog seconds per chunk of samples [default 300].") = None,
@@ -277,7 +277,7 @@ def evaluate(
 def compare(
     run_dirs: list[Path] = typer.Argument(..., help="Run directories (trained, optionally evaluated) or sweep folders."),
     figure: Optional[Path] = typer.Option(None, help="Also write a comparison figure to this PNG file [default: none]."),
-    force: Force("Overwrite an existing figure.") = False,
+    force: Force("Overwrite an existing figure or --json file (only files of ours).") = False,
     json_out: JsonOut("Write the table as JSON ('-' for stdout).") = None,
 ) -> None:
     """Side-by-side table of runs (DuckDB over their Parquet records), then runs grouped by
@@ -292,7 +292,7 @@ def energy(
     sweep: Optional[str] = typer.Option(None, help="BEAM-Net: retrain at these N (comma separated, e.g. 25,50,100,200) and plot energy vs N."),
     epochs: Optional[int] = typer.Option(None, help="Epochs per sweep point [default: the run's]."),
     out_dir: OutDir("Folder for energy_sweep.json/.png [default: RUN_DIR].") = None,
-    force: Force("Overwrite an earlier sweep's files.") = False,
+    force: Force("Overwrite an earlier sweep's files or an existing --json report.") = False,
     samples: Optional[int] = typer.Option(None, help="First N test samples [default: all]."),
     energy_constants: EnergyConstants() = None,
     json_out: JsonOut() = None,
@@ -322,10 +322,11 @@ def inspect(
     target: str = typer.Option("loihi2", help="Hardware target (loihi2)."),
     skip_layers: int = typer.Option(0, "--skip-layers", help="First layers that run on the host (as lava-dl's netx.hdf5.Network(skip_layers=...)): they take no cores."),
     json_out: JsonOut() = None,
+    force: Force("Overwrite an existing --json file (only a JSON report).") = False,
 ) -> None:
     """Hardware-fit report: per layer and process, what would run where on Loihi 2, and the cores and chips it needs (untested on hardware)."""
-    present.fit_report(verbs.inspect(netx_file, target=target, skip_layers=skip_layers),
-                       netx_file, target, json_out)
+    present.fit_report(verbs.inspect(netx_file, target=target, skip_layers=skip_layers, json_out=json_out,
+                                     force=force), netx_file, target, json_out)
 
 
 @app.command()
@@ -373,16 +374,17 @@ def sweep(
     mlflow_uri: MlflowUri("Also log every point as an MLflow run (one experiment per sweep).") = None,
     mlflow_experiment: Optional[str] = typer.Option(None, help="MLflow experiment name [default: the sweep folder's name]."),
     json_out: JsonOut("Also write the summary as JSON ('-' for stdout).") = None,
+    force: Force("Overwrite an existing --json file (only a JSON report; the sweep itself resumes).") = False,
 ) -> None:
     """Train every seed x setting of a base config on Ray, one ordinary run dir per point."""
     try:
         summary = verbs.sweep(out_dir, config=config, model=model, seeds=seeds, grid=grid, set_=set_,
                               data_dir=data_dir, workers=workers, threads=threads, address=address,
                               mlflow_uri=mlflow_uri, mlflow_experiment=mlflow_experiment,
-                              json_out=json_out, console=present.err)
-    except KeyboardInterrupt:
-        present.sweep_interrupted(out_dir)
-        raise typer.Exit(130) from None
+                              json_out=json_out, force=force, console=present.err)
+    except KeyboardInterrupt as exc:       # Ctrl-C 130, SIGTERM 143, SIGHUP 129 (interrupts.py)
+        present.sweep_interrupted(out_dir, interrupts.message_of(exc))
+        raise typer.Exit(interrupts.exit_code_of(exc)) from None
     present.swept(summary, json_out, out_dir)
     if summary["failed"]:
         raise typer.Exit(1)

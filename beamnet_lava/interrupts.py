@@ -82,8 +82,21 @@ def install() -> None:
         _installed = True
 
 
+def _signal_of(exc: KeyboardInterrupt) -> int:
+    """The signal behind ``exc``: its own, else the one our handler saw (a library such as
+    Ray may turn our :class:`Interrupted` into a plain KeyboardInterrupt), else SIGINT."""
+    if isinstance(exc, Interrupted):
+        return exc.signum
+    return fired if fired is not None else signal.SIGINT
+
+
 def exit_code_of(exc: KeyboardInterrupt) -> int:
-    return exc.exit_code if isinstance(exc, Interrupted) else 128 + signal.SIGINT
+    return 128 + _signal_of(exc)
+
+
+def message_of(exc: KeyboardInterrupt) -> str:
+    signum = _signal_of(exc)
+    return "interrupted" if signum == signal.SIGINT else f"terminated by {signal.Signals(signum).name}"
 
 
 def exit_now(code: int) -> None:

@@ -1,13 +1,25 @@
 """One check of every output and input path of a command, before any work starts.
 
-Every verb of the CLI calls :func:`check` first with what it will write and
-what it reads, so a bad ``--json``/``--out``/``-o``/``--figure`` is one line
-on stderr in a fraction of a second instead of an error after the whole run:
-an empty name, a folder where a file belongs (or the reverse), a path inside
-a file, an unwritable folder, a figure name that is not ``.png``, an existing
-file without ``--force``, an output that is one of the command's own inputs
-(or a folder replaced whole that holds one), and input files that are not
-regular files (a named pipe would block the HDF5 reader forever).
+Every verb calls :func:`check` first with what it will write and what it reads,
+so a bad ``--json``/``--out``/``-o``/``--figure``/``--record`` is one line on
+stderr in a fraction of a second instead of an error after the whole run (or a
+lost file): an empty name, a folder where a file belongs (or the reverse), a
+path inside a file, an unwritable folder, a figure name that is not ``.png``,
+and input files that are not regular files (a named pipe would block the HDF5
+reader forever). What may be replaced:
+
+- never one of the command's own inputs: the same file under any name
+  (symlinks resolved, hard links by ``samefile``), an existing file inside an
+  input folder (a run directory, a bundle, a dataset), except a report of ours
+  written there earlier (``RUN/model.net``, ``RUN/lava_run.json``), or a
+  folder replaced whole that holds an input;
+- never a record of a folder beamnet-lava wrote whole (a run directory's
+  ``checkpoint.pt``/``metrics.json``, a bundle's ``inputs.npy``, a sweep's
+  ``sweep.json``, ...), whatever the command;
+- an existing file only with ``--force``, and only if it is a file of the
+  format the output writes (``--force`` replaces what beamnet-lava wrote: a
+  JSON report, a NetX/NIR HDF5 file, a PNG, a PDF or HTML report, an ``.npz``
+  record), never a user's text, image or data file that happens to sit there.
 """
 from __future__ import annotations
 
@@ -32,6 +44,38 @@ class Out:
     suffix: str | None = None              # the file format's suffix, e.g. ".png"
     stdout: bool = False                   # "-" writes to stdout
     kind: rundir.Kind | None = None        # a folder replaced whole (run dir, evaluation, dataset)
+    format: str | None = None              # what an existing file must be for --force to replace it
+                                           # (a key of FORMATS; default: from suffix or flag)
+
+
+def _magic(*prefixes: bytes):
+    def looks(head: bytes) -> bool:
+        return any(head.startswith(m) for m in prefixes)
+    return looks
+
+
+def _json_head(head: bytes) -> bool:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return text[:1] in (b"{", b"[")
+
+
+def _html_head(head: bytes) -> bool:
+    text = head.lstrip().lower()
+    return text.startswith(b"<!doctype html") or text.startswith(b"<html")
+
+
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+#: formats of the files beamnet-lava writes: a name for messages and a test of a file's first bytes
+FORMATS = {
+    "json": ("a JSON report", _json_head),
+    "hdf5": ("an HDF5 network file (NetX or NIR)", _magic(HDF5_MAGIC)),
+    "png": ("a PNG figure", _magic(b"\x89PNG\r\n\x1a\n")),
+    "pdf": ("a PDF report", _magic(b"%PDF-")),
+    "html": ("an HTML report", _html_head),
+    "npz": ("an .npz record", _magic(b"PK\x03\x04", b"PK\x05\x06")),
+}
+_BY_SUFFIX = {".json": "json", ".net": "hdf5", ".h5": "hdf5", ".hdf5": "hdf5", ".nir": "hdf5",
+              ".png": "png", ".pdf": "pdf", ".html": "html", ".htm": "html", ".npz": "npz"}
 
 
 def input_file(path: str | Path | None, flag: str) -> None:
@@ -69,6 +113,18 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
+def _format_of(o: Out, p: Path) -> str | None:
+    if o.format is not None:
+        return o.format
+    if o.flag == "--json":
+        return "json"
+    return _BY_SUFFIX.get(p.suffix.lower())
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return folder in path.parents
+
+
 def _check_file(o: Out, inputs: list[Path]) -> None:
     p = Path(o.path)
     try:
@@ -81,12 +137,37 @@ def _check_file(o: Out, inputs: list[Path]) -> None:
         raise BeamnetError(f"{o.flag} {p}: the file is written as {o.suffix[1:].upper()}; give a "
                            f"name ending in {o.suffix}")
     if target.exists():
+        real = Path(os.path.realpath(target))
         for inp in inputs:
             if _same(target, inp):
                 raise BeamnetError(f"{o.flag} {p} is an input of this command ({inp}); "
                                    "choose another name")
+        record = rundir.record_of(real)
+        report = rundir.is_report(real)
+        for inp in inputs:
+            folder = Path(os.path.realpath(inp))
+            if inp.is_dir() and _inside(real, folder) and not report:
+                raise BeamnetError(f"{o.flag} {p} is a file inside {inp}, an input of this command; "
+                                   "choose another name")
+        if record is not None:
+            folder, kind = record
+            raise BeamnetError(f"{o.flag} {p} is part of {folder}, {kind.what}; choose another name")
+        if report is False:
+            raise BeamnetError(f"{o.flag} {p} exists and was not written by beamnet-lava (its folder's "
+                               f"{rundir.MANIFEST} does not list it); move it away or choose another name")
         if o.force is False:
             raise BeamnetError(f"{p} already exists; pass --force to overwrite it")
+        fmt = _format_of(o, p)
+        if fmt is not None:
+            what, looks = FORMATS[fmt]
+            try:
+                with open(target, "rb") as fh:
+                    head = fh.read(64)
+            except OSError as exc:
+                raise BeamnetError(f"{o.flag} {p} cannot be read ({exc.strerror}); choose another name") from None
+            if not looks(head):
+                raise BeamnetError(f"{o.flag} {p} exists and is not {what}; --force replaces only "
+                                   "files beamnet-lava writes: move it away or choose another name")
     _existing_ancestor(target.parent, o.flag, p)
 
 

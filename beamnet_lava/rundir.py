@@ -65,6 +65,17 @@ EVALUATION = Kind("evaluation", "a beamnet-lava evaluation folder", "evaluation.
                   ("evaluation.json", "predictions.parquet", "ood_*.parquet", "*.png"))
 SACCADE = Kind("saccade", "an event dataset written by `beamnet-lava data saccade`", "saccade.json",
                ("saccade.json", "NMNIST"), manifest=False)
+BUNDLE = Kind("bundle", "an INRC job folder written by `beamnet-lava bundle`", "bundle.json",
+              ("bundle.json", "network.net", "inputs.npy", "labels.npy", "expected_output_spikes.npy",
+               "readout.npz", "lavadl_plan.npz", "run_loihi2.py", "placement.py", "stock_graph.py",
+               "lavadl_procs.py", "job_readout.py",
+               "job.slurm", "requirements.txt", "README.md", "__pycache__"))   # the job imports its modules
+INGEST = Kind("ingest", "a folder of run records written by `beamnet-lava ingest`", "cpu-simulation",
+              ("cpu-simulation", "loihi2", "cpu-rerun"))
+SWEEP = Kind("sweep", "a sweep folder written by `beamnet-lava sweep`", "sweep.json",
+             ("sweep.json", "results.parquet", "runs", ".lock"), manifest=False)
+KINDS = (RUN, EVALUATION, SACCADE, BUNDLE, INGEST, SWEEP)
+RECORD_DEPTH = 4          # how far up from a file to look for the folder it is a record of
 
 _building: dict[Path, Path] = {}     # folder being built -> where it will be swapped in
 
@@ -129,9 +140,70 @@ def foreign_entries(folder: Path, kind: Kind) -> list[str] | None:
     recorded = m is not None and m.get("kind") == kind.name
     if not recorded and not (folder / kind.marker).exists():
         return None
-    ours = set(m.get("files", {})) | {MANIFEST} if recorded else set()
+    ours = set(m.get("files", {})) | set(m.get("reports", {})) | {MANIFEST} if recorded else set()
     return [e for e in entries
             if e not in ours and not any(fnmatch.fnmatch(e, pat) for pat in kind.known)]
+
+
+def kind_of(folder: str | Path) -> Kind | None:
+    """The kind of output folder ``folder`` is (its manifest, else its marker file), or None."""
+    d = Path(folder)
+    try:
+        m = read_manifest(d)
+    except BeamnetError:
+        m = None
+    if m is not None:
+        for kind in KINDS:
+            if m.get("kind") == kind.name:
+                return kind
+    for kind in KINDS:
+        if (d / kind.marker).exists():
+            return kind
+    return None
+
+
+def record_of(path: str | Path) -> tuple[Path, Kind] | None:
+    """``(folder, kind)`` when ``path`` (symlinks resolved) is one of the records of a folder
+    beamnet-lava wrote whole: an entry written with the folder (its manifest's ``files``,
+    or for a folder without a manifest one of the kind's known entries), or anything below
+    such an entry. A report registered later (``RUN/model.net``, ``--json RUN/x.json``) is not."""
+    p = Path(os.path.realpath(path))
+    parts: list[str] = []
+    folder = p
+    for _ in range(RECORD_DEPTH):
+        parts.insert(0, folder.name)
+        folder = folder.parent
+        if folder == folder.parent:
+            return None
+        kind = kind_of(folder)
+        if kind is None:
+            continue
+        top = parts[0]
+        try:
+            m = read_manifest(folder) if kind.manifest else None
+        except BeamnetError:
+            m = None
+        if top == MANIFEST and m is not None:
+            return folder, kind
+        if m is not None and m.get("kind") == kind.name:
+            if top in m.get("files", {}):
+                return folder, kind
+        elif any(fnmatch.fnmatch(top, pat) for pat in kind.known) or top == kind.marker:
+            return folder, kind
+    return None
+
+
+def is_report(path: str | Path) -> bool | None:
+    """Whether ``path`` is a report registered in the manifest of the folder holding it
+    (:func:`register`); None when that folder has no manifest of ours (nothing is known)."""
+    p = Path(os.path.realpath(path))
+    try:
+        m = read_manifest(p.parent)
+    except BeamnetError:
+        return None
+    if m is None or not any(m.get("kind") == k.name for k in KINDS):
+        return None
+    return p.name in m.get("reports", {})
 
 
 def _listing(names: list[str], limit: int = 4) -> str:
@@ -289,6 +361,9 @@ def building(out: str | Path, kind: Kind, *, force: bool = False, flag: str = "-
                 _swap(built, out, in_place)
         except OSError as exc:
             raise write_error(exc, shown) from None
+        except BeamnetError as exc:          # name the folder the user gave, never ours being built
+            message = str(exc).replace(str(built), str(shown))
+            raise (type(exc)(message) if message != str(exc) else exc) from None
         finally:
             _building.pop(built, None)
             if built.exists():
@@ -296,16 +371,18 @@ def building(out: str | Path, kind: Kind, *, force: bool = False, flag: str = "-
 
 
 def register(path: str | Path, source_run_id: str | None) -> None:
-    """Record ``path`` (just written) in the manifest of the run directory holding it, if any."""
-    p = Path(os.path.abspath(path))
+    """Record ``path`` (just written; a symlink: the file it names) as a report in the manifest
+    of the folder of ours holding it, if any."""
+    p = Path(os.path.realpath(path))
     folder = p.parent
     if folder in _building or not (folder / MANIFEST).is_file():
         return
     with locked(folder):
         m = read_manifest(folder)
-        if m is None or m.get("kind") != RUN.name:
+        if m is None or not any(m.get("kind") == k.name for k in KINDS):
             return
-        m.setdefault("files", {})[p.name] = source_run_id
+        if p.name not in m.get("files", {}):            # written with the run: stays a record
+            m.setdefault("reports", {})[p.name] = source_run_id
         write_json(folder / MANIFEST, m)
 
 

@@ -56,7 +56,7 @@ def train(out_dir: Path, *, model: str | None = None, dataset: str | None = None
     tracking.check_available(mlflow_uri)
     input_file(config, "--config")
     check_outputs([Out(out_dir, "--out", folder=True, force=force, kind=rundir.RUN),
-                   Out(json_out, "--json", stdout=True)], inputs=[config, data_dir])
+                   Out(json_out, "--json", stdout=True, force=force)], inputs=[config, data_dir])
     if config:
         cfg = config_mod.load(config, model)       # a file without model: is read as --model
     else:
@@ -110,6 +110,7 @@ def import_(nir_file: Path, output: Path, *, force: bool = False, dt: float | No
     """``import``: a NIR graph as a NetX file; returns what was written (``describe()``)."""
     from beamnet_lava.nir.bridge import import_nir
 
+    input_file(nir_file, "NIR file")
     return import_nir(nir_file, output, force=force, dt=dt, round_off_grid=round_)
 
 
@@ -127,10 +128,20 @@ def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = No
     input_file(netx_file, "network file")
     input_file(energy_constants, "--energy-constants")
     input_file(inputs, "--inputs")
-    check_outputs([Out(json_out, "--json", stdout=True), Out(record, "--record", force=force)],
+    check_outputs([Out(json_out, "--json", stdout=True, force=force), Out(record, "--record", force=force)],
                   inputs=[netx_file, energy_constants, inputs])
     if record is not None and inputs is None:
         raise BeamnetError("--record needs --inputs (a dataset run reports with --json)")
+    if inputs is not None:
+        ignored = [flag for flag, given in (
+            ("--dataset", dataset is not None), ("--samples", samples is not None), ("--part", part != "test"),
+            ("--data-dir", data_dir is not None),
+            ("--seed", seed is not None), ("--lanes", lanes is not None), ("--loop/--no-loop", loop is not None),
+            ("--energy-constants", energy_constants is not None)) if given]
+        if ignored:
+            raise BeamnetError(f"{', '.join(ignored)}: not used with --inputs (your array gives the "
+                               "samples, layer by layer, no dataset or encoder); drop "
+                               f"{'it' if len(ignored) == 1 else 'them'}")
     if (workers is not None or address is not None) and inputs is None:
         raise BeamnetError("--workers/--address shard the samples of --inputs over Ray; dataset "
                            "runs are not sharded yet: export the samples with --inputs")
@@ -179,7 +190,7 @@ def evaluate(target: Path, *, ood: str = "all", part: str = "test", samples: int
         input_file(target, "exported file")
     input_file(energy_constants, "--energy-constants")
     check_outputs([Out(rundir.evaluation_folder(target, out_dir), "--out", folder=True, force=force,
-                       kind=rundir.EVALUATION), Out(json_out, "--json", stdout=True)],
+                       kind=rundir.EVALUATION), Out(json_out, "--json", stdout=True, force=force)],
                   inputs=[target, energy_constants, data_dir])
     report = run_evaluate(target, ood=None if ood == "none" else ood, part=part, samples=samples,
                           loop=loop, out=out_dir, data_dir=data_dir, energy_constants=energy_constants,
@@ -199,7 +210,7 @@ def compare(run_dirs: list[Path], *, figure: Path | None = None, force: bool = F
     from beamnet_lava.sweep.plan import expand as expand_sweeps
 
     check_outputs([Out(figure, "--figure", force=force, suffix=".png"),
-                   Out(json_out, "--json", stdout=True)], inputs=run_dirs)
+                   Out(json_out, "--json", stdout=True, force=force)], inputs=run_dirs)
     rows = run_compare(expand_sweeps(run_dirs), figure=figure, force=force)
     if figure is not None:
         rundir.register(figure, None)
@@ -218,7 +229,7 @@ def energy(run_dir: Path, *, sweep: str | None = None, epochs: int | None = None
     sweep_files = [Out(folder / name, "--out", force=force)
                    for name in ("energy_sweep.json", "energy_sweep.png")] if ns else []
     check_outputs([Out(folder, "--out", folder=True), *sweep_files,
-                   Out(json_out, "--json", stdout=True)], inputs=[run_dir, energy_constants])
+                   Out(json_out, "--json", stdout=True, force=force)], inputs=[run_dir, energy_constants])
     report = run_energy(run_dir, sweep=ns, epochs=epochs, out=out_dir or run_dir, force=force,
                         energy_constants=energy_constants, samples=samples, progress=_progress(json_out))
     for name in ("energy_sweep.json", "energy_sweep.png") if "figure" in report else ():
@@ -234,9 +245,13 @@ def report(run_dirs: list[Path], output: list[Path], *, title: str | None = None
     return build_report(run_dirs, output, force=force, title=title)
 
 
-def inspect(netx_file: Path, *, target: str = "loihi2", skip_layers: int = 0):
+def inspect(netx_file: Path, *, target: str = "loihi2", skip_layers: int = 0, json_out: str | None = None,
+            force: bool = False):
     """``inspect``: the hardware-fit report (deploy/fit.py) of a NetX file."""
     from beamnet_lava.deploy.fit import inspect_file
+
+    input_file(netx_file, "network file")
+    check_outputs([Out(json_out, "--json", stdout=True, force=force)], inputs=[netx_file])
 
     return inspect_file(netx_file, target, skip_layers=skip_layers)
 
@@ -263,7 +278,7 @@ def sweep(out_dir: Path, *, config: Path | None = None, model: str | None = None
           grid: list[str] | None = None, set_: list[str] | None = None, data_dir: str | None = None,
           workers: int | None = None, threads: int | None = None, address: str | None = None,
           mlflow_uri: str | None = None, mlflow_experiment: str | None = None,
-          json_out: str | None = None, console=None) -> dict[str, Any]:
+          json_out: str | None = None, force: bool = False, console=None) -> dict[str, Any]:
     """``sweep``: every seed x setting trained on Ray; returns the summary (without its records).
     ``console``: where the progress goes (rich Console)."""
     from beamnet_lava import config as config_mod
@@ -271,6 +286,9 @@ def sweep(out_dir: Path, *, config: Path | None = None, model: str | None = None
     from beamnet_lava.sweep import plan, run_sweep
 
     tracking.check_available(mlflow_uri)
+    input_file(config, "--config")
+    check_outputs([Out(out_dir, "--out", folder=True), Out(json_out, "--json", stdout=True, force=force)],
+                  inputs=[config, data_dir])
     overrides = dict(config_mod.parse_override(item) for item in (set_ or []))
     if data_dir is not None:
         overrides["data_dir"] = data_dir

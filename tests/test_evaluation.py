@@ -99,6 +99,7 @@ def test_ann_is_sized_to_the_beamnet_budget():
 def test_records_round_trip_and_damage(tmp_path):
     path = tmp_path / "p.parquet"
     cols = {c: np.arange(4, dtype=np.float64) for c in records.REQUIRED}
+    cols.update(index=np.arange(4), label=np.arange(4), prediction=np.arange(4), correct=np.ones(4, bool))
     records.write_table(path, cols, {"model": "ann"})
     assert records.check_predictions(path)["model"] == "ann"
     np.testing.assert_array_equal(records.read_table(path)["brier"], cols["brier"])

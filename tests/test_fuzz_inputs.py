@@ -426,3 +426,214 @@ def _given_shd(profile, slow):
 
 test_shd_files = _given_shd(FAST, False)
 test_shd_files_long = _given_shd(LONG, True)
+
+
+# -- issue 30: inspect, import, run --inputs, ingest -----------------------------------------------
+
+def _mutated_file(src: Path, mutation, read, valid=None) -> None:
+    """``read`` the file ``src`` edited by ``mutation``: refused in one line, or valid."""
+    with tempfile.TemporaryDirectory() as tmp:
+        dst = Path(tmp) / ("mutated" + src.suffix)
+        apply_h5(src, dst, mutation)
+        result = refused_or_valid(read, dst)
+        if result is not None and valid is not None:
+            valid(result, Path(tmp))
+
+
+def _inspect_property(tiny_net, mutation):
+    from beamnet_lava.deploy.fit import inspect_file
+
+    def valid(report, _):
+        d = report.to_dict()
+        json.dumps(d)                                    # what --json writes
+        assert report.layers and all(l.neurons >= 1 for l in report.layers)
+        assert report.verdict
+
+    _mutated_file(tiny_net, mutation, inspect_file, valid)
+
+
+@pytest.fixture(scope="module")
+def tiny_nir(tiny_net, tmp_path_factory):
+    from beamnet_lava.nir.bridge import export_nir
+
+    path = tmp_path_factory.mktemp("fuzz-nir") / "tiny.nir"
+    export_nir(tiny_net, path)
+    return path
+
+
+def _import_property(tiny_nir, mutation):
+    from beamnet_lava.netx_export.netx_file import read_netx
+    from beamnet_lava.nir.bridge import import_nir
+
+    def read(path):
+        out = path.with_name("imported.net")
+        try:
+            return import_nir(path, out)
+        finally:
+            assert not [p for p in path.parent.iterdir() if p.name.endswith(".part")]
+
+    def valid(imported, tmp):
+        net = read_netx(tmp / "imported.net")            # what was published runs on Lava
+        assert net.layers and all(l.size >= 1 for l in net.layers)
+        assert 0 < imported.dt < np.inf
+
+    _mutated_file(tiny_nir, mutation, read, valid)
+
+
+test_inspect_mutations = _given_h5("tiny_net", NETX_ATTRS, _inspect_property, FAST, False)
+test_inspect_mutations_long = _given_h5("tiny_net", NETX_ATTRS, _inspect_property, LONG, True)
+test_import_mutations = _given_h5("tiny_nir", [], _import_property, FAST, False)
+test_import_mutations_long = _given_h5("tiny_nir", [], _import_property, LONG, True)
+
+
+# run --inputs: arrays of any dtype and shape, and damaged .npy headers
+
+NPY_DTYPES = st.sampled_from(["|b1", "|u1", "<i2", "<i8", ">i4", "<f4", "<f8", "<c8", "<U2", "|S1", "|O",
+                              "<M8[s]", [("a", "<i4")], ("<i4", (2,))])
+
+
+def _npy_bytes(draw_header, data: bytes) -> bytes:
+    from numpy.lib import format as npy
+    import io
+
+    buf = io.BytesIO()
+    npy.write_array_header_1_0(buf, draw_header)
+    return buf.getvalue() + data
+
+
+@st.composite
+def npy_files(draw):
+    """A .npy file: a real array of some dtype/shape/values, a header declaring a shape its data
+    does not hold, or a damaged header."""
+    kind = draw(st.sampled_from(["array", "header", "raw"]))
+    if kind == "raw":
+        return draw(st.binary(max_size=200)) if draw(st.booleans()) else \
+            b"\x93NUMPY\x01\x00" + draw(st.binary(max_size=120))
+    shape = tuple(draw(st.lists(st.integers(0, 5) if kind == "array" else st.integers(0, 10**9),
+                                min_size=0, max_size=4)))
+    descr = draw(NPY_DTYPES)
+    if kind == "header":
+        return _npy_bytes({"descr": descr, "fortran_order": draw(st.booleans()), "shape": shape},
+                          draw(st.binary(max_size=64)))
+    dtype = np.dtype(descr if not isinstance(descr, list) else descr)
+    values = draw(st.sampled_from([0, 1, 2, -1, 0.5]))
+    arr = np.zeros(shape, dtype=dtype) if dtype.kind in "OMSUV" or dtype.subdtype else \
+        np.full(shape, values).astype(dtype)
+    import io
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=True)
+    return buf.getvalue()
+
+
+def _inputs_property(body: bytes) -> None:
+    from beamnet_lava.sim_cpu.spike_inputs import load_spikes
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.npy"
+        path.write_bytes(body)
+        spikes = refused_or_valid(load_spikes, path)
+        if spikes is None:
+            return
+        assert spikes.ndim == 3 and 0 not in spikes.shape and spikes.dtype == np.uint8
+        assert set(np.unique(spikes)) <= {0, 1}
+
+
+def _given_inputs(profile, slow):
+    @settings(profile)
+    @given(body=npy_files())
+    def test(body):
+        _inputs_property(body)
+    return pytest.mark.slow(test) if slow else test
+
+
+test_run_inputs_files = _given_inputs(FAST, False)
+test_run_inputs_files_long = _given_inputs(LONG, True)
+
+
+@pytest.mark.slow
+@settings(LONG, max_examples=12)           # each accepted file is a real Lava run (~5 s)
+@given(body=npy_files())
+def test_run_inputs_cli_long(tiny_net, body):
+    """The whole verb: `run FILE --inputs x.npy` exits 0 or 1 with one line, never a traceback."""
+    from typer.testing import CliRunner
+
+    from beamnet_lava.cli import app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.npy"
+        path.write_bytes(body)
+        r = CliRunner().invoke(app, ["run", str(tiny_net), "--inputs", str(path), "--json", "-"])
+        assert r.exit_code in (0, 1) and "Traceback" not in r.output, r.output
+        if r.exit_code == 1:
+            assert r.output.count("error:") == 1 and str(path) in " ".join(r.output.split()), r.output
+
+
+# ingest: every field of results.json and bundle.json
+
+@pytest.fixture(scope="module")
+def fuzz_bundle(tiny_net, tmp_path_factory):
+    from beamnet_lava.deploy.bundle import write_bundle
+
+    out = tmp_path_factory.mktemp("fuzz-bundle") / "job"
+    write_bundle(tiny_net, out, samples=3)
+    meta = json.loads((out / "bundle.json").read_text())
+    counts = np.load(out / "expected_output_spikes.npy").sum(-1)
+    results = {"bundle": meta["name"], "network_sha256": meta["network_sha256"], "backend": "loihi2",
+               "measured_on": "Loihi 2 via lava-loihi", "labels": np.load(out / "labels.npy").tolist(),
+               "n_samples": 3, "time_steps": meta["time_steps"], "output_counts": counts.tolist(),
+               "predictions": counts.argmax(1).tolist(),
+               "agreement": {"spike_trains": 1.0, "counts": 1.0, "predictions": 1.0},
+               "host_fallbacks": [], "partition": None, "per_core_table": None,
+               "energy": {"time_per_step_us": 10.0,
+                          "energy_per_inference_mJ": {"total": 0.2, "dynamic": 0.05}}}
+    return out, meta, results
+
+
+JSON_VALUES = st.one_of(BAD, st.none(), st.text(max_size=6), st.lists(BAD, max_size=3),
+                        st.dictionaries(st.sampled_from(["total", "dynamic", "spike_trains", "x"]), BAD,
+                                        max_size=3),
+                        st.lists(st.lists(st.integers(-2, 40), max_size=11), max_size=4))
+
+
+def _ingest_property(fuzz_bundle, which: str, key: str, value, drop: bool) -> None:
+    from beamnet_lava.deploy.ingest import ingest
+    from beamnet_lava.evaluation.compare import compare
+
+    src, meta, results = fuzz_bundle
+    with tempfile.TemporaryDirectory() as tmp:
+        b = Path(tmp) / "job"
+        shutil.copytree(src, b)
+        doc = dict(meta if which == "bundle.json" else results)
+        if drop:
+            doc.pop(key, None)
+        else:
+            doc[key] = value.encode().decode() if isinstance(value, str) else value
+        (b / "bundle.json").write_text(json.dumps(doc if which == "bundle.json" else meta))
+        (b / "results.json").write_text(json.dumps(doc if which == "results.json" else results))
+        out = Path(tmp) / "rec"
+        try:
+            m = ingest(b / "results.json", out)
+        except BeamnetError as exc:
+            assert "\n" not in str(exc) and str(b) in str(exc), str(exc)
+            assert not out.exists(), "a refused ingest left records behind"
+            return
+        assert 0 <= m["accuracy"] <= 1 and m["n_samples"] == 3
+        rows = compare([Path(r) for r in m["records"]])      # what was written reads back
+        for r in rows:
+            assert 0 <= r["accuracy"] <= 1 and np.isfinite(r["nll"]) and np.isfinite(r["ece"])
+
+
+def _given_ingest(profile, slow):
+    @settings(profile)
+    @given(data=st.data())
+    def test(fuzz_bundle, data):
+        which = data.draw(st.sampled_from(["results.json", "bundle.json"]), label="file")
+        doc = fuzz_bundle[1] if which == "bundle.json" else fuzz_bundle[2]
+        key = data.draw(st.sampled_from(sorted(doc)), label="key")
+        _ingest_property(fuzz_bundle, which, key, data.draw(JSON_VALUES, label="value"),
+                         data.draw(st.booleans(), label="drop"))
+    return pytest.mark.slow(test) if slow else test
+
+
+test_ingest_fields = _given_ingest(FAST, False)
+test_ingest_fields_long = _given_ingest(LONG, True)

@@ -423,6 +423,10 @@ def test_cli_import_never_overwrites_without_force_and_run_takes_nir(tmp_path):
     target.write_bytes(b"precious")
     result = runner.invoke(app, ["import", str(src), "-o", str(target)])
     assert result.exit_code == 1 and target.read_bytes() == b"precious"
+    result = runner.invoke(app, ["import", str(src), "-o", str(target), "--force"])   # not ours
+    assert result.exit_code == 1 and target.read_bytes() == b"precious"
+    target.unlink()
+    assert runner.invoke(app, ["import", str(src), "-o", str(target)]).exit_code == 0
     assert runner.invoke(app, ["import", str(src), "-o", str(target), "--force"]).exit_code == 0
     x = _save(tmp_path / "x.npy", _spikes((2, 5, 3), 0.6, 4))
     result = runner.invoke(app, ["run", str(src), "--inputs", str(x), "--record",

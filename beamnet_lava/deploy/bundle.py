@@ -14,15 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from beamnet_lava import budget, outputs, rundir
 from beamnet_lava.deploy import job_readout
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.io_utils import umask
 from beamnet_lava.families import implements, register_hook
 from beamnet_lava.deploy.fit import NO_FILE
 from beamnet_lava.families.contracts import BundleCaseHook
@@ -272,8 +273,10 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
     from beamnet_lava.netx_export.export import file_family
 
     src, out = Path(netx_file), Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-        raise BeamnetError(f"{out} exists and is not empty; pass --force to replace it")
+    outputs.input_file(src, "network file")
+    outputs.check([outputs.Out(out, "--out", folder=True, force=force, kind=rundir.BUNDLE)],
+                  inputs=[src, data_dir, inputs])
+    budget.check_hdf5(src)
     fit = inspect_file(src)
     micro = [p.process for p in fit.processes if p.placement == MICROCODE]
     if micro:
@@ -297,10 +300,8 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
     known = info.get("labels_known", True)
     meta["expected"] = {"computed_with": "beamnet-lava LavaNetwork, Loihi2SimCfg(select_tag='fixed_pt')",
                         "accuracy": float((decided == labels).mean()) if known else None}
-    parent = out.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    try:
+    # built aside and swapped in whole: --force replaces only an earlier bundle (rundir.py)
+    with rundir.building(out, rundir.BUNDLE, force=force) as tmp:
         shutil.copyfile(src, tmp / "network.net")
         np.save(tmp / "inputs.npy", spikes)
         np.save(tmp / "labels.npy", labels)
@@ -316,17 +317,11 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
                               ("beamnet_lava.deploy", "job_readout.py")):
             (tmp / Path(name).name).write_text(resources.files(package).joinpath(name).read_text())
         (tmp / "job.slurm").write_text(SLURM.format(name=out.name))
-        (tmp / "job.slurm").chmod(0o755)
+        (tmp / "job.slurm").chmod(0o777 & ~umask())   # executable, as the umask allows
         (tmp / "requirements.txt").write_text(REQUIREMENTS)
         (tmp / "README.md").write_text(README.format(
             name=out.name, source=src, family=fit.family, n=len(spikes), dataset=meta["dataset"],
             part=part, window=window, network="network.net", sha=meta["network_sha256"][:16],
             n_in=spikes.shape[1], n_out=expected.shape[1]))
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return meta
 

@@ -182,15 +182,23 @@ def profile_of(f: h5py.File) -> FitProfile:
     return FitProfile(family.name, _NETX.processes)
 
 
+def _first(ds) -> object:
+    """The first value of a dataset (a NetX scalar field); an empty one is a damaged file."""
+    if not isinstance(ds, h5py.Dataset):
+        raise BeamnetError(f"{ds.file.filename}: {ds.name} is a group, not a NetX field")
+    value = np.asarray(ds[()]).reshape(-1)
+    if not value.size:
+        raise BeamnetError(f"{ds.file.filename}: {ds.name} is empty (a damaged file); re-export it")
+    return value[0]
+
+
 def _string(ds) -> str:
-    value = ds[()]
-    if isinstance(value, np.ndarray):
-        value = value.reshape(-1)[0]
+    value = _first(ds)
     return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _scalar(g: h5py.Group, key: str, default=None):
-    return default if key not in g else np.asarray(g[key][()]).reshape(-1)[0].item()
+    return default if key not in g else np.asarray(_first(g[key])).item()
 
 
 def _nonzero_stats(w: np.ndarray) -> tuple[int, int, float, int, float]:
@@ -536,6 +544,7 @@ def inspect_file(path: str | Path, target: str = "loihi2", skip_layers: int = 0)
     p = Path(path)
     if not p.is_file():
         raise BeamnetError(f"{p}: no such file")
+    budget.check_hdf5(p)                    # declared sizes, before any dataset is read
     try:
         f = h5py.File(p, "r")
     except OSError as exc:

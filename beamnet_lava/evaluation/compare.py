@@ -10,7 +10,6 @@ recompute every number from the records alone.
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -60,6 +59,12 @@ def _calibration(con, path: str) -> dict[str, float]:
         raise BeamnetError(f"{path} holds no class probability columns p0, p1, ...; re-run the "
                            "command that wrote it with this version")
     prob = np.column_stack([np.asarray(cols[c], dtype=np.float64) for c in names])
+    if names != [f"p{k}" for k in range(len(names))] or labels.min() < 0 or labels.max() >= len(names) \
+            or not np.isfinite(prob).all() or (prob < 0).any() or \
+            not np.allclose(prob.sum(1), 1.0, atol=1e-3):
+        raise BeamnetError(f"{path}: its labels or class probabilities are not valid (labels in "
+                           f"0..{len(names) - 1}, probabilities >= 0 summing to 1): a damaged or "
+                           "edited record; re-run the command that wrote it")
     return {"nll": nll(prob, labels), "brier": brier(prob, labels), "ece": ece(prob, labels, N_BINS)}
 
 
@@ -118,10 +123,39 @@ def summarize_run(run_dir: str | Path) -> dict[str, Any]:
         con.close()
     metrics = Path(run_dir) / "metrics.json"
     if metrics.is_file():
-        m = json.loads(metrics.read_text())
+        m = records.read_json(metrics)
         out["parameters"] = m.get("parameters")
         out.update({k: m[k] for k in MEASURED if k in m})   # records of `beamnet-lava ingest`
+        _check_measured(metrics, out)
     return out
+
+
+def _check_measured(path: Path, row: dict[str, Any]) -> None:
+    """The fields of metrics.json a comparison shows, each of its type (tampered: one line)."""
+    def number(v, lo=0.0, hi=np.inf) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi
+
+    def fails(key: str) -> bool:
+        v = row.get(key)
+        if v is None:
+            return False
+        if key == "parameters":
+            return not (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
+        if key == "measured_on":
+            return not isinstance(v, str)
+        if key == "time_per_step_us":
+            return not number(v)
+        if key == "agreement_with_cpu":
+            return not (isinstance(v, dict) and all(number(v.get(k), 0.0, 1.0)
+                                                    for k in ("spike_trains", "predictions")))
+        if key == "energy_per_inference_mJ":
+            return not (isinstance(v, dict) and all(number(v.get(k)) for k in ("total", "dynamic")))
+        return False
+
+    bad = [k for k in ("parameters", *MEASURED) if fails(k)]
+    if bad:
+        raise BeamnetError(f"{path}: '{bad[0]}' is {row[bad[0]]!r}"[:160] + ", not what beamnet-lava "
+                           "writes there (a damaged or edited record); re-run the command that wrote it")
 
 
 def compare(run_dirs: list[str | Path], figure: str | Path | None = None,
@@ -134,6 +168,9 @@ def compare(run_dirs: list[str | Path], figure: str | Path | None = None,
         raise BeamnetError("these runs were tested on different splits, so their numbers are not "
                            "comparable: " + "; ".join(f"{r['run']}: {r['split']}" for r in rows))
     if figure is not None:
+        from beamnet_lava.evaluation.groups import group_rows
+
+        group_rows(rows)          # the grouping's refusals come before any figure is written
         figure_plot(rows, figure, force)
     return rows
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from beamnet_lava.errors import BeamnetError
+from beamnet_lava.evaluation import records
 from beamnet_lava.evaluation.compare import records_dir
 from beamnet_lava.metrics import statistics
 
@@ -40,7 +41,7 @@ def _config(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / "config.json"
     if not path.is_file():       # an evaluation folder of an exported file: its own group
         return {"run": str(run_dir)}
-    cfg = json.loads(path.read_text())
+    cfg = records.read_json(path)
     return {k: v for k, v in cfg.items() if k not in IGNORED}
 
 

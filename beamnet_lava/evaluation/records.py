@@ -70,8 +70,12 @@ def _open(path: str | Path):
     except Exception as exc:  # noqa: BLE001 - a damaged file is the user's to fix
         raise BeamnetError(f"{p} is not a readable Parquet file ({exc.__class__.__name__}: {exc}); "
                            "it may be truncated: re-run the command that wrote it") from None
-    meta = {k.decode()[len("beamnet_lava."):]: v.decode() for k, v in (schema.metadata or {}).items()
-            if k.startswith(b"beamnet_lava.")}
+    try:
+        meta = {k.decode()[len("beamnet_lava."):]: v.decode() for k, v in (schema.metadata or {}).items()
+                if k.startswith(b"beamnet_lava.")}
+    except UnicodeDecodeError:
+        raise BeamnetError(f"{p}: its beamnet_lava.* metadata is not UTF-8 text (a damaged or edited "
+                           "record): re-run the command that wrote it") from None
     if meta.get("format") != FORMAT:
         raise BeamnetError(f"{p} has record format {meta.get('format')!r}, this beamnet-lava reads "
                            f"{FORMAT!r}: re-run the command that wrote it with this version")
@@ -83,14 +87,54 @@ def read_meta(path: str | Path) -> dict[str, str]:
     return _open(path)[1]
 
 
+#: the type each column of a predictions record must have (pyarrow type tests)
+_INTEGER = ("index", "label", "prediction")
+_BOOLEAN = ("correct",)
+
+
 def check_predictions(path: str | Path) -> dict[str, str]:
-    """Validate a predictions / OOD record; returns its metadata."""
+    """Validate a predictions / OOD record (columns present, of their types, at least one
+    row); returns its metadata."""
+    import pyarrow.parquet as pq
+    import pyarrow.types as pat
+
     schema, meta = _open(path)
     missing = [c for c in REQUIRED if c not in schema.names]
     if missing:
         raise BeamnetError(f"{path} lacks column(s) {', '.join(missing)}; re-run the command that "
                            "wrote it with this version")
+    for field in schema:
+        name, t = field.name, field.type
+        probability = name[:1] == "p" and name[1:].isdigit()
+        if name in _INTEGER:
+            ok = pat.is_integer(t)
+        elif name in _BOOLEAN:
+            ok = pat.is_boolean(t)
+        elif name in REQUIRED or probability:
+            ok = pat.is_floating(t) or pat.is_integer(t)
+        else:
+            continue
+        if not ok:
+            raise BeamnetError(f"{path}: column {name} holds {t}, not numbers of its kind (a damaged "
+                               "or edited record): re-run the command that wrote it")
+    if pq.ParquetFile(path).metadata.num_rows < 1:
+        raise BeamnetError(f"{path} holds no samples: re-run the command that wrote it")
     return meta
+
+
+def read_json(path: str | Path) -> dict[str, Any]:
+    """A JSON object a beamnet-lava command wrote (metrics.json, config.json), or one line."""
+    import json
+
+    p = Path(path)
+    try:
+        data = json.loads(p.read_bytes())
+    except (OSError, ValueError, RecursionError) as exc:
+        raise BeamnetError(f"{p} is not readable JSON ({exc.__class__.__name__}); re-run the command "
+                           "that wrote it") from None
+    if not isinstance(data, dict):
+        raise BeamnetError(f"{p} does not hold a JSON object; re-run the command that wrote it")
+    return data
 
 
 def read_table(path: str | Path) -> dict[str, np.ndarray]:

@@ -22,10 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from beamnet_lava import outputs
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation import records
 from beamnet_lava.evaluation.compare import compare, records_dir
-from beamnet_lava.io_utils import atomic_path, refuse_overwrite
+from beamnet_lava.io_utils import atomic_path
 
 LAVA_RUN = "lava_run.json"
 # The additive terms of the energy breakdowns (metrics/energy.py): spiking models' operations
@@ -476,7 +477,7 @@ def report(run_dirs: list[str | Path], out: str | Path | list[str | Path], *, fo
     for o in outs:                                    # every target checked before any work
         if o.suffix.lower() not in FORMATS:
             raise BeamnetError(f"report {o}: the file name must end in .pdf or .html")
-        refuse_overwrite(o, force)
+        outputs.check([outputs.Out(o, "--output", force=force)], inputs=list(run_dirs))
     if len({o.resolve() for o in outs}) < len(outs):
         raise BeamnetError(f"report: {', '.join(map(str, outs))}: the same file twice")
     rows = compare(list(run_dirs))

@@ -8,6 +8,7 @@ from typing import Callable, Iterator
 import h5py
 import numpy as np
 
+from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
 
 
@@ -23,6 +24,7 @@ def open_extension(path: str | Path, group: str, version: int,
     def bad(msg: str) -> BeamnetError:
         return BeamnetError(f"{p}: {msg}")
 
+    budget.check_hdf5(p)                    # declared sizes, before any dataset is read
     try:
         f = h5py.File(p, "r")
     except OSError as exc:

@@ -25,6 +25,7 @@ import h5py
 import numpy as np
 
 from beamnet_lava.neurons import fixed_point
+from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.rundir import RUN_ID_ATTR
 from beamnet_lava.families import implements
@@ -226,6 +227,7 @@ def open_hdf5(path: str | Path) -> h5py.File:
         raise BeamnetError(f"{p}: no such file")
     if not p.is_file():
         raise BeamnetError(f"{p}: not a file")
+    budget.check_hdf5(p)                    # declared sizes, before any dataset is read
     try:
         return h5py.File(p, "r")
     except OSError as exc:

@@ -41,12 +41,12 @@ from typing import Any
 import h5py
 import numpy as np
 
-from beamnet_lava import __version__
+from beamnet_lava import __version__, budget, outputs
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import get_family, implements, register_hook
 from beamnet_lava.families.contracts import ToNirHook
-from beamnet_lava.io_utils import atomic_path, refuse_overwrite
+from beamnet_lava.io_utils import atomic_path
 from beamnet_lava.nir import channels
 from beamnet_lava.netx_export.netx_file import (
     Layer,
@@ -277,7 +277,7 @@ def export_nir(source: str | Path, out: str | Path, *, force: bool = False,
     import nir
 
     source, out = Path(source), Path(out)
-    refuse_overwrite(out, force)
+    outputs.check([outputs.Out(out, "--output", force=force)], inputs=[source])
     with _as_export_file(source) as (path, family):
         graph = family.hook("to_nir")(path, deterministic)
     meta = _our_metadata(graph)
@@ -341,6 +341,7 @@ def read_nir(path: str | Path):
     p = Path(path)
     if not p.is_file():
         raise BeamnetError(f"{p}: no such file")
+    budget.check_hdf5(p)                    # declared sizes, before any dataset is read
     try:
         with h5py.File(p, "r") as f:
             layout = "node" in f and "version" in f

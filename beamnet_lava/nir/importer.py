@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from beamnet_lava import checks, outputs
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.io_utils import refuse_overwrite
 from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, Layer, read_netx
 from beamnet_lava.netx_export.netx_writer import NetxWriter, cuba
 from beamnet_lava.neurons import fixed_point
@@ -98,7 +98,11 @@ def nir_to_layers(graph, path: Path, *, dt: float | None = None, tolerance: floa
     """NetX CUBA layers computing what ``graph`` computes (forward Euler at ``dt``)."""
     nodes, edges = flatten_graph(graph)
     meta = _our_metadata(graph)
-    dt = float(dt or meta.get("dt") or _scalar_meta(graph, "dt") or DT)
+    if dt is not None:                          # --dt: 0, negative or NaN is refused, never replaced
+        dt = checks.seconds("--dt", dt)
+    else:
+        found = meta.get("dt") if meta.get("dt") is not None else _scalar_meta(graph, "dt")
+        dt = DT if found is None else checks.seconds(f"{path}: metadata dt", found)
     for name, node in nodes.items():
         for key, val in vars(node).items():
             if isinstance(val, np.ndarray) and val.dtype.kind in "fc" and not np.all(np.isfinite(val)):
@@ -317,7 +321,7 @@ def import_nir(source: str | Path, out: str | Path, *, force: bool = False, dt: 
     without ``force``; read back before it is published); nothing is written if the graph
     cannot be carried. Returns a NirImport (dense chains) or a ConvImport (conv graphs)."""
     source, out = Path(source), Path(out)
-    refuse_overwrite(out, force)
+    outputs.check([outputs.Out(out, "--output", force=force)], inputs=[source])
     graph = read_nir(source)
     imported = nir_to_layers(graph, source, dt=dt, tolerance=tolerance, round_off_grid=round_off_grid)
     if isinstance(imported, conv_mod.ConvImport):
@@ -336,4 +340,9 @@ def netx_view(path: str | Path) -> Iterator[Path]:
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="beamnet-nir-") as tmp:
-        yield import_nir(path, Path(tmp) / f"{path.stem}.net").path
+        converted = Path(tmp) / f"{path.stem}.net"
+        try:
+            yield import_nir(path, converted).path
+        except BeamnetError as exc:         # name the user's file, never our temporary copy
+            message = str(exc).replace(str(converted), str(path))
+            raise (type(exc)(message) if message != str(exc) else exc) from None

@@ -42,7 +42,9 @@ def user_error(exc: BaseException) -> None:
 
 def interrupted(exc: BaseException) -> None:
     """Ctrl-C, SIGTERM, SIGHUP (interrupts.py)."""
-    err.print(f"[bold red]{getattr(exc, 'message', 'interrupted')}[/]", highlight=False)
+    from beamnet_lava import interrupts
+
+    err.print(f"[bold red]{interrupts.message_of(exc)}[/]", highlight=False)
 
 
 def no_space(exc: OSError) -> None:
@@ -405,8 +407,8 @@ def ingested(m: dict[str, Any]) -> None:
               + " ".join(m["records"]), highlight=False)
 
 
-def sweep_interrupted(out_dir: Path) -> None:
-    err.print(f"[bold red]interrupted:[/] finished runs are kept in {out_dir}; run the same "
+def sweep_interrupted(out_dir: Path, how: str = "interrupted") -> None:
+    err.print(f"[bold red]{how}:[/] finished runs are kept in {out_dir}; run the same "
               "command again to resume", highlight=False, soft_wrap=True)
 
 

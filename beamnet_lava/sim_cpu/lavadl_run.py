@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
 from beamnet_lava.families.contracts import RunOptions
@@ -28,6 +29,7 @@ def load_inputs(path: str | Path) -> np.ndarray:
     """A numeric array from ``path`` (.npy): per-step inputs (samples, steps, ...) or static
     images (samples, ...); checked against the network by the runner."""
     p = Path(path)
+    budget.npy_header(p)                    # shape and dtype from the header, before loading
     try:
         arr = np.load(p, allow_pickle=False)
     except FileNotFoundError:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements, register_hook
 from beamnet_lava.families.contracts import SpikeInputsHook
@@ -36,6 +37,9 @@ implements("snn", hook="spike_inputs")(read_netx)
 def load_spikes(path: str | Path) -> np.ndarray:
     """A ``(samples, steps, inputs)`` 0/1 array from ``path`` (.npy), validated."""
     p = Path(path)
+    dtype = budget.npy_header(p)[1]          # sizes and dtype from the header, before loading
+    if dtype.kind not in "biuf":
+        raise BeamnetError(f"{p}: input spikes have dtype {dtype}; give a bool or 0/1 integer array")
     try:
         arr = np.load(p, allow_pickle=False)
     except FileNotFoundError:
@@ -84,6 +88,9 @@ def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path 
     if time_steps is not None or input_mode != "auto":
         raise BeamnetError(f"{netx_path}: --time-steps and input modes apply to lava-dl files "
                            "(static images); this network takes spike trains of their own length")
+    shape, dtype, _ = budget.npy_header(inputs)
+    if len(shape) == 3:                      # memory for the whole run, before loading anything
+        budget.check_inputs_run(*shape, [l.size for l in net.layers], carry_steps(net), dtype.itemsize)
     spikes = load_spikes(inputs)
     n, steps, n_in = spikes.shape
     if n_in != channels.user_input_size(net):

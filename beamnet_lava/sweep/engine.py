@@ -14,16 +14,19 @@ a point's numbers do not depend on which worker ran it or when.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.sweep.plan import LOCK, Lock, Sweep
+from beamnet_lava.sweep.plan import LOCK, Lock, Sweep, clean_stale
 
 POLL_S = 0.25            # driver: how often live lines refresh
 REPORT_S = 0.5           # worker: at most one progress message per this many seconds
@@ -62,6 +65,12 @@ class Engine:
     def __enter__(self) -> Engine:
         ray = _ray()
         t0 = time.perf_counter()
+        with _signals_kept():
+            self._start(ray)
+        self.seconds_to_start = time.perf_counter() - t0
+        return self
+
+    def _start(self, ray) -> None:
         common = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
         if self.address:
             import beamnet_lava
@@ -87,8 +96,6 @@ class Engine:
                             f"the embedded Ray did not start ({str(exc).splitlines()[0]}); load "
                             f"average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: try again "
                             "when the machine is less busy") from None
-        self.seconds_to_start = time.perf_counter() - t0
-        return self
 
     def __exit__(self, *exc: object) -> None:
         _ray().shutdown()       # embedded: stops its processes; cluster: disconnects only
@@ -98,6 +105,24 @@ class Engine:
         return {"engine": "ray", "ray_version": ray.__version__,
                 "address": self.address or "embedded (127.0.0.1)", "workers": self.workers,
                 "threads_per_worker": self.threads, "seconds_to_start": self.seconds_to_start}
+
+
+@contextlib.contextmanager
+def _signals_kept() -> Iterator[None]:
+    """Keep the process's SIGINT/SIGTERM/SIGHUP handlers across ``ray.init``: it installs its
+    own SIGTERM handler (``sys.exit(15)``, exit code 1) and its core worker a C handler that
+    prints a stack dump, so a SIGTERM would no longer end the sweep cleanly with 143
+    (:mod:`beamnet_lava.interrupts`)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    kept = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in kept.items():
+            if handler is not None:
+                signal.signal(s, handler)
 
 
 def _auth_hint() -> str:
@@ -186,6 +211,7 @@ def run(sweep: Sweep, *, workers: int | None = None, threads: int | None = None,
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     with Lock(sweep.out / LOCK):
         sweep.check_manifest()
+        clean_stale(sweep)                  # half-built run folders of an interrupted sweep
         records: dict[str, dict[str, Any]] = {}
         todo = []
         for p in sweep.points:

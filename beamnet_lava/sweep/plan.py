@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from beamnet_lava import config as config_mod
+from beamnet_lava import checks, config as config_mod
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.io_utils import atomic_path, write_json
+from beamnet_lava.io_utils import atomic_path, umask, write_json
 from beamnet_lava.training import checkpoint
 
 MANIFEST = "sweep.json"
@@ -39,16 +39,33 @@ FORMAT = 1
 NOT_SETTINGS = ("split_description",)
 
 
+MAX_POINTS = 10_000      # each point trains a model and is rewritten into sweep.json
+
+
 def parse_seeds(text: str) -> list[int]:
-    """``0-4`` -> 0..4; ``0,3,7``; ``0-2,5``."""
-    seeds: list[int] = []
+    """``0-4`` -> 0..4; ``0,3,7``; ``0-2,5``. The count is bounded before any list is built."""
+    ranges: list[tuple[int, int]] = []
+    total = 0
     for part in str(text).split(","):
         part = part.strip()
-        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        m = re.fullmatch(r"(\d{1,30})(?:-(\d{1,30}))?", part)
         if not m or (m.group(2) is not None and int(m.group(2)) < int(m.group(1))):
             raise BeamnetError(f"--seeds {text!r}: give seeds like 0-4 or 0,3,7 (non-negative integers)")
         lo, hi = int(m.group(1)), int(m.group(2) if m.group(2) is not None else m.group(1))
-        seeds += [s for s in range(lo, hi + 1) if s not in seeds]
+        if hi > checks.SEED_MAX:
+            raise BeamnetError(f"--seeds {text!r}: seed {hi} is above {checks.SEED_MAX} (numpy's largest seed)")
+        total += hi - lo + 1
+        if total > MAX_POINTS:
+            raise BeamnetError(f"--seeds {text!r} gives more than {MAX_POINTS:,} seeds; a sweep trains "
+                               f"at most {MAX_POINTS:,} points: split it into several sweeps")
+        ranges.append((lo, hi))
+    seen: set[int] = set()
+    seeds: list[int] = []
+    for lo, hi in ranges:
+        for s in range(lo, hi + 1):
+            if s not in seen:
+                seen.add(s)
+                seeds.append(s)
     return seeds
 
 
@@ -103,6 +120,12 @@ class Point:
 def points(grid: dict[str, list[Any]], seeds: list[int]) -> list[Point]:
     """The cartesian product of the grid, seeds innermost (every setting gets all seeds)."""
     keys = list(grid)
+    n = len(seeds)
+    for k in keys:
+        n *= len(grid[k])
+    if n > MAX_POINTS:
+        raise BeamnetError(f"the grid x --seeds gives {n:,} points; a sweep trains at most "
+                           f"{MAX_POINTS:,}: split it into several sweeps")
     return [Point(dict(zip(keys, combo)), s)
             for combo in itertools.product(*(grid[k] for k in keys)) for s in seeds]
 
@@ -222,21 +245,29 @@ def scalar_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
 @dataclass
 class Lock:
     """An exclusive ``fcntl`` lock on ``SWEEP_DIR/.lock``: released when the process ends,
-    so a crashed sweep never blocks the next one."""
+    so a crashed sweep never blocks the next one; the file is removed on a clean exit."""
 
     path: Path
     _fd: int | None = None
 
     def __enter__(self) -> Lock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
-            os.close(fd)
-            raise BeamnetError(f"another sweep is writing into {self.path.parent} ({holder}); "
-                               "wait for it or choose another --out") from None
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666 & ~umask())
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
+                os.close(fd)
+                raise BeamnetError(f"another sweep is writing into {self.path.parent} ({holder}); "
+                                   "wait for it or choose another --out") from None
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)             # the holder before us removed the file: lock the new one
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode())
         self._fd = fd
@@ -244,10 +275,43 @@ class Lock:
 
     def __exit__(self, *exc: object) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
+            try:
+                os.unlink(self.path)
+            except OSError:
+                os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def clean_stale(sweep: Sweep) -> list[str]:
+    """Remove the half-built run folders (``runs/.POINT.*.part``, ``.POINT.old-*``) and lock
+    files an interrupted or killed sweep left; a folder still being built (its lock held) stays.
+    Call under the sweep's :class:`Lock`. Returns the names removed."""
+    import fnmatch
+    import shutil
+
+    from beamnet_lava import rundir
+
+    runs = sweep.out / RUNS
+    if not runs.is_dir():
+        return []
+    ids = {p.id for p in sweep.points}
+    removed = []
+    for e in sorted(os.listdir(runs)):
+        if not any(fnmatch.fnmatch(e, pat) for pat in (".*.part", ".*.old-*", ".*.lock")):
+            continue
+        point = next((i for i in ids if e.startswith(f".{i}.")), None)
+        if point is None:
+            continue
+        try:
+            with rundir.locked(runs / point):         # removes a stray lock file on exit
+                if not e.endswith(".lock"):
+                    shutil.rmtree(runs / e, ignore_errors=True)
+                removed.append(e)
+        except BeamnetError:          # being built right now by another command
+            continue
+    return removed
 
 
 def iter_run_dirs(sweep_dir: str | Path) -> Iterator[Path]:
