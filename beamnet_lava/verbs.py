@@ -51,7 +51,7 @@ def train(out_dir: Path, *, model: str | None = None, dataset: str | None = None
     train; log to MLflow. Returns the metrics, the run's id, its family's probability kind."""
     from beamnet_lava import config as config_mod
     from beamnet_lava.evaluation import tracking
-    from beamnet_lava.evaluation.pipeline import train as run_training
+    from beamnet_lava.workflows.train import train as run_training
 
     tracking.check_available(mlflow_uri)
     input_file(config, "--config")
@@ -221,7 +221,7 @@ def energy(run_dir: Path, *, sweep: str | None = None, epochs: int | None = None
            out_dir: Path | None = None, force: bool = False, samples: int | None = None,
            energy_constants: Path | None = None, json_out: str | None = None) -> dict[str, Any]:
     """``energy`` of a run (and a BEAM-Net sweep over N); returns the report."""
-    from beamnet_lava.evaluation.energy_report import energy as run_energy
+    from beamnet_lava.workflows.energy import energy as run_energy
 
     ns = _int_list(sweep, "--sweep", "25,50,100")
     input_file(energy_constants, "--energy-constants")

@@ -26,7 +26,7 @@ import numpy as np
 import beamnet_lava  # noqa: F401  (lava shim)
 from beamnet_lava import config as config_mod
 from beamnet_lava.config import BeamnetConfig, parse_override
-from beamnet_lava.evaluation.pipeline import train
+from beamnet_lava.workflows.train import train
 
 COLUMNS = [("acc", "accuracy", "{:.2%}"), ("acc loop", "loop_accuracy", "{:.2%}"),
            ("ECE", "ece", "{:.3f}"), ("ECE raw", "ece_raw_eta", "{:.3f}"), ("eta", "eta", "{:.3g}"), ("T", "readout_temperature", "{:.2f}"),

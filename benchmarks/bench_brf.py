@@ -2,7 +2,7 @@
 
 Checks the claim of Higuchi et al. (ICML 2024, arXiv 2402.14603): BRF reaches
 the best accuracy with 0.14-0.46x the spikes of ALIF and converges in fewer
-epochs. Each model is trained with ``beamnet_lava.evaluation.pipeline.train``
+epochs. Each model is trained with ``beamnet_lava.workflows.train.train``
 (the code path of ``beamnet-lava train``) on the same split and seed.
 
     python benchmarks/bench_brf.py [--dataset digits-seq] [--epochs 15] [--hidden 64]
@@ -90,7 +90,7 @@ def main() -> None:
             args.json.write_text(json.dumps(rows, indent=2) + "\n")
         return
 
-    from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.workflows.train import train
 
     out = args.out or Path(tempfile.mkdtemp(prefix="beamnet-bench-brf-"))
     rows = []

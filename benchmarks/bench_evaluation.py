@@ -34,7 +34,7 @@ def main() -> None:
     ap.add_argument("--json", default=None, help="write all numbers to this JSON file")
     args = ap.parse_args()
 
-    from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.workflows.train import train
 
     base = Path(args.runs) / args.dataset
     common = {"dataset": args.dataset, "seed": args.seed,

@@ -27,7 +27,7 @@ from beamnet_lava.data import load_split
 from beamnet_lava.netx_export import export_run
 from beamnet_lava.sim_cpu.evaluate import run_dataset
 from beamnet_lava.training.checkpoint import load_run
-from beamnet_lava.evaluation.pipeline import train
+from beamnet_lava.workflows.train import train
 
 BEAMNET_EVENTS = dict(event_polarity="on_only", event_downsample=2, event_window_ms=60.0,
                       n_memory=300, epochs=3)

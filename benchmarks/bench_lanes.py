@@ -137,7 +137,7 @@ def main() -> None:
     from beamnet_lava.config import BeamnetConfig, SeqConfig, SNNConfig
     from beamnet_lava.netx_export import export_run
     from beamnet_lava.sim_cpu.evaluate import run_dataset
-    from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.workflows.train import train
 
     load0 = os.getloadavg()
     print(f"load average at start: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} "

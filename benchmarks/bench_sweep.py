@@ -61,7 +61,7 @@ def main() -> None:
 
     from beamnet_lava.config import BeamnetConfig
     from beamnet_lava.sweep import Sweep, run_sweep
-    from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.workflows.train import train
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     seeds = list(range(args.runs))

@@ -121,7 +121,7 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true",
                     help="read evaluations already in --runs instead of evaluating again")
     args = ap.parse_args()
-    from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.workflows.train import train
 
     seeds = [int(s) for s in args.seeds.split(",")]
     base = Path(args.runs) / args.dataset

@@ -60,7 +60,7 @@ def _trained(tmp_path_factory, name: str, config, leaf: str, net: str | None = N
     ``ROOT/net``), trained once per session for every worker: yields ROOT, then checks the
     tests left it as it was."""
     def build(root: Path) -> None:
-        from beamnet_lava.evaluation.pipeline import train
+        from beamnet_lava.workflows.train import train
         from beamnet_lava.netx_export import export_run
 
         train(config, root / leaf, progress=False)

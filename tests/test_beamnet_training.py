@@ -7,7 +7,7 @@ import pytest
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.evaluation.records import HISTORY, PREDICTIONS, read_table
 from beamnet_lava.training.checkpoint import CHECKPOINT
-from beamnet_lava.evaluation.pipeline import train
+from beamnet_lava.workflows.train import train
 
 
 @pytest.fixture(scope="module")

@@ -147,7 +147,7 @@ def test_model_parameters_stay_valid_after_projection():
 def test_tiny_brf_training_beats_chance(tmp_path):
     """Four epochs on every training sample learn (slow; the fast suite's BRF tests use the
     shared one-epoch run ``brf32``)."""
-    from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.workflows.train import train
 
     out = tmp_path / "run"
     m = train(SeqConfig(model="brf-rsnn", epochs=4, hidden=(32,), seed=1), out, progress=False)
@@ -160,7 +160,7 @@ def test_tiny_brf_training_beats_chance(tmp_path):
 @pytest.mark.slow   # two trainings; the SNN's and BEAM-Net's same-seed tests are the fast ones
 def test_brf_checkpoint_is_byte_deterministic(rf8, tmp_path):
     """The same config trained again (here, later in the same process) gives the same bytes."""
-    from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.workflows.train import train
     from beamnet_lava.training.checkpoint import load_run
 
     cfg = SeqConfig(model="rf-rsnn", epochs=1, hidden=(8,), seed=2, split=(0.2, 0.1, 0.7))
@@ -172,7 +172,7 @@ def test_brf_checkpoint_is_byte_deterministic(rf8, tmp_path):
 @pytest.mark.slow  # end to end training
 def test_alif_rsnn_trains_and_keeps_no_state(tmp_path):
     from beamnet_lava.training.checkpoint import load_run
-    from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.workflows.train import train
 
     cfg = SeqConfig(model="alif-rsnn", epochs=1, hidden=(8,), seed=2, split=(0.2, 0.1, 0.7))
     m = train(cfg, tmp_path / "a", progress=False)
@@ -300,7 +300,7 @@ def test_brf_on_shd_train_export_run_evaluate(tmp_path, monkeypatch):
     from beamnet_lava.evaluation.evaluate import evaluate_run
     from beamnet_lava.netx_export import export_run
     from beamnet_lava.sim_cpu.evaluate import run_dataset
-    from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.workflows.train import train
 
     monkeypatch.setenv("BEAMNET_LAVA_CACHE", str(tmp_path / "cache"))
     rng = np.random.default_rng(0)

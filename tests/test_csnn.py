@@ -8,7 +8,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-import beamnet_lava.evaluation.pipeline  # noqa: F401  (registers every stage's hooks)
+import beamnet_lava.workflows.train  # noqa: F401  (registers every stage's hooks)
 import beamnet_lava.sim_cpu  # noqa: F401
 from beamnet_lava import config as config_mod
 from beamnet_lava._quiet import import_slayer
@@ -194,7 +194,7 @@ def test_lava_run_has_full_spike_parity_with_pooling(tmp_path):
 
 @pytest.fixture(scope="module")
 def csnn_run(tmp_path_factory):
-    from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.workflows.train import train
     from beamnet_lava.netx_export import export_run
 
     root = tmp_path_factory.mktemp("csnn")
@@ -252,7 +252,7 @@ def _write_gestures(root: Path, users: int = 10) -> None:
 
 @pytest.mark.slow
 def test_dvs_gesture_format_trains_exports_and_runs_with_parity(tmp_path, monkeypatch):
-    from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.workflows.train import train
     from beamnet_lava.netx_export import export_run
     from beamnet_lava.sim_cpu.evaluate import run_dataset
 

@@ -23,7 +23,7 @@ from beamnet_lava.evaluation.compare import compare
 from beamnet_lava.evaluation.evaluate import evaluate
 from beamnet_lava.io_utils import atomic_path, write_bytes, write_json
 from beamnet_lava.netx_export import export_run
-from beamnet_lava.evaluation.pipeline import train
+from beamnet_lava.workflows.train import train
 
 runner = CliRunner()
 ROOT = os.geteuid() == 0
@@ -246,7 +246,7 @@ _TRAINER = """
 import os, sys, time
 from beamnet_lava.config import SNNConfig
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.evaluation.pipeline import train
+from beamnet_lava.workflows.train import train
 out, epochs, wait_for = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 while wait_for and not os.path.exists(wait_for[0]):      # start once the other train holds the lock
     time.sleep(0.01)

@@ -10,7 +10,7 @@ from beamnet_lava.config import BeamnetConfig, SNNConfig
 from beamnet_lava.errors import BeamnetWarning
 from beamnet_lava.netx_export import export_run
 from beamnet_lava.sim_cpu.evaluate import run_dataset
-from beamnet_lava.evaluation.pipeline import train
+from beamnet_lava.workflows.train import train
 
 pytestmark = pytest.mark.slow
 

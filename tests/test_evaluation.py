@@ -16,7 +16,7 @@ from beamnet_lava.metrics.calibration import brier, ece, fit_temperature, nll, s
 from beamnet_lava.metrics.energy import PLATFORMS, ann_nJ, load_constants
 from beamnet_lava.metrics.ood import auroc
 from beamnet_lava.models.ann import MLP, beamnet_param_count, hidden_for_budget
-from beamnet_lava.evaluation.pipeline import train
+from beamnet_lava.workflows.train import train
 
 runner = CliRunner()
 
@@ -241,7 +241,7 @@ def test_summaries_match_metric_functions(ann_run):
 
 # -- energy ----------------------------------------------------------------------------------
 def test_energy_of_an_ann_run_and_sweep_refused(ann_run, tmp_path):
-    from beamnet_lava.evaluation.energy_report import energy
+    from beamnet_lava.workflows.energy import energy
 
     out, _ = ann_run
     rep = energy(out, out=tmp_path)
@@ -253,7 +253,7 @@ def test_energy_of_an_ann_run_and_sweep_refused(ann_run, tmp_path):
 
 @pytest.mark.slow  # end to end (the SNN file path stays fast)
 def test_beamnet_energy_sweep_measures_activity(beamnet30, tmp_path):
-    from beamnet_lava.evaluation.energy_report import energy
+    from beamnet_lava.workflows.energy import energy
 
     run = beamnet30 / "run"                  # the shared BEAM-Net run, N = 30 (read only)
     rep = energy(run, sweep=[10, 30], epochs=1, out=tmp_path / "e", samples=60, progress=False)

@@ -23,7 +23,7 @@ def test_training_is_reproducible(tmp_path, tiny_config, tiny_run):
     """The same seed gives the same bytes, also when the config is the one a run dir
     recorded (read back from JSON: fresh string objects, which pickle would otherwise
     write differently from the interned literals of a config built in code)."""
-    from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.workflows.train import train
     from beamnet_lava.training.checkpoint import load_run
 
     recorded = load_run(tiny_run).config

@@ -9,8 +9,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-import beamnet_lava.evaluation.energy_report  # noqa: F401  (every stage registers its hooks)
-import beamnet_lava.evaluation.pipeline  # noqa: F401
+import beamnet_lava.workflows.energy  # noqa: F401  (every stage registers its hooks)
+import beamnet_lava.workflows.train  # noqa: F401
 import beamnet_lava.sim_cpu  # noqa: F401
 from beamnet_lava import config, families
 from beamnet_lava._quiet import import_slayer

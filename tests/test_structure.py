@@ -54,8 +54,8 @@ def test_every_command_has_one_verb_function():
 def _registered_modules() -> dict[str, set[str]]:
     """module -> the families whose hooks it registers (every stage imported first)."""
     import beamnet_lava.deploy  # noqa: F401
-    import beamnet_lava.evaluation.energy_report  # noqa: F401
-    import beamnet_lava.evaluation.pipeline  # noqa: F401
+    import beamnet_lava.workflows.energy  # noqa: F401
+    import beamnet_lava.workflows.train  # noqa: F401
     import beamnet_lava.nir  # noqa: F401
     import beamnet_lava.sim_cpu  # noqa: F401
     import beamnet_lava.sim_cpu.spike_inputs  # noqa: F401

@@ -3,7 +3,7 @@
 Why Ray: it schedules Python functions on one machine or a cluster with the same
 code (``ray.init(address="local")`` vs ``ray.init(address=...)``), cancels running
 tasks on Ctrl-C, and is on PyPI. Each point is one task calling the ordinary
-trainer (:func:`beamnet_lava.evaluation.pipeline.train`); the driver keeps at most
+trainer (:func:`beamnet_lava.workflows.train.train`); the driver keeps at most
 ``workers`` tasks in flight (one slot each, shown as one live line), records every
 result in the manifest as it arrives, and never lets one point's failure stop the rest.
 
@@ -157,7 +157,7 @@ def _run_point(config: dict[str, Any], run_dir: str, threads: int, slot: int, bo
     from threadpoolctl import threadpool_limits
 
     from beamnet_lava import config as config_mod
-    from beamnet_lava.evaluation.pipeline import train
+    from beamnet_lava.workflows.train import train
 
     torch.set_num_threads(threads)
     t0 = time.perf_counter()

@@ -4,7 +4,7 @@ A run directory holds ``config.json``, ``checkpoint.pt`` (best validation
 accuracy, written atomically), ``metrics.json`` (per-epoch ``history``,
 ``test_accuracy`` and the split) and, per model, per-sample test predictions
 and figures. This module trains (the family's ``train`` hook); calibration, the
-Parquet records and ``metrics.json`` follow in :func:`beamnet_lava.evaluation.pipeline.train`,
+Parquet records and ``metrics.json`` follow in :func:`beamnet_lava.workflows.train.train`,
 the function ``beamnet-lava train`` calls.
 """
 from __future__ import annotations
@@ -56,7 +56,7 @@ class _Bar:
 
 @dataclass
 class Trained:
-    """What training leaves for calibration and the records (:mod:`beamnet_lava.evaluation.pipeline`)."""
+    """What training leaves for calibration and the records (:mod:`beamnet_lava.workflows.train`)."""
 
     cfg: config_mod.TrainConfig
     out: Path
@@ -70,7 +70,7 @@ def train(cfg: config_mod.TrainConfig, out_dir: str | Path, *, progress: bool = 
           device: str = "cpu", listener: Callable | None = None) -> Trained:
     """Train ``cfg`` (its family's ``train`` hook) and write config and best checkpoint into
     ``out_dir``, an empty folder being built (:func:`beamnet_lava.rundir.building`). Use
-    :func:`beamnet_lava.evaluation.pipeline.train` for a complete run.
+    :func:`beamnet_lava.workflows.train.train` for a complete run.
 
     ``device``: auto, cpu or cuda for the training loop (training/device.py);
     ``listener``: see :class:`_Bar`.

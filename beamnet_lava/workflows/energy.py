@@ -19,7 +19,7 @@ import numpy as np
 from beamnet_lava.data.loading import load_data, model_inputs
 from beamnet_lava import budget, checks
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.evaluation.pipeline import train
+from beamnet_lava.workflows.train import train
 from beamnet_lava.evaluation.predict import Predictions, predict, temperature
 from beamnet_lava.families import family_of
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite, write_json
