@@ -245,3 +245,19 @@ def check_inputs_run(n_samples: int, steps: int, n_inputs: int, sizes: list[int]
     check(inputs_run_bytes(n_samples, steps, n_inputs, sizes, carry, itemsize),
           f"running {n_samples:,} input samples of {steps:,} steps",
           "give fewer samples or steps in --inputs")
+
+
+def load_npy(path: str | Path, flag: str = ""):
+    """The array of a .npy file, after :func:`npy_header` has checked what it declares
+    (never a pickle); any read failure is one BeamnetError."""
+    import numpy as np
+
+    p = Path(path)
+    npy_header(p, flag)
+    name = f"{flag} {p}".strip()
+    try:
+        return np.load(p, allow_pickle=False)
+    except FileNotFoundError:
+        raise BeamnetError(f"{name}: no such file") from None
+    except (ValueError, OSError) as exc:
+        raise BeamnetError(f"{name}: not a .npy array ({str(exc).splitlines()[0]})") from None

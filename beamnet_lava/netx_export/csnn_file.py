@@ -28,8 +28,8 @@ from beamnet_lava.families import implements
 from beamnet_lava.models.csnn import CSNN, input_block
 from beamnet_lava.names import EVENT_DATASETS
 from beamnet_lava.neurons import fixed_point
-from beamnet_lava.netx_export.netx_file import (_integers, _numeric, _read_neuron, open_hdf5,
-                                                read_attrs, read_string)
+from beamnet_lava.netx_export.netx_file import (_integers, _numeric, _read_neuron, layer_groups,
+                                                open_hdf5, read_attrs, read_string)
 
 KINDS = ("conv", "pool", "flatten", "dense")
 
@@ -166,13 +166,8 @@ def read_csnn(path: str | Path) -> CsnnFile:
     """Open ``path`` and return its validated CSNN, or raise a one-line BeamnetError."""
     p = Path(path)
     with open_hdf5(p) as f:
-        if "layer" not in f or not isinstance(f["layer"], h5py.Group) or not len(f["layer"]):
-            raise _bad(p, "is HDF5 but not a NetX network (no '/layer' group of layers)")
+        group, names = layer_groups(f, p)
         attrs = read_attrs(f, p)
-        group = f["layer"]
-        names = sorted(group.keys(), key=lambda s: int(s) if s.isdigit() else -1)
-        if names != [str(i) for i in range(len(names))]:
-            raise _bad(p, f"NetX layers must be named 0..{len(names) - 1}, found {names}")
         first = group["0"]
         if not isinstance(first, h5py.Group) or read_string(first.get("type")) != "input":
             raise _bad(p, "layer 0 must be the input layer recording the input shape (C, H, W)")

@@ -37,7 +37,7 @@ from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import implements
 from beamnet_lava.neurons import fixed_point
-from beamnet_lava.netx_export.netx_file import open_hdf5, read_attrs, read_string
+from beamnet_lava.netx_export.netx_file import layer_groups, open_hdf5, read_attrs, read_string
 
 LAVADL = "lavadl"   # the family of stock lava-dl files this reader runs
 KINDS = ("input", "dense", "conv", "pool", "flatten")
@@ -422,13 +422,8 @@ def read_lavadl(path: str | Path, check_memory: bool = True,
     is a conv or pool (slayer exports the blocks only; lava-dl's netx asks for it too)."""
     p = Path(path)
     with open_hdf5(p) as f:
-        if "layer" not in f or not isinstance(f["layer"], h5py.Group) or not len(f["layer"]):
-            raise _bad(p, "is HDF5 but not a NetX network (no '/layer' group of layers)")
+        group, names = layer_groups(f, p)
         attrs = read_attrs(f, p)
-        group = f["layer"]
-        names = sorted(group.keys(), key=lambda s: int(s) if s.isdigit() else -1)
-        if names != [str(i) for i in range(len(names))]:
-            raise _bad(p, f"NetX layers must be named 0..{len(names) - 1}, found {names}")
         blocks: list[Block] = []
         prev: tuple[int, int, int] | None = None
         for i, name in enumerate(names):

@@ -242,17 +242,24 @@ def root_attrs(f: h5py.File) -> dict[str, Any]:
 
 
 @implements("snn", hook="read")
+def layer_groups(f: h5py.File, path: Path) -> tuple[h5py.Group, list[str]]:
+    """The ``/layer`` group of an open NetX file and its layer names in order (0, 1, ...),
+    or a one-line BeamnetError when the file has no layers or misnames them."""
+    if "layer" not in f or not isinstance(f["layer"], h5py.Group) or len(f["layer"]) == 0:
+        raise _bad(path, "is HDF5 but not a NetX network (no '/layer' group of layers)")
+    group = f["layer"]
+    names = sorted(group.keys(), key=lambda s: int(s) if s.isdigit() else -1)
+    if names != [str(i) for i in range(len(names))]:
+        raise _bad(path, f"NetX layers must be named 0..{len(names) - 1}, found {names}")
+    return group, names
+
+
 def read_netx(path: str | Path) -> NetxNetwork:
     """Open ``path`` and return its validated description, or raise a clear BeamnetError."""
     p = Path(path)
     with open_hdf5(p) as f:
-        if "layer" not in f or not isinstance(f["layer"], h5py.Group) or len(f["layer"]) == 0:
-            raise _bad(p, "is HDF5 but not a NetX network (no '/layer' group of layers)")
+        group, names = layer_groups(f, p)
         attrs = read_attrs(f, p)
-        group = f["layer"]
-        names = sorted(group.keys(), key=lambda s: int(s) if s.isdigit() else -1)
-        if [n for n in names] != [str(i) for i in range(len(names))]:
-            raise _bad(p, f"NetX layers must be named 0..{len(names) - 1}, found {names}")
         layers: list[Layer] = []
         prev_size: int | None = None
         input_size: int | None = None

@@ -316,15 +316,7 @@ class LavadlRun:
         return None if self._anchor is None else getattr(self._anchor, "runtime", None)
 
     def close(self) -> None:
-        runtime = self._runtime()
-        if runtime is not None:
-            if getattr(runtime, "_is_started", False):
-                try:
-                    watchdog.guarded(runtime.stop, lambda: None, 30.0, "stop")
-                except BeamnetError:
-                    watchdog.kill(runtime)
-            else:
-                watchdog.kill(runtime)
+        watchdog.shut_down(self._runtime())
         self._anchor = None
         if self._tmp is not None:
             self._tmp.cleanup()

@@ -29,13 +29,7 @@ def load_inputs(path: str | Path) -> np.ndarray:
     """A numeric array from ``path`` (.npy): per-step inputs (samples, steps, ...) or static
     images (samples, ...); checked against the network by the runner."""
     p = Path(path)
-    budget.npy_header(p)                    # shape and dtype from the header, before loading
-    try:
-        arr = np.load(p, allow_pickle=False)
-    except FileNotFoundError:
-        raise BeamnetError(f"{p}: no such file") from None
-    except (ValueError, OSError) as exc:
-        raise BeamnetError(f"{p}: not a .npy array ({str(exc).splitlines()[0]})") from None
+    arr = budget.load_npy(p)                # shape and dtype from the header, before loading
     if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
         raise BeamnetError(f"{p}: inputs must be a numeric .npy array")
     if arr.ndim < 2 or 0 in arr.shape:

@@ -91,16 +91,7 @@ class LavaNetwork:
 
     def close(self) -> None:
         """Stop the runtime (killing its processes if a clean stop does not finish)."""
-        runtime = self._runtime()
-        if runtime is not None:
-            if getattr(runtime, "_is_started", False):
-                try:
-                    # children exit during a stop: only the timeout applies here
-                    watchdog.guarded(runtime.stop, lambda: None, 30.0, "stop")
-                except BeamnetError:
-                    watchdog.kill(runtime)
-            else:
-                watchdog.kill(runtime)
+        watchdog.shut_down(self._runtime())
         self._source = None
         if self._tmp is not None:
             self._tmp.cleanup()

@@ -40,12 +40,7 @@ def load_spikes(path: str | Path) -> np.ndarray:
     dtype = budget.npy_header(p)[1]          # sizes and dtype from the header, before loading
     if dtype.kind not in "biuf":
         raise BeamnetError(f"{p}: input spikes have dtype {dtype}; give a bool or 0/1 integer array")
-    try:
-        arr = np.load(p, allow_pickle=False)
-    except FileNotFoundError:
-        raise BeamnetError(f"{p}: no such file") from None
-    except (ValueError, OSError) as exc:
-        raise BeamnetError(f"{p}: not a .npy array ({str(exc).splitlines()[0]})") from None
+    arr = budget.load_npy(p)
     if not isinstance(arr, np.ndarray) or arr.ndim != 3:
         raise BeamnetError(f"{p}: input spikes must be a 3-D array (samples, steps, inputs), "
                            f"found shape {getattr(arr, 'shape', None)}")

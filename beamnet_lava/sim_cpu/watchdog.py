@@ -25,7 +25,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from beamnet_lava.errors import LavaRunError
+from beamnet_lava.errors import BeamnetError, LavaRunError
 
 POLL_S = 0.05
 GRACE_S = 3.0
@@ -160,3 +160,18 @@ def guarded(call: Callable[[], Any], runtime_of: Callable[[], Any], timeout: flo
         kill(runtime)
         raise LavaRunError(f"Lava {what} failed: {problem}") from err
     return box.get("result")
+
+
+def shut_down(runtime: Any) -> None:
+    """End a Lava ``runtime`` (None: nothing to do): a clean stop under a 30 s watchdog when
+    it was started (children exit during a stop: only the timeout applies), else, or when the
+    stop fails, kill its processes."""
+    if runtime is None:
+        return
+    if getattr(runtime, "_is_started", False):
+        try:
+            guarded(runtime.stop, lambda: None, 30.0, "stop")
+        except BeamnetError:
+            kill(runtime)
+    else:
+        kill(runtime)
