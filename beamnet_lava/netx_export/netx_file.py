@@ -241,7 +241,6 @@ def root_attrs(f: h5py.File) -> dict[str, Any]:
     return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in attrs.items()}
 
 
-@implements("snn", hook="read")
 def layer_groups(f: h5py.File, path: Path) -> tuple[h5py.Group, list[str]]:
     """The ``/layer`` group of an open NetX file and its layer names in order (0, 1, ...),
     or a one-line BeamnetError when the file has no layers or misnames them."""
@@ -254,6 +253,7 @@ def layer_groups(f: h5py.File, path: Path) -> tuple[h5py.Group, list[str]]:
     return group, names
 
 
+@implements("snn", hook="read")
 def read_netx(path: str | Path) -> NetxNetwork:
     """Open ``path`` and return its validated description, or raise a clear BeamnetError."""
     p = Path(path)
