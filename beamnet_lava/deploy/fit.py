@@ -198,7 +198,14 @@ def _string(ds) -> str:
 
 
 def _scalar(g: h5py.Group, key: str, default=None):
-    return default if key not in g else np.asarray(_first(g[key])).item()
+    """A numeric scalar of group ``g`` (``default`` when absent), or one BeamnetError."""
+    if key not in g:
+        return default
+    v = np.asarray(_first(g[key]))
+    if v.dtype.kind not in "biuf" or (v.dtype.kind == "f" and not np.isfinite(v).all()):
+        raise BeamnetError(f"{g.name}/{key} must be a finite number (found {v.dtype} "
+                           f"{v.reshape(-1)[:1].tolist()}); re-export the network")
+    return v.item()
 
 
 def _nonzero_stats(w: np.ndarray) -> tuple[int, int, float, int, float]:
@@ -327,17 +334,53 @@ def _conv_stats(g: h5py.Group, fit: LayerFit, weight: np.ndarray, shape: np.ndar
                     "come from the shared kernel (per-core model)")
 
 
+def _array(g: h5py.Group, key: str, where: str) -> np.ndarray | None:
+    """Dataset ``key`` of layer group ``g`` as a finite numeric array (None when absent), or
+    one BeamnetError naming the layer."""
+    if key not in g:
+        return None
+    ds = g[key]
+    if not isinstance(ds, h5py.Dataset):
+        raise BeamnetError(f"{where}: '{key}' is not a dataset; re-export the network")
+    v = np.asarray(ds[()])
+    if v.dtype.kind not in "biuf" or (v.dtype.kind == "f" and not np.isfinite(v).all()):
+        raise BeamnetError(f"{where}: '{key}' must hold finite numbers (found dtype {v.dtype}); "
+                           "re-export the network")
+    if v.size and np.abs(v.astype(np.float64)).max() >= 2**31:
+        raise BeamnetError(f"{where}: '{key}' holds values beyond 32-bit integers "
+                           f"({np.abs(v.astype(np.float64)).max():.3g}); re-export the network")
+    return v
+
+
+def _shape(g: h5py.Group, where: str) -> np.ndarray | None:
+    """A layer's ``shape``: 1 to 3 positive whole numbers, or one BeamnetError."""
+    v = _array(g, "shape", where)
+    if v is None:
+        return None
+    v = v.reshape(-1)
+    if not 1 <= v.size <= 3 or (v < 1).any() or (v != np.round(v)).any() or (v > 2**31).any():
+        raise BeamnetError(f"{where}: shape {v.tolist()} must be 1 to 3 positive whole numbers; "
+                           "re-export the network")
+    return v.astype(np.int64)
+
+
 def _layer(g: h5py.Group, index: int, prev: int | None, prev_shape: tuple[int, ...] | None,
            failures: list[Failure], warnings: list[str]) -> LayerFit:
     where = f"layer {index}"
+    if not isinstance(g, h5py.Group):
+        raise BeamnetError(f"{where} is not a group of datasets; re-export the network")
     kind = _string(g["type"]) if "type" in g else "?"
-    shape = np.asarray(g["shape"][()]).reshape(-1) if "shape" in g else None
+    shape = _shape(g, where)
     ntype = (_string(g["neuron/type"]) if "neuron/type" in g else "none" if kind == "input"
              else READOUT if kind == "dense" and "neuron" not in g else "?")
-    weight = np.asarray(g["weight"][()]) if "weight" in g else None
-    neurons = int(np.prod(shape)) if shape is not None else (weight.shape[0] if weight is not None else 0)
+    weight = _array(g, "weight", where)
     if kind == "flatten":               # a reshape between layers: no neurons, no synapses
         return LayerFit(index, kind, "none", 0)
+    neurons = int(np.prod(shape)) if shape is not None else (weight.shape[0] if weight is not None
+                                                              and weight.ndim else 0)
+    if neurons < 1:
+        raise BeamnetError(f"{where} ({kind}) has no neurons: give it a shape or a weight; "
+                           "re-export the network")
     fit = LayerFit(index, kind, ntype, neurons)
     if kind in _UNBUILT:
         failures.append(Failure(where, f"lava-dl netx cannot build '{kind}' layers (lib/dl/netx/"
@@ -371,7 +414,11 @@ def _layer(g: h5py.Group, index: int, prev: int | None, prev_shape: tuple[int, .
         fit.weight_exp = int(_scalar(g, "weight_exp", 0))
         mats = [w]
         if "weight_rec" in g:
-            w_rec = np.asarray(g["weight_rec"][()]).astype(np.int64).reshape(neurons, neurons)
+            w_rec = _array(g, "weight_rec", where)
+            if w_rec.size != neurons * neurons:
+                raise BeamnetError(f"{where}: weight_rec of shape {w_rec.shape} is not "
+                                   f"{neurons} x {neurons}; re-export the network")
+            w_rec = w_rec.astype(np.int64).reshape(neurons, neurons)
             mats.append(w_rec)
             fit.recurrent_synapses = int(np.count_nonzero(w_rec))
         ff = _nonzero_stats(w)
@@ -562,14 +609,18 @@ def inspect_file(path: str | Path, target: str = "loihi2", skip_layers: int = 0)
         prev_shape: tuple[int, ...] | None = None
         for i, name in enumerate(names):
             g = f["layer"][name]
-            fit = _layer(g, i, prev, prev_shape, failures, warnings)
+            try:
+                fit = _layer(g, i, prev, prev_shape, failures, warnings)
+            except BeamnetError as exc:
+                msg = str(exc)
+                raise BeamnetError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
             fits.append(fit)
             if fit.kind != "flatten" and fit.neurons:
                 specs[i] = _spec(g, fit, prev)
             if fit.kind != "flatten":            # a reshape keeps the neurons below it
                 prev = fit.neurons
-                prev_shape = (tuple(int(v) for v in np.asarray(g["shape"][()]).reshape(-1))
-                              if "shape" in g else None)
+                shape = _shape(g, f"layer {i}")
+                prev_shape = None if shape is None else tuple(int(v) for v in shape)
         _message_bits(fits, profile)
     placements = _placements(fits, profile)
     estimate = _estimate(fits, placements, specs, skip_layers, failures)

@@ -359,7 +359,7 @@ def read_nir(path: str | Path):
         return nir.read(p)          # with nir's own type check: a graph nir.read rejects is refused
     except ValueError as exc:
         raise BeamnetError(f"{p}: nir.read rejects it ({str(exc).splitlines()[0]})") from None
-    except (KeyError, TypeError, AssertionError) as exc:
+    except (KeyError, TypeError, AssertionError, AttributeError) as exc:
         raise BeamnetError(f"{p}: not a readable NIR graph ({exc.__class__.__name__}: {exc})") from None
 
 
@@ -418,9 +418,10 @@ def _our_metadata(graph) -> dict[str, Any]:
     if isinstance(raw, bytes):
         raw = raw.decode()
     try:
-        return json.loads(str(raw))
+        meta = json.loads(str(raw))
     except json.JSONDecodeError:
         return {}
+    return meta if isinstance(meta, dict) else {}     # not ours: ignored like unreadable JSON
 
 
 def _scalar_meta(graph, key: str) -> float | None:

@@ -105,6 +105,9 @@ def nir_to_layers(graph, path: Path, *, dt: float | None = None, tolerance: floa
         dt = DT if found is None else checks.seconds(f"{path}: metadata dt", found)
     for name, node in nodes.items():
         for key, val in vars(node).items():
+            if isinstance(val, np.ndarray) and val.dtype.kind not in "biufc" and key != "padding":
+                raise BeamnetError(f"{path}: node {name!r} parameter {key} must be numbers (found "
+                                   f"dtype {val.dtype}); re-export the graph")
             if isinstance(val, np.ndarray) and val.dtype.kind in "fc" and not np.all(np.isfinite(val)):
                 raise BeamnetError(f"{path}: node {name!r} parameter {key} holds NaN or inf")
     conv = {name: convert(node, dt, name, path) for name, node in nodes.items()}

@@ -93,7 +93,11 @@ def _param(node, key: str, n: int, name: str, path: Path, default: float | None 
         if default is None:
             raise BeamnetError(f"{path}: {type(node).__name__} {name!r} has no {key}")
         value = default
-    arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    try:
+        arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (ValueError, TypeError):
+        raise BeamnetError(f"{path}: {type(node).__name__} {name!r} {key} must be numbers "
+                           f"(found {np.asarray(value).dtype}); re-export the graph") from None
     if arr.size == 1:
         arr = np.full(n, float(arr[0]))
     if arr.size != n:
@@ -224,7 +228,11 @@ class Reshape:
 
 
 def _pair(value, what: str, name: str, path: Path) -> tuple[int, int]:
-    arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    try:
+        arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (ValueError, TypeError):
+        raise BeamnetError(f"{path}: {name!r} {what} must be numbers (found "
+                           f"{np.asarray(value).dtype}); re-export the graph") from None
     if arr.size == 1:
         arr = np.repeat(arr, 2)
     if arr.size != 2 or np.any(arr != np.round(arr)) or np.any(arr < 0):
