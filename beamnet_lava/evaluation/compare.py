@@ -19,7 +19,7 @@ import numpy as np
 from beamnet_lava import rundir
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation import records
-from beamnet_lava.evaluation.evaluate import EVALUATION_DIR
+from beamnet_lava.evaluation.records import records_dir
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.metrics import selective
 from beamnet_lava.metrics.calibration import brier, ece, nll
@@ -79,21 +79,6 @@ def _selective(con, path: str) -> dict[str, float | None]:
 def _ood_auroc(con, inside: str, outside: str) -> float:
     score = lambda path: np.asarray(con.execute(_OOD_SCORE, {"path": path}).fetchnumpy()["ood_score"])  # noqa: E731
     return auroc(score(inside), score(outside))
-
-
-def records_dir(run_dir: str | Path) -> Path:
-    d = Path(run_dir)
-    if not d.is_dir():
-        raise BeamnetError(f"{d} is not a run directory; give folders written by `beamnet-lava train`")
-    evaluated = d / EVALUATION_DIR
-    if (evaluated / records.PREDICTIONS).exists():
-        return evaluated
-    if (d / records.PREDICTIONS).exists() or (d / "metrics.json").exists():
-        return d
-    if d.name == EVALUATION_DIR or (d / "evaluation.json").exists():
-        return d
-    raise BeamnetError(f"{d} holds no {records.PREDICTIONS}; train into it with this beamnet-lava "
-                       "(or run `beamnet-lava evaluate` on it)")
 
 
 def summarize_run(run_dir: str | Path) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import numpy as np
 
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation import records
-from beamnet_lava.evaluation.compare import records_dir
+from beamnet_lava.evaluation.records import records_dir
 from beamnet_lava.metrics import statistics
 
 IGNORED = ("seed", "data_dir", "split_description")

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from beamnet_lava import rundir
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import atomic_path
 
@@ -143,3 +144,19 @@ def read_table(path: str | Path) -> dict[str, np.ndarray]:
     read_meta(path)
     table = pq.read_table(path)
     return {name: table.column(name).to_numpy() for name in table.column_names}
+
+
+def records_dir(run_dir: str | Path) -> Path:
+    """The folder of a run's records: its evaluation/ when evaluated, else the run itself."""
+    d = Path(run_dir)
+    if not d.is_dir():
+        raise BeamnetError(f"{d} is not a run directory; give folders written by `beamnet-lava train`")
+    evaluated = d / rundir.EVALUATION_DIR
+    if (evaluated / PREDICTIONS).exists():
+        return evaluated
+    if (d / PREDICTIONS).exists() or (d / "metrics.json").exists():
+        return d
+    if d.name == rundir.EVALUATION_DIR or (d / "evaluation.json").exists():
+        return d
+    raise BeamnetError(f"{d} holds no {PREDICTIONS}; train into it with this beamnet-lava "
+                       "(or run `beamnet-lava evaluate` on it)")

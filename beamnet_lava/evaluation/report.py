@@ -25,7 +25,8 @@ import numpy as np
 from beamnet_lava import outputs
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation import records
-from beamnet_lava.evaluation.compare import compare, records_dir
+from beamnet_lava.evaluation.compare import compare
+from beamnet_lava.evaluation.records import records_dir
 from beamnet_lava.io_utils import atomic_path
 
 LAVA_RUN = "lava_run.json"

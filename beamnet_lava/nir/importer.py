@@ -24,7 +24,7 @@ from beamnet_lava.netx_export.netx_writer import NetxWriter, cuba
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.nir import channels, scale
 from beamnet_lava.nir import conv as conv_mod
-from beamnet_lava.nir.bridge import DT, _our_metadata, _scalar_meta, flatten_graph, is_nir, read_nir
+from beamnet_lava.nir.reading import DT, _our_metadata, _scalar_meta, flatten_graph, is_nir, read_nir
 from beamnet_lava.nir.nodes import Neuron, Passive, Synapse, convert
 
 GRID_TOLERANCE = 0.01            # delays: off the step grid by up to 1 % of a step without --round
