@@ -1,5 +1,6 @@
 """The convolutional family (--model csnn): config, model, lava-dl export, Lava parity, pipeline."""
 import json
+import os
 from pathlib import Path
 
 import h5py
@@ -223,6 +224,37 @@ def test_train_export_run_evaluate_through_the_registry(csnn_run):
                                  "--json", "-"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.output[r.output.index("{"):])["model"] == "csnn"
+
+
+def test_bundle_of_a_csnn_file_feeds_its_dataset_and_reproduces_on_the_cpu(csnn_run, tmp_path):
+    """`bundle FILE` of a CSNN export: the dataset samples the file records, labelled, as a
+    lava-dl plan job whose CPU branch reproduces the expected outputs; its predictions are
+    `run`'s."""
+    import subprocess
+    import sys
+
+    from beamnet_lava.sim_cpu.evaluate import run_dataset
+
+    run_dir, _ = csnn_run
+    r = CliRunner().invoke(app, ["bundle", str(run_dir / "model.net"), "-o", str(tmp_path / "job"),
+                                 "--samples", "6"])
+    assert r.exit_code == 0, r.output
+    meta = json.loads((tmp_path / "job" / "bundle.json").read_text())
+    assert meta["graph"] == "plan" and meta["model"] == "csnn" and meta["dataset"] == "digits"
+    assert meta["labels_known"] and meta["time_steps"] == 8 and meta["n_samples"] == 6
+    report = run_dataset(run_dir / "model.net", samples=6, progress=False, timeout_s=120)
+    expected = np.load(tmp_path / "job" / "expected_output_spikes.npy")
+    assert expected.shape == (6, 10, 8) and expected.sum() > 0
+    assert expected.sum(-1).argmax(1).tolist() == report.predictions
+    assert meta["expected"]["accuracy"] == pytest.approx(report.accuracy)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update({"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"})
+    res = subprocess.run([sys.executable, "run_loihi2.py", "--cpu"], cwd=tmp_path / "job", env=env,
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert res.returncode == 0, res.stderr[-2000:]
+    result = json.loads((tmp_path / "job" / "results.json").read_text())
+    assert result["agreement"]["spike_trains"] == 1.0
+    assert result["accuracy"] == pytest.approx(report.accuracy)
 
 
 def test_memory_estimate_grows_with_the_stack():

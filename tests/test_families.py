@@ -53,7 +53,7 @@ def test_feature_hooks_are_provided_or_refused_by_every_family():
 
     provided = {"to_nir": {"snn", "beamnet", "csnn"},
                 "fit_profile": {"snn", "beamnet", "beamnet-stock", "brf-rsnn", "rf-rsnn", "lavadl", "csnn"},
-                "bundle_case": {"snn", "beamnet-stock", "lavadl"}, "loihi2_variant": {"beamnet"},
+                "bundle_case": {"snn", "beamnet-stock", "lavadl", "csnn"}, "loihi2_variant": {"beamnet"},
                 "spike_inputs": {"snn", "lavadl", "csnn"}}
     for hook, names in provided.items():
         assert hook in families.HOOKS

@@ -214,8 +214,6 @@ def _lavadl_case(src: Path, samples: int, part: str, dataset: str | None, data_d
     neurons' current decays fully each step (``iDecay`` 4096: lava-dl's tiny.net, PilotNet,
     bootstrap MNIST); other files need per-step inputs."""
     from beamnet_lava.netx_export.lavadl_file import read_lavadl
-    from beamnet_lava.neurons.fixed_point import DECAY_UNITY
-    from beamnet_lava.sim_cpu import lavadl_graph, lavadl_procs
     from beamnet_lava.sim_cpu.lavadl_run import load_inputs
 
     net = read_lavadl(src)
@@ -223,6 +221,38 @@ def _lavadl_case(src: Path, samples: int, part: str, dataset: str | None, data_d
         raise BeamnetError(f"{src} is a lava-dl network that records no dataset encoding: give "
                            "--inputs X.npy (and --time-steps T for static images), as for `run`")
     x = load_inputs(inputs)[:samples]
+    return _plan_case(src, net, x, np.full(len(x), -1, np.int64), timeout_s, time_steps, {
+        "dataset": f"inputs {Path(inputs).name}", "part": "-", "split": "given inputs (no labels)",
+        "model": None, "labels_known": False})
+
+
+def _csnn_case(src: Path, samples: int, part: str, dataset: str | None, data_dir: str | None,
+               seed: int | None, timeout_s: float, *, inputs: str | Path | None = None,
+               time_steps: int | None = None) -> dict[str, Any]:
+    """A CSNN file is lava-dl's own format: the job is a lava-dl plan job, fed by default with
+    the dataset samples the file records, encoded as ``run`` encodes them (labels known, so the
+    job reports accuracy); ``--inputs`` gives other (unlabelled) spikes."""
+    if inputs is not None:
+        return _lavadl_case(src, samples, part, dataset, data_dir, seed, timeout_s, inputs=inputs,
+                            time_steps=time_steps)
+    from beamnet_lava.netx_export.csnn_file import read_csnn
+    from beamnet_lava.netx_export.lavadl_file import read_lavadl
+    from beamnet_lava.sim_cpu.csnn_run import dataset_spikes
+
+    spikes, labels, info = dataset_spikes(read_csnn(src), dataset, samples, part, data_dir, seed,
+                                          time_steps)
+    info = {**info, "model": "csnn", "labels_known": True}
+    return _plan_case(src, read_lavadl(src), spikes.transpose(0, 2, 1), labels, timeout_s,
+                      None, info)
+
+
+def _plan_case(src: Path, net, x: np.ndarray, labels: np.ndarray, timeout_s: float,
+               time_steps: int | None, info: dict[str, Any]) -> dict[str, Any]:
+    """The expected outputs and the plan of a lava-dl network on inputs ``x`` (per-step values
+    ``(samples, steps, ...)`` or static images)."""
+    from beamnet_lava.neurons.fixed_point import DECAY_UNITY
+    from beamnet_lava.sim_cpu import lavadl_graph, lavadl_procs
+
     mode = lavadl_graph.resolve_mode(net, x, "auto")
     if mode == "bias":
         x, window = lavadl_graph.shape_inputs(net, x, mode, time_steps)
@@ -243,12 +273,11 @@ def _lavadl_case(src: Path, samples: int, part: str, dataset: str | None, data_d
     expected = lavadl_graph.pack(result.output, 1, lavadl_graph.port_shape(out_block)).transpose(0, 2, 1)
     plan = lavadl_graph.plan(net, "fixed", mode)
     return {"spikes": np.ascontiguousarray(feed.astype(np.uint8 if mode == "spikes" else np.int32)),
-            "labels": np.full(n, -1, np.int64),
+            "labels": labels,
             "expected": np.ascontiguousarray(expected.astype(np.int64 if out_block.neuron.graded else np.uint8)),
             "files": {PLAN_FILE: lavadl_procs.plan_arrays(plan)}, "meta": {
-                "dataset": f"inputs {Path(inputs).name}", "part": "-", "split": "given inputs (no labels)",
-                "window": window, "graph": "plan", "plan": PLAN_FILE, "model": None,
-                "input_mode": mode, "reset": not net.sdnn, "labels_known": False,
+                **info, "window": window, "graph": "plan", "plan": PLAN_FILE,
+                "input_mode": mode, "reset": not net.sdnn,
                 "graded_output": out_block.neuron.graded, "order": "Lava port order (W, H, C) flattened",
                 "reset_offset": 1, "output_offset": int(result.delays[-1])}}
 
@@ -262,6 +291,7 @@ register_hook("bundle_case", "deploy", BundleCaseHook, refuses={
 implements("snn", hook="bundle_case")(_netx_case)
 implements("beamnet-stock", hook="bundle_case")(_stock_beamnet_case)
 implements("lavadl", hook="bundle_case")(_lavadl_case)
+implements("csnn", hook="bundle_case")(_csnn_case)
 
 
 def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, *,

@@ -56,9 +56,7 @@ register_family(Family(
 register_family(Family(
     "csnn", CSNNConfig, "convolutional SLAYER CUBA SNN", "convolutional SLAYER CUBA network "
     "(conv, pool, dense; images or event frames; docs/csnn.md)", inputs="spikes", lanes=True,
-    refuses={"bundle_case": "INRC bundles of CSNN files are not built yet (bundle a lava-dl file "
-                            "with --inputs)",
-             "loihi2_variant": _NO_VARIANT.format(
+    refuses={"loihi2_variant": _NO_VARIANT.format(
                  what="a CSNN is made of stock lava-dl blocks already")}))
 _STOCK = ("the stock-process BEAM-Net variant is written by `beamnet-lava export RUN_DIR --target "
           "loihi2` from a BEAM-Net run; train, evaluate and export that run instead")

@@ -93,14 +93,11 @@ def layer_events(net: CsnnFile, spikes: np.ndarray, layers: list[np.ndarray]) ->
     return [int((pre.sum(axis=(0, 2), dtype=np.int64) * fan).sum()) for pre, fan in zip(pres, fans)]
 
 
-@implements("csnn", hook="lava_run")
-def run_csnn_dataset(path: str | Path, options: RunOptions) -> RunReport:
-    """A CSNN file on Lava, against the training model rebuilt from the same file."""
-    o = options
-    dataset, samples, part, precision, backend = o.dataset, o.samples, o.part, o.precision, o.backend
-    time_steps, data_dir, seed, timeout_s = o.time_steps, o.data_dir, o.seed, o.timeout_s
-    chunk_samples, progress = o.chunk_samples, o.progress
-    net = read_csnn(path)
+def dataset_spikes(net: CsnnFile, dataset: str | None, samples: int | None, part: str,
+                   data_dir: str | None, seed: int | None, time_steps: int | None
+                   ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The encoded input spikes ``(n, inputs, T)``, labels and description of the dataset samples
+    a CSNN file records (its dataset, seed and encoding unless overridden), as ``run`` feeds them."""
     attrs = net.attrs
     cfg = net.config()
     dataset = dataset or attrs.get("dataset") or "digits"
@@ -118,13 +115,28 @@ def run_csnn_dataset(path: str | Path, options: RunOptions) -> RunReport:
     n = len(x)
     budget.check_run(n, net.input_size, [l.size for l in net.neuron_layers], window)
     spikes = encode(cfg, data.spikes(part, window, n) if data.events is not None else x)
+    return (np.asarray(spikes), np.asarray(labels, dtype=np.int64),
+            {"dataset": dataset, "part": part, "split": data.description, "window": window,
+             "seed": seed})
+
+
+@implements("csnn", hook="lava_run")
+def run_csnn_dataset(path: str | Path, options: RunOptions) -> RunReport:
+    """A CSNN file on Lava, against the training model rebuilt from the same file."""
+    o = options
+    dataset, samples, part, precision, backend = o.dataset, o.samples, o.part, o.precision, o.backend
+    time_steps, data_dir, seed, timeout_s = o.time_steps, o.data_dir, o.seed, o.timeout_s
+    chunk_samples, progress = o.chunk_samples, o.progress
+    net = read_csnn(path)
+    spikes, labels, info = dataset_spikes(net, dataset, samples, part, data_dir, seed, time_steps)
+    n, window, dataset = len(spikes), info["window"], info["dataset"]
     result = run_csnn(net, spikes, window, precision=precision, backend=backend,
                       chunk_samples=chunk_samples, timeout_s=timeout_s, progress=progress,
                       lanes=AUTO if o.lanes is None else o.lanes)
     pred = predict_from_counts(result.output.sum(axis=-1))
     names = result.names
     report = RunReport(
-        file=str(net.path), model="csnn", dataset=dataset, split=data.description, part=part,
+        file=str(net.path), model="csnn", dataset=dataset, split=info["split"], part=part,
         n_samples=n, time_steps=window, precision=precision, backend=backend,
         accuracy=float((pred == labels).mean()),
         spikes={k: c for k, c in zip(names, result.spike_counts())},
