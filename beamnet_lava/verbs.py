@@ -122,9 +122,11 @@ def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = No
         force: bool = False, workers: int | None = None, address: str | None = None):
     """``run``: a dataset run (a RunReport) or, with ``inputs``, a run of the user's spikes (a dict);
     ``workers``/``address``: the inputs' samples sharded over Ray (sweep/shard.py)."""
+    from beamnet_lava.deploy.loihi2 import backend as backend_named
     from beamnet_lava.nir.bridge import netx_view
     from beamnet_lava.sim_cpu.evaluate import run_dataset
 
+    backend = backend_named(backend)       # cpu: the simulator; loihi2: deploy's back-end, passed down
     input_file(netx_file, "network file")
     input_file(energy_constants, "--energy-constants")
     input_file(inputs, "--inputs")

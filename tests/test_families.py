@@ -49,7 +49,7 @@ def test_feature_hooks_are_provided_or_refused_by_every_family():
     family implements each of their hooks or says in one line why not."""
     import beamnet_lava.deploy  # noqa: F401  (registers fit_profile, bundle_case, loihi2_variant)
     import beamnet_lava.nir  # noqa: F401  (registers to_nir)
-    import beamnet_lava.sim_cpu.spike_inputs  # noqa: F401  (registers spike_inputs)
+    import beamnet_lava.sim_cpu.spike_hook  # noqa: F401  (registers spike_inputs)
 
     provided = {"to_nir": {"snn", "beamnet", "csnn"},
                 "fit_profile": {"snn", "beamnet", "beamnet-stock", "brf-rsnn", "rf-rsnn", "lavadl", "csnn"},

@@ -341,7 +341,7 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
         (tmp / "bundle.json").write_text(json.dumps(meta, indent=1) + "\n")
         # standalone modules (numpy, h5py, lava-nc only) the job imports
         for package, name in (("beamnet_lava.deploy", "templates/run_loihi2.py"),
-                              ("beamnet_lava.sim_cpu", "placement.py"),
+                              ("beamnet_lava.deploy", "placement.py"),
                               ("beamnet_lava.deploy", "stock_graph.py"),
                               ("beamnet_lava.sim_cpu", "lavadl_procs.py"),
                               ("beamnet_lava.deploy", "job_readout.py")):

@@ -31,8 +31,7 @@ from beamnet_lava.sim_cpu.lanes import AUTO
 from beamnet_lava.sim_cpu.lavadl_graph import LavadlOptions, run_lavadl
 from beamnet_lava.sim_cpu.report import RunReport
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
-
-from beamnet_lava.sim_cpu import spike_inputs  # noqa: E402,F401  (registers the spike_inputs hook)
+from beamnet_lava.sim_cpu import spike_hook  # noqa: F401  (declares the spike_inputs hook)
 
 implements("csnn", hook="spike_inputs")(read_file)   # run --inputs: lava-dl's reader and runner
 

@@ -19,7 +19,7 @@ from beamnet_lava.families import implements
 from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.lavadl_file import LavadlNetwork, read_file, read_lavadl
-from beamnet_lava.sim_cpu import spike_inputs  # noqa: F401  (registers the spike_inputs hook)
+from beamnet_lava.sim_cpu import spike_hook  # noqa: F401  (declares the spike_inputs hook)
 from beamnet_lava.sim_cpu.lavadl_graph import LavadlOptions, LavadlResult, predictions, run_lavadl
 
 implements("lavadl", hook="spike_inputs")(read_file)

@@ -24,7 +24,7 @@ from beamnet_lava import checks
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
 import beamnet_lava.sim_cpu.watchdog as watchdog
-from beamnet_lava.sim_cpu.backends import run_config
+from beamnet_lava.sim_cpu.backends import backend_of, run_config
 from beamnet_lava.sim_cpu import lanes as lanes_mod
 from beamnet_lava.sim_cpu.graph import LavaSpec, NetxSpec
 
@@ -111,10 +111,8 @@ class LavaNetwork:
         watchdog.guarded(lambda: self._source.create_runtime(run_cfg=self.run_cfg),
                          self._runtime, self.timeout_s, "compilation")
         self.compile_seconds = time.perf_counter() - t0
-        if self.backend == "loihi2":             # say what runs on the chip before running
-            from beamnet_lava.sim_cpu.chip_or_host import announce
-
-            self.placements = announce(self._source)
+        # say what runs where before running (the Loihi 2 back-end: chip or host, per process)
+        self.placements = backend_of(self.backend).on_compiled(self._source)
 
     def _run_steps(self, n: int) -> None:
         from lava.magma.core.run_conditions import RunSteps

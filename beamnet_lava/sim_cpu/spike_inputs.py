@@ -17,21 +17,12 @@ import numpy as np
 
 from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import implements, register_hook
-from beamnet_lava.families.contracts import SpikeInputsHook
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.lavadl_file import InputShapeUnknown, LavadlNetwork, read_lavadl
-from beamnet_lava.netx_export.netx_file import read_netx
 from beamnet_lava.nir import channels
 from beamnet_lava.sim_cpu.snn_run import run_snn, synaptic_events
+from beamnet_lava.sim_cpu import spike_hook  # noqa: F401  (declares the spike_inputs hook run_inputs looks up)
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
-
-
-_NO_SPIKES = ("--inputs runs CUBA SNN files (NetX or NIR); this family's files take their "
-              "encoders' inputs from a dataset")
-register_hook("spike_inputs", "sim_cpu", SpikeInputsHook, refuses={
-    name: _NO_SPIKES for name in ("beamnet", "ann", "brf-rsnn", "rf-rsnn", "alif-rsnn", "beamnet-stock")})
-implements("snn", hook="spike_inputs")(read_netx)
 
 
 def load_spikes(path: str | Path) -> np.ndarray:
