@@ -7,12 +7,9 @@ import numpy as np
 import pytest
 
 from beamnet_lava.deploy.fit import inspect_file
-from beamnet_lava.deploy.stock_beamnet import (
-    _inhibition,
-    export_stock,
-    read_stock,
-    run_stock_dataset,
-)
+from beamnet_lava.deploy.stock_beamnet import export_stock
+from beamnet_lava.netx_export.stock_file import _inhibition, read_stock
+from beamnet_lava.sim_cpu.stock_run import run_stock_dataset
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.beamnet_file import read_beamnet
 
@@ -50,8 +47,8 @@ def test_lava_matches_the_training_side_model_spike_for_spike(stock):
 
 @pytest.mark.slow
 def test_run_dataset_runs_a_stock_file_from_a_fresh_python_without_cli_or_deploy(stock):
-    """The family's declared provider module is imported by the registry: a Python caller
-    of ``run_dataset`` needs no ``import beamnet_lava.deploy...`` by hand."""
+    """The stock variant's ``lava_run`` lives in sim_cpu (stock_run.py), loaded by the registry
+    from sim_cpu's providers: a Python caller of ``run_dataset`` imports no deploy module."""
     import os
     import subprocess
     import sys

@@ -45,12 +45,9 @@ def test_the_seven_families_are_registered_with_every_hook_they_provide():
 
 
 def test_feature_hooks_are_provided_or_refused_by_every_family():
-    """NIR (nir) and Loihi 2 (deploy) join the registry with register_hook: every
-    family implements each of their hooks or says in one line why not."""
-    import beamnet_lava.deploy  # noqa: F401  (registers fit_profile, bundle_case, loihi2_variant)
-    import beamnet_lava.nir  # noqa: F401  (registers to_nir)
-    import beamnet_lava.sim_cpu.spike_hook  # noqa: F401  (registers spike_inputs)
-
+    """NIR (nir), run --inputs (sim_cpu) and Loihi 2 (deploy) join the registry with a DECLARES
+    table: every family implements each of their hooks or says in one line why not (the
+    registry loads the feature's stage on the first lookup: nothing imported by hand)."""
     provided = {"to_nir": {"snn", "beamnet", "csnn"},
                 "fit_profile": {"snn", "beamnet", "beamnet-stock", "brf-rsnn", "rf-rsnn", "lavadl", "csnn"},
                 "bundle_case": {"snn", "beamnet-stock", "lavadl", "csnn"}, "loihi2_variant": {"beamnet"},
@@ -169,6 +166,7 @@ def test_import_layering_and_lint_are_clean():
 def test_a_feature_hook_is_provided_or_refused_by_every_family(monkeypatch):
     from beamnet_lava.families import registry
 
+    families.load()                       # every stage's hooks attached before the copies below
     monkeypatch.setattr(registry, "HOOKS", dict(registry.HOOKS))
     beamnet, snn, ann = (families.get_family(n) for n in ("beamnet", "snn", "ann"))
     for fam in (beamnet, ann):
@@ -188,36 +186,39 @@ def test_a_feature_hook_is_provided_or_refused_by_every_family(monkeypatch):
     assert "fit_report" in snn.expected_hooks() and "fit_report" not in snn.hooks
 
 
-def test_a_family_declared_with_a_provider_module_finds_its_hooks_from_any_entry_point(
-        monkeypatch, tmp_path):
-    """``Family.providers``: the registry imports the module on the first lookup of a hook
-    not registered yet (how beamnet-stock's hooks in deploy/ reach ``run_dataset``)."""
+def test_hooks_are_registered_from_declared_tables_in_one_place_not_by_importing():
+    """Each stage package names its provider modules (``providers()``, real imports); each module
+    declares what it gives in its own ``PROVIDES`` / ``DECLARES`` tables; ``families.load`` is the
+    one place that attaches them. A table no stage names would be ignored: none is."""
+    import importlib
+    import pkgutil
+
+    import beamnet_lava
     from beamnet_lava.families import registry
 
-    (tmp_path / "toy_provider.py").write_text(
-        "from beamnet_lava.families import implements\n\n"
-        "@implements('toy', hook='read')\n"
-        "def read(path):\n"
-        "    return ('toy file', path)\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "toy_provider", raising=False)
-    monkeypatch.setattr(registry, "_FAMILIES", dict(registry._FAMILIES))
-    toy = families.register_family(families.Family(
-        "toy", config.BeamnetConfig, "toy", "toy", trained=False, providers=("toy_provider",)))
-    assert "toy_provider" not in sys.modules and not toy.hooks
-    assert toy.hook("read")("x.net") == ("toy file", "x.net") and "toy_provider" in sys.modules
-    assert toy.has("read") and not toy.has("lava_run")
-    with pytest.raises(BeamnetError, match="model family toy has no lava_run"):
-        toy.hook("lava_run")          # the provider was imported and does not give it
+    named = {m.__name__ for stage in registry.STAGES
+             for m in importlib.import_module(f"beamnet_lava.{stage}").providers()}
+    tabled = set()
+    for info in pkgutil.walk_packages(beamnet_lava.__path__, "beamnet_lava."):
+        if info.name.split(".")[1] in registry.STAGES and not info.ispkg and "templates" not in info.name:
+            source = Path(importlib.util.find_spec(info.name).origin).read_text()
+            if "\nPROVIDES = " in source or "\nDECLARES = " in source:
+                tabled.add(info.name)
+    assert tabled and named == tabled, (named ^ tabled)
+    # every row is attached: the implementations in the tables are the registered hooks
+    families.load()
+    for name in sorted(named):
+        for row in getattr(importlib.import_module(name), "PROVIDES", ()):
+            for fam in row.families:
+                assert families.get_family(fam).hooks[row.hook] is row.fn, (name, fam, row.hook)
 
 
 def test_every_hook_implementation_fits_its_typed_contract():
     """Each hook is a Protocol (families/contracts.py); every registered implementation must
     take the call the pipeline makes, and declare nothing that call never passes."""
-    import beamnet_lava.deploy  # noqa: F401
-    import beamnet_lava.nir  # noqa: F401
-    import beamnet_lava.sim_cpu.spike_inputs  # noqa: F401
     from beamnet_lava.families.contracts import fits
+
+    families.load()                       # every stage, every feature hook
 
     misfits = [f"{fam.name} {hook}: {fits(fn, families.HOOKS[hook].protocol)}"
                for fam in families.families() for hook, fn in fam.hooks.items()

@@ -61,6 +61,8 @@ def _registered_modules() -> dict[str, set[str]]:
     import beamnet_lava.sim_cpu.spike_inputs  # noqa: F401
     from beamnet_lava import families
 
+    families.load()
+
     owners: dict[str, set[str]] = {}
     for fam in families.families():
         for fn in fam.hooks.values():

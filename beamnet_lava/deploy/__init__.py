@@ -2,9 +2,17 @@
 
 Nothing in this package has run on Loihi 2. ``limits`` holds every hardware number
 with its source; ``fit`` says how an exported file would map (``beamnet-lava inspect``);
-``bundle`` writes a job folder for an INRC machine; ``ingest`` brings its results back.
+``bundle`` writes a job folder for an INRC machine; ``ingest`` brings its results back;
+``loihi2`` is the ``run --backend loihi2`` back-end.
 
-Importing the package registers the deploy hooks (``fit_profile``, ``bundle_case``,
-``loihi2_variant``) and the file-only ``beamnet-stock`` family's read / run hooks.
+:func:`providers`: the modules that declare and provide the deploy hooks (``fit_profile``,
+``bundle_case``, ``loihi2_variant``), attached by the registry
+(:func:`beamnet_lava.families.registry.load`).
 """
-from beamnet_lava.deploy import bundle, fit, stock_beamnet  # noqa: F401  (register the hooks)
+
+
+def providers() -> tuple:
+    """The modules of this stage with hooks (``DECLARES``, ``PROVIDES``), for the registry's :func:`load`."""
+    from beamnet_lava.deploy import bundle, fit, stock_beamnet
+
+    return fit, bundle, stock_beamnet

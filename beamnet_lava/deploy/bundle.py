@@ -24,7 +24,7 @@ from beamnet_lava import budget, outputs, rundir
 from beamnet_lava.deploy import job_readout
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import umask
-from beamnet_lava.families import implements, register_hook
+from beamnet_lava.families.registry import Feature, provide
 from beamnet_lava.deploy.fit import NO_FILE
 from beamnet_lava.families.contracts import BundleCaseHook
 
@@ -284,14 +284,6 @@ def _plan_case(src: Path, net, x: np.ndarray, labels: np.ndarray, timeout_s: flo
 
 _MICROCODE = ("its neurons need INRC-only microcode, which no bundle can carry (see `beamnet-lava "
               "inspect`)")
-register_hook("bundle_case", "deploy", BundleCaseHook, refuses={
-    "beamnet": "the exact BEAM-Net's Bayesian LIF needs INRC-only microcode; bundle its stock variant "
-               "(`beamnet-lava export RUN --target loihi2`)",
-    "brf-rsnn": _MICROCODE, "rf-rsnn": _MICROCODE, "ann": NO_FILE, "alif-rsnn": NO_FILE})
-implements("snn", hook="bundle_case")(_netx_case)
-implements("beamnet-stock", hook="bundle_case")(_stock_beamnet_case)
-implements("lavadl", hook="bundle_case")(_lavadl_case)
-implements("csnn", hook="bundle_case")(_csnn_case)
 
 
 def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, *,
@@ -342,7 +334,7 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
         # standalone modules (numpy, h5py, lava-nc only) the job imports
         for package, name in (("beamnet_lava.deploy", "templates/run_loihi2.py"),
                               ("beamnet_lava.deploy", "placement.py"),
-                              ("beamnet_lava.deploy", "stock_graph.py"),
+                              ("beamnet_lava.sim_cpu", "stock_graph.py"),
                               ("beamnet_lava.sim_cpu", "lavadl_procs.py"),
                               ("beamnet_lava.deploy", "job_readout.py")):
             (tmp / Path(name).name).write_text(resources.files(package).joinpath(name).read_text())
@@ -355,3 +347,16 @@ def write_bundle(netx_file: str | Path, out_dir: str | Path, samples: int = 16, 
             n_in=spikes.shape[1], n_out=expected.shape[1]))
     return meta
 
+
+# this module's hook, who refuses it and why, and who provides it (attached by the registry,
+# families.registry.load, through deploy/__init__.py's providers())
+DECLARES = [Feature("bundle_case", "deploy", BundleCaseHook, refuses={
+    "beamnet": "the exact BEAM-Net's Bayesian LIF needs INRC-only microcode; bundle its stock variant "
+               "(`beamnet-lava export RUN --target loihi2`)",
+    "brf-rsnn": _MICROCODE, "rf-rsnn": _MICROCODE, "ann": NO_FILE, "alif-rsnn": NO_FILE})]
+PROVIDES = [
+    provide("bundle_case", _netx_case, "snn"),
+    provide("bundle_case", _stock_beamnet_case, "beamnet-stock"),
+    provide("bundle_case", _lavadl_case, "lavadl"),
+    provide("bundle_case", _csnn_case, "csnn"),
+]

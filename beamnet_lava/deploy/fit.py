@@ -29,7 +29,8 @@ from beamnet_lava import budget
 from beamnet_lava.deploy import cores as core_model
 from beamnet_lava.deploy.limits import LIMITS, limit, table
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import family_of_file, implements, register_hook
+from beamnet_lava.families import family_of_file
+from beamnet_lava.families.registry import Feature, provide
 from beamnet_lava.families.contracts import FitProfileHook
 from beamnet_lava.netx_export.netx_file import AFFINE, AFFINE_FIX, root_attrs
 from beamnet_lava.neurons import fixed_point
@@ -100,7 +101,6 @@ class FitProfile:
 
 NO_FILE = "it has no exported file to inspect, bundle or vary"   # ann, alif-rsnn: no export
 
-register_hook("fit_profile", "deploy", FitProfileHook, refuses={"ann": NO_FILE, "alif-rsnn": NO_FILE})
 
 _NETX = FitProfile("netx", (("spike counts -> class (argmax)", HOST, "done by the host from output spikes"),))
 _BEAMNET = FitProfile("beamnet", (("DirichletReadout (Eq. 12-15)", HOST, "Python-only process (float math)"),
@@ -108,11 +108,6 @@ _BEAMNET = FitProfile("beamnet", (("DirichletReadout (Eq. 12-15)", HOST, "Python
 _STOCK = FitProfile("beamnet-stock", (("Dirichlet readout of memory spike counts (Eq. 12-15)", HOST,
                                        "host, from the spikes leaving the chip"),))
 _BRF = FitProfile("brf", (), graded_input_bits=8)
-
-implements("snn", "lavadl", "csnn", hook="fit_profile")(lambda: _NETX)
-implements("beamnet", hook="fit_profile")(lambda: _BEAMNET)
-implements("beamnet-stock", hook="fit_profile")(lambda: _STOCK)
-implements("brf-rsnn", "rf-rsnn", hook="fit_profile")(lambda: _BRF)
 
 
 @dataclass
@@ -626,3 +621,14 @@ def inspect_file(path: str | Path, target: str = "loihi2", skip_layers: int = 0)
     estimate = _estimate(fits, placements, specs, skip_layers, failures)
     return FitReport(str(p), profile.row, target, fits, placements, failures, warnings, estimate,
                      _verdict(failures, placements))
+
+
+# this module's hook, who refuses it and why, and who provides it (attached by the registry,
+# families.registry.load, through deploy/__init__.py's providers())
+DECLARES = [Feature("fit_profile", "deploy", FitProfileHook, refuses={"ann": NO_FILE, "alif-rsnn": NO_FILE})]
+PROVIDES = [
+    provide("fit_profile", lambda: _NETX, "snn", "lavadl", "csnn"),
+    provide("fit_profile", lambda: _BEAMNET, "beamnet"),
+    provide("fit_profile", lambda: _STOCK, "beamnet-stock"),
+    provide("fit_profile", lambda: _BRF, "brf-rsnn", "rf-rsnn"),
+]

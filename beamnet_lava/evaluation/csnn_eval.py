@@ -16,7 +16,7 @@ import torch
 import beamnet_lava.training.checkpoint as checkpoint
 from beamnet_lava.data.loading import model_inputs
 from beamnet_lava.evaluation.predict import Predictions
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.metrics.calibration import fit_temperature, softmax
 from beamnet_lava.metrics.energy import per_op_nJ
 from beamnet_lava.metrics.uncertainty import entropy
@@ -59,7 +59,6 @@ def csnn_predictions(prob: np.ndarray, y: np.ndarray, counts: list[np.ndarray],
                        {"temperature": t, "breakdown_nJ": {k: float(np.mean(v)) for k, v in e.items()}})
 
 
-@implements("csnn", hook="calibrate")
 def calibrate(run: LoadedRun, data) -> dict[str, float]:
     """Fit the temperature of ``softmax(counts / T)`` on validation; stored in the checkpoint."""
     counts = forward(run, model_inputs(run.config, data, "val"))[-1]
@@ -69,7 +68,6 @@ def calibrate(run: LoadedRun, data) -> dict[str, float]:
     return {"temperature": t}
 
 
-@implements("csnn", hook="predict")
 def predict_csnn(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
                  temperature_: float | None, constants: dict, **_: Any) -> Predictions:
     t = temperature_ if temperature_ is not None else run.calibration.get("temperature")
@@ -81,7 +79,6 @@ def predict_csnn(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
                             constants)
 
 
-@implements("csnn", hook="raster")
 def csnn_panels(run: LoadedRun, x0: np.ndarray) -> list[tuple[str, np.ndarray]]:
     layers = forward(run, x0, raster=True)
     kinds = [l.kind for l in run.model.stack if l.kind != "flatten"]
@@ -90,7 +87,6 @@ def csnn_panels(run: LoadedRun, x0: np.ndarray) -> list[tuple[str, np.ndarray]]:
     return [first] + [(f"layer {i + 1} ({k})", o[0]) for i, (k, o) in enumerate(zip(kinds, layers[1:]))]
 
 
-@implements("csnn", hook="file_predictor")
 def csnn_file(net, *, part: str, loop: bool | None, constants: dict, precision: str, backend: str,
               lanes: int | str | None, timeout_s: float):
     """A CSNN file on Lava; probabilities softmax(counts / T) with the file's temperature."""
@@ -113,3 +109,12 @@ def csnn_file(net, *, part: str, loop: bool | None, constants: dict, precision: 
         prob = softmax(counts[-1].astype(np.float64) / t)
         return csnn_predictions(prob, yy, counts, fans, cfg.time_steps, t, constants)
     return run, predictor
+
+
+# this module's hooks, attached by the registry (families.registry.load) through evaluation/__init__.py's providers()
+PROVIDES = [
+    provide("calibrate", calibrate, "csnn"),
+    provide("predict", predict_csnn, "csnn"),
+    provide("raster", csnn_panels, "csnn"),
+    provide("file_predictor", csnn_file, "csnn"),
+]

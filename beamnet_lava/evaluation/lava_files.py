@@ -14,7 +14,7 @@ import numpy as np
 from beamnet_lava.config import SNNConfig
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation.predict import Predictions, predict, snn_predictions
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.metrics.calibration import softmax
 from beamnet_lava.models.snn import CubaSNN
 from beamnet_lava.sim_cpu.beamnet_run import LavaWindows
@@ -25,7 +25,6 @@ from beamnet_lava.training.checkpoint import LoadedRun
 Predictor = Callable[[np.ndarray, np.ndarray], Predictions]
 
 
-@implements("beamnet", hook="file_predictor")
 def beamnet_file(bf, *, part: str, loop: bool | None, constants: dict, precision: str,
                  backend: str, lanes: int | str | None, timeout_s: float) -> tuple[LoadedRun, Predictor]:
     """BEAM-Net's windows on Lava (:class:`LavaWindows`), the loop and readout on the host."""
@@ -38,7 +37,6 @@ def beamnet_file(bf, *, part: str, loop: bool | None, constants: dict, precision
     return run, predictor
 
 
-@implements("snn", hook="file_predictor")
 def snn_file(net, *, part: str, loop: bool | None, constants: dict, precision: str, backend: str,
              lanes: int | str | None, timeout_s: float) -> tuple[LoadedRun, Predictor]:
     """A NetX SNN on Lava; probabilities softmax(counts / T) with the file's temperature."""
@@ -66,3 +64,10 @@ def snn_file(net, *, part: str, loop: bool | None, constants: dict, precision: s
         prob = softmax(layers[-1].sum(-1) / t)
         return snn_predictions(prob, yy, layers, fan_outs, t, constants)
     return run, predictor
+
+
+# this module's hooks, attached by the registry (families.registry.load) through evaluation/__init__.py's providers()
+PROVIDES = [
+    provide("file_predictor", beamnet_file, "beamnet"),
+    provide("file_predictor", snn_file, "snn"),
+]

@@ -8,7 +8,7 @@ import torch
 
 from beamnet_lava.data.encoding import rate_encode, times_to_raster
 from beamnet_lava.data.sequences import as_sequences
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.models.beamnet import encoder_intensity
 from beamnet_lava.neurons.noise import sample_keys
 from beamnet_lava.training.checkpoint import LoadedRun
@@ -16,7 +16,6 @@ from beamnet_lava.training.checkpoint import LoadedRun
 Panels = list[tuple[str, np.ndarray]]   # (title, spikes (neurons, T))
 
 
-@implements("beamnet", hook="raster")
 def beamnet_panels(run: LoadedRun, x0: np.ndarray) -> Panels:
     cfg = run.config
     inten = encoder_intensity(x0, cfg)
@@ -25,7 +24,6 @@ def beamnet_panels(run: LoadedRun, x0: np.ndarray) -> Panels:
     return [("encoder (Eq. 7 latency)", enc), ("memory neurons", mem)]
 
 
-@implements("snn", hook="raster")
 def snn_panels(run: LoadedRun, x0: np.ndarray) -> Panels:
     inp = (np.asarray(x0, dtype=np.float32) if x0.ndim == 3
            else rate_encode(x0, run.config.time_steps))
@@ -35,7 +33,6 @@ def snn_panels(run: LoadedRun, x0: np.ndarray) -> Panels:
     return [first] + [(f"layer {i}", o) for i, o in enumerate(outs)]
 
 
-@implements("brf-rsnn", "rf-rsnn", "alif-rsnn", hook="raster")
 def seq_panels(run: LoadedRun, x0: np.ndarray) -> Panels:
     with torch.no_grad():
         _, z = run.model(torch.from_numpy(np.ascontiguousarray(x0, dtype=np.float32)
@@ -43,7 +40,15 @@ def seq_panels(run: LoadedRun, x0: np.ndarray) -> Panels:
     return [(f"hidden {run.config.model} neurons (input: one pixel per step)", z.numpy()[0])]
 
 
-@implements("ann", hook="raster")
 def no_panels(run: LoadedRun, x0: np.ndarray) -> Any:
     """An ANN has no spikes: no raster."""
     return None
+
+
+# this module's hooks, attached by the registry (families.registry.load) through evaluation/__init__.py's providers()
+PROVIDES = [
+    provide("raster", beamnet_panels, "beamnet"),
+    provide("raster", snn_panels, "snn"),
+    provide("raster", seq_panels, "brf-rsnn", "rf-rsnn", "alif-rsnn"),
+    provide("raster", no_panels, "ann"),
+]

@@ -19,7 +19,8 @@ import beamnet_lava.training.checkpoint as checkpoint
 from beamnet_lava.data.encoding import rate_encode
 from beamnet_lava.data.loading import model_inputs
 from beamnet_lava.data.sequences import as_sequences
-from beamnet_lava.families import family_of, implements
+from beamnet_lava.families import family_of
+from beamnet_lava.families.registry import provide
 from beamnet_lava.metrics.calibration import brier_per_sample, fit_temperature, softmax
 from beamnet_lava.metrics import selective
 from beamnet_lava.metrics.energy import Activity, ann_nJ, breakdown_nJ, eq25_nJ, load_constants, per_op_nJ
@@ -163,7 +164,6 @@ def _softmax_of(run: LoadedRun, x: np.ndarray, temperature_: float | None):
     return softmax(scores / t), layers, t
 
 
-@implements("snn", "ann", "brf-rsnn", "rf-rsnn", "alif-rsnn", hook="calibrate")
 def calibrate_temperature(run: LoadedRun, data) -> dict[str, float]:
     """Fit the baselines' temperature on validation and store it in the checkpoint."""
     t = fit_temperature(logits(run, model_inputs(run.config, data, "val")), data.y_val)
@@ -172,7 +172,6 @@ def calibrate_temperature(run: LoadedRun, data) -> dict[str, float]:
     return {"temperature": t}
 
 
-@implements("ann", hook="predict")
 def _predict_ann(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
                  temperature_: float | None, constants: dict, **_: Any) -> Predictions:
     """An fp32 MLP: no spikes; energy from its MACs and weight reads (Horowitz 2014)."""
@@ -189,14 +188,12 @@ def _predict_ann(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
                        {"energy": e, "temperature": t})
 
 
-@implements("brf-rsnn", "rf-rsnn", "alif-rsnn", hook="predict")
 def _predict_seq_run(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
                      temperature_: float | None, constants: dict, **_: Any) -> Predictions:
     prob, layers, t = _softmax_of(run, x, temperature_)
     return _predict_seq(prob, y, layers, entropy(prob), t, constants)
 
 
-@implements("snn", hook="predict")
 def _predict_snn_run(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
                      temperature_: float | None, constants: dict, **_: Any) -> Predictions:
     prob, layers, t = _softmax_of(run, x, temperature_)
@@ -248,7 +245,6 @@ def snn_predictions(prob: np.ndarray, y: np.ndarray, layers: list[np.ndarray],
                        {"temperature": t, "breakdown_nJ": {k: float(np.mean(v)) for k, v in e.items()}})
 
 
-@implements("beamnet", hook="predict")
 def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
                      loop: bool | None, constants: dict, run_window=None, **_: Any) -> Predictions:
     """BEAM-Net's windows (on the training model, or ``run_window``, e.g. Lava), Eq. 12-15;
@@ -312,3 +308,13 @@ def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
                         "counts": res["counts"], "raster_spikes": res["spikes"][:1],
                         **({"probe_spikes_per_sample": float(res["probe_memory_spikes"].mean()),
                             "probe_spikes": res["probe_spikes"]} if probing else {})})
+
+
+# this module's hooks, attached by the registry (families.registry.load) through evaluation/__init__.py's providers()
+PROVIDES = [
+    provide("calibrate", calibrate_temperature, "snn", "ann", "brf-rsnn", "rf-rsnn", "alif-rsnn"),
+    provide("predict", _predict_ann, "ann"),
+    provide("predict", _predict_seq_run, "brf-rsnn", "rf-rsnn", "alif-rsnn"),
+    provide("predict", _predict_snn_run, "snn"),
+    provide("predict", _predict_beamnet, "beamnet"),
+]

@@ -2,7 +2,7 @@
 implementations and docs/families.md.
 
 Each hook is a :class:`typing.Protocol` whose ``__call__`` is the call the pipeline makes; an
-implementation registered with :func:`~beamnet_lava.families.registry.implements` must accept
+implementation a stage module provides (its ``PROVIDES`` table, :mod:`~beamnet_lava.families.registry`) must accept
 that call (``tests/test_families.py`` checks every registered implementation against its
 Protocol with :func:`fits`). ``lava_run`` takes its options as one :class:`RunOptions`.
 

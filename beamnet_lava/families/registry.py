@@ -3,9 +3,21 @@
 Modelled on torchvision's ``register_model`` / ``get_model``: each family is declared
 once (:func:`register_family`, in :mod:`beamnet_lava.families.catalog`) with what every
 stage needs to know about it without importing it (its config class, its inputs, what
-it can do), and each stage attaches the family's behaviour from the family's own stage
-module with the :func:`implements` decorator (``@implements("beamnet", "train")``).
-A verb asks the record (``family_of(cfg).hook("train")``), never ``isinstance(cfg, ...)``.
+it can do). Its behaviour lives in its own stage modules, each of which says what it gives in
+one declared table, its own:
+
+- ``PROVIDES = [provide("train", train_snn, "snn"), ...]``: the hooks it implements, for which
+  families;
+- ``DECLARES = [Feature("to_nir", "nir", ToNirHook, refuses={...})]``: for a feature module, the
+  hook it adds, with its typed contract and the one-line refusal of each family without it.
+
+Each stage package names those modules in its ``__init__.py`` (``def providers(): from
+beamnet_lava.models import ann, ...; return ann, ...``: real imports, made only when the registry
+asks), and :func:`load` is the one place that attaches them: the first lookup of a hook
+(``family_of(cfg).hook("train")``) loads the hook's stage and the stages below it (:data:`STAGES`,
+the layering of pyproject.toml). Importing a module registers nothing; which module gives which
+hook is read from the tables, and a lookup finds its hook whatever was imported before (the CLI,
+or a Python caller of ``run_dataset`` alike). A verb asks the record, never ``isinstance(cfg, ...)``.
 
 Each hook's call is typed once, as a Protocol in :mod:`beamnet_lava.families.contracts`
 (``lava_run(path, options: RunOptions)``, ``calibrate(run, data)``, ...): :data:`HOOKS` holds it,
@@ -13,10 +25,8 @@ error messages and docs/families.md quote it, and ``tests/test_families.py`` che
 registered implementation against it (:func:`~beamnet_lava.families.contracts.fits`).
 
 This module sits low in the layering (it imports only :mod:`beamnet_lava.errors` and the
-contracts), so every stage can import it; a stage only ever calls hooks of its own layer or below,
-which its package imports (e.g. ``beamnet_lava/training/__init__.py`` imports the
-training modules that register ``train``). Hooks kept outside the stage packages are
-declared by module name in the record (``Family.providers``) and imported on first use.
+contracts), so every stage can import it; it reaches the stage packages above it only by their
+stage names, in :func:`load`.
 """
 from __future__ import annotations
 
@@ -40,11 +50,12 @@ def _hook(name: str, stage: str, protocol: type) -> Hook:
     return Hook(stage, name + contracts.describe(protocol), protocol)
 
 
-# Every hook a family can provide: name -> Hook (feature modules add theirs with register_hook).
+# Every hook a family can provide: name -> Hook (feature modules add theirs: DECLARES, Feature).
+# The stage is the package whose providers() hold the implementations (or a package below it).
 HOOKS: dict[str, Hook] = {name: _hook(name, stage, protocol) for name, stage, protocol in (
     ("build", "models", contracts.BuildHook),
     ("train", "training", contracts.TrainHook),
-    ("calibrate", "training", contracts.CalibrateHook),
+    ("calibrate", "evaluation", contracts.CalibrateHook),   # training/ (beamnet) and evaluation/
     ("train_memory", "training", contracts.TrainMemoryHook),
     ("export", "netx_export", contracts.ExportHook),
     ("read", "netx_export", contracts.ReadHook),
@@ -55,6 +66,60 @@ HOOKS: dict[str, Hook] = {name: _hook(name, stage, protocol) for name, stage, pr
 )}
 # hook -> family -> why the family does not provide it, declared by the module that adds the hook
 _REFUSED_BY_FEATURE: dict[str, dict[str, str]] = {}
+
+# The stage packages that provide hooks, bottom to top (pyproject.toml's layers): each names its
+# provider modules in ``providers()``; :func:`load` attaches their ``DECLARES`` and ``PROVIDES``.
+STAGES = ("models", "training", "netx_export", "nir", "sim_cpu", "evaluation", "deploy")
+_LOADED: set[str] = set()
+
+
+class Provision(NamedTuple):
+    """One row of a module's ``PROVIDES`` table: ``fn`` is the ``hook`` of ``families``."""
+    hook: str
+    fn: Callable[..., Any]
+    families: tuple[str, ...]
+
+
+def provide(hook: str, fn: Callable[..., Any], *families: str) -> Provision:
+    """``PROVIDES`` row: ``fn`` is the ``hook`` of the ``families`` named."""
+    return Provision(hook, fn, families)
+
+
+class Feature(NamedTuple):
+    """One row of a feature module's ``DECLARES`` table: a hook every family must provide or refuse
+    (``refuses``: family -> the one-line reason it does not provide it)."""
+    name: str
+    stage: str
+    contract: type | str
+    refuses: Mapping[str, str] = {}
+
+
+def load(stage: str | None = None) -> None:
+    """Attach the hooks of ``stage`` and of every stage below it (None: all :data:`STAGES`), once.
+
+    The one place hooks are registered: for each stage package, the ``DECLARES`` of the modules
+    its ``providers()`` returns (the hooks they add), then their ``PROVIDES`` (the implementations).
+    A package being imported right now (a lookup made during its own import) is left for later.
+    """
+    for name in STAGES[: STAGES.index(stage) + 1 if stage else len(STAGES)]:
+        if name in _LOADED:
+            continue
+        providers = getattr(importlib.import_module(f"beamnet_lava.{name}"), "providers", None)
+        if providers is None:
+            continue
+        _LOADED.add(name)
+        modules = providers()
+        for module in modules:
+            for feature in getattr(module, "DECLARES", ()):
+                register_hook(*feature)
+        for module in modules:
+            for row in getattr(module, "PROVIDES", ()):
+                implements(*row.families, hook=row.hook)(row.fn)
+
+
+def _load_for(name: str) -> None:
+    """Load what provides hook ``name`` (every stage when no loaded stage declares it)."""
+    load(HOOKS[name].stage if name in HOOKS and HOOKS[name].stage in STAGES else None)
 
 
 @dataclass
@@ -80,15 +145,10 @@ class Family:
       ``export --target loihi2``'s stock-process BEAM-Net): it is no ``--model`` choice and
       refuses the training hooks.
 
-    - ``providers``: modules (dotted names) that register hooks of this family from
-      outside the stage packages (the plugin pattern: e.g. ``beamnet-stock``'s hooks live
-      in :mod:`beamnet_lava.deploy.stock_beamnet`). The registry imports them on the first
-      lookup of a hook not registered yet, so any entry point (the CLI, a Python caller of
-      ``run_dataset``) finds the hook without importing the provider by hand.
-
-    ``hooks``: the behaviour attached by the stages (:data:`HOOKS`); ``refuses``: hook ->
-    the one-line reason the family does not provide it (for hooks a feature module adds
-    with :func:`register_hook`).
+    ``hooks``: the behaviour attached by the stages (:func:`load`; read it through :meth:`hook`
+    and :meth:`has`, which load first); ``refuses``: hook -> the one-line reason the family does
+    not provide it, the family's own refusals (a feature module declares the refusals of its
+    hook in its ``DECLARES``).
     """
 
     name: str
@@ -104,18 +164,16 @@ class Family:
     no_export: str = ""
     no_file_evaluation: str = ""
     trained: bool = True
-    providers: tuple[str, ...] = ()
     hooks: dict[str, Callable[..., Any]] = field(default_factory=dict)
     refuses: dict[str, str] = field(default_factory=dict)
 
     def hook(self, name: str, subject: str | Path | None = None) -> Callable[..., Any]:
         """The family's ``name`` hook; a one-line error naming what is missing otherwise,
         after ``subject`` (the file or run asked about; default: the family's name)."""
+        _load_for(name)
         if name not in HOOKS:
             raise KeyError(f"unknown hook {name!r}; hooks are {', '.join(HOOKS)}")
         found = self.hooks.get(name)
-        if found is None and not self.refusal(name):
-            found = self._provided(name)
         if found is None:
             reason = self.refusal(name)
             raise BeamnetError(f"{subject or self.name}: {reason}" if reason else
@@ -123,19 +181,12 @@ class Family:
         return found
 
     def has(self, name: str) -> bool:
-        return name in self.hooks or (not self.refusal(name) and self._provided(name) is not None)
-
-    def _provided(self, name: str) -> Callable[..., Any] | None:
-        """Import the declared ``providers`` (once each; Python caches modules) and return
-        hook ``name`` if one of them registered it (a refused hook imports nothing)."""
-        for module in self.providers:
-            if name in self.hooks:
-                break
-            importlib.import_module(module)
-        return self.hooks.get(name)
+        _load_for(name)
+        return name in self.hooks
 
     def refusal(self, name: str) -> str:
         """Why the family does not provide hook ``name`` ("" when it should)."""
+        _load_for(name)
         if name in self.refuses:
             return self.refuses[name]
         if self.name in _REFUSED_BY_FEATURE.get(name, {}):
@@ -145,6 +196,7 @@ class Family:
 
     def expected_hooks(self) -> tuple[str, ...]:
         """The hooks this family must provide (all of :data:`HOOKS` but those it refuses)."""
+        load()
         return tuple(h for h in HOOKS if not self.refusal(h))
 
 
@@ -153,11 +205,11 @@ _FAMILIES: dict[str, Family] = {}
 
 def register_hook(name: str, stage: str, contract: type | str,
                   refuses: Mapping[str, str] | None = None) -> None:
-    """Add a hook every family must provide or refuse: how a feature module (an exporter, a
-    hardware report) joins the registry without editing it. ``contract``: the hook's Protocol
+    """Add a hook every family must provide or refuse: what :func:`load` does with a feature
+    module's ``DECLARES`` row (a :class:`Feature`). ``contract``: the hook's Protocol
     (contracts.py; a one-line description is accepted for a quick experiment); ``refuses``:
-    family name -> the one-line reason it does not provide the hook, declared here, in the
-    feature's own module (a family may also refuse it in its own record, ``Family.refuses``)."""
+    family name -> the one-line reason it does not provide the hook, declared in the feature's
+    own module (a family may also refuse it in its own record, ``Family.refuses``)."""
     if name in HOOKS:
         raise ValueError(f"hook {name!r} is registered twice")
     HOOKS[name] = (_hook(name, stage, contract) if isinstance(contract, type)
@@ -166,7 +218,7 @@ def register_hook(name: str, stage: str, contract: type | str,
 
 
 def register_family(family: Family) -> Family:
-    """Declare a family (once); its stages then attach hooks with :func:`implements`."""
+    """Declare a family (once); its stage modules then provide its hooks (``PROVIDES``, :func:`load`)."""
     if family.name in _FAMILIES:
         raise ValueError(f"model family {family.name!r} is registered twice")
     if family.inputs not in ("images", "spikes", "sequences"):
@@ -178,7 +230,8 @@ def register_family(family: Family) -> Family:
 
 
 def implements(*names: str, hook: str) -> Callable[[Callable], Callable]:
-    """Decorator: the function is the ``hook`` of the families ``names``."""
+    """Attach the function as the ``hook`` of the families ``names`` (what :func:`load` does with a
+    ``PROVIDES`` row; as a decorator, for a quick experiment or a test)."""
     if hook not in HOOKS:
         raise ValueError(f"unknown hook {hook!r}; hooks are {', '.join(HOOKS)}")
 

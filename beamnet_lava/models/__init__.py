@@ -1,5 +1,12 @@
 """SLAYER-based training models. Never needs the Lava runtime.
 
-Importing the package registers every family's ``build`` hook (:mod:`beamnet_lava.families`).
+:func:`providers`: the modules that provide every family's ``build`` hook (their ``PROVIDES``),
+attached by the registry (:func:`beamnet_lava.families.registry.load`); importing registers nothing.
 """
-from beamnet_lava.models import ann, beamnet, brf, csnn, snn  # noqa: F401  (register the build hooks)
+
+
+def providers() -> tuple:
+    """The modules of this stage with hooks (``PROVIDES``), for the registry's :func:`load`."""
+    from beamnet_lava.models import ann, beamnet, brf, csnn, snn
+
+    return ann, beamnet, brf, csnn, snn

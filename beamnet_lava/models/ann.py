@@ -6,7 +6,7 @@ import math
 import torch
 
 from beamnet_lava.config import BeamnetConfig
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 
 
 class MLP(torch.nn.Module):
@@ -66,9 +66,14 @@ def beamnet_param_count(n_in: int, n_memory: int, n_classes: int) -> int:
     return 2 * n_in * n_memory + n_memory * n_classes + 1
 
 
-@implements("ann", hook="build")
 def build(cfg, n_in: int, n_out: int) -> MLP:
     """``cfg.hidden``, or one hidden layer sized to ``param_budget`` (0: the default BEAM-Net's)."""
     hidden = cfg.hidden or (hidden_for_budget(n_in, n_out, cfg.param_budget or beamnet_param_count(
         n_in, BeamnetConfig().n_memory, n_out)),)
     return MLP(n_in, hidden, n_out)
+
+
+# this module's hooks, attached by the registry (families.registry.load) through models/__init__.py's providers()
+PROVIDES = [
+    provide("build", build, "ann"),
+]

@@ -49,7 +49,7 @@ from beamnet_lava.neurons.bayes_lif import BayesLIFParams
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.data.encoding import check_images, latency_times, population_intensity
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.neurons.fixed_point import (W_SCALE, WEIGHT_MANT_MAX, WEIGHT_MANT_MIN, decay_keep,
                                                decay_of_tau)
 
@@ -375,6 +375,11 @@ def _store_patterns(intensity: np.ndarray, labels: np.ndarray, n_classes: int, n
     return patterns, classes
 
 
-@implements("beamnet", hook="build")
 def build(cfg: BeamnetConfig, n_in: int, n_out: int) -> BeamNet:
     return BeamNet(cfg, n_in, n_out)
+
+
+# this module's hooks, attached by the registry (families.registry.load) through models/__init__.py's providers()
+PROVIDES = [
+    provide("build", build, "beamnet"),
+]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.neurons import brf
 
 
@@ -265,16 +265,21 @@ def _reset_alif(block) -> None:
     block.spike_state = torch.zeros(1)
 
 
-@implements("brf-rsnn", hook="build")
 def build_brf(cfg, n_in: int, n_out: int) -> ResonatorRSNN:
     return ResonatorRSNN(True, n_in, cfg.hidden[0], n_out, cfg)
 
 
-@implements("rf-rsnn", hook="build")
 def build_rf(cfg, n_in: int, n_out: int) -> ResonatorRSNN:
     return ResonatorRSNN(False, n_in, cfg.hidden[0], n_out, cfg)
 
 
-@implements("alif-rsnn", hook="build")
 def build_alif(cfg, n_in: int, n_out: int) -> AlifRSNN:
     return AlifRSNN(n_in, cfg.hidden[0], n_out, cfg)
+
+
+# this module's hooks, attached by the registry (families.registry.load) through models/__init__.py's providers()
+PROVIDES = [
+    provide("build", build_brf, "brf-rsnn"),
+    provide("build", build_rf, "rf-rsnn"),
+    provide("build", build_alif, "alif-rsnn"),
+]

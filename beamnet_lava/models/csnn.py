@@ -23,7 +23,7 @@ import torch
 from beamnet_lava.config import CSNNConfig, ConvLayer, layer_shapes
 from beamnet_lava.data.encoding import latency_times, rate_encode, times_to_raster
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava._quiet import import_slayer
 
@@ -148,7 +148,6 @@ def spec_of(cfg: CSNNConfig, n_in: int) -> tuple[tuple[int, int, int], tuple[Con
     return infer_input_shape(n_in, cfg.input_shape), cfg.stack
 
 
-@implements("csnn", hook="build")
 def build(cfg: CSNNConfig, n_in: int, n_out: int) -> CSNN:
     shape, stack = spec_of(cfg, n_in)
     return CSNN(shape, stack, n_out, cfg.neuron_params, cfg.pool_weight, weight_scale=cfg.weight_scale)
@@ -212,3 +211,9 @@ def fan_outs(model: CSNN) -> list[np.ndarray]:
             fans.append(x.grad.reshape(-1).numpy().round().astype(np.int64))
         shape = out_shape
     return fans
+
+
+# this module's hooks, attached by the registry (families.registry.load) through models/__init__.py's providers()
+PROVIDES = [
+    provide("build", build, "csnn"),
+]

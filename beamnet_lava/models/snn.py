@@ -21,7 +21,7 @@ import torch
 
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava._quiet import import_slayer
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 
 
 class CubaSNN(torch.nn.Module):
@@ -103,6 +103,11 @@ def predict_from_counts(counts: np.ndarray) -> np.ndarray:
     return np.asarray(counts).argmax(axis=-1)
 
 
-@implements("snn", hook="build")
 def build(cfg, n_in: int, n_out: int) -> CubaSNN:
     return CubaSNN(n_in, cfg.hidden, n_out, cfg.neuron_params)
+
+
+# this module's hooks, attached by the registry (families.registry.load) through models/__init__.py's providers()
+PROVIDES = [
+    provide("build", build, "snn"),
+]

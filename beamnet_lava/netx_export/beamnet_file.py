@@ -27,7 +27,7 @@ from beamnet_lava.neurons import fixed_point, noise
 from beamnet_lava.neurons.bayes_lif import BayesLIFParams
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.rundir import RUN_ID_ATTR
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.netx_export.extension import open_extension, read_array, read_config
 from beamnet_lava.netx_export.netx_writer import NetxWriter, bayes_lif
 
@@ -108,7 +108,6 @@ def _positive(f: h5py.File, key: str, bad) -> float:
     return float(value)
 
 
-@implements("beamnet", hook="read")
 def read_beamnet(path: str | Path) -> BeamnetFile:
     """Read and validate a BEAM-Net export; every problem is a clear BeamnetError.
 
@@ -211,3 +210,9 @@ def read_beamnet(path: str | Path) -> BeamnetFile:
                 raise bad(f"{key}={got.tolist()} disagrees with the extension ({want})")
         return BeamnetFile(p, config, weight, delay, params, logits, alpha_0, eta, patterns,
                            pattern_class, key_span)
+
+
+# this module's hooks, attached by the registry (families.registry.load) through netx_export/__init__.py's providers()
+PROVIDES = [
+    provide("read", read_beamnet, "beamnet"),
+]

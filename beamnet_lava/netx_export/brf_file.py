@@ -26,7 +26,7 @@ from beamnet_lava.data.sequences import LEVELS
 from beamnet_lava.neurons import brf, fixed_point
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.rundir import RUN_ID_ATTR
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.netx_export.extension import open_extension, read_array, read_config
 from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, read_attrs, read_string
 from beamnet_lava.netx_export.netx_writer import NetxWriter, leaky_readout, resonator
@@ -89,7 +89,6 @@ class BrfFile:
                 f"{self.time_steps}-step sequences)")
 
 
-@implements("brf-rsnn", "rf-rsnn", hook="read")
 def read_brf(path: str | Path) -> BrfFile:
     """Read and validate a BRF export; every problem is a clear BeamnetError."""
     p = Path(path)
@@ -183,7 +182,6 @@ def read_brf(path: str | Path) -> BrfFile:
     return BrfFile(p, attrs, config, layers)
 
 
-@implements("brf-rsnn", "rf-rsnn", hook="export")
 def export_brf_run(run, out: Path, force: bool = False) -> BrfFile:
     """Write ``run`` (a loaded BRF/RF run) to ``out`` atomically and return it read back."""
     cfg = run.config
@@ -196,3 +194,10 @@ def export_brf_run(run, out: Path, force: bool = False) -> BrfFile:
     w.attrs(time_steps=cfg.time_steps, n_classes=run.model.sizes[-1], seed=cfg.seed)
     w.stamp(run.run_dir)
     return w.publish(out, read_brf, force=force, run_dir=run.run_dir)
+
+
+# this module's hooks, attached by the registry (families.registry.load) through netx_export/__init__.py's providers()
+PROVIDES = [
+    provide("read", read_brf, "brf-rsnn", "rf-rsnn"),
+    provide("export", export_brf_run, "brf-rsnn", "rf-rsnn"),
+]

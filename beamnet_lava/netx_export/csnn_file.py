@@ -24,7 +24,7 @@ import torch
 
 from beamnet_lava.config import CSNNConfig, ConvLayer, layer_shapes
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.models.csnn import CSNN, input_block
 from beamnet_lava.names import EVENT_DATASETS
 from beamnet_lava.neurons import fixed_point
@@ -161,7 +161,6 @@ def _shape(path: Path, where: str, g: h5py.Group) -> tuple[int, ...]:
     return tuple(int(s) for s in v)
 
 
-@implements("csnn", hook="read")
 def read_csnn(path: str | Path) -> CsnnFile:
     """Open ``path`` and return its validated CSNN, or raise a one-line BeamnetError."""
     p = Path(path)
@@ -268,7 +267,6 @@ def read_csnn(path: str | Path) -> CsnnFile:
     return CsnnFile(p, input_shape, layers, attrs)
 
 
-@implements("csnn", hook="export")
 def export_csnn(run, out: Path, force: bool = False) -> CsnnFile:
     """Through the one NetX writer: the ``input`` layer a neuron-less ``slayer.block.cuba.Input``
     writes (the input shape), then every block's own ``export_hdf5`` (a clone's: slayer strips
@@ -283,3 +281,10 @@ def export_csnn(run, out: Path, force: bool = False) -> CsnnFile:
     w.attrs(root_attrs_of(run, "events" if events else run.config.encoding, run.model.sizes[-1]))
     w.stamp(run.run_dir)
     return w.publish(out, read_csnn, force=force, run_dir=run.run_dir)
+
+
+# this module's hooks, attached by the registry (families.registry.load) through netx_export/__init__.py's providers()
+PROVIDES = [
+    provide("read", read_csnn, "csnn"),
+    provide("export", export_csnn, "csnn"),
+]

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from beamnet_lava.names import EVENT_DATASETS
-from beamnet_lava.families import Family, family_of, family_of_file, get_family, implements
+from beamnet_lava.families import Family, family_of, family_of_file, get_family
+from beamnet_lava.families.registry import provide
 from beamnet_lava.io_utils import refuse_overwrite
 from beamnet_lava.netx_export.beamnet_file import read_beamnet, write_beamnet
 from beamnet_lava.netx_export.lavadl_file import LAVADL, is_lavadl
@@ -61,7 +62,6 @@ def root_attrs_of(run: LoadedRun, encoding: str, n_classes: int) -> dict:
     return attrs
 
 
-@implements("snn", hook="export")
 def export_snn(run: LoadedRun, out: Path, force: bool = False) -> NetxNetwork:
     """slayer's own ``export_hdf5``; inputs are rate-coded images or binned events (Eq. 6)."""
     events = run.config.dataset in EVENT_DATASETS
@@ -72,7 +72,6 @@ def export_snn(run: LoadedRun, out: Path, force: bool = False) -> NetxNetwork:
     return w.publish(out, read_netx, force=force, run_dir=run.run_dir)
 
 
-@implements("beamnet", hook="export")
 def export_beamnet(run: LoadedRun, out: Path, force: bool = False):
     """NetX layers plus the documented BEAM-Net extension (docs/netx_extension.md)."""
     w = NetxWriter()
@@ -80,3 +79,10 @@ def export_beamnet(run: LoadedRun, out: Path, force: bool = False):
     w.attrs(root_attrs_of(run, run.config.encoding, run.model.sizes[-1]))
     w.stamp(run.run_dir)
     return w.publish(out, read_beamnet, force=force, run_dir=run.run_dir)
+
+
+# this module's hooks, attached by the registry (families.registry.load) through netx_export/__init__.py's providers()
+PROVIDES = [
+    provide("export", export_snn, "snn"),
+    provide("export", export_beamnet, "beamnet"),
+]

@@ -35,7 +35,7 @@ import numpy as np
 
 from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.netx_export.netx_file import layer_groups, open_hdf5, read_attrs, read_string
 
@@ -548,8 +548,13 @@ def is_lavadl(path: str | Path) -> bool:
     return False
 
 
-@implements(LAVADL, hook="read")
 def read_file(path: Path) -> LavadlNetwork:
     """The family's ``read`` hook: :func:`read_lavadl` of a file with an input layer (or a dense
     first layer)."""
     return read_lavadl(path)
+
+
+# this module's hooks, attached by the registry (families.registry.load) through netx_export/__init__.py's providers()
+PROVIDES = [
+    provide("read", read_file, LAVADL),
+]

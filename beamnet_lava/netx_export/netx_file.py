@@ -28,7 +28,7 @@ from beamnet_lava.neurons import fixed_point
 from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.rundir import RUN_ID_ATTR
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 
 FORMAT_VERSION = 1
 RUNNABLE_NEURONS = ("CUBA", "LOIHI")
@@ -253,7 +253,6 @@ def layer_groups(f: h5py.File, path: Path) -> tuple[h5py.Group, list[str]]:
     return group, names
 
 
-@implements("snn", hook="read")
 def read_netx(path: str | Path) -> NetxNetwork:
     """Open ``path`` and return its validated description, or raise a clear BeamnetError."""
     p = Path(path)
@@ -345,3 +344,9 @@ def read_netx(path: str | Path) -> NetxNetwork:
             raise _bad(p, f"root attribute n_classes={attrs['n_classes']} disagrees with the "
                           f"{layers[-1].size} output neurons")
     return NetxNetwork(p, layers, int(input_size), attrs)
+
+
+# this module's hooks, attached by the registry (families.registry.load) through netx_export/__init__.py's providers()
+PROVIDES = [
+    provide("read", read_netx, "snn"),
+]

@@ -5,7 +5,15 @@
 - :mod:`beamnet_lava.nir.csnn_nir`: the CSNN's Conv2d / SumPool2d / Flatten graph.
 - :mod:`beamnet_lava.nir.peers`: what snnTorch and Norse simulate for a graph (tests, benchmarks).
 
-Importing the package registers every family's ``to_nir`` hook. Inside this package
-``import nir`` is the external NIR library (absolute imports), never this package.
+:func:`providers`: the modules that declare the ``to_nir`` hook (bridge.py, with its refusals)
+and provide it, attached by the registry (:func:`beamnet_lava.families.registry.load`).
+Inside this package ``import nir`` is the external NIR library (absolute imports), never this
+package.
 """
-from beamnet_lava.nir import beamnet, bridge, csnn_nir  # noqa: F401  (the to_nir hooks)
+
+
+def providers() -> tuple:
+    """The modules of this stage with hooks (``DECLARES``, ``PROVIDES``), for the registry's :func:`load`."""
+    from beamnet_lava.nir import beamnet, bridge, csnn_nir
+
+    return bridge, beamnet, csnn_nir

@@ -13,7 +13,7 @@ import numpy as np
 
 from beamnet_lava import __version__
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.netx_export.netx_file import Layer
 from beamnet_lava.nir.bridge import DT, INTEGRATION, META_KEY, Unfolded, delay_branches, neuron_node
@@ -23,7 +23,6 @@ NOT_DETERMINISTIC = ("BEAM-Net's stochastic threshold (Eq. 9), adaptive threshol
                      "could be exported, with --deterministic")
 
 
-@implements("beamnet", hook="to_nir")
 def beamnet_to_nir(path: Path, deterministic: bool):
     """The ``to_nir`` hook: the deterministic core of a BEAM-Net file, only when asked for."""
     from beamnet_lava.netx_export.beamnet_file import read_beamnet
@@ -80,3 +79,9 @@ def beamnet_core_to_nir(bf, dt: float = DT):
     graph = nir.NIRGraph(nodes=nodes, edges=edges, type_check=True)
     graph.metadata = {META_KEY: json.dumps(meta, sort_keys=True), "dt": dt, "integration": INTEGRATION}
     return graph, dropped
+
+
+# this module's hooks, attached by the registry (families.registry.load) through nir/__init__.py's providers()
+PROVIDES = [
+    provide("to_nir", beamnet_to_nir, "beamnet"),
+]

@@ -44,7 +44,8 @@ import numpy as np
 from beamnet_lava import __version__, outputs
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import get_family, implements, register_hook
+from beamnet_lava.families import get_family
+from beamnet_lava.families.registry import Feature, provide
 from beamnet_lava.families.contracts import ToNirHook
 from beamnet_lava.io_utils import atomic_path
 from beamnet_lava.nir import channels
@@ -64,10 +65,13 @@ INTEGRATION = "forward-euler"
 # the family hook: every family exports to NIR through its ``to_nir`` hook or refuses it with
 # its reason (``Family.refuses["to_nir"]``, declared in families/catalog.py)
 
-register_hook("to_nir", "nir", ToNirHook)   # refused by: families/catalog.py (NIR_BRF, ...)
+# why a family has no NIR form (docs/nir.md "What is refused"): declared with the hook, below
+NIR_BRF = ("BRF cannot be represented in NIR: its damping multiplies the neuron state, NIR has no "
+           "such node and rejects custom node types")
+NIR_RF = ("RF (resonate-and-fire) cannot be represented exactly in NIR: Lava's fixed-point rotation "
+          "of the complex state has no composition of NIR's real nodes")
 
 
-@implements("snn", hook="to_nir")
 def snn_to_nir(path: Path, deterministic: bool):
     """A CUBA SNN file (ours, stock lava-dl, NIR-imported): its layers map exactly."""
     if deterministic:
@@ -338,3 +342,16 @@ from beamnet_lava.nir.importer import (  # noqa: E402
 
 __all__ = ["DT", "NirExport", "NirImport", "export_nir", "import_nir", "is_nir", "netx_to_nir",
            "netx_view", "nir_to_layers", "read_nir", "write_netx_layers"]
+
+
+# this module's hook, who refuses it and why, and the SNN's implementation (attached by the
+# registry, families.registry.load, through nir/__init__.py's providers(); beamnet's and csnn's
+# are in nir/beamnet.py and nir/csnn_nir.py)
+DECLARES = [Feature("to_nir", "nir", ToNirHook, refuses={
+    "ann": "an ANN-MLP baseline has no spiking network to export",
+    "brf-rsnn": NIR_BRF, "rf-rsnn": NIR_RF,
+    "alif-rsnn": "alif-rsnn runs are a training baseline; export supports brf-rsnn and rf-rsnn",
+    "beamnet-stock": "export its BEAM-Net run with `--format nir --deterministic` (the same "
+                     "deterministic core, with its inhibition trace's decay listed)",
+    "lavadl": "export of lava-dl conv networks to NIR is not supported"})]
+PROVIDES = [provide("to_nir", snn_to_nir, "snn")]

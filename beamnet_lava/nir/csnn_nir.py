@@ -28,7 +28,7 @@ import numpy as np
 
 from beamnet_lava import __version__
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.netx_export.csnn_file import CsnnFile, read_csnn
 from beamnet_lava.neurons import fixed_point
 from beamnet_lava.nir.bridge import DT, INTEGRATION, META_KEY
@@ -99,8 +99,13 @@ def csnn_graph(net: CsnnFile, dt: float = DT):
     return graph
 
 
-@implements("csnn", hook="to_nir")
 def csnn_to_nir(path: Path, deterministic: bool):
     if deterministic:
         raise BeamnetError(f"{path}: --deterministic applies to BEAM-Net files only")
     return csnn_graph(read_csnn(path))
+
+
+# this module's hooks, attached by the registry (families.registry.load) through nir/__init__.py's providers()
+PROVIDES = [
+    provide("to_nir", csnn_to_nir, "csnn"),
+]

@@ -1,8 +1,19 @@
-"""Running exported networks as Lava processes (CPU simulator; Loihi 2 config).
+"""Running exported networks as Lava processes (the CPU simulator; back-ends: backends.py).
 
-Importing the package registers every family's ``lava_run`` hook.
+:func:`providers`: the modules that provide every family's ``lava_run`` hook and declare and
+provide ``spike_inputs`` (spike_hook.py), attached by the registry
+(:func:`beamnet_lava.families.registry.load`).
 """
-from beamnet_lava.sim_cpu import beamnet_run, brf_run, csnn_run, evaluate, snn_run  # noqa: F401  (register lava_run)
-from beamnet_lava.sim_cpu.runner import LavaNetwork, StreamResult
 
-__all__ = ["LavaNetwork", "StreamResult"]
+
+def providers() -> tuple:
+    """The modules of this stage with hooks (``DECLARES``, ``PROVIDES``), for the registry's :func:`load`."""
+    from beamnet_lava.sim_cpu import (beamnet_run, brf_run, csnn_run, lavadl_run, snn_run, spike_hook,
+                                      stock_run)
+
+    return spike_hook, beamnet_run, brf_run, csnn_run, lavadl_run, snn_run, stock_run
+
+
+from beamnet_lava.sim_cpu.runner import LavaNetwork, StreamResult  # noqa: E402
+
+__all__ = ["LavaNetwork", "StreamResult", "providers"]

@@ -23,7 +23,7 @@ from beamnet_lava import budget
 from beamnet_lava.budget import F64
 from beamnet_lava.data import load_split, times_to_raster
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.metrics.calibration import ece
 from beamnet_lava.metrics.energy import Activity, breakdown_nJ, eq25_nJ, load_constants
@@ -154,7 +154,6 @@ class LavaWindows:
         return result.output
 
 
-@implements("beamnet", hook="lava_run")
 def run_beamnet_dataset(path: str | Path, options: RunOptions) -> RunReport:
     """A BEAM-Net export on Lava, against the training model rebuilt from the same file."""
     o = options
@@ -282,3 +281,9 @@ def energy_report(report: RunReport, n_memory: int, window: int,
     return {"activity": dataclasses.asdict(activity), "eq25_nJ": eq25_nJ(activity),
             "breakdown_nJ": breakdown_nJ(activity, constants),
             "constants_source": constants.get("source", str(constants_path))}
+
+
+# this module's hooks, attached by the registry (families.registry.load) through sim_cpu/__init__.py's providers()
+PROVIDES = [
+    provide("lava_run", run_beamnet_dataset, "beamnet"),
+]

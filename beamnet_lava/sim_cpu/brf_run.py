@@ -30,7 +30,7 @@ from beamnet_lava.budget import F64
 from beamnet_lava.neurons import brf
 from beamnet_lava.data.sequences import LENGTHS, SEQ_DATASETS, load_sequences, sequence_levels
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.metrics.energy import load_constants, per_op_nJ
 from beamnet_lava.models.brf import fixed_forward
@@ -104,7 +104,6 @@ def check_sequences(net: BrfFile, dataset: str, time_steps: int | None) -> int:
     return net.time_steps
 
 
-@implements("brf-rsnn", "rf-rsnn", hook="lava_run")
 def run_brf_dataset(path: str | Path, options: RunOptions) -> RunReport:
     """Run ``samples`` pixel sequences of ``dataset``'s ``part`` through a BRF export on Lava."""
     o = options
@@ -189,3 +188,9 @@ def energy_report(report: RunReport, constants_path: str | Path | None) -> dict[
     return {"breakdown_nJ": breakdown,
             "constants_source": table.get("source", str(constants_path)),
             "note": "neuron updates priced as Loihi LIF updates: a lower bound for BRF"}
+
+
+# this module's hooks, attached by the registry (families.registry.load) through sim_cpu/__init__.py's providers()
+PROVIDES = [
+    provide("lava_run", run_brf_dataset, "brf-rsnn", "rf-rsnn"),
+]

@@ -20,7 +20,7 @@ import torch
 from beamnet_lava import budget
 from beamnet_lava.data import load_split
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.models.csnn import encode, fan_outs
 from beamnet_lava.models.snn import predict_from_counts
@@ -31,9 +31,7 @@ from beamnet_lava.sim_cpu.lanes import AUTO
 from beamnet_lava.sim_cpu.lavadl_graph import LavadlOptions, run_lavadl
 from beamnet_lava.sim_cpu.report import RunReport
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
-from beamnet_lava.sim_cpu import spike_hook  # noqa: F401  (declares the spike_inputs hook)
 
-implements("csnn", hook="spike_inputs")(read_file)   # run --inputs: lava-dl's reader and runner
 
 
 def run_csnn(net: CsnnFile, spikes: np.ndarray, window: int, *, precision: str = "fixed",
@@ -119,7 +117,6 @@ def dataset_spikes(net: CsnnFile, dataset: str | None, samples: int | None, part
              "seed": seed})
 
 
-@implements("csnn", hook="lava_run")
 def run_csnn_dataset(path: str | Path, options: RunOptions) -> RunReport:
     """A CSNN file on Lava, against the training model rebuilt from the same file."""
     o = options
@@ -155,3 +152,10 @@ def run_csnn_dataset(path: str | Path, options: RunOptions) -> RunReport:
     report.reference_accuracy = float((ref_pred == labels).mean())
     report.reference_seconds = time.perf_counter() - t0
     return report
+
+
+# this module's hooks, attached by the registry (families.registry.load) through sim_cpu/__init__.py's providers()
+PROVIDES = [
+    provide("spike_inputs", read_file, "csnn"),  # run --inputs: lava-dl's reader and runner
+    provide("lava_run", run_csnn_dataset, "csnn"),
+]

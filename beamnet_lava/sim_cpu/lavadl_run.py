@@ -15,14 +15,12 @@ import numpy as np
 
 from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.lavadl_file import LavadlNetwork, read_file, read_lavadl
-from beamnet_lava.sim_cpu import spike_hook  # noqa: F401  (declares the spike_inputs hook)
 from beamnet_lava.sim_cpu.lavadl_graph import LavadlOptions, LavadlResult, predictions, run_lavadl
 
-implements("lavadl", hook="spike_inputs")(read_file)
 
 
 def load_inputs(path: str | Path) -> np.ndarray:
@@ -110,7 +108,6 @@ def run_lavadl_inputs(net: LavadlNetwork, inputs: str | Path, *, record: str | P
     }
 
 
-@implements("lavadl", hook="lava_run")
 def run_lavadl_dataset(path: str | Path, options: RunOptions):
     """A dataset through a lava-dl file: its encoded spikes (rate-coded images, binned events)
     into the first synapse, or as per-step 0/1 values into an input block's neurons. There is no
@@ -187,3 +184,10 @@ def run_lavadl_dataset(path: str | Path, options: RunOptions):
                  "input_mode": mode})
     report.energy_per_inference = energy_per_inference(net, result, events, load_constants("loihi1"))
     return report
+
+
+# this module's hooks, attached by the registry (families.registry.load) through sim_cpu/__init__.py's providers()
+PROVIDES = [
+    provide("spike_inputs", read_file, "lavadl"),
+    provide("lava_run", run_lavadl_dataset, "lavadl"),
+]

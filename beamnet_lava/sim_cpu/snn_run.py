@@ -12,7 +12,8 @@ import torch
 from beamnet_lava import budget
 from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.families import family_of_file, implements
+from beamnet_lava.families import family_of_file
+from beamnet_lava.families.registry import provide
 from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
@@ -70,7 +71,6 @@ def run_snn(net: NetxNetwork, spikes: np.ndarray, window: int, *, precision: str
     return spikes, result, lanes
 
 
-@implements("snn", hook="lava_run")
 def run_snn_dataset(path: str | Path, options: RunOptions) -> RunReport:
     """A NetX SNN (ours or any stock CUBA dense network) on Lava, against the training model."""
     o = options
@@ -128,3 +128,9 @@ def run_snn_dataset(path: str | Path, options: RunOptions) -> RunReport:
         report.reference_accuracy = float((ref_pred == labels).mean())
         report.reference_seconds = time.perf_counter() - t0
     return report
+
+
+# this module's hooks, attached by the registry (families.registry.load) through sim_cpu/__init__.py's providers()
+PROVIDES = [
+    provide("lava_run", run_snn_dataset, "snn"),
+]

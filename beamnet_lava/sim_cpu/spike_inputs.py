@@ -21,7 +21,6 @@ from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.lavadl_file import InputShapeUnknown, LavadlNetwork, read_lavadl
 from beamnet_lava.nir import channels
 from beamnet_lava.sim_cpu.snn_run import run_snn, synaptic_events
-from beamnet_lava.sim_cpu import spike_hook  # noqa: F401  (declares the spike_inputs hook run_inputs looks up)
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 
 

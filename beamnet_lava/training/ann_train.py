@@ -11,11 +11,10 @@ import beamnet_lava.training.checkpoint as checkpoint
 from beamnet_lava.budget import ADAM, F32, dense_params
 from beamnet_lava.config import ANNConfig
 from beamnet_lava.data.datasets import Split
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.training.loop import fit_epochs
 
 
-@implements("ann", hook="train")
 def train_ann(cfg: ANNConfig, data: Split, out: Path, on_batch: Callable[[int, float], None],
               on_epoch: Callable[[int, float], None], device: torch.device | str = "cpu"):
     model = checkpoint.build_model(cfg, data.x_train.shape[1], data.n_classes).to(device)
@@ -37,10 +36,16 @@ def train_ann(cfg: ANNConfig, data: Split, out: Path, on_batch: Callable[[int, f
     return {"hidden": model.sizes[1:-1]}, history
 
 
-@implements("ann", hook="train_memory")
 def train_memory(cfg: ANNConfig, n_samples: int, n_inputs: int, n_classes: int) -> tuple[float, str]:
     """The MLP: the images, weights with Adam moments, activations of a 256-sample batch."""
     hidden = list(cfg.hidden or ())
     sizes = [n_inputs, *(hidden or [cfg.param_budget // max(1, n_inputs + n_classes) or 1]), n_classes]
     data = n_samples * n_inputs * F32
     return data + ADAM * F32 * dense_params(sizes) + 256 * sum(sizes) * F32 * ADAM, "lower --hidden, --time-steps or --batch-size"
+
+
+# this module's hooks, attached by the registry (families.registry.load) through training/__init__.py's providers()
+PROVIDES = [
+    provide("train", train_ann, "ann"),
+    provide("train_memory", train_memory, "ann"),
+]

@@ -16,7 +16,7 @@ from beamnet_lava.budget import ADAM, F32, F64, STEP_STATE
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.data.datasets import Split
 from beamnet_lava.errors import BeamnetWarning
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.metrics.calibration import ece, nll, reliability_diagram
 from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
 from beamnet_lava.models.beamnet import BeamNet, encoder_intensity
@@ -287,7 +287,6 @@ def evaluate_run(model: BeamNet, data: Split, out: Path) -> dict[str, Any]:
     return metrics
 
 
-@implements("beamnet", hook="train")
 def train_hook(cfg: BeamnetConfig, data: Split, out: Path, on_batch: Callable[[int, float], None],
                on_epoch: Callable[[int, float], None], device: torch.device | str = "cpu",
                ) -> tuple[dict[str, Any], list[dict]]:
@@ -297,7 +296,6 @@ def train_hook(cfg: BeamnetConfig, data: Split, out: Path, on_batch: Callable[[i
     return {}, history
 
 
-@implements("beamnet", hook="calibrate")
 def calibrate(run: checkpoint.LoadedRun, data: Split) -> dict[str, Any]:
     """Fit eta (Eq. 12) on validation (:func:`evaluate_run`) and keep it in the checkpoint:
     the validation-fitted eta is part of the model."""
@@ -307,7 +305,6 @@ def calibrate(run: checkpoint.LoadedRun, data: Split) -> dict[str, Any]:
     return metrics
 
 
-@implements("beamnet", hook="train_memory")
 def train_memory(cfg: BeamnetConfig, n_samples: int, n_inputs: int, n_classes: int) -> tuple[float, str]:
     """BEAM-Net: the images, w, c_j, delays and R with Adam moments, a batch through the memory
     layer (float64 state kept for autograd), a split's (n, N, T) spikes."""
@@ -319,3 +316,11 @@ def train_memory(cfg: BeamnetConfig, n_samples: int, n_inputs: int, n_classes: i
     steps = max(b, 256) * n * T * F64 * STEP_STATE      # a batch through the memory layer
     return (data + params + steps + n_samples * n * T * F64,   # + a split's (n, N, T) spikes
             "lower --set n_memory=..., --time-steps or --batch-size")
+
+
+# this module's hooks, attached by the registry (families.registry.load) through training/__init__.py's providers()
+PROVIDES = [
+    provide("train", train_hook, "beamnet"),
+    provide("calibrate", calibrate, "beamnet"),
+    provide("train_memory", train_memory, "beamnet"),
+]

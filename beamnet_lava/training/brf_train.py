@@ -18,7 +18,7 @@ from beamnet_lava.budget import ADAM, F32, SLAYER_STATE, dense_params
 from beamnet_lava.config import SeqConfig
 from beamnet_lava.data.datasets import Split
 from beamnet_lava.data.sequences import LEVELS, inputs_to_levels, sequence_inputs
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.training.loop import fit_epochs
 
 
@@ -49,7 +49,6 @@ def evaluate_fixed(model, x: np.ndarray, y: np.ndarray, dataset: str, batch_size
             "spikes_per_sample_fixed": spikes / len(y)}
 
 
-@implements("brf-rsnn", "rf-rsnn", "alif-rsnn", hook="train")
 def train_seq(cfg: SeqConfig, data: Split, out: Path, on_batch: Callable[[int, float], None],
               on_epoch: Callable[[int, float], None], device: torch.device | str = "cpu",
               ) -> tuple[dict[str, Any], list[dict[str, float]]]:
@@ -93,7 +92,6 @@ def _train_seq(cfg, data, out, on_batch, on_epoch, device):
     return extra, history
 
 
-@implements("brf-rsnn", "rf-rsnn", "alif-rsnn", hook="train_memory")
 def train_memory(cfg: SeqConfig, n_samples: int, n_inputs: int, n_classes: int) -> tuple[float, str]:
     """A recurrent SNN: the input sequences, weights (recurrent too) with Adam moments, per-step state."""
     T, b = int(cfg.time_steps), int(cfg.batch_size)
@@ -101,3 +99,10 @@ def train_memory(cfg: SeqConfig, n_samples: int, n_inputs: int, n_classes: int) 
     params = dense_params([n_inputs, h, n_classes]) + h * h
     return (n_samples * n_inputs * T * F32 + ADAM * F32 * params
             + b * (h + n_classes) * T * F32 * SLAYER_STATE), "lower --hidden, --time-steps or --batch-size"
+
+
+# this module's hooks, attached by the registry (families.registry.load) through training/__init__.py's providers()
+PROVIDES = [
+    provide("train", train_seq, "brf-rsnn", "rf-rsnn", "alif-rsnn"),
+    provide("train_memory", train_memory, "brf-rsnn", "rf-rsnn", "alif-rsnn"),
+]

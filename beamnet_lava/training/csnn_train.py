@@ -19,7 +19,7 @@ import beamnet_lava.training.checkpoint as checkpoint
 from beamnet_lava._quiet import import_slayer
 from beamnet_lava.config import CSNNConfig
 from beamnet_lava.data.datasets import Split
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.models.csnn import CSNN, encode, train_bytes
 from beamnet_lava.models.snn import predict_from_counts
 from beamnet_lava.training.loop import fit_epochs
@@ -60,7 +60,6 @@ def shift(x: torch.Tensor, shape: tuple[int, int, int], max_shift: int,
     return out.reshape(n, -1, steps)
 
 
-@implements("csnn", hook="train")
 def train_csnn(cfg: CSNNConfig, data: Split, out: Path, on_batch: Callable[[int, float], None],
                on_epoch: Callable[[int, float], None], device: torch.device | str = "cpu"):
     x_tr, x_va = split_spikes(cfg, data, "train"), split_spikes(cfg, data, "val")
@@ -91,10 +90,16 @@ def train_csnn(cfg: CSNNConfig, data: Split, out: Path, on_batch: Callable[[int,
     return {}, history
 
 
-@implements("csnn", hook="train_memory")
 def train_memory(cfg: CSNNConfig, n_samples: int, n_inputs: int, n_classes: int) -> tuple[float, str]:
     """The split's input spikes, parameters with Adam moments, every layer's state for a batch
     (:func:`beamnet_lava.models.csnn.train_bytes`); a stack that does not chain on the data's
     input shape is refused here, before training starts."""
     return train_bytes(cfg, n_samples, n_inputs, n_classes), ("lower the channels in layers, "
                                                               "--time-steps or --batch-size")
+
+
+# this module's hooks, attached by the registry (families.registry.load) through training/__init__.py's providers()
+PROVIDES = [
+    provide("train", train_csnn, "csnn"),
+    provide("train_memory", train_memory, "csnn"),
+]

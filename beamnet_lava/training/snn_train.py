@@ -12,7 +12,7 @@ from beamnet_lava._quiet import import_slayer
 from beamnet_lava.budget import ADAM, F32, SLAYER_STATE, dense_params
 from beamnet_lava.config import SNNConfig
 from beamnet_lava.data.datasets import Split
-from beamnet_lava.families import implements
+from beamnet_lava.families.registry import provide
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
 from beamnet_lava.training.loop import fit_epochs
 
@@ -31,7 +31,6 @@ def evaluate_model(model: CubaSNN, spikes: np.ndarray, labels: np.ndarray,
     return float((pred == labels).mean()) if len(labels) else 0.0, pred
 
 
-@implements("snn", hook="train")
 def train_snn(cfg: SNNConfig, data: Split, out: Path, on_batch: Callable[[int, float], None],
               on_epoch: Callable[[int, float], None], device: torch.device | str = "cpu"):
     x_tr, x_va = (data.spikes(part, cfg.time_steps) for part in ("train", "val"))
@@ -51,10 +50,16 @@ def train_snn(cfg: SNNConfig, data: Split, out: Path, on_batch: Callable[[int, f
     return {}, history
 
 
-@implements("snn", hook="train_memory")
 def train_memory(cfg: SNNConfig, n_samples: int, n_inputs: int, n_classes: int) -> tuple[float, str]:
     """The SLAYER SNN: rate-coded spikes, weights with Adam moments, per-step neuron state."""
     T, b = int(cfg.time_steps), int(cfg.batch_size)
     sizes = [n_inputs, *list(cfg.hidden or ()), n_classes]
     return (n_samples * n_inputs * T * F32 + ADAM * F32 * dense_params(sizes)
             + max(b, 256) * sum(sizes[1:]) * T * F32 * SLAYER_STATE), "lower --hidden, --time-steps or --batch-size"
+
+
+# this module's hooks, attached by the registry (families.registry.load) through training/__init__.py's providers()
+PROVIDES = [
+    provide("train", train_snn, "snn"),
+    provide("train_memory", train_memory, "snn"),
+]

@@ -2,7 +2,7 @@
 
 ``DelayDense`` (coincidence synapses) -> ``LIFReset`` (memory neurons) -> ``Dense``
 (lateral inhibition) -> back into the same ``LIFReset``. Used by
-:class:`beamnet_lava.deploy.stock_beamnet.StockSpec` and shipped as a copy inside INRC job
+:class:`beamnet_lava.sim_cpu.stock_run.StockSpec` and shipped as a copy inside INRC job
 bundles, because lava-dl 0.6's netx loader cannot build this layer
 (lib/dl/netx/blocks/process.py:263-283).
 """
