@@ -230,8 +230,8 @@ def run(
     inputs: Optional[Path] = typer.Option(None, help="Your own inputs instead of a dataset: .npy (samples, steps, inputs) spikes, or for a lava-dl input block per-step values or static images (samples, inputs) with --time-steps (docs/lavadl.md)."),
     record: Optional[Path] = typer.Option(None, help="With --inputs: save every layer's spikes to this .npz (layer<i>: samples x steps x neurons)."),
     force: Force("Overwrite an existing --record or --json file (only files of ours).") = False,
-    workers: Optional[int] = typer.Option(None, help="With --inputs: shard the samples over this many Ray workers (results identical to one process) [default: one process]."),
-    address: Optional[str] = typer.Option(None, help="With --inputs: an existing Ray cluster (e.g. 10.0.0.5:6379) to shard over [default: an embedded local Ray]."),
+    workers: Optional[int] = typer.Option(None, help="Shard the samples (of the dataset: SNN, CSNN and lava-dl files; or of --inputs) over this many Ray workers; results identical to one process [default: one process]."),
+    address: Optional[str] = typer.Option(None, help="An existing Ray cluster (e.g. 10.0.0.5:6379) to shard over (with --workers; alone: 2 workers) [default: an embedded local Ray]."),
 ) -> None:
     """Run an exported network on Lava and compare it with the training model."""
     report = verbs.run(netx_file, dataset=_value(dataset), samples=samples, part=part,

@@ -34,6 +34,12 @@ def _lanes(lanes: str | None):
     return None if lanes is None else parse_lanes(lanes)
 
 
+def _ray_mapper(address: str | None):
+    from beamnet_lava.sweep.shard import RayMapper
+
+    return RayMapper(address)
+
+
 def _int_list(value: str | None, flag: str, example: str) -> list[int] | None:
     try:
         return [int(v) for v in value.split(",")] if value is not None else None
@@ -121,7 +127,8 @@ def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = No
         json_out: str | None = None, inputs: Path | None = None, record: Path | None = None,
         force: bool = False, workers: int | None = None, address: str | None = None):
     """``run``: a dataset run (a RunReport) or, with ``inputs``, a run of the user's spikes (a dict);
-    ``workers``/``address``: the inputs' samples sharded over Ray (sweep/shard.py)."""
+    ``workers``/``address``: the samples (of the dataset or of ``inputs``) sharded over Ray
+    (sweep/shard.py; a dataset run shards its Lava simulation, sim_cpu/shards.py)."""
     from beamnet_lava.deploy.loihi2 import backend as backend_named
     from beamnet_lava.nir.bridge import netx_view
     from beamnet_lava.sim_cpu.evaluate import run_dataset
@@ -144,9 +151,8 @@ def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = No
             raise BeamnetError(f"{', '.join(ignored)}: not used with --inputs (your array gives the "
                                "samples, layer by layer, no dataset or encoder); drop "
                                f"{'it' if len(ignored) == 1 else 'them'}")
-    if (workers is not None or address is not None) and inputs is None:
-        raise BeamnetError("--workers/--address shard the samples of --inputs over Ray; dataset "
-                           "runs are not sharded yet: export the samples with --inputs")
+    if address is not None and workers is None:
+        workers = 2
     with netx_view(netx_file) as path:
         if inputs is not None and (workers is not None or address is not None):
             from beamnet_lava.sweep.shard import run_inputs_sharded
@@ -169,7 +175,8 @@ def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = No
                              backend=backend, time_steps=time_steps, data_dir=data_dir,
                              seed=seed, timeout_s=timeout, chunk_samples=chunk,
                              lanes=_lanes(lanes), bidirectional=loop, energy_constants=energy_constants,
-                             progress=_progress(json_out))
+                             progress=_progress(json_out), workers=workers,
+                             mapper=None if workers is None else _ray_mapper(address))
     report.file = str(netx_file)
     report.details.setdefault("run_id", rundir.run_id(netx_file))
     return report

@@ -257,6 +257,21 @@ def test_bundle_of_a_csnn_file_feeds_its_dataset_and_reproduces_on_the_cpu(csnn_
     assert result["accuracy"] == pytest.approx(report.accuracy)
 
 
+def test_sharded_csnn_run_equals_one_process(csnn_run):
+    """`run --workers`: the CSNN's Lava simulation in two shards (in-process mapper) merges into
+    the report of one run."""
+    from beamnet_lava.sim_cpu.evaluate import run_dataset
+
+    run_dir, _ = csnn_run
+    one = run_dataset(run_dir / "model.net", samples=5, progress=False, timeout_s=120)
+    two = run_dataset(run_dir / "model.net", samples=5, progress=False, timeout_s=120, workers=2)
+    a, b = one.to_dict(), two.to_dict()
+    timings = {"run_seconds", "compile_seconds", "reference_seconds", "steps", "steps_per_s",
+               "samples_per_s", "lanes"}
+    assert {k for k in a if a[k] != b[k]} <= timings
+    assert two.spike_parity == 1.0 and len(two.predictions) == 5
+
+
 def test_memory_estimate_grows_with_the_stack():
     from beamnet_lava.models.csnn import train_bytes
 

@@ -143,3 +143,70 @@ def test_lava_dl_affine_readout_is_refused_with_the_reason(tmp_path):
     res = CliRunner().invoke(app, ["run", str(path), "--samples", "2"])
     assert res.exit_code == 1 and "Traceback" not in res.output
     assert res.output.count("\n") == 1 and "lava-dl Affine layer" in res.output
+
+
+# -- run FILE --workers N: the Lava simulation's samples in shards (sim_cpu/shards.py) -------------
+
+TIMINGS = {"run_seconds", "compile_seconds", "reference_seconds", "steps", "steps_per_s",
+           "samples_per_s", "lanes"}
+
+
+def _same_report(one, other) -> None:
+    a, b = one.to_dict(), other.to_dict()
+    assert a.keys() == b.keys()
+    for key in a.keys() - TIMINGS:
+        assert a[key] == b[key], key
+
+
+def test_sharded_dataset_run_equals_one_process(tiny_net):
+    """Three shards (computed one after another by the in-process mapper, real Lava runs each)
+    merge into the report of one run: every count, prediction, parity and energy figure."""
+    from beamnet_lava.sim_cpu import shards
+
+    one = run_dataset(tiny_net, samples=7, progress=False, lanes=1)
+    calls = []
+
+    def mapper(fn, args):
+        calls.append([len(a[2]) for a in args])
+        return shards.serial(fn, args)
+
+    three = run_dataset(tiny_net, samples=7, progress=False, lanes=1, workers=3, mapper=mapper)
+    assert calls == [[3, 2, 2]]                  # contiguous blocks in sample order
+    _same_report(one, three)
+    assert one.spike_parity == 1.0 and sum(one.spikes.values()) > 0
+
+
+def test_sharding_refusals(tiny_net, beamnet30, tmp_path):
+    import nir
+    from beamnet_lava.nir.bridge import import_nir
+    from test_nir import _recurrent_graph
+
+    with pytest.raises(BeamnetError, match="--workers 0 must be >= 1"):
+        run_dataset(tiny_net, samples=2, progress=False, workers=0)
+    with pytest.raises(BeamnetError, match="--workers does not apply to .* a beamnet file"):
+        run_dataset(beamnet30 / "bn.net", samples=2, progress=False, workers=2)
+    nir.write(tmp_path / "rec.nir", _recurrent_graph())
+    import_nir(tmp_path / "rec.nir", tmp_path / "rec.net")
+    with pytest.raises(BeamnetError, match="stream back to back through recurrent or delayed"):
+        run_dataset(tmp_path / "rec.net", samples=2, progress=False, workers=2, time_steps=4)
+
+
+@pytest.mark.slow
+def test_run_workers_over_ray_is_identical_to_one_process(tiny_net, tmp_path):
+    """`run FILE --workers 2` on an embedded Ray: the JSON report of one process."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from beamnet_lava.cli import app
+
+    outs = []
+    for extra in ([], ["--workers", "2"]):
+        out = tmp_path / f"r{len(extra)}.json"
+        r = CliRunner().invoke(app, ["run", str(tiny_net), "--samples", "9", "--lanes", "1",
+                                     "--json", str(out), *extra])
+        assert r.exit_code == 0, r.output
+        outs.append(json.loads(out.read_text()))
+    one, two = outs
+    assert {k for k in one if one[k] != two[k]} <= TIMINGS
+    assert len(two["predictions"]) == 9 and two["parity"] == 1.0

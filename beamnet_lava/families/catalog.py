@@ -13,7 +13,7 @@ NOT_EXPORTABLE_SEQ = ("alif-rsnn runs are a training baseline; export supports b
 
 register_family(Family(
     "snn", SNNConfig, "rate-coded SLAYER CUBA SNN", "SLAYER CUBA network (rate or event inputs)",
-    inputs="spikes", lanes=True))
+    inputs="spikes", lanes=True, shards=True))
 register_family(Family(
     "beamnet", BeamnetConfig, "BEAM-Net", "BEAM-Net (Bayesian LIF memory, Dirichlet readout)",
     inputs="images", probabilities="eta", lanes=True, loop=True, run_energy_constants=True,
@@ -38,7 +38,7 @@ register_family(Family(
     "sequences", inputs="sequences", no_export=NOT_EXPORTABLE_SEQ))
 register_family(Family(
     "csnn", CSNNConfig, "convolutional SLAYER CUBA SNN", "convolutional SLAYER CUBA network "
-    "(conv, pool, dense; images or event frames; docs/csnn.md)", inputs="spikes", lanes=True,
+    "(conv, pool, dense; images or event frames; docs/csnn.md)", inputs="spikes", lanes=True, shards=True,
     refuses={"loihi2_variant": "--target loihi2 makes BEAM-Net's stock-process variant; a CSNN is made "
                                "of stock lava-dl blocks already (check any file with `beamnet-lava inspect`)"}))
 _STOCK = ("the stock-process BEAM-Net variant is written by `beamnet-lava export RUN_DIR --target "
@@ -54,6 +54,6 @@ _LAVADL = ("a lava-dl network from elsewhere (conv, pool, SDNN, readout) is run 
 register_family(Family(
     "lavadl", SNNConfig, "lava-dl NetX network (conv, pool, flatten, SDNN, current readout)",
     "any NetX file lava-dl writes that the dense SNN path does not run (docs/lavadl.md)",
-    inputs="spikes", trained=False, lanes=True,
+    inputs="spikes", trained=False, lanes=True, shards=True,
     refuses={hook: _LAVADL for hook in ("build", "train", "calibrate", "train_memory", "export",
                                         "predict", "raster", "file_predictor")}))

@@ -42,6 +42,8 @@ class RunOptions:
     lanes: int | str | None = None
     bidirectional: bool | None = None
     energy_constants: str | Path | None = None
+    workers: int | None = None          # shard the Lava simulation's samples (sim_cpu/shards.py)
+    mapper: Any = None                  # ...computed by this mapper(fn, calls) (the CLI: Ray's)
 
 
 # -- the pipeline's hooks (stage in brackets) -----------------------------------------------------

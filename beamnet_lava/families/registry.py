@@ -136,6 +136,8 @@ class Family:
       (images, or the binned event raster of an event dataset, Eq. 6) or ``sequences``
       (one input per step, loaded by :func:`beamnet_lava.data.sequences.load_sequences`).
     - ``probabilities``: how its class probabilities are calibrated (printed by ``train``).
+    - ``shards``: whether ``run`` shards a dataset run's Lava simulation (``--workers``,
+      :mod:`beamnet_lava.sim_cpu.shards`).
     - ``lanes`` / ``loop`` / ``run_energy_constants``: whether ``run`` accepts
       ``--lanes`` / ``--loop`` / ``--energy-constants`` for its files.
     - ``sweep_key``: the config key ``energy --sweep`` retrains over (empty: no sweep).
@@ -158,6 +160,7 @@ class Family:
     inputs: str = "images"
     probabilities: str = "temperature"
     lanes: bool = False
+    shards: bool = False
     loop: bool = False
     run_energy_constants: bool = False
     sweep_key: str = ""

@@ -28,7 +28,9 @@ from beamnet_lava.netx_export.csnn_file import CsnnFile, read_csnn
 from beamnet_lava.sim_cpu.common import lava_progress, take_samples
 from beamnet_lava.netx_export.lavadl_file import read_file
 from beamnet_lava.sim_cpu.lanes import AUTO
-from beamnet_lava.sim_cpu.lavadl_graph import LavadlOptions, run_lavadl
+from beamnet_lava.netx_export.lavadl_file import read_lavadl
+from beamnet_lava.sim_cpu import shards
+from beamnet_lava.sim_cpu.lavadl_graph import LavadlOptions
 from beamnet_lava.sim_cpu.report import RunReport
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 
@@ -36,19 +38,20 @@ from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 
 def run_csnn(net: CsnnFile, spikes: np.ndarray, window: int, *, precision: str = "fixed",
              backend: str = "cpu", chunk_samples: int = 32, timeout_s: float = DEFAULT_TIMEOUT_S,
-             progress: bool = True, lanes: int | str = 1) -> CsnnRun:
+             progress: bool = True, lanes: int | str = 1, mapper=None, workers: int | None = None) -> CsnnRun:
     """Stream input spikes ``(n, inputs, window)`` through the CSNN file on Lava; every neuron
-    layer's spikes come back as ``(n, neurons, window)`` uint8 in (C, H, W) order."""
+    layer's spikes come back as ``(n, neurons, window)`` uint8 in (C, H, W) order. ``workers``
+    > 1: the samples sharded over ``mapper`` (:mod:`beamnet_lava.sim_cpu.shards`)."""
     spikes = np.asarray(spikes)
     if spikes.ndim != 3 or spikes.shape[1] != net.input_size or spikes.shape[2] != window:
         raise BeamnetError(f"input spikes have shape {spikes.shape}; {net.path} needs "
                            f"(samples, {net.input_size}, {window})")
     with lava_progress(precision, "samples", progress) as bar:
         task = bar.add_task("run", total=len(spikes))
-        res = run_lavadl(net.path, spikes.astype(np.uint8).transpose(0, 2, 1), LavadlOptions(
+        res = shards.lavadl(read_lavadl(net.path), spikes.astype(np.uint8).transpose(0, 2, 1), LavadlOptions(
             time_steps=window, precision=precision, backend=backend, input_mode="spikes",
             chunk_samples=chunk_samples, timeout_s=timeout_s, lanes=lanes,
-            progress=lambda k: bar.advance(task, k)))
+            progress=lambda k: bar.advance(task, k)), mapper=mapper, workers=workers)
     layers = [np.ascontiguousarray(l.transpose(0, 2, 1)) for l in res.layers]
     return CsnnRun(layers, res.names, res.seconds, res.compile_seconds, res.steps, res.lanes)
 
@@ -128,7 +131,7 @@ def run_csnn_dataset(path: str | Path, options: RunOptions) -> RunReport:
     n, window, dataset = len(spikes), info["window"], info["dataset"]
     result = run_csnn(net, spikes, window, precision=precision, backend=backend,
                       chunk_samples=chunk_samples, timeout_s=timeout_s, progress=progress,
-                      lanes=AUTO if o.lanes is None else o.lanes)
+                      lanes=AUTO if o.lanes is None else o.lanes, mapper=o.mapper, workers=o.workers)
     pred = predict_from_counts(result.output.sum(axis=-1))
     names = result.names
     report = RunReport(

@@ -21,7 +21,8 @@ from beamnet_lava.sim_cpu.lanes import AUTO
 from beamnet_lava.sim_cpu.snn_run import reference_outputs, run_snn, synaptic_events  # noqa: F401
 
 RUN_OPTIONS = {"lanes": ("lanes", "--lanes"), "bidirectional": ("loop", "--loop/--no-loop"),
-               "energy_constants": ("run_energy_constants", "--energy-constants")}
+               "energy_constants": ("run_energy_constants", "--energy-constants"),
+               "workers": ("shards", "--workers")}
 
 
 def family_options(family: Family, path, **given: Any) -> dict[str, Any]:
@@ -42,16 +43,26 @@ def run_dataset(path: str | Path, dataset: str | None = None, samples: int | Non
                 timeout_s: float = DEFAULT_TIMEOUT_S, chunk_samples: int = 32,
                 progress: bool = True, lanes: int | str | None = None,
                 bidirectional: bool | None = None,
-                energy_constants: str | Path | None = None) -> RunReport:
+                energy_constants: str | Path | None = None, workers: int | None = None,
+                mapper: Any = None) -> RunReport:
     """Run ``samples`` samples of ``dataset``'s ``part`` split through the file on Lava
-    (the ``lava_run`` hook of the family the file names)."""
+    (the ``lava_run`` hook of the family the file names); ``workers`` > 1 shards the Lava
+    simulation's samples over ``mapper`` (:mod:`beamnet_lava.sim_cpu.shards`; default: one
+    process after another)."""
     from beamnet_lava.metrics.energy import load_constants
 
     checks.run_options(samples=samples, time_steps=time_steps, chunk_samples=chunk_samples,
                        lanes=None if lanes == AUTO else lanes, timeout_s=timeout_s, seed_=seed)
     family = file_family(path)
     extra = family_options(family, path, lanes=lanes, bidirectional=bidirectional,
-                           energy_constants=energy_constants)
+                           energy_constants=energy_constants, workers=workers)
+    if workers is not None:
+        from beamnet_lava.sim_cpu.shards import serial
+
+        if workers < 1:
+            raise BeamnetError(f"--workers {workers} must be >= 1")
+
+        extra["mapper"] = mapper or serial
     if energy_constants is not None:
         load_constants("loihi1", energy_constants)   # a bad file fails now, not after the run
     options = RunOptions(dataset=dataset, samples=samples, part=part, precision=precision,

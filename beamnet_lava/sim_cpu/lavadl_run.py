@@ -122,6 +122,7 @@ def run_lavadl_dataset(path: str | Path, options: RunOptions):
     from beamnet_lava.data import load_split
     from beamnet_lava.metrics.energy import load_constants
     from beamnet_lava.names import EVENT_DATASETS
+    from beamnet_lava.sim_cpu import shards
     from beamnet_lava.sim_cpu.common import lava_progress, take_samples
     from beamnet_lava.sim_cpu.report import RunReport
 
@@ -159,10 +160,10 @@ def run_lavadl_dataset(path: str | Path, options: RunOptions):
             feed = np.repeat(np.round(np.asarray(x, np.float64) * w).astype(np.int64)[:, None], window, axis=1)
     with lava_progress(precision, "samples", progress) as bar:
         task = bar.add_task("run", total=n)
-        result = run_lavadl(net, feed, LavadlOptions(
+        result = shards.lavadl(net, feed, LavadlOptions(
             time_steps=window, precision=precision, backend=backend, input_mode=mode,
             chunk_samples=chunk_samples, timeout_s=timeout_s, lanes=lanes,
-            progress=lambda k: bar.advance(task, k)))
+            progress=lambda k: bar.advance(task, k)), mapper=o.mapper, workers=o.workers)
     events = synaptic_events(net, spikes, result)
     pred = predictions(result)
     why = ("layer 0 is an input block with neurons" if net.input_block is not None else

@@ -3,8 +3,10 @@ Lava, against the training model rebuilt from the same file (its siblings: beamn
 brf_run.py; the dispatcher ``run_dataset`` is in evaluate.py)."""
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,12 +20,13 @@ from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
 from beamnet_lava.nir import channels
+from beamnet_lava.sim_cpu import shards
 from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
 from beamnet_lava.sim_cpu.report import RunReport
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 from beamnet_lava.sim_cpu.graph import NetxSpec
 from beamnet_lava.sim_cpu.lanes import AUTO, choose_lanes
-from beamnet_lava.sim_cpu.runner import run_lanes
+from beamnet_lava.sim_cpu.runner import StreamResult, run_lanes
 
 
 def synaptic_events(net: NetxNetwork, input_spikes: np.ndarray, layers: list[np.ndarray]) -> list[int]:
@@ -52,6 +55,19 @@ def reference_outputs(net: NetxNetwork, spikes: np.ndarray, batch: int = 256) ->
     return [np.concatenate(o) for o in outs]
 
 
+def carry_steps(net) -> int:
+    """Steps a spike can stay in flight past its sample's window: the largest synaptic
+    delay, at least 1 for a recurrent layer (0 for a plain feed-forward net, whose
+    staggered layer resets already keep samples apart)."""
+    carry = 0
+    for layer in net.layers:
+        if layer.delay is not None and layer.delay.size:
+            carry = max(carry, int(layer.delay.max()))
+        if layer.weight_rec is not None:
+            carry = max(carry, 1)
+    return carry
+
+
 def run_snn(net: NetxNetwork, spikes: np.ndarray, window: int, *, precision: str = "fixed",
             backend: str = "cpu", chunk_samples: int = 32, timeout_s: float = DEFAULT_TIMEOUT_S,
             progress: bool = True, lanes: int | str = 1):
@@ -71,6 +87,34 @@ def run_snn(net: NetxNetwork, spikes: np.ndarray, window: int, *, precision: str
     return spikes, result, lanes
 
 
+def _block(network: bytes, suffix: str, spikes: np.ndarray, window: int, kwargs: dict):
+    """One block of a NetX SNN run (a Ray task): the ordinary :func:`run_snn`."""
+    with tempfile.TemporaryDirectory(prefix="beamnet-shard-") as tmp:
+        net = read_netx(shards.file_copy(network, suffix, tmp))
+        return run_snn(net, spikes, window, progress=False, **kwargs)
+
+
+def run_snn_sharded(net, spikes: np.ndarray, window: int, *, mapper: shards.Mapper | None, workers: int | None,
+        **kwargs: Any):
+    """:func:`run_snn`, its samples sharded over ``mapper`` (:mod:`beamnet_lava.sim_cpu.shards`)."""
+    k = shards.check(mapper, workers, kwargs.get("backend", "cpu"))
+    if k == 1 or len(spikes) < 2:
+        return run_snn(net, spikes, window, **kwargs)
+    kwargs = {**{key: v for key, v in kwargs.items() if key != "progress"}, "backend": "cpu"}
+    network, suffix = Path(net.path).read_bytes(), Path(net.path).suffix
+    parts = mapper(_block, [(network, suffix, spikes[b], window, kwargs)
+                                for b in shards.blocks(len(spikes), k)])
+    results = [p[1] for p in parts]
+    streams = [r.stream_spikes for r in results]
+    merged = StreamResult(
+        layers=[np.concatenate(ls) for ls in zip(*(r.layers for r in results))],
+        seconds=max(r.seconds for r in results),
+        compile_seconds=max(r.compile_seconds for r in results),
+        steps=sum(r.steps for r in results),
+        stream_spikes=None if any(s is None for s in streams) else [sum(c) for c in zip(*streams)])
+    return np.concatenate([p[0] for p in parts]), merged, parts[0][2]
+
+
 def run_snn_dataset(path: str | Path, options: RunOptions) -> RunReport:
     """A NetX SNN (ours or any stock CUBA dense network) on Lava, against the training model."""
     o = options
@@ -78,6 +122,10 @@ def run_snn_dataset(path: str | Path, options: RunOptions) -> RunReport:
     time_steps, data_dir, seed, timeout_s = o.time_steps, o.data_dir, o.seed, o.timeout_s
     chunk_samples, progress, lanes = o.chunk_samples, o.progress, AUTO if o.lanes is None else o.lanes
     net = read_netx(path)
+    if (o.workers or 1) > 1 and carry_steps(net):
+        raise BeamnetError(f"{net.path}: its samples stream back to back through recurrent or delayed "
+                           "layers, so shards would not be one run; drop --workers, or shard "
+                           "--inputs (whose samples are isolated)")
     if any(channels.of(net)):
         raise BeamnetError(f"{net.path} has always-on bias units (a NIR import, docs/nir.md); run it "
                            "with --inputs SPIKES.npy, which drives them")
@@ -97,9 +145,10 @@ def run_snn_dataset(path: str | Path, options: RunOptions) -> RunReport:
     n = len(x)
     budget.check_run(n, net.input_size, [l.size for l in net.layers], window)
     spikes = data.spikes(part, window, n)
-    spikes, result, lanes = run_snn(net, spikes, window, precision=precision, backend=backend,
-                                    chunk_samples=chunk_samples, timeout_s=timeout_s,
-                                    progress=progress, lanes=lanes)
+    spikes, result, lanes = run_snn_sharded(net, spikes, window, mapper=o.mapper, workers=o.workers,
+                                       precision=precision, backend=backend,
+                                       chunk_samples=chunk_samples, timeout_s=timeout_s,
+                                       progress=progress, lanes=lanes)
 
     counts = result.output.sum(axis=-1)
     pred = predict_from_counts(counts)

@@ -20,7 +20,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.lavadl_file import InputShapeUnknown, LavadlNetwork, read_lavadl
 from beamnet_lava.nir import channels
-from beamnet_lava.sim_cpu.snn_run import run_snn, synaptic_events
+from beamnet_lava.sim_cpu.snn_run import carry_steps, run_snn, synaptic_events
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 
 
@@ -136,16 +136,3 @@ def in_flight(net, layers: list[np.ndarray]) -> bool:
             if layers[i - 1][:, -int(layer.delay.max()):].any():
                 return True
     return False
-
-
-def carry_steps(net) -> int:
-    """Steps a spike can stay in flight past its sample's window: the largest synaptic
-    delay, at least 1 for a recurrent layer (0 for a plain feed-forward net, whose
-    staggered layer resets already keep samples apart)."""
-    carry = 0
-    for layer in net.layers:
-        if layer.delay is not None and layer.delay.size:
-            carry = max(carry, int(layer.delay.max()))
-        if layer.weight_rec is not None:
-            carry = max(carry, 1)
-    return carry

@@ -1,4 +1,7 @@
-"""``run FILE --inputs X.npy --workers N [--address HOST:PORT]``: samples sharded over Ray.
+"""``run FILE [--inputs X.npy] --workers N [--address HOST:PORT]``: samples sharded over Ray.
+
+A dataset run hands :class:`RayMapper` to its family's run, which shards only the Lava
+simulation (:mod:`beamnet_lava.sim_cpu.shards`). With ``--inputs``:
 
 A Lava network that outgrows one machine's time is run on the Ray workers the sweep verb
 uses (:class:`beamnet_lava.sweep.engine.Engine`: an embedded Ray, or a cluster at
@@ -42,12 +45,33 @@ def _shard_task(network: bytes, suffix: str, shard: np.ndarray, options: dict[st
     return {"report": report, "layers": layers}
 
 
+class RayMapper:
+    """``mapper(fn, calls)``: ``[fn(*args) for args in calls]``, one Ray task per call (one CPU
+    each) on an embedded Ray or the cluster at ``address``; a task's error is one line. What
+    ``run FILE --workers N`` hands a dataset run (:mod:`beamnet_lava.sim_cpu.shards`)."""
+
+    def __init__(self, address: str | None = None) -> None:
+        self.address = address
+
+    def __call__(self, fn, calls: list[tuple]) -> list[Any]:
+        from beamnet_lava.sweep.engine import Engine, _ray
+
+        with Engine(self.address, len(calls), 1):
+            ray = _ray()
+            task = ray.remote(num_cpus=1, max_retries=0)(fn)
+            refs = [task.remote(*args) for args in calls]
+            try:
+                return ray.get(refs)
+            except Exception as exc:  # noqa: BLE001 - a task's BeamnetError arrives wrapped by Ray
+                cause = getattr(exc, "cause", None) or exc
+                raise BeamnetError(" ".join(str(cause).split()).split(" Traceback")[0]) from None
+
+
 def run_inputs_sharded(path: str | Path, inputs: str | Path, *, workers: int, address: str | None = None,
                        record: str | Path | None = None, force: bool = False,
                        **options: Any) -> dict[str, Any]:
     """``run_inputs`` over ``workers`` Ray tasks; the report of one process, plus ``shards``."""
     from beamnet_lava.netx_export.export import file_family
-    from beamnet_lava.sweep.engine import Engine, _ray
 
     if workers < 1:
         raise BeamnetError(f"--workers {workers} must be >= 1")
@@ -65,15 +89,7 @@ def run_inputs_sharded(path: str | Path, inputs: str | Path, *, workers: int, ad
         raise BeamnetError(f"{inputs}: inputs must be an array of samples (samples, ...)")
     shards = [s for s in np.array_split(np.arange(len(x)), min(workers, len(x))) if len(s)]
     network = Path(path).read_bytes()
-    with Engine(address, len(shards), 1):
-        ray = _ray()
-        task = ray.remote(num_cpus=1, max_retries=0)(_shard_task)
-        refs = [task.remote(network, Path(path).suffix, x[s], options) for s in shards]
-        try:
-            parts = ray.get(refs)
-        except Exception as exc:  # noqa: BLE001 - a task's BeamnetError arrives wrapped by Ray
-            cause = getattr(exc, "cause", None) or exc
-            raise BeamnetError(" ".join(str(cause).split()).split(" Traceback")[0]) from None
+    parts = RayMapper(address)(_shard_task, [(network, Path(path).suffix, x[s], options) for s in shards])
     report = _merge([p["report"] for p in parts], path, inputs, record)
     report["shards"] = [len(s) for s in shards]
     if record is not None:
