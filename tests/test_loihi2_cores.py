@@ -145,6 +145,16 @@ def test_split_steps_reproduce_the_compiler_log(reports, net, layer, steps):
     assert _layer(reports[net], layer)["splits"] == steps
 
 
+def test_the_2024_fill_names_the_resource_that_stops_it():
+    """A wide layer with a small fan-in: the per-axon list (32 words: 102 8-bit synapses),
+    not SynMem, stops the fill; the rest of the 5000 neurons (2 = 5000 - 49 * 102) on the last core."""
+    lc = cores.layer_cores(cores.LayerSpec(0, "dense", (5000,), 10, 8), "2024")
+    assert (lc.cores, lc.neurons_per_core, lc.binding) == (50, 102, cores.AXON_LIST)
+    assert lc.splits == ["fill: 5000 neurons take SynMem/axon 1563 > 32",
+                         "102 neurons per core (SynMem/axon 32; 103 would take 33 > 32)"]
+    assert lc.syn_mem_mean == (49 * 10 * 32 + 10 * 1) // 50
+
+
 def test_unsplit_oxford_allocations_of_the_log(reports):
     """Oxford's log: layer 0 alone on a core would take 16200 SynMem words (and layer 1,
     16128: the model says 15360, see MISSES)."""

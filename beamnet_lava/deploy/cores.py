@@ -191,16 +191,18 @@ def _dense_fill(spec: LayerSpec) -> LayerCores:
     n = bisect.bisect_left(range(1, min(total, cap[NEURONS]) + 1), True, key=lambda m: bool(over(m)))
     splits, binding, fits = [], None, n > 0
     if n < total:
-        worst = over(n + 1)
-        binding = max(worst, key=worst.get) if worst else NEURONS
-        first = _dense_use(total, spec, "2024")
-        splits.append(f"fill: {total} neurons take SynMem {first[SYN_MEM]} > {target} "
-                      f"({limit('syn_fill_percent_2024')} % of {cap[SYN_MEM]})" if n
-                      else f"{binding} does not fit even one neuron per core")
+        worst = over(n + 1)                 # not empty: n + 1 did not fit
+        binding = max(worst, key=worst.get)
         if n:
+            whole = _dense_use(total, spec, "2024")
+            w = max(over(total), key=over(total).get)
+            pct = f" ({limit('syn_fill_percent_2024')} % of {cap[SYN_MEM]})" if w == SYN_MEM else ""
             nxt = _dense_use(n + 1, spec, "2024")
-            splits.append(f"{n} neurons per core ({binding} {_dense_use(n, spec, '2024')[binding]}"
-                          f"; {n + 1} would take {nxt[binding]} > {room[binding]})")
+            splits += [f"fill: {total} neurons take {w} {whole[w]} > {room[w]}{pct}",
+                       f"{n} neurons per core ({binding} {_dense_use(n, spec, '2024')[binding]}"
+                       f"; {n + 1} would take {nxt[binding]} > {room[binding]})"]
+        else:
+            splits.append(f"{binding} does not fit even one neuron per core")
     n = max(n, 1)                           # no fit: one neuron per core, reported as a failure
     full, rest = divmod(total, n)
     k, use = full + (rest > 0), _dense_use(n, spec, "2024")
