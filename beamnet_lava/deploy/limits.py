@@ -21,7 +21,7 @@ NB_PILOTNET = ("lava-dl tutorials/lava/lib/dl/netx/pilotnet_snn/benchmark.ipynb 
                "pilotnet_sdnn/benchmark.ipynb (compiler logs and per-core tables)")
 NB_YOLO = "lava-dl tutorials/lava/lib/dl/netx/yolo_kp/run.ipynb (per-core utilization table)"
 #: The same compiler's table in counts (with its Total column) in lava-optimization's tutorials.
-NB_QUBO = ("lava-nc/lava-optimization tutorials/tutorial_QUBO_solver.ipynb (per-core utilization "
+NB_QUBO = ("lava-nc/lava-optimization (commit 39ab701) tutorials/tutorial_QUBO_solver.ipynb (per-core utilization "
            "table in counts: Total 206 = AxonIn 100 + NeuronGr 1 + Neurons 2 + Synapses 100 + "
            "AxonMap 3 + AxonMem 0; 1071 = 200 + 1 + 100 + 370 + 400 + 0)")
 
