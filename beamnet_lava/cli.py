@@ -321,12 +321,13 @@ def inspect(
     netx_file: Path = typer.Argument(..., help="NetX HDF5 file (any family, stock lava-dl or NIR-imported)."),
     target: str = typer.Option("loihi2", help="Hardware target (loihi2)."),
     skip_layers: int = typer.Option(0, "--skip-layers", help="First layers that run on the host (as lava-dl's netx.hdf5.Network(skip_layers=...)): they take no cores."),
+    compiler: str = typer.Option("2022", help="Which of Intel's compilers the core model follows: 2022 (lava-dl's Oxford and PilotNet compiles) or 2024 (its MNIST compile); see docs/loihi2.md."),
     json_out: JsonOut() = None,
     force: Force("Overwrite an existing --json file (only a JSON report).") = False,
 ) -> None:
     """Hardware-fit report: per layer and process, what would run where on Loihi 2, and the cores and chips it needs (untested on hardware)."""
     present.fit_report(verbs.inspect(netx_file, target=target, skip_layers=skip_layers, json_out=json_out,
-                                     force=force), netx_file, target, json_out)
+                                     force=force, compiler=compiler), netx_file, target, json_out)
 
 
 @app.command()

@@ -255,14 +255,14 @@ def report(run_dirs: list[Path], output: list[Path], *, title: str | None = None
 
 
 def inspect(netx_file: Path, *, target: str = "loihi2", skip_layers: int = 0, json_out: str | None = None,
-            force: bool = False):
+            force: bool = False, compiler: str = "2022"):
     """``inspect``: the hardware-fit report (deploy/fit.py) of a NetX file."""
     from beamnet_lava.deploy.fit import inspect_file
 
     input_file(netx_file, "network file")
     check_outputs([Out(json_out, "--json", stdout=True, force=force)], inputs=[netx_file])
 
-    return inspect_file(netx_file, target, skip_layers=skip_layers)
+    return inspect_file(netx_file, target, skip_layers=skip_layers, compiler=compiler)
 
 
 def bundle(netx_file: Path, out_dir: Path, *, samples: int = 16, part: str = "test",

@@ -272,6 +272,24 @@ def test_sharded_csnn_run_equals_one_process(csnn_run):
     assert two.spike_parity == 1.0 and len(two.predictions) == 5
 
 
+def test_inspect_counts_the_cores_of_an_exported_csnn(csnn_run):
+    """The per-core model on a CSNN export (conv4k3p1 -> pool2 -> dense16 -> 10 on 8x8
+    digits), under both compiler settings: the conv and the pool as Conv(x, y, c) tiles,
+    the flatten a reshape without a core, the input on the host."""
+    from beamnet_lava.deploy.cores import COMPILERS
+    from beamnet_lava.deploy.fit import inspect_file
+
+    run_dir, _ = csnn_run
+    for compiler in COMPILERS:
+        r = inspect_file(run_dir / "model.net", compiler=compiler)
+        per = {lc["index"]: lc for lc in r.estimate["per_core"]}
+        assert sorted(per) == [1, 2, 4, 5] and r.estimate["cores"] == 4 and not r.failures
+        assert (per[1]["kind"], tuple(per[1]["tile"]), per[1]["neurons"]) == ("conv", (8, 8, 4), 256)
+        assert (per[2]["kind"], tuple(per[2]["tile"])) == ("pool", (4, 4, 4))
+        assert (per[4]["axon_in"], per[5]["axon_in"]) == (64, 16)
+        assert r.estimate["compiler"] == compiler and r.estimate["chips"] == 1
+
+
 def test_memory_estimate_grows_with_the_stack():
     from beamnet_lava.models.csnn import train_bytes
 

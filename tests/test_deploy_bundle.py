@@ -151,6 +151,23 @@ def test_per_core_table_parser():
     assert mod.per_core_table("no table here") is None
 
 
+def test_per_core_table_parser_reads_the_percentage_table():
+    """The later compiler's table (lava-dl tutorials/lava/lib/dl/netx/mnist/run.ipynb, stored
+    output, two of its rows)."""
+    mod = _script_module()
+    log = "\n".join([
+        "Partitioning converged after iteration=5", "Per core utilization:", "-" * 73,
+        "| AxonIn |NeuronGr| Neurons|Synapses| AxonMap| AxonMem|  Total |  Cores |", "|" + "-" * 71 + "|",
+        "|   0.40%|  12.50%|   0.24%|   1.60%|   0.06%|   0.00%|   1.71%|       1|",
+        "|   4.90%|  12.50%|   1.22%|  78.40%|   0.31%|   0.00%|  67.14%|       3|",
+        "|" + "-" * 71 + "|", "| Total" + " " * 57 + "|       5|", "-" * 73])
+    rows = mod.per_core_table(log)
+    assert rows == [{"AxonIn": 0.4, "NeuronGr": 12.5, "Neurons": 0.24, "Synapses": 1.6, "AxonMap": 0.06,
+                     "AxonMem": 0.0, "Total": 1.71, "Cores": 1, "percent": True},
+                    {"AxonIn": 4.9, "NeuronGr": 12.5, "Neurons": 1.22, "Synapses": 78.4, "AxonMap": 0.31,
+                     "AxonMem": 0.0, "Total": 67.14, "Cores": 3, "percent": True}]
+
+
 # -- ingest: results.json -> run records that compare shows -------------------------------------
 def _results(bundle: Path, counts: np.ndarray, **extra) -> Path:
     """A results.json as run_loihi2.py writes it (fields it always writes, plus ``extra``)."""

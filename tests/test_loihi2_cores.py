@@ -1,11 +1,12 @@
 """The per-core Loihi 2 model (deploy/cores.py) against Intel's published compiler output.
 
 Intel's numbers below are transcribed from the stored outputs of lava-dl's notebooks (lava-dl
-commit d825ac5): netx/oxford/run.ipynb and netx/pilotnet_{snn,sdnn}/benchmark.ipynb print
-per-core tables (AxonIn, NeuronGr, Neurons, Synapses, AxonMap, AxonMem, Cores; one row per
-layer, last layer first; conv rows name their tile Conv(x, y, c)); netx/mnist/run.ipynb prints
-the same as percentages of a core (Neurons of 4096, Synapses of 12000). For dense rows the
-table prints neurons // cores and SynMem words // cores; for conv rows the tile's neurons.
+commit d825ac5): netx/oxford/run.ipynb and netx/pilotnet_{snn,sdnn}/benchmark.ipynb (the 2022
+compiler) print per-core tables (AxonIn, NeuronGr, Neurons, Synapses, AxonMap, AxonMem, Cores;
+one row per layer, last layer first; conv rows name their tile Conv(x, y, c)); for dense rows
+neurons // cores and SynMem words // cores, for conv rows the tile's neurons.
+netx/mnist/run.ipynb (the 2024 compiler) prints one full core's figures as percentages
+(Neurons of 4096; AxonIn, Synapses, AxonMap of 16000; Total of 20000, see MNIST_PERCENT).
 The networks are those files, read from ../shared/data/reference (its README).
 """
 import h5py
@@ -18,36 +19,33 @@ from beamnet_lava.deploy.fit import inspect_file
 
 LAVA_DL = REFERENCE_DIR / "lava-dl"
 
-# network -> (file, skip_layers, Intel's total, {layer: (neurons per core, cores, SynMem, tile)})
+# network -> (file, skip_layers, Intel's total, {layer: (neurons per core, cores, SynMem, tile)},
+#             compiler)
 INTEL = {
     "oxford": ("tutorials/oxford/Trained/network.net", 0, 5, {
-        0: (85, 3, 5400, None), 1: (100, 2, 8064, None)}),
-    # percentages: Neurons 1.22 % of 4096 = 50, Synapses 78.40 % of 12000 = 9408, ...
+        0: (85, 3, 5400, None), 1: (100, 2, 8064, None)}, "2022"),
+    # percentages: Neurons 1.22 % of 4096 = 50, Synapses 78.40 % of 16000 = 12544, ...
     "mnist": ("tutorials/mnist_network.net", 0, 5, {
-        0: (50, 3, 9408, None), 1: (64, 1, 2016, None), 2: (10, 1, 192, None)}),
+        0: (50, 3, 12544, None), 1: (64, 1, 2688, None), 2: (10, 1, 256, None)}, "2024"),
     "pilotnet_lif": ("gts/pilotnet_lif/network.net", 0, 74, {
         0: (3168, 13, 0, (16, 66, 3)), 1: (3072, 25, 81, (4, 32, 24)),
         2: (2160, 13, 864, (4, 15, 36)), 3: (2688, 3, 1620, (8, 7, 48)),
         4: (2048, 3, 2160, (8, 4, 64)), 5: (2048, 2, 2880, (16, 2, 64)),
         7: (8, 12, 7253, None), 8: (50, 1, 1300, None), 9: (10, 1, 150, None),
-        10: (1, 1, 10, None)}),
+        10: (1, 1, 10, None)}, "2022"),
     # the benchmark builds it with netx.hdf5.Network(..., skip_layers=1): no input layer
     "pilotnet_sdnn": ("tutorials/pilotnet_sdnn_network.net", 1, 61, {
         1: (3072, 25, 81, (4, 32, 24)), 2: (2160, 13, 864, (4, 15, 36)),
         3: (2688, 3, 1620, (8, 7, 48)), 4: (2048, 3, 2592, (8, 4, 64)),
         5: (2048, 2, 2880, (16, 2, 64)), 7: (8, 12, 7253, None), 8: (50, 1, 1500, None),
-        9: (10, 1, 150, None), 10: (1, 1, 10, None)}),
+        9: (10, 1, 150, None), 10: (1, 1, 10, None)}, "2022"),
 }
 
-MNIST_COMPILER = ("mnist/run.ipynb was compiled by a later compiler ('Partitioning converged', "
-                  "percentages) that packs 8-bit synapses tighter than the one the model is fitted "
-                  "to (Oxford, PilotNet logs)")
+# mnist/run.ipynb's table, layer -> (AxonIn, Neurons, Synapses, AxonMap, Total) in % of a core
+MNIST_PERCENT = {0: (4.90, 1.22, 78.40, 0.31, 67.14), 1: (0.80, 1.56, 16.80, 0.40, 14.72),
+                 2: (0.40, 0.24, 1.60, 0.06, 1.71)}
+
 MISSES = {  # (network, layer, what) -> why the model differs from Intel
-    ("mnist", 0, "neurons"): "Intel's busiest core holds 50 of 128 neurons (1.22 %), not an even "
-                             "split (43); " + MNIST_COMPILER,
-    ("mnist", 0, "synmem"): MNIST_COMPILER,
-    ("mnist", 1, "synmem"): MNIST_COMPILER,
-    ("mnist", 2, "synmem"): MNIST_COMPILER,
     ("oxford", 1, "synmem"): "Intel allots 63 words per axon to 200 7-bit synapses (the model: "
                              "60); the Oxford log's compiler seems to store this layer as 8-bit",
     ("pilotnet_lif", 3, "synmem"): "conv kernel packing per row is not known (48 channels: 5 "
@@ -64,8 +62,8 @@ def reports():
     if not LAVA_DL.is_dir():
         pytest.skip(f"{LAVA_DL} is absent: these tests read lava-dl's networks from "
                     "../shared/data/reference (see its README)")
-    return {name: inspect_file(LAVA_DL / f, skip_layers=skip)
-            for name, (f, skip, _, _) in INTEL.items()}
+    return {name: inspect_file(LAVA_DL / f, skip_layers=skip, compiler=compiler)
+            for name, (f, skip, _, _, compiler) in INTEL.items()}
 
 
 def _layer(report, index):
@@ -73,7 +71,7 @@ def _layer(report, index):
 
 
 def _cases(what):
-    for net, (_, _, _, rows) in INTEL.items():
+    for net, (_, _, _, rows, _) in INTEL.items():
         for layer in rows:
             why = MISSES.get((net, layer, what))
             marks = [pytest.mark.xfail(strict=True, reason=why)] if why else []
@@ -99,15 +97,41 @@ def test_cores_per_layer_equal_intels(reports, net):
 def test_neurons_per_core_and_tiles_equal_intels(reports, net, layer):
     intel_neurons, _, _, tile = INTEL[net][3][layer]
     lc = _layer(reports[net], layer)
-    if tile is None:                       # dense rows print neurons // cores
-        assert lc["neurons_per_core_mean"] == intel_neurons
+    if tile is None:                       # 2022: neurons // cores; 2024: one full core's
+        assert lc["table_neurons"] == intel_neurons
+        assert lc["table_neurons"] == (lc["neurons_per_core_mean"] if INTEL[net][4] == "2022"
+                                       else lc["neurons_per_core"])
     else:                                  # conv rows print the tile
         assert (tuple(lc["tile"]), lc["neurons_per_core"]) == (tile, intel_neurons)
 
 
 @pytest.mark.parametrize("net, layer", list(_cases("synmem")))
 def test_synaptic_memory_per_core_equals_intels(reports, net, layer):
-    assert _layer(reports[net], layer)["syn_mem_mean"] == INTEL[net][3][layer][2]
+    assert _layer(reports[net], layer)["table_syn_mem"] == INTEL[net][3][layer][2]
+
+
+@pytest.mark.parametrize("layer", MNIST_PERCENT)
+def test_mnist_percentages_of_the_2024_compiler(reports, layer):
+    """Every percentage mnist/run.ipynb prints for a layer, from the model's counts over the
+    2024 capacities (16000 AxonIn / SynMem / AxonMap words, 4096 neurons, Total 20000):
+    within the printed rounding (0.005) plus the JSON's (0.005)."""
+    u = _layer(reports["mnist"], layer)["utilization"]
+    got = [100 * u[r] for r in (cores.AXON_IN, cores.NEURONS, cores.SYN_MEM, cores.AXON_MAP,
+                                cores.TOTAL)]
+    assert got == pytest.approx(MNIST_PERCENT[layer], abs=0.0101)
+
+
+def test_mnist_under_each_compiler(reports):
+    """The 2024 compiler fills a core to 50 neurons (12544 SynMem words; 51 take 13328, over
+    80 % of 16000); the 2022 compiler's even split gives 43 / 43 / 42 on as many cores."""
+    lc = _layer(reports["mnist"], 0)
+    assert lc["splits"] == ["fill: 128 neurons take SynMem 32144 > 12800 (80 % of 16000)",
+                            "50 neurons per core (SynMem 12544; 51 would take 13328 > 12800)"]
+    assert (lc["binding"], lc["syn_mem_mean"]) == (cores.SYN_MEM, 784 * (16 + 16 + 9) // 3)
+    old = inspect_file(LAVA_DL / INTEL["mnist"][0], compiler="2022").estimate
+    assert old["compiler"] == "2022" and reports["mnist"].estimate["compiler"] == "2024"
+    assert [(lc["cores"], lc["neurons_per_core"]) for lc in old["per_core"]] == [
+        (3, 43), (1, 64), (1, 10)] and old["cores"] == 5
 
 
 @pytest.mark.parametrize("net, layer, steps", [
@@ -119,6 +143,16 @@ def test_synaptic_memory_per_core_equals_intels(reports, net, layer):
 ])
 def test_split_steps_reproduce_the_compiler_log(reports, net, layer, steps):
     assert _layer(reports[net], layer)["splits"] == steps
+
+
+def test_the_2024_fill_names_the_resource_that_stops_it():
+    """A wide layer with a small fan-in: the per-axon list (32 words: 102 8-bit synapses),
+    not SynMem, stops the fill; the rest of the 5000 neurons (2 = 5000 - 49 * 102) on the last core."""
+    lc = cores.layer_cores(cores.LayerSpec(0, "dense", (5000,), 10, 8), "2024")
+    assert (lc.cores, lc.neurons_per_core, lc.binding) == (50, 102, cores.AXON_LIST)
+    assert lc.splits == ["fill: 5000 neurons take SynMem/axon 1563 > 32",
+                         "102 neurons per core (SynMem/axon 32; 103 would take 33 > 32)"]
+    assert lc.syn_mem_mean == (49 * 10 * 32 + 10 * 1) // 50
 
 
 def test_unsplit_oxford_allocations_of_the_log(reports):
@@ -143,36 +177,45 @@ def _dense_file(path, n_out, n_in, weight=None):
     return path
 
 
-def test_a_network_beyond_one_chip(tmp_path):
-    """12000 8-bit inputs: one SynMem word per axon holds two neurons, so 242 neurons take 121
-    cores, one more than a chip has (120: Lava's mapper)."""
-    r = inspect_file(_dense_file(tmp_path / "wide.net", 242, 12000))
+@pytest.mark.parametrize("compiler, fan_in", [("2022", 12000), ("2024", 8000)])
+def test_a_network_beyond_one_chip(tmp_path, compiler, fan_in):
+    """8-bit inputs: one SynMem word per axon holds two neurons (2022: 12000 axons, SynMem
+    12000; 2024: 8000 axons, within 80 % of 16000 words and a Total of 20000), so 242 neurons
+    take 121 cores, one more than a chip has (120: Lava's mapper)."""
+    r = inspect_file(_dense_file(tmp_path / "wide.net", 242, fan_in), compiler=compiler)
     lc = r.estimate["per_core"][0]
-    assert (lc["cores"], lc["neurons_per_core"], lc["syn_mem"]) == (121, 2, 12000)
+    assert (lc["cores"], lc["neurons_per_core"], lc["syn_mem"]) == (121, 2, fan_in)
     assert lc["binding"] == cores.SYN_MEM and r.estimate["chips"] == 2 and not r.failures
 
 
-def test_a_fan_in_no_core_can_hold_is_a_hard_failure(tmp_path):
-    r = inspect_file(_dense_file(tmp_path / "fanin.net", 2, 12001))
+@pytest.mark.parametrize("compiler, fan_in, resource", [
+    ("2022", 12001, cores.SYN_MEM), ("2024", 10000, cores.TOTAL)])
+def test_a_fan_in_no_core_can_hold_is_a_hard_failure(tmp_path, compiler, fan_in, resource):
+    """2024: 10000 axons with one word each and a neuron exceed the Total of 20000."""
+    r = inspect_file(_dense_file(tmp_path / "fanin.net", 2, fan_in), compiler=compiler)
     assert [f.where for f in r.failures] == ["layer 0"]
-    assert "does not fit even one neuron per core" in r.failures[0].problem
+    assert f"{resource} does not fit even one neuron per core" in r.failures[0].problem
     assert r.verdict.startswith("does not fit")
 
 
-def test_beamnet_delays_cost_synaptic_memory(shared_beamnet_net, tmp_path):
+@pytest.mark.parametrize("compiler", cores.COMPILERS)
+def test_beamnet_delays_cost_synaptic_memory(shared_beamnet_net, tmp_path, compiler):
     from helpers import edited_copy
 
     def no_delay(f):
         f["layer/1/delay"][...] = 0
 
-    with_delays = inspect_file(shared_beamnet_net).estimate["per_core"]
-    no_delays = inspect_file(edited_copy(shared_beamnet_net, tmp_path, no_delay)).estimate["per_core"]
+    with_delays = inspect_file(shared_beamnet_net, compiler=compiler).estimate["per_core"]
+    no_delays = inspect_file(edited_copy(shared_beamnet_net, tmp_path, no_delay),
+                             compiler=compiler).estimate["per_core"]
     assert [lc["index"] for lc in with_delays] == [1]          # inputs and readout on the host
     assert with_delays[0]["syn_mem"] > no_delays[0]["syn_mem"] > 0
+    assert with_delays[0]["compiler"] == compiler
 
 
-def test_brf_recurrent_axons_and_host_readout(rf8):
-    r = inspect_file(rf8 / "seq.net")
+@pytest.mark.parametrize("compiler", cores.COMPILERS)
+def test_brf_recurrent_axons_and_host_readout(rf8, compiler):
+    r = inspect_file(rf8 / "seq.net", compiler=compiler)
     (hidden,) = r.estimate["per_core"]                 # the leaky readout runs on the host
     assert (hidden["index"], hidden["neurons"], hidden["cores"]) == (1, 8, 1)
     assert hidden["axon_in"] == r.layers[0].neurons + 8    # inputs plus the recurrent axons
@@ -196,8 +239,9 @@ def test_nir_import(tmp_path):
 
     nir.write(tmp_path / "g.nir", _recurrent_graph(with_back_edge=True))
     import_nir(tmp_path / "g.nir", tmp_path / "g.net")
-    r = inspect_file(tmp_path / "g.net")
-    assert r.estimate["cores"] == len(r.estimate["per_core"]) >= 1 and not r.failures
+    for compiler in cores.COMPILERS:
+        r = inspect_file(tmp_path / "g.net", compiler=compiler)
+        assert r.estimate["cores"] == len(r.estimate["per_core"]) >= 1 and not r.failures
 
 
 def test_lava_dl_conv_pool_flatten_network(tmp_path):
@@ -230,6 +274,30 @@ def test_cli_prints_intels_table_shape_and_json(tmp_path):
     assert [lc["cores"] for lc in data["estimate"]["per_core"]] == [25, 13, 3, 3, 2, 12, 1, 1, 1]
     res = CliRunner().invoke(app, ["inspect", str(sdnn), "--skip-layers", "-1"])
     assert res.exit_code == 1 and "must be 0 or more" in res.output
+
+
+def test_cli_compiler_option(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from beamnet_lava.cli import app
+
+    if not LAVA_DL.is_dir():
+        pytest.skip(f"{LAVA_DL} is absent (see ../shared/data/reference/README.md)")
+    mnist = LAVA_DL / INTEL["mnist"][0]
+    res = CliRunner().invoke(app, ["inspect", str(mnist), "--compiler", "2024", "--json",
+                                   str(tmp_path / "fit.json")], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    row = " ".join(next(line for line in res.output.splitlines() if "12544" in line).split())
+    assert row.startswith("0 784 50 12544 50 3 - SynMem"), row     # Intel's row, as counts
+    assert "2024 compiler" in res.output
+    data = json.loads((tmp_path / "fit.json").read_text())["estimate"]
+    assert data["compiler"] == "2024" and data["cores"] == 5
+    assert [lc["table_neurons"] for lc in data["per_core"]] == [50, 64, 10]
+    res = CliRunner().invoke(app, ["inspect", str(mnist), "--compiler", "2023"])
+    assert res.exit_code == 1 and "unknown --compiler '2023'" in res.output
+    assert len(res.output.strip().splitlines()) == 1
 
 
 def _reshaped(key, value):

@@ -20,28 +20,59 @@ see :mod:`beamnet_lava.deploy.limits` for every capacity and where it was read):
   memory is per kernel row, not per connection;
 - an input layer with neurons (lava-dl's bias-driven ``input`` layers) is tiled like a conv.
 
+Two compiler versions (``COMPILERS``), because lava-dl's notebooks were compiled by two:
+
+- ``2022`` (Oxford, PilotNet; the default): SynMem 12000 words, the even split above;
+- ``2024`` (MNIST; YOLO-KP's tables share its format): the same synapse encoding (its
+  Synapses percentages are this model's words over 16000), SynMem 16000 words, a Total of
+  20000 units per core, and a dense layer filled core by core: as many neurons as keep
+  SynMem within ``syn_fill_percent_2024`` of it, the rest on the last core (MNIST: 50 + 50
+  + 28 of 128; the 80 % is fitted to that one split). Its table prints one full core's
+  figures, where the 2022 table prints ``total // cores``: ``table_neurons`` /
+  ``table_syn_mem`` are what each would print.
+
 What it does not know (stated where it is used): the synapse encodings Intel's compiler
 chooses per layer (so conv synaptic memory is a rough estimate, within a word per kernel row
-on PilotNet), AxonMem, and how several small layers might share a core.
+on PilotNet), AxonMem, how several small layers might share a core, and how the 2024
+compiler tiles convolutions (the 2022 tile rule is used with its capacities).
 """
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
 from beamnet_lava.deploy.limits import limit
 
 #: Resource names as Intel's per-core table heads them.
-NEURONS, GROUPS, AXON_IN, AXON_MAP, SYN_MEM, AXON_LIST = (
-    "Neurons", "NeuronGr", "AxonIn", "AxonMap", "SynMem", "SynMem/axon")
+NEURONS, GROUPS, AXON_IN, AXON_MAP, SYN_MEM, AXON_LIST, TOTAL = (
+    "Neurons", "NeuronGr", "AxonIn", "AxonMap", "SynMem", "SynMem/axon", "Total")
 #: A conv's columns split although every resource would fit (Intel's tiles are powers of two).
 POW2_TILE = "pow2 tile"
 
+#: The versions of Intel's compiler the model reproduces, and whose output shows each.
+COMPILERS = {
+    "2022": "the compiler of lava-dl's Oxford (2022-09) and PilotNet (2022-10, 2023-01) "
+            "notebooks ('Violation ... SynMem' log lines, per-core table in counts)",
+    "2024": "the compiler of lava-dl's MNIST notebook (2024-04; 'Partitioning converged', "
+            "per-core table in percentages, as YOLO-KP's)",
+}
+DEFAULT_COMPILER = "2022"
 
-def capacities() -> dict[str, int]:
-    return {NEURONS: limit("neurons_per_core"), GROUPS: limit("neuron_groups_per_core"),
-            AXON_IN: limit("axon_in_per_core"), AXON_MAP: limit("axon_map_per_core"),
-            SYN_MEM: limit("syn_mem_words"), AXON_LIST: limit("syn_words_per_axon")}
+
+def check_compiler(compiler: str) -> str:
+    if compiler not in COMPILERS:
+        raise ValueError(f"unknown compiler {compiler!r}; the model knows {', '.join(COMPILERS)}")
+    return compiler
+
+
+def capacities(compiler: str = DEFAULT_COMPILER) -> dict[str, int]:
+    cap = {NEURONS: limit("neurons_per_core"), GROUPS: limit("neuron_groups_per_core"),
+           AXON_IN: limit("axon_in_per_core"), AXON_MAP: limit("axon_map_per_core"),
+           SYN_MEM: limit("syn_mem_words"), AXON_LIST: limit("syn_words_per_axon")}
+    if check_compiler(compiler) == "2024":
+        cap.update({SYN_MEM: limit("syn_mem_words_2024"), TOTAL: limit("core_total_2024")})
+    return cap
 
 
 @dataclass(frozen=True)
@@ -88,6 +119,14 @@ class LayerCores:
     utilization: dict[str, float] = field(default_factory=dict)   # heaviest core, of capacity
     splits: list[str] = field(default_factory=list)               # how the count was reached
     fits: bool = True
+    compiler: str = DEFAULT_COMPILER
+    table_neurons: int = 0                  # what the compiler's table prints for the row:
+    table_syn_mem: int = 0                  # 2022 dense: total // cores; otherwise the heaviest
+
+    def __post_init__(self):
+        mean = self.compiler == "2022" and self.tile is None
+        self.table_neurons = self.neurons_per_core_mean if mean else self.neurons_per_core
+        self.table_syn_mem = self.syn_mem_mean if mean else self.syn_mem
 
 
 def _words_per_axon(n: int, spec: LayerSpec) -> int:
@@ -95,18 +134,23 @@ def _words_per_axon(n: int, spec: LayerSpec) -> int:
     return math.ceil((bits + limit("syn_axon_header_bits")) / limit("syn_word_bits")) if n else 0
 
 
-def _dense_use(n: int, spec: LayerSpec) -> dict[str, int]:
+def _dense_use(n: int, spec: LayerSpec, compiler: str = DEFAULT_COMPILER) -> dict[str, int]:
     words = _words_per_axon(n, spec)
-    return {NEURONS: n, GROUPS: 1, AXON_IN: spec.inputs, AXON_MAP: n,
-            SYN_MEM: spec.inputs * words, AXON_LIST: words}
+    use = {NEURONS: n, GROUPS: 1, AXON_IN: spec.inputs, AXON_MAP: n,
+           SYN_MEM: spec.inputs * words, AXON_LIST: words}
+    if compiler == "2024":                  # its Total column: the sum of the others (AxonMem 0)
+        use[TOTAL] = n + 1 + spec.inputs + n + spec.inputs * words
+    return use
 
 
 def _over(use: dict[str, int], cap: dict[str, int]) -> dict[str, float]:
     return {r: use[r] / cap[r] for r in use if use[r] > cap[r]}
 
 
-def _dense(spec: LayerSpec) -> LayerCores:
-    cap, total = capacities(), spec.neurons
+def _dense(spec: LayerSpec, compiler: str = DEFAULT_COMPILER) -> LayerCores:
+    if compiler == "2024":
+        return _dense_fill(spec)
+    cap, total = capacities(compiler), spec.neurons
     k, splits, binding, fits = 1, [], None, True
     while True:
         n = math.ceil(total / k)
@@ -132,6 +176,42 @@ def _dense(spec: LayerSpec) -> LayerCores:
                       {r: round(v / cap[r], 4) for r, v in use.items()}, splits, fits)
 
 
+def _dense_fill(spec: LayerSpec) -> LayerCores:
+    """The 2024 compiler: each core takes the most neurons that keep every resource within
+    its capacity and SynMem within ``syn_fill_percent_2024`` of its own; the rest go on the
+    last core (MNIST: 50 + 50 + 28)."""
+    cap, total = capacities("2024"), spec.neurons
+    target = cap[SYN_MEM] * limit("syn_fill_percent_2024") // 100
+    room = dict(cap, **{SYN_MEM: target})
+
+    def over(n: int) -> dict[str, float]:
+        return _over(_dense_use(n, spec, "2024"), room)
+
+    # every resource grows with n: the largest n that fits, by bisection
+    n = bisect.bisect_left(range(1, min(total, cap[NEURONS]) + 1), True, key=lambda m: bool(over(m)))
+    splits, binding, fits = [], None, n > 0
+    if n < total:
+        worst = over(n + 1)                 # not empty: n + 1 did not fit
+        binding = max(worst, key=worst.get)
+        if n:
+            whole = _dense_use(total, spec, "2024")
+            w = max(over(total), key=over(total).get)
+            pct = f" ({limit('syn_fill_percent_2024')} % of {cap[SYN_MEM]})" if w == SYN_MEM else ""
+            nxt = _dense_use(n + 1, spec, "2024")
+            splits += [f"fill: {total} neurons take {w} {whole[w]} > {room[w]}{pct}",
+                       f"{n} neurons per core ({binding} {_dense_use(n, spec, '2024')[binding]}"
+                       f"; {n + 1} would take {nxt[binding]} > {room[binding]})"]
+        else:
+            splits.append(f"{binding} does not fit even one neuron per core")
+    n = max(n, 1)                           # no fit: one neuron per core, reported as a failure
+    full, rest = divmod(total, n)
+    k, use = full + (rest > 0), _dense_use(n, spec, "2024")
+    syn_rest = _dense_use(rest, spec, "2024")[SYN_MEM] if rest else 0
+    return LayerCores(spec.index, spec.kind, total, k, n, total // k, None, spec.inputs, 1,
+                      use[SYN_MEM], (full * use[SYN_MEM] + syn_rest) // k, n, binding,
+                      {r: round(v / cap[r], 4) for r, v in use.items()}, splits, fits, "2024")
+
+
 def _conv_row_words(c: int, spec: LayerSpec) -> int:
     """SynMem words of one kernel row (one input channel at one kernel tap) for ``c`` output
     channels: weights packed in words plus a header word (rough: within a word per row of
@@ -139,9 +219,10 @@ def _conv_row_words(c: int, spec: LayerSpec) -> int:
     return math.ceil(c * spec.weight_bits / limit("syn_word_bits")) + limit("conv_row_header_words")
 
 
-def _tiled(spec: LayerSpec) -> LayerCores:
-    """Conv, pool and neuron-carrying input layers: Intel's ``Conv(x, y, c)`` tiles."""
-    cap = capacities()
+def _tiled(spec: LayerSpec, compiler: str = DEFAULT_COMPILER) -> LayerCores:
+    """Conv, pool and neuron-carrying input layers: Intel's ``Conv(x, y, c)`` tiles (the 2022
+    compiler's rule; for the 2024 compiler with its capacities, not checked against it)."""
+    cap = capacities(compiler)
     ch, height, width = spec.shape[:3]
     rows = 0 if spec.kernel is None else spec.kernel[1] * spec.kernel[2] * spec.kernel[3]
 
@@ -172,14 +253,15 @@ def _tiled(spec: LayerSpec) -> LayerCores:
     use = {NEURONS: n, GROUPS: 1, SYN_MEM: syn(c)}
     return LayerCores(spec.index, spec.kind, spec.neurons, k, n, spec.neurons // k, (x, y, c),
                       None, 1, syn(c), syn(c), None, binding,
-                      {r: round(v / cap[r], 4) for r, v in use.items()}, splits, fits)
+                      {r: round(v / cap[r], 4) for r, v in use.items()}, splits, fits, compiler)
 
 
-def layer_cores(spec: LayerSpec) -> LayerCores:
-    """The cores of one on-chip layer."""
+def layer_cores(spec: LayerSpec, compiler: str = DEFAULT_COMPILER) -> LayerCores:
+    """The cores of one on-chip layer under one of ``COMPILERS``."""
+    check_compiler(compiler)
     if spec.kind in ("dense", "dense_rec") or len(spec.shape) < 3:
-        return _dense(spec)
-    return _tiled(spec)
+        return _dense(spec, compiler)
+    return _tiled(spec, compiler)
 
 
 def chips(cores: int) -> int:

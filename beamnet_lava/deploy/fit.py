@@ -523,8 +523,9 @@ def _placements(fits: list[LayerFit], profile: FitProfile) -> list[Placement]:
 
 def _estimate(fits: list[LayerFit], placements: list[Placement],
               specs: dict[int, core_model.LayerSpec], skip_layers: int,
-              failures: list[Failure]) -> dict[str, Any]:
+              failures: list[Failure], compiler: str) -> dict[str, Any]:
     """Neuro-cores per on-chip layer from the per-core resource model, and the chip count."""
+    syn_mem = "syn_mem_words" if compiler == "2022" else "syn_mem_words_2024"
     on_chip = {p.layer for p in placements if p.layer is not None and p.placement in (CHIP, MICROCODE)
                and "synapses" not in p.process and "recurrent" not in p.process}
     per_core = []
@@ -532,25 +533,36 @@ def _estimate(fits: list[LayerFit], placements: list[Placement],
         spec = specs.get(fit.index)
         if fit.index < skip_layers or fit.index not in on_chip or spec is None or not fit.neurons:
             continue
-        lc = core_model.layer_cores(spec)
+        lc = core_model.layer_cores(spec, compiler)
         fit.cores_estimate = lc.cores
         per_core.append(asdict(lc))
         if not lc.fits:
             failures.append(Failure(f"layer {fit.index}", f"does not fit one core: {lc.splits[-1]} "
-                                    f"({LIMITS['syn_mem_words'].source})",
+                                    f"({LIMITS[syn_mem].source})",
                                     "reduce the layer's fan-in (inputs per neuron) or its weight "
                                     "bits, or split its input across layers"))
     cores = sum(fit.cores_estimate for fit in fits)
+    if compiler == "2022":
+        policy = ["per-core capacities read off Intel's compiler output in lava-dl's notebooks "
+                  "(SynMem 12000 words, 4096 neurons, 8 neuron groups) or inferred from it "
+                  "(synapse encoding, 32 SynMem words per axon list, conv tiles); every constant "
+                  "and its source: beamnet_lava/deploy/limits.py and docs/loihi2.md",
+                  "one layer per core group, its neurons split evenly; the count grows by the "
+                  "worst resource's overflow ratio, as Intel's compiler log shows"]
+    else:
+        policy = [f"capacities of the 2024 compiler inferred from its percentages in lava-dl's "
+                  f"MNIST notebook (SynMem {limit('syn_mem_words_2024')} words, Total "
+                  f"{limit('core_total_2024')}), the rest as for the 2022 compiler; every "
+                  "constant and its source: beamnet_lava/deploy/limits.py and docs/loihi2.md",
+                  f"one layer per core group; a dense layer's cores filled up to "
+                  f"{limit('syn_fill_percent_2024')} % of SynMem, the rest on the last core "
+                  "(fitted to MNIST's one split, 50 of 128 neurons per core); conv tiles by "
+                  "the 2022 compiler's rule (not checked against the 2024 compiler)"]
     return {"label": "ESTIMATE from a per-core resource model, not a compiler result",
             "cores": cores, "chips": core_model.chips(cores), "per_core": per_core,
-            "skip_layers": skip_layers,
-            "assumptions": [
-                "per-core capacities read off Intel's compiler output in lava-dl's notebooks "
-                "(SynMem 12000 words, 4096 neurons, 8 neuron groups) or inferred from it "
-                "(synapse encoding, 32 SynMem words per axon list, conv tiles); every constant "
-                "and its source: beamnet_lava/deploy/limits.py and docs/loihi2.md",
-                "one layer per core group, its neurons split evenly; the count grows by the "
-                "worst resource's overflow ratio, as Intel's compiler log shows",
+            "skip_layers": skip_layers, "compiler": compiler,
+            "compiler_of": core_model.COMPILERS[compiler],
+            "assumptions": policy + [
                 "dense synapses stored densely (zeros cost memory, as in Intel's tables); "
                 "conv kernels shared by a tile of (x, y, c) neurons, their SynMem a rough estimate",
                 "delays add their bits to every synapse (no published table has delays)",
@@ -573,14 +585,19 @@ def _verdict(failures: list[Failure], placements: list[Placement]) -> str:
     return "fits stock Loihi 2 processes (core count is an estimate; untested on hardware)"
 
 
-def inspect_file(path: str | Path, target: str = "loihi2", skip_layers: int = 0) -> FitReport:
+def inspect_file(path: str | Path, target: str = "loihi2", skip_layers: int = 0,
+                 compiler: str = core_model.DEFAULT_COMPILER) -> FitReport:
     """The Loihi 2 fit report of any beamnet-lava / lava-dl NetX file.
 
     ``skip_layers``: the first layers run elsewhere (on the host), as lava-dl's
     ``netx.hdf5.Network(skip_layers=...)`` leaves them out; they take no cores.
+    ``compiler``: which of Intel's compilers the core model follows (``cores.COMPILERS``).
     """
     if target != "loihi2":
         raise BeamnetError(f"unknown --target {target!r}; inspect knows loihi2")
+    if compiler not in core_model.COMPILERS:
+        raise BeamnetError(f"unknown --compiler {compiler!r}; the core model knows "
+                           f"{', '.join(core_model.COMPILERS)}")
     if skip_layers < 0:
         raise BeamnetError(f"--skip-layers {skip_layers}: must be 0 or more")
     p = Path(path)
@@ -618,7 +635,7 @@ def inspect_file(path: str | Path, target: str = "loihi2", skip_layers: int = 0)
                 prev_shape = None if shape is None else tuple(int(v) for v in shape)
         _message_bits(fits, profile)
     placements = _placements(fits, profile)
-    estimate = _estimate(fits, placements, specs, skip_layers, failures)
+    estimate = _estimate(fits, placements, specs, skip_layers, failures, compiler)
     return FitReport(str(p), profile.row, target, fits, placements, failures, warnings, estimate,
                      _verdict(failures, placements))
 

@@ -20,6 +20,10 @@ NB_MNIST = "lava-dl tutorials/lava/lib/dl/netx/mnist/run.ipynb (per-core utiliza
 NB_PILOTNET = ("lava-dl tutorials/lava/lib/dl/netx/pilotnet_snn/benchmark.ipynb and "
                "pilotnet_sdnn/benchmark.ipynb (compiler logs and per-core tables)")
 NB_YOLO = "lava-dl tutorials/lava/lib/dl/netx/yolo_kp/run.ipynb (per-core utilization table)"
+#: The same compiler's table in counts (with its Total column) in lava-optimization's tutorials.
+NB_QUBO = ("lava-nc/lava-optimization (commit 39ab701) tutorials/tutorial_QUBO_solver.ipynb (per-core utilization "
+           "table in counts: Total 206 = AxonIn 100 + NeuronGr 1 + Neurons 2 + Synapses 100 + "
+           "AxonMap 3 + AxonMem 0; 1071 = 200 + 1 + 100 + 370 + 400 + 0)")
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,8 @@ LIMITS: dict[str, Limit] = {
     "neuron_groups_per_core": Limit(8, "neuron groups (one per layer) per core",
                                     f"{NB_MNIST}: one group = 12.50 %; {NB_YOLO}: two = 25.00 %",
                                     "compiler output"),
-    "syn_mem_words": Limit(12000, "synaptic memory (SynMem) per core, in the compiler's words",
+    "syn_mem_words": Limit(12000, "synaptic memory (SynMem) per core, in the compiler's words "
+                           "(2022 compiler)",
                            f"{NB_OXFORD}, {NB_PILOTNET}: \"Violation ... reg_name='SynMem' "
                            "allocation=... registers=12000\"", "compiler output"),
     "axon_in_per_core": Limit(16000, "input axons (AxonIn) per core",
@@ -89,6 +94,31 @@ LIMITS: dict[str, Limit] = {
                                f"inferred: {NB_PILOTNET} tiles Conv(8, 4, 64) = 2048 where "
                                "Conv(16, 4, 64) = 4096 would fit 4096 neurons; largest seen "
                                f"3584 ({NB_YOLO})", "inferred"),
+    # --- the 2024 compiler (MNIST's notebook) ---
+    "syn_mem_words_2024": Limit(16000, "SynMem per core, in words, of the 2024 compiler (the "
+                                "denominator of its Synapses percentages)",
+                                f"inferred: {NB_MNIST} prints Synapses 1.60 / 16.80 / 78.40 %, "
+                                "exactly 256 / 2688 / 12544 of 16000: the words this model's "
+                                "synapse encoding (fitted to the 2022 compiler) gives for 10, 64 "
+                                "and 50 neurons per core; 16000 is also the AxonIn and AxonMap "
+                                "denominator. Read against 12000 the rows would need 9408 / "
+                                "2016 / 192 words: no per-axon list of dense synapses gives "
+                                "2016 (not a multiple of the layer's 128 axons), nor one of its "
+                                "non-zero synapses (32, 64 or 128-bit words, 4-32 bits per "
+                                "synapse, 0-64 header bits: none gives both 2016 and 192)",
+                                "inferred"),
+    "core_total_2024": Limit(20000, "the 2024 compiler's Total per core: AxonIn + NeuronGr + "
+                             "Neurons + SynMem + AxonMap + AxonMem",
+                             f"inferred: {NB_QUBO}; the Total percentages of {NB_MNIST} and "
+                             f"{NB_YOLO} (13 rows) are that sum over 20000 within rounding",
+                             "inferred"),
+    "syn_fill_percent_2024": Limit(80, "the 2024 compiler fills a dense layer's cores up to this "
+                                   "percentage of SynMem, the rest on the last core",
+                                   f"inferred, a free constant fitted to one number: {NB_MNIST} "
+                                   "puts 50 of 128 neurons (12544 words, 78.40 %) on a core where "
+                                   "51 would take 13328 (83.30 %); any value from 78.4 to 83.2 "
+                                   "gives the same. Not a general SynMem ceiling: the conv tiles "
+                                   f"of {NB_YOLO} reach 86.40 %", "inferred"),
 }
 
 

@@ -331,10 +331,11 @@ def document(info: dict[str, Any]) -> None:
 
 
 def core_table(report, title: str) -> Table:
-    """The per-core model's layers in the shape of Intel's compiler table: dense rows print
-    neurons // cores and SynMem words // cores as Intel does, tiled rows (conv, pool, input)
-    the tile's neurons and name (one neuron group per core; the heaviest core's figures and
-    every resource's utilisation are in the JSON)."""
+    """The per-core model's layers in the shape of Intel's compiler table: each row prints what
+    the modelled compiler's table prints (``table_neurons``, ``table_syn_mem``: for the 2022
+    compiler's dense rows neurons // cores and SynMem words // cores, otherwise one full
+    core's), tiled rows (conv, pool, input) the tile's neurons and name (one neuron group per
+    core; the heaviest core's figures and every resource's utilisation are in the JSON)."""
     from rich import box
 
     t = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
@@ -343,13 +344,14 @@ def core_table(report, title: str) -> Table:
     for lc in report.estimate["per_core"]:
         tiled = lc["tile"] is not None
         t.add_row(str(lc["index"]), "-" if lc["axon_in"] is None else str(lc["axon_in"]),
-                  str(lc["neurons_per_core"] if tiled else lc["neurons_per_core_mean"]),
-                  str(lc["syn_mem_mean"]), "-" if lc["axon_map"] is None else str(lc["neurons_per_core_mean"]),
+                  str(lc["table_neurons"]), str(lc["table_syn_mem"]),
+                  "-" if lc["axon_map"] is None else str(lc["table_neurons"]),
                   str(lc["cores"]), "Conv({}, {}, {})".format(*lc["tile"]) if tiled else "-",
                   (lc["binding"] or "-") + ("" if lc["fits"] else " (no fit)"))
     e = report.estimate
     t.add_section()
-    t.add_row("total", "", "", "", "", str(e["cores"]), f"{e['chips']} chip(s)", "")
+    t.add_row("total", "", "", "", "", str(e["cores"]), f"{e['chips']} chip(s)",
+              f"{e['compiler']} compiler")
     return t
 
 

@@ -49,23 +49,38 @@ class Tee(io.TextIOBase):
         self.stream.flush()
 
 
+def _cell_number(cell: str) -> int | float | None:
+    """A table cell as printed: 12 -> 12, '4.90%' -> 4.9; None if it is not a number."""
+    try:
+        return float(cell[:-1]) if cell.endswith("%") else int(cell)
+    except ValueError:
+        return None
+
+
 def per_core_table(log: str) -> list[dict] | None:
-    """Rows of the compiler's 'Per core distribution' table, if it printed one."""
+    """Rows of the compiler's per-core table, if it printed one: 'Per core distribution' (counts;
+    the compiler of lava-dl's Oxford and PilotNet notebooks) or 'Per core utilization'
+    (percentages of one core except Cores, plus a Total column; lava-dl's MNIST notebook). A
+    percentage is kept as the printed number, and its row gets "percent": True."""
     lines = log.splitlines()
-    start = next((i for i, l in enumerate(lines) if "Per core distribution" in l), None)
+    start = next((i for i, l in enumerate(lines)
+                  if "Per core distribution" in l or "Per core utilization" in l), None)
     if start is None:
         return None
     header, rows = None, []
     for line in lines[start + 1:]:
-        if "Total" in line:
-            break
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if header is None and cells and cells[0] and not cells[0].lstrip("-").isdigit() \
+        if cells and cells[0].startswith("Total"):          # the footer: | Total ... | cores |
+            break
+        if header is None and cells and cells[0] and _cell_number(cells[0]) is None \
                 and not set(line.strip()) <= set("-|"):
             header = cells
             continue
-        if header and cells and cells[0].isdigit():
-            row = dict(zip(header, (int(c) for c in cells[:len(header)])))
+        values = [_cell_number(c) for c in cells[:len(header)]] if header else []
+        if header and values and None not in values:
+            row = dict(zip(header, values))
+            if cells[0].endswith("%"):
+                row["percent"] = True
             if len(cells) > len(header) and line.rstrip().rsplit("|", 1)[-1].strip():
                 row["layer"] = line.rstrip().rsplit("|", 1)[-1].strip()
             rows.append(row)
