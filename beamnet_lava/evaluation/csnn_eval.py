@@ -15,7 +15,7 @@ import torch
 
 import beamnet_lava.training.checkpoint as checkpoint
 from beamnet_lava.data.loading import model_inputs
-from beamnet_lava.evaluation.predict import Predictions
+from beamnet_lava.evaluation.predict import Predictions, in_batches
 from beamnet_lava.families.registry import provide
 from beamnet_lava.metrics.calibration import fit_temperature, softmax
 from beamnet_lava.metrics.energy import per_op_nJ
@@ -24,20 +24,16 @@ from beamnet_lava.models.csnn import encode, fan_outs
 from beamnet_lava.sim_cpu.csnn_run import run_csnn
 from beamnet_lava.training.checkpoint import LoadedRun
 
-BATCH = 256
-
 
 def forward(run: LoadedRun, x: np.ndarray, raster: bool = False) -> list[np.ndarray]:
     """Per layer ``[input, layer 1, ...]``: each neuron's spike count ``(n, neurons)`` int32
     over the window, or (``raster``) the spike trains ``(n, neurons, T)`` uint8."""
-    outs: list[list[np.ndarray]] = []
-    with torch.no_grad():
-        for i in range(0, len(x), BATCH):
-            inp = encode(run.config, x[i:i + BATCH])
-            layers = [torch.from_numpy(inp)] + run.model.layer_outputs(torch.from_numpy(inp))
-            outs.append([t.numpy().astype(np.uint8) if raster else
-                         t.sum(-1).numpy().astype(np.int32) for t in layers])
-    return [np.concatenate([o[j] for o in outs]) for j in range(len(outs[0]))]
+    def layers(xb: np.ndarray) -> list[np.ndarray]:
+        inp = encode(run.config, xb)
+        outs = [torch.from_numpy(inp)] + run.model.layer_outputs(torch.from_numpy(inp))
+        return [t.numpy().astype(np.uint8) if raster else t.sum(-1).numpy().astype(np.int32) for t in outs]
+
+    return in_batches(x, layers)
 
 
 def csnn_predictions(prob: np.ndarray, y: np.ndarray, counts: list[np.ndarray],

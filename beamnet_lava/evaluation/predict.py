@@ -10,7 +10,7 @@ baselines' temperature over logits (the SNN's logits are output spike counts).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -91,6 +91,15 @@ def _per_op_label(constants: dict) -> str:
 
 
 
+def in_batches(x: np.ndarray, fn: Callable[[np.ndarray], Sequence[np.ndarray]],
+               batch: int = BATCH) -> list[np.ndarray]:
+    """``fn`` over ``x`` in batches of ``batch`` samples (no autograd); each of its outputs
+    concatenated over the batches (the training model's forward passes: baselines, CSNN)."""
+    with torch.no_grad():
+        outs = [fn(x[i:i + batch]) for i in range(0, len(x), batch)]
+    return [np.concatenate([o[j] for o in outs]) for j in range(len(outs[0]))]
+
+
 def logits(run: LoadedRun, x: np.ndarray) -> np.ndarray:
     """The baselines' pre-softmax scores: output spike counts (SNN, RSNN readout) or MLP logits."""
     if family_of(run.config).probabilities != "temperature":
@@ -103,27 +112,24 @@ def _forward(run: LoadedRun, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray
     """Logits and every layer's per-sample activity (spike trains or activations)."""
     model, cfg = run.model, run.config
     inputs = family_of(cfg).inputs
-    outs: list[list[np.ndarray]] = []
     if inputs == "sequences":     # recurrent SNN on pixel sequences (models/brf.py)
-        with torch.no_grad():
-            for i in range(0, len(x), BATCH):
-                xb = x[i:i + BATCH]
-                inp = np.ascontiguousarray(xb, dtype=np.float32) if xb.ndim == 3 else as_sequences(xb)
-                logit, z = model(torch.from_numpy(inp))
-                outs.append([logit.numpy(), inp, z.numpy()])
-        logit, inp, z = (np.concatenate([o[j] for o in outs]) for j in range(3))
+        def recurrent(xb: np.ndarray) -> list[np.ndarray]:
+            inp = np.ascontiguousarray(xb, dtype=np.float32) if xb.ndim == 3 else as_sequences(xb)
+            logit, z = model(torch.from_numpy(inp))
+            return [logit.numpy(), inp, z.numpy()]
+
+        logit, inp, z = in_batches(x, recurrent)
         return logit.astype(np.float64), [inp, z]
-    with torch.no_grad():
-        for i in range(0, len(x), BATCH):
-            xb = x[i:i + BATCH]
-            if inputs == "images":
-                inp = torch.from_numpy(np.asarray(xb, dtype=np.float32))
-            else:      # images are rate coded; event rasters (n, inputs, T) go in as they are
-                inp = torch.from_numpy(np.asarray(xb, dtype=np.float32) if np.ndim(xb) == 3
-                                       else rate_encode(xb, cfg.time_steps))
-            layers = [inp] + model.layer_outputs(inp)
-            outs.append([t.numpy() for t in layers])
-    layers = [np.concatenate([o[j] for o in outs]) for j in range(len(outs[0]))]
+
+    def feedforward(xb: np.ndarray) -> list[np.ndarray]:
+        if inputs == "images":
+            inp = torch.from_numpy(np.asarray(xb, dtype=np.float32))
+        else:      # images are rate coded; event rasters (n, inputs, T) go in as they are
+            inp = torch.from_numpy(np.asarray(xb, dtype=np.float32) if np.ndim(xb) == 3
+                                   else rate_encode(xb, cfg.time_steps))
+        return [t.numpy() for t in [inp] + model.layer_outputs(inp)]
+
+    layers = in_batches(x, feedforward)
     # activations (n, K) are the logits; spike trains (n, K, T) count over time
     scores = layers[-1] if layers[-1].ndim == 2 else layers[-1].sum(-1)
     return scores.astype(np.float64), layers

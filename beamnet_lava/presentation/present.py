@@ -23,6 +23,17 @@ err = Console(stderr=True)
 out = Console()
 
 
+def table(title: str, columns: list[str], rows) -> Table:
+    """A result table: the first column (the row's name) left-aligned, the value columns right."""
+    t = Table(title=title)
+    t.add_column(columns[0])
+    for col in columns[1:]:
+        t.add_column(col, justify="right")
+    for row in rows:
+        t.add_row(*row)
+    return t
+
+
 # -- errors and warnings -------------------------------------------------------------------------
 
 def one_line(exc: BaseException | str) -> str:
@@ -164,19 +175,12 @@ def lava_run(report, json_out: str | None, netx_file: Path) -> None:
     """``run`` on a dataset: per-layer spikes and parity, the summary, energy per inference."""
     if json_report(json_out, report.to_dict()):
         return
-    table = Table(title=f"Lava {report.precision} run of {netx_file} ({report.model}) on "
-                        f"{report.n_samples} {report.dataset} {report.part} samples")
-    table.add_column("layer")
-    table.add_column("neurons", justify="right")
-    table.add_column("spikes", justify="right")
-    table.add_column("synaptic events", justify="right")
-    table.add_column("identical spike trains", justify="right")
-    for key in report.spikes:
-        parity = report.layer_parity.get(key)
-        table.add_row(key, str(report.neurons[key]), str(report.spikes[key]),
-                      str(report.synaptic_events[key]),
-                      "n/a" if parity is None else f"{parity:.1%}")
-    out.print(table)
+    parity = report.layer_parity
+    out.print(table(f"Lava {report.precision} run of {netx_file} ({report.model}) on "
+                    f"{report.n_samples} {report.dataset} {report.part} samples",
+                    ["layer", "neurons", "spikes", "synaptic events", "identical spike trains"],
+                    [(key, str(report.neurons[key]), str(report.spikes[key]), str(report.synaptic_events[key]),
+                      "n/a" if parity.get(key) is None else f"{parity[key]:.1%}") for key in report.spikes]))
     out.print(report.summary(), soft_wrap=True)
     energy = report.energy_per_inference
     if energy:
@@ -191,10 +195,6 @@ def evaluation(report: dict[str, Any], json_out: str | None) -> None:
     """``evaluate``: the metric table."""
     if json_report(json_out, report):
         return
-    table = Table(title=f"{report['model']} ({report['backend']}) on {report['n_samples']} "
-                        f"{report['dataset']} {report['part']} samples ({report['split']})")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
     rows = [("accuracy", f"{report['accuracy']:.4f}"), ("NLL", f"{report['nll']:.4f}"),
             ("Brier", f"{report['brier']:.4f}"), ("ECE (15 bins)", f"{report['ece']:.4f}"),
             ("calibration", report["calibration"]),
@@ -210,9 +210,8 @@ def evaluation(report: dict[str, Any], json_out: str | None) -> None:
     rows.append(("windows used (mean)", f"{report['windows_mean']:.2f}"))
     for name, o in report["ood"].items():
         rows.append((f"OOD AUROC {name}", f"{o['auroc']:.4f} ({o['score']})"))
-    for r in rows:
-        table.add_row(*r)
-    out.print(table)
+    out.print(table(f"{report['model']} ({report['backend']}) on {report['n_samples']} "
+                    f"{report['dataset']} {report['part']} samples ({report['split']})", ["metric", "value"], rows))
     out.print(f"records and figures in {report['out_dir']} "
               f"({report['seconds']:.1f} s)")
 
@@ -264,10 +263,6 @@ def comparison(result: dict[str, Any], json_out: str | None) -> None:
             out.print(f"figure: {figure}")
         return
     oods = sorted({k for r in rows for k in r["ood_auroc"]})
-    table = Table(title=f"{rows[0]['n_samples']} test samples of {rows[0]['split']}")
-    table.add_column("metric")
-    for r in rows:
-        table.add_column(f"{r['model']}\n{Path(r['run']).name}", justify="right")
     metrics = [("parameters", lambda r: f"{r['parameters']:,}" if r.get("parameters") else "-"),
                ("accuracy", lambda r: f"{r['accuracy']:.4f}"), ("ECE (15 bins)", lambda r: f"{r['ece']:.4f}"),
                ("NLL", lambda r: f"{r['nll']:.4f}"), ("Brier", lambda r: f"{r['brier']:.4f}"),
@@ -283,9 +278,9 @@ def comparison(result: dict[str, Any], json_out: str | None) -> None:
                 for o in oods]
     if any("measured_on" in r for r in rows):
         metrics += _measured_rows()
-    for name, fmt in metrics:
-        table.add_row(name, *[fmt(r) for r in rows])
-    out.print(table)
+    out.print(table(f"{rows[0]['n_samples']} test samples of {rows[0]['split']}",
+                    ["metric"] + [f"{r['model']}\n{Path(r['run']).name}" for r in rows],
+                    [(name, *[fmt(r) for r in rows]) for name, fmt in metrics]))
     out.print("energy: spiking models on Loihi's per-operation model (a synaptic op includes its "
               "weight read); the ANN as fp32 MACs, then + one read of every weight (Horowitz 2014)")
     out.print(groups.render(stats, rows))
@@ -297,21 +292,15 @@ def energy(report: dict[str, Any], json_out: str | None) -> None:
     """``energy``: the per-term table, the same-budget ANN, the sweep points."""
     if json_report(json_out, report):
         return
-    table = Table(title=f"energy per inference: {report['model']} on {report['n_samples']} test "
-                        f"samples ({report['energy_model']})")
-    table.add_column("term")
-    table.add_column("nJ", justify="right")
-    for k, v in report.get("breakdown_nJ", {}).items():
-        table.add_row(f"per op: {k}", f"{v:.2f}")
-    for k, v in report.get("eq25_nJ", {}).items():
-        table.add_row(f"Eq. 25: {k}", f"{v:.2f}")
-    for k in ("macs_only", "memory_reads", "with_memory"):
-        if k in report.get("ann_nJ", {}):
-            table.add_row(f"ANN: {k}", f"{report['ann_nJ'][k]:.2f}")
     ann = report["ann_same_budget"]
-    table.add_row(f"ANN-MLP, same params ({ann['parameters']:,}): MACs only", f"{ann['macs_only']:.2f}")
-    table.add_row("ANN-MLP, same params: + weight reads", f"{ann['with_memory']:.2f}")
-    out.print(table)
+    rows = ([(f"per op: {k}", f"{v:.2f}") for k, v in report.get("breakdown_nJ", {}).items()]
+            + [(f"Eq. 25: {k}", f"{v:.2f}") for k, v in report.get("eq25_nJ", {}).items()]
+            + [(f"ANN: {k}", f"{report['ann_nJ'][k]:.2f}") for k in ("macs_only", "memory_reads", "with_memory")
+               if k in report.get("ann_nJ", {})]
+            + [(f"ANN-MLP, same params ({ann['parameters']:,}): MACs only", f"{ann['macs_only']:.2f}"),
+               ("ANN-MLP, same params: + weight reads", f"{ann['with_memory']:.2f}")])
+    out.print(table(f"energy per inference: {report['model']} on {report['n_samples']} test "
+                    f"samples ({report['energy_model']})", ["term", "nJ"], rows))
     e = report["energy_per_inference_nJ"]
     out.print(f"this model {e:.1f} nJ per inference: the same-budget ANN-MLP needs "
               f"{ann['macs_only'] / e:.2f}x that counting MACs only and {ann['with_memory'] / e:.2f}x "

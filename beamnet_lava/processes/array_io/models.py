@@ -3,34 +3,21 @@ from __future__ import annotations
 
 import numpy as np
 from lava.magma.core.decorator import implements, requires, tag
-from lava.magma.core.model.py.model import PyLoihiProcessModel
 from lava.magma.core.model.py.ports import PyInPort, PyOutPort
 from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from beamnet_lava.processes.array_io.process import ArrayRecorder, ArraySource
+from beamnet_lava.processes.mapped_rows import RowRecorder, RowSource
 
 
-class _Mapped(PyLoihiProcessModel):
-    def __init__(self, proc_params) -> None:
-        super().__init__(proc_params)
-        self.shape = tuple(proc_params["shape"])
-        self.rows = np.memmap(proc_params["path"], dtype=proc_params["dtype"], mode="r+",
-                              shape=(proc_params["steps"], int(np.prod(self.shape))))
-
-    def _row(self) -> int:
-        return (self.time_step - 1) % self.rows.shape[0]
+class _Source(RowSource):
+    """The file's dtype is the process's ``dtype`` parameter (graded values too)."""
 
 
-class _Source(_Mapped):
-    def run_spk(self) -> None:
-        self.s_out.send(self.rows[self._row()].reshape(self.shape).astype(self._dtype))
-
-
-class _Recorder(_Mapped):
-    def run_spk(self) -> None:
-        self.rows[self._row()] = self.a_in.recv().reshape(-1)
+class _Recorder(RowRecorder):
+    """Stores the received values as they are (cast to the file's dtype)."""
 
 
 @implements(proc=ArraySource, protocol=LoihiProtocol)

@@ -3,35 +3,25 @@ from __future__ import annotations
 
 import numpy as np
 from lava.magma.core.decorator import implements, requires, tag
-from lava.magma.core.model.py.model import PyLoihiProcessModel
 from lava.magma.core.model.py.ports import PyInPort, PyOutPort
 from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
+from beamnet_lava.processes.mapped_rows import RowRecorder, RowSource
 from beamnet_lava.processes.spike_io.process import SpikeRecorder, SpikeSource
 
 
-class _Mapped(PyLoihiProcessModel):
-    def __init__(self, proc_params) -> None:
-        super().__init__(proc_params)
-        width = int(np.prod(proc_params["shape"]))
-        self.rows = np.memmap(proc_params["path"], dtype=np.uint8, mode="r+",
-                              shape=(proc_params["steps"], width))
-
-    def _row(self) -> int:
-        return (self.time_step - 1) % self.rows.shape[0]
+class _Source(RowSource):
+    file_dtype = np.uint8                 # one byte per spike
 
 
-class _Source(_Mapped):
-    def run_spk(self) -> None:
-        self.s_out.send(self.rows[self._row()].astype(self._dtype))
+class _Recorder(RowRecorder):
+    file_dtype = np.uint8
 
-
-class _Recorder(_Mapped):
-    def run_spk(self) -> None:
-        spikes = self.a_in.recv()
-        self.rows[self._row()] = spikes.reshape(-1) != 0
+    @staticmethod
+    def stored(values: np.ndarray) -> np.ndarray:
+        return values != 0                # any graded message stored as a 0/1 spike
 
 
 @implements(proc=SpikeSource, protocol=LoihiProtocol)
