@@ -205,7 +205,7 @@ def import_(
     dt: Optional[float] = typer.Option(None, help="Euler time step in s [default: the graph's metadata, else 1e-4, snnTorch's]."),
     round_: bool = typer.Option(False, "--round", help="Also round decays more than 1 % (of their time constant) off Loihi's 12-bit grid (weights and thresholds always take the per-layer scale rule; errors are reported; docs/nir.md)."),
 ) -> None:
-    """Import a NIR graph (CubaLIF/LIF/IF layers, Linear/Affine/Delay, Conv2d/pools/Flatten) as a NetX file for Lava."""
+    """Import a NIR graph (CubaLIF/LIF/IF layers, an LI/CubaLI readout, Linear/Affine/Delay, Conv2d/pools/Flatten) as a NetX file for Lava."""
     present.imported(nir_file, verbs.import_(nir_file, output, force=force, dt=dt, round_=round_))
 
 
@@ -228,7 +228,7 @@ def run(
     energy_constants: EnergyConstants("BEAM-Net, BRF/RF: JSON of per-operation energies [default: Loihi 1, Davies 2018].") = None,
     json_out: JsonOut("Write the report as JSON ('-' for stdout).") = None,
     inputs: Optional[Path] = typer.Option(None, help="Your own inputs instead of a dataset: .npy (samples, steps, inputs) spikes, or for a lava-dl input block per-step values or static images (samples, inputs) with --time-steps (docs/lavadl.md)."),
-    record: Optional[Path] = typer.Option(None, help="With --inputs: save every layer's spikes to this .npz (layer<i>: samples x steps x neurons)."),
+    record: Optional[Path] = typer.Option(None, help="With --inputs: save every layer's spikes to this .npz (layer<i>: samples x steps x neurons; an LI readout's membrane values as floats)."),
     force: Force("Overwrite an existing --record or --json file (only files of ours).") = False,
     workers: Optional[int] = typer.Option(None, help="Shard the samples (of the dataset: SNN, CSNN and lava-dl files; or of --inputs) over this many Ray workers; results identical to one process [default: one process]."),
     address: Optional[str] = typer.Option(None, help="An existing Ray cluster (e.g. 10.0.0.5:6379) to shard over (with --workers; alone: 2 workers) [default: an embedded local Ray]."),

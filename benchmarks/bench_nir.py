@@ -31,8 +31,20 @@ With ``--paper`` instead: the networks of the NIR paper (Pedersen et al., Nat. C
    per-layer identical spike entries against Norse's ``from_nir`` stepped one sample at a
    time, and class agreement (--cnn-samples, 300 steps).
 
+With ``--li``: leaky-integrator readouts (NIR ``LI``), on graphs Norse writes itself:
+
+8. ``Linear -> LIFBoxCell -> Linear -> LIBoxCell`` (``peers.norse_li_model``; 12 -> 32 -> 10,
+   dt = 1 ms, decays 1/4 and 1/8) written with Norse's ``to_nir``, imported and run on Lava,
+   against Norse's own forward pass of the model, with weights on Loihi's grid and with
+   Norse's float weights, on random spikes (p = 0.2): hidden spike entries identical, the
+   readout's largest membrane difference in LSB of Lava's state (``1 / (64 s)``) and in % of
+   the membrane's range, the same for the readout alone (Norse's Linear + LIBoxCell driven by
+   Lava's hidden spikes: the readout's own rounding, without the hidden layer's), and the class
+   (argmax of the last step's membrane) agreement.
+
     python benchmarks/bench_nir.py [--run-dir DIR] [--samples 20] [--steps 200] [--json OUT]
     python benchmarks/bench_nir.py --paper [--samples 32] [--steps 256] [--cnn-samples 20] [--json OUT]
+    python benchmarks/bench_nir.py --li [--samples 32] [--steps 256] [--json OUT]
 """
 from __future__ import annotations
 
@@ -53,8 +65,8 @@ from beamnet_lava.config import SNNConfig
 from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.netx_export import export_run, read_netx
 from beamnet_lava.nir.bridge import export_nir, import_nir, read_nir
-from beamnet_lava.nir.peers import (norse_layers, norse_unbatched_layers, saccade_frames, snntorch_chain,
-                                    snntorch_layers, snntorch_sequential_spikes)
+from beamnet_lava.nir.peers import (norse_layers, norse_li_model, norse_sequential_layers, norse_unbatched_layers,
+                                    saccade_frames, snntorch_chain, snntorch_layers, snntorch_sequential_spikes)
 from beamnet_lava.sim_cpu.spike_inputs import run_inputs
 from _common import run_or_train
 
@@ -114,6 +126,49 @@ def recurrent(work: Path, x: np.ndarray) -> dict:
     nir.write(work / "rec.nir", g)
     import_nir(work / "rec.nir", work / "rec.net", force=True)
     return agreement(lava_layers(work / "rec.net", x, work), norse_layers(read_nir(work / "rec.nir"), x))
+
+
+def li_readout(work: Path, samples: int, steps: int) -> dict:
+    """Item 8 of the module doc."""
+    import norse.torch as norse
+
+    from beamnet_lava.nir import readout
+
+    dt, n_in = 1e-3, 12
+    x = np.random.default_rng(4).random((samples, steps, n_in)) < 0.2
+    report = {}
+    for name, on_grid in (("weights on the grid", True), ("Norse's float weights", False)):
+        model = norse_li_model(n_in, 32, 10, dt=dt, on_grid=on_grid)
+        nir.write(work / "li.nir", norse.to_nir(model, torch.zeros(n_in), dt=1.0))
+        imported = import_nir(work / "li.nir", work / "li.net", force=True, dt=dt)
+        hidden, mem = lava_layers(work / "li.net", x, work)
+        own_hidden, own_mem = norse_sequential_layers(model, x)
+        lsb = 1.0 / (64 * readout.of(read_netx(work / "li.net")))
+        err = np.abs(mem - own_mem)
+        same = (hidden == own_hidden).all(axis=(1, 2))
+        # the readout alone: Norse's own Linear + LIBoxCell driven by Lava's hidden spikes
+        alone, state = [], None
+        with torch.no_grad():
+            for t in range(steps):
+                v, state = model[3](model[2](torch.from_numpy(hidden[:, t].astype(np.float32))), state)
+                alone.append(v.numpy().astype(np.float64))
+        err_alone = np.abs(mem - np.stack(alone, axis=1))
+        report[name] = {
+            "weight_rounding_of_largest_weight": imported.max_rounding_error,
+            "readout_alone_max_error_lsb": float(err_alone.max() / lsb),
+            "readout_alone_max_error_percent_of_range": float(100 * err_alone.max() / np.abs(own_mem).max()),
+            "mean_error_percent_of_range": float(100 * err.mean() / np.abs(own_mem).max()),
+            "hidden_entries_identical": float((hidden == own_hidden).mean()),
+            "hidden_spikes_lava_norse": [int(hidden.sum()), int(own_hidden.sum())],
+            "samples_hidden_identical": int(same.sum()),
+            "membrane_lsb": lsb, "membrane_range": float(np.abs(own_mem).max()),
+            "max_error_lsb": float(err.max() / lsb),
+            "max_error_lsb_where_hidden_identical": float(err[same].max() / lsb) if same.any() else None,
+            "bound_lsb_truncation": 4096 / read_netx(work / "li.net").layers[-1].v_decay,
+            "max_error_percent_of_range": float(100 * err.max() / np.abs(own_mem).max()),
+            "classes_agree_last_step": float((mem[:, -1].argmax(1) == own_mem[:, -1].argmax(1)).mean()),
+        }
+    return report
 
 
 def reference_dir() -> Path:
@@ -204,11 +259,14 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--paper", action="store_true", help="the NIR paper's networks instead (docs/nir.md)")
     ap.add_argument("--cnn-samples", type=int, default=20, help="--paper: N-MNIST-format samples for the CNN")
+    ap.add_argument("--li", action="store_true", help="LI readouts on Norse-made graphs instead (docs/nir.md)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="beamnet-bench-nir-"))
-    if args.paper:
-        text = json.dumps(paper(work, args.samples, args.steps, args.cnn_samples), indent=2)
+    if args.paper or args.li:
+        result = (paper(work, args.samples, args.steps, args.cnn_samples) if args.paper
+                  else li_readout(work, args.samples, args.steps))
+        text = json.dumps(result, indent=2)
         print(text)
         if args.json:
             args.json.write_text(text + "\n")

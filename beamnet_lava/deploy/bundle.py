@@ -160,6 +160,7 @@ def _netx_case(src: Path, samples: int, part: str, dataset: str | None, data_dir
                time_steps: int | None = None) -> dict[str, Any]:
     """A NetX file of CUBA dense layers: lava-dl's netx loader builds it in the job."""
     from beamnet_lava.netx_export.netx_file import read_netx
+    from beamnet_lava.nir import readout
     from beamnet_lava.sim_cpu.snn_run import run_snn
     from beamnet_lava.sim_cpu.graph import reset_offset_of
 
@@ -167,6 +168,10 @@ def _netx_case(src: Path, samples: int, part: str, dataset: str | None, data_dir
     if net.layers[0].kind == "input":
         raise BeamnetError(f"{src}: its input layer has neurons, which lava-dl 0.6 cannot run "
                            "in fixed point on the CPU, so no expected outputs can be computed")
+    if readout.of(net) is not None:
+        raise BeamnetError(f"{src}: its last layer is an LI readout (membrane values, docs/nir.md), "
+                           "which the INRC job does not record yet (it compares output spikes); "
+                           "run it with run --inputs --record")
     spikes, labels, info = bundle_inputs(net, dataset, samples, part, data_dir, seed, inputs, time_steps)
     _, result, _ = run_snn(net, spikes, info["window"], precision="fixed", timeout_s=timeout_s,
                            chunk_samples=max(1, len(spikes)), progress=False, lanes=1)

@@ -48,7 +48,7 @@ from beamnet_lava.families import get_family
 from beamnet_lava.families.registry import Feature, provide
 from beamnet_lava.families.contracts import ToNirHook
 from beamnet_lava.io_utils import atomic_path
-from beamnet_lava.nir import channels
+from beamnet_lava.nir import channels, readout
 from beamnet_lava.nir.reading import (  # noqa: F401  (importable from here too)
     DT, META_KEY, _our_metadata, _scalar_meta, _unknown_node_types, flatten_graph, is_nir, read_nir,
 )
@@ -104,7 +104,10 @@ def _check_exportable(net: NetxNetwork) -> None:
                                "is an infinite NIR time constant (tau = dt*4096/decay); only a "
                                "layer without current and leak (iDecay 4096, vDecay 0: NIR's IF) "
                                "has one; refused")
-        if u.voltage_bias is not None and l.i_decay != fixed_point.DECAY_UNITY:
+        if u.readout and l.v_decay == 0:
+            raise BeamnetError(f"{where} is an LI readout without leak (vDecay 0); NIR's LI needs a "
+                               "finite time constant")
+        if u.voltage_bias is not None and l.i_decay != fixed_point.DECAY_UNITY and not u.readout:
             raise BeamnetError(f"{where} has a neuron bias and a synaptic current (iDecay="
                                f"{l.i_decay}); NIR's CubaLIF has no voltage bias (v_leak would "
                                "change the leak too); only a layer with iDecay 4096 (a NIR LIF) "
@@ -143,13 +146,18 @@ class Unfolded:
     layer: Layer
     current_bias: np.ndarray | None
     voltage_bias: np.ndarray | None
+    unit: float = fixed_point.W_SCALE       # NetX integers per NIR unit (an LI readout's factor)
+    readout: bool = False                   # an LI / CubaLI readout (nir/readout.py)
 
 
 def unfold(net: NetxNetwork) -> list[Unfolded]:
     """``net``'s layers with the always-on units an import added folded back into biases."""
     on = channels.of(net)
+    li_scale = readout.of(net)
     out = []
     for k, l in enumerate(net.layers):
+        is_readout = li_scale is not None and k == len(net.layers) - 1
+        unit = li_scale if is_readout else fixed_point.W_SCALE
         weight, delay, rec = l.weight, delay_matrix(l), l.weight_rec
         bias = None if l.bias is None else np.broadcast_to(l.bias, (l.size,)).astype(np.float64)
         size = l.size - on[k + 1]
@@ -159,12 +167,12 @@ def unfold(net: NetxNetwork) -> list[Unfolded]:
         if bias is not None:
             bias = bias[:size]
         if on[k]:
-            current = weight[:, -1].astype(np.float64) / fixed_point.W_SCALE
+            current = weight[:, -1].astype(np.float64) / unit
             weight, delay = weight[:, :-1], delay[:, :-1]
         plain = replace(l, size=size, weight=weight, delay=delay if np.any(delay) else None,
                         weight_rec=rec, bias=bias)
         out.append(Unfolded(plain, current if current is not None and np.any(current) else None,
-                             bias / fixed_point.W_SCALE if bias is not None and np.any(bias) else None))
+                            bias / unit if bias is not None and np.any(bias) else None, unit, is_readout))
     return out
 
 
@@ -175,6 +183,8 @@ def neuron_node(u: Unfolded, dt: float):
     import nir
 
     l, n = u.layer, u.layer.size
+    if u.readout:
+        return readout_node(u, dt)
     vth = np.full(n, l.v_th_mant / fixed_point.W_SCALE)
     if l.i_decay == fixed_point.DECAY_UNITY and l.v_decay == 0:
         return nir.IF(r=np.ones(n), v_threshold=vth, v_reset=np.zeros(n))
@@ -192,6 +202,22 @@ def neuron_node(u: Unfolded, dt: float):
         w_in=np.full(n, fixed_point.DECAY_UNITY / l.i_decay))
 
 
+def readout_node(u: Unfolded, dt: float):
+    """An LI readout layer's node: NIR ``LI`` (no synaptic current: iDecay 4096; a neuron bias
+    is the Affine's bias, as for a LIF) or ``CubaLI`` (a neuron bias is its ``v_leak``: Euler's
+    ``v += b (v_leak - v + r I)`` adds ``b v_leak`` to the voltage per step, Lava's neuron bias)."""
+    import nir
+
+    l, n = u.layer, u.layer.size
+    unity = fixed_point.DECAY_UNITY
+    r = np.full(n, unity / l.v_decay)
+    if l.i_decay == unity:
+        return nir.LI(tau=np.full(n, dt * unity / l.v_decay), r=r, v_leak=np.zeros(n))
+    leak = np.zeros(n) if u.voltage_bias is None else u.voltage_bias * unity / l.v_decay
+    return nir.CubaLI(tau_syn=np.full(n, dt * unity / l.i_decay), tau_mem=np.full(n, dt * unity / l.v_decay),
+                      r=r, v_leak=leak, w_in=np.full(n, unity / l.i_decay))
+
+
 def delay_branches(nodes: dict, edges: list, u: Unfolded, prev: str, prev_size: int, lif: str,
                     i: int, dt: float) -> None:
     """``prev -> [Delay(d dt) ->] Linear(W masked to delay d) -> lif``, one per distinct delay;
@@ -199,8 +225,9 @@ def delay_branches(nodes: dict, edges: list, u: Unfolded, prev: str, prev_size: 
     import nir
 
     l = u.layer
-    bias = sum(b for b in (u.current_bias, u.voltage_bias) if b is not None)
-    w = l.weight.astype(np.float64) / fixed_point.W_SCALE
+    as_leak = u.readout and l.i_decay != fixed_point.DECAY_UNITY     # a CubaLI's v_leak (readout_node)
+    bias = sum(b for b in (u.current_bias, None if as_leak else u.voltage_bias) if b is not None)
+    w = l.weight.astype(np.float64) / u.unit
     delay = delay_matrix(l)
     for k, d in enumerate(np.unique(delay[l.weight != 0]) if np.any(l.weight) else [0]):
         d = int(d)
@@ -287,9 +314,10 @@ def export_nir(source: str | Path, out: str | Path, *, force: bool = False,
         graph = family.hook("to_nir")(path, deterministic)
     meta = _our_metadata(graph)
     kinds = [type(node).__name__ for node in graph.nodes.values()]
-    neurons = [k for k, node in graph.nodes.items() if isinstance(node, (nir.CubaLIF, nir.LIF, nir.IF))]
+    kinds_out = (nir.CubaLIF, nir.LIF, nir.IF, nir.LI, nir.CubaLI)
+    neurons = [k for k, node in graph.nodes.items() if isinstance(node, kinds_out)]
     sizes = [int(np.prod(list(graph.nodes["input"].input_type.values())[0]))] + \
-        [int(np.asarray(graph.nodes[k].v_threshold).size) for k in neurons]
+        [int(np.prod(list(graph.nodes[k].output_type.values())[0])) for k in neurons]
     recurrent = sum(1 for a, b in graph.edges if isinstance(graph.nodes[a], nir.Linear)
                     and any(e == (b, a) for e in graph.edges))
     with atomic_path(out) as tmp:
@@ -297,7 +325,7 @@ def export_nir(source: str | Path, out: str | Path, *, force: bool = False,
         read_nir(tmp)                      # refuse to publish a file we could not read back
     return NirExport(out, len(neurons), sizes, kinds.count("Delay"), recurrent,
                      list(meta.get("dropped", [])),
-                     "/".join(k for k in ("CubaLIF", "LIF", "IF") if k in kinds))
+                     "/".join(k for k in ("CubaLIF", "LIF", "IF", "LI", "CubaLI") if k in kinds))
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, Layer, read_netx
 from beamnet_lava.netx_export.netx_writer import NetxWriter, cuba
 from beamnet_lava.neurons import fixed_point
-from beamnet_lava.nir import channels, scale
+from beamnet_lava.nir import channels, readout, scale
 from beamnet_lava.nir import conv as conv_mod
 from beamnet_lava.nir.reading import DT, _our_metadata, _scalar_meta, flatten_graph, is_nir, read_nir
 from beamnet_lava.nir.nodes import Neuron, Passive, Synapse, convert
@@ -173,6 +173,10 @@ def _walk(nodes, conv, preds, succs, inp: str, out: str, dt: float, grid: _Grid,
                                f"node (found {sorted(targets)})")
         name = next(iter(targets))
         plan = _plan(conv, preds, name, branches, source, n_pre, path)
+        if neuron_feeds_on(plan, succs, out):
+            raise BeamnetError(f"{path}: {plan.neuron.kind} {name!r} is a non-spiking readout (membrane "
+                               "values, not spikes) and must feed the Output node alone; it feeds "
+                               f"{sorted(set(succs[name]) - set(plan.consumed))}")
         plans.append(plan)
         visited.update([s for s, _ in branches] + plan.consumed + [name])
         source, n_pre = name, plan.neuron.size
@@ -180,6 +184,11 @@ def _walk(nodes, conv, preds, succs, inp: str, out: str, dt: float, grid: _Grid,
     if unused:
         raise BeamnetError(f"{path}: nodes {sorted(unused)} are not on the Input -> Output chain")
     return plans
+
+
+def neuron_feeds_on(plan: _Plan, succs, out: str) -> bool:
+    """Whether a non-spiking readout feeds anything but the Output (its values are not spikes)."""
+    return plan.neuron.threshold is None and set(succs[plan.name]) - set(plan.consumed) != {out}
 
 
 def _plan(conv, preds, name: str, branches, source: str, n_pre: int, path: Path) -> _Plan:
@@ -221,9 +230,10 @@ def _plan(conv, preds, name: str, branches, source: str, n_pre: int, path: Path)
         raise BeamnetError(f"{path}: {neuron.kind} {name!r} is recurrent and has synaptic delays; "
                            "lava-dl's RecurrentDense applies one delay matrix to both synapse sets, "
                            "so NetX cannot hold it")
-    if neuron.threshold is None:
-        raise BeamnetError(f"{path}: {neuron.kind} {name!r} is a non-spiking readout; NetX files "
-                           "carry spiking layers only (an LI readout is not imported yet)")
+    if neuron.threshold is None and weight_rec is not None:
+        raise BeamnetError(f"{path}: {neuron.kind} {name!r} is a non-spiking readout with a recurrent "
+                           "Linear; its back edge would carry membrane values, which Lava's spiking "
+                           "synapses cannot (a readout imports as the last layer, feed-forward)")
     return _Plan(name, neuron, weight, delay, weight_rec, bias if np.any(bias) else None, rec)
 
 
@@ -236,6 +246,7 @@ def _scale_layers(plans: list[_Plan], input_size: int, meta: dict, dt: float, ro
     recorded = meta.get("loihi_layers") if isinstance(meta.get("loihi_layers"), list) else None
     layers: list[Layer] = []
     worst, worst_where, d_worst, d_where = 0.0, "", 0.0, ""
+    li_scale: float | None = None
     for k, p in enumerate(plans):
         nrn = p.neuron
         gain = nrn.gain
@@ -247,15 +258,8 @@ def _scale_layers(plans: list[_Plan], input_size: int, meta: dict, dt: float, ro
         if p.weight_rec is not None:
             mats.append((f"recurrent weights of {p.name!r}", p.weight_rec * gain[:, None]))
         voltage_bias = p.bias * gain if p.bias is not None and not nrn.current else None
-        prefer = None
-        if recorded and len(recorded) == len(plans):
-            prefer = int(recorded[k].get("vThMant", 0)) or None
-        s = scale.choose(nrn.threshold, mats, voltage_bias, always_on=bool(on[k + 1]), prefer=prefer)
-        if isinstance(s, str):
-            raise BeamnetError(f"{path}: {nrn.kind} {p.name!r}: {s}")
-        rel = s.worst_of_threshold
-        if rel > worst:
-            worst, worst_where = rel, s.worst_where
+        if nrn.v_bias is not None:                        # an integrator's v_leak (nodes.py)
+            voltage_bias = nrn.v_bias if voltage_bias is None else voltage_bias + nrn.v_bias
         decays = []
         for frac, what in ((nrn.a, "current decay 4096*dt/tau_syn"), (nrn.b, "voltage decay 4096*dt/tau_mem")):
             d = scale.decay(frac, f"{nrn.kind} {p.name!r} {what}")
@@ -271,6 +275,24 @@ def _scale_layers(plans: list[_Plan], input_size: int, meta: dict, dt: float, ro
         if i_decay == 0 or (v_decay == 0 and nrn.b > 0):
             raise BeamnetError(f"{path}: {nrn.kind} {p.name!r} decays by less than half a 12-bit step "
                                "per dt (iDecay or vDecay would be 0, which is no leak); refused")
+        if nrn.threshold is None:               # a non-spiking readout: the membrane range sets s
+            s = scale.choose_readout(mats, voltage_bias, i_decay, v_decay, prefer=readout.recorded_scale(meta))
+            if isinstance(s, str):
+                raise BeamnetError(f"{path}: {nrn.kind} {p.name!r}: {s}")
+            largest = max([float(np.abs(m).max(initial=0.0)) for _, m in mats]
+                          + [0.0 if voltage_bias is None else float(np.abs(voltage_bias).max())])
+            rel, li_scale = (s.worst / largest if largest else 0.0), s.factor
+            where = f"{s.worst_where}, LI readout: % of its largest weight" if s.worst else ""
+        else:
+            prefer = None
+            if recorded and len(recorded) == len(plans):
+                prefer = int(recorded[k].get("vThMant", 0)) or None
+            s = scale.choose(nrn.threshold, mats, voltage_bias, always_on=bool(on[k + 1]), prefer=prefer)
+            if isinstance(s, str):
+                raise BeamnetError(f"{path}: {nrn.kind} {p.name!r}: {s}")
+            rel, where = s.worst_of_threshold, s.worst_where
+        if rel > worst:
+            worst, worst_where = rel, where
         weight = s.matrices[0]
         weight_rec = s.matrices[1] if p.weight_rec is not None else None
         delay = p.delay
@@ -302,6 +324,10 @@ def _scale_layers(plans: list[_Plan], input_size: int, meta: dict, dt: float, ro
         attrs[channels.ATTR] = channels.encode(on)
     else:
         attrs.pop(channels.ATTR, None)
+    if li_scale is None:
+        attrs.pop(readout.ATTR, None)
+    else:
+        attrs[readout.ATTR] = li_scale
     return NirImport(path, layers, input_size + on[0], attrs, worst, worst_where, dt, d_worst, d_where,
                      [p.neuron.kind for p in plans], on)
 

@@ -2,7 +2,7 @@
 
 ``register_node(nir.X)`` records the converter of a node type; :func:`convert` looks it up, so a
 node type without an entry is refused with the list of those that have one. Converters
-return a :class:`Neuron` (CubaLIF, LIF, IF, LI: a forward-Euler step in Lava's form) or a
+return a :class:`Neuron` (CubaLIF, LIF, IF, LI, CubaLI: a forward-Euler step in Lava's form) or a
 :class:`Synapse` (Linear, Affine: a weight matrix and a bias), or a :class:`Passive` (Input,
 Output, Delay, which the chain walker reads directly).
 
@@ -19,7 +19,8 @@ into the incoming weights:
 | CubaLIF | dt/tau_syn | dt/tau_mem | (dt/tau_syn) w_in (dt/tau_mem) r | v_threshold |
 | LIF | 1 (no synaptic current) | dt/tau | (dt/tau) r | v_threshold |
 | IF | 1 | 0 (no leak) | r (Norse's and Sinabs's step: ``v += r I``) | v_threshold |
-| LI | 1 | dt/tau | (dt/tau) r | none: a non-spiking readout |
+| LI | 1 | dt/tau | (dt/tau) r | none: a non-spiking readout (nir/readout.py); ``v_leak``: a voltage bias ``b v_leak`` |
+| CubaLI | dt/tau_syn | dt/tau_mem | (dt/tau_syn) w_in (dt/tau_mem) r | none: a non-spiking readout |
 """
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ class Neuron:
     a: float                    # current decay fraction per step (1: the current is the input)
     b: float                    # voltage decay fraction per step (0: no leak)
     gain: np.ndarray            # per neuron, folded into the incoming weights and biases
-    threshold: float | None     # None: non-spiking (LI)
+    threshold: float | None     # None: non-spiking (LI, CubaLI: the membrane is the output)
+    v_bias: np.ndarray | None = None    # a constant voltage input per step (an LI's b * v_leak)
 
     @property
     def current(self) -> bool:
@@ -165,12 +167,29 @@ def integrate_and_fire(node, dt: float, name: str, path: Path) -> Neuron:
     return Neuron("IF", n, 1.0, 0.0, _param(node, "r", n, name, path, 1.0), _threshold(node, n, name, path))
 
 
+def _leak_bias(node, b: float, n: int, name: str, path: Path) -> np.ndarray | None:
+    """An integrator's ``v_leak`` as the constant voltage input it is: Euler's
+    ``v += b (v_leak - v + r I)`` adds ``b v_leak`` per step, which is Lava's neuron bias
+    (exact for a neuron that never resets; a spiking neuron resets to 0, not v_leak)."""
+    leak = b * _param(node, "v_leak", n, name, path, 0.0)
+    return leak if np.any(leak) else None
+
+
 @register_node(nir.LI)
 def leaky_integrator(node, dt: float, name: str, path: Path) -> Neuron:
     n = int(np.asarray(node.tau).size)
-    _no_offsets(node, name, path, n)
     b = _fraction(_param(node, "tau", n, name, path), dt, "tau", name, "LI", path)
-    return Neuron("LI", n, 1.0, b, b * _param(node, "r", n, name, path, 1.0), None)
+    return Neuron("LI", n, 1.0, b, b * _param(node, "r", n, name, path, 1.0), None,
+                  _leak_bias(node, b, n, name, path))
+
+
+@register_node(nir.CubaLI)
+def cuba_leaky_integrator(node, dt: float, name: str, path: Path) -> Neuron:
+    n = int(np.asarray(node.tau_mem).size)
+    a = _fraction(_param(node, "tau_syn", n, name, path), dt, "tau_syn", name, "CubaLI", path)
+    b = _fraction(_param(node, "tau_mem", n, name, path), dt, "tau_mem", name, "CubaLI", path)
+    gain = a * _param(node, "w_in", n, name, path, 1.0) * b * _param(node, "r", n, name, path, 1.0)
+    return Neuron("CubaLI", n, a, b, gain, None, _leak_bias(node, b, n, name, path))
 
 
 @register_node(nir.Linear)

@@ -24,15 +24,16 @@ def _run(module, layer_types, spikes: np.ndarray, step) -> list[np.ndarray]:
     return _run_modules([m for m in module.modules() if isinstance(m, layer_types)], spikes, step)
 
 
-def _run_modules(mods, spikes: np.ndarray, step) -> list[np.ndarray]:
+def _run_modules(mods, spikes: np.ndarray, step, graded: list[bool] | None = None) -> list[np.ndarray]:
+    """Each module's output per step: bool spikes, or float64 values where ``graded``."""
     import torch
 
     records: dict[int, list] = {}
     hooks = []
     for k, m in enumerate(mods):
         def hook(_m, _inp, out, k=k):
-            z = out[0] if isinstance(out, tuple) else out
-            records.setdefault(k, []).append(z.detach().numpy().astype(bool))
+            z = (out[0] if isinstance(out, tuple) else out).detach().numpy()
+            records.setdefault(k, []).append(z.astype(np.float64) if graded and graded[k] else z.astype(bool))
         hooks.append(m.register_forward_hook(hook))
     try:
         x = torch.from_numpy(np.asarray(spikes, dtype=np.float32))
@@ -63,24 +64,107 @@ def snntorch_layers(graph, spikes: np.ndarray) -> list[np.ndarray]:
     return _run(net, kinds, spikes, step)
 
 
+def norse_from_nir(graph, dt: float = DT):
+    """Norse 1.1's ``from_nir(graph, dt=dt)``, plus the one entry its importer lacks: NIR's ``LI``
+    as Norse's own ``LIBoxCell`` (``v += dt / tau (v_leak - v + I)``), the cell Norse's ``to_nir``
+    writes as an ``LI`` (Norse 1.1 maps no ``LI`` node and its executor then silently drops it:
+    norse/norse pull request 424 adds the import). The same nirtorch executor runs the graph."""
+    import warnings
+    from functools import partial
+
+    import nir
+
+    with warnings.catch_warnings():      # Norse's import and from_nir warn about torch APIs
+        warnings.simplefilter("ignore")
+        import nirtorch
+        import norse.torch as norse
+        from norse.torch.module.leaky_integrator_box import LIBoxCell, LIBoxParameters
+        from norse.torch.utils.import_nir import _import_norse_module
+
+    nodes, _ = flatten_graph(graph)
+    if not any(isinstance(v, nir.LI) for v in nodes.values()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return norse.from_nir(graph, dt=dt)
+    import torch
+
+    def module(node):
+        if isinstance(node, nir.LI):
+            if not np.allclose(node.r, 1):
+                raise ValueError("Norse's LIBoxCell has no r; give the LI r = 1 (Norse's to_nir writes 1)")
+            return LIBoxCell(LIBoxParameters(tau_mem_inv=torch.as_tensor(1 / np.asarray(node.tau), dtype=torch.float32),
+                                             v_leak=torch.as_tensor(np.asarray(node.v_leak), dtype=torch.float32)), dt=dt)
+        return _import_norse_module(node, dt=dt)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return nirtorch.load(graph, partial(module))
+
+
+def norse_li_model(n_in: int, n_hidden: int, n_out: int, *, dt: float = 1e-3, on_grid: bool = False,
+                   seed: int = 0):
+    """A Norse network ending in a leaky integrator, ``Linear -> LIFBoxCell -> Linear(bias) ->
+    LIBoxCell`` (decays dt/tau = 1/4 and 1/8 at ``dt``), as a Norse user builds a classifier
+    with a membrane readout; ``on_grid`` rounds its weights to multiples of 1/16 and 1/32 (then
+    Lava holds them exactly). Write it with ``norse.torch.to_nir(model, torch.zeros(n_in),
+    dt=1.0)``: Norse 1.1's exporter writes ``tau = dt / tau_mem_inv`` (norse/norse#411), so
+    ``dt = 1`` gives time constants in seconds; import the file with ``--dt`` = ``dt``."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import norse.torch as norse
+    torch.manual_seed(seed)
+    lin1, lin2 = torch.nn.Linear(n_in, n_hidden, bias=False), torch.nn.Linear(n_hidden, n_out)
+    with torch.no_grad():
+        lin1.weight.mul_(8.0)
+        if on_grid:
+            lin1.weight.copy_(torch.round(lin1.weight * 16) / 16)
+            lin2.weight.copy_(torch.round(lin2.weight * 32) / 32)
+            lin2.bias.copy_(torch.round(lin2.bias * 32) / 32)
+    lif = norse.LIFBoxCell(norse.LIFBoxParameters(tau_mem_inv=torch.full((n_hidden,), 0.25 / dt),
+                                                  v_th=torch.ones(n_hidden), v_leak=torch.zeros(n_hidden)), dt=dt)
+    li = norse.LIBoxCell(norse.LIBoxParameters(tau_mem_inv=torch.full((n_out,), 0.125 / dt),
+                                               v_leak=torch.zeros(n_out)), dt=dt)
+    return norse.SequentialState(lin1, lif, lin2, li)
+
+
+def norse_sequential_layers(model, spikes: np.ndarray) -> list[np.ndarray]:
+    """Norse's own forward pass of a ``SequentialState`` over ``spikes`` ``(n, steps, inputs)``:
+    each cell's output per step (LIFBoxCell: bool spikes; LIBoxCell: float64 membrane)."""
+    from norse.torch.module.leaky_integrator_box import LIBoxCell
+    from norse.torch.module.lif_box import LIFBoxCell
+
+    cells = [m for m in model if isinstance(m, (LIFBoxCell, LIBoxCell))]
+
+    def step(x):
+        state = None
+        for t in range(x.shape[1]):
+            _, state = model(x[:, t], state)
+    return _run_modules(cells, spikes, step, graded=[isinstance(m, LIBoxCell) for m in cells])
+
+
 def norse_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
-    """Norse's ``from_nir(graph, dt=dt)`` network (Euler; recurrence via nirtorch's state):
-    the spikes of every neuron module (CubaLIF, LIF, IF), in graph order."""
+    """Norse's ``from_nir(graph, dt=dt)`` network (Euler; recurrence via nirtorch's state;
+    ``LI`` as :func:`norse_from_nir` adds it): the spikes of every neuron module (CubaLIF,
+    LIF, IF), or an LI's float membrane values, in graph order."""
     import warnings
 
     with warnings.catch_warnings():      # Norse's import and from_nir warn about torch APIs
         warnings.simplefilter("ignore")
-        import norse.torch as norse
         from norse.torch.module.iaf import IAFCell
+        from norse.torch.module.leaky_integrator_box import LIBoxCell
         from norse.torch.module.lif_box import LIFBoxCell
         from norse.torch.utils.import_nir import CubaLIF
 
-        net = norse.from_nir(graph, dt=dt)
+        net = norse_from_nir(graph, dt=dt)
 
     nodes, edges = flatten_graph(graph)
     order = {k: i for i, k in enumerate(_topological(nodes, edges, [k for k, v in nodes.items()
                                                                     if type(v).__name__ == "Input"]))}
-    kinds = (CubaLIF, IAFCell, LIFBoxCell)
+    kinds = (CubaLIF, IAFCell, LIFBoxCell, LIBoxCell)
     named = [(name, m) for name, m in net.named_modules() if isinstance(m, kinds)]
     tops = [(name, m) for name, m in named
             if not any(name.startswith(other + ".") for other, _ in named if other != name)]
@@ -90,7 +174,8 @@ def norse_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
         state = None
         for t in range(x.shape[1]):
             _, state = net(x[:, t], state)
-    return _run_modules([m for _, m in tops], spikes, step)
+    return _run_modules([m for _, m in tops], spikes, step,
+                        graded=[isinstance(m, LIBoxCell) for _, m in tops])
 
 
 def _topological(nodes: dict, edges: list, roots: list[str]) -> list[str]:
@@ -130,7 +215,7 @@ def _topological(nodes: dict, edges: list, roots: list[str]) -> list[str]:
 
 def euler_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
     """The NIR equations integrated by forward Euler at ``dt`` (float64), per neuron node
-    (CubaLIF, LIF, IF)."""
+    (CubaLIF, LIF, IF: bool spikes; LI, CubaLI: float64 membrane values)."""
     import nir
 
     nodes, edges = flatten_graph(graph)
@@ -139,7 +224,7 @@ def euler_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
         preds[b].append(a)
     order = _topological(nodes, edges, [k for k, v in nodes.items() if isinstance(v, nir.Input)])
     rank = {k: i for i, k in enumerate(order)}      # a pred ranked later is a back edge
-    lifs = [k for k in order if isinstance(nodes[k], (nir.CubaLIF, nir.LIF, nir.IF))]
+    lifs = [k for k in order if isinstance(nodes[k], (nir.CubaLIF, nir.LIF, nir.IF, nir.LI, nir.CubaLI))]
     x = np.asarray(spikes, dtype=np.float64)
     n, steps = x.shape[:2]
     # a back edge carries the previous step's output; before the first step a back-edge
@@ -150,7 +235,8 @@ def euler_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
                                    and any(rank.get(b, -1) <= rank.get(p, -1) for a, b in edges if a == p)}
     state: dict[str, list] = {}
     history: dict[str, list] = {}
-    out = {k: np.zeros((n, steps, np.asarray(nodes[k].v_threshold).size), bool) for k in lifs}
+    out = {k: np.zeros((n, steps, int(np.prod(list(nodes[k].output_type.values())[0]))),
+                       float if isinstance(nodes[k], (nir.LI, nir.CubaLI)) else bool) for k in lifs}
     for t in range(steps):
         cur: dict[str, np.ndarray] = {}
         for k in order:
@@ -171,6 +257,16 @@ def euler_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np.ndarray]:
                 past = history[k]
                 cur[k] = np.stack([past[-1 - di][:, j] if len(past) > di else np.zeros(n)
                                    for j, di in enumerate(d)], axis=1)
+            elif isinstance(node, (nir.LI, nir.CubaLI)):       # no threshold: the membrane is the output
+                i_syn, v = state.get(k, (0.0, 0.0))
+                if isinstance(node, nir.CubaLI):
+                    i_syn = i_syn + dt / node.tau_syn * (-i_syn + node.w_in * h)
+                    v = v + dt / node.tau_mem * (node.v_leak - v + node.r * i_syn)
+                else:
+                    v = v + dt / node.tau * (node.v_leak - v + node.r * h)
+                state[k] = (i_syn, v)
+                cur[k] = v
+                out[k][:, t] = v
             elif isinstance(node, (nir.CubaLIF, nir.LIF, nir.IF)):
                 i_syn, v = state.get(k, (0.0, 0.0))
                 if isinstance(node, nir.CubaLIF):

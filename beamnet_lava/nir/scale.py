@@ -157,3 +157,67 @@ def decay(fraction: float, what: str) -> Decay:
     """``fraction`` = dt / tau (0 = no leak, 1 = nothing kept) as a 12-bit decay."""
     exact = float(fraction) * fixed_point.DECAY_UNITY
     return Decay(int(round(exact)), exact, what)
+
+
+# ---------------------------------------------------------------------------------------------
+# a non-spiking readout (NIR LI, CubaLI): no threshold fixes the factor, the membrane range does
+
+
+def readout_bound(matrices: list[np.ndarray], neuron_bias: np.ndarray | None, i_decay: int, v_decay: int) -> float:
+    """The largest ``|v|`` (in units of ``W_SCALE`` state steps: ``vThMant`` units) a readout
+    layer can reach, for integer weights ``matrices`` and neuron bias mantissas.
+
+    Lava's step truncates the decayed state toward zero, so ``|u[t]| <= |u[t-1]| (1 - a) + U``
+    and ``|v[t]| <= |v[t-1]| (1 - b) + |u| + |bias|`` with ``a = iDecay/4096``, ``b = vDecay/4096``,
+    ``U`` the largest input of one step (every presynaptic unit active, one sign): so
+    ``|u| <= U / a`` and ``|v| <= (U / a + |bias|) / b`` whatever the inputs."""
+    drive = sum((np.maximum(np.clip(m, 0, None).sum(axis=1), -np.clip(m, None, 0).sum(axis=1))
+                 for m in matrices if m.size), np.zeros(1))
+    bias = np.zeros(1) if neuron_bias is None else np.abs(np.asarray(neuron_bias, dtype=np.float64))
+    unity = fixed_point.DECAY_UNITY
+    return float(np.max((drive * unity / i_decay + bias) * unity / v_decay, initial=0.0))
+
+
+def choose_readout(matrices: list[tuple[str, np.ndarray]], neuron_bias: np.ndarray | None,
+                   i_decay: int, v_decay: int, prefer: float | None = None) -> Scaled | str:
+    """The factor of a non-spiking readout layer (NIR LI, CubaLI), or a one-line reason.
+
+    Below threshold the layer is linear, so any factor ``s`` gives the same membrane values in
+    units of ``1 / (W_SCALE s)`` of a state step; the layer keeps ``vThMant = VTH_MAX``
+    (Loihi's largest 17-bit threshold), and ``s`` is the largest factor that keeps the weights
+    and bias on Loihi's grid and every reachable ``|v|`` (:func:`readout_bound`) at or below that
+    threshold: the neuron never fires and its 24-bit state never saturates, so Lava computes the
+    membrane exactly (up to its truncation toward zero). Candidates put the largest weight (else
+    the largest bias) on an integer ``m``; the first exact one from the top wins, as in
+    :func:`choose`; ``prefer`` (a factor recorded in the graph's metadata) is tried first.
+    ``Scaled.v_th_mant`` is ``VTH_MAX``; ``worst`` is in the parameters' units."""
+    weights = [np.asarray(w, dtype=np.float64) for _, w in matrices]
+    largest = max((float(np.abs(w).max(initial=0.0)) for w in weights), default=0.0)
+    bias_max = 0.0 if neuron_bias is None else float(np.abs(neuron_bias).max(initial=0.0))
+    ref = largest or bias_max
+    if ref == 0:
+        prefer = prefer or float(fixed_point.W_SCALE)       # nothing to resolve: NetX's 1/64
+    caps = [fixed_point.VTH_MAX / max(readout_bound(weights, neuron_bias, i_decay, v_decay), 1e-300)]
+    if largest:
+        caps.append(fixed_point.WEIGHT_MANT_MAX / largest)
+    if bias_max:
+        caps.append(fixed_point.BIAS_MAX / bias_max)
+    s_cap = min(caps)
+    tries: list[float] = [] if prefer is None else [float(prefer)]
+    if ref:
+        m_max = int(np.floor(ref * s_cap + 1e-9))
+        tries += [m / ref for m in range(m_max, max(0, m_max - MAX_CANDIDATES), -1)]
+    best: Scaled | None = None
+    for s in tries:
+        cand = _at(s, 1.0, matrices, neuron_bias)
+        if cand is None or readout_bound(cand.matrices, cand.neuron_bias, i_decay, v_decay) > fixed_point.VTH_MAX:
+            continue
+        if best is None or cand.worst < best.worst * (1 - 1e-9) - 1e-15:
+            best = cand
+        if best.worst_steps <= EXACT:
+            break
+    if best is None:
+        return (f"weights up to {largest:g} (bias {bias_max:g}) leave no factor that keeps the membrane "
+                f"within Loihi's threshold {fixed_point.VTH_MAX} and the weights on the 8-bit grid")
+    return Scaled(best.factor, fixed_point.VTH_MAX, best.matrices, best.neuron_bias, best.worst,
+                  best.worst_steps, best.worst_where)

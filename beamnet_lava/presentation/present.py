@@ -161,6 +161,12 @@ def input_run(report: dict[str, Any], json_out: str | None, precision: str, netx
     out.print(f"Lava {precision} run of {netx_file} on {report['n_samples']} input "
               f"samples x {report['time_steps']} steps{mode}: non-zero outputs per layer (neurons) {layers}"
               f"{'; recorded to ' + str(record) if record else ''}")
+    if "readout" in report:               # an LI readout (nir/readout.py): membrane values
+        r = report["readout"]
+        out.print(f"{r['layer']} is an LI readout: its membrane values ({r['min']:.4g} .. {r['max']:.4g}, "
+                  f"graph units, step {r['unit']:.3g}) are the output"
+                  f"{'; saved as ' + r['layer'] + ' in ' + str(record) if record else '; save them with --record'}",
+                  soft_wrap=True)
     if "predictions" in report:           # lava-dl files (sim_cpu/lavadl_run.py)
         b = report["energy_per_inference"]["breakdown_nJ"]
         events = ", ".join(f"{k} {v}" for k, v in report["synaptic_events"].items())

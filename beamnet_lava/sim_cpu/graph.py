@@ -90,9 +90,13 @@ class NetxSpec(LavaSpec):
 @dataclass
 class LavaGraph:
     entry: object                 # InPort the input spikes go to
-    outputs: list                 # one OutPort per layer (spikes)
+    outputs: list                 # one OutPort per layer (spikes, or a readout's membrane values)
     sizes: list[int]
     reset_offset: int             # NetX's reset phase parameter of layer 0 (see module doc)
+    graded: list[bool] | None = None    # per output: graded values (a readout), not 0/1 spikes
+
+    def is_graded(self, i: int) -> bool:
+        return bool(self.graded and self.graded[i])
 
 
 def reset_offset_of(net: NetxNetwork) -> int:
@@ -109,10 +113,41 @@ def build(net: NetxNetwork, window: int, precision: str, lanes: int = 1) -> Lava
 
         proc = hdf5.Network(net_config=str(net.path), reset_interval=window, reset_offset=first)
         if lanes == 1:
-            return LavaGraph(proc.inp, [layer.out for layer in proc.layers],
-                             [l.size for l in net.layers], first)
+            outputs = [layer.out for layer in proc.layers]
+            if has_readout(net):
+                # lava-dl's own graph; the last layer's synapse also drives a MembraneReadout
+                # with the parameters netx gave its (never-firing) LIF, whose voltage is the output
+                last = proc.layers[-1]
+                ro = _readout_of(last.neuron, 1)
+                last.synapse.a_out.connect(ro.a_in)
+                outputs[-1] = ro.s_out
+            return LavaGraph(proc.inp, outputs, [l.size for l in net.layers], first, _graded(net))
         return _build_fixed_lanes(proc, net, first, lanes)
     return _build_float(net, window, first, lanes)
+
+
+def has_readout(net: NetxNetwork) -> bool:
+    """Whether ``net``'s last layer is a non-spiking (LI) readout (nir/readout.py)."""
+    from beamnet_lava.nir import readout
+
+    return readout.of(net) is not None
+
+
+def _graded(net: NetxNetwork) -> list[bool]:
+    return [i == len(net.layers) - 1 and has_readout(net) for i in range(len(net.layers))]
+
+
+def _readout_of(cell, lanes: int):
+    """A :class:`MembraneReadout` with the constants lava-dl's netx gave ``cell`` (a LIFReset),
+    for ``lanes`` lanes."""
+    import beamnet_lava.processes.membrane_readout.models  # noqa: F401  (register the models)
+    from beamnet_lava.processes.membrane_readout.process import MembraneReadout
+
+    p = cell.proc_params
+    return MembraneReadout(shape=(lanes * cell.a_in.shape[0],), du=cell.du.init, dv=cell.dv.init,
+                           bias_mant=lanes_mod.tile(cell.bias_mant.init, lanes),
+                           bias_exp=lanes_mod.tile(cell.bias_exp.init, lanes),
+                           reset_interval=p["reset_interval"], reset_offset=p["reset_offset"])
 
 
 def _build_fixed_lanes(proc, net: NetxNetwork, first: int, lanes: int) -> LavaGraph:
@@ -123,13 +158,13 @@ def _build_fixed_lanes(proc, net: NetxNetwork, first: int, lanes: int) -> LavaGr
     from beamnet_lava.processes.ring_delay_dense.process import RingDelayDense
 
     pairs = []
-    for block in proc.layers:
+    for k, block in enumerate(proc.layers):
         cell = block.neuron
         if not isinstance(cell, LIFReset):
             raise BeamnetError(f"{net.path}: lanes run CUBA neurons with resets, not "
                                f"{type(cell).__name__}; use --lanes 1")
         p = cell.proc_params
-        neuron = LIFReset(shape=(lanes * cell.a_in.shape[0],), du=cell.du.init, dv=cell.dv.init,
+        neuron = _readout_of(cell, lanes) if _graded(net)[k] else LIFReset(shape=(lanes * cell.a_in.shape[0],), du=cell.du.init, dv=cell.dv.init,
                           vth=cell.vth.init, bias_mant=lanes_mod.tile(cell.bias_mant.init, lanes),
                           bias_exp=lanes_mod.tile(cell.bias_exp.init, lanes),
                           reset_interval=p["reset_interval"], reset_offset=p["reset_offset"])
@@ -149,25 +184,28 @@ def _build_fixed_lanes(proc, net: NetxNetwork, first: int, lanes: int) -> LavaGr
                                       num_weight_bits=q["num_weight_bits"],
                                       num_message_bits=int(syn.num_message_bits.init))
         pairs.append((laned, neuron))
-    return _chain(pairs, [lanes * l.size for l in net.layers], first)
+    return _chain(pairs, [lanes * l.size for l in net.layers], first, _graded(net))
 
 
 def _build_float(net: NetxNetwork, window: int, first: int, lanes: int = 1) -> LavaGraph:
     from lava.proc.lif.process import LIFReset
 
-    pairs = []
+    import beamnet_lava.processes.membrane_readout.models  # noqa: F401  (register the models)
+    from beamnet_lava.processes.membrane_readout.process import MembraneReadout
+
+    pairs, graded = [], _graded(net)
     for i, layer in enumerate(net.layers):
         bias = np.zeros(layer.size) if layer.bias is None else layer.bias.astype(float)
-        neuron = LIFReset(shape=(lanes * layer.size,), du=layer.i_decay / DECAY_UNITY,
-                          dv=layer.v_decay / DECAY_UNITY, vth=float(layer.v_th_mant),
-                          bias_mant=lanes_mod.tile(bias, lanes), reset_interval=window,
-                          reset_offset=first + 1 + i)
+        constants = dict(shape=(lanes * layer.size,), du=layer.i_decay / DECAY_UNITY,
+                         dv=layer.v_decay / DECAY_UNITY, bias_mant=lanes_mod.tile(bias, lanes),
+                         reset_interval=window, reset_offset=first + 1 + i)
+        neuron = MembraneReadout(**constants) if graded[i] else LIFReset(vth=float(layer.v_th_mant), **constants)
         syn = None if layer.kind == "input" else lanes_mod.synapse(layer.weight.astype(float), lanes)
         pairs.append((syn, neuron))
-    return _chain(pairs, [lanes * l.size for l in net.layers], first)
+    return _chain(pairs, [lanes * l.size for l in net.layers], first, graded)
 
 
-def _chain(pairs: list, sizes: list[int], first: int) -> LavaGraph:
+def _chain(pairs: list, sizes: list[int], first: int, graded: list[bool] | None = None) -> LavaGraph:
     """Wire ``(synapse or None, neuron)`` layers in order: synapse -> neuron -> next synapse."""
     entry, prev_out, outputs = None, None, []
     for syn, neuron in pairs:
@@ -181,4 +219,4 @@ def _chain(pairs: list, sizes: list[int], first: int) -> LavaGraph:
             prev_out.connect(port_in)
         prev_out = neuron.s_out
         outputs.append(neuron.s_out)
-    return LavaGraph(entry, outputs, sizes, first)
+    return LavaGraph(entry, outputs, sizes, first, graded)

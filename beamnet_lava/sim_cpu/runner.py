@@ -33,13 +33,14 @@ DEFAULT_TIMEOUT_S = 300.0
 
 @dataclass
 class StreamResult:
-    """Spike trains per layer, each ``(n_samples, neurons, window)`` uint8."""
+    """Spike trains per layer, each ``(n_samples, neurons, window)`` uint8 (a readout layer's
+    membrane values: int32 in fixed point, float64 in float; nir/readout.py)."""
 
     layers: list[np.ndarray]
     seconds: float                      # wall time of the runs (compilation excluded)
     compile_seconds: float
     steps: int                          # Lava time steps executed
-    # spikes each layer emitted over every step, pipeline tail and padding lanes included:
+    # spikes (non-zero outputs) each layer emitted over every step, pipeline tail and padding lanes included:
     # what a per-neuron counter inside the process would sum to, without reading it back
     # through Var.get (one message per element: seconds for tens of thousands of neurons)
     stream_spikes: list[int] | None = None
@@ -49,7 +50,7 @@ class StreamResult:
         return self.layers[-1]
 
     def spike_counts(self) -> list[int]:
-        return [int(l.sum()) for l in self.layers]
+        return [int(np.count_nonzero(l)) for l in self.layers]
 
 
 class LavaNetwork:
@@ -98,21 +99,34 @@ class LavaNetwork:
             self._tmp = None
 
     # -- running -----------------------------------------------------------------------------
-    def _compile(self, inputs: np.memmap, input_path: Path, outputs: list[Path], steps: int) -> None:
-        import beamnet_lava.processes.spike_io.models  # noqa: F401  (register the models)
+    def _compile(self, inputs: np.memmap, input_path: Path, outputs: list[Path], steps: int) -> list[np.memmap]:
+        """Build, wire and compile the graph; returns one record per layer: ``uint8`` spikes, or
+        a readout's membrane values (``int32`` in fixed point, ``float64`` in float)."""
+        import beamnet_lava.processes.array_io.models  # noqa: F401  (register the models)
+        import beamnet_lava.processes.spike_io.models  # noqa: F401
+        from beamnet_lava.processes.array_io.process import ArrayRecorder
         from beamnet_lava.processes.spike_io.process import SpikeRecorder, SpikeSource
 
         graph = self.spec.build(self.window, self.precision)
         self._source = SpikeSource(shape=(inputs.shape[1],), path=str(input_path), steps=steps)
         self._source.s_out.connect(graph.entry)
-        for port, size, path in zip(graph.outputs, graph.sizes, outputs):
-            port.connect(SpikeRecorder(shape=(size,), path=str(path), steps=steps).a_in)
+        records = []
+        for i, (port, size, path) in enumerate(zip(graph.outputs, graph.sizes, outputs)):
+            dtype = (np.int32 if self.precision == "fixed" else np.float64) if graph.is_graded(i) else np.uint8
+            records.append(np.memmap(path, dtype=dtype, mode="w+", shape=(steps, size)))
+            records[-1].flush()
+            if graph.is_graded(i):
+                port.connect(ArrayRecorder(shape=(size,), path=str(path), steps=steps,
+                                           dtype=np.dtype(dtype).name).a_in)
+            else:
+                port.connect(SpikeRecorder(shape=(size,), path=str(path), steps=steps).a_in)
         t0 = time.perf_counter()
         watchdog.guarded(lambda: self._source.create_runtime(run_cfg=self.run_cfg),
                          self._runtime, self.timeout_s, "compilation")
         self.compile_seconds = time.perf_counter() - t0
         # say what runs where before running (the Loihi 2 back-end: chip or host, per process)
         self.placements = backend_of(self.backend).on_compiled(self._source)
+        return records
 
     def _run_steps(self, n: int) -> None:
         from lava.magma.core.run_conditions import RunSteps
@@ -143,12 +157,8 @@ class LavaNetwork:
         inputs = np.memmap(folder / "input.u8", dtype=np.uint8, mode="w+", shape=(total, n_in))
         inputs[:n * self.window] = spikes.transpose(0, 2, 1).reshape(n * self.window, n_in)
         inputs.flush()
-        out_paths = [folder / f"layer{i}.u8" for i in range(len(self.spec.sizes))]
-        records = [np.memmap(p, dtype=np.uint8, mode="w+", shape=(total, size))
-                   for p, size in zip(out_paths, self.spec.sizes)]
-        for r in records:
-            r.flush()
-        self._compile(inputs, folder / "input.u8", out_paths, total)
+        out_paths = [folder / f"layer{i}.rec" for i in range(len(self.spec.sizes))]
+        records = self._compile(inputs, folder / "input.u8", out_paths, total)
 
         t_run, step = 0.0, 0
         chunk_steps = self.chunk * self.window
@@ -161,7 +171,7 @@ class LavaNetwork:
             step += todo
             if progress:
                 progress(min(n, step // self.window) - done_before)
-        layers, stream_spikes = [], [int(np.asarray(r).sum(dtype=np.int64)) for r in records]
+        layers, stream_spikes = [], [int(np.count_nonzero(np.asarray(r))) for r in records]
         for i, r in enumerate(records):
             off = self.spec.reset_offset + i
             seg = np.asarray(r[off:off + n * self.window]).reshape(n, self.window, -1)

@@ -19,7 +19,7 @@ from beamnet_lava.families.registry import provide
 from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.models.snn import CubaSNN, predict_from_counts
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
-from beamnet_lava.nir import channels
+from beamnet_lava.nir import channels, readout
 from beamnet_lava.sim_cpu import shards
 from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
 from beamnet_lava.sim_cpu.report import RunReport
@@ -129,6 +129,9 @@ def run_snn_dataset(path: str | Path, options: RunOptions) -> RunReport:
     if any(channels.of(net)):
         raise BeamnetError(f"{net.path} has always-on bias units (a NIR import, docs/nir.md); run it "
                            "with --inputs SPIKES.npy, which drives them")
+    if readout.of(net) is not None:
+        raise BeamnetError(f"{net.path} ends in an LI readout (membrane values, not spikes to count: "
+                           "docs/nir.md); run it with --inputs SPIKES.npy --record OUT.npz")
     attrs = net.attrs
     dataset = dataset or attrs.get("dataset") or "digits"
     window = int(time_steps or attrs.get("time_steps") or 0)

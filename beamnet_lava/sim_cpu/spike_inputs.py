@@ -2,7 +2,8 @@
 
 A graph made elsewhere (snnTorch, Norse, via NIR) can be checked against its own library's
 simulation without our datasets: inputs are a bool array ``(samples, steps, inputs)``,
-each layer's spikes come back as ``(samples, steps, neurons)`` arrays (``layer0`` ...),
+each layer's spikes come back as ``(samples, steps, neurons)`` arrays (``layer0`` ...; an LI
+readout's membrane values as float64 in the NIR graph's units: nir/readout.py),
 aligned step for step with the input (the runner removes the one-step hop Lava's
 Dense adds per layer; docs/nir.md). Every sample starts from rest: neurons reset between
 samples, and for recurrent or delayed networks each window is padded with silent steps
@@ -19,7 +20,8 @@ from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.io_utils import atomic_path, refuse_overwrite
 from beamnet_lava.netx_export.lavadl_file import InputShapeUnknown, LavadlNetwork, read_lavadl
-from beamnet_lava.nir import channels
+from beamnet_lava.neurons import fixed_point
+from beamnet_lava.nir import channels, readout
 from beamnet_lava.sim_cpu.snn_run import carry_steps, run_snn, synaptic_events
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 
@@ -104,15 +106,18 @@ def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path 
                 f[k] = a[0]
             seconds, compile_s, lava_steps = (seconds + alone.seconds, compile_s + alone.compile_seconds,
                                               lava_steps + alone.steps)
-    every = [l[:, :, :steps].transpose(0, 2, 1).astype(bool) for l in full]   # (n, steps, neurons)
+    li_scale = readout.of(net)
+    every = [l[:, :, :steps].transpose(0, 2, 1) for l in full]          # (n, steps, neurons)
+    every = [readout.membrane(net, a, precision) if li_scale is not None and i == len(every) - 1
+             else a.astype(bool) for i, a in enumerate(every)]
     layers = channels.strip(net, every, axis=2)       # without always-on bias neurons
     if record is not None:
         with atomic_path(record) as tmp, open(tmp, "wb") as fh:
             np.savez_compressed(fh, **{f"layer{i}": a for i, a in enumerate(layers)})
-    return {
+    report = {
         "file": str(netx_path), "inputs": str(inputs), "n_samples": n, "time_steps": steps,
         "precision": precision, "backend": backend, "input_spikes": int(spikes.sum()),
-        "spikes": {f"layer{i}": int(a.sum()) for i, a in enumerate(layers)},
+        "spikes": {f"layer{i}": int(np.count_nonzero(a)) for i, a in enumerate(layers)},
         "neurons": {f"layer{i}": n for i, n in enumerate(channels.user_sizes(net))},
         "synaptic_events": {f"layer{i}": e for i, e in
                             enumerate(synaptic_events(net, spikes_nit, [l.transpose(0, 2, 1) for l in every]))},
@@ -120,6 +125,16 @@ def run_inputs(netx_path: str | Path, inputs: str | Path, *, record: str | Path 
         "steps": lava_steps, "run_seconds": seconds, "compile_seconds": compile_s,
         "steps_per_s": lava_steps / seconds if seconds else None,
     }
+    if li_scale is not None:
+        # the last layer is an LI readout: its membrane values (graph units) are the output
+        last = f"layer{len(layers) - 1}"
+        report["graded"] = {f"layer{i}": i == len(layers) - 1 for i in range(len(layers))}
+        report["readout"] = {
+            "layer": last, "values": "LI membrane, in the NIR graph's units (saved by --record)",
+            "unit": 1.0 / (li_scale * (fixed_point.W_SCALE if precision == "fixed" else 1.0)),
+            "min": float(layers[-1].min()), "max": float(layers[-1].max()),
+        }
+    return report
 
 
 def in_flight(net, layers: list[np.ndarray]) -> bool:

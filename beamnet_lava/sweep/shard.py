@@ -114,6 +114,9 @@ def _merge(reports: list[dict[str, Any]], path, inputs, record) -> dict[str, Any
     out["steps_per_s"] = out["steps"] / out["run_seconds"] if out["run_seconds"] else None
     if "predictions" in first:
         out["predictions"] = [p for r in reports for p in r["predictions"]]
+    if "readout" in first:                  # an LI readout's membrane range over every shard
+        out["readout"] = {**first["readout"], "min": min(r["readout"]["min"] for r in reports),
+                          "max": max(r["readout"]["max"] for r in reports)}
     if "energy_per_inference" in first:
         weights = [r["n_samples"] / n for r in reports]
         e = first["energy_per_inference"]
