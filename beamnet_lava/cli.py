@@ -263,12 +263,15 @@ def evaluate(
     json_out: JsonOut() = None,
     mlflow_uri: MlflowUri("Also log the evaluation to MLflow at this URI (needs mlflow).") = None,
     uncertainty: Optional[UncertaintyMode] = typer.Option(None, help="BEAM-Net: window (Eq. 12-15 of the inference window) or probe (plus a probe window read as posterior samples: docs/beamnet.md) [default: as trained]."),
+    workers: Optional[int] = typer.Option(None, help="Exported SNN and CSNN files: shard each Lava run's samples over this many Ray workers; results identical to one process [default: one process]."),
+    address: Optional[str] = typer.Option(None, help="Exported files: an existing Ray cluster (e.g. 10.0.0.5:6379) to shard over [default: an embedded local Ray]."),
 ) -> None:
     """Accuracy, calibration, uncertainty (does it flag errors? AUROC, AURC, risk-coverage), OOD AUROC and energy of a trained run."""
     report = verbs.evaluate(target, ood=ood, part=part, samples=samples, loop=loop, out_dir=out_dir,
                             force=force, precision=_value(precision), lanes=lanes, timeout=timeout,
                             data_dir=data_dir, energy_constants=energy_constants, json_out=json_out,
-                            mlflow_uri=mlflow_uri, uncertainty=_value(uncertainty))
+                            mlflow_uri=mlflow_uri, uncertainty=_value(uncertainty), workers=workers,
+                            address=address)
     present.evaluation(report, json_out)
 
 

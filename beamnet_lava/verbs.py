@@ -40,6 +40,13 @@ def _ray_mapper(address: str | None):
     return RayMapper(address)
 
 
+def _shards(workers: int | None, address: str | None) -> dict[str, Any]:
+    """``workers``/``mapper`` for a sharded Lava run (``--address`` alone: two workers)."""
+    if workers is None and address is None:
+        return {}
+    return {"workers": 2 if workers is None else workers, "mapper": _ray_mapper(address)}
+
+
 def _int_list(value: str | None, flag: str, example: str) -> list[int] | None:
     try:
         return [int(v) for v in value.split(",")] if value is not None else None
@@ -187,8 +194,10 @@ def evaluate(target: Path, *, ood: str = "all", part: str = "test", samples: int
              precision: str | None = None, lanes: str | None = None, timeout: float | None = None,
              data_dir: str | None = None, energy_constants: Path | None = None,
              json_out: str | None = None, mlflow_uri: str | None = None,
-             uncertainty: str | None = None) -> dict[str, Any]:
-    """``evaluate`` a run directory or an exported file; log to MLflow; returns the report."""
+             uncertainty: str | None = None, workers: int | None = None,
+             address: str | None = None) -> dict[str, Any]:
+    """``evaluate`` a run directory or an exported file; log to MLflow; returns the report.
+    ``workers``/``address``: an exported file's Lava runs sharded over Ray (sim_cpu/shards.py)."""
     from beamnet_lava.evaluation import tracking
     from beamnet_lava.evaluation.evaluate import evaluate as run_evaluate
 
@@ -204,7 +213,7 @@ def evaluate(target: Path, *, ood: str = "all", part: str = "test", samples: int
     report = run_evaluate(target, ood=None if ood == "none" else ood, part=part, samples=samples,
                           loop=loop, out=out_dir, data_dir=data_dir, energy_constants=energy_constants,
                           precision=precision, lanes=_lanes(lanes), timeout_s=timeout, force=force,
-                          uncertainty=uncertainty)
+                          uncertainty=uncertainty, **_shards(workers, address))
     flat = {**report, **{f"ood_auroc_{k}": v["auroc"] for k, v in report["ood"].items()}}
     tracking.log_run(mlflow_uri, f"evaluate {report['model']} {target.name}",
                      {"target": target, "part": part, "ood": ood}, flat, None, Path(report["out_dir"]))

@@ -307,6 +307,31 @@ def test_exported_snn_evaluated_on_lava_matches_training_model(tiny_run, tiny_ne
     assert lava["ood"]["inverted"]["auroc"] == pytest.approx(ref["ood"]["inverted"]["auroc"])
 
 
+def test_evaluate_file_with_shards_equals_one_process(tiny_run, tiny_net, tmp_path):
+    """`evaluate FILE --workers 3`: every Lava run (test part and OOD set) in three shards (the
+    in-process mapper, real Lava each) gives the records and report of one process."""
+    from beamnet_lava.evaluation.evaluate import evaluate
+    from beamnet_lava.sim_cpu import shards
+
+    blocks = []
+
+    def mapper(fn, calls):
+        blocks.append([len(c[2]) for c in calls])
+        return shards.serial(fn, calls)
+
+    one = evaluate(tiny_net, ood="inverted", samples=8, out=tmp_path / "one", figures=False)
+    three = evaluate(tiny_net, ood="inverted", samples=8, out=tmp_path / "three", figures=False,
+                     workers=3, mapper=mapper)
+    assert blocks == [[3, 3, 2], [3, 3, 2]]          # the test samples, then the OOD set
+    _same_tables(tmp_path / "one", tmp_path / "three", records.PREDICTIONS)
+    _same_tables(tmp_path / "one", tmp_path / "three", records.ood_file("inverted"))
+    for key in ("accuracy", "ece", "energy_per_inference_nJ"):
+        assert one[key] == three[key], key
+    assert one["ood"]["inverted"]["auroc"] == three["ood"]["inverted"]["auroc"]
+    with pytest.raises(BeamnetError, match="--workers only apply to an exported .net file"):
+        evaluate(tiny_run, ood=None, samples=4, out=tmp_path / "run", figures=False, workers=2)
+
+
 @pytest.mark.slow  # end to end (the SNN file path stays fast)
 def test_exported_beamnet_evaluated_on_lava_matches_training_model(tmp_path):
     from beamnet_lava.evaluation.evaluate import evaluate

@@ -185,6 +185,10 @@ def test_sharding_refusals(tiny_net, beamnet30, tmp_path):
         run_dataset(tiny_net, samples=2, progress=False, workers=0)
     with pytest.raises(BeamnetError, match="--workers does not apply to .* a beamnet file"):
         run_dataset(beamnet30 / "bn.net", samples=2, progress=False, workers=2)
+    from beamnet_lava.evaluation.evaluate import evaluate_file
+
+    with pytest.raises(BeamnetError, match="--workers does not apply to .* a beamnet file"):
+        evaluate_file(beamnet30 / "bn.net", ood=None, samples=2, out=tmp_path / "ev", workers=2)
     nir.write(tmp_path / "rec.nir", _recurrent_graph())
     import_nir(tmp_path / "rec.nir", tmp_path / "rec.net")
     with pytest.raises(BeamnetError, match="stream back to back through recurrent or delayed"):

@@ -84,7 +84,7 @@ def csnn_panels(run: LoadedRun, x0: np.ndarray) -> list[tuple[str, np.ndarray]]:
 
 
 def csnn_file(net, *, part: str, loop: bool | None, constants: dict, precision: str, backend: str,
-              lanes: int | str | None, timeout_s: float):
+              lanes: int | str | None, timeout_s: float, mapper: Any = None, workers: int | None = None):
     """A CSNN file on Lava; probabilities softmax(counts / T) with the file's temperature."""
     from beamnet_lava.errors import BeamnetError
 
@@ -100,7 +100,8 @@ def csnn_file(net, *, part: str, loop: bool | None, constants: dict, precision: 
     def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
         spikes = encode(cfg, xx)
         result = run_csnn(net, spikes, cfg.time_steps, precision=precision, backend=backend,
-                          timeout_s=timeout_s, progress=False, lanes="auto" if lanes is None else lanes)
+                          timeout_s=timeout_s, progress=False, lanes="auto" if lanes is None else lanes,
+                          mapper=mapper, workers=workers)
         counts = [spikes.sum(-1).astype(np.int32)] + [l.sum(-1, dtype=np.int32) for l in result.layers]
         prob = softmax(counts[-1].astype(np.float64) / t)
         return csnn_predictions(prob, yy, counts, fans, cfg.time_steps, t, constants)

@@ -104,7 +104,7 @@ def evaluate(target: str | Path, **kwargs) -> dict[str, Any]:
 
 
 LAVA_OPTIONS = {"precision": "--precision", "lanes": "--lanes", "timeout_s": "--timeout",
-                "backend": "--backend"}
+                "backend": "--backend", "workers": "--workers", "mapper": "--address"}
 
 
 def evaluate_run(run_dir: str | Path, *, ood: str | None = "all", part: str = "test",
@@ -147,9 +147,11 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
                   data_dir: str | None = None, energy_constants: str | Path | None = None,
                   figures: bool = True, precision: str | None = None, backend: str | None = None,
                   lanes: int | str | None = None, timeout_s: float | None = None,
-                  force: bool = False, uncertainty: str | None = None) -> dict[str, Any]:
+                  force: bool = False, uncertainty: str | None = None, workers: int | None = None,
+                  mapper: Any = None) -> dict[str, Any]:
     """Evaluate an exported network by simulating it on Lava (every OOD set too); the file's
-    family provides the predictor (its ``file_predictor`` hook)."""
+    family provides the predictor (its ``file_predictor`` hook). ``workers`` > 1 shards each
+    Lava simulation's samples over ``mapper`` (default: one after another in this process)."""
     t0 = time.perf_counter()
     names = parse_ood(ood)
     constants = load_constants("loihi1", energy_constants)
@@ -159,9 +161,18 @@ def evaluate_file(path: str | Path, *, ood: str | None = "all", part: str = "tes
     file_predictor = family.hook("file_predictor", subject=path)
     if lanes is not None and not family.lanes:
         raise BeamnetError(f"--lanes does not apply to {path}, a {family.name} file ({family.title})")
+    if workers is not None:
+        from beamnet_lava.sim_cpu.shards import serial
+
+        if not family.shards:
+            raise BeamnetError(f"--workers does not apply to {path}, a {family.name} file "
+                               f"({family.title}); it applies to SNN and CSNN files")
+        if workers < 1:
+            raise BeamnetError(f"--workers {workers} must be >= 1")
+        mapper = mapper or serial
     run, predictor = file_predictor(
         exported, part=part, loop=loop, constants=constants, precision=precision, backend=backend,
-        lanes=lanes, timeout_s=timeout_s)
+        lanes=lanes, timeout_s=timeout_s, mapper=mapper, workers=workers)
     run = with_uncertainty(run, uncertainty, path)
     cfg = run.config
     _check_loop(loop, cfg, path)

@@ -18,7 +18,7 @@ from beamnet_lava.families.registry import provide
 from beamnet_lava.metrics.calibration import softmax
 from beamnet_lava.models.snn import CubaSNN
 from beamnet_lava.sim_cpu.beamnet_run import LavaWindows
-from beamnet_lava.sim_cpu.snn_run import run_snn
+from beamnet_lava.sim_cpu.snn_run import carry_steps, run_snn_sharded
 from beamnet_lava.sim_cpu.lanes import AUTO
 from beamnet_lava.training.checkpoint import LoadedRun
 
@@ -26,7 +26,8 @@ Predictor = Callable[[np.ndarray, np.ndarray], Predictions]
 
 
 def beamnet_file(bf, *, part: str, loop: bool | None, constants: dict, precision: str,
-                 backend: str, lanes: int | str | None, timeout_s: float) -> tuple[LoadedRun, Predictor]:
+                 backend: str, lanes: int | str | None, timeout_s: float, mapper: Any = None,
+                 workers: int | None = None) -> tuple[LoadedRun, Predictor]:
     """BEAM-Net's windows on Lava (:class:`LavaWindows`), the loop and readout on the host."""
     run = LoadedRun(Path(bf.path), bf.config, bf.to_model(), 0, float("nan"), {})
 
@@ -38,7 +39,8 @@ def beamnet_file(bf, *, part: str, loop: bool | None, constants: dict, precision
 
 
 def snn_file(net, *, part: str, loop: bool | None, constants: dict, precision: str, backend: str,
-             lanes: int | str | None, timeout_s: float) -> tuple[LoadedRun, Predictor]:
+             lanes: int | str | None, timeout_s: float, mapper: Any = None,
+             workers: int | None = None) -> tuple[LoadedRun, Predictor]:
     """A NetX SNN on Lava; probabilities softmax(counts / T) with the file's temperature."""
     path = net.path
     attrs = net.attrs
@@ -57,9 +59,13 @@ def snn_file(net, *, part: str, loop: bool | None, constants: dict, precision: s
     fan_outs = [np.count_nonzero(l.weight, axis=0) for l in net.layers]
 
     def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
-        spikes, result, _ = run_snn(net, xx, window, precision=precision, backend=backend,
-                                    timeout_s=timeout_s, progress=False,
-                                    lanes=AUTO if lanes is None else lanes)
+        if (workers or 1) > 1 and carry_steps(net):
+            raise BeamnetError(f"{path}: its samples stream back to back through recurrent or "
+                               "delayed layers, so shards would not be one run; drop --workers")
+        spikes, result, _ = run_snn_sharded(net, xx, window, mapper=mapper, workers=workers,
+                                            precision=precision, backend=backend,
+                                            timeout_s=timeout_s, progress=False,
+                                            lanes=AUTO if lanes is None else lanes)
         layers = [spikes] + [np.asarray(l) for l in result.layers]
         prob = softmax(layers[-1].sum(-1) / t)
         return snn_predictions(prob, yy, layers, fan_outs, t, constants)

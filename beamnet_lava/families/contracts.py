@@ -93,9 +93,12 @@ class PredictHook(Protocol):
 
 
 class FilePredictorHook(Protocol):
-    """[evaluation] (LoadedRun, predictor) to evaluate the exported file ``exported`` on Lava."""
+    """[evaluation] (LoadedRun, predictor) to evaluate the exported file ``exported`` on Lava;
+    ``workers`` > 1 (families with ``shards``): the Lava simulation's samples sharded over
+    ``mapper`` (:mod:`beamnet_lava.sim_cpu.shards`)."""
     def __call__(self, exported: Any, *, part: str, loop: bool | None, constants: dict, precision: str,
-                 backend: str, lanes: int | str | None, timeout_s: float) -> tuple[Any, Any]: ...
+                 backend: str, lanes: int | str | None, timeout_s: float, mapper: Any = None,
+                 workers: int | None = None) -> tuple[Any, Any]: ...
 
 
 class RasterHook(Protocol):
