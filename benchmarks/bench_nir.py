@@ -44,7 +44,21 @@ With ``--li``: leaky-integrator readouts (NIR ``LI``), on graphs Norse writes it
 
     python benchmarks/bench_nir.py [--run-dir DIR] [--samples 20] [--steps 200] [--json OUT]
     python benchmarks/bench_nir.py --paper [--samples 32] [--steps 256] [--cnn-samples 20] [--json OUT]
+With ``--split``: what exact weights beyond Loihi's 8-bit mantissa would buy on the Braille
+graphs (docs/nir.md, "Splitting weights over stock Dense connections"):
+
+9. a numpy emulation of Lava's integer CUBA step (lava-nc's LIF arithmetic: truncation toward
+   zero, 24-bit current wrap, voltage clip) on ``braille_noDelay_bias_zero.nir`` with every
+   weight an exact integer at threshold mantissas ``m`` = 18 (today's import), 64 ... 4096;
+   such weights are a coarse stock ``Dense`` (8-bit mantissa, weight exponent 7) plus a
+   residual ``Dense`` (exponent 0) from the same spikes into the same neurons (a Lava InPort
+   sums its connections), and more coarse ones when a weight exceeds 254 << 7. Reported: spike
+   entries identical to snnTorch's neurons and to Norse, the Dense connections each matrix
+   needs, the largest per-step synaptic input (lava-nc's bit-accurate LIF declares ``a_in``
+   16-bit) and 24-bit current wraps.
+
     python benchmarks/bench_nir.py --li [--samples 32] [--steps 256] [--json OUT]
+    python benchmarks/bench_nir.py --split [--samples 32] [--steps 256] [--json OUT]
 """
 from __future__ import annotations
 
@@ -171,6 +185,68 @@ def li_readout(work: Path, samples: int, steps: int) -> dict:
     return report
 
 
+def split_weights(samples: int, steps: int) -> dict:
+    """Item 9 of the module doc."""
+    from beamnet_lava.nir.importer import layer_plans
+    from beamnet_lava.nir import scale
+
+    path = reference_dir() / "nir-paper/03_rnn/braille_noDelay_bias_zero.nir"
+    graph = read_nir(path)
+    plans = layer_plans(graph, path)
+    coarse = 254 << 7                        # one Dense: even 8-bit mantissa, weight exponent 7
+
+    def connections(w: np.ndarray) -> int:
+        top = int(np.abs(w).max(initial=0))
+        return 1 if top <= 127 else 1 + -(-(top - 127) // coarse)
+
+    def emulate(x: np.ndarray, m: int):
+        n = len(x)
+        pre = np.concatenate([x, np.ones((n, steps, 1), bool)], axis=2).astype(np.int64)   # + always-on
+        layers, stats = [], []
+        for p in plans:
+            s_ = m / p.neuron.threshold
+            gain = p.neuron.gain[:, None]
+            bias = np.zeros(len(gain)) if p.bias is None else p.bias * gain[:, 0]
+            w = np.round(np.concatenate([p.weight * gain, bias[:, None]], axis=1) * s_).astype(np.int64)
+            r = None if p.weight_rec is None else np.round(p.weight_rec * gain * s_).astype(np.int64)
+            i_d, v_d = scale.decay(p.neuron.a, "").value, scale.decay(p.neuron.b, "").value
+            u = np.zeros((n, len(gain)), np.int64)
+            v, z = u.copy(), u.copy()
+            out = np.zeros((n, steps, len(gain)), bool)
+            a_max = wraps = 0
+            for t in range(steps):
+                a = pre[:, t] @ w.T + (0 if r is None else z @ r.T)
+                a_max = max(a_max, int(np.abs(a).max()))
+                du = u * (4096 - i_d)
+                u = np.sign(du) * (np.abs(du) >> 12) + (a << 6)
+                wraps += int((np.abs(u) >= 1 << 23).sum())
+                u = (u + (1 << 23)) % (1 << 24) - (1 << 23)
+                dv = v * (4096 - v_d)
+                v = np.clip(np.sign(dv) * (np.abs(dv) >> 12) + u, -(1 << 23) + 1, (1 << 23) - 1)
+                z = (v > (m << 6)).astype(np.int64)
+                v[z == 1] = 0
+                out[:, t] = z == 1
+            layers.append(out)
+            stats.append({"max_weight": int(max(np.abs(w).max(), 0 if r is None else np.abs(r).max())),
+                          "dense_per_matrix": max(connections(w), 0 if r is None else connections(r)),
+                          "max_synaptic_input_per_step": a_max, "current_wraps": wraps})
+            pre = np.concatenate([out, np.ones((n, steps, 1), bool)], axis=2).astype(np.int64)
+        return layers, stats
+
+    report: dict = {}
+    inputs = {"random p=0.1": np.random.default_rng(0).random((samples, steps, 12)) < 0.1,
+              "Braille-shaped": braille_shaped(samples, steps, 1)}
+    for name, x in inputs.items():
+        sn, no = snntorch_chain(graph, x), norse_layers(graph, x)
+        report[name] = {}
+        for m in (18, 64, 256, 1024, 2048, 4096):
+            ours, stats = emulate(x, m)
+            report[name][m] = {"vs_snntorch": [float((a == b).mean()) for a, b in zip(ours, sn)],
+                               "vs_norse": [float((a == b).mean()) for a, b in zip(ours, no)],
+                               "layers": stats}
+    return report
+
+
 def reference_dir() -> Path:
     here = Path(__file__).resolve().parents[1]
     for p in (os.environ.get("BEAMNET_REFERENCE"), here.parent / "shared/data/reference",
@@ -260,12 +336,14 @@ def main() -> None:
     ap.add_argument("--paper", action="store_true", help="the NIR paper's networks instead (docs/nir.md)")
     ap.add_argument("--cnn-samples", type=int, default=20, help="--paper: N-MNIST-format samples for the CNN")
     ap.add_argument("--li", action="store_true", help="LI readouts on Norse-made graphs instead (docs/nir.md)")
+    ap.add_argument("--split", action="store_true", help="exact >8-bit weights on the Braille graph, emulated")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="beamnet-bench-nir-"))
-    if args.paper or args.li:
+    if args.paper or args.li or args.split:
         result = (paper(work, args.samples, args.steps, args.cnn_samples) if args.paper
-                  else li_readout(work, args.samples, args.steps))
+                  else li_readout(work, args.samples, args.steps) if args.li
+                  else split_weights(args.samples, args.steps))
         text = json.dumps(result, indent=2)
         print(text)
         if args.json:

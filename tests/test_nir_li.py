@@ -96,13 +96,20 @@ def test_li_readout_is_lava_integer_state_and_matches_euler_and_norse(tmp_path):
         assert err.max() > 0                                 # the truncation is there: the check can fail
 
 
-@pytest.mark.slow   # a second Lava run; the fixed-point readout is checked above
-def test_li_readout_in_float_models_is_the_euler_recursion(tmp_path):
+@pytest.mark.slow   # two more Lava runs; the fixed-point readout is checked above
+def test_li_readout_in_float_models_and_in_lanes(tmp_path):
+    from beamnet_lava.sim_cpu.snn_run import run_snn
+
     rng = np.random.default_rng(1)
     nir.write(tmp_path / "g.nir", _graph(rng))
     x = rng.random((4, 60, 12)) < 0.3
     np.save(tmp_path / "x.npy", x)
     import_nir(tmp_path / "g.nir", tmp_path / "g.net")
+    net = read_netx(tmp_path / "g.net")
+    one, two = (run_snn(net, x.transpose(0, 2, 1).astype(np.uint8), 60, lanes=k, progress=False)[1]
+                for k in (1, 2))
+    assert one.layers[-1].dtype == np.int32 and np.abs(one.layers[-1]).max() > 0
+    assert all(np.array_equal(a, b) for a, b in zip(one.layers, two.layers))   # lanes: same membranes
     run_inputs(tmp_path / "g.net", tmp_path / "x.npy", record=tmp_path / "f.npz", precision="float",
                progress=False)
     f, euler = np.load(tmp_path / "f.npz"), euler_layers(read_nir(tmp_path / "g.nir"), x)

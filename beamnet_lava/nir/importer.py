@@ -93,9 +93,41 @@ class _Plan:
     consumed: list[str]
 
 
+@dataclass
+class _Parsed:
+    """A graph's nodes in Lava's form (the node table's), wired, before the chain walk."""
+
+    nodes: dict
+    conv: dict
+    preds: dict[str, list[str]]
+    succs: dict[str, list[str]]
+    inp: str
+    out: str
+    input_shape: tuple[int, ...]
+    meta: dict
+    dt: float
+
+
 def nir_to_layers(graph, path: Path, *, dt: float | None = None, tolerance: float = GRID_TOLERANCE,
                   round_off_grid: bool = False) -> NirImport:
     """NetX CUBA layers computing what ``graph`` computes (forward Euler at ``dt``)."""
+    g = _parse(graph, path, dt)
+    if conv_mod.is_conv_graph(g.conv):
+        return conv_mod.walk(g.nodes, g.conv, g.preds, g.succs, g.inp, g.out, g.input_shape, g.dt,
+                             round_off_grid, path, g.meta)
+    grid = _Grid(tolerance, round_off_grid, path)
+    plans = _walk(g.nodes, g.conv, g.preds, g.succs, g.inp, g.out, g.dt, grid, path)
+    return _scale_layers(plans, int(np.prod(g.input_shape)), g.meta, g.dt, round_off_grid, path)
+
+
+def layer_plans(graph, path: Path, *, dt: float | None = None) -> list[_Plan]:
+    """A dense chain's layers before the scale rule: float weights in NIR units, each neuron's
+    gain not yet folded in (``benchmarks/bench_nir.py --split`` studies other integer grids)."""
+    g = _parse(graph, path, dt)
+    return _walk(g.nodes, g.conv, g.preds, g.succs, g.inp, g.out, g.dt, _Grid(GRID_TOLERANCE, True, path), path)
+
+
+def _parse(graph, path: Path, dt: float | None) -> _Parsed:
     nodes, edges = flatten_graph(graph)
     meta = _our_metadata(graph)
     if dt is not None:                          # --dt: 0, negative or NaN is refused, never replaced
@@ -124,12 +156,7 @@ def nir_to_layers(graph, path: Path, *, dt: float | None = None, tolerance: floa
         preds[b].append(a)
         succs[a].append(b)
     input_shape = tuple(int(v) for v in np.asarray(list(nodes[inputs[0]].input_type.values())[0]).reshape(-1))
-    if conv_mod.is_conv_graph(conv):
-        return conv_mod.walk(nodes, conv, preds, succs, inputs[0], outputs[0], input_shape, dt,
-                             round_off_grid, path, meta)
-    grid = _Grid(tolerance, round_off_grid, path)
-    plans = _walk(nodes, conv, preds, succs, inputs[0], outputs[0], dt, grid, path)
-    return _scale_layers(plans, int(np.prod(input_shape)), meta, dt, round_off_grid, path)
+    return _Parsed(nodes, conv, preds, succs, inputs[0], outputs[0], input_shape, meta, dt)
 
 
 def _walk(nodes, conv, preds, succs, inp: str, out: str, dt: float, grid: _Grid, path: Path) -> list[_Plan]:

@@ -164,10 +164,11 @@ def _build_fixed_lanes(proc, net: NetxNetwork, first: int, lanes: int) -> LavaGr
             raise BeamnetError(f"{net.path}: lanes run CUBA neurons with resets, not "
                                f"{type(cell).__name__}; use --lanes 1")
         p = cell.proc_params
-        neuron = _readout_of(cell, lanes) if _graded(net)[k] else LIFReset(shape=(lanes * cell.a_in.shape[0],), du=cell.du.init, dv=cell.dv.init,
-                          vth=cell.vth.init, bias_mant=lanes_mod.tile(cell.bias_mant.init, lanes),
-                          bias_exp=lanes_mod.tile(cell.bias_exp.init, lanes),
-                          reset_interval=p["reset_interval"], reset_offset=p["reset_offset"])
+        neuron = _readout_of(cell, lanes) if _graded(net)[k] else LIFReset(
+            shape=(lanes * cell.a_in.shape[0],), du=cell.du.init, dv=cell.dv.init,
+            vth=cell.vth.init, bias_mant=lanes_mod.tile(cell.bias_mant.init, lanes),
+            bias_exp=lanes_mod.tile(cell.bias_exp.init, lanes),
+            reset_interval=p["reset_interval"], reset_offset=p["reset_offset"])
         syn = block.synapse
         q = syn.proc_params
         if hasattr(syn, "delays"):
