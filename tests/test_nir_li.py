@@ -70,6 +70,7 @@ def test_li_readout_is_lava_integer_state_and_matches_euler_and_norse(tmp_path):
     np.save(tmp_path / "x.npy", x)
     imp = import_nir(tmp_path / "g.nir", tmp_path / "g.net")
     assert imp.neuron_kinds == ["CubaLIF", "LI"] and imp.max_rounding_error == 0
+    assert "layer 1 an LI readout" in imp.describe()
     net = read_netx(tmp_path / "g.net")
     last = net.layers[-1]
     assert (last.v_th_mant, last.i_decay, last.v_decay) == (VTH_MAX, DECAY_UNITY, 512)

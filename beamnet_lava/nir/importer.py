@@ -52,6 +52,10 @@ class NirImport:
         extra = (f", {delayed} with delays" if delayed else "") + (f", {rec} recurrent" if rec else "")
         if any(self.always_on):
             extra += f", {sum(self.always_on)} always-on bias unit(s)"
+        li_scale = self.attrs.get(readout.ATTR)
+        if li_scale:
+            extra += (f", layer {len(self.layers) - 1} an {self.neuron_kinds[-1]} readout (membrane values "
+                      f"in steps of {1 / (fixed_point.W_SCALE * li_scale):.3g})")
         kinds = "/".join(dict.fromkeys(self.neuron_kinds)) or "CUBA"
         where = f" ({self.rounding_where})" if self.max_rounding_error else ""
         decay = (f"; decays rounded: time constants within {100 * self.decay_error:.2g} % ({self.decay_where})"
