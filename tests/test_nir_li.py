@@ -206,6 +206,27 @@ def test_li_round_trips_keep_the_integers(tmp_path):
     assert np.array_equal(d.layers[0].bias, e.layers[0].bias) and np.array_equal(d.layers[0].weight, e.layers[0].weight)
 
 
+def test_a_readout_whose_range_caps_its_factor_says_so(tmp_path):
+    """256 inputs into an LI of tau = 256 dt: every input at every step could drive |v| to
+    256 x the fan-in's weight sum, so the factor that keeps that below the threshold is far below
+    the 8-bit weights' own limit, and the import says which limit binds."""
+    rng = np.random.default_rng(2)
+    g = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type={"input": np.array([256])}),
+        "lin": nir.Linear(weight=rng.normal(0, 0.5, (3, 256))),
+        "li": nir.LI(tau=np.full(3, 256 * DT), r=np.full(3, 256.0), v_leak=np.zeros(3)),
+        "output": nir.Output(output_type={"output": np.array([3])})},
+        edges=[("input", "lin"), ("lin", "li"), ("li", "output")])
+    nir.write(tmp_path / "g.nir", g)
+    imp = import_nir(tmp_path / "g.nir", tmp_path / "g.net")
+    net = read_netx(tmp_path / "g.net")
+    w = net.layers[0].weight
+    one_sign = np.maximum(np.clip(w, 0, None).sum(axis=1), -np.clip(w, None, 0).sum(axis=1))
+    bound = one_sign.max() * DECAY_UNITY / net.layers[0].v_decay      # every input of one sign, every step
+    assert bound <= VTH_MAX and np.abs(w).max() < 127           # range-bound: the 8 bits are not used up
+    assert "capped by the membrane's range" in imp.rounding_where
+
+
 def _li_inside(rng):
     g = _graph(rng)
     nodes = dict(g.nodes)

@@ -313,7 +313,9 @@ def _scale_layers(plans: list[_Plan], input_size: int, meta: dict, dt: float, ro
             largest = max([float(np.abs(m).max(initial=0.0)) for _, m in mats]
                           + [0.0 if voltage_bias is None else float(np.abs(voltage_bias).max())])
             rel, li_scale = (s.worst / largest if largest else 0.0), s.factor
-            where = f"{s.worst_where}, LI readout: % of its largest weight" if s.worst else ""
+            base, _, note = s.worst_where.partition("; ")
+            where = (f"{base}, in % of the LI readout's largest weight" + (f"; {note}" if note else "")
+                     if s.worst else "")
         else:
             prefer = None
             if recorded and len(recorded) == len(plans):

@@ -203,6 +203,7 @@ def choose_readout(matrices: list[tuple[str, np.ndarray]], neuron_bias: np.ndarr
     if bias_max:
         caps.append(fixed_point.BIAS_MAX / bias_max)
     s_cap = min(caps)
+    by_range = len(caps) > 1 and caps[0] < min(caps[1:])     # the membrane bound, not the 8 bits, binds
     tries: list[float] = [] if prefer is None else [float(prefer)]
     if ref:
         m_max = int(np.floor(ref * s_cap + 1e-9))
@@ -219,5 +220,8 @@ def choose_readout(matrices: list[tuple[str, np.ndarray]], neuron_bias: np.ndarr
     if best is None:
         return (f"weights up to {largest:g} (bias {bias_max:g}) leave no factor that keeps the membrane "
                 f"within Loihi's threshold {fixed_point.VTH_MAX} and the weights on the 8-bit grid")
+    where = best.worst_where
+    if by_range and best.worst:
+        where += "; the factor is capped by the membrane's range (fan-in x time constant), not the 8-bit weights"
     return Scaled(best.factor, fixed_point.VTH_MAX, best.matrices, best.neuron_bias, best.worst,
-                  best.worst_steps, best.worst_where)
+                  best.worst_steps, where)
