@@ -39,8 +39,9 @@ With ``--li``: leaky-integrator readouts (NIR ``LI``), on graphs Norse writes it
    Norse's float weights, on random spikes (p = 0.2): hidden spike entries identical, the
    readout's largest membrane difference in LSB of Lava's state (``1 / (64 s)``) and in % of
    the membrane's range, the same for the readout alone (Norse's Linear + LIBoxCell driven by
-   Lava's hidden spikes: the readout's own rounding, without the hidden layer's), and the class
-   (argmax of the last step's membrane) agreement.
+   Lava's hidden spikes: the readout's own rounding, without the hidden layer's; also against
+   snnTorch's ``Leaky`` without reset, ``peers.snntorch_li_readout``), and the class (argmax of
+   the last step's membrane) agreement.
 
     python benchmarks/bench_nir.py [--run-dir DIR] [--samples 20] [--steps 200] [--json OUT]
     python benchmarks/bench_nir.py --paper [--samples 32] [--steps 256] [--cnn-samples 20] [--json OUT]
@@ -80,7 +81,8 @@ from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.netx_export import export_run, read_netx
 from beamnet_lava.nir.bridge import export_nir, import_nir, read_nir
 from beamnet_lava.nir.peers import (norse_layers, norse_li_model, norse_sequential_layers, norse_unbatched_layers,
-                                    saccade_frames, snntorch_chain, snntorch_layers, snntorch_sequential_spikes)
+                                    saccade_frames, snntorch_chain, snntorch_layers, snntorch_li_readout,
+                                    snntorch_sequential_spikes)
 from beamnet_lava.sim_cpu.spike_inputs import run_inputs
 from _common import run_or_train
 
@@ -167,10 +169,15 @@ def li_readout(work: Path, samples: int, steps: int) -> dict:
                 v, state = model[3](model[2](torch.from_numpy(hidden[:, t].astype(np.float32))), state)
                 alone.append(v.numpy().astype(np.float64))
         err_alone = np.abs(mem - np.stack(alone, axis=1))
+        g = read_nir(work / "li.nir")          # and snnTorch's Leaky (no reset) as that readout
+        li_name = next(k for k, v in g.nodes.items() if isinstance(v, nir.LI))
+        affine = g.nodes[next(a for a, b in g.edges if b == li_name)]
+        err_snn = np.abs(mem - snntorch_li_readout(affine, g.nodes[li_name], hidden, dt=dt))
         report[name] = {
             "weight_rounding_of_largest_weight": imported.max_rounding_error,
             "readout_alone_max_error_lsb": float(err_alone.max() / lsb),
             "readout_alone_max_error_percent_of_range": float(100 * err_alone.max() / np.abs(own_mem).max()),
+            "readout_alone_vs_snntorch_leaky_max_error_lsb": float(err_snn.max() / lsb),
             "mean_error_percent_of_range": float(100 * err.mean() / np.abs(own_mem).max()),
             "hidden_entries_identical": float((hidden == own_hidden).mean()),
             "hidden_spikes_lava_norse": [int(hidden.sum()), int(own_hidden.sum())],

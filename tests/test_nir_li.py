@@ -20,7 +20,8 @@ from beamnet_lava.netx_export import read_netx
 from beamnet_lava.neurons.fixed_point import DECAY_UNITY, VTH_MAX, W_SCALE
 from beamnet_lava.nir import readout
 from beamnet_lava.nir.bridge import DT, export_nir, import_nir, read_nir
-from beamnet_lava.nir.peers import euler_layers, norse_layers, norse_li_model, norse_sequential_layers
+from beamnet_lava.nir.peers import (euler_layers, norse_layers, norse_li_model, norse_sequential_layers,
+                                    snntorch_li_readout)
 from beamnet_lava.sim_cpu.spike_inputs import run_inputs
 
 runner = CliRunner()
@@ -95,6 +96,10 @@ def test_li_readout_is_lava_integer_state_and_matches_euler_and_norse(tmp_path):
         err = np.abs(mem[same] - p_mem[same]) / lsb
         assert err.max() < bound + (1e-6 / lsb if name == "norse" else 1e-9), (name, err.max())
         assert err.max() > 0                                 # the truncation is there: the check can fail
+    # snnTorch's own Leaky (no reset) as the readout, driven by Lava's hidden spikes
+    theirs = snntorch_li_readout(g.nodes["lin2"], g.nodes["li"], hidden)
+    err = np.abs(mem - theirs) / lsb
+    assert 0 < err.max() < bound + 1e-6 / lsb, err.max()
 
 
 @pytest.mark.slow   # two more Lava runs; the fixed-point readout is checked above

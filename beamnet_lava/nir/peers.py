@@ -101,6 +101,33 @@ def norse_from_nir(graph, dt: float = DT):
         return nirtorch.load(graph, partial(module))
 
 
+def snntorch_li_readout(affine, li, spikes: np.ndarray, dt: float = DT) -> np.ndarray:
+    """An ``Affine``/``Linear -> LI`` readout as snnTorch users build one, stepped by snnTorch's
+    own neuron over presynaptic ``spikes`` ``(n, steps, inputs)``: ``Leaky(beta = 1 - dt/tau,
+    reset_mechanism="none")`` (``mem = beta mem + x``) fed ``x = (dt/tau) r (W s + b)``, NIR's
+    Euler step. snnTorch 1.0 maps no ``LI`` node either way (its exporter writes every
+    ``Leaky`` as ``LIF``), so this is its neuron, wired as the node's equation says. Returns the
+    membrane ``(n, steps, neurons)`` float64."""
+    import nir
+    import snntorch as snn
+    import torch
+
+    frac = dt / np.asarray(li.tau, dtype=np.float64)
+    if not np.allclose(frac, frac.flat[0]) or np.any(np.asarray(li.v_leak)):
+        raise ValueError("snntorch_li_readout takes one tau per layer and v_leak = 0")
+    gain = torch.tensor(frac * np.asarray(li.r, dtype=np.float64), dtype=torch.float32)
+    w = torch.tensor(np.asarray(affine.weight), dtype=torch.float32)
+    b = torch.tensor(np.asarray(affine.bias if isinstance(affine, nir.Affine) else 0.0), dtype=torch.float32)
+    cell = snn.Leaky(beta=float(1 - frac.flat[0]), reset_mechanism="none", threshold=1e30)
+    x = torch.from_numpy(np.asarray(spikes, dtype=np.float32))
+    mem, out = cell.reset_mem(), []
+    with torch.no_grad():
+        for t in range(x.shape[1]):
+            _, mem = cell(gain * (x[:, t] @ w.T + b), mem)
+            out.append(mem.numpy().astype(np.float64))
+    return np.stack(out, axis=1)
+
+
 def norse_li_model(n_in: int, n_hidden: int, n_out: int, *, dt: float = 1e-3, on_grid: bool = False,
                    seed: int = 0):
     """A Norse network ending in a leaky integrator, ``Linear -> LIFBoxCell -> Linear(bias) ->
