@@ -187,30 +187,56 @@ def test_a_feature_hook_is_provided_or_refused_by_every_family(monkeypatch):
 
 
 def test_hooks_are_registered_from_declared_tables_in_one_place_not_by_importing():
-    """Each stage package names its provider modules (``providers()``, real imports); each module
-    declares what it gives in its own ``PROVIDES`` / ``DECLARES`` tables; ``families.load`` is the
-    one place that attaches them. A table no stage names would be ignored: none is."""
+    """Each stage package names its modules (``providers()``: PROVIDES tables, ``declares()``:
+    DECLARES tables; real imports); each module declares what it gives in its own tables;
+    ``families.load`` is the one place that attaches them. A table no stage names would be
+    ignored: none is, and every row is attached."""
     import importlib
     import pkgutil
 
     import beamnet_lava
     from beamnet_lava.families import registry
 
-    named = {m.__name__ for stage in registry.STAGES
-             for m in importlib.import_module(f"beamnet_lava.{stage}").providers()}
-    tabled = set()
-    for info in pkgutil.walk_packages(beamnet_lava.__path__, "beamnet_lava."):
-        if info.name.split(".")[1] in registry.STAGES and not info.ispkg and "templates" not in info.name:
-            source = Path(importlib.util.find_spec(info.name).origin).read_text()
-            if "\nPROVIDES = " in source or "\nDECLARES = " in source:
-                tabled.add(info.name)
-    assert tabled and named == tabled, (named ^ tabled)
-    # every row is attached: the implementations in the tables are the registered hooks
+    def named(kind: str) -> set[str]:
+        return {m.__name__ for stage in registry.STAGES
+                for m in getattr(importlib.import_module(f"beamnet_lava.{stage}"), kind, tuple)()}
+
+    def tabled(table: str) -> set[str]:
+        found = set()
+        for info in pkgutil.walk_packages(beamnet_lava.__path__, "beamnet_lava."):
+            if info.name.split(".")[1] in registry.STAGES and not info.ispkg and "templates" not in info.name:
+                if f"\n{table} = " in Path(importlib.util.find_spec(info.name).origin).read_text():
+                    found.add(info.name)
+        return found
+
+    assert tabled("PROVIDES") and named("providers") == tabled("PROVIDES"), named("providers") ^ tabled("PROVIDES")
+    assert named("declares") == tabled("DECLARES") == {
+        "beamnet_lava.nir.bridge", "beamnet_lava.sim_cpu.spike_hook", "beamnet_lava.deploy.fit",
+        "beamnet_lava.deploy.bundle", "beamnet_lava.deploy.stock_beamnet"}
     families.load()
-    for name in sorted(named):
-        for row in getattr(importlib.import_module(name), "PROVIDES", ()):
+    for name in sorted(named("providers")):
+        for row in importlib.import_module(name).PROVIDES:
             for fam in row.families:
                 assert families.get_family(fam).hooks[row.hook] is row.fn, (name, fam, row.hook)
+    for name in sorted(named("declares")):
+        for feature in importlib.import_module(name).DECLARES:
+            assert families.HOOKS[feature.name].protocol is feature.contract
+            assert all(families.get_family(f).refusal(feature.name) == why for f, why in feature.refuses.items())
+
+
+@pytest.mark.slow
+def test_a_lookup_loads_only_the_stage_of_its_hook():
+    """``hook("read")`` in a fresh interpreter attaches netx_export's rows and no other stage's
+    (no training, evaluation or deploy modules imported for it)."""
+    code = ("import sys\n"
+            "from beamnet_lava.families import get_family, registry\n"
+            "get_family('snn').hook('read')\n"
+            "print(sorted(registry._LOADED), 'beamnet_lava.training.snn_train' in sys.modules,"
+            " any(m.startswith(('beamnet_lava.evaluation', 'beamnet_lava.deploy')) for m in sys.modules))\n")
+    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split("\n")[-2] == "['netx_export'] False False", res.stdout
 
 
 def test_every_hook_implementation_fits_its_typed_contract():

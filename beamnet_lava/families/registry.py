@@ -12,10 +12,10 @@ one declared table, its own:
   hook it adds, with its typed contract and the one-line refusal of each family without it.
 
 Each stage package names those modules in its ``__init__.py`` (``def providers(): from
-beamnet_lava.models import ann, ...; return ann, ...``: real imports, made only when the registry
-asks), and :func:`load` is the one place that attaches them: the first lookup of a hook
-(``family_of(cfg).hook("train")``) loads the hook's stage and the stages below it (:data:`STAGES`,
-the layering of pyproject.toml). Importing a module registers nothing; which module gives which
+beamnet_lava.models import ann, ...; return ann, ...``, and ``declares()`` for its feature
+modules: real imports, made only when the registry asks), and :func:`load` is the one place that
+attaches them: the first lookup of a hook (``family_of(cfg).hook("train")``) loads the stage(s)
+the hook names (:data:`HOOKS`; :data:`STAGES` is the layering of pyproject.toml). Importing a module registers nothing; which module gives which
 hook is read from the tables, and a lookup finds its hook whatever was imported before (the CLI,
 or a Python caller of ``run_dataset`` alike). A verb asks the record, never ``isinstance(cfg, ...)``.
 
@@ -40,22 +40,23 @@ from beamnet_lava.families import contracts
 
 
 class Hook(NamedTuple):
-    """A hook: the stage that calls it, its call on one line, its typed contract (contracts.py)."""
-    stage: str
+    """A hook: the stage whose modules provide it (a tuple: several), its call on one line, its
+    typed contract (contracts.py)."""
+    stage: str | tuple[str, ...]
     what: str
     protocol: type | None
 
 
-def _hook(name: str, stage: str, protocol: type) -> Hook:
+def _hook(name: str, stage: str | tuple[str, ...], protocol: type) -> Hook:
     return Hook(stage, name + contracts.describe(protocol), protocol)
 
 
 # Every hook a family can provide: name -> Hook (feature modules add theirs: DECLARES, Feature).
-# The stage is the package whose providers() hold the implementations (or a package below it).
+# The stage is the package whose providers() hold the implementations (a tuple: several).
 HOOKS: dict[str, Hook] = {name: _hook(name, stage, protocol) for name, stage, protocol in (
     ("build", "models", contracts.BuildHook),
     ("train", "training", contracts.TrainHook),
-    ("calibrate", "evaluation", contracts.CalibrateHook),   # training/ (beamnet) and evaluation/
+    ("calibrate", ("training", "evaluation"), contracts.CalibrateHook),   # beamnet's | the others'
     ("train_memory", "training", contracts.TrainMemoryHook),
     ("export", "netx_export", contracts.ExportHook),
     ("read", "netx_export", contracts.ReadHook),
@@ -68,9 +69,11 @@ HOOKS: dict[str, Hook] = {name: _hook(name, stage, protocol) for name, stage, pr
 _REFUSED_BY_FEATURE: dict[str, dict[str, str]] = {}
 
 # The stage packages that provide hooks, bottom to top (pyproject.toml's layers): each names its
-# provider modules in ``providers()``; :func:`load` attaches their ``DECLARES`` and ``PROVIDES``.
+# provider modules in ``providers()`` (their ``PROVIDES``) and, if it adds hooks, its feature
+# modules in ``declares()`` (their ``DECLARES``); :func:`load` attaches them.
 STAGES = ("models", "training", "netx_export", "nir", "sim_cpu", "evaluation", "deploy")
-_LOADED: set[str] = set()
+_LOADED: set[str] = set()      # stages whose PROVIDES rows are attached
+_DECLARED: set[str] = set()    # stages whose DECLARES rows are registered
 
 
 class Provision(NamedTuple):
@@ -94,32 +97,51 @@ class Feature(NamedTuple):
     refuses: Mapping[str, str] = {}
 
 
-def load(stage: str | None = None) -> None:
-    """Attach the hooks of ``stage`` and of every stage below it (None: all :data:`STAGES`), once.
+def _declare(stage: str) -> bool:
+    """Register the hooks ``stage`` adds: the ``DECLARES`` of the modules its ``declares()`` names
+    (light feature modules; a stage without features has none). False while the package is
+    still being imported (a lookup made during its own import: left for later)."""
+    if stage in _DECLARED:
+        return True
+    package = importlib.import_module(f"beamnet_lava.{stage}")
+    if getattr(package, "providers", None) is None:
+        return False
+    _DECLARED.add(stage)
+    for module in getattr(package, "declares", tuple)():
+        for feature in module.DECLARES:
+            register_hook(*feature)
+    return True
 
-    The one place hooks are registered: for each stage package, the ``DECLARES`` of the modules
-    its ``providers()`` returns (the hooks they add), then their ``PROVIDES`` (the implementations).
-    A package being imported right now (a lookup made during its own import) is left for later.
+
+def load(*stages: str) -> None:
+    """Attach the hooks of ``stages`` (none given: every stage of :data:`STAGES`), once each.
+
+    The one place hooks are registered: for each stage package, the hooks it declares (its
+    ``declares()`` modules' ``DECLARES``), then the ``PROVIDES`` rows of the modules its
+    ``providers()`` names. A lookup loads only the stage(s) of its hook (:func:`_load_for`).
     """
-    for name in STAGES[: STAGES.index(stage) + 1 if stage else len(STAGES)]:
-        if name in _LOADED:
-            continue
-        providers = getattr(importlib.import_module(f"beamnet_lava.{name}"), "providers", None)
-        if providers is None:
+    for name in stages or STAGES:
+        if name in _LOADED or not _declare(name):
             continue
         _LOADED.add(name)
-        modules = providers()
-        for module in modules:
-            for feature in getattr(module, "DECLARES", ()):
-                register_hook(*feature)
-        for module in modules:
-            for row in getattr(module, "PROVIDES", ()):
-                implements(*row.families, hook=row.hook)(row.fn)
+        rows = [row for module in importlib.import_module(f"beamnet_lava.{name}").providers()
+                for row in getattr(module, "PROVIDES", ())]
+        if any(row.hook not in HOOKS for row in rows):    # a hook another stage adds
+            for other in STAGES:
+                _declare(other)
+        for row in rows:
+            implements(*row.families, hook=row.hook)(row.fn)
 
 
 def _load_for(name: str) -> None:
-    """Load what provides hook ``name`` (every stage when no loaded stage declares it)."""
-    load(HOOKS[name].stage if name in HOOKS and HOOKS[name].stage in STAGES else None)
+    """Load the stage(s) whose modules provide hook ``name``; a hook not declared yet is looked
+    for in every stage's declarations first (feature modules only, not the whole stage)."""
+    if name not in HOOKS:
+        for stage in STAGES:
+            _declare(stage)
+    if name in HOOKS:
+        stage = HOOKS[name].stage
+        load(*[s for s in ((stage,) if isinstance(stage, str) else stage) if s in STAGES])
 
 
 @dataclass

@@ -12,8 +12,16 @@ package.
 """
 
 
+def declares() -> tuple:
+    """The modules of this stage that add hooks (``DECLARES``), for the registry: light, read
+    before any stage's providers when a hook's name is not known yet."""
+    from beamnet_lava.nir import bridge
+
+    return bridge,
+
+
 def providers() -> tuple:
-    """The modules of this stage with hooks (``DECLARES``, ``PROVIDES``), for the registry's :func:`load`."""
+    """The modules of this stage with hooks (``PROVIDES``), for the registry's :func:`load`."""
     from beamnet_lava.nir import beamnet, bridge, csnn_nir
 
     return bridge, beamnet, csnn_nir

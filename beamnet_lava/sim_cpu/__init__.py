@@ -6,8 +6,16 @@ provide ``spike_inputs`` (spike_hook.py), attached by the registry
 """
 
 
+def declares() -> tuple:
+    """The modules of this stage that add hooks (``DECLARES``), for the registry: light, read
+    before any stage's providers when a hook's name is not known yet."""
+    from beamnet_lava.sim_cpu import spike_hook
+
+    return spike_hook,
+
+
 def providers() -> tuple:
-    """The modules of this stage with hooks (``DECLARES``, ``PROVIDES``), for the registry's :func:`load`."""
+    """The modules of this stage with hooks (``PROVIDES``), for the registry's :func:`load`."""
     from beamnet_lava.sim_cpu import (beamnet_run, brf_run, csnn_run, lavadl_run, snn_run, spike_hook,
                                       stock_run)
 
