@@ -138,7 +138,7 @@ def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = No
     (sweep/shard.py; a dataset run shards its Lava simulation, sim_cpu/shards.py)."""
     from beamnet_lava.deploy.loihi2 import backend as backend_named
     from beamnet_lava.nir.bridge import netx_view
-    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
     backend = backend_named(backend)       # cpu: the simulator; loihi2: deploy's back-end, passed down
     input_file(netx_file, "network file")

@@ -15,7 +15,7 @@ from pathlib import Path
 import beamnet_lava  # noqa: F401  (lava shim)
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.netx_export import export_run
-from beamnet_lava.sim_cpu.evaluate import run_dataset
+from beamnet_lava.sim_cpu.dataset_run import run_dataset
 from beamnet_lava.workflows.train import train
 
 

@@ -28,7 +28,7 @@ import beamnet_lava  # noqa: F401  (lava shim)
 from beamnet_lava import config as config_mod
 from beamnet_lava.workflows.train import train
 from beamnet_lava.netx_export import export_run
-from beamnet_lava.sim_cpu.evaluate import run_dataset
+from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,7 +25,7 @@ import beamnet_lava  # noqa: F401  (lava shim)
 from beamnet_lava import config as config_mod
 from beamnet_lava.data import load_split
 from beamnet_lava.netx_export import export_run
-from beamnet_lava.sim_cpu.evaluate import run_dataset
+from beamnet_lava.sim_cpu.dataset_run import run_dataset
 from beamnet_lava.training.checkpoint import load_run
 from beamnet_lava.workflows.train import train
 

@@ -136,7 +136,7 @@ def main() -> None:
 
     from beamnet_lava.config import BeamnetConfig, SeqConfig, SNNConfig
     from beamnet_lava.netx_export import export_run
-    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.dataset_run import run_dataset
     from beamnet_lava.workflows.train import train
 
     load0 = os.getloadavg()

@@ -18,7 +18,7 @@ import beamnet_lava  # noqa: F401  (lava shim)
 from beamnet_lava.config import BeamnetConfig
 from beamnet_lava.deploy.stock_beamnet import export_stock
 from beamnet_lava.netx_export import export_run
-from beamnet_lava.sim_cpu.evaluate import run_dataset
+from beamnet_lava.sim_cpu.dataset_run import run_dataset
 from _common import run_or_train
 
 

@@ -20,7 +20,7 @@ from beamnet_lava.config import SNNConfig
 from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.netx_export import export_run, read_netx
 from beamnet_lava.sim_cpu import LavaNetwork
-from beamnet_lava.sim_cpu.evaluate import run_dataset
+from beamnet_lava.sim_cpu.dataset_run import run_dataset
 from _common import run_or_train
 
 

@@ -32,7 +32,7 @@ def main() -> None:
 
     from lava.magma.core.model.py.model import PyLoihiProcessModel
 
-    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
     out = Path(tempfile.mkdtemp(prefix="beamnet-profile-"))
     original = PyLoihiProcessModel.start

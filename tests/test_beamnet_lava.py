@@ -5,7 +5,7 @@ import pytest
 from beamnet_lava.errors import BeamnetError
 from helpers import edited_copy
 from beamnet_lava.netx_export.beamnet_file import read_beamnet
-from beamnet_lava.sim_cpu.evaluate import run_dataset
+from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
 
 @pytest.fixture(scope="module")

@@ -209,7 +209,7 @@ def test_export_roundtrip_matches_the_training_model(brf32, brf_net):
 
 
 def test_lava_fixed_run_is_identical_to_the_fixed_point_forward(brf_net):
-    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
     r = run_dataset(brf_net, samples=12, progress=False)
     assert r["n_samples"] == 12 and r["spikes"]["layer1"] == 12      # one decision per sample
@@ -221,7 +221,7 @@ def test_lava_fixed_run_is_identical_to_the_fixed_point_forward(brf_net):
 
 @pytest.mark.slow   # the fixed-point run above is the fast one
 def test_lava_float_run(brf_net):
-    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
     r = run_dataset(brf_net, samples=6, precision="float", progress=False)
     assert r["spikes"]["layer1"] == 6 and r["spikes"]["layer0"] > 0
@@ -234,7 +234,7 @@ def test_lava_float_run(brf_net):
 
 def test_bad_inputs_for_brf_files(brf_net, tmp_path):
     from beamnet_lava.netx_export.brf_file import read_brf
-    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
     with pytest.raises(BeamnetError, match="exported for 64-step sequences"):
         run_dataset(brf_net, samples=2, time_steps=100, progress=False)
@@ -299,7 +299,7 @@ def test_brf_on_shd_train_export_run_evaluate(tmp_path, monkeypatch):
     from beamnet_lava.evaluation import records
     from beamnet_lava.evaluation.evaluate import evaluate_run
     from beamnet_lava.netx_export import export_run
-    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.dataset_run import run_dataset
     from beamnet_lava.workflows.train import train
 
     monkeypatch.setenv("BEAMNET_LAVA_CACHE", str(tmp_path / "cache"))

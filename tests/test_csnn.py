@@ -207,7 +207,7 @@ def csnn_run(tmp_path_factory):
 
 
 def test_train_export_run_evaluate_through_the_registry(csnn_run):
-    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
     run_dir, metrics = csnn_run
     fam = get_family("csnn")
@@ -233,7 +233,7 @@ def test_bundle_of_a_csnn_file_feeds_its_dataset_and_reproduces_on_the_cpu(csnn_
     import subprocess
     import sys
 
-    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
     run_dir, _ = csnn_run
     r = CliRunner().invoke(app, ["bundle", str(run_dir / "model.net"), "-o", str(tmp_path / "job"),
@@ -260,7 +260,7 @@ def test_bundle_of_a_csnn_file_feeds_its_dataset_and_reproduces_on_the_cpu(csnn_
 def test_sharded_csnn_run_equals_one_process(csnn_run):
     """`run --workers`: the CSNN's Lava simulation in two shards (in-process mapper) merges into
     the report of one run."""
-    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
     run_dir, _ = csnn_run
     one = run_dataset(run_dir / "model.net", samples=5, progress=False, timeout_s=120)
@@ -319,7 +319,7 @@ def _write_gestures(root: Path, users: int = 10) -> None:
 def test_dvs_gesture_format_trains_exports_and_runs_with_parity(tmp_path, monkeypatch):
     from beamnet_lava.workflows.train import train
     from beamnet_lava.netx_export import export_run
-    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
     monkeypatch.setenv("BEAMNET_LAVA_CACHE", str(tmp_path / "cache"))
     _write_gestures(tmp_path / "dvs")

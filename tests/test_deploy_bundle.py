@@ -231,7 +231,7 @@ def test_ingest_refuses_foreign_or_damaged_results(bundle_dir, tmp_path):
 # -- run --backend loihi2 -----------------------------------------------------------------------
 def test_run_loihi2_without_lava_loihi_points_to_bundle(tiny_net):
     from beamnet_lava.deploy.loihi2 import LOIHI2
-    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
     with pytest.raises(BeamnetError, match=r"lava-loihi.*beamnet-lava bundle FILE.net -o DIR"):
         run_dataset(tiny_net, "digits", 2, backend=LOIHI2, progress=False)

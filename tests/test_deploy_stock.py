@@ -55,7 +55,7 @@ def test_run_dataset_runs_a_stock_file_from_a_fresh_python_without_cli_or_deploy
     from pathlib import Path
 
     code = ("import json, sys\n"
-            "from beamnet_lava.sim_cpu.evaluate import run_dataset\n"
+            "from beamnet_lava.sim_cpu.dataset_run import run_dataset\n"
             "assert not any(m == 'beamnet_lava.cli' or m.startswith('beamnet_lava.deploy') "
             "for m in sys.modules), sorted(m for m in sys.modules if 'deploy' in m or 'cli' in m)\n"
             f"r = run_dataset({str(stock / 'stock.net')!r}, 'digits', 4, progress=False)\n"

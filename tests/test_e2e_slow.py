@@ -9,7 +9,7 @@ from beamnet_lava import config as config_mod
 from beamnet_lava.config import BeamnetConfig, SNNConfig
 from beamnet_lava.errors import BeamnetWarning
 from beamnet_lava.netx_export import export_run
-from beamnet_lava.sim_cpu.evaluate import run_dataset
+from beamnet_lava.sim_cpu.dataset_run import run_dataset
 from beamnet_lava.workflows.train import train
 
 pytestmark = pytest.mark.slow

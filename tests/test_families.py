@@ -19,7 +19,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation.evaluate import evaluate_run
 from beamnet_lava.netx_export import file_family, read_export
 from beamnet_lava.netx_export.netx_file import NetxNetwork
-from beamnet_lava.sim_cpu.evaluate import run_dataset
+from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ("snn", "beamnet", "ann", "brf-rsnn", "rf-rsnn", "alif-rsnn", "csnn")

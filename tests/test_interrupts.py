@@ -103,7 +103,7 @@ def test_ctrl_c_in_a_lava_run_ends_its_children_and_segments(tiny_net):
     way raises Interrupted within seconds, with every Lava child ended and its /dev/shm
     segments unlinked (the commands themselves, each signal: the subprocess tests below)."""
     from beamnet_lava import interrupts
-    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
     from multiprocessing import resource_tracker
 

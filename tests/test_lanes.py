@@ -11,7 +11,7 @@ from beamnet_lava.cli import app
 from beamnet_lava.data import load_split
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.netx_file import read_netx
-from beamnet_lava.sim_cpu.evaluate import run_dataset
+from beamnet_lava.sim_cpu.dataset_run import run_dataset
 from beamnet_lava.sim_cpu.snn_run import run_snn
 from beamnet_lava.sim_cpu.lanes import (AUTO, BYTES_PER_NEURON, choose_lanes, pack, parse_lanes,
                                         unpack)

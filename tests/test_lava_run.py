@@ -6,7 +6,7 @@ import pytest
 from beamnet_lava.data import load_split, rate_encode
 from beamnet_lava.errors import BeamnetError, LavaRunError
 from beamnet_lava.sim_cpu import LavaNetwork
-from beamnet_lava.sim_cpu.evaluate import run_dataset
+from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
 
 def test_tiny_end_to_end_parity(tiny_net):

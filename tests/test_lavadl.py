@@ -394,7 +394,7 @@ def test_bootstrap_mnist_runs_on_the_mnist_split_from_its_file_alone():
     """`run bootstrap_mnist_network.net --dataset mnist --time-steps 16`: the input block's
     neurons take the images scaled by the block's weight; lava-dl's trained network keeps its
     accuracy on Lava (first 100 test images of the MNIST-10k split)."""
-    from beamnet_lava.sim_cpu.evaluate import run_dataset
+    from beamnet_lava.sim_cpu.dataset_run import run_dataset
     from tests_paths import MNIST_DIR
 
     report = run_dataset(BOOTSTRAP, "mnist", 100, time_steps=16, data_dir=str(MNIST_DIR), lanes=50,

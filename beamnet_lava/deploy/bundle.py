@@ -191,7 +191,8 @@ def _stock_beamnet_case(src: Path, samples: int, part: str, dataset: str | None,
     if inputs is not None or time_steps is not None:
         raise BeamnetError(f"{src}: a BEAM-Net bundle takes its encoders' inputs from the dataset "
                            "it was trained on; --inputs/--time-steps are for SNN and lava-dl files")
-    from beamnet_lava.deploy.stock_beamnet import StockSpec, read_stock, stock_inputs
+    from beamnet_lava.netx_export.stock_file import read_stock
+    from beamnet_lava.sim_cpu.stock_run import StockSpec, stock_inputs
     from beamnet_lava.sim_cpu.runner import LavaNetwork
 
     sb = read_stock(src)

@@ -17,8 +17,6 @@ from beamnet_lava.netx_export import file_family
 from beamnet_lava.sim_cpu.report import RunReport
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 from beamnet_lava.sim_cpu.lanes import AUTO
-# the SNN family's run lives in snn_run.py; importable from here too for existing callers
-from beamnet_lava.sim_cpu.snn_run import reference_outputs, run_snn, synaptic_events  # noqa: F401
 
 RUN_OPTIONS = {"lanes": ("lanes", "--lanes"), "bidirectional": ("loop", "--loop/--no-loop"),
                "energy_constants": ("run_energy_constants", "--energy-constants"),
