@@ -323,7 +323,7 @@ def test_run_sharded_over_ray_is_identical_to_one_process(tmp_path):
 
 @pytest.mark.parametrize("precision", ["fixed", "float"])
 def test_lanes_give_the_spikes_of_one_lane(tmp_path, precision):
-    """Lanes stack samples on the channel axis (Conv groups x lanes, LaneDense): every layer's
+    """Lanes stack samples on the channel axis (LaneConv, LaneDense): every layer's
     spikes equal the one-lane run's, the last group zero-padded (5 samples in lanes of 2)."""
     path = _conv_file(tmp_path / "pool.net", in_shape=(2, 8, 8), out_c=4, stride=1, padding=1,
                       pool=np.full((1, 1, 2, 2), 24, np.float32))
@@ -336,12 +336,19 @@ def test_lanes_give_the_spikes_of_one_lane(tmp_path, precision):
         np.testing.assert_array_equal(a, b)
 
 
-def test_lanes_are_capped_by_lava_convs_8_bit_groups(tmp_path):
-    path = _conv_file(tmp_path / "pool.net", in_shape=(2, 8, 8), out_c=4, stride=1, padding=1,
-                      pool=np.full((1, 1, 2, 2), 24, np.float32))
-    spikes = np.zeros((40, 2, 2, 8, 8), np.uint8)
-    with pytest.raises(BeamnetError, match=r"--lanes 40: .* at most 31 lanes \(lanes x groups <= 127"):
-        run_lavadl(path, spikes, LavadlOptions(lanes=40))
+@pytest.mark.parametrize("precision", ["fixed", pytest.param("float", marks=pytest.mark.slow)])
+def test_lanes_beyond_stock_convs_8_bit_groups_give_the_spikes_of_one_lane(tmp_path, precision):
+    """LaneConv has no groups cap: 33 lanes of a 2-group dilated conv and a 6-channel pool
+    (198 groups, beyond the 127 lava.proc.conv's int8 Var holds) spike as one lane each."""
+    path = _conv_file(tmp_path / "groups.net", in_shape=(4, 8, 8), out_c=6, stride=1, padding=2,
+                      dilation=2, groups=2, pool=np.full((1, 1, 2, 2), 24, np.float32))
+    spikes = (np.random.default_rng(5).random((33, 6, 4, 8, 8)) < 0.3).astype(np.uint8)
+    one = run_lavadl(path, spikes, LavadlOptions(precision=precision, chunk_samples=33))
+    laned = run_lavadl(path, spikes, LavadlOptions(precision=precision, lanes=33, chunk_samples=33))
+    assert laned.lanes == 33 and one.lanes == 1
+    for a, b in zip(one.layers, laned.layers):
+        assert a.sum() > 0 and len(np.unique(a.reshape(33, -1), axis=0)) > 1
+        np.testing.assert_array_equal(a, b)
 
 
 def test_lanes_with_static_images_on_an_input_block():

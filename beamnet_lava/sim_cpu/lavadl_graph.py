@@ -42,9 +42,6 @@ from beamnet_lava.neurons.fixed_point import DECAY_UNITY
 from beamnet_lava.sim_cpu import lavadl_procs as procs
 
 INPUT_MODES = ("auto", "spikes", "values", "bias")
-#: lava.proc.conv's Conv keeps ``groups`` in an int8 Var (models.py: LavaPyType(np.ndarray,
-#: np.int8)): lanes stacked on the channel axis multiply the groups, so lanes x groups <= 127
-MAX_CONV_GROUPS = 127
 
 
 @dataclass
@@ -176,11 +173,10 @@ def plan(net: LavadlNetwork, precision: str, input_mode: str, lanes: int = 1) ->
             stage["message_bits"] = bits
             if block.kind in ("conv", "pool"):
                 kernel = _lava_kernel(block)
-                c, h, w = block.in_shape
-                kernel = np.tile(kernel, (lanes, 1, 1, 1))     # lane-major output channels
-                stage.update(weight=kernel if fixed else kernel.astype(float), in_shape=(w, h, lanes * c),
+                c, h, w = block.in_shape                       # one lane's (lanes: LaneConv)
+                stage.update(weight=kernel if fixed else kernel.astype(float), in_shape=(w, h, c),
                              stride=block.stride[::-1], padding=block.padding[::-1],
-                             dilation=block.dilation[::-1], groups=lanes * block.groups)
+                             dilation=block.dilation[::-1], groups=block.groups)
             elif fixed:
                 weight, bits_w, exp = _optimized(block.weight)
                 stage.update(weight=weight, weight_exp=exp, num_weight_bits=bits_w)
@@ -416,13 +412,7 @@ class LavadlRun:
                 raise BeamnetError(f"{self.net.path}: sigma-delta layers are one stream; they run "
                                    "in one lane (--lanes 1)")
             return 1
-        groups = max([b.groups for b in self.net.blocks if b.kind in ("conv", "pool")] or [1])
-        most = MAX_CONV_GROUPS // groups
-        if self.options.lanes != "auto" and int(self.options.lanes) > most:
-            raise BeamnetError(f"--lanes {self.options.lanes}: a conv or pool layer of {groups} groups "
-                               f"runs at most {most} lanes (lanes x groups <= {MAX_CONV_GROUPS}: "
-                               "lava.proc.conv keeps its groups in an 8-bit Var)")
-        return min(most, choose_lanes(self.options.lanes, n, self.net.input_size + sum(b.size for b in self.net.layers)))
+        return choose_lanes(self.options.lanes, n, self.net.input_size + sum(b.size for b in self.net.layers))
 
 
 def run_lavadl(path, inputs: np.ndarray, options: LavadlOptions | None = None,

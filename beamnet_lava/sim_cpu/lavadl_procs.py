@@ -4,8 +4,9 @@ lava-nc only, so INRC job bundles ship this file and build the very same graph).
 A plan (made by :func:`beamnet_lava.sim_cpu.lavadl_graph.plan` from a validated file) is a list
 of stages, plain dicts of numbers and arrays already in Lava's units and (W, H, C) order.
 Lanes (``lanes`` samples side by side in one graph) stack along the channel axis: a conv or
-pool of ``lanes`` lanes is one stock ``Conv`` with ``lanes`` times the groups and its kernel
-repeated per lane (groups never mix channels of different lanes), a dense one ``LaneDense``. What
+pool of ``lanes > 1`` lanes is one ``LaneConv`` (lanes as the batch axis of one product per
+group, per lane bit-exact to stock ``Conv``), a dense one ``LaneDense``; one lane (and so every
+job bundle) uses the stock processes. What
 each NetX block becomes (``fixed``: the parameters lava-dl 0.6's ``netx.hdf5.Network`` would
 give the same file, so a run computes what netx computes; ``float``: the same processes'
 floating-point models, in the float units of :mod:`beamnet_lava.sim_cpu.graph`):
@@ -61,6 +62,14 @@ def _synapse(stage: dict, fixed: bool):
         if fixed:
             params.update(weight_exp=int(stage["weight_exp"]), num_weight_bits=int(stage["num_weight_bits"]))
         return synapse(stage["weight"], lanes, **params)
+    if stage["kind"] in ("conv", "pool") and lanes > 1:     # lanes as the batch of one product
+        import beamnet_lava.processes.lane_conv.models  # noqa: F401  (register the models)
+        from beamnet_lava.processes.lane_conv.process import LaneConv
+
+        return LaneConv(weight=stage["weight"], lanes=lanes, input_shape=tuple(stage["in_shape"]),
+                        padding=tuple(stage["padding"]), stride=tuple(stage["stride"]),
+                        dilation=tuple(stage["dilation"]), groups=int(stage["groups"]),
+                        num_message_bits=int(stage["message_bits"]))
     if stage["kind"] in ("conv", "pool"):
         from lava.proc.conv.process import Conv
 
