@@ -7,7 +7,7 @@ duration of the run, merges the children's statistics per process model and
 prints where the time of a step goes: our models' own code versus Lava's
 messaging (``pypychannel``) and the wait for the other processes.
 
-    python benchmarks/profile_lanes.py FILE [FILE ...] [--dataset digits] [--top 12]
+    python benchmarks/profile_lanes.py FILE [FILE ...] [--dataset digits] [--lanes auto|N] [--top 12]
 """
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def main() -> None:
     ap.add_argument("--dataset", action="append", help="dataset per file [default: the file's]")
     ap.add_argument("--data-dir")
     ap.add_argument("--samples", type=int)
+    ap.add_argument("--lanes", default="auto", help="lanes: auto or N [default: auto]")
+    ap.add_argument("--chunk", type=int, default=32, help="samples per Lava run call")
     ap.add_argument("--top", type=int, default=12)
     args = ap.parse_args()
 
@@ -47,8 +49,9 @@ def main() -> None:
     PyLoihiProcessModel.start = profiled_start
     for i, path in enumerate(args.files):
         dataset = args.dataset[i] if args.dataset else None
-        r = run_dataset(path, dataset, args.samples, lanes="auto", data_dir=args.data_dir,
-                        progress=False)
+        lanes = args.lanes if args.lanes == "auto" else int(args.lanes)
+        r = run_dataset(path, dataset, args.samples, lanes=lanes, data_dir=args.data_dir,
+                        chunk_samples=args.chunk, progress=False)
         print(f"\n=== {path} ({r['dataset']}, {r['n_samples']} samples, {r['lanes']} lanes): "
               f"{r['samples_per_s']:.1f} samples/s, run {r['run_seconds']:.2f} s, "
               f"{r['steps']} steps ({1e3 * r['run_seconds'] / r['steps']:.1f} ms/step)")

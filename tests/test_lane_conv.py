@@ -75,3 +75,17 @@ def test_bad_geometry_is_refused(kwargs, message):
     args = dict(lanes=2, input_shape=(5, 5, 2)) | kwargs
     with pytest.raises(ValueError, match=message):
         LaneConv(**args)
+
+
+def test_graded_sums_beyond_float_exactness_are_integer_exact():
+    """A fan-in of 33,100 taps x 127 x int32 messages may exceed 2^53: the int64 product, wrapped
+    to 24 signed bits (the 1x1 input makes each output one dot product, the reference)."""
+    rng = np.random.default_rng(4)
+    w = rng.choice([-127, 127], size=(3, 1, 1, 33_100))
+    x = rng.integers(0, 2 ** 12, size=(1, 1, 2 * 33_100, 2))
+    out = run_connection(LaneConv(weight=w, lanes=2, input_shape=(1, 1, 33_100), num_message_bits=24),
+                         x, "fixed_pt", [2])[0]
+    sums = np.einsum("oc,lc->lo", w[:, 0, 0].astype(np.int64), x[0, 0, :, 0].reshape(2, -1).astype(np.int64))
+    expected = (sums + 2 ** 23) % 2 ** 24 - 2 ** 23
+    assert np.abs(sums).max() > 2 ** 23          # the wrap matters
+    np.testing.assert_array_equal(out[0, 0, :, 1], expected.reshape(-1))

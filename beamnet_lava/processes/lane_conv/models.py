@@ -15,6 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from beamnet_lava.processes.lane_conv.process import LaneConv
 
 EXACT = 2 ** 53          # float64 sums of integers below this are exact
+EXACT32 = 2 ** 24        # float32 ones
 
 
 class _LaneConvModel(PyLoihiProcessModel):
@@ -79,8 +80,9 @@ class _LaneConvModel(PyLoihiProcessModel):
 @requires(CPU)
 @tag("fixed_pt")
 class PyLaneConvModelFixed(_LaneConvModel):
-    """Integer sums as a float64 product, exact because every partial sum stays below 2^53
-    (checked on the first step; else an int64 product). Wrapped to 24 signed bits as
+    """Integer sums as a float product, exact because every partial sum stays below 2^24
+    (float32: binary spikes into any practical kernel) or 2^53 (float64), checked on the first
+    step (else an int64 product). Wrapped to 24 signed bits as
     ``PyConvModelFixed`` (``utils.signed_clamp``); lava's model sums in float64 and casts to
     int32 before the wrap, identical wherever its sum is exact and fits int32."""
 
@@ -93,11 +95,12 @@ class PyLaneConvModelFixed(_LaneConvModel):
         # binary spikes count once; graded messages are int32
         payload = 1 if self._binary else 2 ** 31
         per_output = np.abs(np.asarray(self.weight, dtype=np.int64)).reshape(len(self.weight), -1).sum(axis=1)
-        exact = int(per_output.max(initial=0)) * payload < EXACT
-        super()._prepare(np.float64 if exact else np.int64)
+        bound = int(per_output.max(initial=0)) * payload
+        # float32 (half the patch bytes, a faster product) is exact while sums stay below 2^24
+        super()._prepare(np.float32 if bound < EXACT32 else np.float64 if bound < EXACT else np.int64)
 
     def _output(self, a_accum: np.ndarray) -> np.ndarray:
-        if a_accum.dtype != np.int64:
+        if a_accum.dtype != np.int64:          # an exact float sum of integers
             a_accum = np.rint(a_accum).astype(np.int64)
         return utils.signed_clamp(a_accum, bits=24).astype(np.int32)
 
