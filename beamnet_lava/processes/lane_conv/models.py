@@ -96,13 +96,14 @@ class PyLaneConvModelFixed(_LaneConvModel):
         payload = 1 if self._binary else 2 ** 31
         per_output = np.abs(np.asarray(self.weight, dtype=np.int64)).reshape(len(self.weight), -1).sum(axis=1)
         bound = int(per_output.max(initial=0)) * payload
+        self._wraps = bound >= 2 ** 23          # else the 24-bit wrap is the identity
         # float32 (half the patch bytes, a faster product) is exact while sums stay below 2^24
         super()._prepare(np.float32 if bound < EXACT32 else np.float64 if bound < EXACT else np.int64)
 
     def _output(self, a_accum: np.ndarray) -> np.ndarray:
-        if a_accum.dtype != np.int64:          # an exact float sum of integers
-            a_accum = np.rint(a_accum).astype(np.int64)
-        return utils.signed_clamp(a_accum, bits=24).astype(np.int32)
+        if not self._wraps:                     # exact integers within 24 bits
+            return a_accum.astype(np.int32)
+        return utils.signed_clamp(a_accum.astype(np.int64), bits=24).astype(np.int32)
 
 
 @implements(proc=LaneConv, protocol=LoihiProtocol)
