@@ -32,7 +32,7 @@ from bench_lanes import PeakMemory
 from beamnet_lava.netx_export.csnn_file import read_csnn
 from beamnet_lava.sim_cpu import lavadl_procs
 from beamnet_lava.sim_cpu.csnn_run import dataset_spikes
-from beamnet_lava.sim_cpu.evaluate import run_dataset
+from beamnet_lava.sim_cpu.dataset_run import run_dataset
 
 
 def stock_conv_lanes(stage: dict, fixed: bool, _laned=lavadl_procs._synapse):
