@@ -420,6 +420,8 @@ class BeamnetConfig(TrainConfig):
                                      # probe window without lateral inhibition whose first spikes,
                                      # weighted by latency, are posterior samples (docs/beamnet.md)
     probe_tau: float = 0.35          # probe: weight exp(-(t_j - t_1) / probe_tau) of neuron j's first spike
+    probe_delta: float = 0.0         # probe: its logistic noise scale (theta_0 units); 0: the noiseless
+                                     # race order (docs/beamnet.md; `delta` reproduces the probe before)
     # Bidirectional inference (Eq. 16, Eq. 17, Theorem 3.6)
     bidirectional: bool = False      # top-down loop at evaluation (off: one window)
     lambda_td: float = 0.1           # lambda: top-down threshold reduction (Eq. 16)
@@ -507,6 +509,8 @@ class BeamnetConfig(TrainConfig):
                   "window) or probe (plus a probe window read as posterior samples)")
         if not self.probe_tau > 0:
             _fail("probe_tau", self.probe_tau, "must be > 0 steps (the latency weight's time constant)")
+        if not self.probe_delta >= 0:
+            _fail("probe_delta", self.probe_delta, "must be >= 0 (the probe window's noise scale; 0: none)")
         if not 0 < self.rate_target < 1:
             _fail("rate_target", self.rate_target, "must be a fraction in (0, 1) (spec: 0.01-0.05)")
         if not 0 < self.theta_mant <= fixed_point.VTH_MAX:

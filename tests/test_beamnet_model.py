@@ -303,12 +303,13 @@ def test_shift_augmentation_moves_each_image_within_range_with_zero_fill():
 
 
 def test_probe_window_is_the_neutral_step_without_inhibition_and_its_own_noise():
-    from beamnet_lava.models.beamnet import PROBE_SEED_OFFSET, probe_params
+    from beamnet_lava.models.beamnet import PROBE_SEED_OFFSET, probe_delta, probe_params
 
-    cfg = BeamnetConfig(n_memory=12, delta=0.2, gamma=0.7)
+    cfg = BeamnetConfig(n_memory=12, delta=0.2, gamma=0.7, probe_delta=0.2)
     model = BeamNet(cfg, n_inputs=64, n_classes=10)
-    probe = probe_params(model.hw)
+    probe = probe_params(model.hw, probe_delta(cfg, model.hw))
     assert probe.w_inh == 0 and probe.seed == model.hw.seed + PROBE_SEED_OFFSET
+    assert probe.delta == model.hw.delta > 0                     # probe_delta = delta: the same scale
     assert dataclasses.replace(probe, w_inh=model.hw.w_inh, seed=model.hw.seed) == model.hw
     rng = np.random.default_rng(1)
     drive = torch.from_numpy(rng.integers(-40, 160, size=(4, 12, cfg.time_steps)).astype(np.float32))
@@ -325,6 +326,27 @@ def test_probe_window_is_the_neutral_step_without_inhibition_and_its_own_noise()
     # without inhibition more neurons fire than with it, on the same drive and noise
     inhibited = model.memory(drive, eps).detach().numpy()
     assert (spikes.sum(-1) > 0).sum() > (inhibited.sum(-1) > 0).sum()
+
+
+def test_default_probe_is_noiseless_and_reads_the_race_order():
+    """probe_delta 0 (the default): the probe's draws are all 0, so its spikes are the
+    deterministic LIF's, the same for any noise key; with the model's Delta they are not."""
+    from beamnet_lava.models.beamnet import probe_delta, probe_params
+
+    cfg = BeamnetConfig(n_memory=12, delta=0.2)
+    model = BeamNet(cfg, n_inputs=64, n_classes=10)
+    quiet = probe_params(model.hw, probe_delta(cfg, model.hw))
+    noisy = probe_params(model.hw, model.hw.delta)
+    assert quiet.delta == 0 and quiet.w_inh == 0 and model.hw.delta > 0
+    rng = np.random.default_rng(2)
+    drive = torch.from_numpy(rng.integers(-40, 160, size=(4, 12, cfg.time_steps)).astype(np.float32))
+    a, b = (model.noise(np.arange(4) + k, 0, quiet) for k in (0, 100))
+    assert not a.any() and not b.any()
+    assert torch.equal(model.memory(drive, a, hw=quiet), model.memory(drive, b, hw=quiet))
+    n1, n2 = (model.noise(np.arange(4) + k, 0, noisy) for k in (0, 100))
+    assert not torch.equal(model.memory(drive, n1, hw=noisy), model.memory(drive, n2, hw=noisy))
+    with pytest.raises(BeamnetError, match="probe_delta"):
+        BeamnetConfig(probe_delta=-0.1)
 
 
 def test_one_step_for_numpy_and_torch_every_state_variable():

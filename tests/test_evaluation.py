@@ -372,7 +372,8 @@ def test_brf_run_has_records_and_evaluates(brf32, tmp_path):
 
 def test_probe_uncertainty_on_lava_matches_the_training_model(beamnet30, tmp_path):
     """uncertainty=probe: the probe window runs as the same Lava processes (w_inh 0, its own
-    seed); every per-sample number and the energy equal the training model's."""
+    seed, no noise by default: probe_delta 0); every per-sample number and the energy equal the
+    training model's."""
     from beamnet_lava.evaluation.evaluate import evaluate
 
     run, net = beamnet30 / "run", beamnet30 / "bn.net"
@@ -424,6 +425,7 @@ def test_run_of_a_probe_export_keeps_parity_and_counts_the_probe(tmp_path):
     assert rep["spike_parity"] == 1.0 and rep["prediction_agreement"] == 1.0   # probe spikes too
     probe = rep["probe"]
     assert probe["spikes"] == probe["lava_memory_spikes"] > 0 and probe["tau"] == 0.35
+    assert probe["delta"] == 0.0                                 # the noiseless probe (default)
     assert rep["max_uncertainty_difference"] < 1e-12
     activity = rep["energy_per_inference"]["activity"]
     assert activity["windows"] == 2 and activity["neuron_updates"] == 20 * 32 * 2

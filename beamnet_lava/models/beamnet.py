@@ -232,8 +232,8 @@ class BeamNet(torch.nn.Module):
     def window_spikes(self, intensity: np.ndarray, sample_keys: np.ndarray, k: int = 0,
                       potentials: list[torch.Tensor] | None = None, probe: bool = False) -> torch.Tensor:
         """Memory spikes ``(B, N, T)`` of window ``k`` (Eq. 7, 21-22, 8-10), or of the probe
-        window (:func:`probe_params`: no lateral inhibition, its own noise seed)."""
-        hw = probe_params(self.hw) if probe else self.hw
+        window (:func:`probe_params`: no lateral inhibition, its own noise)."""
+        hw = probe_params(self.hw, probe_delta(self.cfg, self.hw)) if probe else self.hw
         times = torch.from_numpy(self.encode_times(intensity)).to(self.weight.device)
         return self.memory(self.drive(times), self.noise(sample_keys, k, hw), potentials, hw)
 
@@ -317,12 +317,18 @@ class BeamNet(torch.nn.Module):
 PROBE_SEED_OFFSET = 0x5EED
 
 
-def probe_params(hw: BayesLIFParams) -> BayesLIFParams:
-    """The probe window's memory layer: ``hw`` without lateral inhibition (``w_inh = 0``) and
-    with its own noise seed. Without inhibition every memory neuron whose potential crosses
-    threshold fires, at a step that reads its place in the race (docs/beamnet.md, "Uncertainty
-    that flags errors"); on Lava the same BayesLIF process with two Vars changed."""
-    return dataclasses.replace(hw, w_inh=0, seed=hw.seed + PROBE_SEED_OFFSET)
+def probe_params(hw: BayesLIFParams, delta: int = 0) -> BayesLIFParams:
+    """The probe window's memory layer: ``hw`` without lateral inhibition (``w_inh = 0``), with
+    its own noise seed and noise scale ``delta`` (state units, :func:`probe_delta`; 0: none).
+    Without inhibition every memory neuron whose potential crosses threshold fires, at a step
+    that reads its place in the race (docs/beamnet.md, "Uncertainty that flags errors"); on Lava
+    the same BayesLIF process with three Vars changed."""
+    return dataclasses.replace(hw, w_inh=0, delta=int(delta), seed=hw.seed + PROBE_SEED_OFFSET)
+
+
+def probe_delta(cfg: BeamnetConfig, hw: BayesLIFParams) -> int:
+    """``cfg.probe_delta`` in state units, as :func:`hardware_params` scales ``delta``."""
+    return int(round(cfg.probe_delta * hw.theta))
 
 
 def initial_weights(patterns: np.ndarray, how: str, floor: float) -> np.ndarray:

@@ -29,7 +29,7 @@ from beamnet_lava.metrics.calibration import ece
 from beamnet_lava.metrics.energy import Activity, breakdown_nJ, eq25_nJ, load_constants
 from beamnet_lava.metrics.uncertainty import (Uncertainty, dirichlet_uncertainty, first_spike_steps,
                                               probe_mixture)
-from beamnet_lava.models.beamnet import encoder_intensity, probe_params
+from beamnet_lava.models.beamnet import encoder_intensity, probe_delta, probe_params
 from beamnet_lava.neurons.bayes_lif import BayesLIFParams
 from beamnet_lava.netx_export.beamnet_file import BeamnetFile, read_beamnet
 from beamnet_lava.neurons.noise import sample_keys
@@ -98,7 +98,7 @@ class LavaWindows:
     (all given samples, ``lanes`` side by side). Keeps the processes' counters in
     ``stats`` and the DirichletReadout process's rows of every call in ``rows``.
     ``probe=True`` runs the probe window instead (:func:`probe_params`: the same
-    processes with ``w_inh = 0`` and the probe's noise seed, no readout process); its
+    processes with ``w_inh = 0``, the probe's noise seed and scale, no readout process); its
     counters go to ``probe_stats``, apart from the inference windows'.
     """
 
@@ -128,7 +128,7 @@ class LavaWindows:
             path = str(Path(folder) / "readout.f8")
             rows = np.memmap(path, dtype=np.float64, mode="w+", shape=(len(x), result_width(n_classes)))
             rows.flush()
-            spec = (BeamnetSpec(bf, window_keys[0], lanes, window_index=k, params=probe_params(bf.params))
+            spec = (BeamnetSpec(bf, window_keys[0], lanes, window_index=k, params=probe_params(bf.params, probe_delta(bf.config, bf.params)))
                     if probe else BeamnetSpec(bf, window_keys[0], lanes, window_index=k,
                                               readout_path=path, readout_rows=len(x)))
 
@@ -244,7 +244,7 @@ def run_beamnet_dataset(path: str | Path, options: RunOptions) -> RunReport:
         ref_u = probe_mixture(ref["alpha"], ref["counts"].sum(1), first_spike_steps(ref["probe_spikes"]),
                               model.evidence_weights(), cfg.alpha_0, float(model.eta), cfg.probe_tau)
         same &= (ref["probe_spikes"] == res["probe_spikes"]).reshape(n, -1).all(axis=1)
-        report.details["probe"] = {"tau": cfg.probe_tau, "spikes": int(res["probe_spikes"].sum()),
+        report.details["probe"] = {"tau": cfg.probe_tau, "delta": cfg.probe_delta, "spikes": int(res["probe_spikes"].sum()),
                                    **{k: v for k, v in lava_window.probe_stats.items()}}
     report.spike_parity = float(same.mean())
     report.layer_parity = {"memory": float(same.mean())}
