@@ -125,13 +125,18 @@ def test_ctrl_c_in_a_lava_run_ends_its_children_and_segments(tiny_net):
                 return
             time.sleep(0.05)
 
-    interrupts.install()
+    for s in interrupts.SIGNALS:     # as a terminal's job has them: whatever an earlier test or
+        signal.signal(s, signal.default_int_handler if s == signal.SIGINT else signal.SIG_DFL)
+    interrupts.install()             # the runner left (install keeps an ignored signal ignored)
+    assert signal.getsignal(signal.SIGINT) is interrupts._raise
     try:
         threading.Thread(target=ctrl_c, daemon=True).start()
         with pytest.raises(interrupts.Interrupted) as info:
             # 1,078 train samples x 64 steps: minutes of Lava time unless interrupted
             run_dataset(tiny_net, "digits", part="train", time_steps=64, chunk_samples=1, lanes=1,
                         progress=False)
+            pytest.fail(f"the run ended uninterrupted; the Ctrl-C thread saw {seen or 'nothing'}, "
+                        f"SIGINT handler {signal.getsignal(signal.SIGINT)!r}")
         elapsed = time.monotonic() - seen["t0"]
     finally:
         for s, handler in saved.items():
