@@ -17,15 +17,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from beamnet_lava import budget
-from beamnet_lava.data import load_split
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families.registry import provide
 from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.models.csnn import encode, fan_outs
 from beamnet_lava.models.snn import predict_from_counts
 from beamnet_lava.netx_export.csnn_file import CsnnFile, read_csnn
-from beamnet_lava.sim_cpu.common import lava_progress, take_samples
+from beamnet_lava.sim_cpu.common import dataset_samples, lava_progress
 from beamnet_lava.netx_export.lavadl_file import read_file
 from beamnet_lava.sim_cpu.lanes import AUTO
 from beamnet_lava.netx_export.lavadl_file import read_lavadl
@@ -98,26 +96,14 @@ def dataset_spikes(net: CsnnFile, dataset: str | None, samples: int | None, part
                    ) -> tuple[np.ndarray, np.ndarray, dict]:
     """The encoded input spikes ``(n, inputs, T)``, labels and description of the dataset samples
     a CSNN file records (its dataset, seed and encoding unless overridden), as ``run`` feeds them."""
-    attrs = net.attrs
-    cfg = net.config()
-    dataset = dataset or attrs.get("dataset") or "digits"
-    window = int(time_steps or attrs.get("time_steps") or 0)
-    if window < 1:
-        raise BeamnetError(f"{net.path} does not record its time steps; pass --time-steps")
-    cfg = cfg.replace(time_steps=window)
-    seed = int(attrs.get("seed", 0) if seed is None else seed)
-    data = load_split(dataset, seed=seed, data_dir=data_dir, options=attrs)
-    x, y = data.part(part)
-    if x.shape[1] != net.input_size:
-        raise BeamnetError(f"{dataset} samples have {x.shape[1]} features but {net.path} expects "
-                           f"{net.input_size} inputs ({'x'.join(map(str, net.input_shape))})")
-    x, labels = take_samples(x, y, samples, dataset, part)
-    n = len(x)
-    budget.check_run(n, net.input_size, [l.size for l in net.neuron_layers], window)
-    spikes = encode(cfg, data.spikes(part, window, n) if data.events is not None else x)
-    return (np.asarray(spikes), np.asarray(labels, dtype=np.int64),
-            {"dataset": dataset, "part": part, "split": data.description, "window": window,
-             "seed": seed})
+    got = dataset_samples(net, dataset, samples, part, data_dir, seed, time_steps,
+                          layer_sizes=[l.size for l in net.neuron_layers],
+                          shape_note=f" ({'x'.join(map(str, net.input_shape))})")
+    cfg = net.config().replace(time_steps=got.window)
+    spikes = encode(cfg, got.spikes() if got.data.events is not None else got.x)
+    return (np.asarray(spikes), np.asarray(got.labels, dtype=np.int64),
+            {"dataset": got.dataset, "part": part, "split": got.data.description,
+             "window": got.window, "seed": got.seed})
 
 
 def run_csnn_dataset(path: str | Path, options: RunOptions) -> RunReport:

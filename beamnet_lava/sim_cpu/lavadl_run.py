@@ -118,33 +118,22 @@ def run_lavadl_dataset(path: str | Path, options: RunOptions):
     dataset, samples, part, precision, backend = o.dataset, o.samples, o.part, o.precision, o.backend
     time_steps, data_dir, seed, timeout_s = o.time_steps, o.data_dir, o.seed, o.timeout_s
     chunk_samples, progress, lanes = o.chunk_samples, o.progress, "auto" if o.lanes is None else o.lanes
-    from beamnet_lava import budget
-    from beamnet_lava.data import load_split
     from beamnet_lava.metrics.energy import load_constants
     from beamnet_lava.names import EVENT_DATASETS
     from beamnet_lava.sim_cpu import shards
-    from beamnet_lava.sim_cpu.common import lava_progress, take_samples
+    from beamnet_lava.sim_cpu.common import dataset_samples, lava_progress
     from beamnet_lava.sim_cpu.report import RunReport
 
     net = read_lavadl(path)
-    attrs = net.attrs
-    dataset = dataset or attrs.get("dataset") or "digits"
-    window = int(time_steps or attrs.get("time_steps") or 0)
-    if window < 1:
-        raise BeamnetError(f"{net.path} does not record its time steps (a lava-dl file); pass "
-                           "--time-steps, or run your own inputs with --inputs X.npy")
     if net.sdnn:
         raise BeamnetError(f"{net.path}: sigma-delta networks take graded frames, not a dataset's "
                            "spikes; run them with --inputs X.npy")
-    seed = int(attrs.get("seed", 0) if seed is None else seed)
-    data = load_split(dataset, seed=seed, data_dir=data_dir, options=attrs)
-    x, y = data.part(part)
-    if x.shape[1] != net.input_size:
-        raise BeamnetError(f"{dataset} samples have {x.shape[1]} features but {net.path} expects "
-                           f"{net.input_size} inputs {net.input_shape}")
-    x, labels = take_samples(x, y, samples, dataset, part)
-    n = len(x)
-    budget.check_run(n, net.input_size, [b.size for b in net.layers], window)
+    got = dataset_samples(net, dataset, samples, part, data_dir, seed, time_steps,
+                          layer_sizes=[b.size for b in net.layers],
+                          steps_hint=" (a lava-dl file); pass --time-steps, or run your own "
+                                     "inputs with --inputs X.npy",
+                          shape_note=f" {net.input_shape}")
+    dataset, data, x, labels, n, window = got.dataset, got.data, got.x, got.labels, got.n, got.window
     spikes = data.spikes(part, window, n).astype(np.uint8).transpose(0, 2, 1)     # (n, T, inputs)
     mode = "values" if net.input_block is not None else "spikes"
     feed = spikes

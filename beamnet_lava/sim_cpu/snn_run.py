@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from beamnet_lava import budget
-from beamnet_lava.data import load_split, rate_encode
+from beamnet_lava.data import rate_encode
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families import family_of_file
 from beamnet_lava.families.registry import provide
@@ -21,7 +20,7 @@ from beamnet_lava.models.snn import CubaSNN, predict_from_counts
 from beamnet_lava.netx_export.netx_file import NetxNetwork, read_netx
 from beamnet_lava.nir import channels, readout
 from beamnet_lava.sim_cpu import shards
-from beamnet_lava.sim_cpu.common import delivered_events, lava_progress, take_samples
+from beamnet_lava.sim_cpu.common import dataset_samples, delivered_events, lava_progress
 from beamnet_lava.sim_cpu.report import RunReport
 from beamnet_lava.sim_cpu.runner import DEFAULT_TIMEOUT_S
 from beamnet_lava.sim_cpu.graph import NetxSpec
@@ -132,22 +131,11 @@ def run_snn_dataset(path: str | Path, options: RunOptions) -> RunReport:
     if readout.of(net) is not None:
         raise BeamnetError(f"{net.path} ends in an LI readout (membrane values, not spikes to count: "
                            "docs/nir.md); run it with --inputs SPIKES.npy --record OUT.npz")
-    attrs = net.attrs
-    dataset = dataset or attrs.get("dataset") or "digits"
-    window = int(time_steps or attrs.get("time_steps") or 0)
-    if window < 1:
-        raise BeamnetError(f"{net.path} does not record its time steps (not exported by "
-                           "beamnet-lava); pass --time-steps")
-    seed = int(attrs.get("seed", 0) if seed is None else seed)
-    data = load_split(dataset, seed=seed, data_dir=data_dir, options=attrs)
-    x, y = data.part(part)
-    if x.shape[1] != net.input_size:
-        raise BeamnetError(f"{dataset} samples have {x.shape[1]} features but {net.path} expects "
-                           f"{net.input_size} inputs")
-    x, labels = take_samples(x, y, samples, dataset, part)
-    n = len(x)
-    budget.check_run(n, net.input_size, [l.size for l in net.layers], window)
-    spikes = data.spikes(part, window, n)
+    got = dataset_samples(net, dataset, samples, part, data_dir, seed, time_steps,
+                          layer_sizes=[l.size for l in net.layers],
+                          steps_hint=" (not exported by beamnet-lava); pass --time-steps")
+    dataset, data, labels, n, window = got.dataset, got.data, got.labels, got.n, got.window
+    spikes = got.spikes()
     spikes, result, lanes = run_snn_sharded(net, spikes, window, mapper=o.mapper, workers=o.workers,
                                        precision=precision, backend=backend,
                                        chunk_samples=chunk_samples, timeout_s=timeout_s,
