@@ -204,9 +204,11 @@ def import_(
     force: Force("Overwrite an existing file.") = False,
     dt: Optional[float] = typer.Option(None, help="Euler time step in s [default: the graph's metadata, else 1e-4, snnTorch's]."),
     round_: bool = typer.Option(False, "--round", help="Also round decays more than 1 % (of their time constant) off Loihi's 12-bit grid (weights and thresholds always take the per-layer scale rule; errors are reported; docs/nir.md)."),
+    precision: PrecisionOpt("fixed: Loihi's integers (8-bit weights, 12-bit decays); float: the graph's own float parameters for Lava's floating-point models (`run --precision float` only; no Loihi, bundle or fixed-point run) [default fixed].") = None,
 ) -> None:
     """Import a NIR graph (CubaLIF/LIF/IF layers, an LI/CubaLI readout, Linear/Affine/Delay, Conv2d/pools/Flatten) as a NetX file for Lava."""
-    present.imported(nir_file, verbs.import_(nir_file, output, force=force, dt=dt, round_=round_))
+    present.imported(nir_file, verbs.import_(nir_file, output, force=force, dt=dt, round_=round_,
+                                             precision=_value(precision) or "fixed"))
 
 
 @app.command()

@@ -119,12 +119,16 @@ def export(run_dir: Path, output: Path, *, force: bool = False, target: str | No
 
 
 def import_(nir_file: Path, output: Path, *, force: bool = False, dt: float | None = None,
-            round_: bool = False):
-    """``import``: a NIR graph as a NetX file; returns what was written (``describe()``)."""
+            round_: bool = False, precision: str = "fixed"):
+    """``import``: a NIR graph as a NetX file (Loihi integers, or with ``precision="float"`` the
+    graph's float parameters); returns what was written (``describe()``)."""
     from beamnet_lava.nir.bridge import import_nir
 
     input_file(nir_file, "NIR file")
-    return import_nir(nir_file, output, force=force, dt=dt, round_off_grid=round_)
+    if precision == "float" and round_:
+        raise BeamnetError("--round rounds decays onto Loihi's 12-bit grid; a float import "
+                           "(--precision float) keeps them exact: give one or the other")
+    return import_nir(nir_file, output, force=force, dt=dt, round_off_grid=round_, precision=precision)
 
 
 def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = None, part: str = "test",
@@ -160,6 +164,8 @@ def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = No
                                f"{'it' if len(ignored) == 1 else 'them'}")
     if address is not None and workers is None:
         workers = 2
+    if precision == "fixed":
+        _refuse_float_import(netx_file, "run in fixed point (--precision fixed)")
     with netx_view(netx_file) as path:
         if inputs is not None and (workers is not None or address is not None):
             from beamnet_lava.sweep.shard import run_inputs_sharded
@@ -263,6 +269,21 @@ def report(run_dirs: list[Path], output: list[Path], *, title: str | None = None
     return build_report(run_dirs, output, force=force, title=title)
 
 
+def _refuse_float_import(path: Path, what: str) -> None:
+    """One line when ``path`` is a float NIR import (nir/float_import.py) on a Loihi path; any
+    other file (or no file, not HDF5) goes on to the verb's own checks."""
+    import h5py
+
+    from beamnet_lava.nir import float_import
+
+    try:
+        with h5py.File(path, "r") as f:
+            attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+    except (OSError, TypeError, ValueError):
+        return
+    float_import.refuse(path, attrs, what)
+
+
 def inspect(netx_file: Path, *, target: str = "loihi2", skip_layers: int = 0, json_out: str | None = None,
             force: bool = False, compiler: str = "2022"):
     """``inspect``: the hardware-fit report (deploy/fit.py) of a NetX file."""
@@ -270,7 +291,7 @@ def inspect(netx_file: Path, *, target: str = "loihi2", skip_layers: int = 0, js
 
     input_file(netx_file, "network file")
     check_outputs([Out(json_out, "--json", stdout=True, force=force)], inputs=[netx_file])
-
+    _refuse_float_import(netx_file, "be fitted to Loihi 2 (`inspect`)")
     return inspect_file(netx_file, target, skip_layers=skip_layers, compiler=compiler)
 
 
@@ -281,6 +302,7 @@ def bundle(netx_file: Path, out_dir: Path, *, samples: int = 16, part: str = "te
     from beamnet_lava.deploy.bundle import write_bundle
 
     input_file(inputs, "--inputs")
+    _refuse_float_import(netx_file, "be bundled for Loihi 2 (`bundle`)")
     return write_bundle(netx_file, out_dir, samples, part=part, data_dir=data_dir, force=force,
                         inputs=inputs, time_steps=time_steps)
 

@@ -27,9 +27,11 @@ With ``--paper`` instead: the networks of the NIR paper (Pedersen et al., Nat. C
    counts) agreement;
 7. the N-MNIST CNN ``02_cnn/cnn_sinabs.nir`` (Sinabs: Conv2d, IF, SumPool2d, Flatten, Affine)
    imported to lava-dl conv/flatten/dense layers and run through the lava-dl conv path, on
-   N-MNIST-format inputs (digits through the simulated saccades, 1 ms bins as the paper):
-   per-layer identical spike entries against Norse's ``from_nir`` stepped one sample at a
-   time, and class agreement (--cnn-samples, 300 steps).
+   N-MNIST-format inputs (the first --cnn-samples MNIST test digits, 28 x 28 on a 34 x 34 sensor
+   as N-MNIST, through the simulated saccades of ``data saccade --source mnist``, 1 ms bins as
+   the paper; ``--cnn-input digits``: scikit-learn digits upscaled 3x instead): per-layer
+   identical spike entries against Norse's ``from_nir`` stepped one sample at a time, class
+   agreement and each simulation's accuracy (300 steps). ``--only lif|braille|cnn`` runs parts.
 
 With ``--li``: leaky-integrator readouts (NIR ``LI``), on graphs Norse writes itself:
 
@@ -44,7 +46,8 @@ With ``--li``: leaky-integrator readouts (NIR ``LI``), on graphs Norse writes it
    the last step's membrane) agreement.
 
     python benchmarks/bench_nir.py [--run-dir DIR] [--samples 20] [--steps 200] [--json OUT]
-    python benchmarks/bench_nir.py --paper [--samples 32] [--steps 256] [--cnn-samples 20] [--json OUT]
+    python benchmarks/bench_nir.py --paper [--samples 32] [--steps 256] [--cnn-samples 100]
+                                   [--cnn-input mnist|digits] [--only lif|braille|cnn] [--json OUT]
 With ``--split``: what exact weights beyond Loihi's 8-bit mantissa would buy on the Braille
 graphs (docs/nir.md, "Splitting weights over stock Dense connections"):
 
@@ -87,9 +90,9 @@ from beamnet_lava.sim_cpu.spike_inputs import run_inputs
 from _common import run_or_train
 
 
-def lava_layers(path: Path, x: np.ndarray, work: Path) -> list[np.ndarray]:
+def lava_layers(path: Path, x: np.ndarray, work: Path, precision: str = "fixed") -> list[np.ndarray]:
     np.save(work / "x.npy", x)
-    run_inputs(path, work / "x.npy", record=work / "rec.npz", force=True, progress=False)
+    run_inputs(path, work / "x.npy", record=work / "rec.npz", force=True, progress=False, precision=precision)
     rec = np.load(work / "rec.npz")
     return [rec[k] for k in sorted(rec.files, key=lambda k: int(k[len("layer"):]))]   # lava-dl files: NetX indices
 
@@ -281,20 +284,40 @@ def classes_agree(a: np.ndarray, b: np.ndarray) -> float:
     return float((a.sum(axis=1).argmax(axis=1) == b.sum(axis=1).argmax(axis=1)).mean())
 
 
-def paper(work: Path, samples: int, steps: int, cnn_samples: int = 20) -> dict:
+PARTS = ("lif", "braille", "cnn")
+
+
+def paper(work: Path, samples: int, steps: int, cnn_samples: int = 20, parts: tuple[str, ...] = PARTS,
+          cnn_input: str = "mnist") -> dict:
     ref = reference_dir()
+    report: dict = {"reference": str(ref)}
+    if "lif" in parts:
+        report["lif"] = paper_lif(work, ref)
+    if "braille" in parts:
+        report["braille"] = paper_braille(work, ref, samples, steps)
+    if "cnn" in parts:
+        report["cnn"] = cnn(work, ref, cnn_samples, 300, cnn_input)
+    return report
+
+
+def paper_lif(work: Path, ref: Path) -> dict:
     lif_dir = ref / "nir-paper/01_lif"
     exact = np.loadtxt(lif_dir / "lif_exact.csv", delimiter=",")
-    report: dict = {"reference": str(ref), "lif": {}, "braille": {}}
+    report: dict = {}
     for rounded in (False, True):
         imported = import_nir(lif_dir / "lif_norse.nir", work / "lif.net", force=True, round_off_grid=rounded)
         ours = lava_layers(work / "lif.net", exact[:, 0].reshape(1, -1, 1).astype(bool), work)[0][0, :, 0]
-        report["lif"]["--round" if rounded else "plain"] = {
+        report["--round" if rounded else "plain"] = {
             "lava_spike_steps": np.flatnonzero(ours).tolist(),
             "exact_spike_steps": np.flatnonzero(exact[:, 2]).tolist(),
             "paper_lava_cpu_steps": np.flatnonzero(np.loadtxt(lif_dir / "lif_lava_cpu_fixed.csv",
                                                               delimiter=",")[:, 2]).tolist(),
             "import": imported.describe()}
+    return report
+
+
+def paper_braille(work: Path, ref: Path, samples: int, steps: int) -> dict:
+    report: dict = {}
     inputs = {"random p=0.1": np.random.default_rng(3).random((samples, steps, 12)) < 0.1,
               "braille-shaped": braille_shaped(samples, steps, 4)}
     for path in (ref / "nir-paper/03_rnn/braille_noDelay_bias_zero.nir",
@@ -312,15 +335,23 @@ def paper(work: Path, samples: int, steps: int, cnn_samples: int = 20) -> dict:
                           "snntorch_vs_norse": agreement(sn, no),
                           "classes_vs_snntorch": classes_agree(ours[-1], sn[-1]),
                           "classes_vs_norse": classes_agree(ours[-1], no[-1]), "lava_seconds": t_lava}
-        report["braille"][name] = rows
-    report["cnn"] = cnn(work, ref, cnn_samples, 300)
+        report[name] = rows
     return report
 
 
-def cnn(work: Path, ref: Path, samples: int, steps: int) -> dict:
+def mnist_dir() -> Path:
+    here = Path(__file__).resolve().parents[1]
+    for p in (os.environ.get("BEAMNET_MNIST"), here.parent / "shared/data/mnist", Path("/work/shared/data/mnist")):
+        if p and Path(p).is_dir():
+            return Path(p)
+    raise SystemExit("the MNIST IDX folder (../shared/data/mnist) is missing; set BEAMNET_MNIST")
+
+
+def cnn(work: Path, ref: Path, samples: int, steps: int, source: str = "mnist") -> dict:
     path = ref / "nir-paper/02_cnn/cnn_sinabs.nir"
     imported = import_nir(path, work / "cnn.net", force=True)
-    x, labels = saccade_frames(samples, steps, 0)
+    x, labels = saccade_frames(samples, steps, 0, source=source,
+                               data_dir=str(mnist_dir()) if source == "mnist" else None)
     t0 = time.perf_counter()
     ours = [a.reshape(samples, steps, -1) for a in lava_layers(work / "cnn.net", x.reshape(samples, steps, -1), work)]
     t_lava = time.perf_counter() - t0
@@ -330,8 +361,8 @@ def cnn(work: Path, ref: Path, samples: int, steps: int) -> dict:
     ca, cb = ours[-1].sum(axis=1).argmax(axis=1), peer[-1].sum(axis=1).argmax(axis=1)
     return {"import": imported.describe(), "samples": samples, "steps": steps,
             "vs_norse": agreement(ours, peer), "classes_vs_norse": float((ca == cb).mean()),
-            "lava_accuracy_on_digit_saccades": float((ca == labels).mean()),
-            "norse_accuracy_on_digit_saccades": float((cb == labels).mean()),
+            "input": source, "lava_accuracy": float((ca == labels).mean()),
+            "norse_accuracy": float((cb == labels).mean()),
             "lava_seconds": t_lava, "norse_seconds": t_norse}
 
 
@@ -341,14 +372,20 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--paper", action="store_true", help="the NIR paper's networks instead (docs/nir.md)")
-    ap.add_argument("--cnn-samples", type=int, default=20, help="--paper: N-MNIST-format samples for the CNN")
+    ap.add_argument("--cnn-samples", type=int, default=100, help="--paper: N-MNIST-format samples for the CNN")
+    ap.add_argument("--cnn-input", choices=("mnist", "digits"), default="mnist",
+                    help="--paper: the CNN's inputs, saccades of MNIST test digits (28 x 28 on 34 x 34, "
+                         "as N-MNIST; IDX files in ../shared/data/mnist or $BEAMNET_MNIST) or of "
+                         "scikit-learn digits upscaled 3x (the earlier stand-in)")
+    ap.add_argument("--only", choices=PARTS, action="append", help="--paper: run only these parts")
     ap.add_argument("--li", action="store_true", help="LI readouts on Norse-made graphs instead (docs/nir.md)")
     ap.add_argument("--split", action="store_true", help="exact >8-bit weights on the Braille graph, emulated")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="beamnet-bench-nir-"))
     if args.paper or args.li or args.split:
-        result = (paper(work, args.samples, args.steps, args.cnn_samples) if args.paper
+        result = (paper(work, args.samples, args.steps, args.cnn_samples, tuple(args.only or PARTS),
+                        args.cnn_input) if args.paper
                   else li_readout(work, args.samples, args.steps) if args.li
                   else split_weights(args.samples, args.steps))
         text = json.dumps(result, indent=2)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from test_nir_paper import PAPER, runner
+from tests_paths import MNIST_DIR
 
 from beamnet_lava.cli import app
 from beamnet_lava.netx_export.lavadl_file import read_lavadl
@@ -37,7 +38,7 @@ def test_a_pool_before_a_conv_or_a_dense_layer_folds_into_it_exactly():
 def test_the_paper_cnn_imports_and_runs_on_lava_close_to_norse(tmp_path):
     """``02_cnn/cnn_sinabs.nir`` (Sinabs: Conv2d, IF, SumPool2d, Flatten, Affine): 3 conv and
     2 dense layers of IF neurons (iDecay 4096, vDecay 0), read back by the lava-dl reader;
-    on N-MNIST-format inputs Lava's spikes are those of the imported integers, close to
+    on N-MNIST-format inputs (MNIST test digits through the simulated saccades) Lava's spikes are those of the imported integers, close to
     Norse's simulation of the file (docs/nir.md: 20 samples x 300 steps measured)."""
     imported = import_nir(CNN, tmp_path / "cnn.net")
     net = read_lavadl(tmp_path / "cnn.net")
@@ -46,7 +47,7 @@ def test_the_paper_cnn_imports_and_runs_on_lava_close_to_norse(tmp_path):
     assert all((b.neuron.i_decay, b.neuron.v_decay) == (4096, 0) for b in net.layers)
     assert imported.max_rounding_error < 0.01
     n, steps = 2, 40
-    x, _ = saccade_frames(n, steps, 0)
+    x, _ = saccade_frames(n, steps, 0, source="mnist", data_dir=str(MNIST_DIR))
     np.save(tmp_path / "x.npy", x.reshape(n, steps, -1))
     result = runner.invoke(app, ["run", str(tmp_path / "cnn.net"), "--inputs", str(tmp_path / "x.npy"),
                                  "--record", str(tmp_path / "rec.npz")])

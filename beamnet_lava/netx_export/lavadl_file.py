@@ -26,6 +26,8 @@ memory of the state): one :class:`BeamnetError` naming the layer.
 """
 from __future__ import annotations
 
+import contextvars
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,6 +211,26 @@ def _array(path: Path, where: str, ds: Any) -> np.ndarray:
     return arr
 
 
+#: set while reading a float NIR import (root attribute precision = "float", nir/float_import.py):
+#: its weights, biases and neuron constants are the graph's float values, not Loihi integers
+_FLOATS: contextvars.ContextVar[bool] = contextvars.ContextVar("lavadl_floats", default=False)
+
+
+def _param(path: Path, where: str, ds: Any, low: int | None = None, high: int | None = None,
+           what: str = "") -> np.ndarray:
+    """A parameter dataset: whole numbers in [low, high] (:func:`_ints`), or for a float import
+    any finite numbers (weights, biases) and neuron constants within the same range."""
+    if not _FLOATS.get():
+        return _ints(path, where, ds, low, high, what)
+    arr = _array(path, where, ds)
+    if "weight" in where or "bias" in where:
+        return arr
+    if arr.size and ((low is not None and arr.min() < low) or (high is not None and arr.max() > high)):
+        raise _bad(path, f"{where}: {what or 'values'} out of range [{low}, {high}] (found "
+                         f"{arr.min():g}..{arr.max():g})")
+    return arr
+
+
 def _ints(path: Path, where: str, ds: Any, low: int | None = None, high: int | None = None,
           what: str = "") -> np.ndarray:
     """A dataset of whole numbers within [low, high], as int64."""
@@ -242,6 +264,14 @@ def _scalar(path: Path, g: h5py.Group, key: str, where: str, low: int, high: int
     return int(arr[0])
 
 
+def _constant(path: Path, g: h5py.Group, key: str, where: str, low: int, high: int) -> float:
+    """A neuron constant: an integer, or a float in a float import."""
+    arr = _param(path, f"{where}/{key}", g[key], low, high, key).reshape(-1)
+    if arr.size != 1:
+        raise _bad(path, f"{where}/{key} must be a single value, found shape {arr.shape}")
+    return float(arr[0]) if _FLOATS.get() else int(arr[0])
+
+
 def _shape(path: Path, g: h5py.Group, where: str) -> tuple[int, int, int]:
     """A layer's ``shape`` as (C, H, W): (C,), (C, H, W), or dense's (N, 1, 1)."""
     if "shape" not in g:
@@ -269,9 +299,9 @@ def _neuron(path: Path, g: h5py.Group, where: str, input_block: bool = False) ->
             if key not in n:
                 raise _bad(path, f"{w} ({kind}) has no '{key}'; a CUBA neuron needs vThMant, "
                                  "iDecay and vDecay")
-        vth = _scalar(path, n, "vThMant", w, 0, fixed_point.VTH_MAX)
-        i_decay = _scalar(path, n, "iDecay", w, 0, fixed_point.DECAY_UNITY)
-        v_decay = _scalar(path, n, "vDecay", w, 0, fixed_point.DECAY_UNITY)
+        vth = _constant(path, n, "vThMant", w, 0, fixed_point.VTH_MAX)
+        i_decay = _constant(path, n, "iDecay", w, 0, fixed_point.DECAY_UNITY)
+        v_decay = _constant(path, n, "vDecay", w, 0, fixed_point.DECAY_UNITY)
         if "refDelay" in n and _scalar(path, n, "refDelay", w, 0, 1 << 16) > 1:
             raise _bad(path, f"{w} refDelay > 1: lava's LIF has no refractory period "
                              "(lava-dl's netx ignores it too)")
@@ -296,11 +326,11 @@ def _bias(path: Path, g: h5py.Group, where: str, shape: tuple[int, int, int]) ->
     """Per-neuron bias (C*H*W) from a scalar, per-channel or per-neuron ``bias``."""
     if "bias" not in g:
         return None
-    b = _ints(path, f"{where}/bias", g["bias"], fixed_point.BIAS_MIN, fixed_point.BIAS_MAX,
+    b = _param(path, f"{where}/bias", g["bias"], fixed_point.BIAS_MIN, fixed_point.BIAS_MAX,
               "bias (13-bit mantissa)").reshape(-1)
     c, h, w = shape
     if b.size == 1:
-        return np.full(c * h * w, int(b[0]), np.int64)
+        return np.full(c * h * w, b[0], b.dtype)
     if b.size == c:
         return np.repeat(b, h * w)
     if b.size == c * h * w:
@@ -326,7 +356,7 @@ def _window(path: Path, where: str, in_shape, kernel, stride, padding, dilation)
 def _conv(path: Path, g: h5py.Group, where: str, i: int, in_shape, shape) -> Block:
     if "weight" not in g:
         raise _bad(path, f"{where} (conv) has no weight")
-    weight = _ints(path, f"{where}/weight", g["weight"], CONV_WEIGHT_MIN, CONV_WEIGHT_MAX,
+    weight = _param(path, f"{where}/weight", g["weight"], CONV_WEIGHT_MIN, CONV_WEIGHT_MAX,
                    "weights (Loihi's 8-bit mantissas)")
     if weight.ndim == 5 and weight.shape[-1] == 1:        # slayer's Conv3d-shaped kernel
         weight = weight[..., 0]
@@ -364,7 +394,7 @@ def _conv(path: Path, g: h5py.Group, where: str, i: int, in_shape, shape) -> Blo
 def _pool(path: Path, g: h5py.Group, where: str, i: int, in_shape, shape) -> Block:
     if "weight" not in g:
         raise _bad(path, f"{where} (pool) has no weight")
-    weight = _ints(path, f"{where}/weight", g["weight"], CONV_WEIGHT_MIN, CONV_WEIGHT_MAX,
+    weight = _param(path, f"{where}/weight", g["weight"], CONV_WEIGHT_MIN, CONV_WEIGHT_MAX,
                    "weights (Loihi's 8-bit mantissas)")
     kernel = _pair(path, g, "kernelSize", where, 0, 1) if "kernelSize" in g else None
     flat = weight.reshape(-1)
@@ -398,7 +428,7 @@ def _dense(path: Path, g: h5py.Group, where: str, i: int, in_shape, shape) -> Bl
         raise _bad(path, f"{where} (dense) has no weight")
     if isinstance(g["weight"], h5py.Group):
         raise _bad(path, f"{where}: {UNSUPPORTED['dense_comp']}")
-    weight = _ints(path, f"{where}/weight", g["weight"], CONV_WEIGHT_MIN, CONV_WEIGHT_MAX,
+    weight = _param(path, f"{where}/weight", g["weight"], CONV_WEIGHT_MIN, CONV_WEIGHT_MAX,
                    "weights (Loihi's 8-bit mantissas)")
     n_in, n_out = int(np.prod(in_shape)), int(np.prod(shape))
     if weight.ndim == 1 and weight.size == n_in * n_out:
@@ -415,6 +445,71 @@ def _dense(path: Path, g: h5py.Group, where: str, i: int, in_shape, shape) -> Bl
     return Block(i, "dense", in_shape, (n_out, 1, 1), weight=weight)
 
 
+def _blocks(f, p: Path, group, names: list[str], attrs: dict, input_shape) -> list[Block]:
+    """The file's layers as validated blocks (read_lavadl)."""
+    blocks: list[Block] = []
+    prev: tuple[int, int, int] | None = None
+    for i, name in enumerate(names):
+        g, where = group[name], f"layer {i}"
+        if not isinstance(g, h5py.Group):
+            raise _bad(p, f"{where} is not a group of layer fields")
+        kind = read_string(g["type"]) if "type" in g else "?"
+        if kind in UNSUPPORTED:
+            raise _bad(p, f"{where} is {UNSUPPORTED[kind]}")
+        if kind not in KINDS:
+            raise _bad(p, f"{where} has type {kind!r}; lava-dl NetX layers are "
+                          f"{', '.join(KINDS + tuple(UNSUPPORTED))}")
+        shape = _shape(p, g, where) if (kind != "dense" or "shape" in g) else None
+        if kind == "input":
+            if i != 0:
+                raise _bad(p, f"{where}: an input layer must come first")
+            neuron = _neuron(p, g, where, input_block=True)
+            block = Block(i, "input", shape, shape, neuron=neuron)
+            if neuron is not None:
+                # slayer's input transform w * x + b: recorded, not applied (lava-dl's netx
+                # keeps it in Input.transform; its tests drive the input neurons directly)
+                block.transform = tuple(_scalar(p, g, key, where, -(1 << 24), 1 << 24)
+                                        if key in g else default
+                                        for key, default in (("weight", 64), ("bias", 0)))
+            blocks.append(block)
+            prev = shape
+            continue
+        if prev is None:
+            prev = _first_input(p, g, kind, where, input_shape)
+        if kind == "flatten":
+            size = int(np.prod(prev))
+            if shape is not None and int(np.prod(shape)) != size:
+                raise _bad(p, f"{where}: flatten to {shape} from {prev} changes the size")
+            blocks.append(Block(i, "flatten", prev, (size, 1, 1)))
+            prev = (size, 1, 1)
+            continue
+        if kind == "dense":
+            if shape is None:
+                w = g["weight"] if "weight" in g else None
+                shape = (int(w.shape[0]) if isinstance(w, h5py.Dataset) and w.ndim else 1, 1, 1)
+            block = _dense(p, g, where, i, prev, shape)
+        elif kind == "conv":
+            block = _conv(p, g, where, i, prev, shape)
+        else:
+            block = _pool(p, g, where, i, prev, shape)
+        block.neuron = _neuron(p, g, where)
+        if block.neuron is None:
+            if kind != "dense":
+                raise _bad(p, f"{where} ({kind}) has no neuron group; only a last dense "
+                              "layer may be a current readout")
+            if i != len(names) - 1:
+                raise _bad(p, f"{where} is a dense layer without neurons (a current "
+                              "readout) but is not the last layer")
+            block.neuron = Neuron(READOUT)
+        block.bias = _bias(p, g, where, block.shape)
+        if block.neuron.kind == READOUT and block.bias is not None and np.any(block.bias):
+            raise _bad(p, f"{where}: a current readout with a bias (lava-dl's netx would "
+                          "feed it to an integrator neuron); export it with a neuron group")
+        blocks.append(block)
+        prev = block.shape
+    return blocks
+
+
 def read_lavadl(path: str | Path, check_memory: bool = True,
                 input_shape: tuple[int, ...] | None = None) -> LavadlNetwork:
     """Open ``path`` and return its validated description, or raise one BeamnetError.
@@ -424,66 +519,11 @@ def read_lavadl(path: str | Path, check_memory: bool = True,
     with open_hdf5(p) as f:
         group, names = layer_groups(f, p)
         attrs = read_attrs(f, p)
-        blocks: list[Block] = []
-        prev: tuple[int, int, int] | None = None
-        for i, name in enumerate(names):
-            g, where = group[name], f"layer {i}"
-            if not isinstance(g, h5py.Group):
-                raise _bad(p, f"{where} is not a group of layer fields")
-            kind = read_string(g["type"]) if "type" in g else "?"
-            if kind in UNSUPPORTED:
-                raise _bad(p, f"{where} is {UNSUPPORTED[kind]}")
-            if kind not in KINDS:
-                raise _bad(p, f"{where} has type {kind!r}; lava-dl NetX layers are "
-                              f"{', '.join(KINDS + tuple(UNSUPPORTED))}")
-            shape = _shape(p, g, where) if (kind != "dense" or "shape" in g) else None
-            if kind == "input":
-                if i != 0:
-                    raise _bad(p, f"{where}: an input layer must come first")
-                neuron = _neuron(p, g, where, input_block=True)
-                block = Block(i, "input", shape, shape, neuron=neuron)
-                if neuron is not None:
-                    # slayer's input transform w * x + b: recorded, not applied (lava-dl's netx
-                    # keeps it in Input.transform; its tests drive the input neurons directly)
-                    block.transform = tuple(_scalar(p, g, key, where, -(1 << 24), 1 << 24)
-                                            if key in g else default
-                                            for key, default in (("weight", 64), ("bias", 0)))
-                blocks.append(block)
-                prev = shape
-                continue
-            if prev is None:
-                prev = _first_input(p, g, kind, where, input_shape)
-            if kind == "flatten":
-                size = int(np.prod(prev))
-                if shape is not None and int(np.prod(shape)) != size:
-                    raise _bad(p, f"{where}: flatten to {shape} from {prev} changes the size")
-                blocks.append(Block(i, "flatten", prev, (size, 1, 1)))
-                prev = (size, 1, 1)
-                continue
-            if kind == "dense":
-                if shape is None:
-                    w = g["weight"] if "weight" in g else None
-                    shape = (int(w.shape[0]) if isinstance(w, h5py.Dataset) and w.ndim else 1, 1, 1)
-                block = _dense(p, g, where, i, prev, shape)
-            elif kind == "conv":
-                block = _conv(p, g, where, i, prev, shape)
-            else:
-                block = _pool(p, g, where, i, prev, shape)
-            block.neuron = _neuron(p, g, where)
-            if block.neuron is None:
-                if kind != "dense":
-                    raise _bad(p, f"{where} ({kind}) has no neuron group; only a last dense "
-                                  "layer may be a current readout")
-                if i != len(names) - 1:
-                    raise _bad(p, f"{where} is a dense layer without neurons (a current "
-                                  "readout) but is not the last layer")
-                block.neuron = Neuron(READOUT)
-            block.bias = _bias(p, g, where, block.shape)
-            if block.neuron.kind == READOUT and block.bias is not None and np.any(block.bias):
-                raise _bad(p, f"{where}: a current readout with a bias (lava-dl's netx would "
-                              "feed it to an integrator neuron); export it with a neuron group")
-            blocks.append(block)
-            prev = block.shape
+        token = _FLOATS.set(attrs.get("precision") == "float")
+        try:
+            blocks = _blocks(f, p, group, names, attrs, input_shape)
+        finally:
+            _FLOATS.reset(token)
         net = LavadlNetwork(p, blocks, blocks[0].in_shape, attrs)
     _check_network(net)
     if check_memory:

@@ -100,6 +100,7 @@ ATTRS: dict[str, tuple[str, Any]] = {
     "model": ("str", None), "dataset": ("str", None), "encoding": ("str", None),
     "event_polarity": ("str", ("split", "merge", "on_only")),
     RUN_ID_ATTR: ("str", None), "nir_dt": ("float", 0.0), "nir_source": ("str", None),
+    "precision": ("str", ("fixed", "float")),     # "float": a float NIR import (nir/float_import.py)
 }
 
 
@@ -198,7 +199,14 @@ AFFINE = (f"a lava-dl Affine layer (vThMant {fixed_point.SLAYER_AFFINE_VTH}: sla
 AFFINE_FIX = "export that layer as slayer.block.cuba.Dense"
 
 
-def _read_neuron(group: h5py.Group, path: Path, where: str) -> tuple[int, int, int]:
+def _finite(path: Path, where: str, values: np.ndarray) -> np.ndarray:
+    """A float import's values (``precision = "float"``): any finite numbers."""
+    if not np.all(np.isfinite(values)):
+        raise _bad(path, f"{where} holds NaN or inf")
+    return np.asarray(values, dtype=np.float64)
+
+
+def _read_neuron(group: h5py.Group, path: Path, where: str, floats: bool = False) -> tuple:
     if "neuron" not in group:
         raise _bad(path, f"{where} has no neuron description")
     neuron = group["neuron"]
@@ -206,7 +214,7 @@ def _read_neuron(group: h5py.Group, path: Path, where: str) -> tuple[int, int, i
     if ntype not in RUNNABLE_NEURONS:
         raise _bad(path, f"{where} has neuron type '{ntype}'; beamnet-lava runs CUBA/LOIHI neurons only")
     vals = [_scalar(neuron, k, path, f"{where}/neuron") for k in ("vThMant", "iDecay", "vDecay")]
-    arr = _integers(path, f"{where}/neuron", np.array(vals))
+    arr = (_finite if floats else _integers)(path, f"{where}/neuron", np.array(vals))
     if "refDelay" in neuron and _scalar(neuron, "refDelay", path, f"{where}/neuron") != 1:
         raise _bad(path, f"{where}/neuron refDelay must be 1 (beamnet-lava runs CUBA neurons "
                          "without a refractory period)")
@@ -217,6 +225,8 @@ def _read_neuron(group: h5py.Group, path: Path, where: str) -> tuple[int, int, i
                          f"spikes: {AFFINE_FIX}")
     _in_range(path, f"{where}/neuron", arr[:1], 0, fixed_point.VTH_MAX, "vThMant")
     _in_range(path, f"{where}/neuron", arr[1:], 0, fixed_point.DECAY_UNITY, "iDecay/vDecay")
+    if floats:
+        return float(arr[0]), float(arr[1]), float(arr[2])
     return int(arr[0]), int(arr[1]), int(arr[2])
 
 
@@ -259,6 +269,8 @@ def read_netx(path: str | Path) -> NetxNetwork:
     with open_hdf5(p) as f:
         group, names = layer_groups(f, p)
         attrs = read_attrs(f, p)
+        floats = attrs.get("precision") == "float"          # a float NIR import: no integer grid
+        number = _finite if floats else _integers
         layers: list[Layer] = []
         prev_size: int | None = None
         input_size: int | None = None
@@ -280,7 +292,7 @@ def read_netx(path: str | Path) -> NetxNetwork:
                     prev_size = input_size
                     continue
                 size = _size(p, where, g["shape"])
-                vth, idec, vdec = _read_neuron(g, p, where)
+                vth, idec, vdec = _read_neuron(g, p, where, floats)
                 layers.append(Layer(i, "input", size, vth, idec, vdec))
                 input_size = input_size or size
                 prev_size = size
@@ -303,21 +315,23 @@ def read_netx(path: str | Path) -> NetxNetwork:
                 if key in g and _scalar(g, key, p, where) != n:
                     raise _bad(p, f"{where}/{key}={_scalar(g, key, p, where):g} disagrees with its "
                                   f"weight of shape {weight.shape}")
-            weight = _integers(p, f"{where} weight", weight)
-            # a stock file may hold an odd 255: lava truncates it to the mantissa bound 254
-            _in_range(p, where, weight, fixed_point.WEIGHT_MANT_MIN, fixed_point.WEIGHT_MANT_MAX + 1,
-                      "weight")
-            vth, idec, vdec = _read_neuron(g, p, where)
-            if vth == 0:      # an input layer's neuron may pass spikes through at threshold 0
+            weight = number(p, f"{where} weight", weight)
+            if not floats:
+                # a stock file may hold an odd 255: lava truncates it to the mantissa bound 254
+                _in_range(p, where, weight, fixed_point.WEIGHT_MANT_MIN, fixed_point.WEIGHT_MANT_MAX + 1,
+                          "weight")
+            vth, idec, vdec = _read_neuron(g, p, where, floats)
+            if vth <= 0:      # an input layer's neuron may pass spikes through at threshold 0
                 raise _bad(p, f"{where}/neuron vThMant is 0: a zero threshold fires on any "
                               "positive input (a threshold rounded away?); NetX thresholds of "
                               "dense layers are >= 1 (1/64)")
             bias = delay = None
             if "bias" in g:
-                bias = _integers(p, f"{where} bias", _numeric(p, f"{where} bias", g["bias"]).reshape(-1))
+                bias = number(p, f"{where} bias", _numeric(p, f"{where} bias", g["bias"]).reshape(-1))
                 if bias.size not in (1, size):
                     raise _bad(p, f"{where} bias has {bias.size} values for {size} neurons")
-                _in_range(p, where, bias, fixed_point.BIAS_MIN, fixed_point.BIAS_MAX, "bias")
+                if not floats:
+                    _in_range(p, where, bias, fixed_point.BIAS_MIN, fixed_point.BIAS_MAX, "bias")
             if "delay" in g:
                 delay = _integers(p, f"{where} delay", _numeric(p, f"{where} delay", g["delay"]))
                 if delay.shape not in (weight.shape, weight.shape[:1]):   # per synapse or per neuron
@@ -328,7 +342,7 @@ def read_netx(path: str | Path) -> NetxNetwork:
             if kind == "dense_rec":
                 if "weight_rec" not in g:
                     raise _bad(p, f"{where} is 'dense_rec' but has no weight_rec")
-                weight_rec = _integers(p, f"{where} weight_rec",
+                weight_rec = number(p, f"{where} weight_rec",
                                        np.asarray(g["weight_rec"][()], dtype=np.float64).reshape(size, -1))
                 if weight_rec.shape != (size, size):
                     raise _bad(p, f"{where} weight_rec has shape {weight_rec.shape}, expected ({size}, {size})")

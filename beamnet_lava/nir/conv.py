@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from beamnet_lava.errors import BeamnetError
-from beamnet_lava.nir import scale
+from beamnet_lava.nir import float_import, scale
 from beamnet_lava.nir.nodes import Conv, Neuron, Passive, Pool, Reshape
 
 
@@ -54,6 +54,7 @@ class ConvImport:
     worst_where: str = ""
     decay_error: float = 0.0
     decay_where: str = ""
+    precision: str = "fixed"                  # "float": the graph's own values (nir/float_import.py)
 
     @property
     def max_rounding_error(self) -> float:
@@ -66,9 +67,12 @@ class ConvImport:
         where = f" ({self.worst_where})" if self.worst else ""
         decay = (f"; decays rounded: time constants within {100 * self.decay_error:.2g} % ({self.decay_where})"
                  if self.decay_error else "")
-        return (f"{self.path} (NetX for lava-dl, {sum(s.kind == 'conv' for s in layers)} conv + "
-                f"{sum(s.kind == 'dense' for s in layers)} dense layers from NIR {kinds}: {shapes}; largest "
-                f"weight rounding {100 * self.worst:.2g} % of the threshold{where}{decay}; dt = {self.dt:g} s)")
+        head = (f"{self.path} (NetX for lava-dl, {sum(s.kind == 'conv' for s in layers)} conv + "
+                f"{sum(s.kind == 'dense' for s in layers)} dense layers from NIR {kinds}: {shapes}; ")
+        if self.precision == "float":
+            return head + f"{float_import.DESCRIBE}; dt = {self.dt:g} s)"
+        return head + (f"largest weight rounding {100 * self.worst:.2g} % of the threshold{where}{decay}; "
+                       f"dt = {self.dt:g} s)")
 
     def write(self, out: Path, *, force: bool = False):
         """Publish the file through the one NetX writer, read back by the lava-dl reader."""
@@ -133,10 +137,11 @@ def _fold_pools(pools: list[tuple[str, Pool]], shape, path: Path) -> tuple[tuple
 
 
 def walk(nodes, conv, preds, succs, inp: str, out: str, input_shape: tuple[int, ...], dt: float,
-         round_off_grid: bool, path: Path, meta: dict | None = None) -> ConvImport:
+         round_off_grid: bool, path: Path, meta: dict | None = None, precision: str = "fixed") -> ConvImport:
     """The NetX stages of a convolutional chain graph."""
     attrs = {"nir_dt": dt, "nir_source": (meta or {}).get("source", "nir")}
-    result = ConvImport(path, dt, [Stage("input", tuple(input_shape))], attrs)
+    float_import.mark(attrs, precision)
+    result = ConvImport(path, dt, [Stage("input", tuple(input_shape))], attrs, precision=precision)
     cur, shape = inp, tuple(input_shape)
     while True:
         ops: list[tuple[str, object]] = []
@@ -262,6 +267,13 @@ def _append(result: ConvImport, kind: str, shape, weight: np.ndarray, bias, para
         raise BeamnetError(f"{path}: {syn_name!r} has a bias into the synaptic current of {name!r}; "
                            "in a convolutional graph only neurons without current (IF, LIF) take one")
     voltage_bias = None if bias is None else np.asarray(bias, dtype=np.float64) * g
+    if result.precision == "float":          # the graph's values in the float models' units
+        f = float_import.SCALE
+        decays = float_import.decays(nrn.a, nrn.b, nrn.kind, name, path)
+        result.stages.append(Stage(kind, tuple(int(x) for x in shape), weight * g * f, float(nrn.threshold) * f,
+                                   decays[0], decays[1], None if voltage_bias is None else voltage_bias * f,
+                                   params, nrn.kind, name))
+        return
     s = scale.choose(nrn.threshold, [(f"weights of {syn_name!r}", weight * g)], voltage_bias)
     if isinstance(s, str):
         raise BeamnetError(f"{path}: {nrn.kind} {name!r}: {s}")

@@ -22,7 +22,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.netx_export.netx_file import FORMAT_VERSION, Layer, read_netx
 from beamnet_lava.netx_export.netx_writer import NetxWriter, cuba
 from beamnet_lava.neurons import fixed_point
-from beamnet_lava.nir import channels, readout, scale
+from beamnet_lava.nir import channels, float_import, readout, scale
 from beamnet_lava.nir import conv as conv_mod
 from beamnet_lava.nir.reading import DT, _our_metadata, _scalar_meta, flatten_graph, is_nir, read_nir
 from beamnet_lava.nir.nodes import Neuron, Passive, Synapse, convert
@@ -60,6 +60,9 @@ class NirImport:
         where = f" ({self.rounding_where})" if self.max_rounding_error else ""
         decay = (f"; decays rounded: time constants within {100 * self.decay_error:.2g} % ({self.decay_where})"
                  if self.decay_error else "")
+        if float_import.is_float(self.attrs):
+            return (f"{self.path} (NetX, {len(self.layers)} CUBA layers from NIR {kinds}: {sizes}{extra}; "
+                    f"{float_import.DESCRIBE}; dt = {self.dt:g} s)")
         return (f"{self.path} (NetX, {len(self.layers)} CUBA layers from NIR {kinds}: {sizes}{extra}; "
                 f"largest weight rounding {100 * self.max_rounding_error:.2g} % of the threshold{where}"
                 f"{decay}; dt = {self.dt:g} s)")
@@ -113,15 +116,18 @@ class _Parsed:
 
 
 def nir_to_layers(graph, path: Path, *, dt: float | None = None, tolerance: float = GRID_TOLERANCE,
-                  round_off_grid: bool = False) -> NirImport:
-    """NetX CUBA layers computing what ``graph`` computes (forward Euler at ``dt``)."""
+                  round_off_grid: bool = False, precision: str = "fixed") -> NirImport:
+    """NetX CUBA layers computing what ``graph`` computes (forward Euler at ``dt``): Loihi's
+    integers (``precision="fixed"``), or the graph's own float parameters for Lava's
+    floating-point models (``"float"``: :mod:`beamnet_lava.nir.float_import`)."""
+    precision = float_import.check_precision(precision)
     g = _parse(graph, path, dt)
     if conv_mod.is_conv_graph(g.conv):
         return conv_mod.walk(g.nodes, g.conv, g.preds, g.succs, g.inp, g.out, g.input_shape, g.dt,
-                             round_off_grid, path, g.meta)
+                             round_off_grid, path, g.meta, precision=precision)
     grid = _Grid(tolerance, round_off_grid, path)
     plans = _walk(g.nodes, g.conv, g.preds, g.succs, g.inp, g.out, g.dt, grid, path)
-    return _scale_layers(plans, int(np.prod(g.input_shape)), g.meta, g.dt, round_off_grid, path)
+    return _scale_layers(plans, int(np.prod(g.input_shape)), g.meta, g.dt, round_off_grid, path, precision)
 
 
 def layer_plans(graph, path: Path, *, dt: float | None = None) -> list[_Plan]:
@@ -269,7 +275,7 @@ def _plan(conv, preds, name: str, branches, source: str, n_pre: int, path: Path)
 
 
 def _scale_layers(plans: list[_Plan], input_size: int, meta: dict, dt: float, round_off_grid: bool,
-                  path: Path) -> NirImport:
+                  path: Path, precision: str = "fixed") -> NirImport:
     # which biases need an always-on unit: those into a synaptic current (the others are
     # Lava's neuron bias, exact for a neuron whose current is its input)
     needs = [p.bias is not None and p.neuron.current for p in plans]
@@ -291,6 +297,11 @@ def _scale_layers(plans: list[_Plan], input_size: int, meta: dict, dt: float, ro
         voltage_bias = p.bias * gain if p.bias is not None and not nrn.current else None
         if nrn.v_bias is not None:                        # an integrator's v_leak (nodes.py)
             voltage_bias = nrn.v_bias if voltage_bias is None else voltage_bias + nrn.v_bias
+        if precision == "float":
+            layers.append(float_import.layer(k, p, nrn, mats, voltage_bias, on, path))
+            if nrn.threshold is None:
+                li_scale = float_import.SCALE
+            continue
         decays = []
         for frac, what in ((nrn.a, "current decay 4096*dt/tau_syn"), (nrn.b, "voltage decay 4096*dt/tau_mem")):
             d = scale.decay(frac, f"{nrn.kind} {p.name!r} {what}")
@@ -343,7 +354,7 @@ def _scale_layers(plans: list[_Plan], input_size: int, meta: dict, dt: float, ro
             bias[-1] = s.v_th_mant + 1
         layers.append(Layer(k, "dense", size, s.v_th_mant, i_decay, v_decay, weight, bias,
                             delay if np.any(delay) else None, weight_rec))
-    if recorded and len(recorded) == len(layers):
+    if recorded and len(recorded) == len(layers) and precision == "fixed":
         for l, rec in zip(layers, recorded):
             if (l.i_decay, l.v_decay, l.v_th_mant) != (rec["iDecay"], rec["vDecay"], rec["vThMant"]):
                 raise BeamnetError(f"{path}: layer {l.index} parameters disagree with the Loihi "
@@ -353,6 +364,7 @@ def _scale_layers(plans: list[_Plan], input_size: int, meta: dict, dt: float, ro
     attrs["beamnet_format"] = FORMAT_VERSION
     attrs["nir_dt"] = dt
     attrs["nir_source"] = meta.get("source", "nir")
+    float_import.mark(attrs, precision)
     if any(on):
         attrs[channels.ATTR] = channels.encode(on)
     else:
@@ -378,14 +390,15 @@ def write_netx_layers(imported: NirImport) -> NetxWriter:
 
 
 def import_nir(source: str | Path, out: str | Path, *, force: bool = False, dt: float | None = None,
-               tolerance: float = GRID_TOLERANCE, round_off_grid: bool = False):
+               tolerance: float = GRID_TOLERANCE, round_off_grid: bool = False, precision: str = "fixed"):
     """Write the NIR graph in ``source`` as a NetX file ``out`` (atomic; never overwrites
     without ``force``; read back before it is published); nothing is written if the graph
     cannot be carried. Returns a NirImport (dense chains) or a ConvImport (conv graphs)."""
     source, out = Path(source), Path(out)
     outputs.check([outputs.Out(out, "--output", force=force)], inputs=[source])
     graph = read_nir(source)
-    imported = nir_to_layers(graph, source, dt=dt, tolerance=tolerance, round_off_grid=round_off_grid)
+    imported = nir_to_layers(graph, source, dt=dt, tolerance=tolerance, round_off_grid=round_off_grid,
+                             precision=precision)
     if isinstance(imported, conv_mod.ConvImport):
         imported.write(out, force=force)
     else:

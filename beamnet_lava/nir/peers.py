@@ -439,22 +439,36 @@ def norse_unbatched_layers(graph, spikes: np.ndarray, dt: float = DT) -> list[np
     return [np.stack(o) for o in out]
 
 
-def saccade_frames(n: int, steps: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """N-MNIST-format inputs without N-MNIST: ``n`` scikit-learn digits (upscaled 3x to 24 x 24)
-    recorded by the simulated saccades of :mod:`beamnet_lava.data.saccade` on a 34 x 34 sensor
-    (amplitude 10 px), binned at 1 ms as the NIR paper feeds its CNN (tonic's ``ToFrame``,
-    ``time_window=1e3``: channel = polarity) and clipped to 0/1. Returns ``(frames (n, steps,
-    2, 34, 34) bool, labels)``."""
-    from beamnet_lava.data.images import load_digits
-    from beamnet_lava.data.saccade import SaccadeParams, images_to_events
+def saccade_frames(n: int, steps: int = 300, seed: int = 0, source: str = "mnist",
+                   data_dir: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """N-MNIST-format inputs, binned at 1 ms as the NIR paper feeds its CNN (tonic's ``ToFrame``,
+    ``time_window=1e3``: channel = polarity) and clipped to 0/1. ``source="mnist"``: the first
+    ``n`` MNIST test digits (IDX files in ``data_dir``), 28 x 28 on a 34 x 34 sensor as N-MNIST
+    records them, through the simulated saccades of :mod:`beamnet_lava.data.saccade` with
+    ``beamnet-lava data saccade --source mnist``'s defaults; ``source="digits"``: ``n``
+    scikit-learn digits (drawn with ``seed``, upscaled 3x to 24 x 24, amplitude 10 px). Returns
+    ``(frames (n, steps, 2, 34, 34) bool, labels)``."""
+    from beamnet_lava.data.saccade import DEFAULTS, SaccadeParams, images_to_events
 
-    x, y, _ = load_digits()
-    pick = np.random.default_rng(seed).choice(len(x), n, replace=False)
-    params = SaccadeParams(scale=3, amplitude=10.0)
-    events = images_to_events(x[pick].reshape(n, 8, 8), params)
+    if source == "mnist":
+        from beamnet_lava.data.images import mnist_parts
+
+        parts = dict((name, (x, y)) for name, x, y in mnist_parts(data_dir))
+        if "t10k" not in parts:
+            raise ValueError(f"{data_dir}: no MNIST test set (t10k-*) found")
+        x, y = parts["t10k"]
+        if n > len(x):
+            raise ValueError(f"{n} samples asked, the MNIST test set has {len(x)}")
+        images, labels, params = x[:n].reshape(n, 28, 28), y[:n], DEFAULTS["mnist"]
+    else:
+        from beamnet_lava.data.images import load_digits
+
+        x, y, _ = load_digits()
+        pick = np.random.default_rng(seed).choice(len(x), n, replace=False)
+        images, labels, params = x[pick].reshape(n, 8, 8), y[pick], SaccadeParams(scale=3, amplitude=10.0)
     frames = np.zeros((n, steps, 2, 34, 34), bool)
-    for k, ev in enumerate(events):
+    for k, ev in enumerate(images_to_events(images, params)):
         t = ev["t"] // 1000
         keep = t < steps
         frames[k, t[keep], ev["p"][keep], ev["y"][keep], ev["x"][keep]] = True
-    return frames, y[pick]
+    return frames, labels

@@ -3,7 +3,8 @@
 - ``fixed``: lava-dl's stock ``lava.lib.dl.netx.hdf5.Network`` (bit-accurate
   LIF and Dense models), so what runs is exactly what lava-dl users get.
 - ``float``: the same topology from lava-nc's ``Dense`` and ``LIFReset``
-  floating-point models. NetX stores hardware integers, which the float models
+  floating-point models (a ``dense_rec`` layer: a second ``Dense`` from the layer's
+  spikes into its own input). NetX stores hardware integers, which the float models
   do not interpret, so parameters are converted to the float models' units:
   weights ``w * 2**exp`` (the float Dense ignores ``weight_exp``), decays
   ``iDecay / 4096`` and ``vDecay / 4096``, threshold ``vThMant`` and bias
@@ -70,7 +71,10 @@ class NetxSpec(LavaSpec):
 
     def check(self, precision: str) -> None:
         from beamnet_lava.errors import BeamnetError
+        from beamnet_lava.nir import float_import
 
+        if precision == "fixed":
+            float_import.refuse(self.path, self.net.attrs, "run in fixed point (--precision fixed)")
         if precision == "fixed" and self.net.layers[0].kind == "input":
             # lava-dl 0.6's netx Input block fails to compile on lava-nc 0.10's CPU backend
             # ("No subcompiler exists for ... PyInputModel"); say so before Lava does.
@@ -80,8 +84,6 @@ class NetxSpec(LavaSpec):
                                "input block")
         if precision == "float" and any(l.delay is not None for l in self.net.layers):
             raise BeamnetError(f"{self.path}: synaptic delays run only with --precision fixed")
-        if precision == "float" and any(l.weight_rec is not None for l in self.net.layers):
-            raise BeamnetError(f"{self.path}: recurrent (dense_rec) layers run only with --precision fixed")
 
     def build(self, window: int, precision: str) -> "LavaGraph":
         return build(self.net, window, precision, self.lanes)
@@ -202,6 +204,13 @@ def _build_float(net: NetxNetwork, window: int, first: int, lanes: int = 1) -> L
                          reset_interval=window, reset_offset=first + 1 + i)
         neuron = MembraneReadout(**constants) if graded[i] else LIFReset(vth=float(layer.v_th_mant), **constants)
         syn = None if layer.kind == "input" else lanes_mod.synapse(layer.weight.astype(float), lanes)
+        if layer.weight_rec is not None:
+            # a dense_rec layer: its own spikes through a second Dense into the same InPort
+            # (Lava sums an InPort's connections); the Dense's one-step buffer makes a spike at
+            # step t reach the current at t + 1, as lava-dl's recurrent block and nirtorch's back edge
+            rec = lanes_mod.synapse(layer.weight_rec.astype(float), lanes)
+            neuron.s_out.connect(rec.s_in)
+            rec.a_out.connect(neuron.a_in)
         pairs.append((syn, neuron))
     return _chain(pairs, [lanes * l.size for l in net.layers], first, graded)
 

@@ -295,6 +295,10 @@ class LavadlRun:
 
     def __init__(self, net: LavadlNetwork, options: LavadlOptions) -> None:
         self.net, self.options = net, options
+        if options.precision == "fixed":
+            from beamnet_lava.nir import float_import
+
+            float_import.refuse(net.path, net.attrs, "run in fixed point (--precision fixed)")
         if options.precision == "float" and net.sdnn:
             raise BeamnetError(f"{net.path}: SDNN layers run in fixed point, as lava-dl's netx "
                                "builds them (their exponents have no float form); use --precision fixed")
