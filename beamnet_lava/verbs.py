@@ -166,7 +166,7 @@ def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = No
         workers = 2
     if precision == "fixed":
         _refuse_float_import(netx_file, "run in fixed point (--precision fixed)")
-    with netx_view(netx_file) as path:
+    with netx_view(netx_file, precision) as path:      # a .nir file in float: its float import
         if inputs is not None and (workers is not None or address is not None):
             from beamnet_lava.sweep.shard import run_inputs_sharded
 

@@ -31,7 +31,10 @@ With ``--paper`` instead: the networks of the NIR paper (Pedersen et al., Nat. C
    as N-MNIST, through the simulated saccades of ``data saccade --source mnist``, 1 ms bins as
    the paper; ``--cnn-input digits``: scikit-learn digits upscaled 3x instead): per-layer
    identical spike entries against Norse's ``from_nir`` stepped one sample at a time, class
-   agreement and each simulation's accuracy (300 steps). ``--only lif|braille|cnn`` runs parts.
+   agreement and each simulation's accuracy (300 steps). ``--only lif|braille|cnn`` runs parts;
+   ``--precision float`` (repeatable with ``fixed``) runs 5-7 on ``import --precision float``
+   files with Lava's floating-point models (the LIF also against the paper's own
+   ``lif_lava_cpu_float.csv``).
 
 With ``--li``: leaky-integrator readouts (NIR ``LI``), on graphs Norse writes itself:
 
@@ -47,7 +50,8 @@ With ``--li``: leaky-integrator readouts (NIR ``LI``), on graphs Norse writes it
 
     python benchmarks/bench_nir.py [--run-dir DIR] [--samples 20] [--steps 200] [--json OUT]
     python benchmarks/bench_nir.py --paper [--samples 32] [--steps 256] [--cnn-samples 100]
-                                   [--cnn-input mnist|digits] [--only lif|braille|cnn] [--json OUT]
+                                   [--cnn-input mnist|digits] [--only lif|braille|cnn]
+                                   [--precision fixed|float ...] [--json OUT]
 With ``--split``: what exact weights beyond Loihi's 8-bit mantissa would buy on the Braille
 graphs (docs/nir.md, "Splitting weights over stock Dense connections"):
 
@@ -61,8 +65,19 @@ graphs (docs/nir.md, "Splitting weights over stock Dense connections"):
    needs, the largest per-step synaptic input (lava-nc's bit-accurate LIF declares ``a_in``
    16-bit) and 24-bit current wraps.
 
+With ``--bias-exact``: whether the bias grid alone causes the biased Braille graph's output miss
+(docs/nir.md, "Exact biases with 8-bit weights"):
+
+10. the same integer emulation (``lava_integer_step``, checked equal to our Lava run of today's
+    import) on ``braille_noDelay_bias_zero.nir`` with today's integers scaled by ``2^k``
+    (k = 2, 4, 6, 8: the input and recurrent weights keep today's 8-bit rounding, the state's
+    truncation becomes finer), the bias column (the always-on unit's weights: a stock ``Dense``
+    of its own, which could take a finer weight exponent) kept on today's grid or exact at the
+    finer one; spike entries identical to snnTorch's neurons and to Norse.
+
     python benchmarks/bench_nir.py --li [--samples 32] [--steps 256] [--json OUT]
     python benchmarks/bench_nir.py --split [--samples 32] [--steps 256] [--json OUT]
+    python benchmarks/bench_nir.py --bias-exact [--samples 32] [--steps 256] [--json OUT]
 """
 from __future__ import annotations
 
@@ -257,6 +272,95 @@ def split_weights(samples: int, steps: int) -> dict:
     return report
 
 
+def lava_integer_step(layers, x: np.ndarray, steps: int, on_input: int) -> tuple[list[np.ndarray], list[int]]:
+    """A numpy emulation of Lava's integer CUBA step (lava-nc's ``AbstractPyLifModelFixed``:
+    decays truncated toward zero, synaptic input << 6, neuron bias << 6, 24-bit current wrap,
+    voltage clip, strict threshold ``vth << 6``, reset to 0) on NetX-style integer layers
+    ``(weight, weight_rec, bias, vth, iDecay, vDecay)`` in the input's time base. Returns every
+    layer's spikes (always-on neurons included) and each layer's largest per-step synaptic input."""
+    n = len(x)
+    pre = x.astype(np.int64)
+    if on_input:
+        pre = np.concatenate([pre, np.ones((n, steps, 1), np.int64)], axis=2)
+    out_layers, a_max = [], []
+    for w, r, bias, vth, i_d, v_d in layers:
+        size = w.shape[0]
+        u = np.zeros((n, size), np.int64)
+        v, z = u.copy(), u.copy()
+        b = np.zeros(size, np.int64) if bias is None else bias.astype(np.int64) << 6
+        out = np.zeros((n, steps, size), bool)
+        top = 0
+        for t in range(steps):
+            a = pre[:, t] @ w.T + (0 if r is None else z @ r.T)
+            top = max(top, int(np.abs(a).max()))
+            du = u * (4096 - i_d)
+            u = np.sign(du) * (np.abs(du) >> 12) + (a << 6)
+            u = (u + (1 << 23)) % (1 << 24) - (1 << 23)
+            dv = v * (4096 - v_d)
+            v = np.clip(np.sign(dv) * (np.abs(dv) >> 12) + u + b, -(1 << 23) + 1, (1 << 23) - 1)
+            z = (v > (vth << 6)).astype(np.int64)
+            v[z == 1] = 0
+            out[:, t] = z == 1
+        out_layers.append(out)
+        a_max.append(top)
+        pre = out.astype(np.int64)
+    return out_layers, a_max
+
+
+def bias_exact(work: Path, samples: int, steps: int) -> dict:
+    """Item 10 of the module doc."""
+    from beamnet_lava.nir import channels
+    from beamnet_lava.nir.importer import layer_plans
+
+    path = reference_dir() / "nir-paper/03_rnn/braille_noDelay_bias_zero.nir"
+    graph = read_nir(path)
+    import_nir(path, work / "fixed.net", force=True)
+    net = read_netx(work / "fixed.net")
+    on = channels.of(net)
+    plans = layer_plans(graph, path)
+    today = [(l.weight.astype(np.int64), None if l.weight_rec is None else l.weight_rec.astype(np.int64),
+              l.bias, int(l.v_th_mant), int(l.i_decay), int(l.v_decay)) for l in net.layers]
+    # each layer's bias weights: the last column of its input weights (the always-on unit below)
+    exact_bias = []
+    for p, l in zip(plans, net.layers):
+        s = l.v_th_mant / p.neuron.threshold
+        col = np.zeros(l.size)
+        if p.bias is not None:
+            col[:p.neuron.size] = p.bias * p.neuron.gain * s
+        exact_bias.append(col)
+    inputs = {"random p=0.1": np.random.default_rng(3).random((samples, steps, 12)) < 0.1,
+              "Braille-shaped": braille_shaped(samples, steps, 4)}
+    report: dict = {"vThMant_today": [l[3] for l in today], "always_on": on}
+    for name, x in inputs.items():
+        sn, no = snntorch_chain(graph, x), norse_layers(graph, x)
+        strip = lambda layers: channels.strip(net, layers, axis=2)   # noqa: E731
+        lava = lava_layers(work / "fixed.net", x, work)
+        emu, _ = lava_integer_step(today, x, steps, on[0])
+        rows = {"emulation_equals_lava_run": all(np.array_equal(a, b) for a, b in zip(strip(emu), lava)),
+                "today (Lava run)": {"vs_snntorch": [float((a == b).mean()) for a, b in zip(lava, sn)],
+                                     "vs_norse": [float((a == b).mean()) for a, b in zip(lava, no)]}}
+        for k in (2, 4, 6, 8):
+            for variant in ("bias on today's grid", "bias exact"):
+                layers = []
+                for (w, r, b, vth, i_d, v_d), col in zip(today, exact_bias):
+                    w = w << k
+                    if variant == "bias exact" and np.any(col):
+                        w = w.copy()
+                        w[:, -1] = np.round(col * (1 << k)).astype(np.int64)
+                    layers.append((w, None if r is None else r << k, None if b is None else b << k,
+                                   vth << k, i_d, v_d))
+                ours, a_max = lava_integer_step(layers, x, steps, on[0])
+                ours = strip(ours)
+                rows[f"x{1 << k} {variant}"] = {
+                    "vs_snntorch": [float((a == b).mean()) for a, b in zip(ours, sn)],
+                    "vs_norse": [float((a == b).mean()) for a, b in zip(ours, no)],
+                    "bias_step_of_threshold": [1 / vth if variant != "bias exact" else 1 / (vth << k)
+                                               for (_, _, _, vth, _, _) in today],
+                    "max_synaptic_input_per_step": a_max}
+        report[name] = rows
+    return report
+
+
 def reference_dir() -> Path:
     here = Path(__file__).resolve().parents[1]
     for p in (os.environ.get("BEAMNET_REFERENCE"), here.parent / "shared/data/reference",
@@ -288,46 +392,57 @@ PARTS = ("lif", "braille", "cnn")
 
 
 def paper(work: Path, samples: int, steps: int, cnn_samples: int = 20, parts: tuple[str, ...] = PARTS,
-          cnn_input: str = "mnist") -> dict:
+          cnn_input: str = "mnist", precisions: tuple[str, ...] = ("fixed",)) -> dict:
+    """Fixed-point results at the top level, a float import's (``import --precision float`` run
+    with ``--precision float``) under ``"float"``."""
     ref = reference_dir()
     report: dict = {"reference": str(ref)}
-    if "lif" in parts:
-        report["lif"] = paper_lif(work, ref)
-    if "braille" in parts:
-        report["braille"] = paper_braille(work, ref, samples, steps)
-    if "cnn" in parts:
-        report["cnn"] = cnn(work, ref, cnn_samples, 300, cnn_input)
+    for precision in precisions:
+        sub: dict = {}
+        if "lif" in parts:
+            sub["lif"] = paper_lif(work, ref, precision)
+        if "braille" in parts:
+            sub["braille"] = paper_braille(work, ref, samples, steps, precision)
+        if "cnn" in parts:
+            sub["cnn"] = cnn(work, ref, cnn_samples, 300, cnn_input, precision)
+        if precision == "fixed":
+            report.update(sub)
+        else:
+            report[precision] = sub
     return report
 
 
-def paper_lif(work: Path, ref: Path) -> dict:
+def paper_lif(work: Path, ref: Path, precision: str = "fixed") -> dict:
     lif_dir = ref / "nir-paper/01_lif"
     exact = np.loadtxt(lif_dir / "lif_exact.csv", delimiter=",")
     report: dict = {}
-    for rounded in (False, True):
-        imported = import_nir(lif_dir / "lif_norse.nir", work / "lif.net", force=True, round_off_grid=rounded)
-        ours = lava_layers(work / "lif.net", exact[:, 0].reshape(1, -1, 1).astype(bool), work)[0][0, :, 0]
+    for rounded in ((False, True) if precision == "fixed" else (False,)):
+        imported = import_nir(lif_dir / "lif_norse.nir", work / "lif.net", force=True, round_off_grid=rounded,
+                              precision=precision)
+        ours = lava_layers(work / "lif.net", exact[:, 0].reshape(1, -1, 1).astype(bool), work,
+                           precision)[0][0, :, 0]
         report["--round" if rounded else "plain"] = {
             "lava_spike_steps": np.flatnonzero(ours).tolist(),
             "exact_spike_steps": np.flatnonzero(exact[:, 2]).tolist(),
-            "paper_lava_cpu_steps": np.flatnonzero(np.loadtxt(lif_dir / "lif_lava_cpu_fixed.csv",
-                                                              delimiter=",")[:, 2]).tolist(),
+            **{f"paper_lava_cpu_{p}_steps": np.flatnonzero(np.loadtxt(lif_dir / f"lif_lava_cpu_{p}.csv",
+                                                                      delimiter=",")[:, 2]).tolist()
+               for p in ("fixed", "float")},
             "import": imported.describe()}
     return report
 
 
-def paper_braille(work: Path, ref: Path, samples: int, steps: int) -> dict:
+def paper_braille(work: Path, ref: Path, samples: int, steps: int, precision: str = "fixed") -> dict:
     report: dict = {}
     inputs = {"random p=0.1": np.random.default_rng(3).random((samples, steps, 12)) < 0.1,
               "braille-shaped": braille_shaped(samples, steps, 4)}
     for path in (ref / "nir-paper/03_rnn/braille_noDelay_bias_zero.nir",
                  ref / "nir-paper/03_rnn/braille_noDelay_noBias_subtract.nir", ref / "norse/braille.nir"):
         name = f"{path.parent.name}/{path.name}"
-        imported = import_nir(path, work / "braille.net", force=True)
+        imported = import_nir(path, work / "braille.net", force=True, precision=precision)
         rows: dict = {"import": imported.describe()}
         for kind, x in inputs.items():
             t0 = time.perf_counter()
-            ours = lava_layers(work / "braille.net", x, work)
+            ours = lava_layers(work / "braille.net", x, work, precision)
             t_lava = time.perf_counter() - t0
             sn = snntorch_chain(read_nir(path), x)
             no = norse_layers(read_nir(path), x)
@@ -347,13 +462,14 @@ def mnist_dir() -> Path:
     raise SystemExit("the MNIST IDX folder (../shared/data/mnist) is missing; set BEAMNET_MNIST")
 
 
-def cnn(work: Path, ref: Path, samples: int, steps: int, source: str = "mnist") -> dict:
+def cnn(work: Path, ref: Path, samples: int, steps: int, source: str = "mnist", precision: str = "fixed") -> dict:
     path = ref / "nir-paper/02_cnn/cnn_sinabs.nir"
-    imported = import_nir(path, work / "cnn.net", force=True)
+    imported = import_nir(path, work / "cnn.net", force=True, precision=precision)
     x, labels = saccade_frames(samples, steps, 0, source=source,
                                data_dir=str(mnist_dir()) if source == "mnist" else None)
     t0 = time.perf_counter()
-    ours = [a.reshape(samples, steps, -1) for a in lava_layers(work / "cnn.net", x.reshape(samples, steps, -1), work)]
+    ours = [a.reshape(samples, steps, -1)
+            for a in lava_layers(work / "cnn.net", x.reshape(samples, steps, -1), work, precision)]
     t_lava = time.perf_counter() - t0
     t0 = time.perf_counter()
     peer = norse_unbatched_layers(read_nir(path), x)
@@ -378,15 +494,21 @@ def main() -> None:
                          "as N-MNIST; IDX files in ../shared/data/mnist or $BEAMNET_MNIST) or of "
                          "scikit-learn digits upscaled 3x (the earlier stand-in)")
     ap.add_argument("--only", choices=PARTS, action="append", help="--paper: run only these parts")
+    ap.add_argument("--precision", choices=("fixed", "float"), action="append",
+                    help="--paper: Lava fixed_pt on the Loihi import (default) and/or Lava floating_pt on "
+                         "`import --precision float` (results under \"float\"); repeat for both")
     ap.add_argument("--li", action="store_true", help="LI readouts on Norse-made graphs instead (docs/nir.md)")
     ap.add_argument("--split", action="store_true", help="exact >8-bit weights on the Braille graph, emulated")
+    ap.add_argument("--bias-exact", action="store_true",
+                    help="8-bit weights with exact biases on the biased Braille graph, emulated")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="beamnet-bench-nir-"))
-    if args.paper or args.li or args.split:
+    if args.paper or args.li or args.split or args.bias_exact:
         result = (paper(work, args.samples, args.steps, args.cnn_samples, tuple(args.only or PARTS),
-                        args.cnn_input) if args.paper
+                        args.cnn_input, tuple(args.precision or ("fixed",))) if args.paper
                   else li_readout(work, args.samples, args.steps) if args.li
+                  else bias_exact(work, args.samples, args.steps) if args.bias_exact
                   else split_weights(args.samples, args.steps))
         text = json.dumps(result, indent=2)
         print(text)

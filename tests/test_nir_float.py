@@ -87,6 +87,42 @@ def test_a_float_import_is_refused_on_every_loihi_path(tmp_path, src):
     assert not (tmp_path / "job").exists()
 
 
+def test_a_norse_li_readout_in_float_follows_norse_within_float32(tmp_path):
+    """Norse's ``Linear -> LIFBoxCell -> Linear -> LIBoxCell`` with its float weights (off
+    Loihi's grid: the fixed import keeps 8 bits, 0.33 % of the range, docs/nir.md): the float
+    import's hidden spikes are Norse's and the readout's membrane is within float32 noise."""
+    import warnings
+
+    import nir
+    import torch
+
+    from beamnet_lava.nir.peers import norse_li_model, norse_sequential_layers
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import norse.torch as norse
+    dt, n_in = 1e-3, 12
+    model = norse_li_model(n_in, 16, 5, dt=dt, on_grid=False)
+    nir.write(tmp_path / "norse.nir", norse.to_nir(model, torch.zeros(n_in), dt=1.0))
+    result = runner.invoke(app, ["import", str(tmp_path / "norse.nir"), "-o", str(tmp_path / "n.net"),
+                                 "--dt", str(dt), "--precision", "float"])
+    assert result.exit_code == 0, result.output
+    x = np.random.default_rng(0).random((4, 120, n_in)) < 0.2
+    hidden, mem = _run(tmp_path / "n.net", x, tmp_path, "--precision", "float")
+    own_hidden, own_mem = norse_sequential_layers(model, x)
+    assert np.array_equal(hidden, own_hidden) and hidden.sum() > 50
+    assert np.abs(mem - own_mem).max() < 1e-5 * np.abs(own_mem).max(), np.abs(mem - own_mem).max()
+
+
+def test_run_of_a_nir_file_in_float_takes_its_float_import(tmp_path):
+    """``run G.nir --precision float`` imports the graph in float on the fly: the biased Braille
+    graph's output matches snnTorch exactly (a fixed-point import run in float would not)."""
+    x = np.random.default_rng(6).random((2, 64, 12)) < 0.1
+    ours = _run(BRAILLE[0], x, tmp_path, "--precision", "float")
+    for a, b in zip(ours, snntorch_chain(read_nir(BRAILLE[0]), x)):
+        assert np.array_equal(a, b)
+
+
 def test_float_and_round_together_and_a_bad_precision_are_one_line(tmp_path):
     result = runner.invoke(app, ["import", str(LIF), "-o", str(tmp_path / "a.net"), "--precision", "float",
                                  "--round"])

@@ -408,8 +408,9 @@ def import_nir(source: str | Path, out: str | Path, *, force: bool = False, dt: 
 
 
 @contextlib.contextmanager
-def netx_view(path: str | Path) -> Iterator[Path]:
-    """``path`` itself for a NetX file; for a NIR file, a temporary imported NetX copy."""
+def netx_view(path: str | Path, precision: str = "fixed") -> Iterator[Path]:
+    """``path`` itself for a NetX file; for a NIR file, a temporary imported NetX copy (Loihi's
+    integers, or with ``precision="float"`` the graph's float parameters)."""
     path = Path(path)
     if not is_nir(path):
         yield path
@@ -417,7 +418,7 @@ def netx_view(path: str | Path) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="beamnet-nir-") as tmp:
         converted = Path(tmp) / f"{path.stem}.net"
         try:
-            yield import_nir(path, converted).path
+            yield import_nir(path, converted, precision=precision).path
         except BeamnetError as exc:         # name the user's file, never our temporary copy
             message = str(exc).replace(str(converted), str(path))
             raise (type(exc)(message) if message != str(exc) else exc) from None
