@@ -1,4 +1,4 @@
-"""Agreement of our Lava fixed_pt runs with snnTorch and Norse through NIR (docs/nir.md).
+"""Agreement of our Lava runs (fixed_pt; floating_pt on float imports) with snnTorch and Norse through NIR (docs/nir.md).
 
 Measured side by side in one run, on the same input spikes:
 

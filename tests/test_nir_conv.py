@@ -38,8 +38,9 @@ def test_a_pool_before_a_conv_or_a_dense_layer_folds_into_it_exactly():
 def test_the_paper_cnn_imports_and_runs_on_lava_close_to_norse(tmp_path):
     """``02_cnn/cnn_sinabs.nir`` (Sinabs: Conv2d, IF, SumPool2d, Flatten, Affine): 3 conv and
     2 dense layers of IF neurons (iDecay 4096, vDecay 0), read back by the lava-dl reader;
-    on N-MNIST-format inputs (MNIST test digits through the simulated saccades) Lava's spikes are those of the imported integers, close to
-    Norse's simulation of the file (docs/nir.md: 20 samples x 300 steps measured)."""
+    on N-MNIST-format inputs (MNIST test digits through the simulated saccades) Lava's spikes
+    are those of the imported integers, close to Norse's simulation of the file (docs/nir.md:
+    100 samples x 300 steps measured)."""
     imported = import_nir(CNN, tmp_path / "cnn.net")
     net = read_lavadl(tmp_path / "cnn.net")
     assert [b.kind for b in net.blocks] == ["input", "conv", "conv", "conv", "flatten", "dense", "dense"]
