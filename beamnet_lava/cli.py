@@ -218,7 +218,7 @@ def run(
     dataset: DatasetOpt("digits, mnist, an event or a sequence dataset (see train) [default: the one the file was trained on].") = None,
     samples: Optional[int] = typer.Option(None, help="How many samples of the split to run [default: all]."),
     part: str = typer.Option("test", help="Split part: train, val or test."),
-    precision: PrecisionOpt("fixed (bit-accurate, Loihi semantics) or float.") = "fixed",
+    precision: PrecisionOpt("fixed (bit-accurate, Loihi semantics) or float [default fixed; float for a float NIR import].") = None,
     backend: Backend = typer.Option("cpu", help="cpu (Lava simulator) or loihi2 (needs Intel's lava-loihi)."),
     time_steps: Optional[int] = typer.Option(None, help="Steps per sample [default: recorded in the file]; with --inputs of static images (lava-dl input blocks), the window of each."),
     data_dir: DataDir() = None,
@@ -236,13 +236,14 @@ def run(
     address: Optional[str] = typer.Option(None, help="An existing Ray cluster (e.g. 10.0.0.5:6379) to shard over (with --workers; alone: 2 workers) [default: an embedded local Ray]."),
 ) -> None:
     """Run an exported network on Lava and compare it with the training model."""
+    precision = verbs.run_precision(netx_file, _value(precision))
     report = verbs.run(netx_file, dataset=_value(dataset), samples=samples, part=part,
-                       precision=_value(precision), backend=_value(backend), time_steps=time_steps,
+                       precision=precision, backend=_value(backend), time_steps=time_steps,
                        data_dir=data_dir, seed=seed, timeout=timeout, chunk=chunk, lanes=lanes, loop=loop,
                        energy_constants=energy_constants, json_out=json_out, inputs=inputs,
                        record=record, force=force, workers=workers, address=address)
     if inputs is not None:
-        present.input_run(report, json_out, _value(precision), netx_file, record)
+        present.input_run(report, json_out, precision, netx_file, record)
     else:
         present.lava_run(report, json_out, netx_file)
 

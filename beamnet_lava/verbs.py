@@ -132,14 +132,15 @@ def import_(nir_file: Path, output: Path, *, force: bool = False, dt: float | No
 
 
 def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = None, part: str = "test",
-        precision: str = "fixed", backend: str = "cpu", time_steps: int | None = None,
+        precision: str | None = None, backend: str = "cpu", time_steps: int | None = None,
         data_dir: str | None = None, seed: int | None = None, timeout: float = 300.0, chunk: int = 32,
         lanes: str | None = None, loop: bool | None = None, energy_constants: Path | None = None,
         json_out: str | None = None, inputs: Path | None = None, record: Path | None = None,
         force: bool = False, workers: int | None = None, address: str | None = None):
     """``run``: a dataset run (a RunReport) or, with ``inputs``, a run of the user's spikes (a dict);
     ``workers``/``address``: the samples (of the dataset or of ``inputs``) sharded over Ray
-    (sweep/shard.py; a dataset run shards its Lava simulation, sim_cpu/shards.py)."""
+    (sweep/shard.py; a dataset run shards its Lava simulation, sim_cpu/shards.py).
+    ``precision`` None: :func:`run_precision`."""
     from beamnet_lava.deploy.loihi2 import backend as backend_named
     from beamnet_lava.nir.bridge import netx_view
     from beamnet_lava.sim_cpu.dataset_run import run_dataset
@@ -164,6 +165,7 @@ def run(netx_file: Path, *, dataset: str | None = None, samples: int | None = No
                                f"{'it' if len(ignored) == 1 else 'them'}")
     if address is not None and workers is None:
         workers = 2
+    precision = run_precision(netx_file, precision)
     if precision == "fixed":
         _refuse_float_import(netx_file, "run in fixed point (--precision fixed)")
     with netx_view(netx_file, precision) as path:      # a .nir file in float: its float import
@@ -269,19 +271,33 @@ def report(run_dirs: list[Path], output: list[Path], *, title: str | None = None
     return build_report(run_dirs, output, force=force, title=title)
 
 
-def _refuse_float_import(path: Path, what: str) -> None:
-    """One line when ``path`` is a float NIR import (nir/float_import.py) on a Loihi path; any
-    other file (or no file, not HDF5) goes on to the verb's own checks."""
+def _root_attrs(path: Path) -> dict:
+    """An HDF5 file's root attributes; {} for no file or not HDF5 (the verb's own checks say so)."""
     import h5py
-
-    from beamnet_lava.nir import float_import
 
     try:
         with h5py.File(path, "r") as f:
-            attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+            return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
     except (OSError, TypeError, ValueError):
-        return
-    float_import.refuse(path, attrs, what)
+        return {}
+
+
+def run_precision(netx_file: Path, precision: str | None) -> str:
+    """``run``'s Lava precision: as given; else float for a float NIR import (it holds no Loihi
+    integers, nir/float_import.py) and fixed (bit-accurate, Loihi's) for every other file."""
+    from beamnet_lava.nir import float_import
+
+    if precision is not None:
+        return precision
+    return "float" if float_import.is_float(_root_attrs(netx_file)) else "fixed"
+
+
+def _refuse_float_import(path: Path, what: str) -> None:
+    """One line when ``path`` is a float NIR import (nir/float_import.py) on a Loihi path; any
+    other file (or no file, not HDF5) goes on to the verb's own checks."""
+    from beamnet_lava.nir import float_import
+
+    float_import.refuse(path, _root_attrs(path), what)
 
 
 def inspect(netx_file: Path, *, target: str = "loihi2", skip_layers: int = 0, json_out: str | None = None,

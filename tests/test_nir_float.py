@@ -72,11 +72,15 @@ def test_the_paper_cnn_in_float_matches_norse_spike_for_spike(tmp_path):
 
 @pytest.mark.parametrize("src", [BRAILLE[0], CNN], ids=["dense", "conv"])
 def test_a_float_import_is_refused_on_every_loihi_path(tmp_path, src):
-    """Fixed-point run, bundle and inspect: one line, exit 1, nothing written."""
+    """Fixed-point run, bundle and inspect: one line, exit 1, nothing written; a plain ``run``
+    takes the file in float."""
     net = _float_import(src, tmp_path / "f.net")
     shape = (1, 4, 12) if src != CNN else (1, 4, 2 * 34 * 34)
     np.save(tmp_path / "x.npy", np.zeros(shape, bool))
-    for args, what in ((["run", str(net), "--inputs", str(tmp_path / "x.npy")], "fixed point"),
+    result = runner.invoke(app, ["run", str(net), "--inputs", str(tmp_path / "x.npy"), "--json", "-"])
+    assert result.exit_code == 0 and '"precision": "float"' in result.output, result.output
+    for args, what in ((["run", str(net), "--inputs", str(tmp_path / "x.npy"), "--precision", "fixed"],
+                        "fixed point"),
                        (["bundle", str(net), "-o", str(tmp_path / "job"), "--inputs", str(tmp_path / "x.npy")],
                         "bundled"),
                        (["inspect", str(net)], "fitted to Loihi 2")):
@@ -157,3 +161,45 @@ def test_float_round_trip_nir_netx_nir_netx_keeps_the_values(tmp_path, path):
                 np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose([lb.v_th_mant, lb.i_decay, lb.v_decay],
                                    [la.v_th_mant, la.i_decay, la.v_decay], rtol=1e-12)
+
+
+@pytest.mark.parametrize("src", [BRAILLE[0], CNN], ids=["dense", "conv"])
+def test_lava_dl_refuses_a_float_import_and_our_readers_need_its_mark(tmp_path, src):
+    """A float import's neurons are ``CUBA_FLOAT``, a type lava-dl's netx does not build, so
+    lava-dl fails on the file instead of casting its float constants and weights to integers
+    (a different network). Our readers take that type only under the root attribute
+    ``precision = "float"``, and a file so marked only with that type: one line otherwise."""
+    import beamnet_lava.sim_cpu  # noqa: F401  (lava-nc's Python 3.11 shim, before lava-dl)
+    from lava.lib.dl import netx
+
+    net = _float_import(src, tmp_path / "f.net")
+    reader = read_lavadl if src == CNN else read_netx
+    with h5py.File(net, "r") as f:
+        types = {f[f"layer/{k}/neuron/type"][()].decode() for k in f["layer"] if "neuron" in f[f"layer/{k}"]}
+    assert types == {"CUBA_FLOAT"}
+    reader(net)                             # ours reads it
+    copy = tmp_path / "for_lava_dl.net"     # (lava-dl leaves its handle open when it fails)
+    copy.write_bytes(net.read_bytes())
+    with pytest.raises(AttributeError, match="NoneType"):   # lava-dl 0.6: no parameters for the type
+        netx.hdf5.Network(net_config=str(copy))
+    unmarked = tmp_path / "unmarked.net"
+    unmarked.write_bytes(net.read_bytes())
+    with h5py.File(unmarked, "r+") as f:
+        del f.attrs["precision"]
+    with pytest.raises(BeamnetError) as info:     # its float values are not NetX integers
+        reader(unmarked)
+    assert "\n" not in str(info.value) and str(unmarked) in str(info.value)
+    fixed = import_nir(src, tmp_path / "fixed.net").path     # integers, CUBA, no mark
+    with h5py.File(fixed, "r+") as f:
+        layer = next(k for k in f["layer"] if "neuron" in f[f"layer/{k}"])
+        del f[f"layer/{layer}/neuron/type"]
+        f[f"layer/{layer}/neuron/type"] = b"CUBA_FLOAT"
+    with pytest.raises(BeamnetError, match="CUBA_FLOAT.*precision = 'float'") as info:
+        reader(fixed)
+    assert "\n" not in str(info.value)
+    with h5py.File(net, "r+") as f:
+        layer = next(k for k in f["layer"] if "neuron" in f[f"layer/{k}"])
+        del f[f"layer/{layer}/neuron/type"]
+        f[f"layer/{layer}/neuron/type"] = b"CUBA"
+    with pytest.raises(BeamnetError, match="holds CUBA_FLOAT neurons only"):
+        reader(net)

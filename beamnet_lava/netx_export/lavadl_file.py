@@ -39,7 +39,7 @@ from beamnet_lava import budget
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.families.registry import provide
 from beamnet_lava.neurons import fixed_point
-from beamnet_lava.netx_export.netx_file import layer_groups, open_hdf5, read_attrs, read_string
+from beamnet_lava.netx_export.netx_file import FLOAT_NEURON, layer_groups, open_hdf5, read_attrs, read_string
 
 LAVADL = "lavadl"   # the family of stock lava-dl files this reader runs
 KINDS = ("input", "dense", "conv", "pool", "flatten")
@@ -294,7 +294,13 @@ def _neuron(path: Path, g: h5py.Group, where: str, input_block: bool = False) ->
         raise _bad(path, f"{where}/neuron is not a group")
     kind = read_string(n["type"]) if "type" in n else "?"
     w = f"{where}/neuron"
-    if kind in SPIKING:
+    if kind == FLOAT_NEURON and not _FLOATS.get():
+        raise _bad(path, f"{w} has neuron type {FLOAT_NEURON}, a float import's, but the file lacks "
+                         "the root attribute precision = 'float'")
+    if _FLOATS.get() and kind in SPIKING:
+        raise _bad(path, f"{w} has neuron type {kind}; a float import (root attribute precision = "
+                         f"'float') holds {FLOAT_NEURON} neurons only")
+    if kind in SPIKING or kind == FLOAT_NEURON:
         for key in ("vThMant", "iDecay", "vDecay"):
             if key not in n:
                 raise _bad(path, f"{w} ({kind}) has no '{key}'; a CUBA neuron needs vThMant, "

@@ -32,6 +32,16 @@ from beamnet_lava.families.registry import provide
 
 FORMAT_VERSION = 1
 RUNNABLE_NEURONS = ("CUBA", "LOIHI")
+#: the neuron type of a float NIR import (nir/float_import.py): CUBA dynamics with float
+#: constants. A name lava-dl's netx does not build (no "RF" in it), so lava-dl refuses such a
+#: file instead of casting its float constants and weights to integers (a wrong network)
+FLOAT_NEURON = "CUBA_FLOAT"
+
+
+def neuron_types(floats: bool) -> tuple[str, ...]:
+    """The neuron types a file may hold: a float import's (root attribute ``precision =
+    "float"``) only ``FLOAT_NEURON``, any other file CUBA/LOIHI."""
+    return (FLOAT_NEURON,) if floats else RUNNABLE_NEURONS
 
 
 @dataclass
@@ -211,8 +221,12 @@ def _read_neuron(group: h5py.Group, path: Path, where: str, floats: bool = False
         raise _bad(path, f"{where} has no neuron description")
     neuron = group["neuron"]
     ntype = read_string(neuron["type"]) if "type" in neuron else "?"
-    if ntype not in RUNNABLE_NEURONS:
-        raise _bad(path, f"{where} has neuron type '{ntype}'; beamnet-lava runs CUBA/LOIHI neurons only")
+    if ntype not in neuron_types(floats):
+        raise _bad(path, f"{where} has neuron type '{ntype}'; " + (
+            f"a float import (root attribute precision = 'float') holds {FLOAT_NEURON} neurons only"
+            if floats else f"a {FLOAT_NEURON} neuron belongs to a float import, whose root attribute "
+            "precision = 'float' this file lacks" if ntype == FLOAT_NEURON else
+            "beamnet-lava runs CUBA/LOIHI neurons only"))
     vals = [_scalar(neuron, k, path, f"{where}/neuron") for k in ("vThMant", "iDecay", "vDecay")]
     arr = (_finite if floats else _integers)(path, f"{where}/neuron", np.array(vals))
     if "refDelay" in neuron and _scalar(neuron, "refDelay", path, f"{where}/neuron") != 1:

@@ -80,6 +80,7 @@ class ConvImport:
         from beamnet_lava.netx_export.netx_writer import NetxWriter, cuba
 
         w = NetxWriter()
+        kind = float_import.neuron_type(self.attrs)
         for st in self.stages:
             if st.kind == "input":
                 w.input(list(st.shape))
@@ -87,18 +88,18 @@ class ConvImport:
                 w.flatten(list(st.shape))
             elif st.kind == "pool":
                 p = st.conv
-                w.pool(st.weight.astype(np.float64), cuba(st.v_th_mant, st.i_decay, st.v_decay),
+                w.pool(st.weight.astype(np.float64), cuba(st.v_th_mant, st.i_decay, st.v_decay, type=kind),
                        shape=list(st.shape), kernel_size=p["kernel_size"], stride=p["stride"],
                        padding=p["padding"], dilation=p["dilation"])
             elif st.kind == "conv":
                 p = st.conv
-                w.conv(st.weight.astype(np.float64), cuba(st.v_th_mant, st.i_decay, st.v_decay),
+                w.conv(st.weight.astype(np.float64), cuba(st.v_th_mant, st.i_decay, st.v_decay, type=kind),
                        shape=list(st.shape), in_channels=p["in_channels"], out_channels=p["out_channels"],
                        kernel_size=p["kernel_size"], stride=p["stride"], padding=p["padding"],
                        dilation=p["dilation"], groups=p["groups"],
                        bias=None if st.bias is None else st.bias.astype(np.float64))
             else:
-                w.dense(st.weight.astype(np.float64), cuba(st.v_th_mant, st.i_decay, st.v_decay),
+                w.dense(st.weight.astype(np.float64), cuba(st.v_th_mant, st.i_decay, st.v_decay, type=kind),
                         bias=None if st.bias is None else st.bias.astype(np.float64))
         w.attrs(self.attrs)
         return w.publish(out, read_lavadl, force=force, register=False)

@@ -12,7 +12,8 @@ readouts are the fixed import's. No Loihi register holds such values: the file's
 ``precision = "float"`` says so, and every Loihi path (a fixed-point run, ``bundle``, the fit of
 ``inspect``) refuses it in one line. lava-dl's own netx reads NetX parameters as integers
 (``NetDict`` casts ``vThMant``/``iDecay``/``vDecay`` with ``astype(int)``, ``optimize_weight_bits``
-shifts ``weight.astype(int32)``), so it cannot load such a file correctly either.
+shifts ``weight.astype(int32)``), so it would build a different network from it: the neurons are
+written as ``CUBA_FLOAT`` (netx_file.FLOAT_NEURON), a type lava-dl's netx does not build.
 """
 from __future__ import annotations
 
@@ -47,6 +48,15 @@ def mark(attrs: dict[str, Any], precision: str) -> None:
 
 def is_float(attrs: Mapping[str, Any]) -> bool:
     return attrs.get(ATTR) == "float"
+
+
+def neuron_type(attrs: Mapping[str, Any]) -> str:
+    """The NetX neuron type to write: ``CUBA_FLOAT`` for a float import (a type lava-dl's netx
+    does not build, so it refuses the file rather than casting its floats to integers), else
+    ``CUBA``."""
+    from beamnet_lava.netx_export.netx_file import FLOAT_NEURON
+
+    return FLOAT_NEURON if is_float(attrs) else "CUBA"
 
 
 def refuse(path: object, attrs: Mapping[str, Any], what: str) -> None:

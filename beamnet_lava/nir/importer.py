@@ -380,8 +380,9 @@ def _scale_layers(plans: list[_Plan], input_size: int, meta: dict, dt: float, ro
 def write_netx_layers(imported: NirImport) -> NetxWriter:
     """Stock NetX ``layer/<i>`` groups (slayer's keys) for CUBA layers, through the one writer."""
     w = NetxWriter()
+    kind = float_import.neuron_type(imported.attrs)
     for l in imported.layers:
-        w.dense(l.weight.astype(np.float64), cuba(l.v_th_mant, l.i_decay, l.v_decay), shape=l.size,
+        w.dense(l.weight.astype(np.float64), cuba(l.v_th_mant, l.i_decay, l.v_decay, type=kind), shape=l.size,
                 weight_rec=None if l.weight_rec is None else l.weight_rec.astype(np.float64),
                 delay=None if l.delay is None else l.delay.astype(np.float64),
                 bias=None if l.bias is None else l.bias.astype(np.float64))
