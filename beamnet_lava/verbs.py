@@ -272,9 +272,12 @@ def report(run_dirs: list[Path], output: list[Path], *, title: str | None = None
 
 
 def _root_attrs(path: Path) -> dict:
-    """An HDF5 file's root attributes; {} for no file or not HDF5 (the verb's own checks say so)."""
+    """An HDF5 file's root attributes; {} for no regular file or not HDF5 (the verb's own checks
+    say so). A named pipe is never opened: reading one would wait for a writer forever."""
     import h5py
 
+    if not Path(path).is_file():
+        return {}
     try:
         with h5py.File(path, "r") as f:
             return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
