@@ -435,6 +435,9 @@ class BeamnetConfig(TrainConfig):
                                      # potentials when the first memory spike falls); evidential: w_ij
                                      # learn the evidential loss through the spike counts (surrogate)
     race_temperature: float = 0.1    # softmax temperature of the race loss, in theta_0
+    race_label_smoothing: float = 0.0  # label smoothing of the race loss (0: none; docs/beamnet.md)
+    race_rank_weight: float = 0.0    # weight of the correctness-ranking loss on the race's confidence
+                                     # (CRL, Moon et al. 2020; 0: off; docs/beamnet.md, issue 29)
     augment_shift: int = 0           # training images moved by up to this many pixels (0: off)
     input_dropout: float = 0.0       # share of input spikes silenced in each training sample
     rate_weight: float = 0.0         # firing-rate regulariser toward rate_target
@@ -509,6 +512,10 @@ class BeamnetConfig(TrainConfig):
                   "window) or probe (plus a probe window read as posterior samples)")
         if not self.probe_tau > 0:
             _fail("probe_tau", self.probe_tau, "must be > 0 steps (the latency weight's time constant)")
+        if not 0 <= self.race_label_smoothing < 1:
+            _fail("race_label_smoothing", self.race_label_smoothing, "must be a fraction in [0, 1)")
+        if not self.race_rank_weight >= 0:
+            _fail("race_rank_weight", self.race_rank_weight, "must be >= 0 (0: off)")
         if not self.probe_delta >= 0:
             _fail("probe_delta", self.probe_delta, "must be >= 0 (the probe window's noise scale; 0: none)")
         if not 0 < self.rate_target < 1:
