@@ -436,6 +436,8 @@ class BeamnetConfig(TrainConfig):
                                      # learn the evidential loss through the spike counts (surrogate)
     race_temperature: float = 0.1    # softmax temperature of the race loss, in theta_0
     race_label_smoothing: float = 0.0  # label smoothing of the race loss (0: none; docs/beamnet.md)
+    weight_average_epochs: int = 0   # stochastic weight averaging: keep the mean of the weights of the
+                                     # last k epochs (0: off; docs/beamnet.md, issue 29)
     race_rank_weight: float = 0.0    # weight of the correctness-ranking loss on the race's confidence
                                      # (CRL, Moon et al. 2020; 0: off; docs/beamnet.md, issue 29)
     augment_shift: int = 0           # training images moved by up to this many pixels (0: off)
@@ -514,6 +516,9 @@ class BeamnetConfig(TrainConfig):
             _fail("probe_tau", self.probe_tau, "must be > 0 steps (the latency weight's time constant)")
         if not 0 <= self.race_label_smoothing < 1:
             _fail("race_label_smoothing", self.race_label_smoothing, "must be a fraction in [0, 1)")
+        if not 0 <= self.weight_average_epochs <= self.epochs:
+            _fail("weight_average_epochs", self.weight_average_epochs,
+                  f"must be in 0..epochs={self.epochs} (0: off)")
         if not self.race_rank_weight >= 0:
             _fail("race_rank_weight", self.race_rank_weight, "must be >= 0 (0: off)")
         if not self.probe_delta >= 0:

@@ -161,6 +161,7 @@ def test_zero_mean_init_ignores_brightness_and_keeps_weight_resolution():
     ({"weight_objective": "hebb"}, "race or evidential"), ({"augment_shift": 9}, "augment_shift"),
     ({"input_dropout": 1.0}, "input_dropout"), ({"race_temperature": 0.0}, "race_temperature"),
     ({"race_label_smoothing": 1.0}, "race_label_smoothing"), ({"race_rank_weight": -0.5}, "race_rank_weight"),
+    ({"weight_average_epochs": 11}, "weight_average_epochs"),
 ])
 def test_theory_checks_cite_their_source(overrides, needle):
     from beamnet_lava.config import from_dict
@@ -279,6 +280,32 @@ def test_rank_loss_orders_the_race_confidence_by_past_correctness():
                 abs(correctness[i] - correctness[j]) - 1e-3
     equal = rank_loss(race_scores(race, classes, 3, 0.1), np.full(6, 0.5))
     assert float(equal.detach()) == 0.0                            # no history difference: no loss
+
+
+def test_weight_averaging_puts_the_mean_of_the_last_epochs_in_the_model():
+    """weight_average_epochs = k: in each of the last k epochs the model holds the running mean
+    of those epochs' weights (validated, kept as best); training resumes from its own weights."""
+    import torch
+
+    from beamnet_lava.config import BeamnetConfig
+    from beamnet_lava.training.beamnet_train import average_in
+
+    cfg = BeamnetConfig(epochs=4, weight_average_epochs=2)
+    w = torch.zeros(3, dtype=torch.float64)
+    averaged: list = [None]
+    seen = {}
+    for epoch in range(1, 5):
+        with torch.no_grad():
+            w.fill_(float(epoch))                    # the epoch's own weights
+        live = average_in(averaged, [w], epoch, cfg)
+        seen[epoch] = (None if live is None else float(live[0][0]), float(w[0]))
+        if live is not None:
+            with torch.no_grad():
+                w.copy_(live[0])
+    assert seen[1] == (None, 1.0) and seen[2] == (None, 2.0)    # before the window: untouched
+    assert seen[3] == (3.0, 3.0)                                 # mean of epoch 3 alone
+    assert seen[4] == (4.0, 3.5)                                 # mean of epochs 3 and 4
+    assert average_in([None], [w], 4, cfg.replace(weight_average_epochs=0)) is None
 
 
 def test_race_potentials_are_taken_when_the_first_spike_falls_and_only_they_train_weights():

@@ -229,6 +229,7 @@ def train_beamnet(cfg: BeamnetConfig, data: Split, out: Path,
     history: list[dict] = []
     best = -1.0
     key = 0
+    averaged: list = [None]         # running mean of the trained tensors (weight_average_epochs)
     right = np.zeros(len(x_tr))     # epochs in which the race picked each sample's label (rank loss)
     t0 = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
@@ -267,16 +268,39 @@ def train_beamnet(cfg: BeamnetConfig, data: Split, out: Path,
             loss_sum += float(loss.detach()) * len(idx)
             correct += float((out_w.alpha.argmax(1).cpu().numpy() == data.y_train[idx]).sum())
             on_batch(epoch, loss_sum / (i + len(idx)))
+        live = average_in(averaged, trained, epoch, cfg)
         res = run_model(model, x_va, keys_va, bidirectional=False)
         val = summarize(model, res, data.y_val)
         history.append({"epoch": epoch, "loss": loss_sum / len(perm), "train_accuracy": correct / len(perm),
                         "val_accuracy": val["accuracy"], "val_active_fraction": val["active_fraction"],
                         "seconds": time.perf_counter() - t0})
         on_epoch(epoch, val["accuracy"])
-        if val["accuracy"] > best:
+        if val["accuracy"] > best and (live is not None or not cfg.weight_average_epochs):
             best = val["accuracy"]
             save_best(model, epoch, best)
+        if live is not None:        # training goes on from the epoch's own weights
+            with torch.no_grad():
+                for p, w in zip(trained, live):
+                    p.copy_(w)
     return model, history
+
+
+def average_in(averaged: list, trained: list[torch.Tensor], epoch: int,
+               cfg: BeamnetConfig) -> list[torch.Tensor] | None:
+    """Stochastic weight averaging (Izmailov et al. 2018) over the last ``weight_average_epochs``
+    epochs: fold this epoch's weights into the running mean ``averaged[0]`` and put the mean in
+    the model (validated and kept as the best checkpoint instead of the epoch's own weights).
+    Returns the epoch's own weights to train on from, or None outside the averaging epochs."""
+    k = cfg.weight_average_epochs
+    if not k or epoch <= cfg.epochs - k:
+        return None
+    live = [p.detach().clone() for p in trained]
+    n = epoch - (cfg.epochs - k)
+    averaged[0] = live if n == 1 else [a + (w - a) / n for a, w in zip(averaged[0], live)]
+    with torch.no_grad():
+        for p, a in zip(trained, averaged[0]):
+            p.copy_(a)
+    return live
 
 
 def evaluate_run(model: BeamNet, data: Split, out: Path) -> dict[str, Any]:
