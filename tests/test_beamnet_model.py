@@ -161,7 +161,8 @@ def test_zero_mean_init_ignores_brightness_and_keeps_weight_resolution():
     ({"weight_objective": "hebb"}, "race or evidential"), ({"augment_shift": 9}, "augment_shift"),
     ({"input_dropout": 1.0}, "input_dropout"), ({"race_temperature": 0.0}, "race_temperature"),
     ({"race_label_smoothing": 1.0}, "race_label_smoothing"), ({"race_rank_weight": -0.5}, "race_rank_weight"),
-    ({"weight_average_epochs": 11}, "weight_average_epochs"),
+    ({"weight_average_epochs": 11}, "weight_average_epochs"), ({"race_objective": "hinge"}, "race_objective"),
+    ({"race_objective": "evidential", "race_label_smoothing": 0.1}, "cross_entropy only"),
 ])
 def test_theory_checks_cite_their_source(overrides, needle):
     from beamnet_lava.config import from_dict
@@ -249,6 +250,25 @@ def test_race_label_smoothing_mixes_the_uniform_target_into_the_race_cross_entro
     got = race_loss(race, classes, labels, 3, 0.1, label_smoothing=0.15)
     assert abs(float(got) - float(want)) < 1e-12
     assert float(got) != float(race_loss(race, classes, labels, 3, 0.1))
+
+
+def test_race_evidential_loss_counts_neurons_at_threshold_as_evidence():
+    """race_objective: evidential: e_c = sum over class c of exp(race / tau) (a neuron at
+    threshold is one unit), the evidential loss on 1 + e; descending it raises the target
+    class's potentials and lowers the others'."""
+    import numpy as np
+    import torch
+
+    from beamnet_lava.training.beamnet_train import evidential_loss, race_evidential_loss
+
+    classes = torch.tensor([0, 0, 1, 2])
+    race = torch.tensor([[0.0, 0.0, -0.1, -0.3]], dtype=torch.float64, requires_grad=True)
+    labels = np.array([0])
+    got = race_evidential_loss(race, classes, labels, 3, 0.1, 0.1)
+    alpha = torch.tensor([[1 + 2.0, 1 + np.exp(-1.0), 1 + np.exp(-3.0)]], dtype=torch.float64)
+    assert abs(float(got.detach()) - float(evidential_loss(alpha, labels, 0.1))) < 1e-12
+    (g,) = torch.autograd.grad(got, race)
+    assert bool((g[0, :2] < 0).all()) and bool((g[0, 2:] > 0).all())
 
 
 def test_rank_loss_orders_the_race_confidence_by_past_correctness():

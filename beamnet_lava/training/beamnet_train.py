@@ -83,6 +83,24 @@ def race_loss(race: torch.Tensor, pattern_class: torch.Tensor, labels: np.ndarra
                            label_smoothing=label_smoothing)
 
 
+RACE_EVIDENCE_MAX = 30.0     # race scores are clamped here before exp (evidence up to e^30)
+
+
+def race_evidential_loss(race: torch.Tensor, pattern_class: torch.Tensor, labels: np.ndarray,
+                         n_classes: int, temperature: float, kl_weight: float) -> torch.Tensor:
+    """The evidential loss (Sensoy et al. 2018, :func:`evidential_loss`) on the race itself.
+
+    Class evidence ``e_c = exp(score_c) = sum_{j in c} exp(race_j / temperature)``: about the
+    number of class-``c`` neurons at threshold when the first spike falls (a neuron
+    ``temperature`` theta below counts e^-1), what the probe window reads as simultaneous
+    first spikes. ``alpha = 1 + e``; the KL term removes evidence from the other classes.
+    Unlike the cross-entropy it is not shift-invariant: it asks for absolute evidence.
+    """
+    scores = race_scores(race, pattern_class, n_classes, temperature)
+    alpha = 1.0 + torch.exp(scores.clamp(max=RACE_EVIDENCE_MAX))
+    return evidential_loss(alpha, labels, kl_weight)
+
+
 def rank_loss(scores: torch.Tensor, correctness: np.ndarray) -> torch.Tensor:
     """Correctness ranking of the race's confidence (CRL, Moon et al. ICML 2020).
 
@@ -247,8 +265,14 @@ def train_beamnet(cfg: BeamnetConfig, data: Split, out: Path,
             key += len(idx)
             loss = evidential_loss(out_w.alpha, data.y_train[idx], kl_w)
             if cfg.train_weights and cfg.weight_objective == "race":
-                loss = loss + race_loss(out_w.race, model.pattern_class, data.y_train[idx],
-                                        data.n_classes, cfg.race_temperature, cfg.race_label_smoothing)
+                if cfg.race_objective == "evidential":
+                    loss = loss + race_evidential_loss(out_w.race, model.pattern_class,
+                                                       data.y_train[idx], data.n_classes,
+                                                       cfg.race_temperature, kl_w)
+                else:
+                    loss = loss + race_loss(out_w.race, model.pattern_class, data.y_train[idx],
+                                            data.n_classes, cfg.race_temperature,
+                                            cfg.race_label_smoothing)
                 if cfg.race_rank_weight > 0:
                     scores = race_scores(out_w.race, model.pattern_class, data.n_classes,
                                          cfg.race_temperature)
