@@ -435,6 +435,13 @@ class BeamnetConfig(TrainConfig):
                                      # potentials when the first memory spike falls); evidential: w_ij
                                      # learn the evidential loss through the spike counts (surrogate)
     race_temperature: float = 0.1    # softmax temperature of the race loss, in theta_0
+    race_objective: str = "cross_entropy"  # the race's loss: cross_entropy | evidential (Sensoy et al.
+                                     # 2018 on evidence exp(class score); docs/beamnet.md, issue 29)
+    race_label_smoothing: float = 0.0  # label smoothing of the race loss (0: none; docs/beamnet.md)
+    weight_average_epochs: int = 0   # stochastic weight averaging: keep the mean of the weights of the
+                                     # last k epochs (0: off; docs/beamnet.md, issue 29)
+    race_rank_weight: float = 0.0    # weight of the correctness-ranking loss on the race's confidence
+                                     # (CRL, Moon et al. 2020; 0: off; docs/beamnet.md, issue 29)
     augment_shift: int = 0           # training images moved by up to this many pixels (0: off)
     input_dropout: float = 0.0       # share of input spikes silenced in each training sample
     rate_weight: float = 0.0         # firing-rate regulariser toward rate_target
@@ -452,6 +459,8 @@ class BeamnetConfig(TrainConfig):
             _fail("weight_init", self.weight_init, "must be zero_mean or proportional")
         if self.weight_objective not in ("race", "evidential"):
             _fail("weight_objective", self.weight_objective, "must be race or evidential")
+        if self.race_objective not in ("cross_entropy", "evidential"):
+            _fail("race_objective", self.race_objective, "must be cross_entropy or evidential")
         if self.patterns not in ("kmeans", "prototype"):
             _fail("patterns", self.patterns, "must be kmeans or prototype")
         positive = ("dt", "tau_spread", "tau_s", "tau_m", "theta_0", "tau_theta", "tau_syn",
@@ -509,6 +518,16 @@ class BeamnetConfig(TrainConfig):
                   "window) or probe (plus a probe window read as posterior samples)")
         if not self.probe_tau > 0:
             _fail("probe_tau", self.probe_tau, "must be > 0 steps (the latency weight's time constant)")
+        if not 0 <= self.race_label_smoothing < 1:
+            _fail("race_label_smoothing", self.race_label_smoothing, "must be a fraction in [0, 1)")
+        if self.race_label_smoothing and self.race_objective != "cross_entropy":
+            _fail("race_label_smoothing", self.race_label_smoothing,
+                  "applies to race_objective=cross_entropy only; set it to 0")
+        if not 0 <= self.weight_average_epochs <= self.epochs:
+            _fail("weight_average_epochs", self.weight_average_epochs,
+                  f"must be in 0..epochs={self.epochs} (0: off)")
+        if not self.race_rank_weight >= 0:
+            _fail("race_rank_weight", self.race_rank_weight, "must be >= 0 (0: off)")
         if not self.probe_delta >= 0:
             _fail("probe_delta", self.probe_delta, "must be >= 0 (the probe window's noise scale; 0: none)")
         if not 0 < self.rate_target < 1:

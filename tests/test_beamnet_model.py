@@ -160,6 +160,9 @@ def test_zero_mean_init_ignores_brightness_and_keeps_weight_resolution():
     ({"time_steps": 20}, "coincidences"), ({"bidirectional": True, "max_windows": 1}, "max_windows >= 2"),
     ({"weight_objective": "hebb"}, "race or evidential"), ({"augment_shift": 9}, "augment_shift"),
     ({"input_dropout": 1.0}, "input_dropout"), ({"race_temperature": 0.0}, "race_temperature"),
+    ({"race_label_smoothing": 1.0}, "race_label_smoothing"), ({"race_rank_weight": -0.5}, "race_rank_weight"),
+    ({"weight_average_epochs": 11}, "weight_average_epochs"), ({"race_objective": "hinge"}, "race_objective"),
+    ({"race_objective": "evidential", "race_label_smoothing": 0.1}, "cross_entropy only"),
 ])
 def test_theory_checks_cite_their_source(overrides, needle):
     from beamnet_lava.config import from_dict
@@ -231,6 +234,98 @@ def test_race_loss_is_cross_entropy_of_class_logsumexp():
     s1, s2 = 0.5, -3.0
     want = -(s1 - math.log(math.exp(s0) + math.exp(s1) + math.exp(s2)))
     assert abs(got - want) < 1e-12
+
+
+def test_race_label_smoothing_mixes_the_uniform_target_into_the_race_cross_entropy():
+    import numpy as np
+    import torch
+
+    from beamnet_lava.training.beamnet_train import race_loss, race_scores
+
+    race = torch.tensor([[0.2, -0.1, 0.05, -0.3], [-0.2, 0.3, 0.0, 0.1]], dtype=torch.float64)
+    classes = torch.tensor([0, 0, 1, 2])
+    labels = np.array([1, 0])
+    logp = torch.log_softmax(race_scores(race, classes, 3, 0.1), dim=1)
+    want = -(0.85 * logp[[0, 1], labels] + 0.05 * logp.sum(1)).mean()     # 0.15 spread over K = 3
+    got = race_loss(race, classes, labels, 3, 0.1, label_smoothing=0.15)
+    assert abs(float(got) - float(want)) < 1e-12
+    assert float(got) != float(race_loss(race, classes, labels, 3, 0.1))
+
+
+def test_race_evidential_loss_counts_neurons_at_threshold_as_evidence():
+    """race_objective: evidential: e_c = sum over class c of exp(race / tau) (a neuron at
+    threshold is one unit), the evidential loss on 1 + e; descending it raises the target
+    class's potentials and lowers the others'."""
+    import numpy as np
+    import torch
+
+    from beamnet_lava.training.beamnet_train import evidential_loss, race_evidential_loss
+
+    classes = torch.tensor([0, 0, 1, 2])
+    race = torch.tensor([[0.0, 0.0, -0.1, -0.3]], dtype=torch.float64, requires_grad=True)
+    labels = np.array([0])
+    got = race_evidential_loss(race, classes, labels, 3, 0.1, 0.1)
+    alpha = torch.tensor([[1 + 2.0, 1 + np.exp(-1.0), 1 + np.exp(-3.0)]], dtype=torch.float64)
+    assert abs(float(got.detach()) - float(evidential_loss(alpha, labels, 0.1))) < 1e-12
+    (g,) = torch.autograd.grad(got, race)
+    assert bool((g[0, :2] < 0).all()) and bool((g[0, 2:] > 0).all())
+
+
+def test_rank_loss_orders_the_race_confidence_by_past_correctness():
+    """CRL (race_rank_weight): descending the loss makes the race's confidence rank the
+    samples by how often the race was right on them, margin |c_i - c_j|; zero once it does."""
+    import numpy as np
+    import torch
+
+    from beamnet_lava.training.beamnet_train import race_scores, rank_loss
+
+    classes = torch.tensor([0, 1, 2])
+    correctness = np.array([0.25, 0.75, 0.5, 0.75, 0.25, 0.5])   # reachable: conf in [1/3, 1]
+    race = torch.tensor([[0.05, 0.0, 0.0]] * 6, dtype=torch.float64, requires_grad=True)
+    conf0 = torch.softmax(race_scores(race, classes, 3, 0.1), 1).max(1).values.detach()
+    assert float(conf0.std()) == 0
+    assert float(rank_loss(race_scores(race, classes, 3, 0.1), correctness).detach()) > 0
+    opt = torch.optim.SGD([race], lr=0.05)
+    for _ in range(400):
+        opt.zero_grad()
+        loss = rank_loss(race_scores(race, classes, 3, 0.1), correctness)
+        loss.backward()
+        opt.step()
+    conf = torch.softmax(race_scores(race, classes, 3, 0.1), 1).max(1).values.detach().numpy()
+    assert float(loss.detach()) < 1e-3
+    pairs = [(i, (i + 1) % 6) for i in range(6)]           # each sample against its batch neighbour
+    for i, j in pairs:
+        if correctness[i] != correctness[j]:
+            assert (conf[i] - conf[j]) * np.sign(correctness[i] - correctness[j]) >= \
+                abs(correctness[i] - correctness[j]) - 1e-3
+    equal = rank_loss(race_scores(race, classes, 3, 0.1), np.full(6, 0.5))
+    assert float(equal.detach()) == 0.0                            # no history difference: no loss
+
+
+def test_weight_averaging_puts_the_mean_of_the_last_epochs_in_the_model():
+    """weight_average_epochs = k: in each of the last k epochs the model holds the running mean
+    of those epochs' weights (validated, kept as best); training resumes from its own weights."""
+    import torch
+
+    from beamnet_lava.config import BeamnetConfig
+    from beamnet_lava.training.beamnet_train import average_in
+
+    cfg = BeamnetConfig(epochs=4, weight_average_epochs=2)
+    w = torch.zeros(3, dtype=torch.float64)
+    averaged: list = [None]
+    seen = {}
+    for epoch in range(1, 5):
+        with torch.no_grad():
+            w.fill_(float(epoch))                    # the epoch's own weights
+        live = average_in(averaged, [w], epoch, cfg)
+        seen[epoch] = (None if live is None else float(live[0][0]), float(w[0]))
+        if live is not None:
+            with torch.no_grad():
+                w.copy_(live[0])
+    assert seen[1] == (None, 1.0) and seen[2] == (None, 2.0)    # before the window: untouched
+    assert seen[3] == (3.0, 3.0)                                 # mean of epoch 3 alone
+    assert seen[4] == (4.0, 3.5)                                 # mean of epochs 3 and 4
+    assert average_in([None], [w], 4, cfg.replace(weight_average_epochs=0)) is None
 
 
 def test_race_potentials_are_taken_when_the_first_spike_falls_and_only_they_train_weights():

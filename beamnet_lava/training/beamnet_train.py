@@ -58,20 +58,62 @@ def _image_side(features: int) -> int:
     return side
 
 
+def race_scores(race: torch.Tensor, pattern_class: torch.Tensor, n_classes: int,
+                temperature: float) -> torch.Tensor:
+    """Class scores of the first-to-fire race ``(B, K)``: log-sum-exp over the class's
+    neurons of ``race / temperature``."""
+    z = race / temperature
+    onehot = F.one_hot(pattern_class, n_classes).T.to(z.dtype)          # (K, N)
+    masked = z[:, None, :] + torch.log(onehot.clamp_min(1e-30))[None]    # (B, K, N)
+    return torch.logsumexp(masked, dim=2)
+
+
 def race_loss(race: torch.Tensor, pattern_class: torch.Tensor, labels: np.ndarray,
-              n_classes: int, temperature: float) -> torch.Tensor:
+              n_classes: int, temperature: float, label_smoothing: float = 0.0) -> torch.Tensor:
     """Cross-entropy of the first-to-fire race (Prop. 3.3 winner-take-all).
 
     ``race`` holds each memory neuron's potential minus threshold (theta_0 units)
     at the step the first memory spike fell; inhibition then silences the
     rest, so the neuron highest at that step decides the prediction. Class
-    score: log-sum-exp over the class's neurons of ``race / temperature``.
+    score: :func:`race_scores`. ``label_smoothing`` (``race_label_smoothing``):
+    torch's, on the race's target (0: none).
     """
-    z = race / temperature
-    onehot = F.one_hot(pattern_class, n_classes).T.to(z.dtype)          # (K, N)
-    masked = z[:, None, :] + torch.log(onehot.clamp_min(1e-30))[None]    # (B, K, N)
-    scores = torch.logsumexp(masked, dim=2)
-    return F.cross_entropy(scores, torch.from_numpy(labels).to(scores.device))
+    scores = race_scores(race, pattern_class, n_classes, temperature)
+    return F.cross_entropy(scores, torch.from_numpy(labels).to(scores.device),
+                           label_smoothing=label_smoothing)
+
+
+RACE_EVIDENCE_MAX = 30.0     # race scores are clamped here before exp (evidence up to e^30)
+
+
+def race_evidential_loss(race: torch.Tensor, pattern_class: torch.Tensor, labels: np.ndarray,
+                         n_classes: int, temperature: float, kl_weight: float) -> torch.Tensor:
+    """The evidential loss (Sensoy et al. 2018, :func:`evidential_loss`) on the race itself.
+
+    Class evidence ``e_c = exp(score_c) = sum_{j in c} exp(race_j / temperature)``: about the
+    number of class-``c`` neurons at threshold when the first spike falls (a neuron
+    ``temperature`` theta below counts e^-1), what the probe window reads as simultaneous
+    first spikes. ``alpha = 1 + e``; the KL term removes evidence from the other classes.
+    Unlike the cross-entropy it is not shift-invariant: it asks for absolute evidence.
+    """
+    scores = race_scores(race, pattern_class, n_classes, temperature)
+    alpha = 1.0 + torch.exp(scores.clamp(max=RACE_EVIDENCE_MAX))
+    return evidential_loss(alpha, labels, kl_weight)
+
+
+def rank_loss(scores: torch.Tensor, correctness: np.ndarray) -> torch.Tensor:
+    """Correctness ranking of the race's confidence (CRL, Moon et al. ICML 2020).
+
+    ``correctness``: each sample's share of earlier epochs in which the race
+    picked its label. The race's confidence (the largest softmax probability
+    of ``scores``) of sample ``i`` should exceed sample ``j``'s (its neighbour in
+    the batch) by at least ``c_i - c_j`` when ``c_i > c_j``: a margin ranking loss,
+    zero while the ranking holds and when the two were right equally often.
+    """
+    conf = torch.softmax(scores, dim=1).max(1).values
+    c = torch.from_numpy(np.asarray(correctness, dtype=np.float64)).to(conf)
+    c_j, conf_j = c.roll(-1), conf.roll(-1)
+    return torch.relu(-torch.sign(c - c_j) * (conf - conf_j) + (c - c_j).abs()).mean()
 
 
 WEIGHT_ROUNDING_LIMIT = 0.05     # share of the initial weights' L1 mass the 8-bit mantissas may lose
@@ -205,6 +247,8 @@ def train_beamnet(cfg: BeamnetConfig, data: Split, out: Path,
     history: list[dict] = []
     best = -1.0
     key = 0
+    averaged: list = [None]         # running mean of the trained tensors (weight_average_epochs)
+    right = np.zeros(len(x_tr))     # epochs in which the race picked each sample's label (rank loss)
     t0 = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
         model.train()
@@ -221,8 +265,21 @@ def train_beamnet(cfg: BeamnetConfig, data: Split, out: Path,
             key += len(idx)
             loss = evidential_loss(out_w.alpha, data.y_train[idx], kl_w)
             if cfg.train_weights and cfg.weight_objective == "race":
-                loss = loss + race_loss(out_w.race, model.pattern_class, data.y_train[idx],
-                                        data.n_classes, cfg.race_temperature)
+                if cfg.race_objective == "evidential":
+                    loss = loss + race_evidential_loss(out_w.race, model.pattern_class,
+                                                       data.y_train[idx], data.n_classes,
+                                                       cfg.race_temperature, kl_w)
+                else:
+                    loss = loss + race_loss(out_w.race, model.pattern_class, data.y_train[idx],
+                                            data.n_classes, cfg.race_temperature,
+                                            cfg.race_label_smoothing)
+                if cfg.race_rank_weight > 0:
+                    scores = race_scores(out_w.race, model.pattern_class, data.n_classes,
+                                         cfg.race_temperature)
+                    if epoch > 1:
+                        loss = loss + cfg.race_rank_weight * rank_loss(
+                            scores, right[idx] / (epoch - 1))
+                    right[idx] += (scores.detach().argmax(1).cpu().numpy() == data.y_train[idx])
             if cfg.rate_weight > 0:
                 rate = out_w.spikes.mean()
                 loss = loss + cfg.rate_weight * (rate - cfg.rate_target) ** 2
@@ -235,16 +292,39 @@ def train_beamnet(cfg: BeamnetConfig, data: Split, out: Path,
             loss_sum += float(loss.detach()) * len(idx)
             correct += float((out_w.alpha.argmax(1).cpu().numpy() == data.y_train[idx]).sum())
             on_batch(epoch, loss_sum / (i + len(idx)))
+        live = average_in(averaged, trained, epoch, cfg)
         res = run_model(model, x_va, keys_va, bidirectional=False)
         val = summarize(model, res, data.y_val)
         history.append({"epoch": epoch, "loss": loss_sum / len(perm), "train_accuracy": correct / len(perm),
                         "val_accuracy": val["accuracy"], "val_active_fraction": val["active_fraction"],
                         "seconds": time.perf_counter() - t0})
         on_epoch(epoch, val["accuracy"])
-        if val["accuracy"] > best:
+        if val["accuracy"] > best and (live is not None or not cfg.weight_average_epochs):
             best = val["accuracy"]
             save_best(model, epoch, best)
+        if live is not None:        # training goes on from the epoch's own weights
+            with torch.no_grad():
+                for p, w in zip(trained, live):
+                    p.copy_(w)
     return model, history
+
+
+def average_in(averaged: list, trained: list[torch.Tensor], epoch: int,
+               cfg: BeamnetConfig) -> list[torch.Tensor] | None:
+    """Stochastic weight averaging (Izmailov et al. 2018) over the last ``weight_average_epochs``
+    epochs: fold this epoch's weights into the running mean ``averaged[0]`` and put the mean in
+    the model (validated and kept as the best checkpoint instead of the epoch's own weights).
+    Returns the epoch's own weights to train on from, or None outside the averaging epochs."""
+    k = cfg.weight_average_epochs
+    if not k or epoch <= cfg.epochs - k:
+        return None
+    live = [p.detach().clone() for p in trained]
+    n = epoch - (cfg.epochs - k)
+    averaged[0] = live if n == 1 else [a + (w - a) / n for a, w in zip(averaged[0], live)]
+    with torch.no_grad():
+        for p, a in zip(trained, averaged[0]):
+            p.copy_(a)
+    return live
 
 
 def evaluate_run(model: BeamNet, data: Split, out: Path) -> dict[str, Any]:
