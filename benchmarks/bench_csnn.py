@@ -10,8 +10,9 @@ test samples on the Lava CPU simulator (fixed point): spike parity (every layer'
 trains identical to the training model's), prediction agreement, Lava accuracy and
 throughput. The summary gives the mean test accuracy with a 95 % t interval over the
 seeds (the issue's target: >= 98 %; the same-size-budget ANN-MLP reaches 94.4 % there,
-docs/sweeps.md). ``--dataset saccade-mnist`` runs the same on N-MNIST-format saccade events of
-the split (the preset's layers on 2 x 34 x 34 inputs).
+docs/sweeps.md). ``--config configs/csnn_saccade_mnist.yaml`` runs the same on N-MNIST-format
+saccade events of the split (2 x 34 x 34; the MNIST preset's pad-2 first convolution gives 17 x 17
+maps there, which its 2 x 2 pool cannot tile).
 """
 from __future__ import annotations
 
