@@ -71,3 +71,24 @@ def strip(net, layers: list[np.ndarray], axis: int = 1) -> list[np.ndarray]:
 
 def user_sizes(net) -> list[int]:
     return [l.size - c for l, c in zip(net.layers, of(net)[1:])]
+
+
+def add_units(weight: np.ndarray, weight_rec: np.ndarray | None, delay: np.ndarray,
+              bias: np.ndarray | None, *, extra_in: bool, own_unit: bool, unit_bias: float):
+    """A layer's matrices with its always-on units: a zero-delay column for the source stage's
+    unit (``extra_in``; ``weight`` already holds its column, the bias) and, with ``own_unit``,
+    one more neuron without inputs whose Lava bias ``unit_bias`` (above its threshold) fires
+    it at every step. Returns ``(size, weight, weight_rec, delay, bias)``, in ``weight``'s dtype
+    (Loihi's integers or a float import's values)."""
+    if extra_in:
+        delay = np.concatenate([delay, np.zeros((delay.shape[0], 1), np.int64)], axis=1)
+    size = weight.shape[0]
+    if own_unit:
+        size += 1
+        weight = np.concatenate([weight, np.zeros((1, weight.shape[1]), weight.dtype)])
+        delay = np.concatenate([delay, np.zeros((1, delay.shape[1]), np.int64)])
+        if weight_rec is not None:
+            weight_rec = np.pad(weight_rec, ((0, 1), (0, 1)))
+        bias = np.zeros(size, weight.dtype) if bias is None else np.append(bias, 0)
+        bias[-1] = unit_bias
+    return size, weight, weight_rec, delay, bias

@@ -24,6 +24,7 @@ import numpy as np
 
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.neurons import fixed_point
+from beamnet_lava.nir import channels
 
 ATTR = "precision"                   # root attribute of a float import: "float"
 PRECISIONS = ("fixed", "float")
@@ -86,17 +87,8 @@ def layer(k: int, plan, nrn, mats: list[tuple[str, np.ndarray]], voltage_bias: n
     weight_rec = mats[1][1] * SCALE if plan.weight_rec is not None else None
     v_th = fixed_point.VTH_MAX if nrn.threshold is None else float(nrn.threshold) * SCALE
     bias = None if voltage_bias is None else np.asarray(voltage_bias, np.float64) * SCALE
-    delay = plan.delay
-    if on[k]:
-        delay = np.concatenate([delay, np.zeros((nrn.size, 1), np.int64)], axis=1)
-    size = nrn.size
-    if on[k + 1]:                    # this layer's always-on neuron: a bias above its threshold
-        size += 1
-        weight = np.concatenate([weight, np.zeros((1, weight.shape[1]))])
-        delay = np.concatenate([delay, np.zeros((1, delay.shape[1]), np.int64)])
-        if weight_rec is not None:
-            weight_rec = np.pad(weight_rec, ((0, 1), (0, 1)))
-        bias = np.zeros(size) if bias is None else np.append(bias, 0.0)
-        bias[-1] = 2 * v_th
+    size, weight, weight_rec, delay, bias = channels.add_units(
+        weight, weight_rec, plan.delay, bias, extra_in=bool(on[k]), own_unit=bool(on[k + 1]),
+        unit_bias=2 * v_th)              # this layer's always-on neuron: a bias above its threshold
     return Layer(k, "dense", size, v_th, i_decay, v_decay, weight, bias,
                  delay if np.any(delay) else None, weight_rec)

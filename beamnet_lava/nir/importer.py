@@ -337,21 +337,9 @@ def _scale_layers(plans: list[_Plan], input_size: int, meta: dict, dt: float, ro
             rel, where = s.worst_of_threshold, s.worst_where
         if rel > worst:
             worst, worst_where = rel, where
-        weight = s.matrices[0]
-        weight_rec = s.matrices[1] if p.weight_rec is not None else None
-        delay = p.delay
-        if extra_in:
-            delay = np.concatenate([delay, np.zeros((nrn.size, 1), np.int64)], axis=1)
-        bias = s.neuron_bias
-        size = nrn.size
-        if on[k + 1]:                                      # this layer's always-on neuron
-            size += 1
-            weight = np.concatenate([weight, np.zeros((1, weight.shape[1]), np.int64)])
-            delay = np.concatenate([delay, np.zeros((1, delay.shape[1]), np.int64)])
-            if weight_rec is not None:
-                weight_rec = np.pad(weight_rec, ((0, 1), (0, 1)))
-            bias = np.zeros(size, np.int64) if bias is None else np.append(bias, 0)
-            bias[-1] = s.v_th_mant + 1
+        size, weight, weight_rec, delay, bias = channels.add_units(
+            s.matrices[0], s.matrices[1] if p.weight_rec is not None else None, p.delay,
+            s.neuron_bias, extra_in=bool(extra_in), own_unit=bool(on[k + 1]), unit_bias=s.v_th_mant + 1)
         layers.append(Layer(k, "dense", size, s.v_th_mant, i_decay, v_decay, weight, bias,
                             delay if np.any(delay) else None, weight_rec))
     if recorded and len(recorded) == len(layers) and precision == "fixed":
