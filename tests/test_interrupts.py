@@ -141,7 +141,7 @@ def test_ctrl_c_in_a_lava_run_ends_its_children_and_segments(tiny_net):
     finally:
         for s, handler in saved.items():
             signal.signal(s, handler)
-        interrupts.fired = None
+        interrupts.disarm()          # this process goes on: no backstop
     assert info.value.signum == signal.SIGINT and info.value.exit_code == 130
     assert len(seen["kids"]) >= 4 and seen["segments"]
     assert elapsed < 5.0, f"took {elapsed:.1f} s to stop"
@@ -283,3 +283,61 @@ def test_a_signal_as_a_lava_thread_starts_ends_the_run(sig, what, nth, tiny_net,
     assert stderr.strip().splitlines()[-1] == ("interrupted" if sig == signal.SIGINT else f"terminated by {name}")
 
 
+# The backstop: the interrupt is swallowed (a library's broad except, a finalizer) and the main
+# thread carries on; the command still ends, its child killed and its segment unlinked.
+SWALLOWED = """
+import os, sys, time
+from multiprocessing import shared_memory
+from beamnet_lava import interrupts
+
+interrupts.install()
+interrupts.BACKSTOP_S = 0.5
+segment = shared_memory.SharedMemory(create=True, size=4096)    # as Lava's channels are
+child = os.fork()
+if child == 0:
+    while True:                                                 # a child that waits for ever
+        time.sleep(1)
+announced = False
+while True:
+    try:
+        if not announced:                                       # ready: signal me
+            announced = True
+            print(child, segment.name, flush=True)
+        time.sleep(0.05)
+    except KeyboardInterrupt:                                   # swallowed
+        pass
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=lambda s: signal.Signals(s).name)
+def test_a_swallowed_interrupt_still_ends_the_command(sig, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    log = tmp_path / "err"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-c", SWALLOWED], env=env, start_new_session=True,
+                                stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=_as_a_shell_job)
+    try:
+        child, segment = proc.stdout.readline().split()
+        assert os.path.exists(f"/dev/shm/{segment}")
+        t0 = time.monotonic()
+        os.kill(proc.pid, sig)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the swallowed interrupt left the command running")
+        elapsed = time.monotonic() - t0
+        alive, left = _gone(proc.pid, {f"/dev/shm/{segment}"}, within=5.0)   # the tracker too
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if _gone(proc.pid, set(), within=5.0)[0]:
+            os.killpg(proc.pid, signal.SIGKILL)
+    stderr = log.read_text()
+    assert elapsed < 3.0, f"took {elapsed:.1f} s"
+    assert not alive and not left, (alive, left)
+    assert proc.returncode == 128 + sig
+    assert "leaked" not in stderr and "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines() == ["interrupted" if sig == signal.SIGINT else
+                                           f"terminated by {signal.Signals(sig).name}"]
