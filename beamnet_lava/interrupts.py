@@ -22,9 +22,9 @@ The orderly way out can still be held up: the exception may be raised where a
 library swallows it (a finalizer, a broad ``except``), or the cleanup may wait on
 a Lava runtime that another thread is still driving. So the handler also arms a
 backstop, a bare thread that does not need the main thread: if the command has
-not left :data:`BACKSTOP_S` seconds after the signal, it kills our child
-processes (all but multiprocessing's resource tracker), unlinks the /dev/shm
-segments they and we map, prints the usual line and exits ``128 + signal``
+not left :data:`BACKSTOP_S` seconds after the signal, it kills our forked
+child processes (not programs exec'ed, such as multiprocessing's resource
+tracker or Ray's), unlinks the /dev/shm segments they and we map, prints the usual line and exits ``128 + signal``
 itself. A program that catches :class:`Interrupted` and goes on (a test) calls
 :func:`disarm`.
 """
@@ -35,7 +35,7 @@ import os
 import signal
 import threading
 import time
-from multiprocessing import resource_tracker, shared_memory
+from multiprocessing import shared_memory
 from pathlib import Path
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -121,15 +121,33 @@ def _shm_segments(pids: list[int]) -> set[str]:
     return names
 
 
-def end_children() -> None:
-    """SIGKILL this process's children and unlink the shared-memory segments they and we map.
+def _forked_children(pid: int) -> list[int]:
+    """Live children of ``pid`` that are forked copies of it (its command line, no exec):
+    Lava's process models and shared-memory manager, multiprocessing workers. Programs a
+    child exec'ed (multiprocessing's resource tracker, Ray's processes) are not ours to end."""
+    try:
+        own = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    kids = []
+    for kid in _live_children(pid):
+        try:
+            if Path(f"/proc/{kid}/cmdline").read_bytes() == own:
+                kids.append(kid)
+        except OSError:
+            pass
+    return kids
 
-    multiprocessing's resource tracker is spared: it outlives the others, and each segment
-    is unregistered from it here, so it has nothing left to clean (or warn about).
+
+def end_children() -> None:
+    """SIGKILL this process's forked children and unlink the shared-memory segments they and
+    we map.
+
+    multiprocessing's resource tracker (exec'ed) is spared: it outlives the others, and each
+    segment is unregistered from it here, so it has nothing left to clean (or warn about).
     """
     me = os.getpid()
-    tracker = getattr(getattr(resource_tracker, "_resource_tracker", None), "_pid", None)
-    kids = [pid for pid in _live_children(me) if pid != tracker]
+    kids = _forked_children(me)
     names = _shm_segments([me, *kids])
     for pid in kids:
         try:

@@ -242,17 +242,19 @@ main()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("what,nth", [("compilation", 1), ("run", 3), ("stop", 1)])
+@pytest.mark.parametrize("what,nth", [("compilation", 1), ("run", 2), ("stop", 1)])
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
                          ids=lambda s: signal.Signals(s).name)
 def test_a_signal_as_a_lava_thread_starts_ends_the_run(sig, what, nth, tiny_net, tmp_path):
     name, mark = signal.Signals(sig).name, tmp_path / "signalled"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
     log = tmp_path / "err"
-    with open(log, "w") as err:                # 4 samples: the run reaches its stop
+    # 8 samples in run calls of 4 (256 steps: the call still runs when the stop would start),
+    # so the run reaches its stop in seconds
+    with open(log, "w") as err:
         proc = subprocess.Popen([sys.executable, "-c", AT_THREAD_START, what, str(nth), name, str(mark),
-                                 "run", str(tiny_net), "--part", "train", "--samples", "4", "--time-steps",
-                                 "64", "--chunk", "1", "--lanes", "1"], cwd=tmp_path, env=env,
+                                 "run", str(tiny_net), "--part", "train", "--samples", "8", "--time-steps",
+                                 "64", "--chunk", "4", "--lanes", "1"], cwd=tmp_path, env=env,
                                 start_new_session=True, stdout=subprocess.DEVNULL, stderr=err,
                                 preexec_fn=_as_a_shell_job)
     segments: set[str] = set()
