@@ -24,9 +24,9 @@ a Lava runtime that another thread is still driving. So the handler also arms a
 backstop, a bare thread that does not need the main thread: if the command has
 not left :data:`BACKSTOP_S` seconds after the signal, it kills our forked
 child processes (not programs exec'ed, such as multiprocessing's resource
-tracker or Ray's), unlinks the /dev/shm segments they and we map, prints the usual line and exits ``128 + signal``
-itself. A program that catches :class:`Interrupted` and goes on (a test) calls
-:func:`disarm`.
+tracker or Ray's), unlinks the /dev/shm segments they and we map, prints the
+usual line and exits ``128 + signal`` itself. A program that catches
+:class:`Interrupted` and goes on (a test) calls :func:`disarm`.
 """
 from __future__ import annotations
 
