@@ -45,6 +45,7 @@ _installed = False
 _parent: int | None = None      # the process that forked (set just before each fork)
 _reported = False               # the one-line message is out
 _generation = 0                 # one per handled signal: a backstop watches its own
+_not_before = 0.0               # extend(): the backstop does not act before this (monotonic) time
 fired: int | None = None        # the signal that ended the command, once one has
 
 
@@ -77,7 +78,7 @@ def _raise(signum: int, frame) -> None:
 def _backstop(signum: int, generation: int, deadline: float) -> None:
     """End the command ``BACKSTOP_S`` after signal ``signum`` unless it has left (or
     :func:`disarm` was called): children killed, segments unlinked, the line, ``128 + signum``."""
-    while time.monotonic() < deadline:
+    while time.monotonic() < max(deadline, _not_before):
         time.sleep(0.05)
         if fired is None or generation != _generation:
             return
@@ -161,6 +162,14 @@ def end_children() -> None:
             segment.unlink()
         except (OSError, ValueError):
             pass
+
+
+def extend(seconds: float) -> None:
+    """The orderly way out needs up to ``seconds`` from now (a sweep writing its manifest and
+    shutting its embedded Ray down, whose exec'ed processes the backstop would not end): the
+    backstop waits that long before it acts."""
+    global _not_before
+    _not_before = max(_not_before, time.monotonic() + seconds)
 
 
 def disarm() -> None:

@@ -343,3 +343,35 @@ def test_a_swallowed_interrupt_still_ends_the_command(sig, tmp_path):
     assert "leaked" not in stderr and "Traceback" not in stderr, stderr
     assert stderr.strip().splitlines() == ["interrupted" if sig == signal.SIGINT else
                                            f"terminated by {signal.Signals(sig).name}"]
+
+
+def test_extend_gives_the_orderly_way_out_more_time_and_then_the_backstop_still_acts(tmp_path):
+    """A sweep's cleanup (manifest, Ray's shutdown) asks for more time with ``extend``: the
+    backstop waits that long, then still ends the command, its child and its segment."""
+    script = SWALLOWED.replace("    except KeyboardInterrupt:                                   # swallowed\n"
+                               "        pass",
+                               "    except KeyboardInterrupt:\n        interrupts.extend(2.0)")
+    assert "extend(2.0)" in script
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    with open(tmp_path / "err", "w") as err:
+        proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True,
+                                stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=_as_a_shell_job)
+    try:
+        child, segment = proc.stdout.readline().split()
+        t0 = time.monotonic()
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the backstop did not act after the extension")
+        elapsed = time.monotonic() - t0
+        alive, left = _gone(proc.pid, {f"/dev/shm/{segment}"}, within=5.0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if _gone(proc.pid, set(), within=5.0)[0]:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert 2.0 <= elapsed < 6.0, f"took {elapsed:.1f} s"     # not at BACKSTOP_S = 0.5
+    assert not alive and not left, (alive, left)
+    assert proc.returncode == 128 + signal.SIGTERM
