@@ -141,7 +141,7 @@ def test_ctrl_c_in_a_lava_run_ends_its_children_and_segments(tiny_net):
     finally:
         for s, handler in saved.items():
             signal.signal(s, handler)
-        interrupts.fired = None
+        interrupts.disarm()          # this process goes on: no backstop
     assert info.value.signum == signal.SIGINT and info.value.exit_code == 130
     assert len(seen["kids"]) >= 4 and seen["segments"]
     assert elapsed < 5.0, f"took {elapsed:.1f} s to stop"
@@ -213,3 +213,165 @@ def test_signals_the_caller_ignores_stay_ignored():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout
     assert out.split() == ["True", "True"]
+
+
+# A signal at the worst moments of a Lava run, delivered by the command to itself (a timing hook,
+# not a mock: Lava runs for real): just as the watchdog's thread for the compilation, for a run
+# call or for the final stop has started. The main thread is then outside the watchdog's
+# wait, in Thread.start; an interrupt there once left the run call going and the clean stop
+# after it waiting 30 s for replies that call took (tests/test_interrupts.py SIGTERM, flaky).
+AT_THREAD_START = """
+import os, signal, sys, threading, time
+what, nth, sig, mark = sys.argv[1], int(sys.argv[2]), getattr(signal, sys.argv[3]), sys.argv[4]
+start, seen = threading.Thread.start, [0]
+
+def start_then_signal(self):
+    start(self)
+    if self.name == "lava-" + what and threading.current_thread() is threading.main_thread():
+        seen[0] += 1
+        if seen[0] == nth:
+            with open(mark, "w") as f:
+                f.write(repr(time.monotonic()))
+            os.kill(0 if sig == signal.SIGINT else os.getpid(), sig)   # Ctrl-C: the whole group
+
+threading.Thread.start = start_then_signal
+sys.argv = ["beamnet-lava"] + sys.argv[5:]
+from beamnet_lava.cli import main
+main()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("what,nth", [("compilation", 1), ("run", 2), ("stop", 1)])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=lambda s: signal.Signals(s).name)
+def test_a_signal_as_a_lava_thread_starts_ends_the_run(sig, what, nth, tiny_net, tmp_path):
+    name, mark = signal.Signals(sig).name, tmp_path / "signalled"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
+    log = tmp_path / "err"
+    # 8 samples in run calls of 4 (256 steps: the call still runs when the stop would start),
+    # so the run reaches its stop in seconds
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-c", AT_THREAD_START, what, str(nth), name, str(mark),
+                                 "run", str(tiny_net), "--part", "train", "--samples", "8", "--time-steps",
+                                 "64", "--chunk", "4", "--lanes", "1"], cwd=tmp_path, env=env,
+                                start_new_session=True, stdout=subprocess.DEVNULL, stderr=err,
+                                preexec_fn=_as_a_shell_job)
+    segments: set[str] = set()
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline and not mark.exists():
+            segments |= _segments(_group(proc.pid))
+            time.sleep(0.02)
+        assert mark.exists(), f"the {what} thread #{nth} never started: {log.read_text()}"
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{name} as the {what} thread started: still running 15 s later")
+        elapsed = time.monotonic() - float(mark.read_text())
+        alive, left = _gone(proc.pid, segments, within=5.0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if _gone(proc.pid, set(), within=5.0)[0]:
+            os.killpg(proc.pid, signal.SIGKILL)
+    stderr = log.read_text()
+    assert not alive, f"processes left: {alive}"
+    assert not left, f"/dev/shm segments left: {sorted(left)}"
+    assert elapsed < 5.0, f"took {elapsed:.1f} s to stop"
+    assert proc.returncode == 128 + sig, stderr
+    assert "Traceback" not in stderr and "leaked" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == ("interrupted" if sig == signal.SIGINT else f"terminated by {name}")
+
+
+# The backstop: the interrupt is swallowed (a library's broad except, a finalizer) and the main
+# thread carries on; the command still ends, its child killed and its segment unlinked.
+SWALLOWED = """
+import os, sys, time
+from multiprocessing import shared_memory
+from beamnet_lava import interrupts
+
+interrupts.install()
+interrupts.BACKSTOP_S = 0.5
+segment = shared_memory.SharedMemory(create=True, size=4096)    # as Lava's channels are
+child = os.fork()
+if child == 0:
+    while True:                                                 # a child that waits for ever
+        time.sleep(1)
+announced = False
+while True:
+    try:
+        if not announced:                                       # ready: signal me
+            announced = True
+            print(child, segment.name, flush=True)
+        time.sleep(0.05)
+    except KeyboardInterrupt:                                   # swallowed
+        pass
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=lambda s: signal.Signals(s).name)
+def test_a_swallowed_interrupt_still_ends_the_command(sig, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    log = tmp_path / "err"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-c", SWALLOWED], env=env, start_new_session=True,
+                                stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=_as_a_shell_job)
+    try:
+        child, segment = proc.stdout.readline().split()
+        assert os.path.exists(f"/dev/shm/{segment}")
+        t0 = time.monotonic()
+        os.kill(proc.pid, sig)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the swallowed interrupt left the command running")
+        elapsed = time.monotonic() - t0
+        alive, left = _gone(proc.pid, {f"/dev/shm/{segment}"}, within=5.0)   # the tracker too
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if _gone(proc.pid, set(), within=5.0)[0]:
+            os.killpg(proc.pid, signal.SIGKILL)
+    stderr = log.read_text()
+    assert elapsed < 3.0, f"took {elapsed:.1f} s"
+    assert not alive and not left, (alive, left)
+    assert proc.returncode == 128 + sig
+    assert "leaked" not in stderr and "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines() == ["interrupted" if sig == signal.SIGINT else
+                                           f"terminated by {signal.Signals(sig).name}"]
+
+
+def test_extend_gives_the_orderly_way_out_more_time_and_then_the_backstop_still_acts(tmp_path):
+    """A sweep's cleanup (manifest, Ray's shutdown) asks for more time with ``extend``: the
+    backstop waits that long, then still ends the command, its child and its segment."""
+    script = SWALLOWED.replace("    except KeyboardInterrupt:                                   # swallowed\n"
+                               "        pass",
+                               "    except KeyboardInterrupt:\n        interrupts.extend(2.0)")
+    assert "extend(2.0)" in script
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    with open(tmp_path / "err", "w") as err:
+        proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True,
+                                stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=_as_a_shell_job)
+    try:
+        child, segment = proc.stdout.readline().split()
+        t0 = time.monotonic()
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the backstop did not act after the extension")
+        elapsed = time.monotonic() - t0
+        alive, left = _gone(proc.pid, {f"/dev/shm/{segment}"}, within=5.0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if _gone(proc.pid, set(), within=5.0)[0]:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert 2.0 <= elapsed < 6.0, f"took {elapsed:.1f} s"     # not at BACKSTOP_S = 0.5
+    assert not alive and not left, (alive, left)
+    assert proc.returncode == 128 + signal.SIGTERM

@@ -56,6 +56,7 @@ def interrupted(exc: BaseException) -> None:
     from beamnet_lava import interrupts
 
     err.print(f"[bold red]{interrupts.message_of(exc)}[/]", highlight=False)
+    interrupts.reported()
 
 
 def no_space(exc: OSError) -> None:
@@ -405,8 +406,11 @@ def ingested(m: dict[str, Any]) -> None:
 
 
 def sweep_interrupted(out_dir: Path, how: str = "interrupted") -> None:
+    from beamnet_lava import interrupts
+
     err.print(f"[bold red]{how}:[/] finished runs are kept in {out_dir}; run the same "
               "command again to resume", highlight=False, soft_wrap=True)
+    interrupts.reported()
 
 
 def swept(summary: dict[str, Any], json_out: str | None, out_dir: Path) -> None:

@@ -309,18 +309,21 @@ class LavadlRun:
     def __enter__(self) -> "LavadlRun":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(interrupted=exc_type is not None and issubclass(exc_type, (KeyboardInterrupt, SystemExit)))
 
     def _runtime(self):
         return None if self._anchor is None else getattr(self._anchor, "runtime", None)
 
-    def close(self) -> None:
-        watchdog.shut_down(self._runtime())
-        self._anchor = None
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
+    def close(self, interrupted: bool = False) -> None:
+        """Stop the runtime (see :meth:`LavaNetwork.close <beamnet_lava.sim_cpu.runner.LavaNetwork.close>`)."""
+        try:
+            watchdog.shut_down(self._runtime(), interrupted)
+        finally:
+            self._anchor = None
+            if self._tmp is not None:
+                self._tmp.cleanup()
+                self._tmp = None
 
     def _steps(self, n: int) -> None:
         from lava.magma.core.run_conditions import RunSteps

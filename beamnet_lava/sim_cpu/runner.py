@@ -84,19 +84,22 @@ class LavaNetwork:
     def __enter__(self) -> "LavaNetwork":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(interrupted=exc_type is not None and issubclass(exc_type, (KeyboardInterrupt, SystemExit)))
 
     def _runtime(self):
         return None if self._source is None else getattr(self._source, "runtime", None)
 
-    def close(self) -> None:
-        """Stop the runtime (killing its processes if a clean stop does not finish)."""
-        watchdog.shut_down(self._runtime())
-        self._source = None
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
+    def close(self, interrupted: bool = False) -> None:
+        """Stop the runtime (killing its processes if a clean stop does not finish, or at once
+        when ``interrupted``)."""
+        try:
+            watchdog.shut_down(self._runtime(), interrupted)
+        finally:
+            self._source = None
+            if self._tmp is not None:
+                self._tmp.cleanup()
+                self._tmp = None
 
     # -- running -----------------------------------------------------------------------------
     def _compile(self, inputs: np.memmap, input_path: Path, outputs: list[Path], steps: int) -> list[np.memmap]:

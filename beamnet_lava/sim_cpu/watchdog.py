@@ -135,8 +135,10 @@ def guarded(call: Callable[[], Any], runtime_of: Callable[[], Any], timeout: flo
 
     worker = threading.Thread(target=target, name=f"lava-{what}", daemon=True)
     start = time.monotonic()
-    worker.start()
     try:
+        # start() is inside: an interrupt while it waits for the thread to come up leaves the
+        # call running, and a clean stop of a runtime another thread still drives never ends
+        worker.start()
         while worker.is_alive():
             worker.join(POLL_S)
             if not worker.is_alive():
@@ -162,16 +164,21 @@ def guarded(call: Callable[[], Any], runtime_of: Callable[[], Any], timeout: flo
     return box.get("result")
 
 
-def shut_down(runtime: Any) -> None:
+def shut_down(runtime: Any, interrupted: bool = False) -> None:
     """End a Lava ``runtime`` (None: nothing to do): a clean stop under a 30 s watchdog when
     it was started (children exit during a stop: only the timeout applies), else, or when the
-    stop fails, kill its processes."""
+    stop fails or is interrupted, kill its processes. ``interrupted`` (a signal is ending the
+    command): kill at once; a thread may still be driving the runtime, and the stop would
+    wait for replies that thread takes."""
     if runtime is None:
         return
-    if getattr(runtime, "_is_started", False):
+    if getattr(runtime, "_is_started", False) and not interrupted:
         try:
             guarded(runtime.stop, lambda: None, 30.0, "stop")
         except BeamnetError:
             kill(runtime)
+        except (KeyboardInterrupt, SystemExit):
+            kill(runtime)
+            raise
     else:
         kill(runtime)

@@ -25,12 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from beamnet_lava import interrupts
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.sweep.plan import LOCK, Lock, Sweep, clean_stale
 
 POLL_S = 0.25            # driver: how often live lines refresh
 REPORT_S = 0.5           # worker: at most one progress message per this many seconds
 START_ATTEMPTS = 2       # embedded Ray start-up tries
+RAY_STOP_S = 30.0        # after a signal: writing the manifest and stopping Ray may take this long
 
 
 def _ray():
@@ -275,6 +277,7 @@ def run(sweep: Sweep, *, workers: int | None = None, threads: int | None = None,
                     if display:
                         display.refresh(ray.get(board.get.remote()))
             except KeyboardInterrupt:
+                interrupts.extend(RAY_STOP_S)    # the manifest and Ray's own shutdown come first
                 for ref, (p, _) in inflight.items():
                     ray.cancel(ref, force=True)
                     records[p.id] = {"status": "pending", "note": "interrupted (Ctrl-C); re-run to resume"}
