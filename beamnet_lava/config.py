@@ -251,6 +251,7 @@ class CSNNConfig(TrainConfig):
     batch_size: int = 32
     lr: float = 3e-3
     lr_schedule: str = "cosine"      # cosine (to 0 over the epochs) | constant
+    warmup_epochs: float = 0.0       # linear lr warm-up over these first epochs (0: none)
     weight_decay: float = 0.0
     augment_shift: int = 0           # training images moved by up to this many pixels (0: off)
     time_steps: int = 16
@@ -314,6 +315,8 @@ class CSNNConfig(TrainConfig):
             _fail("encoding", self.encoding, "must be rate or latency")
         if self.lr_schedule not in ("cosine", "constant"):
             _fail("lr_schedule", self.lr_schedule, "must be cosine or constant")
+        if not 0 <= self.warmup_epochs < self.epochs:
+            _fail("warmup_epochs", self.warmup_epochs, f"must be >= 0 and below epochs ({self.epochs})")
         if self.weight_decay < 0:
             _fail("weight_decay", self.weight_decay, "must be >= 0")
         if not 0 <= self.augment_shift <= 4:

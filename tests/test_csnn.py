@@ -80,11 +80,24 @@ def test_layer_stack_grammar_and_shapes():
     ({"input_shape": [1, 8]}, "must be \\[channels, height, width\\]"),
     ({"pool_weight": 0.001}, "8-bit weight mantissa"),
     ({"encoding": "phase"}, "must be rate or latency"),
+    ({"warmup_epochs": -1}, "warmup_epochs=-1.0 must be >= 0"),
+    ({"warmup_epochs": 15, "epochs": 15}, "below epochs \\(15\\)"),
 ])
 def test_bad_configs_are_one_line_errors(override, message):
     with pytest.raises(BeamnetError, match=message) as info:
         config_mod.from_dict({"model": "csnn", **override})
     assert "\n" not in str(info.value)
+
+
+def test_lr_warmup_then_cosine():
+    from beamnet_lava.training.csnn_train import lr_factor
+    # no warm-up: the plain cosine from 1 to 0 over all steps
+    assert [lr_factor(k, 4, 0, "cosine") for k in (0, 2)] == pytest.approx([1.0, 0.5])
+    # 4 warm-up steps of 12: 1/4 .. 1, then the cosine over the 8 steps left
+    f = [lr_factor(k, 12, 4, "cosine") for k in range(12)]
+    assert f[:5] == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.0]) and f[8] == pytest.approx(0.5)
+    assert all(a > b for a, b in zip(f[4:], f[5:]))
+    assert [lr_factor(k, 12, 2, "constant") for k in (0, 1, 2, 11)] == [0.5, 1.0, 1.0, 1.0]
 
 
 @pytest.mark.parametrize("shape", [["--set", "input_shape=[1, 8, 8]"], []])

@@ -4,7 +4,8 @@ Inputs are encoded once (rate or latency coded images, or binned event frames, E
 kept as 0/1 bytes; ``augment_shift`` moves each training sample by up to that many pixels
 (the same shift in every frame, zeros shifted in), drawn from a generator seeded by the
 config's seed. The learning rate follows a cosine from ``lr`` to 0 over all steps
-(``lr_schedule: cosine``) or stays constant.
+(``lr_schedule: cosine``) or stays constant, after an optional linear warm-up over the first
+``warmup_epochs`` (:func:`lr_factor`).
 """
 from __future__ import annotations
 
@@ -60,6 +61,17 @@ def shift(x: torch.Tensor, shape: tuple[int, int, int], max_shift: int,
     return out.reshape(n, -1, steps)
 
 
+def lr_factor(step: int, steps: int, warmup: int, schedule: str) -> float:
+    """The learning rate of optimiser step ``step`` (0-based) of ``steps`` as a fraction of
+    ``lr``: ``(step + 1) / warmup`` during the first ``warmup`` steps, then 1 (``constant``) or
+    a cosine from 1 to 0 over the remaining steps (``cosine``)."""
+    if step < warmup:
+        return (step + 1) / warmup
+    if schedule != "cosine":
+        return 1.0
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(steps - warmup, 1)))
+
+
 def train_csnn(cfg: CSNNConfig, data: Split, out: Path, on_batch: Callable[[int, float], None],
                on_epoch: Callable[[int, float], None], device: torch.device | str = "cpu"):
     x_tr, x_va = split_spikes(cfg, data, "train"), split_spikes(cfg, data, "val")
@@ -68,9 +80,10 @@ def train_csnn(cfg: CSNNConfig, data: Split, out: Path, on_batch: Callable[[int,
     loss_fn = slayer.loss.SpikeRate(true_rate=cfg.true_rate, false_rate=cfg.false_rate,
                                     reduction="sum")
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps = cfg.epochs * math.ceil(len(x_tr) / cfg.batch_size)
-    sched = (torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 0.5 * (1 + math.cos(math.pi * k / steps)))
-             if cfg.lr_schedule == "cosine" else None)
+    per_epoch = math.ceil(len(x_tr) / cfg.batch_size)
+    steps, warmup = cfg.epochs * per_epoch, round(cfg.warmup_epochs * per_epoch)
+    sched = (torch.optim.lr_scheduler.LambdaLR(opt, lambda k: lr_factor(k, steps, warmup, cfg.lr_schedule))
+             if cfg.lr_schedule == "cosine" or warmup else None)
     gen = torch.Generator().manual_seed(cfg.seed + 1)
 
     def batch_loss(x, y):
