@@ -311,13 +311,13 @@ while True:
 """
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
-                         ids=lambda s: signal.Signals(s).name)
-def test_a_swallowed_interrupt_still_ends_the_command(sig, tmp_path):
+def _signal_swallower(script: str, sig: int, tmp_path: Path, timeout: float) -> tuple[float, list, set, int, str]:
+    """Run ``script`` (SWALLOWED or a variant), send it ``sig`` once it is ready; returns the
+    seconds it took to end, processes and segments left, its exit code and its stderr."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     log = tmp_path / "err"
     with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-c", SWALLOWED], env=env, start_new_session=True,
+        proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True,
                                 stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=_as_a_shell_job)
     try:
         child, segment = proc.stdout.readline().split()
@@ -325,7 +325,7 @@ def test_a_swallowed_interrupt_still_ends_the_command(sig, tmp_path):
         t0 = time.monotonic()
         os.kill(proc.pid, sig)
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             pytest.fail("the swallowed interrupt left the command running")
         elapsed = time.monotonic() - t0
@@ -336,10 +336,16 @@ def test_a_swallowed_interrupt_still_ends_the_command(sig, tmp_path):
             proc.wait()
         if _gone(proc.pid, set(), within=5.0)[0]:
             os.killpg(proc.pid, signal.SIGKILL)
-    stderr = log.read_text()
+    return elapsed, alive, left, proc.returncode, log.read_text()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=lambda s: signal.Signals(s).name)
+def test_a_swallowed_interrupt_still_ends_the_command(sig, tmp_path):
+    elapsed, alive, left, code, stderr = _signal_swallower(SWALLOWED, sig, tmp_path, timeout=10)
     assert elapsed < 3.0, f"took {elapsed:.1f} s"
     assert not alive and not left, (alive, left)
-    assert proc.returncode == 128 + sig
+    assert code == 128 + sig
     assert "leaked" not in stderr and "Traceback" not in stderr, stderr
     assert stderr.strip().splitlines() == ["interrupted" if sig == signal.SIGINT else
                                            f"terminated by {signal.Signals(sig).name}"]
@@ -352,26 +358,7 @@ def test_extend_gives_the_orderly_way_out_more_time_and_then_the_backstop_still_
                                "        pass",
                                "    except KeyboardInterrupt:\n        interrupts.extend(2.0)")
     assert "extend(2.0)" in script
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    with open(tmp_path / "err", "w") as err:
-        proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True,
-                                stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=_as_a_shell_job)
-    try:
-        child, segment = proc.stdout.readline().split()
-        t0 = time.monotonic()
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pytest.fail("the backstop did not act after the extension")
-        elapsed = time.monotonic() - t0
-        alive, left = _gone(proc.pid, {f"/dev/shm/{segment}"}, within=5.0)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if _gone(proc.pid, set(), within=5.0)[0]:
-            os.killpg(proc.pid, signal.SIGKILL)
+    elapsed, alive, left, code, _ = _signal_swallower(script, signal.SIGTERM, tmp_path, timeout=15)
     assert 2.0 <= elapsed < 6.0, f"took {elapsed:.1f} s"     # not at BACKSTOP_S = 0.5
     assert not alive and not left, (alive, left)
-    assert proc.returncode == 128 + signal.SIGTERM
+    assert code == 128 + signal.SIGTERM
