@@ -38,7 +38,7 @@ from pathlib import Path
 from collections.abc import Iterator
 from typing import Any
 
-from beamnet_lava.errors import BeamnetError
+from beamnet_lava.errors import BeamnetError, Busy
 from beamnet_lava.io_utils import umask, write_error, write_json
 
 MANIFEST = "manifest.json"
@@ -252,8 +252,8 @@ def locked(target: str | Path, flag: str = "--out", shown: str | Path | None = N
         except BlockingIOError:
             pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
             os.close(fd)
-            raise BeamnetError(f"{shown} is being written by another beamnet-lava command "
-                               f"(pid {pid}); wait for it to finish or choose another {flag}") from None
+            raise Busy(f"{shown} is being written by another beamnet-lava command "
+                       f"(pid {pid}); wait for it to finish or choose another {flag}") from None
         try:
             same = os.fstat(fd).st_ino == os.stat(lock).st_ino
         except FileNotFoundError:

@@ -313,6 +313,45 @@ def test_saccade_mnist_from_idx_is_converted_once_into_the_cache(tmp_path):
     assert "saccade events (mnist)" in a.description
 
 
+def test_a_saccade_cache_another_command_is_writing_is_waited_for(tmp_path, monkeypatch):
+    """Parallel seeds or sweep workers converting the same images: the second waits for the
+    first writer's lock, then uses (or, if the first failed, writes) the cache."""
+    import threading
+    import time
+
+    from test_data import _write_idx
+
+    from beamnet_lava.data.event_split import ensure_saccade_cache
+    from beamnet_lava.rundir import locked
+
+    mnist = tmp_path / "mnist"
+    mnist.mkdir()
+    rng = np.random.default_rng(2)
+    _write_idx(mnist / "t10k-images-idx3-ubyte", (rng.random((10, 28, 28)) > 0.6) * 255, False)
+    _write_idx(mnist / "t10k-labels-idx1-ubyte", np.arange(10), False)
+    name = ensure_saccade_cache("mnist", str(mnist)).name     # the folder's name in any cache
+    monkeypatch.setenv("BEAMNET_LAVA_CACHE", str(tmp_path / "cache2"))
+    target = tmp_path / "cache2" / name
+    held, release = threading.Event(), threading.Event()
+
+    def other_command():
+        with locked(target):
+            held.set()
+            release.wait(30)
+
+    t = threading.Thread(target=other_command)
+    t.start()
+    held.wait(10)
+    threading.Timer(1.5, release.set).start()
+    t0 = time.monotonic()
+    try:
+        out = ensure_saccade_cache("mnist", str(mnist))
+    finally:
+        release.set()
+        t.join()
+    assert time.monotonic() - t0 >= 1.4 and out == target and (out / "saccade.json").is_file()
+
+
 def test_shd_and_dvsgesture_through_load_split(tmp_path):
     write_shd(tmp_path / "SHD", "shd_train", [([0.01 * i], [i]) for i in range(10)], list(range(10)))
     shd = load_split("shd", data_dir=str(tmp_path), seed=0)

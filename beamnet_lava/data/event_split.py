@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -24,7 +25,10 @@ from rich.progress import Progress
 from beamnet_lava.data.events import READERS, EventEncoding, EventSet, cache_dir, read_nmnist
 from beamnet_lava.data.images import find_idx
 from beamnet_lava.data.saccade import DEFAULTS, write_saccade_dataset
-from beamnet_lava.errors import BeamnetError
+from beamnet_lava.errors import BeamnetError, Busy
+
+CACHE_WAIT_S = 3600.0     # how long a command waits for another one writing the same cache
+CACHE_POLL_S = 1.0
 
 
 def load_event_dataset(name: str, data_dir: str | None,
@@ -60,13 +64,22 @@ def ensure_saccade_cache(source: str, data_dir: str | None) -> Path:
                 st = os.stat(found)
                 key.update(f"{found}|{st.st_size}|{st.st_mtime_ns}".encode())
     out = cache_dir() / f"saccade-{source}-{key.hexdigest()[:16]}"
-    if not (out / "saccade.json").is_file():
-        with Progress(transient=True) as bar:
-            task = bar.add_task(f"saccade events ({source}, once, into {out})", total=None)
-            try:
-                write_saccade_dataset(source, out, params, data_dir=data_dir, force=True,
-                                      progress=lambda d, t: bar.update(task, completed=d, total=t))
-            except OSError:
-                if not (out / "saccade.json").is_file():   # not written by a concurrent run
-                    raise
+    deadline = time.monotonic() + CACHE_WAIT_S
+    while not (out / "saccade.json").is_file():
+        try:
+            _write_cache(source, out, params, data_dir)
+        except Busy as exc:       # another command (a parallel seed, a sweep worker) writes it
+            if time.monotonic() > deadline:
+                raise BeamnetError(f"{exc} (waited {CACHE_WAIT_S / 60:.0f} min)") from None
+            time.sleep(CACHE_POLL_S)
+        except OSError:
+            if not (out / "saccade.json").is_file():   # not written by a concurrent run
+                raise
     return out
+
+
+def _write_cache(source: str, out: Path, params, data_dir: str | None) -> None:
+    with Progress(transient=True) as bar:
+        task = bar.add_task(f"saccade events ({source}, once, into {out})", total=None)
+        write_saccade_dataset(source, out, params, data_dir=data_dir, force=True,
+                              progress=lambda d, t: bar.update(task, completed=d, total=t))
