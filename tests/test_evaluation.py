@@ -1,5 +1,6 @@
 """Evaluation: metrics against hand values, Parquet records, evaluate and compare end to end."""
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ from typer.testing import CliRunner
 
 from beamnet_lava.cli import app
 from beamnet_lava.config import ANNConfig, BeamnetConfig
+from beamnet_lava.data.loading import load_data
 from beamnet_lava.data.ood import OOD_SETS, make_ood, parse_ood
 from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation import records
@@ -15,6 +17,7 @@ from beamnet_lava.evaluation.evaluate import evaluate_run
 from beamnet_lava.metrics.calibration import brier, ece, fit_temperature, nll, softmax
 from beamnet_lava.metrics.energy import PLATFORMS, ann_nJ, load_constants
 from beamnet_lava.metrics.ood import auroc
+from beamnet_lava.training.checkpoint import load_run
 from beamnet_lava.models.ann import MLP, beamnet_param_count, hidden_for_budget
 from beamnet_lava.workflows.train import train
 
@@ -392,8 +395,55 @@ def test_probe_uncertainty_on_lava_matches_the_training_model(beamnet30, tmp_pat
     assert (probe["spikes"] > window["spikes"]).any() and (probe["spikes"] >= window["spikes"]).all()
     assert ref["energy_per_inference_nJ"] > 1.5 * base["energy_per_inference_nJ"]
     np.testing.assert_array_equal(probe["vacuity"], window["vacuity"])   # the same inference window
+    # the probe read-out's temperature: fitted on validation at training, carried by the export
+    t = load_run(run).calibration["probe_temperature"]
+    assert t != 1.0 and lava["probe_temperature"] == ref["probe_temperature"] == t
+    assert "probe_temperature" not in base and f"T = {t:.3f}" in ref["calibration"]
     with pytest.raises(BeamnetError, match="uncertainty"):
         evaluate(run, out=tmp_path / "bad", **{**kw, "uncertainty": "maybe"})
+
+
+def test_probe_temperature_is_fitted_on_validation_and_refitted_for_older_runs(beamnet30, tmp_path):
+    """calibrate fits T on the validation split; a run trained before T existed (no
+    probe_temperature in its checkpoint) gets the same T fitted when evaluated with the probe;
+    an export without it reads as T = 1 (the mixture as it is), said in the report."""
+    import h5py
+    import torch
+
+    from beamnet_lava.evaluation.evaluate import evaluate
+    from beamnet_lava.training.beamnet_train import fit_probe_temperature
+
+    old = tmp_path / "old"
+    shutil.copytree(beamnet30 / "run", old)
+    ckpt = old / "checkpoint.pt"
+    state = torch.load(ckpt, weights_only=True)
+    t = state["calibration"].pop("probe_temperature")
+    torch.save(state, ckpt)
+    kw = dict(ood=None, uncertainty="probe", figures=False)
+    rep = evaluate(old, out=tmp_path / "e", **kw)
+    assert rep["probe_temperature"] == t
+    # T minimises the validation NLL of the read-out: both neighbours are worse
+    run = load_run(beamnet30 / "run")
+    data = load_data(run.config)
+    assert fit_probe_temperature(run.model, data) == t
+    val = evaluate(beamnet30 / "run", part="val", out=tmp_path / "v", **kw)
+    assert val["nll"] == pytest.approx(_probe_val_nll(run, data, t), rel=1e-9)
+    assert val["nll"] < min(_probe_val_nll(run, data, t * 0.8), _probe_val_nll(run, data, t * 1.25))
+    net = tmp_path / "bn.net"
+    shutil.copy(beamnet30 / "bn.net", net)
+    with h5py.File(net, "r+") as f:
+        del f["beamnet/readout/probe_temperature"]
+    rep = evaluate(net, samples=8, out=tmp_path / "f", **kw)
+    assert rep["probe_temperature"] == 1.0 and "predates" in rep["calibration"]
+
+
+def _probe_val_nll(run, data, t):
+    from beamnet_lava.models.beamnet import encoder_intensity
+    from beamnet_lava.neurons.noise import sample_keys
+
+    x = encoder_intensity(data.x_val, run.config)
+    res = run.model.infer(x, sample_keys("val", len(x)), probe=True)
+    return nll(run.model.probe_uncertainty(res["alpha"], res["counts"], res["probe_spikes"], t).prob, data.y_val)
 
 
 def test_cli_evaluate_prints_error_detection_and_reads_beamnet_with_the_probe(beamnet30, ann_run, tmp_path):

@@ -4,7 +4,7 @@ import pytest
 from scipy.special import digamma
 
 from beamnet_lava.metrics.uncertainty import (concentrations, dirichlet_uncertainty, first_spike_steps,
-                                              probe_mixture)
+                                              fit_probe_temperature, probe_mixture, temper)
 
 
 def test_eq12_concentrations():
@@ -80,3 +80,49 @@ def test_probe_mixture_by_hand_and_disagreement_is_epistemic():
     # a runner-up of the other class close behind raises the epistemic part
     assert u.epistemic[0] > 1.5 * u.epistemic[1]
     assert u.vacuity == pytest.approx(2 / alpha.sum(1))
+
+
+def _mixture_like(n=400, k=4, seed=0):
+    """Probabilities whose every class is > 0 (as a probe mixture's) and their uncertainties."""
+    rng = np.random.default_rng(seed)
+    alpha = 1.0 + rng.gamma(0.7, 3.0, size=(n, k))
+    return dirichlet_uncertainty(alpha)
+
+
+def test_temper_sharpens_or_flattens_without_changing_any_prediction():
+    u = _mixture_like()
+    assert temper(u, 1.0) is u
+    sharp, flat = temper(u, 0.5), temper(u, 2.0)
+    for v in (sharp, flat):
+        np.testing.assert_array_equal(v.prediction, u.prediction)
+        np.testing.assert_allclose(v.prob.sum(1), 1.0, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(v.total, -(v.prob * np.log(v.prob)).sum(1), rtol=1e-12)
+        # aleatoric and epistemic keep their shares of the total, never negative
+        np.testing.assert_allclose(v.aleatoric + v.epistemic, v.total, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(v.epistemic * u.total, u.epistemic * v.total, rtol=1e-9, atol=1e-15)
+        assert (v.aleatoric >= 0).all() and (v.epistemic >= 0).all()
+        np.testing.assert_array_equal(v.vacuity, u.vacuity)
+    assert (sharp.prob.max(1) >= u.prob.max(1) - 1e-15).all() and (sharp.total < u.total).mean() > 0.95
+    assert (flat.prob.max(1) <= u.prob.max(1) + 1e-15).all() and (flat.total > u.total).mean() > 0.95
+    # by hand: p = (0.8, 0.2) at T = 0.5 is (0.64, 0.04) / 0.68
+    one = dirichlet_uncertainty(np.array([[8.0, 2.0]]))
+    assert temper(one, 0.5).prob[0] == pytest.approx([0.64 / 0.68, 0.04 / 0.68])
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="temperature"):
+            temper(u, bad)
+
+
+def test_fit_probe_temperature_recovers_the_temperature_labels_were_drawn_at():
+    """Labels drawn from p^(1/T0): the NLL-minimising T is T0 (within sampling error), and
+    tempering with it lowers the held-out NLL and ECE of an over- or under-confident read-out."""
+    from beamnet_lava.metrics.calibration import ece, nll
+
+    rng = np.random.default_rng(1)
+    u = _mixture_like(n=20_000, k=5, seed=2)
+    for t0 in (0.6, 1.8):
+        true = temper(u, t0).prob
+        labels = (rng.random(len(true))[:, None] > np.cumsum(true, 1)).sum(1)
+        t = fit_probe_temperature(u, labels)
+        assert t == pytest.approx(t0, rel=0.06)
+        assert nll(temper(u, t).prob, labels) < nll(u.prob, labels)
+        assert ece(temper(u, t).prob, labels) < 0.5 * ece(u.prob, labels)

@@ -27,6 +27,7 @@ from beamnet_lava.errors import BeamnetError
 from beamnet_lava.evaluation.predict import Predictions, predict, temperature
 from beamnet_lava.families import family_of
 from beamnet_lava.io_utils import write_json
+from beamnet_lava.training.beamnet_train import fit_probe_temperature
 from beamnet_lava.metrics.calibration import brier, ece, nll, reliability_diagram
 from beamnet_lava.metrics.energy import load_constants
 from beamnet_lava.metrics import selective
@@ -127,6 +128,9 @@ def evaluate_run(run_dir: str | Path, *, ood: str | None = "all", part: str = "t
     cfg = run.config
     _check_loop(loop, cfg, run_dir)
     data = load_data(cfg, data_dir)
+    if getattr(cfg, "uncertainty", None) == "probe" and "probe_temperature" not in run.calibration:
+        # a BEAM-Net run trained before the probe read-out had a temperature: fit it now (validation)
+        run.calibration["probe_temperature"] = fit_probe_temperature(run.model, data)
     x, y = take_samples(model_inputs(cfg, data, part), data.part(part)[1], samples, cfg.dataset, part)
     t = (temperature(run, model_inputs(cfg, data, "val"), data.y_val)
          if family_of(cfg).probabilities == "temperature" else None)
@@ -250,6 +254,11 @@ def _write_evaluation(run: LoadedRun, split: str, data_name: str, part: str, x: 
     if "eta" in pred.extras:          # a Dirichlet readout's evidence scale (Eq. 12)
         report["eta"] = pred.extras["eta"]
         report["calibration"] = "eta (Eq. 12) fitted on the validation split" if cfg.fit_eta else "none"
+        if "probe_temperature" in pred.extras:    # the probe read-out's own temperature
+            t = pred.extras["probe_temperature"]
+            report["probe_temperature"] = t
+            report["calibration"] += (f"; the probe read-out's temperature T = {t:.3f} too" if t != 1.0 else
+                                      "; the probe read-out not temperature-scaled (the file predates it)")
         report["active_fraction_per_step"] = pred.extras["active_fraction_per_step"]
     report["energy_breakdown_nJ"] = pred.extras.get("breakdown_nJ") or pred.extras.get("energy")
     report["selective"] = selective_report(pred)

@@ -29,7 +29,8 @@ def beamnet_file(bf, *, part: str, loop: bool | None, constants: dict, precision
                  backend: str, lanes: int | str | None, timeout_s: float, mapper: Any = None,
                  workers: int | None = None) -> tuple[LoadedRun, Predictor]:
     """BEAM-Net's windows on Lava (:class:`LavaWindows`), the loop and readout on the host."""
-    run = LoadedRun(Path(bf.path), bf.config, bf.to_model(), 0, float("nan"), {})
+    run = LoadedRun(Path(bf.path), bf.config, bf.to_model(), 0, float("nan"),
+                    {"probe_temperature": bf.probe_temperature})
 
     def predictor(xx: np.ndarray, yy: np.ndarray) -> Predictions:
         lava = LavaWindows(bf, run.model, precision=precision, backend=backend,

@@ -24,8 +24,7 @@ from beamnet_lava.families.registry import provide
 from beamnet_lava.metrics.calibration import brier_per_sample, fit_temperature, softmax
 from beamnet_lava.metrics import selective
 from beamnet_lava.metrics.energy import Activity, ann_nJ, breakdown_nJ, eq25_nJ, load_constants, per_op_nJ
-from beamnet_lava.metrics.uncertainty import (dirichlet_uncertainty, entropy, first_spike_steps,
-                                              probe_mixture)
+from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty, entropy
 from beamnet_lava.models.beamnet import encoder_intensity
 from beamnet_lava.neurons.noise import KEY_BASE, sample_keys
 from beamnet_lava.training.checkpoint import LoadedRun
@@ -146,6 +145,13 @@ def temperature(run: LoadedRun, x_val: np.ndarray | None = None,
     return float(t)
 
 
+def probe_temperature(run: LoadedRun) -> float:
+    """BEAM-Net's probe read-out temperature, fitted on the validation split at training
+    (``calibration["probe_temperature"]``, an export's root attribute ``probe_temperature``);
+    1 (the mixture as it is) for a run or file that predates it."""
+    return float(run.calibration.get("probe_temperature", 1.0))
+
+
 def predict(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str = "test", *,
             loop: bool | None = None, temperature_: float | None = None,
             constants: dict | None = None, run_window=None) -> Predictions:
@@ -254,7 +260,8 @@ def snn_predictions(prob: np.ndarray, y: np.ndarray, layers: list[np.ndarray],
 def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
                      loop: bool | None, constants: dict, run_window=None, **_: Any) -> Predictions:
     """BEAM-Net's windows (on the training model, or ``run_window``, e.g. Lava), Eq. 12-15;
-    with ``uncertainty: probe`` also the probe window (:func:`probe_mixture`), paid for in the
+    with ``uncertainty: probe`` also the probe window (``BeamNet.probe_uncertainty``, at the run's validation-fitted
+    :func:`probe_temperature`), paid for in the
     energy: its encoder spikes, synaptic events, memory spikes and neuron updates."""
     model, cfg = run.model, run.config
     intensity = encoder_intensity(x, cfg)
@@ -288,8 +295,8 @@ def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
     n_mem = model.n_memory
     probing = "probe_spikes" in res
     if probing:
-        u = probe_mixture(res["alpha"], res["counts"].sum(1), first_spike_steps(res["probe_spikes"]),
-                          model.evidence_weights(), cfg.alpha_0, float(model.eta), cfg.probe_tau)
+        u = model.probe_uncertainty(res["alpha"], res["counts"], res["probe_spikes"],
+                                    probe_temperature(run))
         score, score_name = u.vacuity, "vacuity K/S of the inference window (Eq. 12)"
     else:
         u = dirichlet_uncertainty(res["alpha"])
@@ -313,6 +320,7 @@ def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
                         "active_fraction_per_step": float(res["spikes"].mean()),
                         "counts": res["counts"], "raster_spikes": res["spikes"][:1],
                         **({"probe_spikes_per_sample": float(res["probe_memory_spikes"].mean()),
+                            "probe_temperature": probe_temperature(run),
                             "probe_spikes": res["probe_spikes"]} if probing else {})})
 
 

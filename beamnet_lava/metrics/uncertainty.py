@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, entr
 
+from beamnet_lava.metrics.calibration import fit_temperature
+
 
 def entropy(p: np.ndarray) -> np.ndarray:
     """Shannon entropy ``-sum_c p_c log p_c`` (nats) over the last axis of probabilities ``p``.
@@ -110,3 +112,36 @@ def probe_mixture(alpha: np.ndarray, mass: np.ndarray, first: np.ndarray, weight
     aleatoric = (w * ale).sum(1)
     return Uncertainty(prob, total, aleatoric, np.maximum(total - aleatoric, 0.0),
                        k / alpha.sum(axis=-1))
+
+
+#: the smallest probability a tempered read-out takes the log of (a probe mixture's classes are
+#: never exactly 0: every component has alpha_0 > 0 in every class)
+_TINY = np.finfo(np.float64).tiny
+
+
+def temper(u: Uncertainty, temperature: float) -> Uncertainty:
+    """``u`` with its probabilities at ``temperature`` (temperature scaling, Guo et al. 2017).
+
+    ``p_T = softmax(log p / T)`` (``T < 1`` sharpens, ``T > 1`` flattens; the argmax, so every
+    prediction, is unchanged); total = ``H[p_T]``; aleatoric and epistemic keep their shares of
+    the total (both scaled by ``H[p_T] / H[p]``), so they stay non-negative and sum to it;
+    vacuity (the evidence gathered) is unchanged. ``T = 1`` returns ``u`` itself.
+    The probe read-out's ``T`` is fitted on the validation split (:func:`fit_probe_temperature`).
+    """
+    t = float(temperature)
+    if not (np.isfinite(t) and t > 0):
+        raise ValueError(f"temperature must be a finite number > 0, not {temperature!r}")
+    if t == 1.0:
+        return u
+    z = np.log(np.maximum(u.prob, _TINY)) / t
+    prob = np.exp(z - z.max(axis=-1, keepdims=True))
+    prob /= prob.sum(axis=-1, keepdims=True)
+    total = entropy(prob)
+    share = np.divide(total, u.total, out=np.zeros_like(total), where=u.total > 0)
+    return Uncertainty(prob, total, u.aleatoric * share, u.epistemic * share, u.vacuity)
+
+
+def fit_probe_temperature(u: Uncertainty, labels: np.ndarray) -> float:
+    """The ``T`` of :func:`temper` minimising the NLL of ``u``'s probabilities on held-out
+    ``labels`` (one scalar, the same search as the baselines' temperature scaling)."""
+    return fit_temperature(np.log(np.maximum(u.prob, _TINY)), labels)

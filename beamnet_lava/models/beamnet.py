@@ -44,6 +44,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from beamnet_lava.metrics.uncertainty import Uncertainty, first_spike_steps, probe_mixture, temper
 from beamnet_lava.neurons import bayes_lif, noise
 from beamnet_lava.neurons.bayes_lif import BayesLIFParams
 from beamnet_lava.config import BeamnetConfig
@@ -311,6 +312,18 @@ class BeamNet(torch.nn.Module):
             out["probe_spikes"] = np.asarray(run_window(base, sample_keys, 0, probe=True),
                                              dtype=np.float64)
         return out
+
+    def probe_uncertainty(self, alpha: np.ndarray, counts: np.ndarray, probe_spikes: np.ndarray,
+                          temperature: float = 1.0) -> Uncertainty:
+        """The probe read-out (``uncertainty: probe``): the mixture of the inference window's
+        Dirichlet and the probe window's neurons (:func:`probe_mixture`), its probabilities at
+        the validation-fitted ``temperature`` (:func:`temper`; 1: as the mixture gives them).
+        ``alpha`` ``(B, K)`` and ``counts`` ``(B, N)``: the inference window's; ``probe_spikes``
+        ``(B, N, T)``. The one definition the training model, ``evaluate FILE`` and ``run``
+        (Lava spikes) all read out with."""
+        u = probe_mixture(alpha, np.asarray(counts).sum(1), first_spike_steps(probe_spikes),
+                          self.evidence_weights(), self.cfg.alpha_0, float(self.eta), self.cfg.probe_tau)
+        return temper(u, temperature)
 
 
 #: added to the run's seed for the probe window's noise: draws independent of every loop window

@@ -12,6 +12,7 @@ Schema (version 1) — see docs/netx_extension.md for the reader's contract:
 - ``/beamnet`` (attribute ``extension_version``): ``bayes_lif/*`` integer neuron
   parameters and noise seed (:class:`beamnet_lava.neurons.bayes_lif.BayesLIFParams`),
   ``readout/logits`` (K x N, A = softplus), ``readout/alpha_0``, ``readout/eta``,
+  ``readout/probe_temperature`` (optional: the probe read-out's validation-fitted temperature),
   ``topdown/patterns`` (N x d, W_TD), ``pattern_class`` (N), ``noise/key_span``,
   and ``config_json`` (the full training config, for the encoder and the loop).
 """
@@ -37,8 +38,9 @@ ROOT_ATTRS = ("beamnet_format", "model", "dataset", "encoding", "time_steps", "n
               "event_downsample", "event_polarity", "event_window_ms", RUN_ID_ATTR)
 
 
-def write_beamnet(w: NetxWriter, model) -> None:
-    """Write a trained :class:`BeamNet`'s layers and ``/beamnet`` extension through ``w``."""
+def write_beamnet(w: NetxWriter, model, probe_temperature: float | None = None) -> None:
+    """Write a trained :class:`BeamNet`'s layers and ``/beamnet`` extension through ``w``
+    (``probe_temperature``: the run's validation-fitted probe read-out temperature, if any)."""
     cfg = model.cfg
     weight = model.weight_mantissa().detach().numpy().astype(np.int64)
     w.input(weight.shape[1])
@@ -50,6 +52,8 @@ def write_beamnet(w: NetxWriter, model) -> None:
     ext.create_dataset("readout/logits", data=model.readout.detach().numpy().astype(np.float32))
     ext.create_dataset("readout/alpha_0", data=float(cfg.alpha_0))
     ext.create_dataset("readout/eta", data=float(model.eta))
+    if probe_temperature is not None:
+        ext.create_dataset("readout/probe_temperature", data=float(probe_temperature))
     ext.create_dataset("topdown/patterns", data=model.patterns.numpy().astype(np.float32))
     ext.create_dataset("pattern_class", data=model.pattern_class.numpy())
     ext.create_dataset("noise/key_span", data=noise.key_span(cfg.max_windows, cfg.time_steps))
@@ -68,6 +72,7 @@ class BeamnetFile:
     patterns: np.ndarray           # (N, d)
     pattern_class: np.ndarray      # (N,)
     key_span: int
+    probe_temperature: float = 1.0  # the probe read-out's validation-fitted T (1: file predates it)
 
     @property
     def input_size(self) -> int:
@@ -152,6 +157,8 @@ def read_beamnet(path: str | Path) -> BeamnetFile:
             raise bad(f"beamnet/bayes_lif: {exc}") from None
         alpha_0 = _positive(f, "beamnet/readout/alpha_0", bad)
         eta = _positive(f, "beamnet/readout/eta", bad)
+        probe_t = (_positive(f, "beamnet/readout/probe_temperature", bad)
+                   if "beamnet/readout/probe_temperature" in f else 1.0)
         key_span = int(read_array(f, "beamnet/noise/key_span", bad, ndim=0, integer=True))
         n, d = weight.shape
         k = logits.shape[0]
@@ -209,7 +216,7 @@ def read_beamnet(path: str | Path) -> BeamnetFile:
             if got.size != 1 or got[0] != want:
                 raise bad(f"{key}={got.tolist()} disagrees with the extension ({want})")
         return BeamnetFile(p, config, weight, delay, params, logits, alpha_0, eta, patterns,
-                           pattern_class, key_span)
+                           pattern_class, key_span, probe_t)
 
 
 # this module's hooks, attached by the registry (families.registry.load) through netx_export/__init__.py's providers()

@@ -75,7 +75,7 @@ def export_snn(run: LoadedRun, out: Path, force: bool = False) -> NetxNetwork:
 def export_beamnet(run: LoadedRun, out: Path, force: bool = False):
     """NetX layers plus the documented BEAM-Net extension (docs/netx_extension.md)."""
     w = NetxWriter()
-    write_beamnet(w, run.model)
+    write_beamnet(w, run.model, run.calibration.get("probe_temperature"))
     w.attrs(root_attrs_of(run, run.config.encoding, run.model.sizes[-1]))
     w.stamp(run.run_dir)
     return w.publish(out, read_beamnet, force=force, run_dir=run.run_dir)

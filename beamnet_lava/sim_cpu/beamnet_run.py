@@ -27,8 +27,7 @@ from beamnet_lava.families.registry import provide
 from beamnet_lava.families.contracts import RunOptions
 from beamnet_lava.metrics.calibration import ece
 from beamnet_lava.metrics.energy import Activity, breakdown_nJ, eq25_nJ, load_constants
-from beamnet_lava.metrics.uncertainty import (Uncertainty, dirichlet_uncertainty, first_spike_steps,
-                                              probe_mixture)
+from beamnet_lava.metrics.uncertainty import Uncertainty, dirichlet_uncertainty
 from beamnet_lava.models.beamnet import encoder_intensity, probe_delta, probe_params
 from beamnet_lava.neurons.bayes_lif import BayesLIFParams
 from beamnet_lava.netx_export.beamnet_file import BeamnetFile, read_beamnet
@@ -212,8 +211,7 @@ def run_beamnet_dataset(path: str | Path, options: RunOptions) -> RunReport:
                     col["epistemic"], col["vacuity"])
     probing = "probe_spikes" in res
     if probing:          # uncertainty: probe, from the Lava windows' spikes (metrics/uncertainty.py)
-        u = probe_mixture(alpha_lava, counts.sum(1), first_spike_steps(res["probe_spikes"]),
-                          model.evidence_weights(), cfg.alpha_0, float(model.eta), cfg.probe_tau)
+        u = model.probe_uncertainty(alpha_lava, counts, res["probe_spikes"], bf.probe_temperature)
     report = RunReport(
         file=str(bf.path), model="beamnet", dataset=dataset, split=data.description, part=part,
         n_samples=n, time_steps=window, precision=precision, backend=backend,
@@ -241,10 +239,11 @@ def run_beamnet_dataset(path: str | Path, options: RunOptions) -> RunReport:
     same = ((ref["spikes"].astype(np.int64) == spikes).reshape(n, -1).all(axis=1)
             & (ref["windows"] == res["windows"]))
     if probing:
-        ref_u = probe_mixture(ref["alpha"], ref["counts"].sum(1), first_spike_steps(ref["probe_spikes"]),
-                              model.evidence_weights(), cfg.alpha_0, float(model.eta), cfg.probe_tau)
+        ref_u = model.probe_uncertainty(ref["alpha"], ref["counts"], ref["probe_spikes"],
+                                        bf.probe_temperature)
         same &= (ref["probe_spikes"] == res["probe_spikes"]).reshape(n, -1).all(axis=1)
-        report.details["probe"] = {"tau": cfg.probe_tau, "delta": cfg.probe_delta, "spikes": int(res["probe_spikes"].sum()),
+        report.details["probe"] = {"tau": cfg.probe_tau, "delta": cfg.probe_delta,
+                                   "temperature": bf.probe_temperature, "spikes": int(res["probe_spikes"].sum()),
                                    **{k: v for k, v in lava_window.probe_stats.items()}}
     report.spike_parity = float(same.mean())
     report.layer_parity = {"memory": float(same.mean())}

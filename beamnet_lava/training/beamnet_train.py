@@ -19,6 +19,7 @@ from beamnet_lava.errors import BeamnetWarning
 from beamnet_lava.families.registry import provide
 from beamnet_lava.metrics.calibration import ece, nll, reliability_diagram
 from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
+from beamnet_lava.metrics.uncertainty import fit_probe_temperature as fit_temperature_of
 from beamnet_lava.models.beamnet import BeamNet, encoder_intensity
 from beamnet_lava.neurons.noise import sample_keys
 
@@ -376,12 +377,31 @@ def train_hook(cfg: BeamnetConfig, data: Split, out: Path, on_batch: Callable[[i
     return {}, history
 
 
+def fit_probe_temperature(model: BeamNet, data: Split, batch: int = 256) -> float:
+    """The probe read-out's temperature (``metrics.uncertainty.temper``) minimising NLL on the
+    validation split: the probe window and the inference window (the loop as configured) on
+    every validation sample, read out as ``uncertainty: probe`` does (with the fitted eta).
+    The same one-scalar calibration budget the baselines' temperature scaling has."""
+    model.eval()
+    x = encoder_intensity(data.x_val, model.cfg)
+    keys = sample_keys("val", len(x))
+    parts = [model.infer(x[i:i + batch], keys[i:i + batch], probe=True) for i in range(0, len(x), batch)]
+    res = {k: np.concatenate([p[k] for p in parts]) for k in ("alpha", "counts", "probe_spikes")}
+    return fit_temperature_of(model.probe_uncertainty(res["alpha"], res["counts"], res["probe_spikes"]),
+                              data.y_val)
+
+
 def calibrate(run: checkpoint.LoadedRun, data: Split) -> dict[str, Any]:
     """Fit eta (Eq. 12) on validation (:func:`evaluate_run`) and keep it in the checkpoint:
-    the validation-fitted eta is part of the model."""
+    the validation-fitted eta is part of the model. The probe read-out's temperature is
+    fitted on validation too (:func:`fit_probe_temperature`, whichever read-out the run is
+    configured with: ``evaluate --uncertainty probe`` reads any run) and kept in the
+    checkpoint's calibration."""
     metrics = evaluate_run(run.model, data, run.run_dir)
+    t = fit_probe_temperature(run.model, data)
+    metrics["probe_temperature"] = t
     checkpoint.save_checkpoint(run.run_dir / checkpoint.CHECKPOINT, run.model, run.config,
-                               run.epoch, run.val_accuracy)
+                               run.epoch, run.val_accuracy, calibration={"probe_temperature": t})
     return metrics
 
 
