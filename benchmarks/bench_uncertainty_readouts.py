@@ -16,9 +16,10 @@ its own predictions) and the accuracy of
   *free* potential over the window (no threshold, reset, inhibition or noise) and of the
   potentials when the first memory spike fell (the race the weights are trained on).
 
-Softmax temperatures are fitted on the validation split (NLL); the probe mixtures here are
-untempered (the temperature does not change their ranking much, and the choice is on
-validation). Prints one table per run and the mean over runs.
+Softmax temperatures are fitted on the validation split (NLL); the probe mixtures are
+untempered except the row ``probe, tempered`` (the run's validation-fitted
+``probe_temperature``, as ``evaluate --uncertainty probe`` reads it). ECE (15 bins) per
+read-out. Prints one table per run and the mean over runs.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_uncertainty_readouts.py RUN_DIR [RUN_DIR ...] \
         [--data-dir ../shared/data/mnist] [--json out.json]
@@ -35,8 +36,8 @@ from sklearn.metrics import roc_auc_score
 
 import beamnet_lava  # noqa: F401  (lava shim)
 from beamnet_lava.data.loading import load_data
-from beamnet_lava.metrics.calibration import softmax
-from beamnet_lava.metrics.uncertainty import entropy, first_spike_steps, probe_mixture
+from beamnet_lava.metrics.calibration import ece, softmax
+from beamnet_lava.metrics.uncertainty import entropy, first_spike_steps, probe_mixture, temper
 from beamnet_lava.models.beamnet import encoder_intensity
 from beamnet_lava.neurons.fixed_point import DECAY_UNITY, W_SCALE
 from beamnet_lava.neurons.noise import sample_keys
@@ -84,7 +85,7 @@ def judged(prob: np.ndarray, y: np.ndarray, score: np.ndarray | None = None) -> 
     wrong = prob.argmax(1) != y
     score = entropy(prob) if score is None else score
     auroc = float(roc_auc_score(wrong, score)) if 0 < wrong.sum() < len(y) else float("nan")
-    return {"accuracy": float(1 - wrong.mean()), "error_auroc": auroc}
+    return {"accuracy": float(1 - wrong.mean()), "error_auroc": auroc, "ece": ece(prob, y)}
 
 
 def neuron_softmax(z: np.ndarray, t: float, mix: np.ndarray) -> np.ndarray:
@@ -98,6 +99,7 @@ def readouts(run_dir: Path, data_dir: str | None) -> dict[str, dict[str, dict[st
     a = model.evidence_weights()                        # (K, N)
     mix = a / a.sum(0, keepdims=True)                   # neuron -> class shares
     eta = float(model.eta)
+    probe_t = float(run.calibration.get("probe_temperature", 1.0))     # fitted at training
     feats = {part: split_features(model, data.part(part)[0], part) for part in ("val", "test")}
     ys = {part: np.asarray(data.part(part)[1]) for part in ("val", "test")}
     out: dict[str, dict[str, dict[str, float]]] = {"val": {}, "test": {}}
@@ -121,9 +123,12 @@ def readouts(run_dir: Path, data_dir: str | None) -> dict[str, dict[str, dict[st
                 fk = np.where(rank < k, first, -1)
             u = probe_mixture(f["alpha"], f["counts"].sum(1), fk, a, cfg.alpha_0, eta, cfg.probe_tau)
             out[part]["probe" if k is None else f"K={k}"] = judged(u.prob, y, u.total)
+            if k is None:      # the probe as `evaluate --uncertainty probe` reads it: tempered
+                ut = temper(u, probe_t)
+                out[part]["probe, tempered"] = judged(ut.prob, y, ut.total)
         for kind, name in (("probe_counts", "counts"), ("peak", "peak (bound)"), ("race", "race (bound)")):
             out[part][name] = judged(neuron_softmax(f[kind], temps[kind], mix), y)
-    out["temperatures"] = temps
+    out["temperatures"] = {**temps, "probe": probe_t}
     return out
 
 
@@ -139,19 +144,23 @@ def main() -> None:
         r = readouts(run_dir, args.data_dir)
         results[str(run_dir)] = r
         print(f"\n{run_dir}")
-        print(f"{'read-out':14} {'error AUROC val':>16} {'test':>8} {'accuracy val':>13} {'test':>8}")
+        print(f"{'read-out':16} {'error AUROC val':>16} {'test':>8} {'accuracy val':>13} {'test':>8} "
+              f"{'ECE val':>8} {'test':>8}")
         for name in r["val"]:
             v, t = r["val"][name], r["test"][name]
-            print(f"{name:14} {v['error_auroc']:16.4f} {t['error_auroc']:8.4f} {v['accuracy']:13.4f} {t['accuracy']:8.4f}")
+            print(f"{name:16} {v['error_auroc']:16.4f} {t['error_auroc']:8.4f} {v['accuracy']:13.4f} "
+                  f"{t['accuracy']:8.4f} {v['ece']:8.4f} {t['ece']:8.4f}")
     names = list(next(iter(results.values()))["val"])
     print(f"\nmean over {len(results)} run(s)")
-    print("| read-out | error AUROC, validation | error AUROC, test | accuracy, validation | accuracy, test |")
-    print("|---|---|---|---|---|")
+    print("| read-out | error AUROC, validation | error AUROC, test | accuracy, validation | accuracy, test "
+          "| ECE, validation | ECE, test |")
+    print("|---|---|---|---|---|---|---|")
     for name in names:
         m = {(p, k): float(np.mean([r[p][name][k] for r in results.values()]))
-             for p in ("val", "test") for k in ("error_auroc", "accuracy")}
+             for p in ("val", "test") for k in ("error_auroc", "accuracy", "ece")}
         print(f"| {name} | {m['val', 'error_auroc']:.3f} | {m['test', 'error_auroc']:.3f} | "
-              f"{m['val', 'accuracy']:.4f} | {m['test', 'accuracy']:.4f} |")
+              f"{m['val', 'accuracy']:.4f} | {m['test', 'accuracy']:.4f} | {m['val', 'ece']:.4f} | "
+              f"{m['test', 'ece']:.4f} |")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 
