@@ -125,7 +125,7 @@ def _netx_print(net) -> tuple:
 def _beamnet_print(bf) -> tuple:
     return (json.dumps(bf.config.to_dict(), sort_keys=True), bf.weight.tobytes(), bf.delay.tobytes(),
             str(bf.params), bf.readout_logits.tobytes(), bf.alpha_0, bf.eta, bf.patterns.tobytes(),
-            bf.pattern_class.tobytes(), bf.key_span)
+            bf.pattern_class.tobytes(), bf.key_span, bf.probe_temperature)
 
 
 def _brf_print(b) -> tuple:
