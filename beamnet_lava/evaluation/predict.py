@@ -147,7 +147,7 @@ def temperature(run: LoadedRun, x_val: np.ndarray | None = None,
 
 def probe_temperature(run: LoadedRun) -> float:
     """BEAM-Net's probe read-out temperature, fitted on the validation split at training
-    (``calibration["probe_temperature"]``, an export's root attribute ``probe_temperature``);
+    (``calibration["probe_temperature"]``; an export's ``/beamnet/readout/probe_temperature``);
     1 (the mixture as it is) for a run or file that predates it."""
     return float(run.calibration.get("probe_temperature", 1.0))
 
