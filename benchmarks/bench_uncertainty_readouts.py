@@ -71,10 +71,11 @@ def split_features(model, x: np.ndarray, part: str) -> dict[str, np.ndarray]:
     feats: dict[str, list[np.ndarray]] = {k: [] for k in ("alpha", "counts", "probe_spikes", "race")}
     with torch.no_grad():
         for i in range(0, len(x), BATCH):
-            res = model.infer(intensity[i:i + BATCH], keys[i:i + BATCH], bidirectional=False, probe=True)
-            for k in ("alpha", "counts", "probe_spikes"):
-                feats[k].append(res[k])
-            feats["race"].append(model.forward(intensity[i:i + BATCH], keys[i:i + BATCH]).race.numpy())
+            xb, kb = intensity[i:i + BATCH], keys[i:i + BATCH]
+            win = model.forward(xb, kb)       # the inference window (no loop), with its race
+            for k in ("alpha", "counts", "race"):
+                feats[k].append(getattr(win, k).numpy())
+            feats["probe_spikes"].append(model.window_spikes(xb, kb, probe=True).numpy())
     out = {k: np.concatenate(v) for k, v in feats.items()}
     out["peak"] = free_peak(model, intensity)
     out["probe_counts"] = out["probe_spikes"].sum(-1)

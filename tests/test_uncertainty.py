@@ -4,7 +4,7 @@ import pytest
 from scipy.special import digamma
 
 from beamnet_lava.metrics.uncertainty import (concentrations, dirichlet_uncertainty, first_spike_steps,
-                                              fit_probe_temperature, probe_mixture, temper)
+                                              fit_temper, probe_mixture, temper)
 
 
 def test_eq12_concentrations():
@@ -112,7 +112,7 @@ def test_temper_sharpens_or_flattens_without_changing_any_prediction():
             temper(u, bad)
 
 
-def test_fit_probe_temperature_recovers_the_temperature_labels_were_drawn_at():
+def test_fit_temper_recovers_the_temperature_labels_were_drawn_at():
     """Labels drawn from p^(1/T0): the NLL-minimising T is T0 (within sampling error), and
     tempering with it lowers the held-out NLL and ECE of an over- or under-confident read-out."""
     from beamnet_lava.metrics.calibration import ece, nll
@@ -122,7 +122,7 @@ def test_fit_probe_temperature_recovers_the_temperature_labels_were_drawn_at():
     for t0 in (0.6, 1.8):
         true = temper(u, t0).prob
         labels = (rng.random(len(true))[:, None] > np.cumsum(true, 1)).sum(1)
-        t = fit_probe_temperature(u, labels)
+        t = fit_temper(u, labels)
         assert t == pytest.approx(t0, rel=0.06)
         assert nll(temper(u, t).prob, labels) < nll(u.prob, labels)
         assert ece(temper(u, t).prob, labels) < 0.5 * ece(u.prob, labels)

@@ -294,9 +294,9 @@ def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
     res = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     n_mem = model.n_memory
     probing = "probe_spikes" in res
+    probe_t = probe_temperature(run)
     if probing:
-        u = model.probe_uncertainty(res["alpha"], res["counts"], res["probe_spikes"],
-                                    probe_temperature(run))
+        u = model.probe_uncertainty(res["alpha"], res["counts"], res["probe_spikes"], probe_t)
         score, score_name = u.vacuity, "vacuity K/S of the inference window (Eq. 12)"
     else:
         u = dirichlet_uncertainty(res["alpha"])
@@ -320,7 +320,7 @@ def _predict_beamnet(run: LoadedRun, x: np.ndarray, y: np.ndarray, part: str, *,
                         "active_fraction_per_step": float(res["spikes"].mean()),
                         "counts": res["counts"], "raster_spikes": res["spikes"][:1],
                         **({"probe_spikes_per_sample": float(res["probe_memory_spikes"].mean()),
-                            "probe_temperature": probe_temperature(run),
+                            "probe_temperature": probe_t,
                             "probe_spikes": res["probe_spikes"]} if probing else {})})
 
 

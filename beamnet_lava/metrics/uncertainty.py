@@ -126,7 +126,7 @@ def temper(u: Uncertainty, temperature: float) -> Uncertainty:
     prediction, is unchanged); total = ``H[p_T]``; aleatoric and epistemic keep their shares of
     the total (both scaled by ``H[p_T] / H[p]``), so they stay non-negative and sum to it;
     vacuity (the evidence gathered) is unchanged. ``T = 1`` returns ``u`` itself.
-    The probe read-out's ``T`` is fitted on the validation split (:func:`fit_probe_temperature`).
+    The probe read-out's ``T`` is fitted on the validation split (:func:`fit_temper`).
     """
     t = float(temperature)
     if not (np.isfinite(t) and t > 0):
@@ -141,7 +141,7 @@ def temper(u: Uncertainty, temperature: float) -> Uncertainty:
     return Uncertainty(prob, total, u.aleatoric * share, u.epistemic * share, u.vacuity)
 
 
-def fit_probe_temperature(u: Uncertainty, labels: np.ndarray) -> float:
+def fit_temper(u: Uncertainty, labels: np.ndarray) -> float:
     """The ``T`` of :func:`temper` minimising the NLL of ``u``'s probabilities on held-out
     ``labels`` (one scalar, the same search as the baselines' temperature scaling)."""
     return fit_temperature(np.log(np.maximum(u.prob, _TINY)), labels)

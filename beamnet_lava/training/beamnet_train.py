@@ -18,8 +18,7 @@ from beamnet_lava.data.datasets import Split
 from beamnet_lava.errors import BeamnetWarning
 from beamnet_lava.families.registry import provide
 from beamnet_lava.metrics.calibration import ece, nll, reliability_diagram
-from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty
-from beamnet_lava.metrics.uncertainty import fit_probe_temperature as fit_temperature_of
+from beamnet_lava.metrics.uncertainty import dirichlet_uncertainty, fit_temper
 from beamnet_lava.models.beamnet import BeamNet, encoder_intensity
 from beamnet_lava.neurons.noise import sample_keys
 
@@ -181,10 +180,11 @@ def _prob(evidence: np.ndarray, alpha_0: float, eta: float) -> np.ndarray:
 
 
 def run_model(model: BeamNet, intensity: np.ndarray, keys: np.ndarray, bidirectional: bool,
-              batch: int = 256) -> dict[str, np.ndarray]:
-    """Inference over a split in batches: counts, spikes, alpha, windows used."""
+              batch: int = 256, probe: bool = False) -> dict[str, np.ndarray]:
+    """Inference over a split in batches: counts, spikes, alpha, windows used (and the probe
+    window's ``probe_spikes`` with ``probe``)."""
     model.eval()
-    parts = [model.infer(intensity[i:i + batch], keys[i:i + batch], bidirectional, probe=False)
+    parts = [model.infer(intensity[i:i + batch], keys[i:i + batch], bidirectional, probe=probe)
              for i in range(0, len(intensity), batch)]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
@@ -377,18 +377,14 @@ def train_hook(cfg: BeamnetConfig, data: Split, out: Path, on_batch: Callable[[i
     return {}, history
 
 
-def fit_probe_temperature(model: BeamNet, data: Split, batch: int = 256) -> float:
+def fit_probe_temperature(model: BeamNet, data: Split) -> float:
     """The probe read-out's temperature (``metrics.uncertainty.temper``) minimising NLL on the
     validation split: the probe window and the inference window (the loop as configured) on
     every validation sample, read out as ``uncertainty: probe`` does (with the fitted eta).
     The same one-scalar calibration budget the baselines' temperature scaling has."""
-    model.eval()
     x = encoder_intensity(data.x_val, model.cfg)
-    keys = sample_keys("val", len(x))
-    parts = [model.infer(x[i:i + batch], keys[i:i + batch], probe=True) for i in range(0, len(x), batch)]
-    res = {k: np.concatenate([p[k] for p in parts]) for k in ("alpha", "counts", "probe_spikes")}
-    return fit_temperature_of(model.probe_uncertainty(res["alpha"], res["counts"], res["probe_spikes"]),
-                              data.y_val)
+    res = run_model(model, x, sample_keys("val", len(x)), model.cfg.bidirectional, probe=True)
+    return fit_temper(model.probe_uncertainty(res["alpha"], res["counts"], res["probe_spikes"]), data.y_val)
 
 
 def calibrate(run: checkpoint.LoadedRun, data: Split) -> dict[str, Any]:
