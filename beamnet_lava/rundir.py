@@ -46,6 +46,8 @@ FORMAT = 1
 RUN_ID_ATTR = "beamnet_run_id"       # HDF5 root attribute of an export
 EVALUATION_DIR = "evaluation"        # RUN_DIR/evaluation: where `evaluate RUN_DIR` writes
 _OURS_HIDDEN = (".*.lock", ".*.part", ".*.old-*")   # our own lock and temporary names
+LOCK_POLL_S = 0.05                   # how often a waiting lock tries again
+REGISTER_WAIT_S = 60.0               # how long a report waits for its folder's manifest lock
 
 
 @dataclass(frozen=True)
@@ -233,9 +235,13 @@ def check_replaceable(out: str | Path, kind: Kind, force: bool, flag: str = "--o
 
 
 @contextlib.contextmanager
-def locked(target: str | Path, flag: str = "--out", shown: str | Path | None = None) -> Iterator[None]:
-    """Hold an exclusive lock on writing ``target``; a second holder is refused at once."""
+def locked(target: str | Path, flag: str = "--out", shown: str | Path | None = None,
+           wait_s: float = 0.0) -> Iterator[None]:
+    """Hold an exclusive lock on writing ``target``; a second holder is refused at once, or
+    after ``wait_s`` seconds of waiting for the holder to finish (for short updates, such as
+    :func:`register`'s, that two commands may make at the same moment)."""
     shown = target if shown is None else shown
+    deadline = time.monotonic() + wait_s
     target = Path(os.path.abspath(target))
     lock = target.parent / f".{target.name}.lock"
     try:
@@ -252,6 +258,9 @@ def locked(target: str | Path, flag: str = "--out", shown: str | Path | None = N
         except BlockingIOError:
             pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
             os.close(fd)
+            if time.monotonic() < deadline:
+                time.sleep(LOCK_POLL_S)
+                continue
             raise Busy(f"{shown} is being written by another beamnet-lava command "
                        f"(pid {pid}); wait for it to finish or choose another {flag}") from None
         try:
@@ -377,7 +386,7 @@ def register(path: str | Path, source_run_id: str | None) -> None:
     folder = p.parent
     if folder in _building or not (folder / MANIFEST).is_file():
         return
-    with locked(folder):
+    with locked(folder, wait_s=REGISTER_WAIT_S):     # two commands may report at once (make demo)
         m = read_manifest(folder)
         if m is None or not any(m.get("kind") == k.name for k in KINDS):
             return

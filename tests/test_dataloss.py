@@ -363,3 +363,29 @@ def test_outputs_respect_the_umask(tmp_path, mask):
     assert stat.S_IMODE(os.stat(tmp_path / "f").st_mode) == 0o666 & ~mask
     assert stat.S_IMODE(os.stat(run).st_mode) == 0o777 & ~mask
     assert stat.S_IMODE(os.stat(run / "checkpoint.pt").st_mode) == 0o666 & ~mask
+
+
+def test_two_commands_reporting_into_one_run_folder_at_once_both_land(tiny_run, tmp_path):
+    """`make demo` exports and runs a BEAM-Net (model.net, lava_run.json) while `evaluate` writes
+    evaluation/ into the same run folder: each registers its report in the folder's manifest
+    under the folder's lock. The second one waits for that short update instead of failing."""
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    report = run / "lava_run.json"
+    write_json(report, {"accuracy": 1.0})
+    held = threading.Event()
+
+    def hold():
+        with rundir.locked(run):           # another command updating the manifest right now
+            held.set()
+            threading.Event().wait(0.5)
+
+    other = threading.Thread(target=hold)
+    other.start()
+    held.wait(10)
+    rundir.register(report, "some-run-id")   # was refused at once: "is being written by another"
+    other.join()
+    assert rundir.read_manifest(run)["reports"]["lava_run.json"] == "some-run-id"
+    with rundir.locked(run), pytest.raises(BeamnetError, match="being written by another"):
+        with rundir.locked(run):             # a writer proper is still refused at once
+            pass
